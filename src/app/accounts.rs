@@ -1,0 +1,105 @@
+//! Accounts, tokens, and the first administrator.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::App;
+use crate::auth::{Principal, new_token};
+use crate::domain::{Account, Role, now_micros};
+use crate::error::{Error, Result};
+
+/// File in the data dir that receives the first administrator's token.
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+/// A validated request for a new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Its role.
+    pub role: Role,
+    /// Name shown to others.
+    pub display_name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
+impl App {
+    /// Creates an account and returns it with its token (admin only).
+    pub async fn create_account(
+        &self,
+        principal: &Principal,
+        new: NewAccount,
+    ) -> Result<(Account, String)> {
+        principal.require_admin()?;
+        self.insert_account(new).await
+    }
+
+    /// The caller's own account.
+    pub fn current_account(&self, principal: &Principal) -> Result<Account> {
+        self.store
+            .account(&principal.account_id)?
+            .ok_or(Error::Unauthenticated)
+    }
+
+    /// On a store without accounts, creates an administrator and writes its
+    /// token to `<data_dir>/admin.token` (mode 0600). Returns the file's path
+    /// when it did so.
+    pub async fn bootstrap_admin(&self, data_dir: &Path) -> Result<Option<PathBuf>> {
+        if !self.store.has_no_accounts() {
+            return Ok(None);
+        }
+        let new = NewAccount {
+            role: Role::Admin,
+            display_name: "Administrator".into(),
+            time_zone: "UTC".into(),
+        };
+        let (account, _token) = self
+            .insert_account_with(new, |token| {
+                // Written before the account exists: a crash in between leaves a
+                // store without accounts, and the next start tries again.
+                write_secret(&data_dir.join(ADMIN_TOKEN_FILE), token)
+            })
+            .await?;
+        tracing::info!(account_id = %account.id, "created the first administrator account");
+        Ok(Some(data_dir.join(ADMIN_TOKEN_FILE)))
+    }
+
+    async fn insert_account(&self, new: NewAccount) -> Result<(Account, String)> {
+        self.insert_account_with(new, |_| Ok(())).await
+    }
+
+    async fn insert_account_with(
+        &self,
+        new: NewAccount,
+        before_commit: impl FnOnce(&str) -> Result<()>,
+    ) -> Result<(Account, String)> {
+        let now = now_micros();
+        let account = Account {
+            id: uuid::Uuid::now_v7().to_string(),
+            role: new.role as i32,
+            display_name: new.display_name,
+            time_zone: new.time_zone,
+            create_time_us: now,
+            update_time_us: now,
+            version: 1,
+        };
+        let (token, hash) = new_token();
+        before_commit(&token)?;
+        self.store.create_account(&account, &hash).await?;
+        Ok((account, token))
+    }
+}
+
+/// Writes a secret readable only by its owner, durably.
+fn write_secret(path: &Path, secret: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // `mode` applies only to new files; tighten an existing one too.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Use cases: what a caller may do to which records, on top of the store.
+//! Both the unary services and sync call these, so the rules live once.
+//!
+//! Input arrives already parsed into domain records (see
+//! [`crate::domain::fields`]); output is domain records.
+
+mod accounts;
+mod plan;
+mod progress;
+
+use std::sync::Arc;
+
+use crate::auth::{Action, Principal};
+use crate::domain::{Entity, EntityKind};
+use crate::error::{Error, Result};
+use crate::store::{Store, abort};
+
+pub use accounts::NewAccount;
+
+/// The use cases, over one store.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<Store>,
+}
+
+impl App {
+    /// Use cases over `store`.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+
+    /// The store, for the server's lifecycle.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// A live record the caller may do `action` on; `NOT_FOUND` otherwise.
+    fn visible(
+        &self,
+        principal: &Principal,
+        action: Action,
+        id: &str,
+        kind: EntityKind,
+    ) -> Result<Entity> {
+        principal.permit(action)?;
+        let entity = self.store.live(id, kind)?;
+        if principal.may(action, &entity.meta().client_id) {
+            Ok(entity)
+        } else {
+            Err(Error::NotFound(kind.noun()))
+        }
+    }
+
+    /// The id of a live record the caller may do `action` on, for a
+    /// reference from a new record; `INVALID_ARGUMENT` on `field` otherwise.
+    fn referenced(
+        &self,
+        principal: &Principal,
+        action: Action,
+        id: &str,
+        kind: EntityKind,
+        field: &str,
+    ) -> Result<Entity> {
+        match self.visible(principal, action, id, kind) {
+            Err(Error::NotFound(noun)) => {
+                Err(Error::invalid(field, format!("no {noun} with this id")))
+            }
+            other => other,
+        }
+    }
+
+    /// Changes a live record with `apply`, atomically, if `expected_version`
+    /// is 0 or current.
+    async fn update(
+        &self,
+        principal: &Principal,
+        id: &str,
+        kind: EntityKind,
+        expected_version: i64,
+        apply: impl Fn(&mut Entity),
+    ) -> Result<Entity> {
+        self.visible(principal, Action::Plan, id, kind)?;
+        self.store
+            .write(&principal.account_id, |tx| {
+                let mut entity = tx.live(id, kind)?;
+                check_version(&entity, expected_version)?;
+                apply(&mut entity);
+                tx.update(entity)
+            })
+            .await
+    }
+
+    /// Deletes a live record (and what hangs under it) if `expected_version`
+    /// is 0 or current.
+    pub async fn delete(
+        &self,
+        principal: &Principal,
+        kind: EntityKind,
+        id: &str,
+        expected_version: i64,
+    ) -> Result<()> {
+        self.visible(principal, Action::Own, id, kind)?;
+        self.store
+            .write(&principal.account_id, |tx| {
+                let entity = tx.live(id, kind)?;
+                check_version(&entity, expected_version)?;
+                tx.delete(&entity)
+            })
+            .await
+    }
+}
+
+/// `ABORTED` when the caller's version is set and not the current one.
+fn check_version(entity: &Entity, expected: i64) -> crate::store::TxResult<()> {
+    let current = entity.meta().version;
+    if expected != 0 && expected != current {
+        return abort(Error::VersionMismatch {
+            what: entity.kind().noun(),
+            expected,
+            current,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! Who is calling, and what they may see and touch.
+//!
+//! Tokens are 256 random bits; the store keeps only their SHA-256 (a slow
+//! password hash buys nothing for a secret this long). [`AuthLayer`] turns
+//! the `authorization: Bearer <token>` metadata of every Stepwise call into
+//! a [`Principal`] in the request's extensions; health and reflection need
+//! no token.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use tonic::Status;
+use tower::{Layer, Service};
+
+use crate::domain::{Account, Role};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Prefix of every token, so a leaked one is easy to recognise in scanners.
+const TOKEN_PREFIX: &str = "sw_";
+
+/// The authenticated caller of an RPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Account id.
+    pub account_id: String,
+    /// The account's role.
+    pub role: Role,
+}
+
+/// What a call does to a client's data; each role may do some of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read goals, steps, check-ins and ratings.
+    Read,
+    /// Create or edit goals and action steps (the care plan).
+    Plan,
+    /// Log check-ins, record ratings, delete records: the client's own acts.
+    Own,
+}
+
+impl Principal {
+    /// The principal of an account.
+    pub fn of(account: &Account) -> Self {
+        Self {
+            account_id: account.id.clone(),
+            role: account.role(),
+        }
+    }
+
+    /// `PERMISSION_DENIED` unless the caller's role may ever do `action`.
+    pub fn permit(&self, action: Action) -> Result<()> {
+        match (self.role, action) {
+            (Role::Client, _) | (Role::Therapist, Action::Read | Action::Plan) => Ok(()),
+            (Role::Therapist, Action::Own) => Err(Error::PermissionDenied(
+                "only the client can log check-ins, record ratings or delete records",
+            )),
+            (Role::Admin | Role::Unspecified, _) => Err(Error::PermissionDenied(
+                "administrator accounts manage accounts and cannot access client data",
+            )),
+        }
+    }
+
+    /// Whether the caller may do `action` on the data of `client_id`. A
+    /// caller who may not is told the record does not exist (`NOT_FOUND`),
+    /// so ids of other people's records reveal nothing.
+    pub fn may(&self, action: Action, client_id: &str) -> bool {
+        // Therapists reach clients through care links, which come with the
+        // care-team feature; until then they see no client's data.
+        self.permit(action).is_ok() && self.role == Role::Client && self.account_id == client_id
+    }
+
+    /// `PERMISSION_DENIED` unless the caller is an administrator.
+    pub fn require_admin(&self) -> Result<()> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied("only administrators can do this"))
+        }
+    }
+}
+
+/// A new random bearer token and the hash the store keeps of it.
+pub fn new_token() -> (String, [u8; 32]) {
+    let secret: [u8; 32] = rand::random();
+    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+/// SHA-256 of a token, as stored.
+pub fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The principal for the `authorization` metadata of a request.
+pub fn authenticate(store: &Store, headers: &http::HeaderMap) -> Result<Principal> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or(Error::Unauthenticated)?;
+    let account = store
+        .account_by_token_hash(&hash_token(token))?
+        .ok_or(Error::Unauthenticated)?;
+    Ok(Principal::of(&account))
+}
+
+/// The principal that [`AuthLayer`] attached to a request.
+pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| Error::Unauthenticated.into())
+}
+
+/// Whether calls to `path` need a token: everything of Stepwise's own API.
+fn needs_token(path: &str) -> bool {
+    path.starts_with("/stepwise.")
+}
+
+/// Tower layer that authenticates every Stepwise call.
+#[derive(Clone)]
+pub struct AuthLayer {
+    store: Arc<Store>,
+}
+
+impl AuthLayer {
+    /// Authenticates against the accounts in `store`.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            store: self.store.clone(),
+        }
+    }
+}
+
+/// Service made by [`AuthLayer`].
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    store: Arc<Store>,
+}
+
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for AuthService<S>
+where
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = futures_util::future::Either<
+        S::Future,
+        std::future::Ready<Result<Self::Response, Self::Error>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
+        use futures_util::future::Either;
+        if needs_token(request.uri().path()) {
+            match authenticate(&self.store, request.headers()) {
+                Ok(principal) => {
+                    tracing::Span::current().record("principal_id", principal.account_id.as_str());
+                    request.extensions_mut().insert(principal);
+                }
+                Err(error) => {
+                    return Either::Right(std::future::ready(Ok(Status::from(error).into_http())));
+                }
+            }
+        }
+        Either::Left(self.inner.call(request))
+    }
+}

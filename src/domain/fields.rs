@@ -1,0 +1,215 @@
+//! Parsers for request fields. Each returns the normalised value or a
+//! description of what is wrong, in words the caller understands; the field
+//! path is added by [`crate::error::Violations`].
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+/// Longest title of a goal or action step, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest note, `why` or other free text, in characters.
+pub const MAX_NOTE_CHARS: usize = 4000;
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+/// Longest schedule period, in days.
+pub const MAX_PERIOD_DAYS: u32 = 366;
+/// Largest check-in amount.
+pub const MAX_AMOUNT: f64 = 1e9;
+/// Page size used when a list request gives 0.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// Largest page size; larger requests are capped to it.
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// A required id: a UUID, returned in canonical lower-case form.
+pub fn id(value: &str) -> Result<Uuid, String> {
+    if value.is_empty() {
+        return Err("is required".into());
+    }
+    Uuid::try_parse(value).map_err(|_| format!("must be a UUID, got {:?}", truncate(value)))
+}
+
+/// The id of a record being created: the client's UUID, or a new
+/// time-ordered one when empty.
+pub fn new_id(value: &str) -> Result<Uuid, String> {
+    if value.is_empty() {
+        Ok(Uuid::now_v7())
+    } else {
+        id(value)
+    }
+}
+
+/// A title: 1 to [`MAX_TITLE_CHARS`] characters, surrounding whitespace trimmed.
+pub fn title(value: &str) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty".into());
+    }
+    bounded_text(trimmed, MAX_TITLE_CHARS)
+}
+
+/// Free text (notes, `why`): at most [`MAX_NOTE_CHARS`] characters, may be empty.
+pub fn note(value: &str) -> Result<String, String> {
+    bounded_text(value, MAX_NOTE_CHARS)
+}
+
+/// A display name: 1 to [`MAX_DISPLAY_NAME_CHARS`] characters.
+pub fn display_name(value: &str) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty".into());
+    }
+    bounded_text(trimmed, MAX_DISPLAY_NAME_CHARS)
+}
+
+fn bounded_text(value: &str, max_chars: usize) -> Result<String, String> {
+    let chars = value.chars().count();
+    if chars > max_chars {
+        return Err(format!(
+            "must be at most {max_chars} characters, got {chars}"
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+pub fn date(value: &str) -> Result<NaiveDate, String> {
+    if value.len() != 10 {
+        return Err(format!(
+            "must be a date as YYYY-MM-DD, got {:?}",
+            truncate(value)
+        ));
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("must be a valid date as YYYY-MM-DD, got {value:?}"))
+}
+
+/// An optional date: empty means none.
+pub fn optional_date(value: &str) -> Result<Option<NaiveDate>, String> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        date(value).map(Some)
+    }
+}
+
+/// Canonical `YYYY-MM-DD` form of a date.
+pub fn format_date(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// An IANA time zone name; empty means "UTC".
+pub fn time_zone(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Ok("UTC".into());
+    }
+    value
+        .parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| {
+            format!(
+                "must be an IANA time zone such as \"Europe/Berlin\", got {:?}",
+                truncate(value)
+            )
+        })
+}
+
+/// A schedule: `times` per `period_days`, at most one per day.
+pub fn schedule(times: u32, period_days: u32) -> Result<(u32, u32), String> {
+    if times == 0 || period_days == 0 {
+        return Err("times and period_days must both be at least 1".into());
+    }
+    if period_days > MAX_PERIOD_DAYS {
+        return Err(format!("period_days must be at most {MAX_PERIOD_DAYS}"));
+    }
+    if times > period_days {
+        return Err(format!(
+            "times ({times}) must not exceed period_days ({period_days}): one check-in per day counts"
+        ));
+    }
+    Ok((times, period_days))
+}
+
+/// A self-efficacy score on Bandura's 0 to 100 scale.
+pub fn score(value: i32) -> Result<i32, String> {
+    if (0..=100).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("must be between 0 and 100, got {value}"))
+    }
+}
+
+/// A check-in amount: finite, between 0 and [`MAX_AMOUNT`].
+pub fn amount(value: f64) -> Result<f64, String> {
+    if value.is_finite() && (0.0..=MAX_AMOUNT).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("must be a number between 0 and {MAX_AMOUNT}"))
+    }
+}
+
+/// A known, specified value of a proto enum.
+pub fn enum_value<E: TryFrom<i32> + PartialEq>(value: i32, unspecified: E) -> Result<E, String> {
+    match E::try_from(value) {
+        Ok(v) if v != unspecified => Ok(v),
+        Ok(_) => Err("must be specified".into()),
+        Err(_) => Err(format!("unknown value {value}")),
+    }
+}
+
+/// A page size: 0 gives the default, larger than the maximum is capped.
+pub fn page_size(value: i32) -> Result<usize, String> {
+    match usize::try_from(value) {
+        Err(_) => Err(format!("must not be negative, got {value}")),
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(n) => Ok(n.min(MAX_PAGE_SIZE)),
+    }
+}
+
+/// Echoes at most a short prefix of bad input, so errors stay readable.
+fn truncate(value: &str) -> String {
+    value.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(title("  Walk  ").as_deref(), Ok("Walk"));
+        assert!(title("   ").is_err());
+        assert!(title(&"é".repeat(200)).is_ok());
+        assert!(title(&"é".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn dates_must_be_real_and_canonical() {
+        assert!(date("2026-02-28").is_ok());
+        assert!(date("2026-02-30").is_err());
+        assert!(date("2026-2-3").is_err());
+        assert!(date("26-02-03").is_err());
+    }
+
+    #[test]
+    fn schedules_allow_at_most_one_check_in_per_day() {
+        assert_eq!(schedule(3, 7), Ok((3, 7)));
+        assert!(schedule(0, 7).is_err());
+        assert!(schedule(1, 0).is_err());
+        assert!(schedule(8, 7).is_err());
+        assert!(schedule(1, 367).is_err());
+    }
+
+    #[test]
+    fn page_sizes_default_cap_and_reject_negatives() {
+        assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));
+        assert_eq!(page_size(5000), Ok(MAX_PAGE_SIZE));
+        assert!(page_size(-1).is_err());
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(time_zone("").as_deref(), Ok("UTC"));
+        assert_eq!(time_zone("Europe/Berlin").as_deref(), Ok("Europe/Berlin"));
+        assert!(time_zone("Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! Plain Rust types and the rules of the domain: what a valid goal, action
+//! step, check-in or rating is. No tonic, no sled.
+//!
+//! Records derive `prost::Message` because the store keeps them prost-encoded;
+//! they are written only through the parsers in [`fields`], so a stored record
+//! is always valid.
+
+pub mod fields;
+pub mod records;
+
+pub use records::*;
+
+/// Microseconds since the Unix epoch, the resolution of all stored times.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}

@@ -1,0 +1,18 @@
+//! Stepwise: the sync backend of therapy-companion apps. Clients keep goals,
+//! action steps, check-ins and self-efficacy ratings; therapists they
+//! consent to follow their progress.
+//!
+//! Data flows one way: gRPC handlers ([`service`]) → use cases ([`app`]) →
+//! storage ([`store`]); [`domain`] holds the records and their rules.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod pb;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,146 @@
+//! Builds and runs the gRPC server: Stepwise's services behind the auth
+//! layer, health, reflection (v1 and v1alpha), and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::app::App;
+use crate::auth::AuthLayer;
+use crate::config::ServeConfig;
+use crate::pb;
+use crate::pb::account_service_server::AccountServiceServer;
+use crate::pb::goal_service_server::GoalServiceServer;
+use crate::pb::progress_service_server::ProgressServiceServer;
+use crate::service::{AccountApi, GoalApi, ProgressApi};
+use crate::store::Store;
+use crate::telemetry::RpcTraceLayer;
+
+/// Errors that stop the server from starting or running.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The data dir could not be opened or prepared.
+    #[error("cannot open the store in {dir}: {source}")]
+    Store {
+        /// The data dir.
+        dir: PathBuf,
+        /// Why.
+        source: crate::error::Error,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Reflection could not be built from the descriptor set.
+    #[error("cannot build server reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed.
+    #[error("server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    app: App,
+}
+
+/// Names of the services reported by the health service.
+const SERVICE_NAMES: &[&str] = &[
+    "",
+    "stepwise.v1.AccountService",
+    "stepwise.v1.GoalService",
+    "stepwise.v1.ProgressService",
+];
+
+impl Application {
+    /// Opens the store (creating the first administrator on a new data
+    /// dir) and binds the listen address.
+    pub async fn build(config: &ServeConfig) -> Result<Self, ServerError> {
+        let dir = config.data_dir.clone();
+        let store_error = |source| ServerError::Store {
+            dir: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| store_error(e.into()))?;
+        let store = Store::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
+        let app = App::new(Arc::new(store));
+        if let Some(path) = app.bootstrap_admin(&dir).await.map_err(store_error)? {
+            tracing::info!(path = %path.display(), "wrote the administrator token");
+        }
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        Ok(Self {
+            listener,
+            local_addr,
+            app,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, lets
+    /// in-flight calls finish, and flushes the store.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        set_health(&health, ServingStatus::Serving).await;
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let store = self.app.store().clone();
+        let signal = async {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight calls");
+            set_health(&health, ServingStatus::NotServing).await;
+        };
+        tracing::info!(address = %self.local_addr, "serving");
+        Server::builder()
+            .layer(RpcTraceLayer)
+            .layer(AuthLayer::new(store.clone()))
+            .add_service(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?)
+            .add_service(AccountServiceServer::new(AccountApi::new(self.app.clone())))
+            .add_service(GoalServiceServer::new(GoalApi::new(self.app.clone())))
+            .add_service(ProgressServiceServer::new(ProgressApi::new(self.app)))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal)
+            .await?;
+        if let Err(e) = store.flush() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    for name in SERVICE_NAMES {
+        health.set_service_status(*name, status).await;
+    }
+}

@@ -1,0 +1,57 @@
+//! One file per gRPC service: authenticate, parse, call the use case, map
+//! back. Thin: rules live in [`crate::app`] and [`crate::domain`].
+
+pub mod account;
+pub mod convert;
+pub mod goal;
+pub mod progress;
+
+pub use account::AccountApi;
+pub use goal::GoalApi;
+pub use progress::ProgressApi;
+
+use tonic::{Request, Response, Status};
+
+use crate::app::App;
+use crate::auth::principal;
+use crate::domain::EntityKind;
+use crate::pb;
+
+/// A request that deletes one record by id, optionally at a version.
+trait DeleteRequest {
+    fn id(&self) -> &str;
+    fn version(&self) -> i64;
+}
+
+macro_rules! delete_request {
+    ($($request:ty),*) => {$(
+        impl DeleteRequest for $request {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn version(&self) -> i64 {
+                self.version
+            }
+        }
+    )*};
+}
+
+delete_request!(
+    pb::DeleteGoalRequest,
+    pb::DeleteActionStepRequest,
+    pb::DeleteCheckInRequest,
+    pb::DeleteEfficacyRatingRequest
+);
+
+/// Every `Delete*` RPC: the same rules for every kind of record.
+async fn delete<R: DeleteRequest>(
+    app: &App,
+    request: Request<R>,
+    kind: EntityKind,
+) -> Result<Response<()>, Status> {
+    let principal = principal(&request)?;
+    let id = convert::id(request.get_ref().id(), "id")?;
+    app.delete(&principal, kind, &id, request.get_ref().version())
+        .await?;
+    Ok(Response::new(()))
+}

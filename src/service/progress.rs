@@ -1,0 +1,96 @@
+//! `stepwise.v1.ProgressService`: check-ins and self-efficacy ratings.
+
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::app::App;
+use crate::auth::principal;
+use crate::domain::EntityKind;
+use crate::pb;
+
+/// Implements `ProgressService` over the use cases.
+pub struct ProgressApi {
+    app: App,
+}
+
+impl ProgressApi {
+    /// The service over `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::progress_service_server::ProgressService for ProgressApi {
+    async fn log_check_in(
+        &self,
+        request: Request<pb::LogCheckInRequest>,
+    ) -> Result<Response<pb::CheckIn>, Status> {
+        let principal = principal(&request)?;
+        let (check_in, version) = convert::new_check_in(request.into_inner().check_in)?;
+        let check_in = self.app.log_check_in(&principal, check_in, version).await?;
+        Ok(Response::new(convert::check_in(check_in)))
+    }
+
+    async fn list_check_ins(
+        &self,
+        request: Request<pb::ListCheckInsRequest>,
+    ) -> Result<Response<pb::ListCheckInsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let step_id = convert::id(&request.action_step_id, "action_step_id")?;
+        let dates = (
+            convert::optional_date(&request.start_date, "start_date")?,
+            convert::optional_date(&request.end_date, "end_date")?,
+        );
+        let size = convert::page(request.page_size)?;
+        let page =
+            self.app
+                .list_check_ins(&principal, &step_id, dates, size, &request.page_token)?;
+        Ok(Response::new(pb::ListCheckInsResponse {
+            check_ins: page.items.into_iter().map(convert::check_in).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn delete_check_in(
+        &self,
+        request: Request<pb::DeleteCheckInRequest>,
+    ) -> Result<Response<()>, Status> {
+        super::delete(&self.app, request, EntityKind::CheckIn).await
+    }
+
+    async fn record_efficacy_rating(
+        &self,
+        request: Request<pb::RecordEfficacyRatingRequest>,
+    ) -> Result<Response<pb::EfficacyRating>, Status> {
+        let principal = principal(&request)?;
+        let rating = convert::new_rating(request.into_inner().rating)?;
+        let rating = self.app.record_rating(&principal, rating).await?;
+        Ok(Response::new(convert::rating(rating)))
+    }
+
+    async fn list_efficacy_ratings(
+        &self,
+        request: Request<pb::ListEfficacyRatingsRequest>,
+    ) -> Result<Response<pb::ListEfficacyRatingsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let target = convert::rating_target(request.target)?;
+        let size = convert::page(request.page_size)?;
+        let page = self
+            .app
+            .list_ratings(&principal, &target, size, &request.page_token)?;
+        Ok(Response::new(pb::ListEfficacyRatingsResponse {
+            efficacy_ratings: page.items.into_iter().map(convert::rating).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn delete_efficacy_rating(
+        &self,
+        request: Request<pb::DeleteEfficacyRatingRequest>,
+    ) -> Result<Response<()>, Status> {
+        super::delete(&self.app, request, EntityKind::EfficacyRating).await
+    }
+}

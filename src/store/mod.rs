@@ -1,0 +1,316 @@
+//! The only code that knows sled: trees, key layout, value codec,
+//! transactions and durability.
+//!
+//! Trees (one per keyspace):
+//! - `entities`: id → [`StoredEntity`] (live record or tombstone; ids are
+//!   never reused, so tombstones also keep deleted ids taken)
+//! - `goals_by_client`: client | goal → ()
+//! - `steps_by_goal`: goal | step → ()
+//! - `check_ins_by_step`: step | local day → check-in id (one per day)
+//! - `ratings_by_target`: target | rate time | rating → ()
+//! - `changes`: client | seq → id. Exactly one entry per record and
+//!   tombstone, at its current version: what sync reads.
+//! - `sequences`: client → last seq. Every change takes the next one as the
+//!   record's version.
+//! - `accounts`: id → [`Account`]; `token_hashes`: SHA-256(token) → id
+//!
+//! Secondary indexes hold live records only; they are written in the same
+//! transaction as the record, so they are exact.
+
+mod accounts;
+mod commit;
+mod keys;
+mod tx;
+
+use std::ops::Bound;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use prost::Message;
+use sled::Transactional;
+use sled::transaction::TransactionError;
+
+pub use tx::{Tx, TxResult, abort};
+
+use crate::domain::{
+    ActionStep, CheckIn, EfficacyRating, Entity, EntityKind, Goal, StoredEntity, now_micros,
+};
+use crate::error::{Error, Result};
+use commit::GroupCommit;
+
+/// Default size of sled's page cache.
+pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
+struct Trees {
+    entities: sled::Tree,
+    goals_by_client: sled::Tree,
+    steps_by_goal: sled::Tree,
+    check_ins_by_step: sled::Tree,
+    ratings_by_target: sled::Tree,
+    changes: sled::Tree,
+    sequences: sled::Tree,
+    accounts: sled::Tree,
+    token_hashes: sled::Tree,
+}
+
+/// One page of a list, and the token for the next one (empty at the end).
+#[derive(Debug)]
+pub struct Page<T> {
+    /// Items on this page.
+    pub items: Vec<T>,
+    /// Opaque token for the next page; empty when there is none.
+    pub next_page_token: String,
+}
+
+/// The embedded database.
+pub struct Store {
+    db: sled::Db,
+    trees: Trees,
+    // Declared last: dropped after the trees, it flushes on the way out.
+    commits: GroupCommit,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir` with a page cache of
+    /// `cache_bytes`.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()?;
+        let tree = |name: &str| db.open_tree(name);
+        let trees = Trees {
+            entities: tree("entities")?,
+            goals_by_client: tree("goals_by_client")?,
+            steps_by_goal: tree("steps_by_goal")?,
+            check_ins_by_step: tree("check_ins_by_step")?,
+            ratings_by_target: tree("ratings_by_target")?,
+            changes: tree("changes")?,
+            sequences: tree("sequences")?,
+            accounts: tree("accounts")?,
+            token_hashes: tree("token_hashes")?,
+        };
+        let commits = GroupCommit::start(db.clone(), &dir.join("db"))?;
+        Ok(Self { db, trees, commits })
+    }
+
+    /// Flushes everything to disk; used at shutdown.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Runs `change` as one atomic transaction on the client-owned records,
+    /// on behalf of account `actor`, and returns once it is durable.
+    ///
+    /// `change` may run more than once (sled retries on conflicts), so it
+    /// must have no effects outside `tx`. An aborted transaction writes
+    /// nothing.
+    pub async fn write<T>(&self, actor: &str, change: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
+        let t = &self.trees;
+        let now_us = now_micros();
+        let outcome = (
+            &t.entities,
+            &t.goals_by_client,
+            &t.steps_by_goal,
+            &t.check_ins_by_step,
+            &t.ratings_by_target,
+            &t.changes,
+            &t.sequences,
+        )
+            .transaction(|trees| change(&Tx::new(trees, self, actor, now_us)));
+        let value = match outcome {
+            Ok(value) => value,
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+        };
+        self.commits.durable().await?;
+        Ok(value)
+    }
+
+    /// A record or tombstone by id.
+    pub fn entity(&self, id: &str) -> Result<Option<Entity>> {
+        let Ok(key) = keys::id(id) else {
+            return Ok(None);
+        };
+        self.trees
+            .entities
+            .get(key)?
+            .map(|bytes| decode_entity(&bytes))
+            .transpose()
+    }
+
+    /// A live record of `kind`; `NotFound` for a missing, deleted or
+    /// different kind of record.
+    pub fn live(&self, id: &str, kind: EntityKind) -> Result<Entity> {
+        match self.entity(id)? {
+            Some(entity) if !entity.is_deleted() && entity.kind() == kind => Ok(entity),
+            _ => Err(Error::NotFound(kind.noun())),
+        }
+    }
+
+    /// A client's goals, by id.
+    pub fn list_goals(&self, client_id: &str, size: usize, token: &str) -> Result<Page<Goal>> {
+        let prefix = keys::id(client_id)?;
+        self.page(
+            &self.trees.goals_by_client,
+            &prefix,
+            (Vec::new(), None),
+            size,
+            token,
+            |key, _| match self.entity(&keys::id_string(&key[16..])?)? {
+                Some(Entity::Goal(goal)) => Ok(Some(goal)),
+                _ => Ok(None),
+            },
+        )
+    }
+
+    /// A goal's action steps, by id.
+    pub fn list_action_steps(
+        &self,
+        goal_id: &str,
+        size: usize,
+        token: &str,
+    ) -> Result<Page<ActionStep>> {
+        let prefix = keys::id(goal_id)?;
+        self.page(
+            &self.trees.steps_by_goal,
+            &prefix,
+            (Vec::new(), None),
+            size,
+            token,
+            |key, _| match self.entity(&keys::id_string(&key[16..])?)? {
+                Some(Entity::ActionStep(step)) => Ok(Some(step)),
+                _ => Ok(None),
+            },
+        )
+    }
+
+    /// A step's check-ins from `start` to `end` (inclusive), by date.
+    pub fn list_check_ins(
+        &self,
+        step_id: &str,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+        size: usize,
+        token: &str,
+    ) -> Result<Page<CheckIn>> {
+        let prefix = keys::id(step_id)?;
+        let from = start.map(|d| keys::day(d).to_vec()).unwrap_or_default();
+        let to = end.map(|d| keys::day(d).to_vec());
+        self.page(
+            &self.trees.check_ins_by_step,
+            &prefix,
+            (from, to),
+            size,
+            token,
+            |_, value| match self.entity(&keys::id_string(value)?)? {
+                Some(Entity::CheckIn(check_in)) => Ok(Some(check_in)),
+                _ => Ok(None),
+            },
+        )
+    }
+
+    /// The ratings of a goal or step, by rate time.
+    pub fn list_ratings(
+        &self,
+        target_id: &str,
+        size: usize,
+        token: &str,
+    ) -> Result<Page<EfficacyRating>> {
+        let prefix = keys::id(target_id)?;
+        self.page(
+            &self.trees.ratings_by_target,
+            &prefix,
+            (Vec::new(), None),
+            size,
+            token,
+            |key, _| match self.entity(&keys::id_string(&key[24..])?)? {
+                Some(Entity::EfficacyRating(rating)) => Ok(Some(rating)),
+                _ => Ok(None),
+            },
+        )
+    }
+
+    /// Reads one page of the index entries under `prefix`, optionally within
+    /// the inclusive suffix range `within` (empty start: from the first),
+    /// after the key in `token`.
+    fn page<T>(
+        &self,
+        index: &sled::Tree,
+        prefix: &[u8],
+        within: (Vec<u8>, Option<Vec<u8>>),
+        size: usize,
+        token: &str,
+        load: impl Fn(&[u8], &[u8]) -> Result<Option<T>>,
+    ) -> Result<Page<T>> {
+        let (from, to) = within;
+        let mut lower = Bound::Included(keys::join(&[prefix, &from]));
+        // A longer key sorts after its prefix, so `prefix|to|0` ends `to`.
+        let upper = match to {
+            Some(to) => Bound::Excluded(keys::join(&[prefix, &to, &[0]])),
+            None => prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
+        };
+        if !token.is_empty() {
+            let after = decode_page_token(token, prefix)?;
+            lower = Bound::Excluded(after);
+        }
+        let mut items = Vec::with_capacity(size);
+        let mut last_key = Vec::new();
+        for entry in index.range((lower, upper)) {
+            let (key, value) = entry?;
+            if items.len() == size {
+                return Ok(Page {
+                    items,
+                    next_page_token: URL_SAFE_NO_PAD.encode(last_key),
+                });
+            }
+            if let Some(item) = load(&key, &value)? {
+                items.push(item);
+            }
+            last_key = key.to_vec();
+        }
+        Ok(Page {
+            items,
+            next_page_token: String::new(),
+        })
+    }
+}
+
+fn decode_page_token(token: &str, prefix: &[u8]) -> Result<Vec<u8>> {
+    match URL_SAFE_NO_PAD.decode(token) {
+        Ok(key) if key.starts_with(prefix) => Ok(key),
+        _ => Err(Error::invalid(
+            "page_token",
+            "is not a token returned by this list; start again with an empty page_token",
+        )),
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+fn decode_entity(bytes: &[u8]) -> Result<Entity> {
+    StoredEntity::decode(bytes)
+        .map_err(Error::internal)?
+        .entity
+        .ok_or_else(|| Error::internal("stored entity is empty"))
+}
+
+fn encode_entity(entity: &Entity) -> Vec<u8> {
+    StoredEntity {
+        entity: Some(entity.clone()),
+    }
+    .encode_to_vec()
+}

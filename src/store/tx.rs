@@ -1,0 +1,284 @@
+//! Typed operations inside one store transaction.
+//!
+//! Every change stamps the record with the owner's next sequence number as
+//! its version and moves the record's entry in the `changes` index to it,
+//! so the index holds each record exactly once, at its current version.
+//!
+//! sled 0.34 runs transactions one at a time under a process-wide lock, and
+//! all writes to these trees go through transactions. So reading the
+//! committed trees directly inside a transaction (to find a goal's steps
+//! for a cascading delete: sled's transactional trees cannot iterate) sees
+//! a state no other writer can change before this transaction commits.
+
+use sled::transaction::{
+    ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
+};
+
+use super::{Store, decode_entity, encode_entity, keys};
+use crate::domain::fields;
+use crate::domain::{Entity, EntityKind, Tombstone};
+use crate::error::Error;
+
+/// Result of a step inside a transaction.
+pub type TxResult<T> = Result<T, ConflictableTransactionError<Error>>;
+
+/// Aborts the transaction with `error`; nothing is written.
+pub fn abort<T>(error: Error) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(error))
+}
+
+fn internal<E: Into<Error>>(e: E) -> ConflictableTransactionError<Error> {
+    ConflictableTransactionError::Abort(e.into())
+}
+
+type TxTrees = (
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+);
+
+/// A transaction on the client-owned records.
+pub struct Tx<'a> {
+    entities: &'a TransactionalTree,
+    goals_by_client: &'a TransactionalTree,
+    steps_by_goal: &'a TransactionalTree,
+    check_ins_by_step: &'a TransactionalTree,
+    ratings_by_target: &'a TransactionalTree,
+    changes: &'a TransactionalTree,
+    sequences: &'a TransactionalTree,
+    committed: &'a Store,
+    actor: &'a str,
+    now_us: i64,
+}
+
+impl<'a> Tx<'a> {
+    pub(super) fn new(
+        trees: &'a TxTrees,
+        committed: &'a Store,
+        actor: &'a str,
+        now_us: i64,
+    ) -> Self {
+        let (
+            entities,
+            goals_by_client,
+            steps_by_goal,
+            check_ins_by_step,
+            ratings_by_target,
+            changes,
+            sequences,
+        ) = trees;
+        Self {
+            entities,
+            goals_by_client,
+            steps_by_goal,
+            check_ins_by_step,
+            ratings_by_target,
+            changes,
+            sequences,
+            committed,
+            actor,
+            now_us,
+        }
+    }
+
+    /// The record or tombstone with `id`, as this transaction sees it.
+    pub fn get(&self, id: &str) -> TxResult<Option<Entity>> {
+        let key = keys::id(id).map_err(internal)?;
+        self.entities
+            .get(key)?
+            .map(|bytes| decode_entity(&bytes).map_err(internal))
+            .transpose()
+    }
+
+    /// The live record of `kind` with `id`, or `NotFound`.
+    pub fn live(&self, id: &str, kind: EntityKind) -> TxResult<Entity> {
+        match self.get(id)? {
+            Some(entity) if !entity.is_deleted() && entity.kind() == kind => Ok(entity),
+            _ => abort(Error::NotFound(kind.noun())),
+        }
+    }
+
+    /// Id of the check-in of `step_id` on `local_date`, if there is one.
+    pub fn check_in_on(&self, step_id: &str, local_date: &str) -> TxResult<Option<String>> {
+        let key = check_in_key(step_id, local_date).map_err(internal)?;
+        self.check_ins_by_step
+            .get(key)?
+            .map(|id| keys::id_string(&id).map_err(internal))
+            .transpose()
+    }
+
+    /// Stores a new record. `ALREADY_EXISTS` if its id was ever used.
+    pub fn create(&self, mut entity: Entity) -> TxResult<Entity> {
+        if self.get(&entity.meta().id)?.is_some() {
+            return abort(Error::AlreadyExists(entity.kind().noun()));
+        }
+        let meta = entity.meta_mut();
+        meta.create_time_us = self.now_us;
+        meta.created_by = self.actor.to_owned();
+        let (tree, key, value) = self.index_entry(&entity)?;
+        tree.insert(key, value)?;
+        self.stamp_and_put(entity)
+    }
+
+    /// Replaces a live record with a changed copy of itself.
+    pub fn update(&self, entity: Entity) -> TxResult<Entity> {
+        self.stamp_and_put(entity)
+    }
+
+    /// Deletes a live record and everything under it (a goal's steps and
+    /// ratings, a step's check-ins and ratings), leaving tombstones.
+    pub fn delete(&self, entity: &Entity) -> TxResult<()> {
+        let id = &entity.meta().id;
+        let key = keys::id(id).map_err(internal)?;
+        let mut children = Vec::new();
+        match entity.kind() {
+            EntityKind::Goal => {
+                children.extend(self.committed_ids(
+                    &self.committed.trees.steps_by_goal,
+                    &key,
+                    Suffix,
+                )?);
+                children.extend(self.committed_ids(
+                    &self.committed.trees.ratings_by_target,
+                    &key,
+                    RatingId,
+                )?);
+            }
+            EntityKind::ActionStep => {
+                children.extend(self.committed_ids(
+                    &self.committed.trees.check_ins_by_step,
+                    &key,
+                    Value,
+                )?);
+                children.extend(self.committed_ids(
+                    &self.committed.trees.ratings_by_target,
+                    &key,
+                    RatingId,
+                )?);
+            }
+            _ => {}
+        }
+        for child in children {
+            if let Some(child) = self.get(&child)?.filter(|c| !c.is_deleted()) {
+                self.delete(&child)?;
+            }
+        }
+        let (tree, index_key, _) = self.index_entry(entity)?;
+        tree.remove(index_key)?;
+        let tombstone = Entity::Tombstone(Tombstone {
+            kind: entity.kind() as i32,
+            meta: entity.meta().clone(),
+        });
+        self.stamp_and_put(tombstone).map(drop)
+    }
+
+    /// Gives the record the owner's next version, moves its `changes` entry
+    /// there, and writes it.
+    fn stamp_and_put(&self, mut entity: Entity) -> TxResult<Entity> {
+        let client = keys::id(&entity.meta().client_id).map_err(internal)?;
+        let previous = entity.meta().version;
+        if previous > 0 {
+            self.changes
+                .remove(keys::join(&[&client, &previous.to_be_bytes()]))?;
+        }
+        let version = self.next_version(&client)?;
+        let meta = entity.meta_mut();
+        meta.version = version;
+        meta.update_time_us = self.now_us;
+        meta.updated_by = self.actor.to_owned();
+        let id = keys::id(&meta.id).map_err(internal)?;
+        self.changes
+            .insert(keys::join(&[&client, &version.to_be_bytes()]), &id)?;
+        self.entities.insert(&id, encode_entity(&entity))?;
+        Ok(entity)
+    }
+
+    fn next_version(&self, client: &[u8; 16]) -> TxResult<i64> {
+        let last = match self.sequences.get(client)? {
+            Some(bytes) => i64::from_be_bytes(
+                bytes
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| internal(Error::internal("bad sequence")))?,
+            ),
+            None => 0,
+        };
+        let next = last + 1;
+        self.sequences.insert(client, &next.to_be_bytes())?;
+        Ok(next)
+    }
+
+    /// The secondary index entry that lists a live record under its parent.
+    fn index_entry(&self, entity: &Entity) -> TxResult<(&TransactionalTree, Vec<u8>, Vec<u8>)> {
+        let id = keys::id(&entity.meta().id).map_err(internal)?;
+        let parent = |parent_id: &str| keys::id(parent_id).map_err(internal);
+        Ok(match entity {
+            Entity::Goal(goal) => (
+                self.goals_by_client,
+                keys::join(&[&parent(&goal.meta.client_id)?, &id]),
+                Vec::new(),
+            ),
+            Entity::ActionStep(step) => (
+                self.steps_by_goal,
+                keys::join(&[&parent(&step.goal_id)?, &id]),
+                Vec::new(),
+            ),
+            Entity::CheckIn(check_in) => (
+                self.check_ins_by_step,
+                check_in_key(&check_in.action_step_id, &check_in.local_date).map_err(internal)?,
+                id.to_vec(),
+            ),
+            Entity::EfficacyRating(rating) => {
+                let target = rating.target.as_ref().map(|t| t.id()).unwrap_or_default();
+                (
+                    self.ratings_by_target,
+                    keys::join(&[
+                        &parent(target)?,
+                        &keys::ordered_i64(rating.rate_time_us),
+                        &id,
+                    ]),
+                    Vec::new(),
+                )
+            }
+            Entity::Tombstone(_) => return abort(Error::internal("tombstones are not indexed")),
+        })
+    }
+
+    fn committed_ids(&self, index: &sled::Tree, parent: &[u8], at: IdAt) -> TxResult<Vec<String>> {
+        let mut ids = Vec::new();
+        for entry in index.scan_prefix(parent) {
+            let (key, value) = entry.map_err(|e| internal(Error::from(e)))?;
+            let bytes = match at {
+                Suffix => &key[parent.len()..],
+                RatingId => &key[parent.len() + 8..],
+                Value => &value[..],
+            };
+            ids.push(keys::id_string(bytes).map_err(internal)?);
+        }
+        Ok(ids)
+    }
+}
+
+/// Where an index entry keeps the child's id.
+#[derive(Clone, Copy)]
+enum IdAt {
+    Suffix,
+    RatingId,
+    Value,
+}
+use IdAt::*;
+
+fn check_in_key(step_id: &str, local_date: &str) -> Result<Vec<u8>, Error> {
+    let date = fields::date(local_date).map_err(Error::internal)?;
+    Ok(keys::join(&[&keys::id(step_id)?, &keys::day(date)]))
+}
+
+impl From<UnabortableTransactionError> for Error {
+    fn from(e: UnabortableTransactionError) -> Self {
+        Error::internal(e.to_string())
+    }
+}
