@@ -14,6 +14,7 @@ const PROTO_FILES: &[&str] = &[
     "stepwise/v1/check_in.proto",
     "stepwise/v1/efficacy_rating.proto",
     "stepwise/v1/progress_service.proto",
+    "stepwise/v1/sync_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

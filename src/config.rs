@@ -47,6 +47,9 @@ pub struct ServeConfig {
     /// Size of the database page cache in MiB; bounds the server's memory.
     #[arg(long, env = "STEPWISE_CACHE_MB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(8..=65536))]
     pub cache_mb: u64,
+    /// Interval of heartbeats on idle Subscribe streams, in milliseconds.
+    #[arg(long, env = "STEPWISE_HEARTBEAT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub heartbeat_ms: u64,
 }
 
 impl ServeConfig {
@@ -58,6 +61,7 @@ impl ServeConfig {
             data_dir: data_dir.into(),
             log_format: LogFormat::Pretty,
             cache_mb: 128,
+            heartbeat_ms: 5000,
         }
     }
 }

@@ -50,6 +50,13 @@ pub enum Error {
     /// The caller's role may not call this method.
     #[error("{0}")]
     PermissionDenied(&'static str),
+    /// The caller's sync cursor cannot be served: the device must drop its
+    /// replica and sync again from scratch.
+    #[error("{0}; sync again from an empty cursor")]
+    ResyncRequired(&'static str),
+    /// The server is shutting down; retry against it later.
+    #[error("the server is shutting down; reconnect and resume from your last cursor")]
+    ShuttingDown,
     /// A failure inside the server; the cause is logged, not returned.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -78,6 +85,8 @@ impl Error {
             Error::VersionMismatch { .. } => (Code::Aborted, "VERSION_MISMATCH"),
             Error::Unauthenticated => (Code::Unauthenticated, "UNAUTHENTICATED"),
             Error::PermissionDenied(_) => (Code::PermissionDenied, "PERMISSION_DENIED"),
+            Error::ResyncRequired(_) => (Code::FailedPrecondition, "RESYNC_REQUIRED"),
+            Error::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
             Error::Internal(_) => (Code::Internal, "INTERNAL"),
         }
     }

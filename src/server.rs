@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -19,7 +20,8 @@ use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
 use crate::pb::goal_service_server::GoalServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
-use crate::service::{AccountApi, GoalApi, ProgressApi};
+use crate::pb::sync_service_server::SyncServiceServer;
+use crate::service::{AccountApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::Store;
 use crate::telemetry::RpcTraceLayer;
 
@@ -55,6 +57,7 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     app: App,
+    heartbeat: Duration,
 }
 
 /// Names of the services reported by the health service.
@@ -63,6 +66,7 @@ const SERVICE_NAMES: &[&str] = &[
     "stepwise.v1.AccountService",
     "stepwise.v1.GoalService",
     "stepwise.v1.ProgressService",
+    "stepwise.v1.SyncService",
 ];
 
 impl Application {
@@ -95,6 +99,7 @@ impl Application {
             listener,
             local_addr,
             app,
+            heartbeat: Duration::from_millis(config.heartbeat_ms),
         })
     }
 
@@ -114,10 +119,12 @@ impl Application {
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         };
         let store = self.app.store().clone();
-        let signal = async {
+        let app = self.app.clone();
+        let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight calls");
             set_health(&health, ServingStatus::NotServing).await;
+            app.begin_shutdown();
         };
         tracing::info!(address = %self.local_addr, "serving");
         Server::builder()
@@ -128,7 +135,13 @@ impl Application {
             .add_service(reflection().build_v1alpha()?)
             .add_service(AccountServiceServer::new(AccountApi::new(self.app.clone())))
             .add_service(GoalServiceServer::new(GoalApi::new(self.app.clone())))
-            .add_service(ProgressServiceServer::new(ProgressApi::new(self.app)))
+            .add_service(ProgressServiceServer::new(ProgressApi::new(
+                self.app.clone(),
+            )))
+            .add_service(SyncServiceServer::new(SyncApi::new(
+                self.app,
+                self.heartbeat,
+            )))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal)
             .await?;
         if let Err(e) = store.flush() {

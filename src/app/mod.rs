@@ -7,8 +7,11 @@
 mod accounts;
 mod plan;
 mod progress;
+mod sync;
 
 use std::sync::Arc;
+
+use tokio::sync::watch;
 
 use crate::auth::{Action, Principal};
 use crate::domain::{Entity, EntityKind};
@@ -16,17 +19,29 @@ use crate::error::{Error, Result};
 use crate::store::{Store, abort};
 
 pub use accounts::NewAccount;
+pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
 /// The use cases, over one store.
 #[derive(Clone)]
 pub struct App {
     store: Arc<Store>,
+    /// Becomes true when the server begins to shut down; ends subscriptions.
+    shutdown: Arc<watch::Sender<bool>>,
 }
 
 impl App {
     /// Use cases over `store`.
     pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            shutdown: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Ends every subscription (with UNAVAILABLE), so a graceful shutdown
+    /// is not held up by streams that never finish on their own.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
     }
 
     /// The store, for the server's lifecycle.
@@ -107,6 +122,7 @@ impl App {
                 tx.delete(&entity)
             })
             .await
+            .map(drop)
     }
 }
 

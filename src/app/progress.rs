@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 
 use super::{App, check_version};
 use crate::auth::{Action, Principal};
-use crate::domain::{CheckIn, EfficacyRating, Entity, EntityKind, RatingTarget, Record};
+use crate::domain::{
+    CheckIn, EfficacyRating, EntityKind, RatingTarget, Record, replace_mutable_fields,
+};
 use crate::error::{Error, Result};
 use crate::store::{Page, abort};
 
@@ -38,15 +40,16 @@ impl App {
                 }
                 match tx.check_in_on(&step_id, &check_in.local_date)? {
                     Some(existing_id) => {
-                        let existing = tx.live(&existing_id, EntityKind::CheckIn)?;
+                        let mut existing = tx.live(&existing_id, EntityKind::CheckIn)?;
                         check_version(&existing, expected_version)?;
-                        let Entity::CheckIn(mut updated) = existing else {
-                            return abort(Error::internal("check-in index points at another kind"));
-                        };
-                        updated.state = check_in.state;
-                        updated.amount = check_in.amount;
-                        updated.note = check_in.note.clone();
-                        tx.update(updated.into_entity())
+                        let mut incoming = check_in.clone();
+                        incoming.meta = existing.meta().clone();
+                        if let Err(e) =
+                            replace_mutable_fields(&mut existing, &incoming.into_entity())
+                        {
+                            return abort(e);
+                        }
+                        tx.update(existing)
                     }
                     None if expected_version != 0 => abort(Error::NotFound("check-in")),
                     None => tx.create(check_in.clone().into_entity()),

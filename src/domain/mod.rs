@@ -7,8 +7,10 @@
 
 pub mod fields;
 pub mod records;
+pub mod sync;
 
 pub use records::*;
+pub use sync::*;
 
 /// Microseconds since the Unix epoch, the resolution of all stored times.
 pub fn now_micros() -> i64 {

@@ -420,3 +420,126 @@ pub fn rating(rating: domain::EfficacyRating) -> pb::EfficacyRating {
         version: rating.meta.version,
     }
 }
+
+// --- sync ---
+
+/// API form of any record or tombstone.
+pub fn change(entity: domain::Entity) -> pb::Change {
+    use domain::Entity;
+    use pb::change::Entity as Api;
+    let entity = match entity {
+        Entity::Goal(r) => Api::Goal(goal(r)),
+        Entity::ActionStep(r) => Api::ActionStep(action_step(r)),
+        Entity::CheckIn(r) => Api::CheckIn(check_in(r)),
+        Entity::EfficacyRating(r) => Api::EfficacyRating(rating(r)),
+        Entity::Tombstone(t) => Api::Tombstone(pb::Tombstone {
+            entity_type: t.kind,
+            id: t.meta.id,
+            version: t.meta.version,
+            client_id: t.meta.client_id,
+            delete_time: timestamp(t.meta.update_time_us),
+        }),
+    };
+    pb::Change {
+        entity: Some(entity),
+    }
+}
+
+/// Longest device or mutation id.
+const MAX_SYNC_ID_CHARS: usize = 128;
+
+fn sync_id(value: &str) -> Result<String, String> {
+    match value.chars().count() {
+        0 => Err("is required".into()),
+        n if n > MAX_SYNC_ID_CHARS => {
+            Err(format!("must be at most {MAX_SYNC_ID_CHARS} characters"))
+        }
+        _ => Ok(value.to_owned()),
+    }
+}
+
+/// The mutations of a `PushRequest`. Request-level problems (ids, batch
+/// size) fail the whole push; bad content of one mutation becomes its
+/// rejection.
+pub fn push(
+    principal: &Principal,
+    request: pb::PushRequest,
+    max: usize,
+) -> Result<Vec<domain::Mutation>> {
+    let mut check = Violations::new();
+    check.check("device_id", sync_id(&request.device_id));
+    if request.mutations.len() > max {
+        check.add(
+            "mutations",
+            format!(
+                "at most {max} mutations per push, got {}; split the batch",
+                request.mutations.len()
+            ),
+        );
+    }
+    for (i, mutation) in request.mutations.iter().enumerate() {
+        check.check(
+            &format!("mutations[{i}].mutation_id"),
+            sync_id(&mutation.mutation_id),
+        );
+        if mutation.base_version < 0 {
+            check.add(
+                &format!("mutations[{i}].base_version"),
+                "must not be negative",
+            );
+        }
+    }
+    check.finish()?;
+    Ok(request
+        .mutations
+        .into_iter()
+        .map(|m| domain::Mutation {
+            mutation_id: m.mutation_id,
+            base_version: m.base_version,
+            op: mutation_op(principal, m.op),
+        })
+        .collect())
+}
+
+fn mutation_op(principal: &Principal, op: Option<pb::mutation::Op>) -> Result<domain::MutationOp> {
+    use domain::{MutationOp, Record};
+    use pb::mutation::Op;
+    Ok(match op {
+        Some(Op::UpsertGoal(g)) => MutationOp::Upsert(new_goal(principal, Some(g))?.into_entity()),
+        Some(Op::UpsertActionStep(s)) => {
+            MutationOp::Upsert(new_action_step(Some(s))?.into_entity())
+        }
+        Some(Op::UpsertCheckIn(c)) => MutationOp::Upsert(new_check_in(Some(c))?.0.into_entity()),
+        Some(Op::UpsertEfficacyRating(r)) => MutationOp::Upsert(new_rating(Some(r))?.into_entity()),
+        Some(Op::Delete(target)) => {
+            let kind = fields::enum_value(target.entity_type, domain::EntityKind::Unspecified)
+                .map_err(|e| Error::invalid("delete.entity_type", e))?;
+            MutationOp::Delete(kind, id(&target.id, "delete.id")?)
+        }
+        None => {
+            return Err(Error::invalid(
+                "op",
+                "set one of the upsert fields or delete",
+            ));
+        }
+    })
+}
+
+/// API form of a mutation's result.
+pub fn mutation_result(result: domain::MutationResult) -> pb::MutationResult {
+    pb::MutationResult {
+        mutation_id: result.mutation_id,
+        outcome: result.outcome,
+        current: result.current.and_then(|stored| stored.entity).map(change),
+        error: result.error,
+        reason: result.reason,
+        field_violations: result
+            .violations
+            .into_iter()
+            .map(|v| pb::FieldViolation {
+                field: v.field,
+                description: v.description,
+            })
+            .collect(),
+    }
+}

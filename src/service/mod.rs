@@ -5,10 +5,12 @@ pub mod account;
 pub mod convert;
 pub mod goal;
 pub mod progress;
+pub mod sync;
 
 pub use account::AccountApi;
 pub use goal::GoalApi;
 pub use progress::ProgressApi;
+pub use sync::SyncApi;
 
 use tonic::{Request, Response, Status};
 

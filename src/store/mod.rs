@@ -12,7 +12,11 @@
 //!   tombstone, at its current version: what sync reads.
 //! - `sequences`: client → last seq. Every change takes the next one as the
 //!   record's version.
+//! - `mutations`: account | mutation id → [`MutationResult`], so a
+//!   replayed push returns its first result and applies nothing
 //! - `accounts`: id → [`Account`]; `token_hashes`: SHA-256(token) → id
+//! - `meta`: the store's random epoch, which cursors carry so a cursor from
+//!   a wiped or restored store is recognised
 //!
 //! Secondary indexes hold live records only; they are written in the same
 //! transaction as the record, so they are exact.
@@ -22,8 +26,10 @@ mod commit;
 mod keys;
 mod tx;
 
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Mutex;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,6 +37,7 @@ use chrono::NaiveDate;
 use prost::Message;
 use sled::Transactional;
 use sled::transaction::TransactionError;
+use tokio::sync::watch;
 
 pub use tx::{Tx, TxResult, abort};
 
@@ -39,6 +46,8 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use commit::GroupCommit;
+
+const EPOCH_KEY: &[u8] = b"epoch";
 
 /// Default size of sled's page cache.
 pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
@@ -53,6 +62,8 @@ struct Trees {
     sequences: sled::Tree,
     accounts: sled::Tree,
     token_hashes: sled::Tree,
+    mutations: sled::Tree,
+    meta: sled::Tree,
 }
 
 /// One page of a list, and the token for the next one (empty at the end).
@@ -64,10 +75,25 @@ pub struct Page<T> {
     pub next_page_token: String,
 }
 
+/// Changes of one client after a cursor (see [`Store::changes`]).
+#[derive(Debug)]
+pub struct ChangePage {
+    /// Records and tombstones, in sequence order, each at its current
+    /// version.
+    pub entities: Vec<Entity>,
+    /// Sequence number up to which the client has now seen everything.
+    pub last_seq: i64,
+    /// Whether changes up to the requested head remain.
+    pub has_more: bool,
+}
+
 /// The embedded database.
 pub struct Store {
     db: sled::Db,
     trees: Trees,
+    epoch: [u8; 16],
+    /// Per client, the latest committed sequence number, for subscribers.
+    watchers: Mutex<HashMap<[u8; 16], watch::Sender<i64>>>,
     // Declared last: dropped after the trees, it flushes on the way out.
     commits: GroupCommit,
 }
@@ -91,9 +117,34 @@ impl Store {
             sequences: tree("sequences")?,
             accounts: tree("accounts")?,
             token_hashes: tree("token_hashes")?,
+            mutations: tree("mutations")?,
+            meta: tree("meta")?,
+        };
+        let epoch = match trees.meta.get(EPOCH_KEY)? {
+            Some(epoch) => epoch
+                .as_ref()
+                .try_into()
+                .map_err(|_| Error::internal("stored epoch is malformed"))?,
+            None => {
+                let epoch: [u8; 16] = rand::random();
+                trees.meta.insert(EPOCH_KEY, &epoch)?;
+                db.flush()?;
+                epoch
+            }
         };
         let commits = GroupCommit::start(db.clone(), &dir.join("db"))?;
-        Ok(Self { db, trees, commits })
+        Ok(Self {
+            db,
+            trees,
+            epoch,
+            watchers: Mutex::default(),
+            commits,
+        })
+    }
+
+    /// The store's epoch: random, made when the store was created.
+    pub fn epoch(&self) -> [u8; 16] {
+        self.epoch
     }
 
     /// Flushes everything to disk; used at shutdown.
@@ -109,6 +160,14 @@ impl Store {
     /// must have no effects outside `tx`. An aborted transaction writes
     /// nothing.
     pub async fn write<T>(&self, actor: &str, change: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
+        let value = self.write_nowait(actor, change)?;
+        self.durable().await?;
+        Ok(value)
+    }
+
+    /// Like [`Store::write`], but returns once committed, before it is
+    /// durable: for batches that await [`Store::durable`] once at the end.
+    pub fn write_nowait<T>(&self, actor: &str, change: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
         let t = &self.trees;
         let now_us = now_micros();
         let outcome = (
@@ -119,15 +178,116 @@ impl Store {
             &t.ratings_by_target,
             &t.changes,
             &t.sequences,
+            &t.mutations,
         )
-            .transaction(|trees| change(&Tx::new(trees, self, actor, now_us)));
-        let value = match outcome {
-            Ok(value) => value,
+            .transaction(|trees| {
+                let tx = Tx::new(trees, self, actor, now_us);
+                let value = change(&tx)?;
+                Ok((value, tx.into_touched()))
+            });
+        let (value, touched) = match outcome {
+            Ok(done) => done,
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(e.into()),
         };
-        self.commits.durable().await?;
+        self.notify(&touched);
         Ok(value)
+    }
+
+    /// Returns once everything committed before the call is on disk.
+    pub async fn durable(&self) -> Result<()> {
+        self.commits.durable().await
+    }
+
+    /// Follows a client's latest sequence number.
+    pub fn watch(&self, client_id: &str) -> Result<watch::Receiver<i64>> {
+        let client = keys::id(client_id)?;
+        let mut watchers = self
+            .watchers
+            .lock()
+            .map_err(|_| Error::internal("watchers poisoned"))?;
+        if let Some(sender) = watchers.get(&client) {
+            return Ok(sender.subscribe());
+        }
+        let (sender, receiver) = watch::channel(self.head(client_id)?);
+        watchers.insert(client, sender);
+        Ok(receiver)
+    }
+
+    fn notify(&self, touched: &[([u8; 16], i64)]) {
+        let Ok(mut watchers) = self.watchers.lock() else {
+            return;
+        };
+        for (client, seq) in touched {
+            if let Some(sender) = watchers.get(client) {
+                if sender.receiver_count() == 0 {
+                    watchers.remove(client);
+                } else {
+                    sender.send_replace(*seq);
+                }
+            }
+        }
+    }
+
+    /// The client's latest sequence number (0 before any change).
+    pub fn head(&self, client_id: &str) -> Result<i64> {
+        let client = keys::id(client_id)?;
+        match self.trees.sequences.get(client)? {
+            Some(bytes) => {
+                Ok(i64::from_be_bytes(bytes.as_ref().try_into().map_err(
+                    |_| Error::internal("stored sequence is malformed"),
+                )?))
+            }
+            None => Ok(0),
+        }
+    }
+
+    /// The client's records changed after sequence `after` up to `head`,
+    /// each once at its current version, stopping after `max_items` or
+    /// once `max_bytes` of encoded records are collected. Tombstones are
+    /// left out when `skip_tombstones` (an initial sync).
+    pub fn changes(
+        &self,
+        client_id: &str,
+        (after, head): (i64, i64),
+        (max_items, max_bytes): (usize, usize),
+        skip_tombstones: bool,
+    ) -> Result<ChangePage> {
+        let client = keys::id(client_id)?;
+        let start = keys::join(&[&client, &(after + 1).to_be_bytes()]);
+        let end = keys::join(&[&client, &head.to_be_bytes()]);
+        let mut page = ChangePage {
+            entities: Vec::new(),
+            last_seq: after,
+            has_more: false,
+        };
+        let mut bytes = 0;
+        for entry in self.trees.changes.range(start..=end) {
+            let (key, id) = entry?;
+            if page.entities.len() >= max_items || bytes >= max_bytes {
+                page.has_more = true;
+                return Ok(page);
+            }
+            let seq = i64::from_be_bytes(
+                key[16..]
+                    .try_into()
+                    .map_err(|_| Error::internal("change key is malformed"))?,
+            );
+            page.last_seq = seq;
+            let Some(stored) = self.trees.entities.get(&id)? else {
+                return Err(Error::internal("change index points at a missing record"));
+            };
+            let entity = decode_entity(&stored)?;
+            // A record changed again since this entry was read appears
+            // later, at its new sequence number.
+            if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {
+                continue;
+            }
+            bytes += stored.len();
+            page.entities.push(entity);
+        }
+        page.last_seq = head.max(page.last_seq);
+        Ok(page)
     }
 
     /// A record or tombstone by id.

@@ -10,13 +10,16 @@
 //! for a cascading delete: sled's transactional trees cannot iterate) sees
 //! a state no other writer can change before this transaction commits.
 
+use std::cell::RefCell;
+
+use prost::Message;
 use sled::transaction::{
     ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
 use super::{Store, decode_entity, encode_entity, keys};
 use crate::domain::fields;
-use crate::domain::{Entity, EntityKind, Tombstone};
+use crate::domain::{Entity, EntityKind, MutationResult, Tombstone};
 use crate::error::Error;
 
 /// Result of a step inside a transaction.
@@ -39,6 +42,7 @@ type TxTrees = (
     TransactionalTree,
     TransactionalTree,
     TransactionalTree,
+    TransactionalTree,
 );
 
 /// A transaction on the client-owned records.
@@ -50,9 +54,12 @@ pub struct Tx<'a> {
     ratings_by_target: &'a TransactionalTree,
     changes: &'a TransactionalTree,
     sequences: &'a TransactionalTree,
+    mutations: &'a TransactionalTree,
     committed: &'a Store,
     actor: &'a str,
     now_us: i64,
+    /// Clients whose sequence advanced, with their latest number.
+    touched: RefCell<Vec<([u8; 16], i64)>>,
 }
 
 impl<'a> Tx<'a> {
@@ -70,6 +77,7 @@ impl<'a> Tx<'a> {
             ratings_by_target,
             changes,
             sequences,
+            mutations,
         ) = trees;
         Self {
             entities,
@@ -79,10 +87,40 @@ impl<'a> Tx<'a> {
             ratings_by_target,
             changes,
             sequences,
+            mutations,
             committed,
             actor,
             now_us,
+            touched: RefCell::default(),
         }
+    }
+
+    /// The clients whose sequence this transaction advanced.
+    pub(super) fn into_touched(self) -> Vec<([u8; 16], i64)> {
+        self.touched.into_inner()
+    }
+
+    /// The recorded result of mutation `mutation_id` of account `actor`.
+    pub fn mutation_result(&self, mutation_id: &str) -> TxResult<Option<MutationResult>> {
+        let key = self.mutation_key(mutation_id)?;
+        self.mutations
+            .get(key)?
+            .map(|bytes| {
+                MutationResult::decode(bytes.as_ref()).map_err(|e| internal(Error::internal(e)))
+            })
+            .transpose()
+    }
+
+    /// Records the result of a mutation of the acting account.
+    pub fn record_mutation(&self, result: &MutationResult) -> TxResult<()> {
+        let key = self.mutation_key(&result.mutation_id)?;
+        self.mutations.insert(key, result.encode_to_vec())?;
+        Ok(())
+    }
+
+    fn mutation_key(&self, mutation_id: &str) -> TxResult<Vec<u8>> {
+        let actor = keys::id(self.actor).map_err(internal)?;
+        Ok(keys::join(&[&actor, mutation_id.as_bytes()]))
     }
 
     /// The record or tombstone with `id`, as this transaction sees it.
@@ -131,7 +169,7 @@ impl<'a> Tx<'a> {
 
     /// Deletes a live record and everything under it (a goal's steps and
     /// ratings, a step's check-ins and ratings), leaving tombstones.
-    pub fn delete(&self, entity: &Entity) -> TxResult<()> {
+    pub fn delete(&self, entity: &Entity) -> TxResult<Entity> {
         let id = &entity.meta().id;
         let key = keys::id(id).map_err(internal)?;
         let mut children = Vec::new();
@@ -173,7 +211,7 @@ impl<'a> Tx<'a> {
             kind: entity.kind() as i32,
             meta: entity.meta().clone(),
         });
-        self.stamp_and_put(tombstone).map(drop)
+        self.stamp_and_put(tombstone)
     }
 
     /// Gives the record the owner's next version, moves its `changes` entry
@@ -209,6 +247,11 @@ impl<'a> Tx<'a> {
         };
         let next = last + 1;
         self.sequences.insert(client, &next.to_be_bytes())?;
+        let mut touched = self.touched.borrow_mut();
+        match touched.iter_mut().find(|(c, _)| c == client) {
+            Some(entry) => entry.1 = next,
+            None => touched.push((*client, next)),
+        }
         Ok(next)
     }
 

@@ -1,0 +1,395 @@
+//! Sync: pull changes after a cursor, push offline edits idempotently, and
+//! follow a client's changes live.
+//!
+//! Only durable changes are handed out: a pull first waits for a flush of
+//! everything committed up to the head it serves. Otherwise a device could
+//! see a change that a crash then loses, and a later change reusing its
+//! sequence number would be skipped by the device's cursor.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::App;
+use crate::auth::{Action, Principal};
+use crate::domain::{
+    Cursor, Entity, EntityKind, Mutation, MutationOp, MutationResult, Outcome, RatingTarget,
+    replace_mutable_fields,
+};
+use crate::error::{Error, Result};
+use crate::store::{Tx, TxResult, abort};
+
+/// Changes per pull when the request gives 0.
+pub const DEFAULT_PULL_SIZE: usize = 500;
+/// Most changes per pull.
+pub const MAX_PULL_SIZE: usize = 5000;
+/// A pull stops adding changes past this many encoded bytes, well inside
+/// the 4 MiB gRPC message limit.
+pub const MAX_PULL_BYTES: usize = 2 * 1024 * 1024;
+/// Most mutations per push.
+pub const MAX_PUSH_MUTATIONS: usize = 500;
+
+/// One page of changes.
+#[derive(Debug)]
+pub struct PullPage {
+    /// Records and tombstones, oldest change first.
+    pub changes: Vec<Entity>,
+    /// Cursor after these changes.
+    pub next_cursor: String,
+    /// Whether more changes are waiting.
+    pub has_more: bool,
+}
+
+/// An event of a subscription.
+#[derive(Debug)]
+pub enum SyncEvent {
+    /// A record changed; resume after it with the cursor.
+    Change(Box<Entity>, String),
+    /// Nothing changed lately; the cursor is unchanged.
+    Heartbeat(String),
+}
+
+impl App {
+    /// The client's changes after `cursor` ("" for an initial sync).
+    pub async fn pull(
+        &self,
+        principal: &Principal,
+        client_id: &str,
+        cursor: &str,
+        size: usize,
+    ) -> Result<PullPage> {
+        self.sync_access(principal, client_id)?;
+        let (after, initial) = self.resume_point(client_id, cursor)?;
+        let head = self.store.head(client_id)?;
+        self.store.durable().await?;
+        let page = self
+            .store
+            .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)?;
+        Ok(PullPage {
+            changes: page.entities,
+            next_cursor: self.cursor(client_id, page.last_seq)?,
+            has_more: page.has_more,
+        })
+    }
+
+    /// Applies each mutation atomically and idempotently; all results are
+    /// durable when this returns.
+    pub async fn push(
+        &self,
+        principal: &Principal,
+        mutations: Vec<Mutation>,
+    ) -> Result<Vec<MutationResult>> {
+        let mut results = Vec::with_capacity(mutations.len());
+        for mutation in mutations {
+            results.push(self.apply_mutation(principal, mutation)?);
+        }
+        self.store.durable().await?;
+        Ok(results)
+    }
+
+    /// Checks access and the cursor, then streams the backlog and live
+    /// changes into the returned channel until the receiver goes away or
+    /// the server shuts down.
+    pub fn subscribe(
+        &self,
+        principal: &Principal,
+        client_id: &str,
+        cursor: &str,
+        heartbeat: Duration,
+    ) -> Result<mpsc::Receiver<Result<SyncEvent>>> {
+        self.sync_access(principal, client_id)?;
+        let (after, initial) = self.resume_point(client_id, cursor)?;
+        let (events, receiver) = mpsc::channel(64);
+        let app = self.clone();
+        let client_id = client_id.to_owned();
+        tokio::spawn(async move {
+            let outcome = app
+                .follow(&client_id, after, initial, heartbeat, &events)
+                .await;
+            if let Err(error) = outcome {
+                let _ = events.send(Err(error)).await;
+            }
+        });
+        Ok(receiver)
+    }
+
+    async fn follow(
+        &self,
+        client_id: &str,
+        mut seen: i64,
+        mut initial: bool,
+        heartbeat: Duration,
+        events: &mpsc::Sender<Result<SyncEvent>>,
+    ) -> Result<()> {
+        let mut commits = self.store.watch(client_id)?;
+        let mut shutdown = self.shutdown.subscribe();
+        if *shutdown.borrow_and_update() {
+            return Err(Error::ShuttingDown);
+        }
+        loop {
+            // Marked seen before reading the head: a commit after this
+            // point wakes the wait below.
+            commits.borrow_and_update();
+            let head = self.store.head(client_id)?;
+            while seen < head {
+                self.store.durable().await?;
+                let page = self.store.changes(
+                    client_id,
+                    (seen, head),
+                    (DEFAULT_PULL_SIZE, MAX_PULL_BYTES),
+                    initial,
+                )?;
+                initial = false;
+                for entity in page.entities {
+                    let cursor = self.cursor(client_id, entity.meta().version)?;
+                    if events
+                        .send(Ok(SyncEvent::Change(Box::new(entity), cursor)))
+                        .await
+                        .is_err()
+                    {
+                        return Ok(());
+                    }
+                }
+                seen = page.last_seq;
+            }
+            tokio::select! {
+                changed = commits.changed() => {
+                    if changed.is_err() {
+                        return Err(Error::internal("store stopped publishing commits"));
+                    }
+                }
+                () = tokio::time::sleep(heartbeat) => {
+                    let cursor = self.cursor(client_id, seen)?;
+                    if events.send(Ok(SyncEvent::Heartbeat(cursor))).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                // The flag only ever turns true.
+                _ = shutdown.changed() => return Err(Error::ShuttingDown),
+                () = events.closed() => return Ok(()),
+            }
+        }
+    }
+
+    /// `NOT_FOUND` unless the caller may read the client's data.
+    fn sync_access(&self, principal: &Principal, client_id: &str) -> Result<()> {
+        principal.permit(Action::Read)?;
+        if principal.may(Action::Read, client_id) {
+            Ok(())
+        } else {
+            Err(Error::NotFound("client"))
+        }
+    }
+
+    /// The sequence number after which to continue, and whether this is an
+    /// initial sync.
+    fn resume_point(&self, client_id: &str, cursor: &str) -> Result<(i64, bool)> {
+        if cursor.is_empty() {
+            return Ok((0, true));
+        }
+        let cursor = Cursor::decode(cursor).ok_or_else(|| {
+            Error::invalid("cursor", "is not a cursor returned by Pull or Subscribe")
+        })?;
+        if cursor.client != client_bytes(client_id)? {
+            return Err(Error::invalid("cursor", "belongs to another client"));
+        }
+        if cursor.epoch != self.store.epoch() {
+            return Err(Error::ResyncRequired(
+                "the cursor comes from another copy of the data (the server's store was replaced or restored)",
+            ));
+        }
+        if cursor.seq > self.store.head(client_id)? {
+            return Err(Error::ResyncRequired(
+                "the cursor is ahead of the server's data",
+            ));
+        }
+        Ok((cursor.seq, false))
+    }
+
+    fn cursor(&self, client_id: &str, seq: i64) -> Result<String> {
+        Ok(Cursor {
+            epoch: self.store.epoch(),
+            client: client_bytes(client_id)?,
+            seq,
+        }
+        .encode())
+    }
+
+    fn apply_mutation(&self, principal: &Principal, mutation: Mutation) -> Result<MutationResult> {
+        let Mutation {
+            mutation_id,
+            base_version,
+            op,
+        } = mutation;
+        let actor = &principal.account_id;
+        let error = match op {
+            Ok(op) => {
+                let applied = self.store.write_nowait(actor, |tx| {
+                    if let Some(previous) = tx.mutation_result(&mutation_id)? {
+                        return Ok(previous);
+                    }
+                    let result = apply(tx, principal, &mutation_id, base_version, &op)?;
+                    tx.record_mutation(&result)?;
+                    Ok(result)
+                });
+                match applied {
+                    Ok(result) => return Ok(result),
+                    Err(error) => error,
+                }
+            }
+            Err(error) => error,
+        };
+        if let Error::Internal(_) = error {
+            return Err(error);
+        }
+        // Rejected: nothing of the mutation was written; remember the verdict
+        // so a replay gets the same answer.
+        self.store.write_nowait(actor, |tx| {
+            if let Some(previous) = tx.mutation_result(&mutation_id)? {
+                return Ok(previous);
+            }
+            let result = MutationResult::rejected(&mutation_id, &error);
+            tx.record_mutation(&result)?;
+            Ok(result)
+        })
+    }
+}
+
+fn client_bytes(client_id: &str) -> Result<[u8; 16]> {
+    Uuid::try_parse(client_id)
+        .map(Uuid::into_bytes)
+        .map_err(|_| Error::invalid("client_id", "must be a UUID"))
+}
+
+/// The action a caller needs for a mutation of `kind`.
+fn action_for(kind: EntityKind) -> Action {
+    match kind {
+        EntityKind::Goal | EntityKind::ActionStep => Action::Plan,
+        _ => Action::Own,
+    }
+}
+
+/// Applies one mutation inside its transaction. Outcomes other than
+/// APPLIED are results, not errors; an error aborts the transaction and
+/// becomes a REJECTED result.
+fn apply(
+    tx: &Tx,
+    principal: &Principal,
+    mutation_id: &str,
+    base_version: i64,
+    op: &MutationOp,
+) -> TxResult<MutationResult> {
+    let (kind, id, action) = match op {
+        MutationOp::Upsert(entity) => (
+            entity.kind(),
+            entity.meta().id.as_str(),
+            action_for(entity.kind()),
+        ),
+        MutationOp::Delete(kind, id) => (*kind, id.as_str(), Action::Own),
+    };
+    if let Err(e) = principal.permit(action) {
+        return abort(e);
+    }
+    let result = |outcome, entity| Ok(MutationResult::with_current(mutation_id, outcome, entity));
+    // Records of clients the caller may not act for do not exist for it.
+    let existing = tx
+        .get(id)?
+        .filter(|e| e.kind() == kind && principal.may(action, &e.meta().client_id));
+    match (op, existing) {
+        (_, Some(gone)) if gone.is_deleted() => result(Outcome::Gone, gone),
+        (MutationOp::Delete(..), None) => abort(Error::NotFound(kind.noun())),
+        (_, None) if base_version != 0 => abort(Error::NotFound(kind.noun())),
+        (_, Some(current)) if base_version != current.meta().version => {
+            result(Outcome::Conflict, current)
+        }
+        (MutationOp::Delete(..), Some(current)) => result(Outcome::Applied, tx.delete(&current)?),
+        (MutationOp::Upsert(incoming), Some(mut current)) => {
+            match replace_mutable_fields(&mut current, incoming) {
+                Ok(()) => result(Outcome::Applied, tx.update(current)?),
+                Err(e) => abort(e),
+            }
+        }
+        (MutationOp::Upsert(incoming), None) => {
+            create(tx, principal, mutation_id, incoming.clone())
+        }
+    }
+}
+
+/// Creates a record whose id is unused, under a live parent.
+fn create(
+    tx: &Tx,
+    principal: &Principal,
+    mutation_id: &str,
+    mut entity: Entity,
+) -> TxResult<MutationResult> {
+    let action = action_for(entity.kind());
+    let parent = match &entity {
+        Entity::Goal(_) => None,
+        Entity::ActionStep(step) => Some((
+            EntityKind::Goal,
+            step.goal_id.clone(),
+            "action_step.goal_id",
+        )),
+        Entity::CheckIn(check_in) => Some((
+            EntityKind::ActionStep,
+            check_in.action_step_id.clone(),
+            "check_in.action_step_id",
+        )),
+        Entity::EfficacyRating(rating) => match &rating.target {
+            Some(RatingTarget::GoalId(id)) => {
+                Some((EntityKind::Goal, id.clone(), "rating.goal_id"))
+            }
+            Some(RatingTarget::ActionStepId(id)) => {
+                Some((EntityKind::ActionStep, id.clone(), "rating.action_step_id"))
+            }
+            None => {
+                return abort(Error::invalid(
+                    "rating.target",
+                    "set goal_id or action_step_id",
+                ));
+            }
+        },
+        Entity::Tombstone(_) => return abort(Error::internal("cannot create a tombstone")),
+    };
+    if let Some((kind, parent_id, field)) = parent {
+        let parent = tx
+            .get(&parent_id)?
+            .filter(|p| p.kind() == kind && principal.may(action, &p.meta().client_id));
+        match parent {
+            None => {
+                return abort(Error::invalid(
+                    field,
+                    format!("no {} with this id", kind.noun()),
+                ));
+            }
+            // The record would hang under a deleted one.
+            Some(gone) if gone.is_deleted() => {
+                return Ok(MutationResult::with_current(
+                    mutation_id,
+                    Outcome::Gone,
+                    gone,
+                ));
+            }
+            Some(parent) => entity.meta_mut().client_id = parent.meta().client_id.clone(),
+        }
+    } else if !principal.may(action, &entity.meta().client_id) {
+        return abort(Error::NotFound("client"));
+    }
+    if let Entity::CheckIn(check_in) = &entity
+        && let Some(taken) = tx.check_in_on(&check_in.action_step_id, &check_in.local_date)?
+    {
+        let existing = tx.live(&taken, EntityKind::CheckIn)?;
+        return Ok(MutationResult::with_current(
+            mutation_id,
+            Outcome::Conflict,
+            existing,
+        ));
+    }
+    let created = tx.create(entity)?;
+    Ok(MutationResult::with_current(
+        mutation_id,
+        Outcome::Applied,
+        created,
+    ))
+}

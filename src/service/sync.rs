@@ -1,0 +1,116 @@
+//! `stepwise.v1.SyncService`: pull, push and subscribe.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::app::{App, DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, SyncEvent};
+use crate::auth::principal;
+use crate::error::Error;
+use crate::pb;
+
+/// Implements `SyncService` over the use cases.
+pub struct SyncApi {
+    app: App,
+    heartbeat: Duration,
+}
+
+impl SyncApi {
+    /// The service over `app`; idle subscriptions get a heartbeat every
+    /// `heartbeat`.
+    pub fn new(app: App, heartbeat: Duration) -> Self {
+        Self { app, heartbeat }
+    }
+}
+
+/// The client a sync call is about: the given one or the caller.
+fn client_id(given: &str, caller: &str) -> Result<String, Error> {
+    match given {
+        "" => Ok(caller.to_owned()),
+        given => convert::id(given, "client_id"),
+    }
+}
+
+fn pull_size(size: i32) -> Result<usize, Error> {
+    match size {
+        0 => Ok(DEFAULT_PULL_SIZE),
+        n if n < 0 => Err(Error::invalid(
+            "page_size",
+            format!("must not be negative, got {n}"),
+        )),
+        n => Ok((n as usize).min(MAX_PULL_SIZE)),
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::SubscribeResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::sync_service_server::SyncService for SyncApi {
+    async fn pull(
+        &self,
+        request: Request<pb::PullRequest>,
+    ) -> Result<Response<pb::PullResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let client_id = client_id(&request.client_id, &principal.account_id)?;
+        let size = pull_size(request.page_size)?;
+        let page = self
+            .app
+            .pull(&principal, &client_id, &request.cursor, size)
+            .await?;
+        Ok(Response::new(pb::PullResponse {
+            changes: page.changes.into_iter().map(convert::change).collect(),
+            next_cursor: page.next_cursor,
+            has_more: page.has_more,
+        }))
+    }
+
+    async fn push(
+        &self,
+        request: Request<pb::PushRequest>,
+    ) -> Result<Response<pb::PushResponse>, Status> {
+        let principal = principal(&request)?;
+        let mutations = convert::push(&principal, request.into_inner(), MAX_PUSH_MUTATIONS)?;
+        let results = self.app.push(&principal, mutations).await?;
+        Ok(Response::new(pb::PushResponse {
+            results: results.into_iter().map(convert::mutation_result).collect(),
+        }))
+    }
+
+    type SubscribeStream = EventStream;
+
+    async fn subscribe(
+        &self,
+        request: Request<pb::SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let client_id = client_id(&request.client_id, &principal.account_id)?;
+        let events = self
+            .app
+            .subscribe(&principal, &client_id, &request.cursor, self.heartbeat)?;
+        let stream = ReceiverStream::new(events).map(|event| {
+            let (event, cursor) = match event? {
+                SyncEvent::Change(entity, cursor) => (
+                    pb::subscribe_response::Event::Change(convert::change(*entity)),
+                    cursor,
+                ),
+                SyncEvent::Heartbeat(cursor) => (
+                    pb::subscribe_response::Event::Heartbeat(pb::Heartbeat {
+                        time: convert::timestamp(crate::domain::now_micros()),
+                    }),
+                    cursor,
+                ),
+            };
+            Ok(pb::SubscribeResponse {
+                event: Some(event),
+                cursor,
+            })
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
