@@ -54,6 +54,10 @@ pub enum Error {
     /// replica and sync again from scratch.
     #[error("{0}; sync again from an empty cursor")]
     ResyncRequired(&'static str),
+    /// A record gained a child while it was being deleted; the store
+    /// retries the delete, so callers never see this.
+    #[error("the record changed while it was being deleted; try again")]
+    FamilyChanged,
     /// The server is shutting down; retry against it later.
     #[error("the server is shutting down; reconnect and resume from your last cursor")]
     ShuttingDown,
@@ -86,6 +90,7 @@ impl Error {
             Error::Unauthenticated => (Code::Unauthenticated, "UNAUTHENTICATED"),
             Error::PermissionDenied(_) => (Code::PermissionDenied, "PERMISSION_DENIED"),
             Error::ResyncRequired(_) => (Code::FailedPrecondition, "RESYNC_REQUIRED"),
+            Error::FamilyChanged => (Code::Aborted, "CONCURRENT_CHANGE"),
             Error::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
             Error::Internal(_) => (Code::Internal, "INTERNAL"),
         }

@@ -115,14 +115,14 @@ impl App {
         expected_version: i64,
     ) -> Result<()> {
         self.visible(principal, Action::Own, id, kind)?;
-        self.store
-            .write(&principal.account_id, |tx| {
+        self.store.with_family(id, kind, |family| {
+            self.store.write_nowait(&principal.account_id, |tx| {
                 let entity = tx.live(id, kind)?;
                 check_version(&entity, expected_version)?;
-                tx.delete(&entity)
+                tx.delete(&entity, family)
             })
-            .await
-            .map(drop)
+        })?;
+        self.store.durable().await
     }
 }
 

@@ -18,7 +18,7 @@ use crate::domain::{
     replace_mutable_fields,
 };
 use crate::error::{Error, Result};
-use crate::store::{Tx, TxResult, abort};
+use crate::store::{Family, Tx, TxResult, abort};
 
 /// Changes per pull when the request gives 0.
 pub const DEFAULT_PULL_SIZE: usize = 500;
@@ -188,16 +188,18 @@ impl App {
         if cursor.is_empty() {
             return Ok((0, true));
         }
+        // The epoch first: after a wipe or restore, even the client's id
+        // may be new, and the device must resync rather than fix its input.
         let cursor = Cursor::decode(cursor).ok_or_else(|| {
             Error::invalid("cursor", "is not a cursor returned by Pull or Subscribe")
         })?;
-        if cursor.client != client_bytes(client_id)? {
-            return Err(Error::invalid("cursor", "belongs to another client"));
-        }
         if cursor.epoch != self.store.epoch() {
             return Err(Error::ResyncRequired(
                 "the cursor comes from another copy of the data (the server's store was replaced or restored)",
             ));
+        }
+        if cursor.client != client_bytes(client_id)? {
+            return Err(Error::invalid("cursor", "belongs to another client"));
         }
         if cursor.seq > self.store.head(client_id)? {
             return Err(Error::ResyncRequired(
@@ -225,14 +227,20 @@ impl App {
         let actor = &principal.account_id;
         let error = match op {
             Ok(op) => {
-                let applied = self.store.write_nowait(actor, |tx| {
-                    if let Some(previous) = tx.mutation_result(&mutation_id)? {
-                        return Ok(previous);
-                    }
-                    let result = apply(tx, principal, &mutation_id, base_version, &op)?;
-                    tx.record_mutation(&result)?;
-                    Ok(result)
-                });
+                let attempt = |family: &Family| {
+                    self.store.write_nowait(actor, |tx| {
+                        if let Some(previous) = tx.mutation_result(&mutation_id)? {
+                            return Ok(previous);
+                        }
+                        let result = apply(tx, principal, &mutation_id, base_version, &op, family)?;
+                        tx.record_mutation(&result)?;
+                        Ok(result)
+                    })
+                };
+                let applied = match &op {
+                    MutationOp::Delete(kind, id) => self.store.with_family(id, *kind, attempt),
+                    MutationOp::Upsert(_) => attempt(&Family::default()),
+                };
                 match applied {
                     Ok(result) => return Ok(result),
                     Err(error) => error,
@@ -279,6 +287,7 @@ fn apply(
     mutation_id: &str,
     base_version: i64,
     op: &MutationOp,
+    family: &Family,
 ) -> TxResult<MutationResult> {
     let (kind, id, action) = match op {
         MutationOp::Upsert(entity) => (
@@ -303,7 +312,9 @@ fn apply(
         (_, Some(current)) if base_version != current.meta().version => {
             result(Outcome::Conflict, current)
         }
-        (MutationOp::Delete(..), Some(current)) => result(Outcome::Applied, tx.delete(&current)?),
+        (MutationOp::Delete(..), Some(current)) => {
+            result(Outcome::Applied, tx.delete(&current, family)?)
+        }
         (MutationOp::Upsert(incoming), Some(mut current)) => {
             match replace_mutable_fields(&mut current, incoming) {
                 Ok(()) => result(Outcome::Applied, tx.update(current)?),

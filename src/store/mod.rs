@@ -12,6 +12,8 @@
 //!   tombstone, at its current version: what sync reads.
 //! - `sequences`: client → last seq. Every change takes the next one as the
 //!   record's version.
+//! - `generations`: parent → number of children ever created under it, so
+//!   a cascading delete can tell that its list of children is complete
 //! - `mutations`: account | mutation id → [`MutationResult`], so a
 //!   replayed push returns its first result and applies nothing
 //! - `accounts`: id → [`Account`]; `token_hashes`: SHA-256(token) → id
@@ -23,6 +25,7 @@
 
 mod accounts;
 mod commit;
+mod family;
 mod keys;
 mod tx;
 
@@ -39,6 +42,7 @@ use sled::Transactional;
 use sled::transaction::TransactionError;
 use tokio::sync::watch;
 
+pub use family::Family;
 pub use tx::{Tx, TxResult, abort};
 
 use crate::domain::{
@@ -63,7 +67,25 @@ struct Trees {
     accounts: sled::Tree,
     token_hashes: sled::Tree,
     mutations: sled::Tree,
+    generations: sled::Tree,
     meta: sled::Tree,
+}
+
+impl Trees {
+    /// The trees a write transaction spans, in the order [`Tx::new`] reads.
+    fn transactional(&self) -> [sled::Tree; 9] {
+        [
+            self.entities.clone(),
+            self.goals_by_client.clone(),
+            self.steps_by_goal.clone(),
+            self.check_ins_by_step.clone(),
+            self.ratings_by_target.clone(),
+            self.changes.clone(),
+            self.sequences.clone(),
+            self.mutations.clone(),
+            self.generations.clone(),
+        ]
+    }
 }
 
 /// One page of a list, and the token for the next one (empty at the end).
@@ -91,6 +113,7 @@ pub struct ChangePage {
 pub struct Store {
     db: sled::Db,
     trees: Trees,
+    transactional: [sled::Tree; 9],
     epoch: [u8; 16],
     /// Per client, the latest committed sequence number, for subscribers.
     watchers: Mutex<HashMap<[u8; 16], watch::Sender<i64>>>,
@@ -118,6 +141,7 @@ impl Store {
             accounts: tree("accounts")?,
             token_hashes: tree("token_hashes")?,
             mutations: tree("mutations")?,
+            generations: tree("generations")?,
             meta: tree("meta")?,
         };
         let epoch = match trees.meta.get(EPOCH_KEY)? {
@@ -135,6 +159,7 @@ impl Store {
         let commits = GroupCommit::start(db.clone(), &dir.join("db"))?;
         Ok(Self {
             db,
+            transactional: trees.transactional(),
             trees,
             epoch,
             watchers: Mutex::default(),
@@ -168,23 +193,12 @@ impl Store {
     /// Like [`Store::write`], but returns once committed, before it is
     /// durable: for batches that await [`Store::durable`] once at the end.
     pub fn write_nowait<T>(&self, actor: &str, change: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
-        let t = &self.trees;
         let now_us = now_micros();
-        let outcome = (
-            &t.entities,
-            &t.goals_by_client,
-            &t.steps_by_goal,
-            &t.check_ins_by_step,
-            &t.ratings_by_target,
-            &t.changes,
-            &t.sequences,
-            &t.mutations,
-        )
-            .transaction(|trees| {
-                let tx = Tx::new(trees, self, actor, now_us);
-                let value = change(&tx)?;
-                Ok((value, tx.into_touched()))
-            });
+        let outcome = self.transactional[..].transaction(|trees| {
+            let tx = Tx::new(trees, actor, now_us);
+            let value = change(&tx)?;
+            Ok((value, tx.into_touched()))
+        });
         let (value, touched) = match outcome {
             Ok(done) => done,
             Err(TransactionError::Abort(e)) => return Err(e),

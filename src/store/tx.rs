@@ -4,11 +4,11 @@
 //! its version and moves the record's entry in the `changes` index to it,
 //! so the index holds each record exactly once, at its current version.
 //!
-//! sled 0.34 runs transactions one at a time under a process-wide lock, and
-//! all writes to these trees go through transactions. So reading the
-//! committed trees directly inside a transaction (to find a goal's steps
-//! for a cascading delete: sled's transactional trees cannot iterate) sees
-//! a state no other writer can change before this transaction commits.
+//! sled's transactional trees cannot iterate, and plain reads inside a
+//! transaction deadlock on sled's process-wide transaction lock. So a
+//! cascading delete takes a [`Family`] read just before the transaction,
+//! and the transaction checks that no child was added since: every child
+//! creation bumps its parent's generation in the same transaction.
 
 use std::cell::RefCell;
 
@@ -17,7 +17,8 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
-use super::{Store, decode_entity, encode_entity, keys};
+use super::family::{Family, decode_generation, parent_id};
+use super::{decode_entity, encode_entity, keys};
 use crate::domain::fields;
 use crate::domain::{Entity, EntityKind, MutationResult, Tombstone};
 use crate::error::Error;
@@ -34,17 +35,6 @@ fn internal<E: Into<Error>>(e: E) -> ConflictableTransactionError<Error> {
     ConflictableTransactionError::Abort(e.into())
 }
 
-type TxTrees = (
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-    TransactionalTree,
-);
-
 /// A transaction on the client-owned records.
 pub struct Tx<'a> {
     entities: &'a TransactionalTree,
@@ -55,7 +45,7 @@ pub struct Tx<'a> {
     changes: &'a TransactionalTree,
     sequences: &'a TransactionalTree,
     mutations: &'a TransactionalTree,
-    committed: &'a Store,
+    generations: &'a TransactionalTree,
     actor: &'a str,
     now_us: i64,
     /// Clients whose sequence advanced, with their latest number.
@@ -63,32 +53,18 @@ pub struct Tx<'a> {
 }
 
 impl<'a> Tx<'a> {
-    pub(super) fn new(
-        trees: &'a TxTrees,
-        committed: &'a Store,
-        actor: &'a str,
-        now_us: i64,
-    ) -> Self {
-        let (
-            entities,
-            goals_by_client,
-            steps_by_goal,
-            check_ins_by_step,
-            ratings_by_target,
-            changes,
-            sequences,
-            mutations,
-        ) = trees;
+    /// Views `trees`, in the order of [`super::Store::transactional_trees`].
+    pub(super) fn new(trees: &'a [TransactionalTree], actor: &'a str, now_us: i64) -> Self {
         Self {
-            entities,
-            goals_by_client,
-            steps_by_goal,
-            check_ins_by_step,
-            ratings_by_target,
-            changes,
-            sequences,
-            mutations,
-            committed,
+            entities: &trees[0],
+            goals_by_client: &trees[1],
+            steps_by_goal: &trees[2],
+            check_ins_by_step: &trees[3],
+            ratings_by_target: &trees[4],
+            changes: &trees[5],
+            sequences: &trees[6],
+            mutations: &trees[7],
+            generations: &trees[8],
             actor,
             now_us,
             touched: RefCell::default(),
@@ -159,7 +135,20 @@ impl<'a> Tx<'a> {
         meta.created_by = self.actor.to_owned();
         let (tree, key, value) = self.index_entry(&entity)?;
         tree.insert(key, value)?;
+        if let Some(parent) = parent_id(&entity) {
+            let parent = keys::id(parent).map_err(internal)?;
+            let generation = self.generation(&parent)? + 1;
+            self.generations
+                .insert(&parent, &generation.to_be_bytes())?;
+        }
         self.stamp_and_put(entity)
+    }
+
+    fn generation(&self, parent: &[u8; 16]) -> TxResult<u64> {
+        Ok(self
+            .generations
+            .get(parent)?
+            .map_or(0, |bytes| decode_generation(&bytes)))
     }
 
     /// Replaces a live record with a changed copy of itself.
@@ -169,42 +158,27 @@ impl<'a> Tx<'a> {
 
     /// Deletes a live record and everything under it (a goal's steps and
     /// ratings, a step's check-ins and ratings), leaving tombstones.
-    pub fn delete(&self, entity: &Entity) -> TxResult<Entity> {
-        let id = &entity.meta().id;
-        let key = keys::id(id).map_err(internal)?;
-        let mut children = Vec::new();
-        match entity.kind() {
-            EntityKind::Goal => {
-                children.extend(self.committed_ids(
-                    &self.committed.trees.steps_by_goal,
-                    &key,
-                    Suffix,
-                )?);
-                children.extend(self.committed_ids(
-                    &self.committed.trees.ratings_by_target,
-                    &key,
-                    RatingId,
-                )?);
-            }
-            EntityKind::ActionStep => {
-                children.extend(self.committed_ids(
-                    &self.committed.trees.check_ins_by_step,
-                    &key,
-                    Value,
-                )?);
-                children.extend(self.committed_ids(
-                    &self.committed.trees.ratings_by_target,
-                    &key,
-                    RatingId,
-                )?);
-            }
-            _ => {}
+    /// `family` must be [`super::Store::family`] of the record, read just
+    /// before; if a child was added since, this aborts with
+    /// `Error::FamilyChanged` and the caller reads the family again.
+    pub fn delete(&self, entity: &Entity, family: &Family) -> TxResult<Entity> {
+        if family.root != entity.meta().id {
+            return abort(Error::internal("family of another record"));
         }
-        for child in children {
-            if let Some(child) = self.get(&child)?.filter(|c| !c.is_deleted()) {
-                self.delete(&child)?;
+        for (parent, generation) in &family.generations {
+            if self.generation(parent)? != *generation {
+                return abort(Error::FamilyChanged);
             }
         }
+        for id in &family.descendants {
+            if let Some(child) = self.get(id)?.filter(|c| !c.is_deleted()) {
+                self.tombstone(&child)?;
+            }
+        }
+        self.tombstone(entity)
+    }
+
+    fn tombstone(&self, entity: &Entity) -> TxResult<Entity> {
         let (tree, index_key, _) = self.index_entry(entity)?;
         tree.remove(index_key)?;
         let tombstone = Entity::Tombstone(Tombstone {
@@ -290,30 +264,7 @@ impl<'a> Tx<'a> {
             Entity::Tombstone(_) => return abort(Error::internal("tombstones are not indexed")),
         })
     }
-
-    fn committed_ids(&self, index: &sled::Tree, parent: &[u8], at: IdAt) -> TxResult<Vec<String>> {
-        let mut ids = Vec::new();
-        for entry in index.scan_prefix(parent) {
-            let (key, value) = entry.map_err(|e| internal(Error::from(e)))?;
-            let bytes = match at {
-                Suffix => &key[parent.len()..],
-                RatingId => &key[parent.len() + 8..],
-                Value => &value[..],
-            };
-            ids.push(keys::id_string(bytes).map_err(internal)?);
-        }
-        Ok(ids)
-    }
 }
-
-/// Where an index entry keeps the child's id.
-#[derive(Clone, Copy)]
-enum IdAt {
-    Suffix,
-    RatingId,
-    Value,
-}
-use IdAt::*;
 
 fn check_in_key(step_id: &str, local_date: &str) -> Result<Vec<u8>, Error> {
     let date = fields::date(local_date).map_err(Error::internal)?;
