@@ -349,6 +349,12 @@ where
 
     async fn pull_all(&mut self, report: &mut SyncReport) -> Result<(), ClientError> {
         loop {
+            if self.state.cursor.is_empty() {
+                // An initial sync sends every live record but no tombstones:
+                // anything confirmed earlier (say, by a push) and not sent
+                // again was deleted meanwhile.
+                self.confirmed.clear();
+            }
             let request = pb::PullRequest {
                 client_id: String::new(),
                 cursor: self.state.cursor.clone(),
@@ -358,7 +364,6 @@ where
                 Ok(page) => page.into_inner(),
                 Err(status) if needs_resync(&status) && !report.resynced => {
                     report.resynced = true;
-                    self.confirmed.clear();
                     self.state.cursor.clear();
                     continue;
                 }
