@@ -51,7 +51,13 @@ impl App {
                         }
                         tx.update(existing)
                     }
-                    None if expected_version != 0 => abort(Error::NotFound("check-in")),
+                    // The caller expects a check-in that is not there (deleted
+                    // since): the version it knows is not current.
+                    None if expected_version != 0 => abort(Error::VersionMismatch {
+                        what: "check-in",
+                        expected: expected_version,
+                        current: 0,
+                    }),
                     None => tx.create(check_in.clone().into_entity()),
                 }
             })

@@ -73,7 +73,13 @@ fn bounded_text(value: &str, max_chars: usize) -> Result<String, String> {
 
 /// A calendar date written `YYYY-MM-DD`.
 pub fn date(value: &str) -> Result<NaiveDate, String> {
-    if value.len() != 10 {
+    // chrono's parser tolerates padding and signs; the canonical form only.
+    let canonical = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !canonical {
         return Err(format!(
             "must be a date as YYYY-MM-DD, got {:?}",
             truncate(value)
@@ -188,6 +194,9 @@ mod tests {
         assert!(date("2026-02-30").is_err());
         assert!(date("2026-2-3").is_err());
         assert!(date("26-02-03").is_err());
+        assert!(date("  26-02-03").is_err());
+        assert!(date("2026-02- 3").is_err());
+        assert!(date("+2026-2-03").is_err());
     }
 
     #[test]

@@ -1,0 +1,18 @@
+//! Black-box tests of the API: one test binary, the real server, real
+//! gRPC clients.
+
+mod access;
+mod accounts;
+mod action_steps;
+mod concurrency;
+mod devices;
+mod goals;
+mod helpers;
+mod paging;
+mod persistence;
+mod progress;
+mod reflection;
+mod smoke;
+mod sync;
+mod sync_property;
+mod validation;

@@ -1,0 +1,427 @@
+//! Offline-first sync: pull, push and subscribe.
+
+use stepwise::domain::Cursor;
+use stepwise::pb;
+use tokio_stream::StreamExt;
+use tonic::Code;
+
+use crate::devices::*;
+use crate::helpers::*;
+
+fn outcome(result: &pb::MutationResult) -> pb::Outcome {
+    pb::Outcome::try_from(result.outcome).expect("known outcome")
+}
+
+fn goal_of(change: &Option<pb::Change>) -> pb::Goal {
+    match change.as_ref().and_then(|c| c.entity.clone()) {
+        Some(pb::change::Entity::Goal(goal)) => goal,
+        other => panic!("expected a goal, got {other:?}"),
+    }
+}
+
+fn goal_titled(id: &str, title: &str) -> pb::Goal {
+    pb::Goal {
+        id: id.into(),
+        title: title.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn replaying_a_push_returns_the_same_results_and_applies_nothing_twice() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let mut api = sync_api(&app, &token).await;
+    let goal_id = new_id();
+    let request = push(
+        "phone",
+        vec![
+            upsert_goal("m1", 0, goal_titled(&goal_id, "Sleep by 11")),
+            upsert_goal("m2", 0, goal_titled(&new_id(), "")),
+        ],
+    );
+
+    let first = api.push(request.clone()).await.expect("push").into_inner();
+    let replay = api.push(request).await.expect("replayed push").into_inner();
+
+    assert_eq!(first, replay);
+    assert_eq!(outcome(&first.results[0]), pb::Outcome::Applied);
+    assert_eq!(outcome(&first.results[1]), pb::Outcome::Rejected);
+    assert_eq!(first.results[1].field_violations[0].field, "goal.title");
+    let goals = list_goals(&app, &token).await;
+    assert_eq!(goals.len(), 1, "one goal, no duplicate");
+    assert_eq!(
+        goals[0].version,
+        goal_of(&first.results[0].current).version,
+        "one version bump"
+    );
+}
+
+#[tokio::test]
+async fn two_devices_editing_the_same_goal_get_one_applied_and_one_conflict() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let goal = create_goal(&app, &token, "Walk daily").await;
+    let mut api = sync_api(&app, &token).await;
+
+    let edit = |title: &str| goal_titled(&goal.id, title);
+    let phone = api
+        .push(push(
+            "phone",
+            vec![upsert_goal("p1", goal.version, edit("Walk 20 minutes"))],
+        ))
+        .await
+        .expect("phone push")
+        .into_inner();
+    let tablet = api
+        .push(push(
+            "tablet",
+            vec![upsert_goal("t1", goal.version, edit("Walk 30 minutes"))],
+        ))
+        .await
+        .expect("tablet push")
+        .into_inner();
+
+    assert_eq!(outcome(&phone.results[0]), pb::Outcome::Applied);
+    assert_eq!(outcome(&tablet.results[0]), pb::Outcome::Conflict);
+    let server_copy = goal_of(&tablet.results[0].current);
+    assert_eq!(
+        server_copy.title, "Walk 20 minutes",
+        "the conflict carries the server's copy"
+    );
+
+    let retry = api
+        .push(push(
+            "tablet",
+            vec![upsert_goal(
+                "t2",
+                server_copy.version,
+                edit("Walk 30 minutes"),
+            )],
+        ))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(outcome(&retry.results[0]), pb::Outcome::Applied);
+    assert_eq!(
+        get_goal(&app, &token, &goal.id).await.expect("goal").title,
+        "Walk 30 minutes"
+    );
+}
+
+#[tokio::test]
+async fn an_edit_of_a_goal_deleted_elsewhere_is_gone_and_an_old_cursor_pulls_the_tombstone() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let goal = create_goal(&app, &token, "Journal").await;
+    let mut api = sync_api(&app, &token).await;
+    let (_, old_cursor) = pull_everything(&mut api).await;
+
+    delete_goal(&app, &token, &goal.id, goal.version)
+        .await
+        .expect("delete");
+    let offline_edit = api
+        .push(push(
+            "tablet",
+            vec![upsert_goal(
+                "t1",
+                goal.version,
+                goal_titled(&goal.id, "Journal nightly"),
+            )],
+        ))
+        .await
+        .expect("push")
+        .into_inner();
+    let recreate = api
+        .push(push(
+            "tablet",
+            vec![upsert_goal("t2", 0, goal_titled(&goal.id, "Journal again"))],
+        ))
+        .await
+        .expect("push")
+        .into_inner();
+
+    assert_eq!(outcome(&offline_edit.results[0]), pb::Outcome::Gone);
+    assert_eq!(
+        outcome(&recreate.results[0]),
+        pb::Outcome::Gone,
+        "a delete is final"
+    );
+    let (changes, _) = pull_from(&mut api, &old_cursor, 0).await;
+    let tombstones: Vec<_> = changes
+        .iter()
+        .filter_map(|c| match &c.entity {
+            Some(pb::change::Entity::Tombstone(t)) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tombstones.len(), 1);
+    assert_eq!(tombstones[0].id, goal.id);
+    assert_eq!(tombstones[0].entity_type, pb::EntityType::Goal as i32);
+    assert_eq!(
+        get_goal(&app, &token, &goal.id).await.unwrap_err().code(),
+        Code::NotFound
+    );
+}
+
+#[tokio::test]
+async fn paging_while_another_writer_updates_records_misses_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let goals = create_goals(&app, &token, 10).await;
+    let mut api = sync_api(&app, &token).await;
+
+    let mut seen = std::collections::BTreeMap::new();
+    let mut cursor = String::new();
+    let mut round = 0;
+    loop {
+        let page = api
+            .pull(pb::PullRequest {
+                cursor: cursor.clone(),
+                page_size: 3,
+                ..Default::default()
+            })
+            .await
+            .expect("pull")
+            .into_inner();
+        for change in page.changes {
+            let goal = goal_of(&Some(change));
+            seen.insert(goal.id.clone(), goal);
+        }
+        cursor = page.next_cursor;
+        // Between pages, another device edits one record already pulled and
+        // one not yet pulled.
+        if round < 3 {
+            for goal in [&goals[round], &goals[9 - round]] {
+                let current = get_goal(&app, &token, &goal.id).await.expect("goal");
+                let edit = pb::Goal {
+                    version: current.version,
+                    ..goal_titled(&goal.id, &format!("edit {round}"))
+                };
+                update_goal(&app, &token, edit, &["title"])
+                    .await
+                    .expect("edit");
+            }
+        }
+        round += 1;
+        if !page.has_more {
+            break;
+        }
+    }
+    let (rest, _) = pull_from(&mut api, &cursor, 3).await;
+    for change in rest {
+        let goal = goal_of(&Some(change));
+        seen.insert(goal.id.clone(), goal);
+    }
+
+    let server: std::collections::BTreeMap<_, _> = list_goals(&app, &token)
+        .await
+        .into_iter()
+        .map(|g| (g.id.clone(), g))
+        .collect();
+    assert_eq!(seen, server);
+}
+
+#[tokio::test]
+async fn a_goal_updated_fifty_times_is_pulled_once_at_its_latest_version() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let mut goal = create_goal(&app, &token, "Breathe").await;
+    for n in 0..50 {
+        let edit = pb::Goal {
+            version: goal.version,
+            ..goal_titled(&goal.id, &format!("Breathe {n}"))
+        };
+        goal = update_goal(&app, &token, edit, &["title"])
+            .await
+            .expect("update");
+    }
+    let mut api = sync_api(&app, &token).await;
+    let (changes, _) = pull_everything(&mut api).await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(goal_of(&Some(changes[0].clone())), goal);
+}
+
+#[tokio::test]
+async fn cursors_from_another_store_or_ahead_of_the_store_require_a_resync() {
+    let app = TestApp::spawn().await;
+    let other_store = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let other_token = other_store.new_client("Ada").await;
+    create_goal(&app, &token, "Stretch").await;
+    let (_, foreign_cursor) =
+        pull_everything(&mut sync_api(&other_store, &other_token).await).await;
+    let (_, cursor) = pull_everything(&mut sync_api(&app, &token).await).await;
+    let mut ahead = Cursor::decode(&cursor).expect("our cursor decodes");
+    ahead.seq += 100;
+
+    for stale in [foreign_cursor, ahead.encode()] {
+        let status = sync_api(&app, &token)
+            .await
+            .pull(pb::PullRequest {
+                cursor: stale,
+                ..Default::default()
+            })
+            .await
+            .expect_err("stale cursor");
+        assert_status(&status, Code::FailedPrecondition, "RESYNC_REQUIRED");
+    }
+    let malformed = sync_api(&app, &token)
+        .await
+        .pull(pb::PullRequest {
+            cursor: "garbage".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("malformed cursor");
+    assert_invalid(&malformed, &["cursor"]);
+}
+
+#[tokio::test]
+async fn unary_calls_and_sync_see_one_truth() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let created = create_goal(&app, &token, "Made by CreateGoal").await;
+    let mut api = sync_api(&app, &token).await;
+    let pushed_id = new_id();
+    api.push(push(
+        "phone",
+        vec![upsert_goal(
+            "m1",
+            0,
+            goal_titled(&pushed_id, "Made by Push"),
+        )],
+    ))
+    .await
+    .expect("push");
+
+    let (changes, _) = pull_everything(&mut api).await;
+    let pulled: Vec<_> = changes.into_iter().map(|c| goal_of(&Some(c))).collect();
+    assert!(pulled.contains(&created));
+    let pushed = get_goal(&app, &token, &pushed_id)
+        .await
+        .expect("pushed goal is visible to GetGoal");
+    assert!(pulled.contains(&pushed));
+    assert_ne!(
+        created.version, pushed.version,
+        "both took numbers from one sequence"
+    );
+}
+
+#[tokio::test]
+async fn a_second_device_checking_in_the_same_step_and_day_gets_a_conflict() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &token).await;
+    let existing = log_check_in(&app, &token, &step.id, "2026-11-20", pb::CheckInState::Done)
+        .await
+        .expect("first check-in");
+    let mut api = sync_api(&app, &token).await;
+    let result = api
+        .push(push(
+            "tablet",
+            vec![pb::Mutation {
+                mutation_id: "t1".into(),
+                base_version: 0,
+                op: Some(pb::mutation::Op::UpsertCheckIn(check_in(
+                    &step.id,
+                    "2026-11-20",
+                    pb::CheckInState::Skipped,
+                ))),
+            }],
+        ))
+        .await
+        .expect("push")
+        .into_inner();
+    assert_eq!(outcome(&result.results[0]), pb::Outcome::Conflict);
+    assert_eq!(
+        result.results[0]
+            .current
+            .as_ref()
+            .and_then(|c| c.entity.clone()),
+        Some(pb::change::Entity::CheckIn(existing))
+    );
+}
+
+#[tokio::test]
+async fn a_subscriber_sees_another_devices_change_and_resumes_without_a_gap() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let first = create_goal(&app, &token, "Before subscribing").await;
+    let mut api = sync_api(&app, &token).await;
+    let mut stream = api
+        .subscribe(pb::SubscribeRequest::default())
+        .await
+        .expect("subscribe")
+        .into_inner();
+    let next_change = |event: pb::SubscribeResponse| match event.event {
+        Some(pb::subscribe_response::Event::Change(change)) => {
+            Some((goal_of(&Some(change)), event.cursor))
+        }
+        _ => None,
+    };
+
+    let mut backlog = None;
+    while backlog.is_none() {
+        backlog = next_change(stream.next().await.expect("event").expect("ok"));
+    }
+    assert_eq!(
+        backlog.as_ref().map(|(g, _)| g.id.clone()),
+        Some(first.id.clone())
+    );
+    let second = create_goal(&app, &token, "From another device").await;
+    let mut live = None;
+    while live.is_none() {
+        live = next_change(stream.next().await.expect("event").expect("ok"));
+    }
+    let (live_goal, cursor) = live.expect("live change");
+    assert_eq!(live_goal, second);
+    drop(stream);
+
+    // Changes made while disconnected arrive after resuming.
+    let third = create_goal(&app, &token, "While offline").await;
+    let mut resumed = api
+        .subscribe(pb::SubscribeRequest {
+            cursor,
+            ..Default::default()
+        })
+        .await
+        .expect("resubscribe")
+        .into_inner();
+    let mut after = None;
+    while after.is_none() {
+        after = next_change(resumed.next().await.expect("event").expect("ok"));
+    }
+    assert_eq!(after.map(|(g, _)| g), Some(third));
+}
+
+#[tokio::test]
+async fn a_device_resumes_from_its_state_file_and_retries_a_push_whose_response_was_lost() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let state_dir = tempfile::tempdir().expect("temp dir");
+    let state_file = state_dir.path().join("phone.state");
+
+    let mut phone = Device::with_state(&app, &token, "phone", Some(&state_file)).await;
+    let id = phone
+        .client
+        .save(pb::change::Entity::Goal(goal("Drink water")))
+        .expect("save");
+    phone.lose_next_response();
+    assert!(
+        phone.client.sync().await.is_err(),
+        "the push's response was lost"
+    );
+    drop(phone);
+
+    // The app restarts: the pending edit is still queued and is replayed.
+    let mut phone = Device::with_state(&app, &token, "phone", Some(&state_file)).await;
+    assert_eq!(phone.client.pending().len(), 1);
+    let report = phone.client.sync().await.expect("sync");
+    assert_eq!(report.applied.len(), 1);
+    assert!(phone.client.pending().is_empty());
+    let goals = list_goals(&app, &token).await;
+    assert_eq!(goals.len(), 1, "applied once");
+    assert_eq!(goals[0].id, id);
+    assert_eq!(phone.client.records().len(), 1);
+}

@@ -1,0 +1,856 @@
+//! Bad input: every rejected request is INVALID_ARGUMENT with reason
+//! INVALID_FIELDS, names each bad field by its request-relative path, and
+//! writes nothing.
+
+use stepwise::pb;
+use stepwise::pb::CheckInState::{Done, Unspecified};
+use stepwise::pb::Schedule;
+
+use crate::helpers::*;
+
+/// Dates that are not real `YYYY-MM-DD` dates.
+const MALFORMED_DATES: &[&str] = &[
+    "2026-02-30",
+    "2026-2-3",
+    "2026-13-01",
+    "2026/02/03",
+    "03.02.2026",
+    "2026-02-03T00:00:00Z",
+];
+
+/// Ten characters, but not `YYYY-MM-DD`: padding in place of digits.
+const PADDED_DATES: &[&str] = &["2026-02- 3", " 2026-2-03", "+2026-2-03", "  26-02-03"];
+
+fn title_of(chars: usize) -> String {
+    "é".repeat(chars)
+}
+
+fn text_of(chars: usize) -> String {
+    "ü".repeat(chars)
+}
+
+// --- Goals ---
+
+#[tokio::test]
+async fn a_goal_title_must_have_1_to_200_characters() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+
+    for bad in [String::new(), title_of(201)] {
+        let error = try_create_goal(&app, &ada, goal(&bad))
+            .await
+            .expect_err("bad title");
+        assert_invalid(&error, &["goal.title"]);
+    }
+    assert_eq!(list_goals(&app, &ada).await, vec![]);
+
+    let longest = try_create_goal(&app, &ada, goal(&title_of(200)))
+        .await
+        .expect("200 chars");
+    assert_eq!(longest.title, title_of(200));
+}
+
+#[tokio::test]
+async fn a_goal_why_may_have_at_most_4000_characters() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let with_why = |chars| pb::Goal {
+        why: text_of(chars),
+        ..goal("Walk more")
+    };
+
+    let error = try_create_goal(&app, &ada, with_why(4001))
+        .await
+        .expect_err("too long");
+    assert_invalid(&error, &["goal.why"]);
+    assert_eq!(list_goals(&app, &ada).await, vec![]);
+
+    try_create_goal(&app, &ada, with_why(4000))
+        .await
+        .expect("4000 chars");
+}
+
+#[tokio::test]
+async fn a_goal_target_date_must_be_a_real_date_written_yyyy_mm_dd() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+
+    for bad in MALFORMED_DATES {
+        let with_date = pb::Goal {
+            target_date: (*bad).into(),
+            ..goal("Walk more")
+        };
+        let error = try_create_goal(&app, &ada, with_date).await.expect_err(bad);
+        assert_invalid(&error, &["goal.target_date"]);
+    }
+    assert_eq!(list_goals(&app, &ada).await, vec![]);
+}
+
+#[tokio::test]
+async fn dates_padded_to_ten_characters_are_rejected_not_read_as_other_dates() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+    let goals_before = list_goals(&app, &ada).await;
+
+    for bad in PADDED_DATES {
+        let with_date = pb::Goal {
+            target_date: (*bad).into(),
+            ..goal("Walk more")
+        };
+        let error = try_create_goal(&app, &ada, with_date).await.expect_err(bad);
+        assert_invalid(&error, &["goal.target_date"]);
+        let error = log_check_in(&app, &ada, &step.id, bad, Done)
+            .await
+            .expect_err(bad);
+        assert_invalid(&error, &["check_in.local_date"]);
+    }
+    assert_eq!(list_goals(&app, &ada).await, goals_before);
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn a_goal_status_must_be_a_known_value() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let with_status = pb::Goal {
+        status: 99,
+        ..goal("Walk more")
+    };
+
+    let error = try_create_goal(&app, &ada, with_status)
+        .await
+        .expect_err("status 99");
+
+    assert_invalid(&error, &["goal.status"]);
+    assert_eq!(list_goals(&app, &ada).await, vec![]);
+}
+
+#[tokio::test]
+async fn ids_must_be_uuids() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+
+    let with_id = pb::Goal {
+        id: "goal-1".into(),
+        ..goal("Walk more")
+    };
+    let error = try_create_goal(&app, &ada, with_id)
+        .await
+        .expect_err("bad id");
+    assert_invalid(&error, &["goal.id"]);
+    assert_eq!(list_goals(&app, &ada).await, vec![]);
+
+    assert_invalid(
+        &get_goal(&app, &ada, "goal-1").await.expect_err("get"),
+        &["id"],
+    );
+    assert_invalid(
+        &get_step(&app, &ada, "42").await.expect_err("get step"),
+        &["id"],
+    );
+    assert_invalid(
+        &delete_goal(&app, &ada, "", 0).await.expect_err("delete"),
+        &["id"],
+    );
+    let error = delete_check_in(&app, &ada, "x", 0)
+        .await
+        .expect_err("delete check-in");
+    assert_invalid(&error, &["id"]);
+    let error = delete_rating(&app, &ada, "x", 0)
+        .await
+        .expect_err("delete rating");
+    assert_invalid(&error, &["id"]);
+    let error = list_steps(&app, &ada, "not-a-goal")
+        .await
+        .expect_err("list steps");
+    assert_invalid(&error, &["goal_id"]);
+    let error = list_check_ins(&app, &ada, "nope", "", "")
+        .await
+        .expect_err("list check-ins");
+    assert_invalid(&error, &["action_step_id"]);
+}
+
+#[tokio::test]
+async fn every_bad_field_of_a_new_goal_is_reported_at_once() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let bad = pb::Goal {
+        id: "goal-1".into(),
+        title: String::new(),
+        why: text_of(4001),
+        target_date: "2026-02-30".into(),
+        status: 99,
+        ..Default::default()
+    };
+
+    let error = try_create_goal(&app, &ada, bad)
+        .await
+        .expect_err("bad goal");
+
+    assert_invalid(
+        &error,
+        &[
+            "goal.id",
+            "goal.title",
+            "goal.why",
+            "goal.target_date",
+            "goal.status",
+        ],
+    );
+    assert_eq!(list_goals(&app, &ada).await, vec![]);
+}
+
+#[tokio::test]
+async fn a_create_without_the_record_names_the_missing_message() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+
+    let error = app
+        .goals(&ada)
+        .await
+        .create_goal(pb::CreateGoalRequest { goal: None })
+        .await
+        .expect_err("no goal");
+    assert_invalid(&error, &["goal"]);
+    let error = app
+        .progress(&ada)
+        .await
+        .log_check_in(pb::LogCheckInRequest { check_in: None })
+        .await
+        .expect_err("no check-in");
+    assert_invalid(&error, &["check_in"]);
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn an_update_with_bad_fields_reports_them_all_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let before = create_goal(&app, &ada, "Walk more").await;
+
+    let bad = pb::Goal {
+        id: before.id.clone(),
+        title: title_of(201),
+        why: "Fine".into(),
+        target_date: "2026-2-3".into(),
+        status: 99,
+        ..Default::default()
+    };
+    let error = update_goal(&app, &ada, bad, &[])
+        .await
+        .expect_err("bad update");
+
+    assert_invalid(&error, &["goal.title", "goal.target_date", "goal.status"]);
+    assert_eq!(
+        get_goal(&app, &ada, &before.id).await.expect("get goal"),
+        before
+    );
+}
+
+#[tokio::test]
+async fn an_update_can_not_set_an_empty_title_through_the_mask() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let before = create_goal(&app, &ada, "Walk more").await;
+
+    let emptied = pb::Goal {
+        title: String::new(),
+        ..before.clone()
+    };
+    let error = update_goal(&app, &ada, emptied, &["title"])
+        .await
+        .expect_err("empty title");
+
+    assert_invalid(&error, &["goal.title"]);
+    assert_eq!(
+        get_goal(&app, &ada, &before.id).await.expect("get goal"),
+        before
+    );
+}
+
+// --- Action steps ---
+
+#[tokio::test]
+async fn an_action_step_title_must_have_1_to_200_characters() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let goal = create_goal(&app, &ada, "Walk more").await;
+
+    for bad in [String::new(), title_of(201)] {
+        let error = try_create_step(&app, &ada, step(&goal.id, &bad))
+            .await
+            .expect_err("bad title");
+        assert_invalid(&error, &["action_step.title"]);
+    }
+    assert_eq!(
+        list_steps(&app, &ada, &goal.id).await.expect("list"),
+        vec![]
+    );
+
+    try_create_step(&app, &ada, step(&goal.id, &title_of(200)))
+        .await
+        .expect("200 chars");
+}
+
+#[tokio::test]
+async fn a_schedule_is_required_and_allows_at_most_one_check_in_per_day() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let goal = create_goal(&app, &ada, "Walk more").await;
+    let with_schedule = |schedule: Option<Schedule>| pb::ActionStep {
+        schedule,
+        ..step(&goal.id, "Walk")
+    };
+    let every = |times, period_days| Some(Schedule { times, period_days });
+
+    for bad in [
+        None,
+        every(0, 7),
+        every(1, 0),
+        every(0, 0),
+        every(8, 7),
+        every(1, 367),
+    ] {
+        let error = try_create_step(&app, &ada, with_schedule(bad))
+            .await
+            .expect_err("bad schedule");
+        assert_invalid(&error, &["action_step.schedule"]);
+    }
+    assert_eq!(
+        list_steps(&app, &ada, &goal.id).await.expect("list"),
+        vec![]
+    );
+
+    for good in [every(1, 1), every(7, 7), every(1, 366)] {
+        try_create_step(&app, &ada, with_schedule(good))
+            .await
+            .expect("good schedule");
+    }
+}
+
+#[tokio::test]
+async fn an_action_step_status_must_be_a_known_value() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, before) = goal_with_step(&app, &ada).await;
+
+    let new_step = pb::ActionStep {
+        status: 99,
+        ..step(&before.goal_id, "Swim")
+    };
+    let error = try_create_step(&app, &ada, new_step)
+        .await
+        .expect_err("status 99");
+    assert_invalid(&error, &["action_step.status"]);
+
+    let change = pb::ActionStep {
+        status: 99,
+        ..before.clone()
+    };
+    let error = update_step(&app, &ada, change, &["status"])
+        .await
+        .expect_err("status 99");
+    assert_invalid(&error, &["action_step.status"]);
+
+    assert_eq!(
+        list_steps(&app, &ada, &before.goal_id).await.expect("list"),
+        vec![before]
+    );
+}
+
+#[tokio::test]
+async fn every_bad_field_of_a_new_action_step_is_reported_at_once() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let goal = create_goal(&app, &ada, "Walk more").await;
+    let bad = pb::ActionStep {
+        id: "step-1".into(),
+        goal_id: "goal-1".into(),
+        title: String::new(),
+        schedule: Some(Schedule {
+            times: 3,
+            period_days: 2,
+        }),
+        status: 99,
+        ..Default::default()
+    };
+
+    let error = try_create_step(&app, &ada, bad)
+        .await
+        .expect_err("bad step");
+
+    assert_invalid(
+        &error,
+        &[
+            "action_step.id",
+            "action_step.goal_id",
+            "action_step.title",
+            "action_step.schedule",
+            "action_step.status",
+        ],
+    );
+    assert_eq!(
+        list_steps(&app, &ada, &goal.id).await.expect("list"),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn an_action_step_update_with_a_bad_schedule_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, before) = goal_with_step(&app, &ada).await;
+
+    let change = pb::ActionStep {
+        title: String::new(),
+        schedule: Some(Schedule {
+            times: 0,
+            period_days: 7,
+        }),
+        ..before.clone()
+    };
+    let error = update_step(&app, &ada, change, &[])
+        .await
+        .expect_err("bad update");
+
+    assert_invalid(&error, &["action_step.title", "action_step.schedule"]);
+    assert_eq!(
+        get_step(&app, &ada, &before.id).await.expect("get step"),
+        before
+    );
+}
+
+// --- Check-ins ---
+
+#[tokio::test]
+async fn a_check_in_date_must_be_a_real_date_written_yyyy_mm_dd() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+
+    for bad in MALFORMED_DATES.iter().chain(&[""]) {
+        let error = log_check_in(&app, &ada, &step.id, bad, Done)
+            .await
+            .expect_err(bad);
+        assert_invalid(&error, &["check_in.local_date"]);
+    }
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn a_check_in_state_must_be_given_and_known() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+
+    let error = log_check_in(&app, &ada, &step.id, "2026-03-02", Unspecified)
+        .await
+        .expect_err("unspecified state");
+    assert_invalid(&error, &["check_in.state"]);
+    let unknown = pb::CheckIn {
+        state: 99,
+        ..check_in(&step.id, "2026-03-02", Done)
+    };
+    let error = log(&app, &ada, unknown).await.expect_err("state 99");
+    assert_invalid(&error, &["check_in.state"]);
+
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn a_check_in_note_may_have_at_most_4000_characters() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+    let with_note = |chars| pb::CheckIn {
+        note: text_of(chars),
+        ..check_in(&step.id, "2026-03-02", Done)
+    };
+
+    let error = log(&app, &ada, with_note(4001))
+        .await
+        .expect_err("too long");
+    assert_invalid(&error, &["check_in.note"]);
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+
+    log(&app, &ada, with_note(4000)).await.expect("4000 chars");
+}
+
+#[tokio::test]
+async fn a_check_in_amount_must_be_a_finite_number_from_0_to_a_billion() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+    let with_amount = |amount| pb::CheckIn {
+        amount,
+        ..check_in(&step.id, "2026-03-02", Done)
+    };
+
+    for bad in [-1.0, 1e9 + 1.0, f64::NAN, f64::INFINITY] {
+        let error = log(&app, &ada, with_amount(bad))
+            .await
+            .expect_err("bad amount");
+        assert_invalid(&error, &["check_in.amount"]);
+    }
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+
+    log(&app, &ada, with_amount(1e9))
+        .await
+        .expect("a billion is fine");
+}
+
+#[tokio::test]
+async fn a_check_in_for_an_action_step_that_does_not_exist_is_rejected() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, deleted) = goal_with_step(&app, &ada).await;
+    delete_step(&app, &ada, &deleted.id, 0)
+        .await
+        .expect("delete step");
+
+    for step_id in [new_id(), deleted.id.clone()] {
+        let error = log_check_in(&app, &ada, &step_id, "2026-03-02", Done)
+            .await
+            .expect_err("no such step");
+        assert_invalid(&error, &["check_in.action_step_id"]);
+    }
+}
+
+#[tokio::test]
+async fn every_bad_field_of_a_check_in_is_reported_at_once() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+    let bad = pb::CheckIn {
+        id: "check-in-1".into(),
+        action_step_id: step.id.clone(),
+        local_date: "2026-2-3".into(),
+        state: 0,
+        amount: -5.0,
+        note: text_of(4001),
+        ..Default::default()
+    };
+
+    let error = log(&app, &ada, bad).await.expect_err("bad check-in");
+
+    assert_invalid(
+        &error,
+        &[
+            "check_in.id",
+            "check_in.local_date",
+            "check_in.state",
+            "check_in.amount",
+            "check_in.note",
+        ],
+    );
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn listing_check_ins_needs_real_dates_as_bounds() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+
+    let error = list_check_ins(&app, &ada, &step.id, "2026-02-30", "")
+        .await
+        .expect_err("start");
+    assert_invalid(&error, &["start_date"]);
+    let error = list_check_ins(&app, &ada, &step.id, "", "2026-2-3")
+        .await
+        .expect_err("end");
+    assert_invalid(&error, &["end_date"]);
+}
+
+// --- Ratings ---
+
+#[tokio::test]
+async fn a_rating_score_must_be_from_0_to_100() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let goal = create_goal(&app, &ada, "Walk more").await;
+    let of_goal = Rated::Goal(goal.id.clone());
+
+    for bad in [-1, 101] {
+        let error = record_rating(&app, &ada, rating(&of_goal, bad))
+            .await
+            .expect_err("bad score");
+        assert_invalid(&error, &["rating.score"]);
+    }
+    assert_eq!(
+        list_ratings(&app, &ada, &of_goal).await.expect("list"),
+        vec![]
+    );
+
+    for good in [0, 100] {
+        record_rating(&app, &ada, rating(&of_goal, good))
+            .await
+            .expect("good score");
+    }
+}
+
+#[tokio::test]
+async fn a_rating_note_may_have_at_most_4000_characters() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let goal = create_goal(&app, &ada, "Walk more").await;
+    let of_goal = Rated::Goal(goal.id.clone());
+    let with_note = |chars| pb::EfficacyRating {
+        note: text_of(chars),
+        ..rating(&of_goal, 50)
+    };
+
+    let error = record_rating(&app, &ada, with_note(4001))
+        .await
+        .expect_err("too long");
+    assert_invalid(&error, &["rating.note"]);
+    assert_eq!(
+        list_ratings(&app, &ada, &of_goal).await.expect("list"),
+        vec![]
+    );
+
+    record_rating(&app, &ada, with_note(4000))
+        .await
+        .expect("4000 chars");
+}
+
+#[tokio::test]
+async fn a_rating_needs_a_goal_or_action_step_that_exists() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+
+    let no_target = pb::EfficacyRating {
+        score: 50,
+        ..Default::default()
+    };
+    let error = record_rating(&app, &ada, no_target)
+        .await
+        .expect_err("no target");
+    assert_invalid(&error, &["rating.target"]);
+    let error = record_rating(&app, &ada, rating(&Rated::Goal(new_id()), 50))
+        .await
+        .expect_err("no such goal");
+    assert_invalid(&error, &["rating.goal_id"]);
+    let error = record_rating(&app, &ada, rating(&Rated::Step(new_id()), 50))
+        .await
+        .expect_err("no such step");
+    assert_invalid(&error, &["rating.action_step_id"]);
+}
+
+#[tokio::test]
+async fn every_bad_field_of_a_rating_is_reported_at_once() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let goal = create_goal(&app, &ada, "Walk more").await;
+    let bad = pb::EfficacyRating {
+        id: "rating-1".into(),
+        target: Some(pb::efficacy_rating::Target::GoalId(goal.id.clone())),
+        score: 101,
+        note: text_of(4001),
+        rate_time: Some(prost_types::Timestamp {
+            seconds: 1_772_400_000,
+            nanos: -1,
+        }),
+        ..Default::default()
+    };
+
+    let error = record_rating(&app, &ada, bad)
+        .await
+        .expect_err("bad rating");
+
+    assert_invalid(
+        &error,
+        &[
+            "rating.id",
+            "rating.score",
+            "rating.note",
+            "rating.rate_time",
+        ],
+    );
+    let listed = list_ratings(&app, &ada, &Rated::Goal(goal.id.clone())).await;
+    assert_eq!(listed.expect("list"), vec![]);
+}
+
+#[tokio::test]
+async fn a_rating_list_needs_a_target() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+
+    let error = app
+        .progress(&ada)
+        .await
+        .list_efficacy_ratings(pb::ListEfficacyRatingsRequest::default())
+        .await
+        .expect_err("no target");
+
+    assert_invalid(&error, &["target"]);
+}
+
+// --- Lists ---
+
+#[tokio::test]
+async fn every_list_rejects_a_negative_page_size() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (goal, step) = goal_with_step(&app, &ada).await;
+    let (mut goals, mut progress) = (app.goals(&ada).await, app.progress(&ada).await);
+
+    let errors = [
+        goals
+            .list_goals(pb::ListGoalsRequest {
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .expect_err("goals"),
+        goals
+            .list_action_steps(pb::ListActionStepsRequest {
+                goal_id: goal.id.clone(),
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .expect_err("steps"),
+        progress
+            .list_check_ins(pb::ListCheckInsRequest {
+                action_step_id: step.id.clone(),
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .expect_err("check-ins"),
+        progress
+            .list_efficacy_ratings(pb::ListEfficacyRatingsRequest {
+                target: Some(Rated::Goal(goal.id.clone()).list_target()),
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .expect_err("ratings"),
+    ];
+
+    for error in &errors {
+        assert_invalid(error, &["page_size"]);
+    }
+}
+
+#[tokio::test]
+async fn every_list_rejects_a_page_token_it_did_not_issue() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (goal, step) = goal_with_step(&app, &ada).await;
+    let (mut goals, mut progress) = (app.goals(&ada).await, app.progress(&ada).await);
+    let garbage = || "not a token!".to_owned();
+
+    let errors = [
+        goals
+            .list_goals(pb::ListGoalsRequest {
+                page_token: garbage(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("goals"),
+        goals
+            .list_action_steps(pb::ListActionStepsRequest {
+                goal_id: goal.id.clone(),
+                page_token: garbage(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("steps"),
+        progress
+            .list_check_ins(pb::ListCheckInsRequest {
+                action_step_id: step.id.clone(),
+                page_token: garbage(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("check-ins"),
+        progress
+            .list_efficacy_ratings(pb::ListEfficacyRatingsRequest {
+                target: Some(Rated::Goal(goal.id.clone()).list_target()),
+                page_token: garbage(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("ratings"),
+    ];
+
+    for error in &errors {
+        assert_invalid(error, &["page_token"]);
+    }
+}
+
+#[tokio::test]
+async fn a_page_token_of_one_goals_steps_is_rejected_for_another_goal() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let walking = create_goal(&app, &ada, "Walk more").await;
+    let sleeping = create_goal(&app, &ada, "Sleep earlier").await;
+    for title in ["Walk to work", "Walk after lunch"] {
+        create_step(&app, &ada, &walking.id, title).await;
+    }
+    create_step(&app, &ada, &sleeping.id, "Phone off at 22:00").await;
+    let mut goals = app.goals(&ada).await;
+    let first_page = goals
+        .list_action_steps(pb::ListActionStepsRequest {
+            goal_id: walking.id.clone(),
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("first page")
+        .into_inner();
+    assert!(
+        !first_page.next_page_token.is_empty(),
+        "there is a second page"
+    );
+
+    let error = goals
+        .list_action_steps(pb::ListActionStepsRequest {
+            goal_id: sleeping.id.clone(),
+            page_token: first_page.next_page_token,
+            ..Default::default()
+        })
+        .await
+        .expect_err("token of another list");
+
+    assert_invalid(&error, &["page_token"]);
+}
