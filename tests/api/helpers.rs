@@ -55,11 +55,17 @@ pub struct TestApp {
 impl TestApp {
     /// Starts a server on a new, empty data dir.
     pub async fn spawn() -> Self {
-        Self::spawn_in(tempfile::tempdir().expect("temp dir")).await
+        Self::spawn_with(|_| {}).await
     }
 
-    async fn spawn_in(data_dir: TempDir) -> Self {
-        let config = ServeConfig::new("127.0.0.1:0".parse().expect("address"), data_dir.path());
+    /// Starts a server on a new, empty data dir with adjusted settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        Self::spawn_in(tempfile::tempdir().expect("temp dir"), adjust).await
+    }
+
+    async fn spawn_in(data_dir: TempDir, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().expect("address"), data_dir.path());
+        adjust(&mut config);
         let app = Application::build(&config).await.expect("server starts");
         let addr = app.local_addr();
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -87,7 +93,7 @@ impl TestApp {
     /// dir (a restart).
     pub async fn restart(self) -> Self {
         let data_dir = self.stop().await;
-        Self::spawn_in(data_dir).await
+        Self::spawn_in(data_dir, |_| {}).await
     }
 
     /// Stops the server gracefully; returns its data dir.

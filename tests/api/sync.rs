@@ -425,3 +425,49 @@ async fn a_device_resumes_from_its_state_file_and_retries_a_push_whose_response_
     assert_eq!(goals[0].id, id);
     assert_eq!(phone.client.records().len(), 1);
 }
+
+#[tokio::test]
+async fn an_idle_subscription_gets_heartbeats_carrying_its_cursor() {
+    let app = TestApp::spawn_with(|config| config.heartbeat_ms = 20).await;
+    let token = app.new_client("Ada").await;
+    create_goal(&app, &token, "Rest").await;
+    let mut api = sync_api(&app, &token).await;
+    let (_, cursor) = pull_everything(&mut api).await;
+    let mut stream = api
+        .subscribe(pb::SubscribeRequest {
+            cursor: cursor.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("subscribe")
+        .into_inner();
+
+    let event = stream.next().await.expect("an event").expect("ok");
+    assert!(matches!(
+        event.event,
+        Some(pb::subscribe_response::Event::Heartbeat(_))
+    ));
+    assert_eq!(event.cursor, cursor, "nothing new since the pull");
+}
+
+#[tokio::test]
+async fn stopping_the_server_ends_open_subscriptions_so_shutdown_completes() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let mut stream = sync_api(&app, &token)
+        .await
+        .subscribe(pb::SubscribeRequest::default())
+        .await
+        .expect("subscribe")
+        .into_inner();
+
+    // A hang here would be the bug; the bound only turns it into a failure.
+    tokio::time::timeout(std::time::Duration::from_secs(60), app.stop())
+        .await
+        .expect("graceful shutdown finishes despite the open stream");
+    let ending = stream.next().await;
+    match ending {
+        Some(Err(status)) => assert_status(&status, Code::Unavailable, "SHUTTING_DOWN"),
+        other => panic!("expected UNAVAILABLE, got {other:?}"),
+    }
+}
