@@ -76,7 +76,7 @@ impl App {
     ) -> Result<Page<CheckIn>> {
         self.visible(principal, Action::Read, step_id, EntityKind::ActionStep)?;
         self.store
-            .list_check_ins(step_id, dates.0, dates.1, size, token)
+            .list_check_ins(step_id, dates, size, token)
     }
 
     /// Records a self-efficacy rating of a goal or action step.

@@ -2,7 +2,8 @@
 //!
 //! [`Tx::delete`]: super::Tx::delete
 
-use super::{Store, keys};
+use super::Store;
+use super::keys::{self, IdAt};
 use crate::domain::{Entity, EntityKind, RatingTarget};
 use crate::error::{Error, Result};
 
@@ -13,17 +14,6 @@ pub struct Family {
     pub(super) root: String,
     pub(super) generations: Vec<([u8; 16], u64)>,
     pub(super) descendants: Vec<String>,
-}
-
-/// Where an index entry keeps the child's id.
-#[derive(Clone, Copy)]
-enum IdAt {
-    /// After the 16-byte parent id.
-    Suffix,
-    /// After the parent id and an 8-byte rate time.
-    AfterTime,
-    /// In the value.
-    Value,
 }
 
 impl Store {
@@ -97,12 +87,7 @@ impl Store {
         let mut ids = Vec::new();
         for entry in index.scan_prefix(key) {
             let (entry_key, value) = entry?;
-            let bytes = match at {
-                IdAt::Suffix => &entry_key[16..],
-                IdAt::AfterTime => &entry_key[24..],
-                IdAt::Value => &value[..],
-            };
-            ids.push(keys::id_string(bytes)?);
+            ids.push(keys::id_string(at.id_in(key.len(), &entry_key, &value))?);
         }
         family.descendants.extend(ids.iter().cloned());
         Ok(ids)

@@ -35,3 +35,25 @@ pub fn day(date: NaiveDate) -> [u8; 4] {
 pub fn join(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
+
+/// Where an index entry keeps the id of the record it lists.
+#[derive(Clone, Copy)]
+pub enum IdAt {
+    /// Right after the parent id.
+    Suffix,
+    /// After the parent id and an 8-byte time.
+    AfterTime,
+    /// In the value.
+    Value,
+}
+
+impl IdAt {
+    /// The id bytes of an entry whose parent id is `parent_len` bytes.
+    pub fn id_in<'a>(self, parent_len: usize, key: &'a [u8], value: &'a [u8]) -> &'a [u8] {
+        match self {
+            IdAt::Suffix => &key[parent_len..],
+            IdAt::AfterTime => &key[parent_len + 8..],
+            IdAt::Value => value,
+        }
+    }
+}

@@ -46,12 +46,16 @@ pub use family::Family;
 pub use tx::{Tx, TxResult, abort};
 
 use crate::domain::{
-    ActionStep, CheckIn, EfficacyRating, Entity, EntityKind, Goal, StoredEntity, now_micros,
+    ActionStep, CheckIn, EfficacyRating, Entity, EntityKind, Goal, Record, StoredEntity, now_micros,
 };
 use crate::error::{Error, Result};
 use commit::GroupCommit;
+use keys::IdAt;
 
 const EPOCH_KEY: &[u8] = b"epoch";
+
+/// A list without a key range.
+const ALL: (Vec<u8>, Option<Vec<u8>>) = (Vec::new(), None);
 
 /// Default size of sled's page cache.
 pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
@@ -327,18 +331,8 @@ impl Store {
 
     /// A client's goals, by id.
     pub fn list_goals(&self, client_id: &str, size: usize, token: &str) -> Result<Page<Goal>> {
-        let prefix = keys::id(client_id)?;
-        self.page(
-            &self.trees.goals_by_client,
-            &prefix,
-            (Vec::new(), None),
-            size,
-            token,
-            |key, _| match self.entity(&keys::id_string(&key[16..])?)? {
-                Some(Entity::Goal(goal)) => Ok(Some(goal)),
-                _ => Ok(None),
-            },
-        )
+        let index = &self.trees.goals_by_client;
+        self.page(index, client_id, ALL, IdAt::Suffix, (size, token))
     }
 
     /// A goal's action steps, by id.
@@ -348,43 +342,22 @@ impl Store {
         size: usize,
         token: &str,
     ) -> Result<Page<ActionStep>> {
-        let prefix = keys::id(goal_id)?;
-        self.page(
-            &self.trees.steps_by_goal,
-            &prefix,
-            (Vec::new(), None),
-            size,
-            token,
-            |key, _| match self.entity(&keys::id_string(&key[16..])?)? {
-                Some(Entity::ActionStep(step)) => Ok(Some(step)),
-                _ => Ok(None),
-            },
-        )
+        let index = &self.trees.steps_by_goal;
+        self.page(index, goal_id, ALL, IdAt::Suffix, (size, token))
     }
 
     /// A step's check-ins from `start` to `end` (inclusive), by date.
     pub fn list_check_ins(
         &self,
         step_id: &str,
-        start: Option<NaiveDate>,
-        end: Option<NaiveDate>,
+        (start, end): (Option<NaiveDate>, Option<NaiveDate>),
         size: usize,
         token: &str,
     ) -> Result<Page<CheckIn>> {
-        let prefix = keys::id(step_id)?;
         let from = start.map(|d| keys::day(d).to_vec()).unwrap_or_default();
         let to = end.map(|d| keys::day(d).to_vec());
-        self.page(
-            &self.trees.check_ins_by_step,
-            &prefix,
-            (from, to),
-            size,
-            token,
-            |_, value| match self.entity(&keys::id_string(value)?)? {
-                Some(Entity::CheckIn(check_in)) => Ok(Some(check_in)),
-                _ => Ok(None),
-            },
-        )
+        let index = &self.trees.check_ins_by_step;
+        self.page(index, step_id, (from, to), IdAt::Value, (size, token))
     }
 
     /// The ratings of a goal or step, by rate time.
@@ -394,32 +367,22 @@ impl Store {
         size: usize,
         token: &str,
     ) -> Result<Page<EfficacyRating>> {
-        let prefix = keys::id(target_id)?;
-        self.page(
-            &self.trees.ratings_by_target,
-            &prefix,
-            (Vec::new(), None),
-            size,
-            token,
-            |key, _| match self.entity(&keys::id_string(&key[24..])?)? {
-                Some(Entity::EfficacyRating(rating)) => Ok(Some(rating)),
-                _ => Ok(None),
-            },
-        )
+        let index = &self.trees.ratings_by_target;
+        self.page(index, target_id, ALL, IdAt::AfterTime, (size, token))
     }
 
-    /// Reads one page of the index entries under `prefix`, optionally within
-    /// the inclusive suffix range `within` (empty start: from the first),
-    /// after the key in `token`.
-    fn page<T>(
+    /// Reads one page of the live records listed in `index` under `parent`,
+    /// within the inclusive key-suffix range `within` (empty start: from
+    /// the first), after the key in the page token.
+    fn page<R: Record>(
         &self,
         index: &sled::Tree,
-        prefix: &[u8],
+        parent: &str,
         within: (Vec<u8>, Option<Vec<u8>>),
-        size: usize,
-        token: &str,
-        load: impl Fn(&[u8], &[u8]) -> Result<Option<T>>,
-    ) -> Result<Page<T>> {
+        at: IdAt,
+        (size, token): (usize, &str),
+    ) -> Result<Page<R>> {
+        let prefix = &keys::id(parent)?[..];
         let (from, to) = within;
         let mut lower = Bound::Included(keys::join(&[prefix, &from]));
         // A longer key sorts after its prefix, so `prefix|to|0` ends `to`.
@@ -441,7 +404,8 @@ impl Store {
                     next_page_token: URL_SAFE_NO_PAD.encode(last_key),
                 });
             }
-            if let Some(item) = load(&key, &value)? {
+            let id = keys::id_string(at.id_in(prefix.len(), &key, &value))?;
+            if let Some(item) = self.entity(&id)?.and_then(R::from_entity) {
                 items.push(item);
             }
             last_key = key.to_vec();
