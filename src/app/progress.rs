@@ -75,8 +75,7 @@ impl App {
         token: &str,
     ) -> Result<Page<CheckIn>> {
         self.visible(principal, Action::Read, step_id, EntityKind::ActionStep)?;
-        self.store
-            .list_check_ins(step_id, dates, size, token)
+        self.store.list_check_ins(step_id, dates, size, token)
     }
 
     /// Records a self-efficacy rating of a goal or action step.

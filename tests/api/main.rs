@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod action_steps;
 mod concurrency;
+mod crash;
 mod devices;
 mod goals;
 mod helpers;
