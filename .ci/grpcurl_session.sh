@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Scripted grpcurl session against a running Stepwise server, using server
+# reflection only (no .proto files).
+#
+#   .ci/grpcurl_session.sh ADDR ADMIN_TOKEN
+#
+# Environment: GRPCURL (grpcurl binary; default: `grpcurl` on PATH, else
+# .ci/.venv/bin/grpcurl), PYTHON (for JSON parsing; default python3).
+# Prints one line per check; exits non-zero on the first unexpected result.
+set -euo pipefail
+
+if (($# != 2)); then
+  echo "usage: $0 ADDR ADMIN_TOKEN" >&2
+  exit 2
+fi
+ADDR="$1"
+ADMIN_TOKEN="$2"
+
+CI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ -z "${GRPCURL:-}" ]]; then
+  if command -v grpcurl >/dev/null 2>&1; then
+    GRPCURL="$(command -v grpcurl)"
+  else
+    GRPCURL="$CI_DIR/.venv/bin/grpcurl"
+  fi
+fi
+PYTHON="${PYTHON:-python3}"
+"$GRPCURL" -version >/dev/null 2>&1 || {
+  echo "FAIL: grpcurl not usable ($GRPCURL)" >&2
+  exit 1
+}
+command -v "$PYTHON" >/dev/null 2>&1 || {
+  echo "FAIL: $PYTHON not found (needed to parse JSON)" >&2
+  exit 1
+}
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/stepwise-grpcurl.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+CHECKS=0
+ok() {
+  CHECKS=$((CHECKS + 1))
+  echo "ok   - $*"
+}
+fail() {
+  echo "FAIL - $*" >&2
+  exit 1
+}
+
+# gc OUT_FILE [grpcurl args...]: runs grpcurl with -plaintext; stdout goes to
+# OUT_FILE, stderr to OUT_FILE.err. Returns grpcurl's exit status.
+gc() {
+  local out="$1"
+  shift
+  "$GRPCURL" -plaintext -connect-timeout 5 -max-time 15 "$@" >"$out" 2>"$out.err"
+}
+
+# call NAME TOKEN METHOD JSON: a unary call that must succeed; the response
+# JSON is left in $WORK/NAME.json.
+call() {
+  local name="$1" token="$2" method="$3" data="$4"
+  local out="$WORK/$name.json"
+  if ! gc "$out" -rpc-header "authorization: Bearer $token" -d "$data" "$ADDR" "$method"; then
+    echo "---- grpcurl output for $method ----" >&2
+    cat "$out" "$out.err" >&2
+    fail "$name: $method failed"
+  fi
+}
+
+# jget FILE PATH: prints the value at a dotted PATH ("a.b.0.c", proto field
+# names) of the JSON in FILE; strings as is, other values as JSON; exits 3 if
+# the path is missing.
+jget() {
+  "$PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+with open(sys.argv[1]) as f:
+    value = json.load(f)
+for part in sys.argv[2].split(".") if sys.argv[2] else []:
+    try:
+        if isinstance(value, list):
+            value = value[int(part)]
+        elif part in value:
+            value = value[part]
+        else:
+            # grpcurl prints proto field names; newer protojson uses lowerCamelCase.
+            head, *rest = part.split("_")
+            value = value[head + "".join(w.title() for w in rest)]
+    except (KeyError, IndexError, ValueError, TypeError):
+        sys.exit(3)
+print(value if isinstance(value, str) else json.dumps(value))
+PY
+}
+
+# expect FILE PATH EXPECTED: the value at PATH must equal EXPECTED.
+expect() {
+  local file="$1" path="$2" want="$3" got
+  got="$(jget "$file" "$path")" || {
+    echo "---- $(basename "$file") ----" >&2
+    cat "$file" >&2
+    fail "$(basename "$file" .json): field '$path' missing (want '$want')"
+  }
+  [[ "$got" == "$want" ]] || {
+    echo "---- $(basename "$file") ----" >&2
+    cat "$file" >&2
+    fail "$(basename "$file" .json): field '$path' is '$got', want '$want'"
+  }
+}
+
+# nonempty FILE PATH: prints the value at PATH, which must be a non-empty string.
+nonempty() {
+  local file="$1" path="$2" got
+  got="$(jget "$file" "$path")" || got=""
+  if [[ -z "$got" ]]; then
+    echo "---- $(basename "$file") ----" >&2
+    cat "$file" >&2
+    fail "$(basename "$file" .json): field '$path' is missing or empty"
+  fi
+  printf '%s' "$got"
+}
+
+# ---------------------------------------------------------------------------
+# Reflection.
+# ---------------------------------------------------------------------------
+if ! gc "$WORK/list.txt" "$ADDR" list; then
+  cat "$WORK/list.txt" "$WORK/list.txt.err" >&2
+  fail "grpcurl list (server reflection) failed"
+fi
+for svc in stepwise.v1.AccountService stepwise.v1.GoalService stepwise.v1.ProgressService \
+  grpc.health.v1.Health; do
+  grep -qxF "$svc" "$WORK/list.txt" || {
+    cat "$WORK/list.txt" >&2
+    fail "grpcurl list does not include $svc"
+  }
+done
+grep -qxE 'grpc\.reflection\.(v1|v1alpha)\.ServerReflection' "$WORK/list.txt" || {
+  cat "$WORK/list.txt" >&2
+  fail "grpcurl list does not include grpc.reflection.v1(alpha).ServerReflection"
+}
+ok "list: $(tr '\n' ' ' <"$WORK/list.txt")"
+
+if ! gc "$WORK/describe.txt" "$ADDR" describe stepwise.v1.Goal; then
+  cat "$WORK/describe.txt" "$WORK/describe.txt.err" >&2
+  fail "grpcurl describe stepwise.v1.Goal failed"
+fi
+for want in 'message Goal {' 'string title = 3;' 'int64 version = 9;' \
+  '.google.protobuf.Timestamp create_time = 7;'; do
+  grep -qF "$want" "$WORK/describe.txt" || {
+    cat "$WORK/describe.txt" >&2
+    fail "describe stepwise.v1.Goal lacks '$want'"
+  }
+done
+ok "describe stepwise.v1.Goal"
+
+if ! gc "$WORK/describe_goal_service.txt" "$ADDR" describe stepwise.v1.GoalService; then
+  cat "$WORK/describe_goal_service.txt" "$WORK/describe_goal_service.txt.err" >&2
+  fail "grpcurl describe stepwise.v1.GoalService failed"
+fi
+grep -qF 'rpc CreateGoal ( .stepwise.v1.CreateGoalRequest ) returns ( .stepwise.v1.Goal );' \
+  "$WORK/describe_goal_service.txt" || {
+  cat "$WORK/describe_goal_service.txt" >&2
+  fail "describe stepwise.v1.GoalService lacks CreateGoal"
+}
+ok "describe stepwise.v1.GoalService"
+
+# ---------------------------------------------------------------------------
+# Health (no token needed).
+# ---------------------------------------------------------------------------
+if ! gc "$WORK/health.json" "$ADDR" grpc.health.v1.Health/Check; then
+  cat "$WORK/health.json" "$WORK/health.json.err" >&2
+  fail "grpc.health.v1.Health/Check failed"
+fi
+expect "$WORK/health.json" status SERVING
+ok "grpc.health.v1.Health/Check: SERVING"
+
+# ---------------------------------------------------------------------------
+# Accounts.
+# ---------------------------------------------------------------------------
+call create_account "$ADMIN_TOKEN" stepwise.v1.AccountService/CreateAccount \
+  '{"account": {"role": "ROLE_CLIENT", "display_name": "grpcurl client", "time_zone": "Europe/Berlin"}}'
+CLIENT_ID="$(nonempty "$WORK/create_account.json" account.id)"
+CLIENT_TOKEN="$(nonempty "$WORK/create_account.json" token)"
+expect "$WORK/create_account.json" account.role ROLE_CLIENT
+expect "$WORK/create_account.json" account.display_name "grpcurl client"
+expect "$WORK/create_account.json" account.time_zone "Europe/Berlin"
+ok "AccountService/CreateAccount (admin): client $CLIENT_ID"
+
+call current_account "$CLIENT_TOKEN" stepwise.v1.AccountService/GetCurrentAccount '{}'
+expect "$WORK/current_account.json" id "$CLIENT_ID"
+ok "AccountService/GetCurrentAccount with the client's token"
+
+# ---------------------------------------------------------------------------
+# Goal, action step, check-in.
+# ---------------------------------------------------------------------------
+call create_goal "$CLIENT_TOKEN" stepwise.v1.GoalService/CreateGoal \
+  '{"goal": {"title": "Walk more", "why": "Feel better in the mornings", "target_date": "2027-03-01"}}'
+GOAL_ID="$(nonempty "$WORK/create_goal.json" id)"
+expect "$WORK/create_goal.json" client_id "$CLIENT_ID"
+expect "$WORK/create_goal.json" title "Walk more"
+expect "$WORK/create_goal.json" why "Feel better in the mornings"
+expect "$WORK/create_goal.json" target_date "2027-03-01"
+expect "$WORK/create_goal.json" status GOAL_STATUS_ACTIVE
+nonempty "$WORK/create_goal.json" version >/dev/null
+ok "GoalService/CreateGoal: goal $GOAL_ID"
+
+call get_goal "$CLIENT_TOKEN" stepwise.v1.GoalService/GetGoal "{\"id\": \"$GOAL_ID\"}"
+expect "$WORK/get_goal.json" id "$GOAL_ID"
+expect "$WORK/get_goal.json" title "Walk more"
+ok "GoalService/GetGoal"
+
+call create_step "$CLIENT_TOKEN" stepwise.v1.GoalService/CreateActionStep \
+  "{\"action_step\": {\"goal_id\": \"$GOAL_ID\", \"title\": \"Walk 20 minutes\", \"schedule\": {\"times\": 3, \"period_days\": 7}}}"
+STEP_ID="$(nonempty "$WORK/create_step.json" id)"
+expect "$WORK/create_step.json" goal_id "$GOAL_ID"
+expect "$WORK/create_step.json" client_id "$CLIENT_ID"
+expect "$WORK/create_step.json" schedule.times 3
+expect "$WORK/create_step.json" schedule.period_days 7
+expect "$WORK/create_step.json" status ACTION_STEP_STATUS_ACTIVE
+ok "GoalService/CreateActionStep: step $STEP_ID"
+
+call log_check_in "$CLIENT_TOKEN" stepwise.v1.ProgressService/LogCheckIn \
+  "{\"check_in\": {\"action_step_id\": \"$STEP_ID\", \"local_date\": \"2026-11-20\", \"state\": \"CHECK_IN_STATE_DONE\", \"amount\": 20, \"note\": \"Sunny\"}}"
+CHECK_IN_ID="$(nonempty "$WORK/log_check_in.json" id)"
+expect "$WORK/log_check_in.json" action_step_id "$STEP_ID"
+expect "$WORK/log_check_in.json" client_id "$CLIENT_ID"
+expect "$WORK/log_check_in.json" local_date 2026-11-20
+expect "$WORK/log_check_in.json" state CHECK_IN_STATE_DONE
+expect "$WORK/log_check_in.json" amount 20
+expect "$WORK/log_check_in.json" note Sunny
+ok "ProgressService/LogCheckIn: check-in $CHECK_IN_ID"
+
+call list_check_ins "$CLIENT_TOKEN" stepwise.v1.ProgressService/ListCheckIns \
+  "{\"action_step_id\": \"$STEP_ID\"}"
+COUNT="$(jget "$WORK/list_check_ins.json" check_ins | "$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)))')" || COUNT="?"
+[[ "$COUNT" == 1 ]] || {
+  cat "$WORK/list_check_ins.json" >&2
+  fail "ListCheckIns returned $COUNT check-ins, want 1"
+}
+expect "$WORK/list_check_ins.json" check_ins.0.id "$CHECK_IN_ID"
+expect "$WORK/list_check_ins.json" check_ins.0.state CHECK_IN_STATE_DONE
+ok "ProgressService/ListCheckIns: 1 check-in"
+
+# ---------------------------------------------------------------------------
+# Without a token: Unauthenticated (grpcurl exits with 64 + status code 16).
+# ---------------------------------------------------------------------------
+rc=0
+gc "$WORK/no_token.json" -d "{\"id\": \"$GOAL_ID\"}" "$ADDR" stepwise.v1.GoalService/GetGoal || rc=$?
+if ((rc != 80)) || ! grep -q 'Code: Unauthenticated' "$WORK/no_token.json.err"; then
+  cat "$WORK/no_token.json" "$WORK/no_token.json.err" >&2
+  fail "GetGoal without a token: want Unauthenticated (grpcurl exit 80), got exit $rc"
+fi
+ok "GoalService/GetGoal without a token: Unauthenticated"
+
+rc=0
+gc "$WORK/bad_token.json" -rpc-header "authorization: Bearer not-a-valid-token" -d '{}' \
+  "$ADDR" stepwise.v1.AccountService/GetCurrentAccount || rc=$?
+if ((rc != 80)) || ! grep -q 'Code: Unauthenticated' "$WORK/bad_token.json.err"; then
+  cat "$WORK/bad_token.json" "$WORK/bad_token.json.err" >&2
+  fail "GetCurrentAccount with a bogus token: want Unauthenticated (grpcurl exit 80), got exit $rc"
+fi
+ok "AccountService/GetCurrentAccount with a bogus token: Unauthenticated"
+
+echo "grpcurl session: all $CHECKS checks passed"

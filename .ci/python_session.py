@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""Scripted grpcio session against a running Stepwise server.
+
+    python .ci/python_session.py ADDR ADMIN_TOKEN GENERATED_DIR
+
+GENERATED_DIR holds the code generated from proto/ by
+`python -m grpc_tools.protoc -I proto --python_out --grpc_python_out`.
+Prints one line per check and exits non-zero on the first failure.
+"""
+
+import sys
+import uuid
+
+if len(sys.argv) != 4:
+    print(f"usage: {sys.argv[0]} ADDR ADMIN_TOKEN GENERATED_DIR", file=sys.stderr)
+    sys.exit(2)
+
+ADDR, ADMIN_TOKEN, GENERATED_DIR = sys.argv[1:4]
+sys.path.insert(0, GENERATED_DIR)
+
+import grpc  # noqa: E402
+from google.protobuf import field_mask_pb2  # noqa: E402
+from google.rpc import error_details_pb2  # noqa: E402
+from grpc_status import rpc_status  # noqa: E402
+
+from stepwise.v1 import (  # noqa: E402
+    account_pb2,
+    account_service_pb2,
+    account_service_pb2_grpc,
+    action_step_pb2,
+    check_in_pb2,
+    efficacy_rating_pb2,
+    goal_pb2,
+    goal_service_pb2,
+    goal_service_pb2_grpc,
+    progress_service_pb2,
+    progress_service_pb2_grpc,
+)
+
+TIMEOUT = 15.0  # seconds per call
+CHECKS = 0
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def ok(what):
+    global CHECKS
+    CHECKS += 1
+    print(f"ok   - {what}", flush=True)
+
+
+def check(cond, what):
+    if not cond:
+        raise CheckFailed(what)
+
+
+def auth(token):
+    return (("authorization", f"Bearer {token}"),)
+
+
+def describe_error(err):
+    return f"{err.code().name}: {err.details()!r}"
+
+
+def expect_code(code, what, fn, *args, **kwargs):
+    """Calls fn, which must fail with status `code`; returns the RpcError."""
+    try:
+        resp = fn(*args, timeout=TIMEOUT, **kwargs)
+    except grpc.RpcError as err:
+        if err.code() != code:
+            raise CheckFailed(f"{what}: want {code.name}, got {describe_error(err)}") from None
+        return err
+    raise CheckFailed(f"{what}: want {code.name}, but the call succeeded: {resp!r}")
+
+
+def call(what, fn, request, token):
+    """Calls fn, which must succeed; returns the response."""
+    try:
+        return fn(request, metadata=auth(token), timeout=TIMEOUT)
+    except grpc.RpcError as err:
+        raise CheckFailed(f"{what}: unexpected error {describe_error(err)}") from None
+
+
+def main():
+    channel = grpc.insecure_channel(ADDR)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=TIMEOUT)
+    except grpc.FutureTimeoutError:
+        raise CheckFailed(f"could not connect to {ADDR} within {TIMEOUT}s") from None
+
+    accounts = account_service_pb2_grpc.AccountServiceStub(channel)
+    goals = goal_service_pb2_grpc.GoalServiceStub(channel)
+    progress = progress_service_pb2_grpc.ProgressServiceStub(channel)
+
+    # --- accounts ---------------------------------------------------------
+    def create_client(name):
+        resp = call(
+            "CreateAccount",
+            accounts.CreateAccount,
+            account_service_pb2.CreateAccountRequest(
+                account=account_pb2.Account(
+                    role=account_pb2.ROLE_CLIENT, display_name=name, time_zone="Europe/Berlin"
+                )
+            ),
+            ADMIN_TOKEN,
+        )
+        check(resp.account.id, f"CreateAccount({name}): empty account.id")
+        check(resp.token, f"CreateAccount({name}): empty token")
+        check(
+            resp.account.role == account_pb2.ROLE_CLIENT,
+            f"CreateAccount({name}): role {account_pb2.Role.Name(resp.account.role)}",
+        )
+        check(
+            resp.account.display_name == name,
+            f"CreateAccount({name}): display_name {resp.account.display_name!r}",
+        )
+        return resp.account, resp.token
+
+    alice, alice_token = create_client("Alice (python session)")
+    ok(f"CreateAccount (admin) -> client {alice.id}")
+
+    me = call(
+        "GetCurrentAccount",
+        accounts.GetCurrentAccount,
+        account_service_pb2.GetCurrentAccountRequest(),
+        alice_token,
+    )
+    check(me.id == alice.id, f"GetCurrentAccount: id {me.id!r}, want {alice.id!r}")
+    check(me.role == account_pb2.ROLE_CLIENT, f"GetCurrentAccount: role {me.role}")
+    check(me.time_zone == "Europe/Berlin", f"GetCurrentAccount: time_zone {me.time_zone!r}")
+    ok("GetCurrentAccount returns the caller")
+
+    # --- goals ------------------------------------------------------------
+    goal_id = str(uuid.uuid4())
+    goal = call(
+        "CreateGoal",
+        goals.CreateGoal,
+        goal_service_pb2.CreateGoalRequest(
+            goal=goal_pb2.Goal(id=goal_id, title="Sleep better", why="More energy for my kids")
+        ),
+        alice_token,
+    )
+    check(goal.id == goal_id, f"CreateGoal: id {goal.id!r}, want the client-generated {goal_id!r}")
+    check(goal.client_id == alice.id, f"CreateGoal: client_id {goal.client_id!r}, want {alice.id!r}")
+    check(goal.title == "Sleep better", f"CreateGoal: title {goal.title!r}")
+    check(goal.why == "More energy for my kids", f"CreateGoal: why {goal.why!r}")
+    check(goal.status == goal_pb2.GOAL_STATUS_ACTIVE, f"CreateGoal: status {goal.status}")
+    check(goal.version > 0, f"CreateGoal: version {goal.version}, want > 0")
+    check(goal.HasField("create_time"), "CreateGoal: create_time not set")
+    ok(f"CreateGoal with client-generated id {goal_id}")
+
+    expect_code(
+        grpc.StatusCode.ALREADY_EXISTS,
+        "CreateGoal with a taken id",
+        goals.CreateGoal,
+        goal_service_pb2.CreateGoalRequest(goal=goal_pb2.Goal(id=goal_id, title="Duplicate")),
+        metadata=auth(alice_token),
+    )
+    ok("CreateGoal with the same id -> ALREADY_EXISTS")
+
+    got = call("GetGoal", goals.GetGoal, goal_service_pb2.GetGoalRequest(id=goal_id), alice_token)
+    check(got == goal, f"GetGoal: {got!r} differs from the created goal {goal!r}")
+    ok("GetGoal returns the created goal")
+
+    all_ids = {goal_id}
+    for i in range(4):
+        extra = call(
+            "CreateGoal",
+            goals.CreateGoal,
+            goal_service_pb2.CreateGoalRequest(goal=goal_pb2.Goal(title=f"Extra goal {i + 1}")),
+            alice_token,
+        )
+        check(extra.id, "CreateGoal without id: server assigned no id")
+        all_ids.add(extra.id)
+    check(len(all_ids) == 5, f"expected 5 distinct goal ids, got {sorted(all_ids)}")
+
+    seen = []
+    pages = 0
+    token = ""
+    while True:
+        pages += 1
+        check(pages <= 10, "ListGoals: more than 10 pages for 5 goals with page_size=2")
+        resp = call(
+            "ListGoals",
+            goals.ListGoals,
+            goal_service_pb2.ListGoalsRequest(page_size=2, page_token=token),
+            alice_token,
+        )
+        check(len(resp.goals) <= 2, f"ListGoals page {pages}: {len(resp.goals)} goals, page_size=2")
+        seen.extend(g.id for g in resp.goals)
+        token = resp.next_page_token
+        if not token:
+            break
+        check(resp.goals, f"ListGoals page {pages}: empty page with a next_page_token")
+    check(len(seen) == len(set(seen)), f"ListGoals: duplicates across pages: {seen}")
+    check(set(seen) == all_ids, f"ListGoals: saw {sorted(seen)}, want {sorted(all_ids)}")
+    check(seen == sorted(seen), f"ListGoals: not in order by id: {seen}")
+    ok(f"ListGoals page_size=2: 5 goals in {pages} pages, each once, ordered by id")
+
+    updated = call(
+        "UpdateGoal",
+        goals.UpdateGoal,
+        goal_service_pb2.UpdateGoalRequest(
+            goal=goal_pb2.Goal(id=goal_id, title="Sleep 7 hours", version=goal.version),
+            update_mask=field_mask_pb2.FieldMask(paths=["title"]),
+        ),
+        alice_token,
+    )
+    check(updated.title == "Sleep 7 hours", f"UpdateGoal: title {updated.title!r}")
+    check(
+        updated.version > goal.version,
+        f"UpdateGoal: version {updated.version}, want > {goal.version}",
+    )
+    check(
+        updated.why == goal.why,
+        f"UpdateGoal with mask [title]: why changed from {goal.why!r} to {updated.why!r}",
+    )
+    check(updated.id == goal_id and updated.client_id == alice.id, "UpdateGoal: id/client_id changed")
+    ok(f"UpdateGoal mask [title]: version {goal.version} -> {updated.version}, why unchanged")
+
+    expect_code(
+        grpc.StatusCode.ABORTED,
+        "UpdateGoal with a stale version",
+        goals.UpdateGoal,
+        goal_service_pb2.UpdateGoalRequest(
+            goal=goal_pb2.Goal(id=goal_id, title="Stale write", version=goal.version),
+            update_mask=field_mask_pb2.FieldMask(paths=["title"]),
+        ),
+        metadata=auth(alice_token),
+    )
+    after = call("GetGoal", goals.GetGoal, goal_service_pb2.GetGoalRequest(id=goal_id), alice_token)
+    check(after.title == "Sleep 7 hours", f"stale UpdateGoal changed the title to {after.title!r}")
+    ok("UpdateGoal with a stale version -> ABORTED (goal unchanged)")
+
+    # --- action steps and check-ins --------------------------------------
+    step = call(
+        "CreateActionStep",
+        goals.CreateActionStep,
+        goal_service_pb2.CreateActionStepRequest(
+            action_step=action_step_pb2.ActionStep(
+                goal_id=goal_id,
+                title="Screens off at 22:00",
+                schedule=action_step_pb2.Schedule(times=3, period_days=7),
+            )
+        ),
+        alice_token,
+    )
+    check(step.id, "CreateActionStep: empty id")
+    check(step.goal_id == goal_id, f"CreateActionStep: goal_id {step.goal_id!r}")
+    check(step.client_id == alice.id, f"CreateActionStep: client_id {step.client_id!r}")
+    check(
+        step.schedule.times == 3 and step.schedule.period_days == 7,
+        f"CreateActionStep: schedule {step.schedule!r}",
+    )
+    check(
+        step.status == action_step_pb2.ACTION_STEP_STATUS_ACTIVE,
+        f"CreateActionStep: status {step.status}",
+    )
+    ok(f"CreateActionStep 3 per 7 days -> {step.id}")
+
+    first = call(
+        "LogCheckIn",
+        progress.LogCheckIn,
+        progress_service_pb2.LogCheckInRequest(
+            check_in=check_in_pb2.CheckIn(
+                action_step_id=step.id,
+                local_date="2026-11-20",
+                state=check_in_pb2.CHECK_IN_STATE_DONE,
+                amount=30,
+                note="Read a book instead",
+            )
+        ),
+        alice_token,
+    )
+    check(first.id, "LogCheckIn: empty id")
+    check(first.action_step_id == step.id, f"LogCheckIn: action_step_id {first.action_step_id!r}")
+    check(first.client_id == alice.id, f"LogCheckIn: client_id {first.client_id!r}")
+    check(first.local_date == "2026-11-20", f"LogCheckIn: local_date {first.local_date!r}")
+    check(first.state == check_in_pb2.CHECK_IN_STATE_DONE, f"LogCheckIn: state {first.state}")
+    check(first.amount == 30, f"LogCheckIn: amount {first.amount}")
+    check(first.version > 0, f"LogCheckIn: version {first.version}")
+    ok(f"LogCheckIn 2026-11-20 DONE -> {first.id} v{first.version}")
+
+    second = call(
+        "LogCheckIn",
+        progress.LogCheckIn,
+        progress_service_pb2.LogCheckInRequest(
+            check_in=check_in_pb2.CheckIn(
+                action_step_id=step.id,
+                local_date="2026-11-20",
+                state=check_in_pb2.CHECK_IN_STATE_PARTIAL,
+            )
+        ),
+        alice_token,
+    )
+    check(second.id == first.id, f"LogCheckIn again: id {second.id!r}, want the same {first.id!r}")
+    check(
+        second.version > first.version,
+        f"LogCheckIn again: version {second.version}, want > {first.version}",
+    )
+    check(
+        second.state == check_in_pb2.CHECK_IN_STATE_PARTIAL,
+        f"LogCheckIn again: state {second.state}",
+    )
+    ok(f"LogCheckIn same step and date PARTIAL -> same id, v{first.version} -> v{second.version}")
+
+    listed = call(
+        "ListCheckIns",
+        progress.ListCheckIns,
+        progress_service_pb2.ListCheckInsRequest(action_step_id=step.id),
+        alice_token,
+    )
+    check(len(listed.check_ins) == 1, f"ListCheckIns: {len(listed.check_ins)} items, want 1")
+    check(listed.check_ins[0] == second, f"ListCheckIns: {listed.check_ins[0]!r}, want {second!r}")
+    check(not listed.next_page_token, "ListCheckIns: unexpected next_page_token")
+    ok("ListCheckIns -> 1 check-in (the updated one)")
+
+    # --- efficacy ratings ------------------------------------------------
+    rating = call(
+        "RecordEfficacyRating",
+        progress.RecordEfficacyRating,
+        progress_service_pb2.RecordEfficacyRatingRequest(
+            rating=efficacy_rating_pb2.EfficacyRating(goal_id=goal_id, score=60)
+        ),
+        alice_token,
+    )
+    check(rating.id, "RecordEfficacyRating: empty id")
+    check(rating.WhichOneof("target") == "goal_id", f"RecordEfficacyRating: target {rating.WhichOneof('target')}")
+    check(rating.goal_id == goal_id, f"RecordEfficacyRating: goal_id {rating.goal_id!r}")
+    check(rating.score == 60, f"RecordEfficacyRating: score {rating.score}")
+    check(rating.client_id == alice.id, f"RecordEfficacyRating: client_id {rating.client_id!r}")
+    check(rating.HasField("rate_time"), "RecordEfficacyRating: rate_time not defaulted")
+    ok(f"RecordEfficacyRating goal score 60 -> {rating.id}")
+
+    ratings = call(
+        "ListEfficacyRatings",
+        progress.ListEfficacyRatings,
+        progress_service_pb2.ListEfficacyRatingsRequest(goal_id=goal_id),
+        alice_token,
+    )
+    check(
+        [r.id for r in ratings.efficacy_ratings] == [rating.id],
+        f"ListEfficacyRatings: {[r.id for r in ratings.efficacy_ratings]}, want [{rating.id}]",
+    )
+    check(ratings.efficacy_ratings[0].score == 60, "ListEfficacyRatings: score changed")
+    ok("ListEfficacyRatings -> the recorded rating")
+
+    # --- invalid input: rich error details -------------------------------
+    err = expect_code(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "CreateGoal with an empty title",
+        goals.CreateGoal,
+        goal_service_pb2.CreateGoalRequest(goal=goal_pb2.Goal(title="")),
+        metadata=auth(alice_token),
+    )
+    trailers = dict(err.trailing_metadata() or ())
+    check(
+        "grpc-status-details-bin" in trailers,
+        f"CreateGoal empty title: no grpc-status-details-bin trailer (trailers: {sorted(trailers)})",
+    )
+    try:
+        status = rpc_status.from_call(err)
+    except ValueError as exc:
+        raise CheckFailed(f"CreateGoal empty title: grpc-status-details-bin does not match the status: {exc}") from None
+    check(status is not None, "CreateGoal empty title: rpc_status.from_call returned None")
+    check(
+        status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0],
+        f"CreateGoal empty title: google.rpc.Status.code {status.code}",
+    )
+    violations = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            violations.extend(bad_request.field_violations)
+    check(
+        violations,
+        "CreateGoal empty title: google.rpc.Status has no google.rpc.BadRequest detail "
+        f"(detail types: {[d.type_url for d in status.details]})",
+    )
+    fields = [v.field for v in violations]
+    check("goal.title" in fields, f"CreateGoal empty title: BadRequest field violations {fields}, want 'goal.title'")
+    title_violation = next(v for v in violations if v.field == "goal.title")
+    check(title_violation.description, "CreateGoal empty title: the goal.title violation has no description")
+    ok(f"CreateGoal empty title -> INVALID_ARGUMENT with BadRequest goal.title ({title_violation.description!r})")
+
+    # --- isolation between clients ---------------------------------------
+    bob, bob_token = create_client("Bob (python session)")
+    check(bob.id != alice.id, "second client got the same id as the first")
+    expect_code(
+        grpc.StatusCode.NOT_FOUND,
+        "GetGoal of another client's goal",
+        goals.GetGoal,
+        goal_service_pb2.GetGoalRequest(id=goal_id),
+        metadata=auth(bob_token),
+    )
+    ok("another client's GetGoal -> NOT_FOUND")
+
+    # --- delete -----------------------------------------------------------
+    current = call("GetGoal", goals.GetGoal, goal_service_pb2.GetGoalRequest(id=goal_id), alice_token)
+    call(
+        "DeleteGoal",
+        goals.DeleteGoal,
+        goal_service_pb2.DeleteGoalRequest(id=goal_id, version=current.version),
+        alice_token,
+    )
+    expect_code(
+        grpc.StatusCode.NOT_FOUND,
+        "GetGoal after DeleteGoal",
+        goals.GetGoal,
+        goal_service_pb2.GetGoalRequest(id=goal_id),
+        metadata=auth(alice_token),
+    )
+    ok("DeleteGoal, then GetGoal -> NOT_FOUND")
+
+    # --- authentication --------------------------------------------------
+    expect_code(
+        grpc.StatusCode.UNAUTHENTICATED,
+        "ListGoals without a token",
+        goals.ListGoals,
+        goal_service_pb2.ListGoalsRequest(),
+    )
+    expect_code(
+        grpc.StatusCode.UNAUTHENTICATED,
+        "GetCurrentAccount with a bogus token",
+        accounts.GetCurrentAccount,
+        account_service_pb2.GetCurrentAccountRequest(),
+        metadata=auth("not-a-valid-token"),
+    )
+    ok("call without a token (or with a bogus one) -> UNAUTHENTICATED")
+
+    channel.close()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except CheckFailed as failure:
+        print(f"FAIL - {failure}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    print(f"python session: all {CHECKS} checks passed")
