@@ -35,6 +35,8 @@ from stepwise.v1 import (  # noqa: E402
     goal_service_pb2_grpc,
     progress_service_pb2,
     progress_service_pb2_grpc,
+    sync_service_pb2,
+    sync_service_pb2_grpc,
 )
 
 TIMEOUT = 15.0  # seconds per call
@@ -431,7 +433,75 @@ def main():
     )
     ok("call without a token (or with a bogus one) -> UNAUTHENTICATED")
 
+    offline_sync_session(channel, create_client)
     channel.close()
+
+
+def offline_sync_session(channel, create_client):
+    """A phone that was offline pushes its edits, retries after a lost
+    response, and pulls; a second device's stale edit conflicts."""
+    sync = sync_service_pb2_grpc.SyncServiceStub(channel)
+    _, token = create_client("Carol (offline phone)")
+    S = sync_service_pb2
+    goal_id, step_id = str(uuid.uuid4()), str(uuid.uuid4())
+    batch = S.PushRequest(
+        device_id="carols-phone",
+        mutations=[
+            S.Mutation(mutation_id=str(uuid.uuid4()), base_version=0,
+                       upsert_goal=goal_pb2.Goal(id=goal_id, title="Walk to work")),
+            S.Mutation(mutation_id=str(uuid.uuid4()), base_version=0,
+                       upsert_action_step=action_step_pb2.ActionStep(
+                           id=step_id, goal_id=goal_id, title="Leave at 8",
+                           schedule=action_step_pb2.Schedule(times=3, period_days=7))),
+            S.Mutation(mutation_id=str(uuid.uuid4()), base_version=0,
+                       upsert_check_in=check_in_pb2.CheckIn(
+                           action_step_id=step_id, local_date="2026-11-24",
+                           state=check_in_pb2.CHECK_IN_STATE_DONE, note="Sunny")),
+            S.Mutation(mutation_id=str(uuid.uuid4()), base_version=0,
+                       upsert_efficacy_rating=efficacy_rating_pb2.EfficacyRating(
+                           goal_id=goal_id, score=140)),
+        ],
+    )
+    first = call("Push", sync.Push, batch, token)
+    outcomes = [S.Outcome.Name(r.outcome) for r in first.results]
+    want = ["OUTCOME_APPLIED"] * 3 + ["OUTCOME_REJECTED"]
+    check(outcomes == want, f"Push outcomes {outcomes}, want {want}")
+    check(
+        [v.field for v in first.results[3].field_violations] == ["rating.score"],
+        f"rejected rating: violations {first.results[3].field_violations}",
+    )
+    ok("Push of an offline batch: 3 applied, the invalid rating rejected and the rest unaffected")
+
+    # The phone never saw the answer and sends the same batch again.
+    replay = call("Push (replay)", sync.Push, batch, token)
+    check(replay == first, "replayed Push returned different results")
+    ok("replaying the Push returns identical results")
+
+    changes, cursor = [], ""
+    while True:
+        page = call("Pull", sync.Pull, S.PullRequest(cursor=cursor, page_size=2), token)
+        changes.extend(page.changes)
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    kinds = sorted(c.WhichOneof("entity") for c in changes)
+    check(kinds == ["action_step", "check_in", "goal"], f"pulled {kinds}, want one goal, step and check-in")
+    ok("Pull in pages of 2 returns each record once, nothing applied twice")
+
+    goal = next(c.goal for c in changes if c.WhichOneof("entity") == "goal")
+    edit = lambda mid, title: S.PushRequest(device_id="carols-tablet", mutations=[S.Mutation(
+        mutation_id=mid, base_version=goal.version,
+        upsert_goal=goal_pb2.Goal(id=goal_id, title=title))])
+    applied = call("Push (edit)", sync.Push, edit(str(uuid.uuid4()), "Walk to work daily"), token)
+    stale = call("Push (stale edit)", sync.Push, edit(str(uuid.uuid4()), "Cycle to work"), token)
+    check(S.Outcome.Name(applied.results[0].outcome) == "OUTCOME_APPLIED", "first edit not applied")
+    check(S.Outcome.Name(stale.results[0].outcome) == "OUTCOME_CONFLICT", "stale edit did not conflict")
+    check(stale.results[0].current.goal.title == "Walk to work daily", "conflict lacks the server's copy")
+    ok("an edit from a stale base -> OUTCOME_CONFLICT carrying the server's copy")
+
+    page = call("Pull (incremental)", sync.Pull, S.PullRequest(cursor=cursor), token)
+    check([c.goal.title for c in page.changes] == ["Walk to work daily"], f"incremental pull {page.changes}")
+    ok("Pull from the saved cursor returns only the change since")
 
 
 if __name__ == "__main__":
