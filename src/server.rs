@@ -60,6 +60,9 @@ pub struct Application {
     heartbeat: Duration,
 }
 
+/// How long a shutdown waits for in-flight calls and open connections.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 /// Names of the services reported by the health service.
 const SERVICE_NAMES: &[&str] = &[
     "",
@@ -128,14 +131,16 @@ impl Application {
         };
         let store = self.app.store().clone();
         let app = self.app.clone();
+        let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight calls");
             set_health(&health, ServingStatus::NotServing).await;
             app.begin_shutdown();
+            let _ = draining.send(());
         };
         tracing::info!(address = %self.local_addr, "serving");
-        Server::builder()
+        let serve = Server::builder()
             .layer(RpcTraceLayer)
             .layer(AuthLayer::new(store.clone()))
             .add_service(health_service)
@@ -150,8 +155,24 @@ impl Application {
                 self.app,
                 self.heartbeat,
             )))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal)
-            .await?;
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+        // A peer that never lets its connection close must not keep the
+        // process alive: past the grace period the remaining connections
+        // are dropped (acknowledged writes are already on disk).
+        let grace_over = async {
+            if drain_started.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = serve => served?,
+            () = grace_over => tracing::warn!(
+                grace_secs = SHUTDOWN_GRACE.as_secs(),
+                "connections still open after the grace period; closing them"
+            ),
+        }
         if let Err(e) = store.flush() {
             tracing::error!(error = %e, "final flush failed");
         }

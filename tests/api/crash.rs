@@ -160,3 +160,42 @@ async fn every_acknowledged_write_survives_kill_9() {
     server.kill().expect("stop the server");
     let _ = server.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_cleanly_and_keeps_its_data() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (mut server, addr) = start(data_dir.path());
+    let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
+    let token = new_client(addr, admin.trim()).await;
+    let created = GoalServiceClient::new(authed(addr, &token).await)
+        .create_goal(pb::CreateGoalRequest {
+            goal: Some(goal("Stretch")),
+        })
+        .await
+        .expect("create goal")
+        .into_inner();
+
+    let pid = server.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .expect("waiter")
+        .expect("server exits");
+    assert!(status.success(), "exit status {status:?}");
+
+    let (mut server, addr) = start(data_dir.path());
+    let stored = GoalServiceClient::new(authed(addr, &token).await)
+        .get_goal(pb::GetGoalRequest {
+            id: created.id.clone(),
+        })
+        .await
+        .expect("goal kept")
+        .into_inner();
+    assert_eq!(stored, created);
+    server.kill().expect("stop the server");
+    let _ = server.wait();
+}

@@ -471,3 +471,27 @@ async fn stopping_the_server_ends_open_subscriptions_so_shutdown_completes() {
         other => panic!("expected UNAVAILABLE, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_catches_up_on_every_change_in_order() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let mut stream = sync_api(&app, &token)
+        .await
+        .subscribe(pb::SubscribeRequest::default())
+        .await
+        .expect("subscribe")
+        .into_inner();
+
+    // Far more changes than the stream buffers, while nobody reads it.
+    let goals = create_goals(&app, &token, 300).await;
+
+    let mut received = Vec::new();
+    while received.len() < goals.len() {
+        let event = stream.next().await.expect("event").expect("ok");
+        if let Some(pb::subscribe_response::Event::Change(change)) = event.event {
+            received.push(goal_of(&Some(change)));
+        }
+    }
+    assert_eq!(received, goals, "every change once, in commit order");
+}
