@@ -25,7 +25,7 @@ impl Store {
                 Ok(())
             });
         match outcome {
-            Ok(()) => {}
+            Ok(()) => self.commits.note_commit(),
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(e.into()),
         }

@@ -208,6 +208,7 @@ impl Store {
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(e.into()),
         };
+        self.commits.note_commit();
         self.notify(&touched);
         Ok(value)
     }

@@ -495,3 +495,61 @@ async fn a_subscriber_that_stops_reading_catches_up_on_every_change_in_order() {
     }
     assert_eq!(received, goals, "every change once, in commit order");
 }
+
+#[tokio::test]
+async fn a_pull_page_stops_before_two_mebibytes_however_large_the_page_size() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let long_why = "w".repeat(4000);
+    let mut api = sync_api(&app, &token).await;
+    // 600 goals of about 4 kB each: more than 2 MiB in all.
+    for batch in 0..2 {
+        let mutations = (0..300)
+            .map(|n| {
+                let goal = pb::Goal {
+                    why: long_why.clone(),
+                    ..goal_titled(&new_id(), &format!("goal {batch}-{n}"))
+                };
+                upsert_goal(&format!("m{batch}-{n}"), 0, goal)
+            })
+            .collect();
+        api.push(push("phone", mutations)).await.expect("push");
+    }
+
+    let first = api
+        .pull(pb::PullRequest {
+            page_size: 5000,
+            ..Default::default()
+        })
+        .await
+        .expect("pull")
+        .into_inner();
+    assert!(first.has_more, "the byte bound ended the page early");
+    assert!(first.changes.len() < 600);
+    assert!(
+        prost::Message::encoded_len(&first) < 4 * 1024 * 1024,
+        "fits a gRPC message"
+    );
+    let (rest, _) = pull_from(&mut api, &first.next_cursor, 5000).await;
+    assert_eq!(
+        first.changes.len() + rest.len(),
+        600,
+        "nothing lost at the page boundary"
+    );
+}
+
+#[tokio::test]
+async fn a_push_of_more_than_500_mutations_is_refused_whole() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let mutations = (0..501)
+        .map(|n| upsert_goal(&format!("m{n}"), 0, goal_titled(&new_id(), "Too many")))
+        .collect();
+    let status = sync_api(&app, &token)
+        .await
+        .push(push("phone", mutations))
+        .await
+        .expect_err("too many mutations");
+    assert_invalid(&status, &["mutations"]);
+    assert!(list_goals(&app, &token).await.is_empty(), "nothing applied");
+}
