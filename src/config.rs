@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the gRPC server until SIGTERM or Ctrl-C.
     Serve(ServeConfig),
+    /// Measure throughput and latency against a health-check baseline.
+    Bench(crate::bench::BenchConfig),
 }
 
 /// Log line format.
@@ -83,7 +85,9 @@ mod tests {
             "json",
         ])
         .expect("valid flags");
-        let Command::Serve(config) = cli.command;
+        let Command::Serve(config) = cli.command else {
+            panic!("expected serve");
+        };
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.log_format, LogFormat::Json);
     }

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod client;
 pub mod config;
 pub mod domain;

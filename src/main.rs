@@ -19,13 +19,19 @@ async fn main() -> ExitCode {
                     .await
             }
             .await;
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!(error = %e, "stepwise stopped with an error");
-                    ExitCode::FAILURE
-                }
-            }
+            exit_code(result)
+        }
+        Command::Bench(config) => exit_code(stepwise::bench::run(config).await.map(drop)),
+    }
+}
+
+fn exit_code(result: Result<(), impl std::fmt::Display>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stepwise stopped with an error");
+            eprintln!("stepwise: {e}");
+            ExitCode::FAILURE
         }
     }
 }

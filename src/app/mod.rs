@@ -18,7 +18,7 @@ use crate::domain::{Entity, EntityKind};
 use crate::error::{Error, Result};
 use crate::store::{Store, abort};
 
-pub use accounts::NewAccount;
+pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
 /// The use cases, over one store.
