@@ -15,6 +15,8 @@ const PROTO_FILES: &[&str] = &[
     "stepwise/v1/efficacy_rating.proto",
     "stepwise/v1/progress_service.proto",
     "stepwise/v1/sync_service.proto",
+    "stepwise/v1/care.proto",
+    "stepwise/v1/care_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

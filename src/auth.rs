@@ -6,7 +6,10 @@
 //! a [`Principal`] in the request's extensions; health and reflection need
 //! no token.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use base64::Engine;
@@ -15,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use crate::domain::{Account, Role};
+use crate::domain::{AccessEvent, Account, Role};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -23,12 +26,15 @@ use crate::store::Store;
 const TOKEN_PREFIX: &str = "sw_";
 
 /// The authenticated caller of an RPC.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Principal {
     /// Account id.
     pub account_id: String,
     /// The account's role.
     pub role: Role,
+    /// Clients whose data this call accessed as their therapist, for the
+    /// audit trail (shared by the clones of one call's principal).
+    accessed: Arc<Mutex<BTreeSet<String>>>,
 }
 
 /// What a call does to a client's data; each role may do some of these.
@@ -48,7 +54,28 @@ impl Principal {
         Self {
             account_id: account.id.clone(),
             role: account.role(),
+            accessed: Arc::default(),
         }
+    }
+
+    /// Whether the caller is the client `client_id` itself.
+    pub fn is_client(&self, client_id: &str) -> bool {
+        self.role == Role::Client && self.account_id == client_id
+    }
+
+    /// Records that this call accessed `client_id`'s data as its therapist.
+    pub fn note_access(&self, client_id: &str) {
+        if let Ok(mut accessed) = self.accessed.lock() {
+            accessed.insert(client_id.to_owned());
+        }
+    }
+
+    /// The clients this call accessed as their therapist.
+    pub fn accessed(&self) -> Vec<String> {
+        self.accessed
+            .lock()
+            .map(|a| a.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// `PERMISSION_DENIED` unless the caller's role may ever do `action`.
@@ -62,15 +89,6 @@ impl Principal {
                 "administrator accounts manage accounts and cannot access client data",
             )),
         }
-    }
-
-    /// Whether the caller may do `action` on the data of `client_id`. A
-    /// caller who may not is told the record does not exist (`NOT_FOUND`),
-    /// so ids of other people's records reveal nothing.
-    pub fn may(&self, action: Action, client_id: &str) -> bool {
-        // Therapists reach clients through care links, which come with the
-        // care-team feature; until then they see no client's data.
-        self.permit(action).is_ok() && self.role == Role::Client && self.account_id == client_id
     }
 
     /// `PERMISSION_DENIED` unless the caller is an administrator.
@@ -120,9 +138,10 @@ pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
         .ok_or_else(|| Error::Unauthenticated.into())
 }
 
-/// Whether calls to `path` need a token: everything of Stepwise's own API.
+/// Whether calls to `path` need a token: everything of Stepwise's own API
+/// but signing up with an invite.
 fn needs_token(path: &str) -> bool {
-    path.starts_with("/stepwise.")
+    path.starts_with("/stepwise.") && path != "/stepwise.v1.AccountService/SignUpWithInvite"
 }
 
 /// Tower layer that authenticates every Stepwise call.
@@ -160,32 +179,54 @@ impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for AuthService<S>
 where
     S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
     ResBody: Default + Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = futures_util::future::Either<
-        S::Future,
-        std::future::Ready<Result<Self::Response, Self::Error>>,
-    >;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
-        use futures_util::future::Either;
-        if needs_token(request.uri().path()) {
-            match authenticate(&self.store, request.headers()) {
-                Ok(principal) => {
-                    tracing::Span::current().record("principal_id", principal.account_id.as_str());
-                    request.extensions_mut().insert(principal);
-                }
-                Err(error) => {
-                    return Either::Right(std::future::ready(Ok(Status::from(error).into_http())));
+        let path = request.uri().path().to_owned();
+        if !needs_token(&path) {
+            return Box::pin(self.inner.call(request));
+        }
+        let principal = match authenticate(&self.store, request.headers()) {
+            Ok(principal) => principal,
+            Err(error) => {
+                return Box::pin(std::future::ready(Ok(Status::from(error).into_http())));
+            }
+        };
+        tracing::Span::current().record("principal_id", principal.account_id.as_str());
+        request.extensions_mut().insert(principal.clone());
+        let response = self.inner.call(request);
+        let store = self.store.clone();
+        Box::pin(async move {
+            let response = response.await?;
+            // The audit trail is written before the answer leaves; if it
+            // cannot be, the caller gets an error instead of the data.
+            let accessed = principal.accessed();
+            if !accessed.is_empty() {
+                let time_us = crate::domain::now_micros();
+                let method = path.trim_start_matches('/').to_owned();
+                let events: Vec<AccessEvent> = accessed
+                    .into_iter()
+                    .map(|client_id| AccessEvent {
+                        therapist_id: principal.account_id.clone(),
+                        client_id,
+                        method: method.clone(),
+                        time_us,
+                    })
+                    .collect();
+                if let Err(error) = store.append_access_events(&events).await {
+                    return Ok(Status::from(error).into_http());
                 }
             }
-        }
-        Either::Left(self.inner.call(request))
+            Ok(response)
+        })
     }
 }

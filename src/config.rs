@@ -52,6 +52,9 @@ pub struct ServeConfig {
     /// Interval of heartbeats on idle Subscribe streams, in milliseconds.
     #[arg(long, env = "STEPWISE_HEARTBEAT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub heartbeat_ms: u64,
+    /// How long an invite code works, in seconds (default 7 days).
+    #[arg(long, env = "STEPWISE_INVITE_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    pub invite_ttl_secs: u64,
 }
 
 impl ServeConfig {
@@ -64,6 +67,7 @@ impl ServeConfig {
             log_format: LogFormat::Pretty,
             cache_mb: 128,
             heartbeat_ms: 5000,
+            invite_ttl_secs: 7 * 24 * 3600,
         }
     }
 }

@@ -58,6 +58,24 @@ pub enum Error {
     /// retries the delete, so callers never see this.
     #[error("the record changed while it was being deleted; try again")]
     FamilyChanged,
+    /// No invite has this code.
+    #[error("no invite has this code; check it with your therapist")]
+    InviteNotFound,
+    /// The invite was used already.
+    #[error("this invite code was used already; ask your therapist for a new one")]
+    InviteUsed,
+    /// The invite expired.
+    #[error("this invite code has expired; ask your therapist for a new one")]
+    InviteExpired,
+    /// Too many wrong codes from one address.
+    #[error("too many wrong invite codes; try again in a few minutes")]
+    TooManyAttempts,
+    /// The client is already linked to the therapist.
+    #[error("you are already linked to this therapist")]
+    AlreadyLinked,
+    /// The client revoked the therapist's access.
+    #[error("the client revoked your access; delete your copy of their data")]
+    AccessRevoked,
     /// The server is shutting down; retry against it later.
     #[error("the server is shutting down; reconnect and resume from your last cursor")]
     ShuttingDown,
@@ -90,6 +108,12 @@ impl Error {
             Error::Unauthenticated => (Code::Unauthenticated, "UNAUTHENTICATED"),
             Error::PermissionDenied(_) => (Code::PermissionDenied, "PERMISSION_DENIED"),
             Error::ResyncRequired(_) => (Code::FailedPrecondition, "RESYNC_REQUIRED"),
+            Error::InviteNotFound => (Code::NotFound, "INVITE_NOT_FOUND"),
+            Error::InviteUsed => (Code::FailedPrecondition, "INVITE_USED"),
+            Error::InviteExpired => (Code::FailedPrecondition, "INVITE_EXPIRED"),
+            Error::TooManyAttempts => (Code::ResourceExhausted, "TOO_MANY_ATTEMPTS"),
+            Error::AlreadyLinked => (Code::AlreadyExists, "ALREADY_LINKED"),
+            Error::AccessRevoked => (Code::PermissionDenied, "ACCESS_REVOKED"),
             Error::FamilyChanged => (Code::Aborted, "CONCURRENT_CHANGE"),
             Error::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
             Error::Internal(_) => (Code::Internal, "INTERNAL"),

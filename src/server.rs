@@ -18,10 +18,11 @@ use crate::auth::AuthLayer;
 use crate::config::ServeConfig;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
+use crate::pb::care_service_server::CareServiceServer;
 use crate::pb::goal_service_server::GoalServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
-use crate::service::{AccountApi, GoalApi, ProgressApi, SyncApi};
+use crate::service::{AccountApi, CareApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::Store;
 use crate::telemetry::RpcTraceLayer;
 
@@ -67,6 +68,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 const SERVICE_NAMES: &[&str] = &[
     "",
     "stepwise.v1.AccountService",
+    "stepwise.v1.CareService",
     "stepwise.v1.GoalService",
     "stepwise.v1.ProgressService",
     "stepwise.v1.SyncService",
@@ -83,7 +85,7 @@ impl Application {
         };
         std::fs::create_dir_all(&dir).map_err(|e| store_error(e.into()))?;
         let store = Store::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-        let app = App::new(Arc::new(store));
+        let app = App::new(Arc::new(store), Duration::from_secs(config.invite_ttl_secs));
         if let Some(path) = app.bootstrap_admin(&dir).await.map_err(store_error)? {
             tracing::info!(path = %path.display(), "wrote the administrator token");
         }
@@ -147,6 +149,7 @@ impl Application {
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
             .add_service(AccountServiceServer::new(AccountApi::new(self.app.clone())))
+            .add_service(CareServiceServer::new(CareApi::new(self.app.clone())))
             .add_service(GoalServiceServer::new(GoalApi::new(self.app.clone())))
             .add_service(ProgressServiceServer::new(ProgressApi::new(
                 self.app.clone(),

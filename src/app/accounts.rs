@@ -72,8 +72,17 @@ impl App {
         new: NewAccount,
         before_commit: impl FnOnce(&str) -> Result<()>,
     ) -> Result<(Account, String)> {
+        let account = self.new_account(new);
+        let (token, hash) = new_token();
+        before_commit(&token)?;
+        self.store.create_account(&account, &hash).await?;
+        Ok((account, token))
+    }
+
+    /// A new account record with a fresh id.
+    pub(super) fn new_account(&self, new: NewAccount) -> Account {
         let now = now_micros();
-        let account = Account {
+        Account {
             id: uuid::Uuid::now_v7().to_string(),
             role: new.role as i32,
             display_name: new.display_name,
@@ -81,11 +90,7 @@ impl App {
             create_time_us: now,
             update_time_us: now,
             version: 1,
-        };
-        let (token, hash) = new_token();
-        before_commit(&token)?;
-        self.store.create_account(&account, &hash).await?;
-        Ok((account, token))
+        }
     }
 }
 

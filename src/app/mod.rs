@@ -5,6 +5,7 @@
 //! [`crate::domain::fields`]); output is domain records.
 
 mod accounts;
+mod care;
 mod plan;
 mod progress;
 mod sync;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::auth::{Action, Principal};
-use crate::domain::{Entity, EntityKind};
+use crate::domain::{CareLinkState, Entity, EntityKind, Role};
 use crate::error::{Error, Result};
 use crate::store::{Store, abort};
 
@@ -27,14 +28,20 @@ pub struct App {
     store: Arc<Store>,
     /// Becomes true when the server begins to shut down; ends subscriptions.
     shutdown: Arc<watch::Sender<bool>>,
+    /// Slows down guessing of invite codes.
+    code_guard: Arc<care::CodeGuard>,
+    /// How long invites work, in microseconds.
+    invite_ttl_us: i64,
 }
 
 impl App {
-    /// Use cases over `store`.
-    pub fn new(store: Arc<Store>) -> Self {
+    /// Use cases over `store`; invites work for `invite_ttl`.
+    pub fn new(store: Arc<Store>, invite_ttl: std::time::Duration) -> Self {
         Self {
             store,
             shutdown: Arc::new(watch::channel(false).0),
+            code_guard: Arc::default(),
+            invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),
         }
     }
 
@@ -49,6 +56,31 @@ impl App {
         &self.store
     }
 
+    /// Whether the caller may do `action` on the data of `client_id`: the
+    /// client itself, or a therapist the client is actively linked to
+    /// (checked on every call, so a revoked link takes effect at once).
+    /// A therapist's access is noted for the audit trail. A caller who may
+    /// not is told the record does not exist, so ids reveal nothing.
+    fn may(&self, principal: &Principal, action: Action, client_id: &str) -> Result<bool> {
+        if principal.permit(action).is_err() {
+            return Ok(false);
+        }
+        if principal.is_client(client_id) {
+            return Ok(true);
+        }
+        if principal.role != Role::Therapist {
+            return Ok(false);
+        }
+        let linked = self
+            .store
+            .link_between(&principal.account_id, client_id)?
+            .is_some_and(|link| link.state() == CareLinkState::Active);
+        if linked {
+            principal.note_access(client_id);
+        }
+        Ok(linked)
+    }
+
     /// A live record the caller may do `action` on; `NOT_FOUND` otherwise.
     fn visible(
         &self,
@@ -59,7 +91,7 @@ impl App {
     ) -> Result<Entity> {
         principal.permit(action)?;
         let entity = self.store.live(id, kind)?;
-        if principal.may(action, &entity.meta().client_id) {
+        if self.may(principal, action, &entity.meta().client_id)? {
             Ok(entity)
         } else {
             Err(Error::NotFound(kind.noun()))

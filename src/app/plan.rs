@@ -10,7 +10,7 @@ impl App {
     /// Creates a goal for `goal.meta.client_id`.
     pub async fn create_goal(&self, principal: &Principal, goal: Goal) -> Result<Goal> {
         principal.permit(Action::Plan)?;
-        if !principal.may(Action::Plan, &goal.meta.client_id) {
+        if !self.may(principal, Action::Plan, &goal.meta.client_id)? {
             return Err(Error::NotFound("client"));
         }
         self.create(principal, goal, |_| Ok(())).await
@@ -30,7 +30,7 @@ impl App {
         token: &str,
     ) -> Result<Page<Goal>> {
         principal.permit(Action::Read)?;
-        if !principal.may(Action::Read, client_id) {
+        if !self.may(principal, Action::Read, client_id)? {
             return Err(Error::NotFound("client"));
         }
         self.store.list_goals(client_id, size, token)

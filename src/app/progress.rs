@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use super::{App, check_version};
 use crate::auth::{Action, Principal};
 use crate::domain::{
-    CheckIn, EfficacyRating, EntityKind, RatingTarget, Record, replace_mutable_fields,
+    CheckIn, EfficacyRating, EntityKind, RatingTarget, Record, Role, replace_mutable_fields,
 };
 use crate::error::{Error, Result};
 use crate::store::{Page, abort};
@@ -75,7 +75,11 @@ impl App {
         token: &str,
     ) -> Result<Page<CheckIn>> {
         self.visible(principal, Action::Read, step_id, EntityKind::ActionStep)?;
-        self.store.list_check_ins(step_id, dates, size, token)
+        let mut page = self.store.list_check_ins(step_id, dates, size, token)?;
+        if principal.role == Role::Therapist {
+            page.items = page.items.into_iter().map(CheckIn::for_therapist).collect();
+        }
+        Ok(page)
     }
 
     /// Records a self-efficacy rating of a goal or action step.

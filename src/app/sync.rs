@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::App;
 use crate::auth::{Action, Principal};
+use crate::domain::Role;
 use crate::domain::{
     Cursor, Entity, EntityKind, Mutation, MutationOp, MutationResult, Outcome, RatingTarget,
     replace_mutable_fields,
@@ -67,7 +68,11 @@ impl App {
             .store
             .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)?;
         Ok(PullPage {
-            changes: page.entities,
+            changes: page
+                .entities
+                .into_iter()
+                .map(|e| as_seen_by(principal, e))
+                .collect(),
             next_cursor: self.cursor(client_id, page.last_seq)?,
             has_more: page.has_more,
         })
@@ -103,9 +108,10 @@ impl App {
         let (events, receiver) = mpsc::channel(64);
         let app = self.clone();
         let client_id = client_id.to_owned();
+        let principal = principal.clone();
         tokio::spawn(async move {
             let outcome = app
-                .follow(&client_id, after, initial, heartbeat, &events)
+                .follow(&principal, &client_id, (after, initial), heartbeat, &events)
                 .await;
             if let Err(error) = outcome {
                 let _ = events.send(Err(error)).await;
@@ -116,9 +122,9 @@ impl App {
 
     async fn follow(
         &self,
+        principal: &Principal,
         client_id: &str,
-        mut seen: i64,
-        mut initial: bool,
+        (mut seen, mut initial): (i64, bool),
         heartbeat: Duration,
         events: &mpsc::Sender<Result<SyncEvent>>,
     ) -> Result<()> {
@@ -131,6 +137,10 @@ impl App {
             // Marked seen before reading the head: a commit after this
             // point wakes the wait below.
             commits.borrow_and_update();
+            // A revoked link ends a therapist's stream at the next change.
+            if !principal.is_client(client_id) {
+                self.sync_access(principal, client_id)?;
+            }
             let head = self.store.head(client_id)?;
             while seen < head {
                 self.store.durable().await?;
@@ -143,6 +153,7 @@ impl App {
                 initial = false;
                 for entity in page.entities {
                     let cursor = self.cursor(client_id, entity.meta().version)?;
+                    let entity = as_seen_by(principal, entity);
                     if events
                         .send(Ok(SyncEvent::Change(Box::new(entity), cursor)))
                         .await
@@ -172,14 +183,23 @@ impl App {
         }
     }
 
-    /// `NOT_FOUND` unless the caller may read the client's data.
+    /// `NOT_FOUND` unless the caller may read the client's data;
+    /// `ACCESS_REVOKED` for a therapist whose link the client revoked, so
+    /// the dashboard knows to delete its copy.
     fn sync_access(&self, principal: &Principal, client_id: &str) -> Result<()> {
         principal.permit(Action::Read)?;
-        if principal.may(Action::Read, client_id) {
-            Ok(())
-        } else {
-            Err(Error::NotFound("client"))
+        if self.may(principal, Action::Read, client_id)? {
+            return Ok(());
         }
+        if principal.role == Role::Therapist
+            && self
+                .store
+                .link_between(&principal.account_id, client_id)?
+                .is_some()
+        {
+            return Err(Error::AccessRevoked);
+        }
+        Err(Error::NotFound("client"))
     }
 
     /// The sequence number after which to continue, and whether this is an
@@ -264,6 +284,16 @@ impl App {
     }
 }
 
+/// A record as `principal` may see it: therapists do not see private notes.
+fn as_seen_by(principal: &Principal, entity: Entity) -> Entity {
+    match entity {
+        Entity::CheckIn(check_in) if principal.role == Role::Therapist => {
+            Entity::CheckIn(check_in.for_therapist())
+        }
+        other => other,
+    }
+}
+
 fn client_bytes(client_id: &str) -> Result<[u8; 16]> {
     Uuid::try_parse(client_id)
         .map(Uuid::into_bytes)
@@ -304,7 +334,7 @@ fn apply(
     // Records of clients the caller may not act for do not exist for it.
     let existing = tx
         .get(id)?
-        .filter(|e| e.kind() == kind && principal.may(action, &e.meta().client_id));
+        .filter(|e| e.kind() == kind && principal.is_client(&e.meta().client_id));
     match (op, existing) {
         (_, Some(gone)) if gone.is_deleted() => result(Outcome::Gone, gone),
         (MutationOp::Delete(..), None) => abort(Error::NotFound(kind.noun())),
@@ -334,7 +364,6 @@ fn create(
     mutation_id: &str,
     mut entity: Entity,
 ) -> TxResult<MutationResult> {
-    let action = action_for(entity.kind());
     let parent = match &entity {
         Entity::Goal(_) => None,
         Entity::ActionStep(step) => Some((
@@ -366,7 +395,7 @@ fn create(
     if let Some((kind, parent_id, field)) = parent {
         let parent = tx
             .get(&parent_id)?
-            .filter(|p| p.kind() == kind && principal.may(action, &p.meta().client_id));
+            .filter(|p| p.kind() == kind && principal.is_client(&p.meta().client_id));
         match parent {
             None => {
                 return abort(Error::invalid(
@@ -384,7 +413,7 @@ fn create(
             }
             Some(parent) => entity.meta_mut().client_id = parent.meta().client_id.clone(),
         }
-    } else if !principal.may(action, &entity.meta().client_id) {
+    } else if !principal.is_client(&entity.meta().client_id) {
         return abort(Error::NotFound("client"));
     }
     if let Entity::CheckIn(check_in) = &entity

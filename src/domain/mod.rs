@@ -5,10 +5,12 @@
 //! they are written only through the parsers in [`fields`], so a stored record
 //! is always valid.
 
+pub mod care;
 pub mod fields;
 pub mod records;
 pub mod sync;
 
+pub use care::*;
 pub use records::*;
 pub use sync::*;
 

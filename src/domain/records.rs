@@ -144,6 +144,19 @@ pub struct CheckIn {
     /// The client's words.
     #[prost(string, tag = "6")]
     pub note: String,
+    /// The note is for the client only, not for therapists.
+    #[prost(bool, tag = "7")]
+    pub private_note: bool,
+}
+
+impl CheckIn {
+    /// The check-in as a therapist may see it: a private note is blanked.
+    pub fn for_therapist(mut self) -> Self {
+        if self.private_note {
+            self.note.clear();
+        }
+        self
+    }
 }
 
 /// What a rating is about.

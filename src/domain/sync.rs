@@ -189,6 +189,7 @@ pub fn replace_mutable_fields(existing: &mut Entity, incoming: &Entity) -> Resul
             old.state = new.state;
             old.amount = new.amount;
             old.note.clone_from(&new.note);
+            old.private_note = new.private_note;
             Ok(())
         }
         (Entity::EfficacyRating(_), Entity::EfficacyRating(_)) => Err(Error::invalid(

@@ -43,4 +43,17 @@ impl pb::account_service_server::AccountService for AccountApi {
         let account = self.app.current_account(&principal)?;
         Ok(Response::new(convert::account(account)))
     }
+
+    async fn sign_up_with_invite(
+        &self,
+        request: Request<pb::SignUpWithInviteRequest>,
+    ) -> Result<Response<pb::SignUpWithInviteResponse>, Status> {
+        let peer = request.remote_addr().map(|addr| addr.ip());
+        let (code, new) = convert::sign_up(request.into_inner())?;
+        let (account, token) = self.app.sign_up_with_invite(&code, new, peer).await?;
+        Ok(Response::new(pb::SignUpWithInviteResponse {
+            account: Some(convert::account(account)),
+            token,
+        }))
+    }
 }

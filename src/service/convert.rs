@@ -110,6 +110,23 @@ pub fn new_account(account: Option<pb::Account>) -> Result<crate::app::NewAccoun
     })
 }
 
+/// The code and new account of a `SignUpWithInviteRequest`.
+pub fn sign_up(request: pb::SignUpWithInviteRequest) -> Result<(String, crate::app::NewAccount)> {
+    let mut check = Violations::new();
+    let display_name = check.check("display_name", fields::display_name(&request.display_name));
+    let time_zone = check.check("time_zone", fields::time_zone(&request.time_zone));
+    if request.code.trim().is_empty() {
+        check.add("code", "is required");
+    }
+    check.finish()?;
+    let new = crate::app::NewAccount {
+        role: Role::Client,
+        display_name,
+        time_zone,
+    };
+    Ok((request.code, new))
+}
+
 /// API form of an account.
 pub fn account(account: domain::Account) -> pb::Account {
     pb::Account {
@@ -328,6 +345,7 @@ pub fn new_check_in(check_in: Option<pb::CheckIn>) -> Result<(domain::CheckIn, i
         state: state as i32,
         amount,
         note,
+        private_note: check_in.private_note,
     };
     Ok((record, check_in.version))
 }
@@ -342,6 +360,7 @@ pub fn check_in(check_in: domain::CheckIn) -> pb::CheckIn {
         state: check_in.state,
         amount: check_in.amount,
         note: check_in.note,
+        private_note: check_in.private_note,
         create_time: timestamp(check_in.meta.create_time_us),
         update_time: timestamp(check_in.meta.update_time_us),
         version: check_in.meta.version,
@@ -541,5 +560,43 @@ pub fn mutation_result(result: domain::MutationResult) -> pb::MutationResult {
                 description: v.description,
             })
             .collect(),
+    }
+}
+
+// --- care team ---
+
+/// API form of an invite.
+pub fn invite(invite: domain::Invite) -> pb::Invite {
+    pb::Invite {
+        code: invite.code,
+        therapist_id: invite.therapist_id,
+        create_time: timestamp(invite.create_time_us),
+        expire_time: timestamp(invite.expire_time_us),
+    }
+}
+
+/// API form of a care link, with the display names of both sides.
+pub fn care_link(link: domain::CareLink, names: (String, String)) -> pb::CareLink {
+    pb::CareLink {
+        id: link.id,
+        therapist_id: link.therapist_id,
+        client_id: link.client_id,
+        state: link.state,
+        create_time: timestamp(link.create_time_us),
+        revoke_time: (link.revoke_time_us != 0)
+            .then(|| timestamp(link.revoke_time_us))
+            .flatten(),
+        therapist_display_name: names.0,
+        client_display_name: names.1,
+    }
+}
+
+/// API form of an access event.
+pub fn access_event(event: domain::AccessEvent) -> pb::AccessEvent {
+    pb::AccessEvent {
+        therapist_id: event.therapist_id,
+        client_id: event.client_id,
+        method: event.method,
+        time: timestamp(event.time_us),
     }
 }

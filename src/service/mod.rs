@@ -2,12 +2,14 @@
 //! back. Thin: rules live in [`crate::app`] and [`crate::domain`].
 
 pub mod account;
+pub mod care;
 pub mod convert;
 pub mod goal;
 pub mod progress;
 pub mod sync;
 
 pub use account::AccountApi;
+pub use care::CareApi;
 pub use goal::GoalApi;
 pub use progress::ProgressApi;
 pub use sync::SyncApi;

@@ -17,6 +17,11 @@
 //! - `mutations`: account | mutation id → [`MutationResult`], so a
 //!   replayed push returns its first result and applies nothing
 //! - `accounts`: id → [`Account`]; `token_hashes`: SHA-256(token) → id
+//! - `invites`: code → [`Invite`]; `care_links`: id → [`CareLink`], listed
+//!   by `links_by_client` and `links_by_therapist` (owner | link → ()) and
+//!   found by `links_by_pair` (therapist | client → latest link id)
+//! - `access_by_client`, `access_by_therapist`: owner | time | random →
+//!   [`AccessEvent`], the append-only audit trail
 //! - `meta`: the store's random epoch, which cursors carry so a cursor from
 //!   a wiped or restored store is recognised
 //!
@@ -24,6 +29,7 @@
 //! transaction as the record, so they are exact.
 
 mod accounts;
+mod care;
 mod commit;
 mod family;
 mod keys;
@@ -42,6 +48,7 @@ use sled::Transactional;
 use sled::transaction::TransactionError;
 use tokio::sync::watch;
 
+pub use care::Redeemer;
 pub use family::Family;
 pub use tx::{Tx, TxResult, abort};
 
@@ -73,6 +80,13 @@ struct Trees {
     mutations: sled::Tree,
     generations: sled::Tree,
     meta: sled::Tree,
+    invites: sled::Tree,
+    care_links: sled::Tree,
+    links_by_pair: sled::Tree,
+    links_by_client: sled::Tree,
+    links_by_therapist: sled::Tree,
+    access_by_client: sled::Tree,
+    access_by_therapist: sled::Tree,
 }
 
 impl Trees {
@@ -147,6 +161,13 @@ impl Store {
             mutations: tree("mutations")?,
             generations: tree("generations")?,
             meta: tree("meta")?,
+            invites: tree("invites")?,
+            care_links: tree("care_links")?,
+            links_by_pair: tree("links_by_pair")?,
+            links_by_client: tree("links_by_client")?,
+            links_by_therapist: tree("links_by_therapist")?,
+            access_by_client: tree("access_by_client")?,
+            access_by_therapist: tree("access_by_therapist")?,
         };
         let epoch = match trees.meta.get(EPOCH_KEY)? {
             Some(epoch) => epoch
@@ -381,10 +402,26 @@ impl Store {
         parent: &str,
         within: (Vec<u8>, Option<Vec<u8>>),
         at: IdAt,
-        (size, token): (usize, &str),
+        page: (usize, &str),
     ) -> Result<Page<R>> {
-        let prefix = &keys::id(parent)?[..];
-        let (from, to) = within;
+        let prefix = keys::id(parent)?;
+        self.page_with(index, &prefix, within, page, |key, value| {
+            let id = keys::id_string(at.id_in(prefix.len(), key, value))?;
+            Ok(self.entity(&id)?.and_then(R::from_entity))
+        })
+    }
+
+    /// Reads one page of the entries of `index` under `prefix` (see
+    /// [`Store::page`]), turning each into an item with `load` (`None`
+    /// skips it).
+    fn page_with<T>(
+        &self,
+        index: &sled::Tree,
+        prefix: &[u8],
+        (from, to): (Vec<u8>, Option<Vec<u8>>),
+        (size, token): (usize, &str),
+        load: impl Fn(&[u8], &[u8]) -> Result<Option<T>>,
+    ) -> Result<Page<T>> {
         let mut lower = Bound::Included(keys::join(&[prefix, &from]));
         // A longer key sorts after its prefix, so `prefix|to|0` ends `to`.
         let upper = match to {
@@ -405,8 +442,7 @@ impl Store {
                     next_page_token: URL_SAFE_NO_PAD.encode(last_key),
                 });
             }
-            let id = keys::id_string(at.id_in(prefix.len(), &key, &value))?;
-            if let Some(item) = self.entity(&id)?.and_then(R::from_entity) {
+            if let Some(item) = load(&key, &value)? {
                 items.push(item);
             }
             last_key = key.to_vec();

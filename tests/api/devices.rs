@@ -138,3 +138,22 @@ pub fn push(device: &str, mutations: Vec<pb::Mutation>) -> pb::PushRequest {
         mutations,
     }
 }
+
+/// Every change of `client_id` from an empty cursor, as the holder of `token`.
+pub async fn pull_from_client(
+    app: &TestApp,
+    token: &str,
+    client_id: &str,
+) -> (Vec<pb::Change>, String) {
+    let page = sync_api(app, token)
+        .await
+        .pull(pb::PullRequest {
+            client_id: client_id.into(),
+            page_size: 5000,
+            ..Default::default()
+        })
+        .await
+        .expect("pull")
+        .into_inner();
+    (page.changes, page.next_cursor)
+}

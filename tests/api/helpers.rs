@@ -117,7 +117,8 @@ impl TestApp {
             .expect("connect")
     }
 
-    async fn authed(&self, token: &str) -> Authed {
+    /// A channel sending `token` ("" sends none).
+    pub async fn authed(&self, token: &str) -> Authed {
         InterceptedService::new(self.channel().await, Bearer(token.to_owned()))
     }
 
@@ -694,4 +695,18 @@ pub fn reason(status: &Status) -> String {
         .get_details_error_info()
         .map(|info| info.reason)
         .unwrap_or_default()
+}
+
+/// The goals of `client_id` as the holder of `token` sees them.
+pub async fn list_goals_of(app: &TestApp, token: &str, client_id: &str) -> Vec<pb::Goal> {
+    app.goals(token)
+        .await
+        .list_goals(pb::ListGoalsRequest {
+            client_id: client_id.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list goals")
+        .into_inner()
+        .goals
 }

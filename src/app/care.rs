@@ -1,0 +1,198 @@
+//! The care team: invites, links between clients and therapists, and the
+//! audit trail of therapists' access.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{App, NewAccount};
+use crate::auth::{Principal, new_token};
+use crate::domain::{
+    AccessEvent, Account, CareLink, Invite, Role, display_code, new_invite_code, normalize_code,
+    now_micros,
+};
+use crate::error::{Error, Result};
+use crate::store::{Page, Redeemer};
+
+/// Wrong invite codes one address may send per window before it must wait.
+const MAX_WRONG_CODES: u32 = 5;
+/// The window, and the wait once it is used up.
+const WRONG_CODE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Counts wrong invite codes per peer address, so codes cannot be guessed
+/// by trying many (10 characters of 32 is 50 bits; 5 tries per 15 minutes).
+#[derive(Default)]
+pub struct CodeGuard {
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl CodeGuard {
+    fn check(&self, peer: Option<IpAddr>) -> Result<()> {
+        let (Some(peer), Ok(failures)) = (peer, self.failures.lock()) else {
+            return Ok(());
+        };
+        match failures.get(&peer) {
+            Some((count, since))
+                if *count >= MAX_WRONG_CODES && since.elapsed() < WRONG_CODE_WINDOW =>
+            {
+                Err(Error::TooManyAttempts)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn record(&self, peer: Option<IpAddr>, outcome: &Result<CareLink>) {
+        let (Some(peer), Ok(mut failures)) = (peer, self.failures.lock()) else {
+            return;
+        };
+        if !matches!(
+            outcome,
+            Err(Error::InviteNotFound | Error::InviteUsed | Error::InviteExpired)
+        ) {
+            return;
+        }
+        let entry = failures.entry(peer).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= WRONG_CODE_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+}
+
+impl App {
+    /// Makes an invite code (therapists only).
+    pub async fn create_invite(&self, principal: &Principal) -> Result<Invite> {
+        if principal.role != Role::Therapist {
+            return Err(Error::PermissionDenied(
+                "only therapists can invite clients",
+            ));
+        }
+        let now = now_micros();
+        let invite = Invite {
+            code: new_invite_code(),
+            therapist_id: principal.account_id.clone(),
+            create_time_us: now,
+            expire_time_us: now + self.invite_ttl_us,
+            used_by: String::new(),
+        };
+        self.store.create_invite(&invite).await?;
+        tracing::info!(therapist_id = %principal.account_id, "invite created");
+        Ok(Invite {
+            code: display_code(&invite.code),
+            ..invite
+        })
+    }
+
+    /// Links the calling client to the invite's therapist.
+    pub async fn accept_invite(
+        &self,
+        principal: &Principal,
+        code: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<CareLink> {
+        if principal.role != Role::Client {
+            return Err(Error::PermissionDenied("only clients can accept invites"));
+        }
+        self.redeem(code, peer, Redeemer::Client(&principal.account_id))
+            .await
+    }
+
+    /// Creates a client account linked to the invite's therapist; returns
+    /// the link and the account's token.
+    pub async fn sign_up_with_invite(
+        &self,
+        code: &str,
+        new: NewAccount,
+        peer: Option<IpAddr>,
+    ) -> Result<(Account, String)> {
+        let account = self.new_account(NewAccount {
+            role: Role::Client,
+            ..new
+        });
+        let (token, hash) = new_token();
+        self.redeem(code, peer, Redeemer::NewAccount(&account, &hash))
+            .await?;
+        Ok((account, token))
+    }
+
+    async fn redeem(
+        &self,
+        code: &str,
+        peer: Option<IpAddr>,
+        redeemer: Redeemer<'_>,
+    ) -> Result<CareLink> {
+        self.code_guard.check(peer)?;
+        let outcome = match normalize_code(code) {
+            None => Err(Error::InviteNotFound),
+            Some(code) => {
+                let link_id = uuid::Uuid::now_v7().to_string();
+                self.store
+                    .redeem_invite(&code, now_micros(), redeemer, &link_id)
+                    .await
+            }
+        };
+        self.code_guard.record(peer, &outcome);
+        let link = outcome?;
+        tracing::info!(link_id = %link.id, therapist_id = %link.therapist_id, client_id = %link.client_id, "care link made");
+        Ok(link)
+    }
+
+    /// The caller's links: a client's therapists or a therapist's clients.
+    pub fn list_care_links(
+        &self,
+        principal: &Principal,
+        page: (usize, &str),
+    ) -> Result<Page<CareLink>> {
+        let as_therapist = self.care_side(principal)?;
+        self.store
+            .list_links(&principal.account_id, as_therapist, page)
+    }
+
+    /// Revokes a link of the caller's (either side).
+    pub async fn revoke_care_link(&self, principal: &Principal, id: &str) -> Result<CareLink> {
+        self.care_side(principal)?;
+        let link = self
+            .store
+            .care_link(id)?
+            .ok_or(Error::NotFound("care link"))?;
+        if link.client_id != principal.account_id && link.therapist_id != principal.account_id {
+            return Err(Error::NotFound("care link"));
+        }
+        let link = self.store.revoke_link(id, now_micros()).await?;
+        tracing::info!(link_id = %link.id, by = %principal.account_id, "care link revoked");
+        Ok(link)
+    }
+
+    /// Access events: about the calling client, or by the calling therapist.
+    pub fn list_access_events(
+        &self,
+        principal: &Principal,
+        page: (usize, &str),
+    ) -> Result<Page<AccessEvent>> {
+        let as_therapist = self.care_side(principal)?;
+        self.store
+            .list_access_events(&principal.account_id, as_therapist, page)
+    }
+
+    /// Display name of an account, for showing links.
+    pub fn display_name(&self, account_id: &str) -> Result<String> {
+        Ok(self
+            .store
+            .account(account_id)?
+            .map(|a| a.display_name)
+            .unwrap_or_default())
+    }
+
+    /// Whether the caller acts as therapist (else as client) in the care
+    /// team; administrators have no side.
+    fn care_side(&self, principal: &Principal) -> Result<bool> {
+        match principal.role {
+            Role::Client => Ok(false),
+            Role::Therapist => Ok(true),
+            _ => Err(Error::PermissionDenied(
+                "administrators are not part of care teams",
+            )),
+        }
+    }
+}

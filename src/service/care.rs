@@ -1,0 +1,98 @@
+//! `stepwise.v1.CareService`: invites, care links and the audit trail.
+
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::app::App;
+use crate::auth::principal;
+use crate::domain::CareLink;
+use crate::pb;
+
+/// Implements `CareService` over the use cases.
+pub struct CareApi {
+    app: App,
+}
+
+impl CareApi {
+    /// The service over `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+
+    fn link(&self, link: CareLink) -> Result<pb::CareLink, Status> {
+        let names = (
+            self.app.display_name(&link.therapist_id)?,
+            self.app.display_name(&link.client_id)?,
+        );
+        Ok(convert::care_link(link, names))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::care_service_server::CareService for CareApi {
+    async fn create_invite(
+        &self,
+        request: Request<pb::CreateInviteRequest>,
+    ) -> Result<Response<pb::Invite>, Status> {
+        let principal = principal(&request)?;
+        let invite = self.app.create_invite(&principal).await?;
+        Ok(Response::new(convert::invite(invite)))
+    }
+
+    async fn accept_invite(
+        &self,
+        request: Request<pb::AcceptInviteRequest>,
+    ) -> Result<Response<pb::CareLink>, Status> {
+        let principal = principal(&request)?;
+        let peer = request.remote_addr().map(|addr| addr.ip());
+        let link = self
+            .app
+            .accept_invite(&principal, &request.get_ref().code, peer)
+            .await?;
+        Ok(Response::new(self.link(link)?))
+    }
+
+    async fn list_care_links(
+        &self,
+        request: Request<pb::ListCareLinksRequest>,
+    ) -> Result<Response<pb::ListCareLinksResponse>, Status> {
+        let principal = principal(&request)?;
+        let size = convert::page(request.get_ref().page_size)?;
+        let page = self
+            .app
+            .list_care_links(&principal, (size, &request.get_ref().page_token))?;
+        Ok(Response::new(pb::ListCareLinksResponse {
+            care_links: page
+                .items
+                .into_iter()
+                .map(|link| self.link(link))
+                .collect::<Result<_, _>>()?,
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn revoke_care_link(
+        &self,
+        request: Request<pb::RevokeCareLinkRequest>,
+    ) -> Result<Response<pb::CareLink>, Status> {
+        let principal = principal(&request)?;
+        let id = convert::id(&request.get_ref().id, "id")?;
+        let link = self.app.revoke_care_link(&principal, &id).await?;
+        Ok(Response::new(self.link(link)?))
+    }
+
+    async fn list_access_events(
+        &self,
+        request: Request<pb::ListAccessEventsRequest>,
+    ) -> Result<Response<pb::ListAccessEventsResponse>, Status> {
+        let principal = principal(&request)?;
+        let size = convert::page(request.get_ref().page_size)?;
+        let page = self
+            .app
+            .list_access_events(&principal, (size, &request.get_ref().page_token))?;
+        Ok(Response::new(pb::ListAccessEventsResponse {
+            access_events: page.items.into_iter().map(convert::access_event).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+}

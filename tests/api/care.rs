@@ -1,0 +1,400 @@
+//! The care team: invites, consent links, what a therapist may see and do,
+//! revocation, and the audit trail.
+
+use stepwise::pb;
+use stepwise::pb::care_service_client::CareServiceClient;
+use tokio_stream::StreamExt;
+use tonic::Code;
+
+use crate::devices::sync_api;
+use crate::helpers::*;
+
+async fn care(app: &TestApp, token: &str) -> CareServiceClient<Authed> {
+    CareServiceClient::new(app.authed(token).await)
+}
+
+async fn invite(app: &TestApp, therapist: &str) -> pb::Invite {
+    care(app, therapist)
+        .await
+        .create_invite(pb::CreateInviteRequest {})
+        .await
+        .expect("invite")
+        .into_inner()
+}
+
+async fn sign_up(
+    app: &TestApp,
+    code: &str,
+    name: &str,
+) -> Result<pb::SignUpWithInviteResponse, tonic::Status> {
+    app.accounts("")
+        .await
+        .sign_up_with_invite(pb::SignUpWithInviteRequest {
+            code: code.into(),
+            display_name: name.into(),
+            time_zone: "Europe/Berlin".into(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn accept(app: &TestApp, client: &str, code: &str) -> Result<pb::CareLink, tonic::Status> {
+    care(app, client)
+        .await
+        .accept_invite(pb::AcceptInviteRequest { code: code.into() })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn links(app: &TestApp, token: &str) -> Vec<pb::CareLink> {
+    care(app, token)
+        .await
+        .list_care_links(pb::ListCareLinksRequest::default())
+        .await
+        .expect("links")
+        .into_inner()
+        .care_links
+}
+
+async fn access_events(app: &TestApp, token: &str) -> Vec<pb::AccessEvent> {
+    care(app, token)
+        .await
+        .list_access_events(pb::ListAccessEventsRequest::default())
+        .await
+        .expect("access events")
+        .into_inner()
+        .access_events
+}
+
+/// A therapist, and a client who signed up with the therapist's invite.
+struct Team {
+    therapist: String,
+    therapist_id: String,
+    client: String,
+    client_id: String,
+}
+
+async fn team(app: &TestApp) -> Team {
+    let (therapist_account, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let code = invite(app, &therapist).await.code;
+    let signed_up = sign_up(app, &code, "Ada").await.expect("sign up");
+    Team {
+        therapist,
+        therapist_id: therapist_account.id,
+        client: signed_up.token,
+        client_id: signed_up.account.expect("account").id,
+    }
+}
+
+#[tokio::test]
+async fn a_client_signs_up_with_a_therapists_invite_and_both_see_the_link() {
+    let app = TestApp::spawn().await;
+    let (therapist_account, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let invite = invite(&app, &therapist).await;
+    let (first, second) = invite.code.split_once('-').expect("two groups");
+    assert_eq!((first.len(), second.len()), (5, 5));
+    let lifetime =
+        invite.expire_time.expect("expiry").seconds - invite.create_time.expect("created").seconds;
+    assert_eq!(lifetime, 7 * 24 * 3600);
+
+    let signed_up = sign_up(&app, &invite.code, "Ada")
+        .await
+        .expect("sign up without a token");
+    let account = signed_up.account.expect("account");
+    assert_eq!(account.role, pb::Role::Client as i32);
+    let me = app
+        .accounts(&signed_up.token)
+        .await
+        .get_current_account(pb::GetCurrentAccountRequest {})
+        .await
+        .expect("the new token works")
+        .into_inner();
+    assert_eq!(me.id, account.id);
+
+    for token in [&therapist, &signed_up.token] {
+        let links = links(&app, token).await;
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].state, pb::CareLinkState::Active as i32);
+        assert_eq!(
+            (links[0].therapist_id.as_str(), links[0].client_id.as_str()),
+            (therapist_account.id.as_str(), account.id.as_str())
+        );
+        assert_eq!(
+            (
+                links[0].therapist_display_name.as_str(),
+                links[0].client_display_name.as_str()
+            ),
+            ("Dr. Ruth", "Ada")
+        );
+    }
+}
+
+#[tokio::test]
+async fn invite_codes_are_single_use_and_wrong_ones_are_refused_clearly() {
+    let app = TestApp::spawn().await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let code = invite(&app, &therapist).await.code;
+    let existing = app.new_client("Bo").await;
+
+    // Typed loosely: lower case, no dash.
+    let link = accept(&app, &existing, &code.replace('-', "").to_lowercase())
+        .await
+        .expect("accept");
+    assert_eq!(link.state, pb::CareLinkState::Active as i32);
+
+    let used = sign_up(&app, &code, "Cy").await.expect_err("used code");
+    assert_status(&used, Code::FailedPrecondition, "INVITE_USED");
+    let wrong = accept(&app, &existing, "ABCDE-FGHJK")
+        .await
+        .expect_err("wrong code");
+    assert_status(&wrong, Code::NotFound, "INVITE_NOT_FOUND");
+    assert_eq!(links(&app, &therapist).await.len(), 1, "no second link");
+}
+
+#[tokio::test]
+async fn an_expired_invite_is_refused() {
+    let app = TestApp::spawn_with(|config| config.invite_ttl_secs = 0).await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let code = invite(&app, &therapist).await.code;
+    let status = sign_up(&app, &code, "Ada").await.expect_err("expired");
+    assert_status(&status, Code::FailedPrecondition, "INVITE_EXPIRED");
+    assert!(links(&app, &therapist).await.is_empty());
+}
+
+#[tokio::test]
+async fn repeated_wrong_codes_from_one_address_are_slowed_down() {
+    let app = TestApp::spawn().await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let right = invite(&app, &therapist).await.code;
+    for _ in 0..5 {
+        let status = sign_up(&app, "ABCDE-FGHJK", "Mallory")
+            .await
+            .expect_err("wrong");
+        assert_status(&status, Code::NotFound, "INVITE_NOT_FOUND");
+    }
+    let blocked = sign_up(&app, &right, "Mallory").await.expect_err("blocked");
+    assert_status(&blocked, Code::ResourceExhausted, "TOO_MANY_ATTEMPTS");
+    assert!(
+        links(&app, &therapist).await.is_empty(),
+        "the right code was not used"
+    );
+}
+
+#[tokio::test]
+async fn a_linked_therapist_reads_and_plans_but_cannot_log_or_delete() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let (goal, step) = goal_with_step(&app, &team.client).await;
+    log_check_in(
+        &app,
+        &team.client,
+        &step.id,
+        "2026-11-20",
+        pb::CheckInState::Done,
+    )
+    .await
+    .expect("log");
+
+    let fetched = get_goal(&app, &team.therapist, &goal.id)
+        .await
+        .expect("therapist reads the goal");
+    assert_eq!(fetched, goal);
+    let planned = app
+        .goals(&team.therapist)
+        .await
+        .create_goal(pb::CreateGoalRequest {
+            goal: Some(pb::Goal {
+                client_id: team.client_id.clone(),
+                ..crate::helpers::goal("Plan made in session")
+            }),
+        })
+        .await
+        .expect("therapist creates a goal for the client")
+        .into_inner();
+    assert_eq!(planned.client_id, team.client_id);
+    assert_eq!(
+        list_goals(&app, &team.client).await.len(),
+        2,
+        "the client sees it"
+    );
+
+    let logging = log_check_in(
+        &app,
+        &team.therapist,
+        &step.id,
+        "2026-11-21",
+        pb::CheckInState::Done,
+    )
+    .await
+    .expect_err("therapists do not log");
+    assert_eq!(logging.code(), Code::PermissionDenied);
+    let deleting = delete_goal(&app, &team.therapist, &goal.id, 0)
+        .await
+        .expect_err("nor delete");
+    assert_eq!(deleting.code(), Code::PermissionDenied);
+    assert!(get_goal(&app, &team.client, &goal.id).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_therapist_sees_nothing_of_a_client_who_is_not_linked() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let stranger = app.new_client("Stranger").await;
+    let goal = create_goal(&app, &stranger, "Private").await;
+    assert_not_found(
+        &get_goal(&app, &team.therapist, &goal.id)
+            .await
+            .expect_err("unlinked"),
+    );
+    let status = sync_api(&app, &team.therapist)
+        .await
+        .pull(pb::PullRequest {
+            client_id: goal.client_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unlinked pull");
+    assert_not_found(&status);
+}
+
+#[tokio::test]
+async fn a_private_note_is_hidden_from_the_therapist_but_not_from_the_client() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let (_, step) = goal_with_step(&app, &team.client).await;
+    log(
+        &app,
+        &team.client,
+        pb::CheckIn {
+            note: "Argued with my sister".into(),
+            private_note: true,
+            ..check_in(&step.id, "2026-11-20", pb::CheckInState::Skipped)
+        },
+    )
+    .await
+    .expect("log");
+
+    let seen_by_therapist = list_check_ins(&app, &team.therapist, &step.id, "", "")
+        .await
+        .expect("list");
+    assert_eq!(
+        (
+            seen_by_therapist[0].note.as_str(),
+            seen_by_therapist[0].private_note
+        ),
+        ("", true)
+    );
+    let (pulled, _) =
+        crate::devices::pull_from_client(&app, &team.therapist, &team.client_id).await;
+    let pulled_check_in = pulled.iter().find_map(|c| match &c.entity {
+        Some(pb::change::Entity::CheckIn(check_in)) => Some(check_in.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        pulled_check_in.map(|c| c.note),
+        Some(String::new()),
+        "not through sync either"
+    );
+    let seen_by_client = list_check_ins(&app, &team.client, &step.id, "", "")
+        .await
+        .expect("list");
+    assert_eq!(seen_by_client[0].note, "Argued with my sister");
+}
+
+#[tokio::test]
+async fn revoking_a_link_blocks_the_therapists_next_call_and_sync() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let goal = create_goal(&app, &team.client, "Sleep").await;
+    let mut stream = sync_api(&app, &team.therapist)
+        .await
+        .subscribe(pb::SubscribeRequest {
+            client_id: team.client_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("therapist subscribes")
+        .into_inner();
+    stream.next().await.expect("backlog").expect("ok");
+
+    let link = links(&app, &team.client).await.remove(0);
+    let revoked = care(&app, &team.client)
+        .await
+        .revoke_care_link(pb::RevokeCareLinkRequest { id: link.id })
+        .await
+        .expect("client revokes")
+        .into_inner();
+    assert_eq!(revoked.state, pb::CareLinkState::Revoked as i32);
+    assert!(revoked.revoke_time.is_some());
+
+    assert_not_found(
+        &get_goal(&app, &team.therapist, &goal.id)
+            .await
+            .expect_err("revoked"),
+    );
+    let status = sync_api(&app, &team.therapist)
+        .await
+        .pull(pb::PullRequest {
+            client_id: team.client_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("revoked pull");
+    assert_status(&status, Code::PermissionDenied, "ACCESS_REVOKED");
+    // The open stream ends too, at the next change.
+    create_goal(&app, &team.client, "After revoking").await;
+    let ending = loop {
+        match stream.next().await.expect("stream ends with a status") {
+            Ok(_) => continue,
+            Err(status) => break status,
+        }
+    };
+    assert_status(&ending, Code::PermissionDenied, "ACCESS_REVOKED");
+}
+
+#[tokio::test]
+async fn the_audit_trail_records_exactly_the_therapists_calls() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let (goal, step) = goal_with_step(&app, &team.client).await;
+    list_goals(&app, &team.client).await;
+
+    list_goals_of(&app, &team.therapist, &team.client_id).await;
+    get_goal(&app, &team.therapist, &goal.id)
+        .await
+        .expect("get");
+    list_check_ins(&app, &team.therapist, &step.id, "", "")
+        .await
+        .expect("list");
+    // A refused call is not an access.
+    log_check_in(
+        &app,
+        &team.therapist,
+        &step.id,
+        "2026-11-21",
+        pb::CheckInState::Done,
+    )
+    .await
+    .expect_err("refused");
+
+    let events = access_events(&app, &team.client).await;
+    let methods: Vec<&str> = events.iter().map(|e| e.method.as_str()).collect();
+    assert_eq!(
+        methods,
+        [
+            "stepwise.v1.GoalService/ListGoals",
+            "stepwise.v1.GoalService/GetGoal",
+            "stepwise.v1.ProgressService/ListCheckIns",
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.therapist_id == team.therapist_id && e.client_id == team.client_id)
+    );
+    assert_eq!(
+        access_events(&app, &team.therapist).await,
+        events,
+        "the therapist sees their own"
+    );
+}
