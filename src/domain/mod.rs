@@ -7,6 +7,7 @@
 
 pub mod care;
 pub mod fields;
+pub mod insights;
 pub mod records;
 pub mod sync;
 

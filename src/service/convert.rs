@@ -600,3 +600,63 @@ pub fn access_event(event: domain::AccessEvent) -> pb::AccessEvent {
         time: timestamp(event.time_us),
     }
 }
+
+// --- progress insights ---
+
+/// The target of a `GetProgressRequest`.
+pub fn progress_target(
+    target: Option<pb::get_progress_request::Target>,
+) -> Result<crate::app::ProgressTarget> {
+    use crate::app::ProgressTarget;
+    use pb::get_progress_request::Target;
+    match target {
+        Some(Target::ActionStepId(step)) => {
+            Ok(ProgressTarget::ActionStep(id(&step, "action_step_id")?))
+        }
+        Some(Target::GoalId(goal)) => Ok(ProgressTarget::Goal(id(&goal, "goal_id")?)),
+        Some(Target::ClientId(client)) => Ok(ProgressTarget::Client(id(&client, "client_id")?)),
+        None => Err(Error::invalid(
+            "target",
+            "set action_step_id, goal_id or client_id",
+        )),
+    }
+}
+
+fn stats(stats: domain::insights::Stats) -> pb::ProgressStats {
+    pb::ProgressStats {
+        current_streak: stats.current_streak as i32,
+        best_streak: stats.best_streak as i32,
+        adherence_7d: stats.adherence_7d,
+        adherence_28d: stats.adherence_28d,
+        habit_strength: stats.habit_strength,
+    }
+}
+
+fn efficacy(efficacy: domain::insights::Efficacy) -> pb::EfficacyStats {
+    pb::EfficacyStats {
+        first: efficacy.first,
+        latest: efficacy.latest,
+        change_28d: efficacy.change_28d,
+        count: efficacy.count as i32,
+    }
+}
+
+/// API form of a progress report.
+pub fn progress(report: crate::app::ProgressReport) -> pb::Progress {
+    pb::Progress {
+        as_of_date: fields::format_date(report.as_of),
+        stats: Some(stats(report.stats)),
+        efficacy: Some(efficacy(report.efficacy)),
+        steps: report
+            .steps
+            .into_iter()
+            .map(|(step, step_stats, step_efficacy)| pb::StepProgress {
+                action_step_id: step.meta.id,
+                goal_id: step.goal_id,
+                status: step.status,
+                stats: Some(stats(step_stats)),
+                efficacy: Some(efficacy(step_efficacy)),
+            })
+            .collect(),
+    }
+}

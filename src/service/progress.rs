@@ -93,4 +93,16 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
     ) -> Result<Response<()>, Status> {
         super::delete(&self.app, request, EntityKind::EfficacyRating).await
     }
+
+    async fn get_progress(
+        &self,
+        request: Request<pb::GetProgressRequest>,
+    ) -> Result<Response<pb::Progress>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let target = convert::progress_target(request.target)?;
+        let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
+        let report = self.app.get_progress(&principal, target, as_of)?;
+        Ok(Response::new(convert::progress(report)))
+    }
 }

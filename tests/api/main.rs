@@ -10,6 +10,7 @@ mod crash;
 mod devices;
 mod goals;
 mod helpers;
+mod insights;
 mod paging;
 mod persistence;
 mod progress;

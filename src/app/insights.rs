@@ -1,0 +1,185 @@
+//! Progress insights for a step, a goal or a client (see
+//! [`crate::domain::insights`] for the definitions).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::App;
+use crate::auth::{Action, Principal};
+use crate::domain::insights::{self, Efficacy, Mark, Stats};
+use crate::domain::{ActionStep, ActionStepStatus, CheckInState, EfficacyRating, Goal};
+use crate::error::{Error, Result};
+use crate::store::Page;
+
+/// What to compute progress for.
+#[derive(Debug, Clone)]
+pub enum ProgressTarget {
+    /// One action step.
+    ActionStep(String),
+    /// A goal and its steps.
+    Goal(String),
+    /// All of a client's goals and steps.
+    Client(String),
+}
+
+/// Progress of a target as of a local day.
+#[derive(Debug, Clone)]
+pub struct ProgressReport {
+    /// The local day.
+    pub as_of: NaiveDate,
+    /// The target's statistics.
+    pub stats: Stats,
+    /// The target's efficacy.
+    pub efficacy: Efficacy,
+    /// Each step with its statistics and efficacy.
+    pub steps: Vec<(ActionStep, Stats, Efficacy)>,
+}
+
+/// Every item of a paged list.
+fn all<T>(mut page: impl FnMut(&str) -> Result<Page<T>>) -> Result<Vec<T>> {
+    let (mut items, mut token) = (Vec::new(), String::new());
+    loop {
+        let next = page(&token)?;
+        items.extend(next.items);
+        if next.next_page_token.is_empty() {
+            return Ok(items);
+        }
+        token = next.next_page_token;
+    }
+}
+
+const BATCH: usize = 1000;
+
+impl App {
+    /// Progress insights as of `as_of` (default: today in the client's time
+    /// zone).
+    pub fn get_progress(
+        &self,
+        principal: &Principal,
+        target: ProgressTarget,
+        as_of: Option<NaiveDate>,
+    ) -> Result<ProgressReport> {
+        let (client_id, goals, steps) = match &target {
+            ProgressTarget::ActionStep(id) => {
+                let step: ActionStep = self.get(principal, id)?;
+                (step.meta.client_id.clone(), Vec::new(), vec![step])
+            }
+            ProgressTarget::Goal(id) => {
+                let goal: Goal = self.get(principal, id)?;
+                let steps = all(|t| self.store.list_action_steps(id, BATCH, t))?;
+                (goal.meta.client_id.clone(), vec![goal], steps)
+            }
+            ProgressTarget::Client(id) => {
+                principal.permit(Action::Read)?;
+                if !self.may(principal, Action::Read, id)? {
+                    return Err(Error::NotFound("client"));
+                }
+                let goals = all(|t| self.store.list_goals(id, BATCH, t))?;
+                let mut steps = Vec::new();
+                for goal in &goals {
+                    steps.extend(all(|t| {
+                        self.store.list_action_steps(&goal.meta.id, BATCH, t)
+                    })?);
+                }
+                (id.clone(), goals, steps)
+            }
+        };
+        let zone = self.time_zone(&client_id)?;
+        let as_of = as_of.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
+        let mut per_step = Vec::with_capacity(steps.len());
+        for step in steps {
+            let stats = self.step_stats(&step, zone, as_of)?;
+            let efficacy = self.efficacy(&[step.meta.id.as_str()], zone, as_of)?;
+            per_step.push((step, stats, efficacy));
+        }
+        let active: Vec<Stats> = per_step
+            .iter()
+            .filter(|(step, _, _)| step.status() == ActionStepStatus::Active)
+            .map(|(_, stats, _)| stats.clone())
+            .collect();
+        let (stats, efficacy) = match target {
+            ProgressTarget::ActionStep(_) => (per_step[0].1.clone(), per_step[0].2.clone()),
+            _ => {
+                let goal_ids: Vec<&str> = goals.iter().map(|g| g.meta.id.as_str()).collect();
+                (
+                    insights::roll_up(&active),
+                    self.efficacy(&goal_ids, zone, as_of)?,
+                )
+            }
+        };
+        Ok(ProgressReport {
+            as_of,
+            stats,
+            efficacy,
+            steps: per_step,
+        })
+    }
+
+    fn time_zone(&self, client_id: &str) -> Result<Tz> {
+        let account = self
+            .store
+            .account(client_id)?
+            .ok_or(Error::NotFound("client"))?;
+        account
+            .time_zone
+            .parse()
+            .map_err(|_| Error::internal("stored time zone is not an IANA name"))
+    }
+
+    fn step_stats(&self, step: &ActionStep, zone: Tz, as_of: NaiveDate) -> Result<Stats> {
+        let check_ins = all(|t| {
+            self.store
+                .list_check_ins(&step.meta.id, (None, Some(as_of)), BATCH, t)
+        })?;
+        let marks: BTreeMap<NaiveDate, Mark> = check_ins
+            .iter()
+            .filter_map(|c| {
+                let day = NaiveDate::parse_from_str(&c.local_date, "%Y-%m-%d").ok()?;
+                let mark = match c.state() {
+                    CheckInState::Done => Mark::Done,
+                    CheckInState::Partial => Mark::Partial,
+                    CheckInState::Skipped => Mark::Skipped,
+                    CheckInState::Unspecified => return None,
+                };
+                Some((day, mark))
+            })
+            .collect();
+        // A check-in logged for a day before the step existed (say, a habit
+        // practised before it was written down) moves the first day back.
+        let created = local_day(step.meta.create_time_us, zone);
+        let start = marks
+            .keys()
+            .next()
+            .map_or(created, |first| created.min(*first));
+        Ok(insights::step_stats(
+            step.schedule.times,
+            step.schedule.period_days,
+            start,
+            as_of,
+            &marks,
+        ))
+    }
+
+    fn efficacy(&self, targets: &[&str], zone: Tz, as_of: NaiveDate) -> Result<Efficacy> {
+        let mut ratings: Vec<EfficacyRating> = Vec::new();
+        for target in targets {
+            ratings.extend(all(|t| self.store.list_ratings(target, BATCH, t))?);
+        }
+        ratings.sort_by_key(|r| r.rate_time_us);
+        let days: Vec<(NaiveDate, i32)> = ratings
+            .iter()
+            .map(|r| (local_day(r.rate_time_us, zone), r.score))
+            .collect();
+        Ok(insights::efficacy(&days, as_of))
+    }
+}
+
+/// The local day in `zone` of a time in microseconds since the Unix epoch.
+fn local_day(micros: i64, zone: Tz) -> NaiveDate {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .date_naive()
+}

@@ -1,0 +1,321 @@
+//! Progress insights: streaks, adherence, habit strength and efficacy trends,
+//! computed from check-ins on the client's local days.
+//!
+//! Definitions (also in `progress_service.proto`):
+//! - A day's value: DONE 1, PARTIAL 0.5, no check-in 0; SKIPPED days are
+//!   excused and count neither way.
+//! - Periods of `period_days` days start on the step's first local day. A
+//!   period is *met* when its values sum to at least `times`; it is
+//!   *excused* when not met but its values plus its skipped days reach
+//!   `times`, or when it holds the as-of day (not over yet); otherwise it
+//!   is *missed*. The current streak counts the met periods back from the
+//!   running one, skipping excused ones and stopping at a missed one; the
+//!   best streak is the longest such run.
+//! - Adherence over the last N days (as of day included, not before the
+//!   step's first day) = sum of values ÷ (times ÷ period_days × days not
+//!   skipped), capped at 1; absent when nothing was scheduled.
+//! - Habit strength (Loop Habit Tracker): m = 0.5^(√f / 13) with
+//!   f = times ÷ period_days, and S_t = m·S_{t−1} + (1−m)·c_t for each day
+//!   from the first day to the as-of day, c_t the day's value, S = 0 before
+//!   the first day; a skipped day leaves S unchanged.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+
+/// What happened on a day.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mark {
+    /// Done.
+    Done,
+    /// Partly done.
+    Partial,
+    /// Skipped (excused).
+    Skipped,
+}
+
+impl Mark {
+    fn value(self) -> f64 {
+        match self {
+            Mark::Done => 1.0,
+            Mark::Partial => 0.5,
+            Mark::Skipped => 0.0,
+        }
+    }
+}
+
+/// Statistics of one step, or rolled up over several.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Met periods in a row up to now.
+    pub current_streak: u32,
+    /// Longest run of met periods.
+    pub best_streak: u32,
+    /// Adherence over the last 7 days, 0 to 1.
+    pub adherence_7d: Option<f64>,
+    /// Adherence over the last 28 days, 0 to 1.
+    pub adherence_28d: Option<f64>,
+    /// Habit strength, 0 to 1.
+    pub habit_strength: f64,
+    /// Sums behind the adherences, for rolling up: (done, scheduled).
+    pub sums_7d: (f64, f64),
+    /// As `sums_7d`, over 28 days.
+    pub sums_28d: (f64, f64),
+}
+
+/// The statistics of a step with schedule `times` per `period_days`, first
+/// practised on `start`, as of `as_of`, from its marks by local date.
+pub fn step_stats(
+    times: u32,
+    period_days: u32,
+    start: NaiveDate,
+    as_of: NaiveDate,
+    marks: &BTreeMap<NaiveDate, Mark>,
+) -> Stats {
+    if as_of < start || times == 0 || period_days == 0 {
+        return Stats::default();
+    }
+    let days: Vec<NaiveDate> = start.iter_days().take_while(|d| *d <= as_of).collect();
+    let (current_streak, best_streak) = streaks(times, period_days, &days, marks);
+    let sums_7d = adherence_sums(times, period_days, &days, marks, 7);
+    let sums_28d = adherence_sums(times, period_days, &days, marks, 28);
+    Stats {
+        current_streak,
+        best_streak,
+        adherence_7d: ratio(sums_7d),
+        adherence_28d: ratio(sums_28d),
+        habit_strength: strength(f64::from(times) / f64::from(period_days), &days, marks),
+        sums_7d,
+        sums_28d,
+    }
+}
+
+fn ratio((done, scheduled): (f64, f64)) -> Option<f64> {
+    (scheduled > 0.0).then(|| (done / scheduled).min(1.0))
+}
+
+fn streaks(
+    times: u32,
+    period_days: u32,
+    days: &[NaiveDate],
+    marks: &BTreeMap<NaiveDate, Mark>,
+) -> (u32, u32) {
+    let periods: Vec<&[NaiveDate]> = days.chunks(period_days as usize).collect();
+    let (mut run, mut best) = (0u32, 0u32);
+    for (i, period) in periods.iter().enumerate() {
+        // The period holding the as-of day is not over yet.
+        let running = i + 1 == periods.len();
+        let (mut value, mut skipped) = (0.0, 0.0);
+        for day in *period {
+            match marks.get(day) {
+                Some(Mark::Skipped) => skipped += 1.0,
+                Some(mark) => value += mark.value(),
+                None => {}
+            }
+        }
+        let quota = f64::from(times);
+        if value >= quota {
+            run += 1;
+        } else if !(running || value + skipped >= quota) {
+            run = 0;
+        }
+        best = best.max(run);
+    }
+    (run, best)
+}
+
+fn adherence_sums(
+    times: u32,
+    period_days: u32,
+    days: &[NaiveDate],
+    marks: &BTreeMap<NaiveDate, Mark>,
+    window: usize,
+) -> (f64, f64) {
+    let per_day = f64::from(times) / f64::from(period_days);
+    let recent = &days[days.len().saturating_sub(window)..];
+    recent
+        .iter()
+        .fold((0.0, 0.0), |(done, scheduled), day| match marks.get(day) {
+            Some(Mark::Skipped) => (done, scheduled),
+            Some(mark) => (done + mark.value(), scheduled + per_day),
+            None => (done, scheduled + per_day),
+        })
+}
+
+fn strength(frequency: f64, days: &[NaiveDate], marks: &BTreeMap<NaiveDate, Mark>) -> f64 {
+    let m = 0.5_f64.powf(frequency.sqrt() / 13.0);
+    days.iter().fold(0.0, |s, day| match marks.get(day) {
+        Some(Mark::Skipped) => s,
+        mark => m * s + (1.0 - m) * mark.map_or(0.0, |k| k.value()),
+    })
+}
+
+/// Statistics of several steps together: adherence pooled over all their
+/// scheduled days, strength the mean, streaks the longest.
+pub fn roll_up(steps: &[Stats]) -> Stats {
+    let add = |a: (f64, f64), b: (f64, f64)| (a.0 + b.0, a.1 + b.1);
+    let sums_7d = steps.iter().fold((0.0, 0.0), |acc, s| add(acc, s.sums_7d));
+    let sums_28d = steps.iter().fold((0.0, 0.0), |acc, s| add(acc, s.sums_28d));
+    let strength = if steps.is_empty() {
+        0.0
+    } else {
+        steps.iter().map(|s| s.habit_strength).sum::<f64>() / steps.len() as f64
+    };
+    Stats {
+        current_streak: steps.iter().map(|s| s.current_streak).max().unwrap_or(0),
+        best_streak: steps.iter().map(|s| s.best_streak).max().unwrap_or(0),
+        adherence_7d: ratio(sums_7d),
+        adherence_28d: ratio(sums_28d),
+        habit_strength: strength,
+        sums_7d,
+        sums_28d,
+    }
+}
+
+/// How self-efficacy ratings developed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Efficacy {
+    /// The first rating's score.
+    pub first: Option<i32>,
+    /// The latest rating's score (as of the day).
+    pub latest: Option<i32>,
+    /// Latest minus the score 28 days before (the last rating on or before
+    /// that day, else the first rating after it); absent with fewer than two
+    /// ratings.
+    pub change_28d: Option<i32>,
+    /// Number of ratings up to the day.
+    pub count: u32,
+}
+
+/// Efficacy from (local date, score) pairs in rating order, as of `as_of`.
+pub fn efficacy(ratings: &[(NaiveDate, i32)], as_of: NaiveDate) -> Efficacy {
+    let upto: Vec<&(NaiveDate, i32)> = ratings.iter().filter(|(d, _)| *d <= as_of).collect();
+    let (Some(first), Some(latest)) = (upto.first(), upto.last()) else {
+        return Efficacy::default();
+    };
+    let cutoff = as_of
+        .checked_sub_days(Days::new(28))
+        .unwrap_or(NaiveDate::MIN);
+    let before = upto
+        .iter()
+        .rev()
+        .find(|(d, _)| *d <= cutoff)
+        .or_else(|| upto.iter().find(|(d, _)| *d > cutoff));
+    Efficacy {
+        first: Some(first.1),
+        latest: Some(latest.1),
+        change_28d: (upto.len() >= 2)
+            .then(|| before.map(|b| latest.1 - b.1))
+            .flatten(),
+        count: upto.len() as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn marks(entries: &[(&str, Mark)]) -> BTreeMap<NaiveDate, Mark> {
+        entries.iter().map(|(d, m)| (day(d), *m)).collect()
+    }
+
+    #[test]
+    fn a_daily_habit_done_three_days_in_a_row_has_a_streak_of_three() {
+        // Daily, started 11-01; done 11-01..03, nothing on 11-04 (today, running).
+        let m = marks(&[
+            ("2026-11-01", Mark::Done),
+            ("2026-11-02", Mark::Done),
+            ("2026-11-03", Mark::Done),
+        ]);
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-04"), &m);
+        // Today (11-04) is not over: the streak still stands at 3...
+        assert_eq!((stats.current_streak, stats.best_streak), (3, 3));
+        // ...but a day missed yesterday breaks it.
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-05"), &m);
+        assert_eq!((stats.current_streak, stats.best_streak), (0, 3));
+    }
+
+    #[test]
+    fn a_skipped_day_neither_breaks_nor_extends_a_streak() {
+        let m = marks(&[
+            ("2026-11-01", Mark::Done),
+            ("2026-11-02", Mark::Skipped),
+            ("2026-11-03", Mark::Done),
+        ]);
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-03"), &m);
+        assert_eq!((stats.current_streak, stats.best_streak), (2, 2));
+        // Adherence: 2 done of 2 scheduled (the skipped day is excluded).
+        assert_eq!(stats.adherence_7d, Some(1.0));
+    }
+
+    #[test]
+    fn three_times_a_week_counts_whole_weeks() {
+        // Weeks start 11-02 (Mon). Week 1: 3 done (met). Week 2: 2 done + 1 skip
+        // (excused). Week 3 running: 1 done so far (not yet missed).
+        let m = marks(&[
+            ("2026-11-02", Mark::Done),
+            ("2026-11-04", Mark::Done),
+            ("2026-11-06", Mark::Done),
+            ("2026-11-09", Mark::Done),
+            ("2026-11-11", Mark::Done),
+            ("2026-11-13", Mark::Skipped),
+            ("2026-11-16", Mark::Done),
+        ]);
+        let stats = step_stats(3, 7, day("2026-11-02"), day("2026-11-18"), &m);
+        assert_eq!((stats.current_streak, stats.best_streak), (1, 1));
+        // Last 7 days 11-12..18: done 11-16 (1); skipped 11-13; 6 days at 3/7.
+        let adherence = stats.adherence_7d.expect("scheduled");
+        assert!(
+            (adherence - 1.0 / (6.0 * 3.0 / 7.0)).abs() < 1e-12,
+            "{adherence}"
+        );
+    }
+
+    #[test]
+    fn habit_strength_follows_the_loop_formula() {
+        // Daily: m = 0.5^(1/13). Done, done, missed, partial.
+        let m_daily = 0.5_f64.powf(1.0 / 13.0);
+        let m = marks(&[
+            ("2026-11-01", Mark::Done),
+            ("2026-11-02", Mark::Done),
+            ("2026-11-04", Mark::Partial),
+        ]);
+        let s1 = 1.0 - m_daily;
+        let s2 = m_daily * s1 + (1.0 - m_daily);
+        let s3 = m_daily * s2;
+        let s4 = m_daily * s3 + (1.0 - m_daily) * 0.5;
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-04"), &m);
+        assert!((stats.habit_strength - s4).abs() < 1e-12);
+        // A skipped day leaves it unchanged.
+        let skipped = marks(&[("2026-11-01", Mark::Done), ("2026-11-02", Mark::Skipped)]);
+        let a = step_stats(1, 1, day("2026-11-01"), day("2026-11-01"), &skipped).habit_strength;
+        let b = step_stats(1, 1, day("2026-11-01"), day("2026-11-02"), &skipped).habit_strength;
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn efficacy_change_compares_with_28_days_before() {
+        let ratings = [
+            (day("2026-10-01"), 30),
+            (day("2026-10-20"), 40),
+            (day("2026-11-10"), 35),
+            (day("2026-11-17"), 60),
+        ];
+        let e = efficacy(&ratings, day("2026-11-17"));
+        // 28 days before 11-17 is 10-20: the rating then was 40.
+        assert_eq!(
+            e,
+            Efficacy {
+                first: Some(30),
+                latest: Some(60),
+                change_28d: Some(20),
+                count: 4
+            }
+        );
+        assert_eq!(efficacy(&ratings[..1], day("2026-11-17")).change_28d, None);
+    }
+}
