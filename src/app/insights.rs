@@ -35,6 +35,57 @@ pub struct ProgressReport {
     pub efficacy: Efficacy,
     /// Each step with its statistics and efficacy.
     pub steps: Vec<(ActionStep, Stats, Efficacy)>,
+    /// The latest check-in up to the day: its local day and when it was
+    /// first logged.
+    pub last_check_in: Option<(NaiveDate, i64)>,
+}
+
+/// A client at a glance, for a therapist's dashboard.
+#[derive(Debug, Clone)]
+pub struct ClientSummary {
+    /// The client.
+    pub client_id: String,
+    /// The client's display name.
+    pub display_name: String,
+    /// The client's progress as of today.
+    pub progress: ProgressReport,
+    /// What needs attention.
+    pub flags: Vec<Flag>,
+}
+
+/// A reason to look at a client. Numbers match the API's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// No check-in for 3 days or more.
+    Inactive = 1,
+    /// Under 50% adherence over 7 days.
+    LowAdherence = 2,
+    /// Efficacy down 20 points or more over 28 days.
+    EfficacyDrop = 3,
+}
+
+impl Flag {
+    /// The flags a report raises.
+    pub fn of(report: &ProgressReport) -> Vec<Flag> {
+        let inactive_since = report
+            .as_of
+            .checked_sub_days(chrono::Days::new(3))
+            .unwrap_or(NaiveDate::MIN);
+        let mut flags = Vec::new();
+        if report
+            .last_check_in
+            .is_none_or(|(day, _)| day <= inactive_since)
+        {
+            flags.push(Flag::Inactive);
+        }
+        if report.stats.adherence_7d.is_some_and(|a| a < 0.5) {
+            flags.push(Flag::LowAdherence);
+        }
+        if report.efficacy.change_28d.is_some_and(|c| c <= -20) {
+            flags.push(Flag::EfficacyDrop);
+        }
+        flags
+    }
 }
 
 /// Every item of a paged list.
@@ -89,8 +140,10 @@ impl App {
         let zone = self.time_zone(&client_id)?;
         let as_of = as_of.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
         let mut per_step = Vec::with_capacity(steps.len());
+        let mut last_check_in = None;
         for step in steps {
-            let stats = self.step_stats(&step, zone, as_of)?;
+            let (stats, last) = self.step_stats(&step, zone, as_of)?;
+            last_check_in = last_check_in.max(last);
             let efficacy = self.efficacy(&[step.meta.id.as_str()], zone, as_of)?;
             per_step.push((step, stats, efficacy));
         }
@@ -114,6 +167,7 @@ impl App {
             stats,
             efficacy,
             steps: per_step,
+            last_check_in,
         })
     }
 
@@ -128,11 +182,62 @@ impl App {
             .map_err(|_| Error::internal("stored time zone is not an IANA name"))
     }
 
-    fn step_stats(&self, step: &ActionStep, zone: Tz, as_of: NaiveDate) -> Result<Stats> {
+    /// A therapist's actively linked clients on one page of links, each
+    /// summarised as of today in the client's time zone.
+    pub fn client_summaries(
+        &self,
+        principal: &Principal,
+        page: (usize, &str),
+        as_of: Option<NaiveDate>,
+    ) -> Result<Page<ClientSummary>> {
+        if principal.role != crate::domain::Role::Therapist {
+            return Err(Error::PermissionDenied(
+                "only therapists have client summaries",
+            ));
+        }
+        let links = self.store.list_links(&principal.account_id, true, page)?;
+        let mut items = Vec::new();
+        for link in links.items {
+            if link.state() != crate::domain::CareLinkState::Active {
+                continue;
+            }
+            let progress = self.get_progress(
+                principal,
+                ProgressTarget::Client(link.client_id.clone()),
+                as_of,
+            )?;
+            items.push(ClientSummary {
+                display_name: self.display_name(&link.client_id)?,
+                client_id: link.client_id,
+                flags: Flag::of(&progress),
+                progress,
+            });
+        }
+        Ok(Page {
+            items,
+            next_page_token: links.next_page_token,
+        })
+    }
+
+    /// A step's statistics, and its latest check-in (day, first logged).
+    fn step_stats(
+        &self,
+        step: &ActionStep,
+        zone: Tz,
+        as_of: NaiveDate,
+    ) -> Result<(Stats, Option<(NaiveDate, i64)>)> {
         let check_ins = all(|t| {
             self.store
                 .list_check_ins(&step.meta.id, (None, Some(as_of)), BATCH, t)
         })?;
+        let last = check_ins
+            .iter()
+            .filter(|c| c.state() != CheckInState::Skipped)
+            .filter_map(|c| {
+                let day = NaiveDate::parse_from_str(&c.local_date, "%Y-%m-%d").ok()?;
+                Some((day, c.meta.create_time_us))
+            })
+            .max();
         let marks: BTreeMap<NaiveDate, Mark> = check_ins
             .iter()
             .filter_map(|c| {
@@ -153,13 +258,14 @@ impl App {
             .keys()
             .next()
             .map_or(created, |first| created.min(*first));
-        Ok(insights::step_stats(
+        let stats = insights::step_stats(
             step.schedule.times,
             step.schedule.period_days,
             start,
             as_of,
             &marks,
-        ))
+        );
+        Ok((stats, last))
     }
 
     fn efficacy(&self, targets: &[&str], zone: Tz, as_of: NaiveDate) -> Result<Efficacy> {

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::store::{Store, abort};
 
 pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
-pub use insights::{ProgressReport, ProgressTarget};
+pub use insights::{ClientSummary, Flag, ProgressReport, ProgressTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
 /// The use cases, over one store.

@@ -95,4 +95,25 @@ impl pb::care_service_server::CareService for CareApi {
             next_page_token: page.next_page_token,
         }))
     }
+
+    async fn list_client_summaries(
+        &self,
+        request: Request<pb::ListClientSummariesRequest>,
+    ) -> Result<Response<pb::ListClientSummariesResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let size = convert::page(request.page_size)?;
+        let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
+        let page = self
+            .app
+            .client_summaries(&principal, (size, &request.page_token), as_of)?;
+        Ok(Response::new(pb::ListClientSummariesResponse {
+            client_summaries: page
+                .items
+                .into_iter()
+                .map(convert::client_summary)
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
 }

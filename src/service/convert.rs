@@ -660,3 +660,23 @@ pub fn progress(report: crate::app::ProgressReport) -> pb::Progress {
             .collect(),
     }
 }
+
+/// API form of a client summary.
+pub fn client_summary(summary: crate::app::ClientSummary) -> pb::ClientSummary {
+    let stats = summary.progress.stats;
+    let efficacy = summary.progress.efficacy;
+    pb::ClientSummary {
+        client_id: summary.client_id,
+        display_name: summary.display_name,
+        last_check_in_time: summary
+            .progress
+            .last_check_in
+            .and_then(|(_, us)| timestamp(us)),
+        adherence_7d: stats.adherence_7d,
+        adherence_28d: stats.adherence_28d,
+        habit_strength: stats.habit_strength,
+        efficacy_latest: efficacy.latest,
+        efficacy_change_28d: efficacy.change_28d,
+        flags: summary.flags.into_iter().map(|f| f as i32).collect(),
+    }
+}

@@ -398,3 +398,104 @@ async fn the_audit_trail_records_exactly_the_therapists_calls() {
         "the therapist sees their own"
     );
 }
+
+/// Another client who signs up with a new invite of the team's therapist.
+async fn another_client(app: &TestApp, therapist: &str, name: &str) -> String {
+    let code = invite(app, therapist).await.code;
+    sign_up(app, &code, name).await.expect("sign up").token
+}
+
+/// A daily step for `token` with check-ins done on `days`.
+async fn daily_step_done_on(
+    app: &TestApp,
+    token: &str,
+    days: &[&str],
+) -> (pb::Goal, pb::ActionStep) {
+    let (goal, step) = goal_with_step(app, token).await;
+    let daily = pb::ActionStep {
+        id: step.id.clone(),
+        schedule: Some(pb::Schedule {
+            times: 1,
+            period_days: 1,
+        }),
+        ..Default::default()
+    };
+    update_step(app, token, daily, &["schedule"])
+        .await
+        .expect("daily");
+    for day in days {
+        log_check_in(app, token, &step.id, day, pb::CheckInState::Done)
+            .await
+            .expect("log");
+    }
+    (goal, step)
+}
+
+#[tokio::test]
+async fn the_dashboard_summarises_linked_clients_and_flags_who_needs_attention() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    // Ada practises daily, but her confidence fell from 80 to 50.
+    let (goal, _) = daily_step_done_on(
+        &app,
+        &team.client,
+        &["2025-03-28", "2025-03-29", "2025-03-30"],
+    )
+    .await;
+    for (seconds, score) in [(1_740_823_200, 80), (1_743_328_800, 50)] {
+        let rated = pb::EfficacyRating {
+            rate_time: at(seconds),
+            ..rating(&Rated::Goal(goal.id.clone()), score)
+        };
+        record_rating(&app, &team.client, rated)
+            .await
+            .expect("rate");
+    }
+    // Bo checked in once, ten days ago.
+    let bo = another_client(&app, &team.therapist, "Bo").await;
+    daily_step_done_on(&app, &bo, &["2025-03-20"]).await;
+    // Cy revoked the link: not on the dashboard.
+    let cy = another_client(&app, &team.therapist, "Cy").await;
+    let cy_link = links(&app, &cy).await.remove(0);
+    care(&app, &cy)
+        .await
+        .revoke_care_link(pb::RevokeCareLinkRequest { id: cy_link.id })
+        .await
+        .expect("revoke");
+
+    let summaries = care(&app, &team.therapist)
+        .await
+        .list_client_summaries(pb::ListClientSummariesRequest {
+            as_of_date: "2025-03-30".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("summaries")
+        .into_inner()
+        .client_summaries;
+
+    let names: Vec<&str> = summaries.iter().map(|s| s.display_name.as_str()).collect();
+    assert_eq!(names, ["Ada", "Bo"]);
+    let (ada, bo) = (&summaries[0], &summaries[1]);
+    assert_eq!(ada.adherence_7d, Some(1.0));
+    assert_eq!(
+        (ada.efficacy_latest, ada.efficacy_change_28d),
+        (Some(50), Some(-30))
+    );
+    assert_eq!(ada.flags, [pb::Flag::EfficacyDrop as i32]);
+    assert!(ada.last_check_in_time.is_some());
+    assert_eq!(bo.adherence_7d, Some(0.0));
+    assert_eq!(
+        bo.flags,
+        [pb::Flag::Inactive as i32, pb::Flag::LowAdherence as i32]
+    );
+    // One access event per client for the one call.
+    let events = access_events(&app, &team.therapist).await;
+    let summarised: Vec<&str> = events
+        .iter()
+        .filter(|e| e.method == "stepwise.v1.CareService/ListClientSummaries")
+        .map(|e| e.client_id.as_str())
+        .collect();
+    assert_eq!(summarised.len(), 2);
+    assert!(summarised.contains(&team.client_id.as_str()));
+}
