@@ -149,7 +149,10 @@ impl Application {
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
             .add_service(AccountServiceServer::new(AccountApi::new(self.app.clone())))
-            .add_service(CareServiceServer::new(CareApi::new(self.app.clone())))
+            .add_service(CareServiceServer::new(CareApi::new(
+                self.app.clone(),
+                self.heartbeat,
+            )))
             .add_service(GoalServiceServer::new(GoalApi::new(self.app.clone())))
             .add_service(ProgressServiceServer::new(ProgressApi::new(
                 self.app.clone(),

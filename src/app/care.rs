@@ -134,6 +134,8 @@ impl App {
         };
         self.code_guard.record(peer, &outcome);
         let link = outcome?;
+        // Nobody watching is fine.
+        let _ = self.link_events.send(link.clone());
         tracing::info!(link_id = %link.id, therapist_id = %link.therapist_id, client_id = %link.client_id, "care link made");
         Ok(link)
     }
@@ -160,6 +162,7 @@ impl App {
             return Err(Error::NotFound("care link"));
         }
         let link = self.store.revoke_link(id, now_micros()).await?;
+        let _ = self.link_events.send(link.clone());
         tracing::info!(link_id = %link.id, by = %principal.account_id, "care link revoked");
         Ok(link)
     }

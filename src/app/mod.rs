@@ -6,6 +6,7 @@
 
 mod accounts;
 mod care;
+mod dashboard;
 mod insights;
 mod plan;
 mod progress;
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::store::{Store, abort};
 
 pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
+pub use dashboard::WatchEvent;
 pub use insights::{ClientSummary, Flag, ProgressReport, ProgressTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
@@ -34,6 +36,8 @@ pub struct App {
     code_guard: Arc<care::CodeGuard>,
     /// How long invites work, in microseconds.
     invite_ttl_us: i64,
+    /// Links made and revoked, for therapists' watches.
+    link_events: Arc<tokio::sync::broadcast::Sender<crate::domain::CareLink>>,
 }
 
 impl App {
@@ -44,6 +48,7 @@ impl App {
             shutdown: Arc::new(watch::channel(false).0),
             code_guard: Arc::default(),
             invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),
+            link_events: Arc::new(tokio::sync::broadcast::channel(256).0),
         }
     }
 

@@ -285,7 +285,7 @@ impl App {
 }
 
 /// A record as `principal` may see it: therapists do not see private notes.
-fn as_seen_by(principal: &Principal, entity: Entity) -> Entity {
+pub(super) fn as_seen_by(principal: &Principal, entity: Entity) -> Entity {
     match entity {
         Entity::CheckIn(check_in) if principal.role == Role::Therapist => {
             Entity::CheckIn(check_in.for_therapist())

@@ -1,9 +1,14 @@
 //! `stepwise.v1.CareService`: invites, care links and the audit trail.
 
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use crate::app::App;
+use crate::app::{App, WatchEvent};
 use crate::auth::principal;
 use crate::domain::CareLink;
 use crate::pb;
@@ -11,12 +16,14 @@ use crate::pb;
 /// Implements `CareService` over the use cases.
 pub struct CareApi {
     app: App,
+    heartbeat: Duration,
 }
 
 impl CareApi {
-    /// The service over `app`.
-    pub fn new(app: App) -> Self {
-        Self { app }
+    /// The service over `app`; idle watches get a heartbeat every
+    /// `heartbeat`.
+    pub fn new(app: App, heartbeat: Duration) -> Self {
+        Self { app, heartbeat }
     }
 
     fn link(&self, link: CareLink) -> Result<pb::CareLink, Status> {
@@ -115,5 +122,39 @@ impl pb::care_service_server::CareService for CareApi {
                 .collect(),
             next_page_token: page.next_page_token,
         }))
+    }
+
+    type WatchClientsStream =
+        Pin<Box<dyn Stream<Item = Result<pb::WatchClientsResponse, Status>> + Send>>;
+
+    async fn watch_clients(
+        &self,
+        request: Request<pb::WatchClientsRequest>,
+    ) -> Result<Response<Self::WatchClientsStream>, Status> {
+        use pb::watch_clients_response::Event;
+        let principal = principal(&request)?;
+        let events = self.app.watch_clients(&principal, self.heartbeat)?;
+        let stream = ReceiverStream::new(events).map(|event| {
+            Ok(match event? {
+                WatchEvent::Change(client_id, entity) => pb::WatchClientsResponse {
+                    client_id,
+                    event: Some(Event::Change(convert::change(*entity))),
+                },
+                WatchEvent::Link(link) => pb::WatchClientsResponse {
+                    client_id: link.client_id.clone(),
+                    event: Some(Event::CareLink(convert::care_link(
+                        link,
+                        (String::new(), String::new()),
+                    ))),
+                },
+                WatchEvent::Heartbeat => pb::WatchClientsResponse {
+                    client_id: String::new(),
+                    event: Some(Event::Heartbeat(pb::Heartbeat {
+                        time: convert::timestamp(crate::domain::now_micros()),
+                    })),
+                },
+            })
+        });
+        Ok(Response::new(Box::pin(stream)))
     }
 }

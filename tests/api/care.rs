@@ -499,3 +499,74 @@ async fn the_dashboard_summarises_linked_clients_and_flags_who_needs_attention()
     assert_eq!(summarised.len(), 2);
     assert!(summarised.contains(&team.client_id.as_str()));
 }
+
+#[tokio::test]
+async fn the_watch_stream_carries_every_linked_clients_changes_and_link_events() {
+    use pb::watch_clients_response::Event;
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let (_, step) = goal_with_step(&app, &team.client).await;
+    let mut watch = care(&app, &team.therapist)
+        .await
+        .watch_clients(pb::WatchClientsRequest {})
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut next = async || loop {
+        let event = watch.next().await.expect("event").expect("ok");
+        if !matches!(event.event, Some(Event::Heartbeat(_))) {
+            return event;
+        }
+    };
+
+    log(
+        &app,
+        &team.client,
+        pb::CheckIn {
+            note: "Only for me".into(),
+            private_note: true,
+            ..check_in(&step.id, "2026-11-20", pb::CheckInState::Done)
+        },
+    )
+    .await
+    .expect("log");
+    let event = next().await;
+    assert_eq!(event.client_id, team.client_id);
+    match event.event {
+        Some(Event::Change(pb::Change {
+            entity: Some(pb::change::Entity::CheckIn(check_in)),
+        })) => assert_eq!((check_in.note.as_str(), check_in.private_note), ("", true)),
+        other => panic!("expected the check-in, got {other:?}"),
+    }
+
+    // A new client joins while the dashboard is open, and starts a goal.
+    let code = invite(&app, &team.therapist).await.code;
+    let bo = sign_up(&app, &code, "Bo").await.expect("sign up");
+    let joined = next().await;
+    assert!(
+        matches!(joined.event, Some(Event::CareLink(ref link)) if link.state == pb::CareLinkState::Active as i32)
+    );
+    let bo_goal = create_goal(&app, &bo.token, "New start").await;
+    let change = next().await;
+    assert_eq!(change.client_id, bo_goal.client_id);
+
+    // Ada revokes: the dashboard is told, and hears nothing more of her.
+    let link = links(&app, &team.client).await.remove(0);
+    care(&app, &team.client)
+        .await
+        .revoke_care_link(pb::RevokeCareLinkRequest { id: link.id })
+        .await
+        .expect("revoke");
+    let revoked = next().await;
+    assert_eq!(revoked.client_id, team.client_id);
+    assert!(
+        matches!(revoked.event, Some(Event::CareLink(ref link)) if link.state == pb::CareLinkState::Revoked as i32)
+    );
+    create_goal(&app, &team.client, "Private again").await;
+    create_goal(&app, &bo.token, "Second goal").await;
+    let after = next().await;
+    assert_eq!(
+        after.client_id, bo_goal.client_id,
+        "only Bo's change arrives"
+    );
+}
