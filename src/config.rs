@@ -55,6 +55,30 @@ pub struct ServeConfig {
     /// How long an invite code works, in seconds (default 7 days).
     #[arg(long, env = "STEPWISE_INVITE_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub invite_ttl_secs: u64,
+    /// Web origins (e.g. `https://dashboard.example.org`) whose pages may
+    /// call the API with gRPC-Web; repeat the flag or separate with commas.
+    /// Without any, browsers may call only from the same origin.
+    #[arg(long = "cors-origin", env = "STEPWISE_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<http::HeaderValue>,
+}
+
+/// A web origin: scheme, host and optional port, nothing else.
+fn parse_origin(value: &str) -> Result<http::HeaderValue, String> {
+    let uri: http::Uri = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not an origin"))?;
+    let is_origin = matches!(uri.scheme_str(), Some("http" | "https"))
+        && uri.host().is_some()
+        && uri
+            .path_and_query()
+            .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty())
+        && !value.ends_with('/');
+    if !is_origin {
+        return Err(format!(
+            "{value:?} is not an origin like https://dashboard.example.org"
+        ));
+    }
+    http::HeaderValue::from_str(value).map_err(|_| format!("{value:?} is not an origin"))
 }
 
 impl ServeConfig {
@@ -68,6 +92,7 @@ impl ServeConfig {
             cache_mb: 128,
             heartbeat_ms: 5000,
             invite_ttl_secs: 7 * 24 * 3600,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -94,6 +119,31 @@ mod tests {
         };
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn cors_origins_are_whole_origins() {
+        let cli = Cli::try_parse_from([
+            "stepwise",
+            "serve",
+            "--cors-origin",
+            "https://a.example.org,http://localhost:5173",
+        ])
+        .expect("valid origins");
+        let Command::Serve(config) = cli.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(config.cors_origins.len(), 2);
+        assert!(
+            Cli::try_parse_from([
+                "stepwise",
+                "serve",
+                "--cors-origin",
+                "https://a.example.org/path"
+            ])
+            .is_err()
+        );
+        assert!(Cli::try_parse_from(["stepwise", "serve", "--cors-origin", "*"]).is_err());
     }
 
     #[test]

@@ -12,6 +12,8 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tonic_web::GrpcWebLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::app::App;
 use crate::auth::AuthLayer;
@@ -59,6 +61,7 @@ pub struct Application {
     local_addr: SocketAddr,
     app: App,
     heartbeat: Duration,
+    cors: CorsLayer,
 }
 
 /// How long a shutdown waits for in-flight calls and open connections.
@@ -105,6 +108,7 @@ impl Application {
             local_addr,
             app,
             heartbeat: Duration::from_millis(config.heartbeat_ms),
+            cors: cors(&config.cors_origins),
         })
     }
 
@@ -142,7 +146,12 @@ impl Application {
             let _ = draining.send(());
         };
         tracing::info!(address = %self.local_addr, "serving");
+        // HTTP/1.1 is accepted for gRPC-Web from browsers; CORS answers
+        // preflights before anything else looks at the request.
         let serve = Server::builder()
+            .accept_http1(true)
+            .layer(self.cors)
+            .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)
             .layer(AuthLayer::new(store.clone()))
             .add_service(health_service)
@@ -185,6 +194,27 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// CORS for gRPC-Web calls from the given origins' pages.
+fn cors(origins: &[http::HeaderValue]) -> CorsLayer {
+    use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName};
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            HeaderName::from_static("x-grpc-web"),
+            HeaderName::from_static("x-user-agent"),
+            HeaderName::from_static("grpc-timeout"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("grpc-status"),
+            HeaderName::from_static("grpc-message"),
+            HeaderName::from_static("grpc-status-details-bin"),
+        ])
+        .max_age(Duration::from_secs(24 * 3600))
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod devices;
 mod goals;
+mod grpc_web;
 mod helpers;
 mod insights;
 mod paging;
