@@ -217,6 +217,8 @@ pub fn goal(goal: domain::Goal) -> pb::Goal {
         create_time: timestamp(goal.meta.create_time_us),
         update_time: timestamp(goal.meta.update_time_us),
         version: goal.meta.version,
+        created_by: goal.meta.created_by,
+        updated_by: goal.meta.updated_by,
     }
 }
 
@@ -310,6 +312,8 @@ pub fn action_step(step: domain::ActionStep) -> pb::ActionStep {
         create_time: timestamp(step.meta.create_time_us),
         update_time: timestamp(step.meta.update_time_us),
         version: step.meta.version,
+        created_by: step.meta.created_by,
+        updated_by: step.meta.updated_by,
     }
 }
 
