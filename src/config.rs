@@ -60,6 +60,13 @@ pub struct ServeConfig {
     /// Without any, browsers may call only from the same origin.
     #[arg(long = "cors-origin", env = "STEPWISE_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<http::HeaderValue>,
+    /// PEM certificate chain for TLS; with `--tls-key`, the server speaks
+    /// only TLS (as mobile apps in production need).
+    #[arg(long, env = "STEPWISE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "STEPWISE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// A web origin: scheme, host and optional port, nothing else.
@@ -93,6 +100,8 @@ impl ServeConfig {
             heartbeat_ms: 5000,
             invite_ttl_secs: 7 * 24 * 3600,
             cors_origins: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

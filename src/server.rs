@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tonic_web::GrpcWebLayer;
@@ -47,6 +47,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be read or used.
+    #[error("cannot use the TLS certificate and key: {0}")]
+    Tls(String),
     /// Reflection could not be built from the descriptor set.
     #[error("cannot build server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -62,6 +65,7 @@ pub struct Application {
     app: App,
     heartbeat: Duration,
     cors: CorsLayer,
+    tls: Option<ServerTlsConfig>,
 }
 
 /// How long a shutdown waits for in-flight calls and open connections.
@@ -109,6 +113,7 @@ impl Application {
             app,
             heartbeat: Duration::from_millis(config.heartbeat_ms),
             cors: cors(&config.cors_origins),
+            tls: tls(config)?,
         })
     }
 
@@ -148,7 +153,13 @@ impl Application {
         tracing::info!(address = %self.local_addr, "serving");
         // HTTP/1.1 is accepted for gRPC-Web from browsers; CORS answers
         // preflights before anything else looks at the request.
-        let serve = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = self.tls {
+            builder = builder
+                .tls_config(tls)
+                .map_err(|e| ServerError::Tls(e.to_string()))?;
+        }
+        let serve = builder
             .accept_http1(true)
             .layer(self.cors)
             .layer(GrpcWebLayer::new())
@@ -194,6 +205,18 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The TLS settings, when a certificate and key are configured.
+fn tls(config: &ServeConfig) -> Result<Option<ServerTlsConfig>, ServerError> {
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
+        return Ok(None);
+    };
+    let read = |path: &std::path::PathBuf| {
+        std::fs::read(path).map_err(|e| ServerError::Tls(format!("{}: {e}", path.display())))
+    };
+    let identity = Identity::from_pem(read(cert)?, read(key)?);
+    Ok(Some(ServerTlsConfig::new().identity(identity)))
 }
 
 /// CORS for gRPC-Web calls from the given origins' pages.

@@ -212,7 +212,10 @@ async fn a_linked_therapist_reads_and_plans_but_cannot_log_or_delete() {
         .expect("therapist creates a goal for the client")
         .into_inner();
     assert_eq!(planned.client_id, team.client_id);
-    assert_eq!(planned.created_by, team.therapist_id, "who made it is recorded");
+    assert_eq!(
+        planned.created_by, team.therapist_id,
+        "who made it is recorded"
+    );
     assert_eq!(
         list_goals(&app, &team.client).await.len(),
         2,

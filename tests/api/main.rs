@@ -19,4 +19,5 @@ mod reflection;
 mod smoke;
 mod sync;
 mod sync_property;
+mod tls;
 mod validation;
