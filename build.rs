@@ -17,6 +17,7 @@ const PROTO_FILES: &[&str] = &[
     "stepwise/v1/sync_service.proto",
     "stepwise/v1/care.proto",
     "stepwise/v1/care_service.proto",
+    "stepwise/v1/backup_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

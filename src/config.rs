@@ -22,6 +22,10 @@ pub enum Command {
     Serve(ServeConfig),
     /// Measure throughput and latency against a health-check baseline.
     Bench(crate::bench::BenchConfig),
+    /// Save a consistent backup of a running server to a file.
+    Backup(crate::backup::BackupConfig),
+    /// Rebuild a store from a backup file, offline, in a new data dir.
+    Restore(crate::backup::RestoreConfig),
 }
 
 /// Log line format.

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod client;
 pub mod config;

@@ -22,6 +22,22 @@ async fn main() -> ExitCode {
             exit_code(result)
         }
         Command::Bench(config) => exit_code(stepwise::bench::run(config).await.map(drop)),
+        Command::Backup(config) => {
+            exit_code(stepwise::backup::backup(&config).await.map(|entries| {
+                println!(
+                    "backup written to {} ({entries} entries)",
+                    config.to.display()
+                );
+            }))
+        }
+        Command::Restore(config) => {
+            exit_code(stepwise::backup::restore_store(&config).map(|entries| {
+                println!(
+                    "store rebuilt in {} ({entries} entries, new epoch)",
+                    config.data_dir.display()
+                );
+            }))
+        }
     }
 }
 

@@ -20,11 +20,12 @@ use crate::auth::AuthLayer;
 use crate::config::ServeConfig;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
+use crate::pb::backup_service_server::BackupServiceServer;
 use crate::pb::care_service_server::CareServiceServer;
 use crate::pb::goal_service_server::GoalServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
-use crate::service::{AccountApi, CareApi, GoalApi, ProgressApi, SyncApi};
+use crate::service::{AccountApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::Store;
 use crate::telemetry::RpcTraceLayer;
 
@@ -75,6 +76,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 const SERVICE_NAMES: &[&str] = &[
     "",
     "stepwise.v1.AccountService",
+    "stepwise.v1.BackupService",
     "stepwise.v1.CareService",
     "stepwise.v1.GoalService",
     "stepwise.v1.ProgressService",
@@ -169,6 +171,7 @@ impl Application {
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
             .add_service(AccountServiceServer::new(AccountApi::new(self.app.clone())))
+            .add_service(BackupServiceServer::new(BackupApi::new(self.app.clone())))
             .add_service(CareServiceServer::new(CareApi::new(
                 self.app.clone(),
                 self.heartbeat,

@@ -5,6 +5,7 @@
 //! [`crate::domain::fields`]); output is domain records.
 
 mod accounts;
+mod admin;
 mod care;
 mod dashboard;
 mod insights;

@@ -2,6 +2,7 @@
 //! back. Thin: rules live in [`crate::app`] and [`crate::domain`].
 
 pub mod account;
+pub mod backup;
 pub mod care;
 pub mod convert;
 pub mod goal;
@@ -9,6 +10,7 @@ pub mod progress;
 pub mod sync;
 
 pub use account::AccountApi;
+pub use backup::BackupApi;
 pub use care::CareApi;
 pub use goal::GoalApi;
 pub use progress::ProgressApi;

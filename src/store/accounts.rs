@@ -13,7 +13,7 @@ impl Store {
     pub async fn create_account(&self, account: &Account, token_hash: &[u8; 32]) -> Result<()> {
         let id = keys::id(&account.id)?;
         let value = account.encode_to_vec();
-        let outcome =
+        let outcome = self.while_writing(|| {
             (&self.trees.accounts, &self.trees.token_hashes).transaction(|(accounts, hashes)| {
                 if accounts.get(id)?.is_some() {
                     return Err(ConflictableTransactionError::Abort(Error::AlreadyExists(
@@ -23,7 +23,8 @@ impl Store {
                 accounts.insert(&id, value.as_slice())?;
                 hashes.insert(token_hash, &id)?;
                 Ok(())
-            });
+            })
+        })?;
         match outcome {
             Ok(()) => self.commits.note_commit(),
             Err(TransactionError::Abort(e)) => return Err(e),

@@ -35,9 +35,11 @@ fn committed<T>(outcome: Result<T, TransactionError<Error>>) -> Result<T> {
 impl Store {
     /// Stores a new invite, durably.
     pub async fn create_invite(&self, invite: &Invite) -> Result<()> {
-        self.trees
-            .invites
-            .insert(invite.code.as_bytes(), invite.encode_to_vec())?;
+        self.while_writing(|| {
+            self.trees
+                .invites
+                .insert(invite.code.as_bytes(), invite.encode_to_vec())
+        })??;
         self.commits.note_commit();
         self.durable().await
     }
@@ -62,64 +64,66 @@ impl Store {
             t.token_hashes.clone(),
         ];
         let link_key = keys::id(link_id)?;
-        let outcome = trees[..].transaction(|tx| {
-            let [
-                invites,
-                links,
-                by_pair,
-                by_client,
-                by_therapist,
-                accounts,
-                token_hashes,
-            ] = &tx[..]
-            else {
-                return abort(Error::internal("transaction trees"));
-            };
-            let Some(bytes) = invites.get(code.as_bytes())? else {
-                return abort(Error::InviteNotFound);
-            };
-            let mut invite: Invite = decode(&bytes).or_else(abort)?;
-            if !invite.used_by.is_empty() {
-                return abort(Error::InviteUsed);
-            }
-            if invite.expire_time_us <= now_us {
-                return abort(Error::InviteExpired);
-            }
-            let client_id = match &redeemer {
-                Redeemer::Client(id) => (*id).to_owned(),
-                Redeemer::NewAccount(account, hash) => {
-                    let id = keys::id(&account.id).or_else(abort)?;
-                    accounts.insert(&id, account.encode_to_vec())?;
-                    token_hashes.insert(&hash[..], &id)?;
-                    account.id.clone()
+        let outcome = self.while_writing(|| {
+            trees[..].transaction(|tx| {
+                let [
+                    invites,
+                    links,
+                    by_pair,
+                    by_client,
+                    by_therapist,
+                    accounts,
+                    token_hashes,
+                ] = &tx[..]
+                else {
+                    return abort(Error::internal("transaction trees"));
+                };
+                let Some(bytes) = invites.get(code.as_bytes())? else {
+                    return abort(Error::InviteNotFound);
+                };
+                let mut invite: Invite = decode(&bytes).or_else(abort)?;
+                if !invite.used_by.is_empty() {
+                    return abort(Error::InviteUsed);
                 }
-            };
-            let therapist = keys::id(&invite.therapist_id).or_else(abort)?;
-            let client = keys::id(&client_id).or_else(abort)?;
-            let pair = keys::join(&[&therapist, &client]);
-            if let Some(existing) = by_pair.get(&pair)? {
-                let existing: CareLink =
-                    decode(&links.get(&existing)?.unwrap_or_default()).or_else(abort)?;
-                if existing.state() == CareLinkState::Active {
-                    return abort(Error::AlreadyLinked);
+                if invite.expire_time_us <= now_us {
+                    return abort(Error::InviteExpired);
                 }
-            }
-            let link = CareLink {
-                id: link_id.to_owned(),
-                therapist_id: invite.therapist_id.clone(),
-                client_id,
-                state: CareLinkState::Active as i32,
-                create_time_us: now_us,
-                revoke_time_us: 0,
-            };
-            links.insert(&link_key, link.encode_to_vec())?;
-            by_pair.insert(pair, &link_key)?;
-            by_client.insert(keys::join(&[&client, &link_key]), &link_key)?;
-            by_therapist.insert(keys::join(&[&therapist, &link_key]), &link_key)?;
-            invite.used_by = link.client_id.clone();
-            invites.insert(code.as_bytes(), invite.encode_to_vec())?;
-            Ok(link)
-        });
+                let client_id = match &redeemer {
+                    Redeemer::Client(id) => (*id).to_owned(),
+                    Redeemer::NewAccount(account, hash) => {
+                        let id = keys::id(&account.id).or_else(abort)?;
+                        accounts.insert(&id, account.encode_to_vec())?;
+                        token_hashes.insert(&hash[..], &id)?;
+                        account.id.clone()
+                    }
+                };
+                let therapist = keys::id(&invite.therapist_id).or_else(abort)?;
+                let client = keys::id(&client_id).or_else(abort)?;
+                let pair = keys::join(&[&therapist, &client]);
+                if let Some(existing) = by_pair.get(&pair)? {
+                    let existing: CareLink =
+                        decode(&links.get(&existing)?.unwrap_or_default()).or_else(abort)?;
+                    if existing.state() == CareLinkState::Active {
+                        return abort(Error::AlreadyLinked);
+                    }
+                }
+                let link = CareLink {
+                    id: link_id.to_owned(),
+                    therapist_id: invite.therapist_id.clone(),
+                    client_id,
+                    state: CareLinkState::Active as i32,
+                    create_time_us: now_us,
+                    revoke_time_us: 0,
+                };
+                links.insert(&link_key, link.encode_to_vec())?;
+                by_pair.insert(pair, &link_key)?;
+                by_client.insert(keys::join(&[&client, &link_key]), &link_key)?;
+                by_therapist.insert(keys::join(&[&therapist, &link_key]), &link_key)?;
+                invite.used_by = link.client_id.clone();
+                invites.insert(code.as_bytes(), invite.encode_to_vec())?;
+                Ok(link)
+            })
+        })?;
         let link = committed(outcome)?;
         self.commits.note_commit();
         self.durable().await?;
@@ -167,21 +171,22 @@ impl Store {
     /// Revokes a link at `now_us` (again is a no-op), durably.
     pub async fn revoke_link(&self, id: &str, now_us: i64) -> Result<CareLink> {
         let key = keys::id(id)?;
-        let outcome = self
-            .trees
-            .care_links
-            .transaction(|links: &TransactionalTree| {
-                let Some(bytes) = links.get(key)? else {
-                    return abort(Error::NotFound("care link"));
-                };
-                let mut link: CareLink = decode(&bytes).or_else(abort)?;
-                if link.state() == CareLinkState::Active {
-                    link.set_state(CareLinkState::Revoked);
-                    link.revoke_time_us = now_us;
-                    links.insert(&key, link.encode_to_vec())?;
-                }
-                Ok(link)
-            });
+        let outcome = self.while_writing(|| {
+            self.trees
+                .care_links
+                .transaction(|links: &TransactionalTree| {
+                    let Some(bytes) = links.get(key)? else {
+                        return abort(Error::NotFound("care link"));
+                    };
+                    let mut link: CareLink = decode(&bytes).or_else(abort)?;
+                    if link.state() == CareLinkState::Active {
+                        link.set_state(CareLinkState::Revoked);
+                        link.revoke_time_us = now_us;
+                        links.insert(&key, link.encode_to_vec())?;
+                    }
+                    Ok(link)
+                })
+        })?;
         let link = committed(outcome)?;
         self.commits.note_commit();
         self.durable().await?;
@@ -201,15 +206,17 @@ impl Store {
                 event.encode_to_vec(),
             ));
         }
-        let outcome = (&t.access_by_client, &t.access_by_therapist).transaction(
-            |(by_client, by_therapist)| {
-                for (client_key, therapist_key, value) in &entries {
-                    by_client.insert(client_key.as_slice(), value.as_slice())?;
-                    by_therapist.insert(therapist_key.as_slice(), value.as_slice())?;
-                }
-                Ok(())
-            },
-        );
+        let outcome = self.while_writing(|| {
+            (&t.access_by_client, &t.access_by_therapist).transaction(
+                |(by_client, by_therapist)| {
+                    for (client_key, therapist_key, value) in &entries {
+                        by_client.insert(client_key.as_slice(), value.as_slice())?;
+                        by_therapist.insert(therapist_key.as_slice(), value.as_slice())?;
+                    }
+                    Ok(())
+                },
+            )
+        })?;
         committed::<()>(outcome)?;
         self.commits.note_commit();
         self.durable().await

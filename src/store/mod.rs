@@ -29,6 +29,7 @@
 //! transaction as the record, so they are exact.
 
 mod accounts;
+pub mod backup;
 mod care;
 mod commit;
 mod family;
@@ -133,6 +134,9 @@ pub struct Store {
     trees: Trees,
     transactional: [sled::Tree; 9],
     epoch: [u8; 16],
+    /// Writers hold it shared; a backup holds it alone, so its snapshot is
+    /// one consistent state.
+    gate: std::sync::RwLock<()>,
     /// Per client, the latest committed sequence number, for subscribers.
     watchers: Mutex<HashMap<[u8; 16], watch::Sender<i64>>>,
     // Declared last: dropped after the trees, it flushes on the way out.
@@ -187,6 +191,7 @@ impl Store {
             transactional: trees.transactional(),
             trees,
             epoch,
+            gate: std::sync::RwLock::default(),
             watchers: Mutex::default(),
             commits,
         })
@@ -219,11 +224,13 @@ impl Store {
     /// durable: for batches that await [`Store::durable`] once at the end.
     pub fn write_nowait<T>(&self, actor: &str, change: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
         let now_us = now_micros();
-        let outcome = self.transactional[..].transaction(|trees| {
-            let tx = Tx::new(trees, actor, now_us);
-            let value = change(&tx)?;
-            Ok((value, tx.into_touched()))
-        });
+        let outcome = self.while_writing(|| {
+            self.transactional[..].transaction(|trees| {
+                let tx = Tx::new(trees, actor, now_us);
+                let value = change(&tx)?;
+                Ok((value, tx.into_touched()))
+            })
+        })?;
         let (value, touched) = match outcome {
             Ok(done) => done,
             Err(TransactionError::Abort(e)) => return Err(e),
@@ -232,6 +239,16 @@ impl Store {
         self.commits.note_commit();
         self.notify(&touched);
         Ok(value)
+    }
+
+    /// Runs a write (a sync step, never awaiting) while no backup is being
+    /// taken.
+    fn while_writing<T>(&self, write: impl FnOnce() -> T) -> Result<T> {
+        let _shared = self
+            .gate
+            .read()
+            .map_err(|_| Error::internal("write gate poisoned"))?;
+        Ok(write())
     }
 
     /// Returns once everything committed before the call is on disk.
