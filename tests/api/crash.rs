@@ -1,6 +1,7 @@
 //! Acknowledged writes survive `kill -9`: the real binary as a child
 //! process, killed while writers are busy, restarted on the same data dir.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -82,43 +83,105 @@ async fn new_client(addr: SocketAddr, admin_token: &str) -> String {
         .token
 }
 
+/// What the writers saw: goals acknowledged, and pushes acknowledged or
+/// cut off by the kill (to replay).
+#[derive(Default)]
+struct Seen {
+    acked_goals: Vec<pb::Goal>,
+    acked_pushes: Vec<(pb::PushRequest, pb::PushResponse)>,
+    lost_pushes: Vec<pb::PushRequest>,
+}
+
+/// A push of `size` new goals with fresh mutation ids.
+fn push_of_new_goals(label: &str, size: usize) -> pb::PushRequest {
+    pb::PushRequest {
+        device_id: label.into(),
+        mutations: (0..size)
+            .map(|n| pb::Mutation {
+                mutation_id: format!("{label}-{n}"),
+                base_version: 0,
+                op: Some(pb::mutation::Op::UpsertGoal(pb::Goal {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    ..goal(&format!("{label} goal {n}"))
+                })),
+            })
+            .collect(),
+    }
+}
+
+/// Writes until the server dies: even writers create goals one by one,
+/// odd writers push batches.
+async fn write_until_killed(
+    addr: SocketAddr,
+    token: String,
+    writer: usize,
+    round: usize,
+    seen: Arc<Mutex<Seen>>,
+) {
+    let mut goals = GoalServiceClient::new(authed(addr, &token).await);
+    let mut sync = SyncServiceClient::new(authed(addr, &token).await);
+    for n in 0.. {
+        let label = format!("r{round}-w{writer}-{n}");
+        if writer.is_multiple_of(2) {
+            let request = pb::CreateGoalRequest {
+                goal: Some(goal(&label)),
+            };
+            match goals.create_goal(request).await {
+                Ok(created) => seen
+                    .lock()
+                    .expect("lock")
+                    .acked_goals
+                    .push(created.into_inner()),
+                Err(_) => return,
+            }
+        } else {
+            let request = push_of_new_goals(&label, 5);
+            match sync.push(request.clone()).await {
+                Ok(response) => seen
+                    .lock()
+                    .expect("lock")
+                    .acked_pushes
+                    .push((request, response.into_inner())),
+                Err(_) => {
+                    seen.lock().expect("lock").lost_pushes.push(request);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn acked_count(seen: &Mutex<Seen>) -> usize {
+    let seen = seen.lock().expect("lock");
+    seen.acked_goals.len() + seen.acked_pushes.len() * 5
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_write_survives_kill_9() {
     const WRITERS: usize = 8;
-    const ACKS_BEFORE_KILL: usize = 150;
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (mut server, mut addr) = start(data_dir.path());
     let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
     let token = new_client(addr, admin.trim()).await;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
 
-    let acknowledged: Arc<Mutex<Vec<pb::Goal>>> = Arc::default();
     for round in 0..3 {
-        let (done, mut enough) = tokio::sync::mpsc::channel::<()>(WRITERS);
-        let mut writers = Vec::new();
-        for writer in 0..WRITERS {
-            let acknowledged = acknowledged.clone();
-            let done = done.clone();
-            let mut api = GoalServiceClient::new(authed(addr, &token).await);
-            writers.push(tokio::spawn(async move {
-                for n in 0.. {
-                    let request = pb::CreateGoalRequest {
-                        goal: Some(goal(&format!("round {round} writer {writer} goal {n}"))),
-                    };
-                    match api.create_goal(request).await {
-                        Ok(created) => {
-                            let mut acked = acknowledged.lock().expect("lock");
-                            acked.push(created.into_inner());
-                            if acked.len() >= ACKS_BEFORE_KILL * (round + 1) {
-                                let _ = done.try_send(());
-                            }
-                        }
-                        // The server was killed under this call.
-                        Err(_) => return,
-                    }
-                }
-            }));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                tokio::spawn(write_until_killed(
+                    addr,
+                    token.clone(),
+                    writer,
+                    round,
+                    seen.clone(),
+                ))
+            })
+            .collect();
+        // A random moment: after 50 to 400 more acknowledged records.
+        let kill_at = acked_count(&seen) + rand::random_range(50..400);
+        while acked_count(&seen) < kill_at {
+            tokio::task::yield_now().await;
         }
-        enough.recv().await.expect("writers acknowledge writes");
         server.kill().expect("SIGKILL");
         server.wait().expect("killed server is reaped");
         for writer in writers {
@@ -126,36 +189,98 @@ async fn every_acknowledged_write_survives_kill_9() {
         }
 
         (server, addr) = start(data_dir.path());
-        let mut api = GoalServiceClient::new(authed(addr, &token).await);
-        let acked_so_far = acknowledged.lock().expect("lock").clone();
-        for acked in &acked_so_far {
-            let stored = api
+        let mut goals = GoalServiceClient::new(authed(addr, &token).await);
+        let mut sync = SyncServiceClient::new(authed(addr, &token).await);
+        let (acked_goals, acked_pushes, lost_pushes) = {
+            let mut seen = seen.lock().expect("lock");
+            let lost = std::mem::take(&mut seen.lost_pushes);
+            (seen.acked_goals.clone(), seen.acked_pushes.clone(), lost)
+        };
+
+        // Every acknowledged write is there, at its acknowledged version.
+        let mut expected: Vec<pb::Goal> = acked_goals;
+        for (_, response) in &acked_pushes {
+            for result in &response.results {
+                assert_eq!(result.outcome, pb::Outcome::Applied as i32);
+                if let Some(pb::change::Entity::Goal(goal)) =
+                    result.current.as_ref().and_then(|c| c.entity.clone())
+                {
+                    expected.push(goal);
+                }
+            }
+        }
+        for acked in &expected {
+            let stored = goals
                 .get_goal(pb::GetGoalRequest {
                     id: acked.id.clone(),
                 })
                 .await
                 .unwrap_or_else(|e| panic!("acknowledged goal {} lost: {e}", acked.id))
                 .into_inner();
-            assert_eq!(
-                &stored, acked,
-                "acknowledged goal kept with its acknowledged version"
-            );
+            assert_eq!(&stored, acked, "kept at its acknowledged version");
         }
-        let mut sync = SyncServiceClient::new(authed(addr, &token).await);
+
+        // The change index is exact: each record once, in strictly
+        // increasing sequence, and together exactly the store's contents.
         let (pulled, _) = pull_everything(&mut sync).await;
-        let mut versions: Vec<i64> = pulled
+        let versions: Vec<i64> = pulled
             .iter()
             .map(stepwise::client::change_version)
             .collect();
-        let count = versions.len();
-        versions.sort_unstable();
-        versions.dedup();
-        assert_eq!(
-            versions.len(),
-            count,
-            "each change once, at distinct sequence numbers"
+        assert!(
+            versions.windows(2).all(|w| w[0] < w[1]),
+            "strictly increasing sequence"
         );
-        assert!(count >= acked_so_far.len());
+        let pulled_ids: BTreeSet<String> = pulled
+            .iter()
+            .map(|c| stepwise::client::change_id(c).to_owned())
+            .collect();
+        assert_eq!(pulled_ids.len(), pulled.len(), "each record once");
+        let mut listed = BTreeSet::new();
+        let mut page_token = String::new();
+        loop {
+            let page = goals
+                .list_goals(pb::ListGoalsRequest {
+                    page_size: 1000,
+                    page_token: page_token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+                .into_inner();
+            listed.extend(page.goals.into_iter().map(|g| g.id));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+        assert_eq!(
+            pulled_ids, listed,
+            "a pull from the beginning equals the store"
+        );
+
+        // Replays are idempotent: an acknowledged push returns its results
+        // again; a push cut off by the kill either applied everything (and
+        // says so) or nothing, and applies now; never a conflict.
+        for (request, response) in acked_pushes.iter().rev().take(3) {
+            let replayed = sync
+                .push(request.clone())
+                .await
+                .expect("replay")
+                .into_inner();
+            assert_eq!(&replayed, response);
+        }
+        for request in lost_pushes {
+            let replayed = sync.push(request).await.expect("replay").into_inner();
+            for result in replayed.results {
+                assert_eq!(
+                    result.outcome,
+                    pb::Outcome::Applied as i32,
+                    "{}",
+                    result.error
+                );
+            }
+        }
     }
     server.kill().expect("stop the server");
     let _ = server.wait();
