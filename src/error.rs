@@ -76,6 +76,11 @@ pub enum Error {
     /// The client revoked the therapist's access.
     #[error("the client revoked your access; delete your copy of their data")]
     AccessRevoked,
+    /// A message exceeds the size limit (in MiB).
+    #[error(
+        "the request is larger than the {0} MiB limit; send less at once (for example, smaller push batches)"
+    )]
+    TooLarge(usize),
     /// The server is shutting down; retry against it later.
     #[error("the server is shutting down; reconnect and resume from your last cursor")]
     ShuttingDown,
@@ -114,6 +119,7 @@ impl Error {
             Error::TooManyAttempts => (Code::ResourceExhausted, "TOO_MANY_ATTEMPTS"),
             Error::AlreadyLinked => (Code::AlreadyExists, "ALREADY_LINKED"),
             Error::AccessRevoked => (Code::PermissionDenied, "ACCESS_REVOKED"),
+            Error::TooLarge(_) => (Code::ResourceExhausted, "MESSAGE_TOO_LARGE"),
             Error::FamilyChanged => (Code::Aborted, "CONCURRENT_CHANGE"),
             Error::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
             Error::Internal(_) => (Code::Internal, "INTERNAL"),

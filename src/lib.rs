@@ -14,6 +14,7 @@ pub mod client;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod limits;
 pub mod pb;
 pub mod server;
 pub mod service;

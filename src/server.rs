@@ -18,6 +18,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::app::App;
 use crate::auth::AuthLayer;
 use crate::config::ServeConfig;
+use crate::limits;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
 use crate::pb::backup_service_server::BackupServiceServer;
@@ -161,8 +162,20 @@ impl Application {
                 .tls_config(tls)
                 .map_err(|e| ServerError::Tls(e.to_string()))?;
         }
+        let heartbeat = self.heartbeat;
+        let app = || self.app.clone();
+        // Every Stepwise service with the same explicit message size limit.
+        macro_rules! limited {
+            ($service:expr) => {
+                $service
+                    .max_decoding_message_size(limits::MAX_MESSAGE_BYTES)
+                    .max_encoding_message_size(limits::MAX_MESSAGE_BYTES)
+            };
+        }
         let serve = builder
             .accept_http1(true)
+            .max_concurrent_streams(limits::MAX_CONCURRENT_STREAMS)
+            .timeout(limits::MAX_CALL_DURATION)
             .layer(self.cors)
             .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)
@@ -170,20 +183,20 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
-            .add_service(AccountServiceServer::new(AccountApi::new(self.app.clone())))
-            .add_service(BackupServiceServer::new(BackupApi::new(self.app.clone())))
-            .add_service(CareServiceServer::new(CareApi::new(
-                self.app.clone(),
-                self.heartbeat,
+            .add_service(limited!(AccountServiceServer::new(AccountApi::new(app()))))
+            .add_service(limited!(BackupServiceServer::new(BackupApi::new(app()))))
+            .add_service(limited!(CareServiceServer::new(CareApi::new(
+                app(),
+                heartbeat
+            ))))
+            .add_service(limited!(GoalServiceServer::new(GoalApi::new(app()))))
+            .add_service(limited!(ProgressServiceServer::new(
+                ProgressApi::new(app())
             )))
-            .add_service(GoalServiceServer::new(GoalApi::new(self.app.clone())))
-            .add_service(ProgressServiceServer::new(ProgressApi::new(
-                self.app.clone(),
-            )))
-            .add_service(SyncServiceServer::new(SyncApi::new(
-                self.app,
-                self.heartbeat,
-            )))
+            .add_service(limited!(SyncServiceServer::new(SyncApi::new(
+                app(),
+                heartbeat
+            ))))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
         // A peer that never lets its connection close must not keep the
         // process alive: past the grace period the remaining connections

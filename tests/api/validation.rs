@@ -854,3 +854,19 @@ async fn a_page_token_of_one_goals_steps_is_rejected_for_another_goal() {
 
     assert_invalid(&error, &["page_token"]);
 }
+
+#[tokio::test]
+async fn a_request_over_the_message_size_limit_is_resource_exhausted_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let huge = pb::Goal {
+        why: "x".repeat(5 * 1024 * 1024),
+        ..goal("Too big")
+    };
+    let status = try_create_goal(&app, &ada, huge)
+        .await
+        .expect_err("too large");
+    assert_status(&status, tonic::Code::ResourceExhausted, "MESSAGE_TOO_LARGE");
+    assert!(status.message().contains("4 MiB"), "{}", status.message());
+    assert!(list_goals(&app, &ada).await.is_empty());
+}
