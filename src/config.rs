@@ -71,6 +71,10 @@ pub struct ServeConfig {
     /// PEM private key of `--tls-cert`.
     #[arg(long, env = "STEPWISE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Address for Prometheus metrics over plain HTTP (any path); off when
+    /// unset. Keep it private: it is not authenticated.
+    #[arg(long, env = "STEPWISE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// A web origin: scheme, host and optional port, nothing else.
@@ -106,6 +110,7 @@ impl ServeConfig {
             cors_origins: Vec::new(),
             tls_cert: None,
             tls_key: None,
+            metrics_listen: None,
         }
     }
 }

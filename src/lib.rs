@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod limits;
+pub mod metrics;
 pub mod pb;
 pub mod server;
 pub mod service;

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +61,9 @@ pub enum ServerError {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// A task that runs beside the server until it stops.
+type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -68,6 +72,7 @@ pub struct Application {
     heartbeat: Duration,
     cors: CorsLayer,
     tls: Option<ServerTlsConfig>,
+    metrics: Option<(SocketAddr, BackgroundTask)>,
 }
 
 /// How long a shutdown waits for in-flight calls and open connections.
@@ -110,7 +115,21 @@ impl Application {
             addr: config.listen,
             source,
         })?;
+        let metrics = match config.metrics_listen {
+            Some(addr) => {
+                let (bound, serving) = crate::metrics::serve(addr, app.store().clone())
+                    .await
+                    .map_err(|source| ServerError::Bind { addr, source })?;
+                tracing::info!(address = %bound, "serving metrics");
+                Some((
+                    bound,
+                    Box::pin(serving) as Pin<Box<dyn Future<Output = ()> + Send>>,
+                ))
+            }
+            None => None,
+        };
         Ok(Self {
+            metrics,
             listener,
             local_addr,
             app,
@@ -118,6 +137,11 @@ impl Application {
             cors: cors(&config.cors_origins),
             tls: tls(config)?,
         })
+    }
+
+    /// The address of the metrics endpoint, when enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
     }
 
     /// The address the server listens on.
@@ -128,6 +152,7 @@ impl Application {
     /// Serves until `shutdown` completes, then reports NOT_SERVING, lets
     /// in-flight calls finish, and flushes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let metrics = self.metrics.map(|(_, serving)| tokio::spawn(serving));
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, ServingStatus::Serving).await;
         // Both reflection versions describe everything, each other included,
@@ -214,6 +239,9 @@ impl Application {
                 grace_secs = SHUTDOWN_GRACE.as_secs(),
                 "connections still open after the grace period; closing them"
             ),
+        }
+        if let Some(metrics) = metrics {
+            metrics.abort();
         }
         if let Err(e) = store.flush() {
             tracing::error!(error = %e, "final flush failed");

@@ -67,6 +67,7 @@ where
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        let method = request.uri().path().to_owned();
         // Entered while the inner layers run their synchronous part, so the
         // auth layer can record the principal on this span.
         let response = span.in_scope(|| self.inner.call(request));
@@ -84,7 +85,9 @@ where
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.parse::<i32>().ok())
                         .unwrap_or(0);
-                    span.record("code", tracing::field::debug(tonic::Code::from(code)));
+                    let code = tonic::Code::from(code);
+                    span.record("code", tracing::field::debug(code));
+                    crate::metrics::metrics().rpc(&method, code, started.elapsed());
                 }
                 tracing::info!("rpc finished");
                 response

@@ -63,6 +63,7 @@ impl App {
         let app = self.clone();
         let principal = principal.clone();
         tokio::spawn(async move {
+            let _open = crate::metrics::SubscriptionGauge::open();
             let outcome = app
                 .follow_clients(&principal, clients, link_events, heartbeat, &events)
                 .await;

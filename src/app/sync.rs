@@ -110,6 +110,7 @@ impl App {
         let client_id = client_id.to_owned();
         let principal = principal.clone();
         tokio::spawn(async move {
+            let _open = crate::metrics::SubscriptionGauge::open();
             let outcome = app
                 .follow(&principal, &client_id, (after, initial), heartbeat, &events)
                 .await;

@@ -55,7 +55,9 @@ impl GroupCommit {
                     let mut batch = vec![first];
                     batch.extend(waiting.try_iter());
                     let covered = flushed.committed.load(Ordering::SeqCst);
+                    let started = std::time::Instant::now();
                     let outcome = flush(&db, &file);
+                    crate::metrics::metrics().commit(batch.len(), started.elapsed());
                     match &outcome {
                         Ok(()) => {
                             flushed.flushed.fetch_max(covered, Ordering::SeqCst);

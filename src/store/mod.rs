@@ -197,6 +197,11 @@ impl Store {
         })
     }
 
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
     /// The store's epoch: random, made when the store was created.
     pub fn epoch(&self) -> [u8; 16] {
         self.epoch

@@ -45,6 +45,8 @@ pub type Authed = InterceptedService<Channel, Bearer>;
 pub struct TestApp {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves metrics, when enabled.
+    pub metrics_addr: Option<SocketAddr>,
     /// The first administrator's token, read from `admin.token`.
     pub admin_token: String,
     data_dir: TempDir,
@@ -73,6 +75,7 @@ impl TestApp {
         adjust(&mut config);
         let app = Application::build(&config).await.expect("server starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -87,6 +90,7 @@ impl TestApp {
             .unwrap_or_default();
         Self {
             addr,
+            metrics_addr,
             admin_token,
             data_dir,
             shutdown,

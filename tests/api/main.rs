@@ -13,6 +13,7 @@ mod goals;
 mod grpc_web;
 mod helpers;
 mod insights;
+mod metrics;
 mod paging;
 mod persistence;
 mod progress;
