@@ -194,7 +194,7 @@ where
         let path = request.uri().path().to_owned();
         if !needs_token(&path) {
             let response = self.inner.call(request);
-            return Box::pin(async move { Ok(crate::limits::explain_oversize(response.await?)) });
+            return Box::pin(async move { Ok(crate::limits::explain_bad_input(response.await?)) });
         }
         let principal = match authenticate(&self.store, request.headers()) {
             Ok(principal) => principal,
@@ -207,7 +207,7 @@ where
         let response = self.inner.call(request);
         let store = self.store.clone();
         Box::pin(async move {
-            let response = crate::limits::explain_oversize(response.await?);
+            let response = crate::limits::explain_bad_input(response.await?);
             // The audit trail is written before the answer leaves; if it
             // cannot be, the caller gets an error instead of the data.
             let accessed = principal.accessed();

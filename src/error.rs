@@ -81,6 +81,9 @@ pub enum Error {
         "the request is larger than the {0} MiB limit; send less at once (for example, smaller push batches)"
     )]
     TooLarge(usize),
+    /// The request's bytes are not a valid message of its type.
+    #[error("the request is not a valid protobuf message for this method")]
+    Malformed,
     /// The server is shutting down; retry against it later.
     #[error("the server is shutting down; reconnect and resume from your last cursor")]
     ShuttingDown,
@@ -119,6 +122,7 @@ impl Error {
             Error::TooManyAttempts => (Code::ResourceExhausted, "TOO_MANY_ATTEMPTS"),
             Error::AlreadyLinked => (Code::AlreadyExists, "ALREADY_LINKED"),
             Error::AccessRevoked => (Code::PermissionDenied, "ACCESS_REVOKED"),
+            Error::Malformed => (Code::InvalidArgument, "MALFORMED_REQUEST"),
             Error::TooLarge(_) => (Code::ResourceExhausted, "MESSAGE_TOO_LARGE"),
             Error::FamilyChanged => (Code::Aborted, "CONCURRENT_CHANGE"),
             Error::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),

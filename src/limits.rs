@@ -14,18 +14,28 @@ pub const MAX_CONCURRENT_STREAMS: u32 = 128;
 /// client is honoured as well.
 pub const MAX_CALL_DURATION: Duration = Duration::from_secs(60);
 
-/// tonic reports an oversized request as OUT_OF_RANGE with an internal
-/// message; callers get RESOURCE_EXHAUSTED with the limit instead.
-pub fn explain_oversize<B: Default>(response: http::Response<B>) -> http::Response<B> {
-    let status = tonic::Status::from_header_map(response.headers());
-    match status {
-        Some(status)
-            if status.code() == tonic::Code::OutOfRange
-                && status.message().contains("message length too large") =>
-        {
-            let error = crate::error::Error::TooLarge(MAX_MESSAGE_BYTES / (1024 * 1024));
-            tonic::Status::from(error).into_http()
+/// Rewrites tonic's own answers to bad transport input: an oversized
+/// request (OUT_OF_RANGE with an internal message) becomes
+/// RESOURCE_EXHAUSTED naming the limit, and bytes that are not a valid
+/// message (INTERNAL, as gRPC's guide has it) become INVALID_ARGUMENT: the
+/// caller's request is at fault, not the server.
+pub fn explain_bad_input<B: Default>(response: http::Response<B>) -> http::Response<B> {
+    use crate::error::Error;
+    let Some(status) = tonic::Status::from_header_map(response.headers()) else {
+        return response;
+    };
+    let error = match status.code() {
+        tonic::Code::OutOfRange if status.message().contains("message length too large") => {
+            Error::TooLarge(MAX_MESSAGE_BYTES / (1024 * 1024))
         }
-        _ => response,
-    }
+        tonic::Code::Internal
+            if status
+                .message()
+                .starts_with("failed to decode Protobuf message") =>
+        {
+            Error::Malformed
+        }
+        _ => return response,
+    };
+    tonic::Status::from(error).into_http()
 }

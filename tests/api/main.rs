@@ -9,6 +9,7 @@ mod care;
 mod concurrency;
 mod crash;
 mod devices;
+mod fuzz;
 mod goals;
 mod grpc_web;
 mod helpers;
