@@ -266,4 +266,3 @@ proptest! {
         runtime.block_on(run(cases));
     }
 }
-
