@@ -23,6 +23,7 @@ use crate::client::{BearerToken, authenticated};
 use crate::config::ServeConfig;
 use crate::pb;
 use crate::pb::account_service_client::AccountServiceClient;
+use crate::pb::care_service_client::CareServiceClient;
 use crate::pb::goal_service_client::GoalServiceClient;
 use crate::pb::progress_service_client::ProgressServiceClient;
 use crate::pb::sync_service_client::SyncServiceClient;
@@ -32,6 +33,10 @@ type Authed = tonic::service::interceptor::InterceptedService<Channel, BearerTok
 
 /// Records the `pull-initial` workload syncs.
 const INITIAL_SYNC_RECORDS: usize = 10_000;
+/// Clients of the `client-summaries` therapist.
+const DASHBOARD_CLIENTS: usize = 200;
+/// Days of check-ins of each of those clients.
+const DASHBOARD_DAYS: u64 = 28;
 /// Mutations per `push` request.
 const PUSH_BATCH: usize = 50;
 
@@ -46,6 +51,9 @@ pub enum Workload {
     PullInitial,
     /// An authenticated `GetGoal`.
     GetGoal,
+    /// A therapist's `ListClientSummaries` over 200 clients with 28 days of
+    /// check-ins each.
+    ClientSummaries,
 }
 
 /// Settings of `stepwise bench`.
@@ -73,6 +81,10 @@ pub struct BenchConfig {
     /// Print one JSON object per workload instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// After the workloads, store this many more records and report memory
+    /// (RSS) and disk use against their logical size (embedded server only).
+    #[arg(long, default_value_t = 0)]
+    pub storage_records: u64,
 }
 
 /// The result of one workload.
@@ -118,6 +130,7 @@ struct Fixture {
     goal_id: String,
     step_id: String,
     bulk_token: String,
+    therapist_token: String,
     next: AtomicU64,
 }
 
@@ -146,8 +159,8 @@ pub async fn run(config: BenchConfig) -> Result<Vec<Measurement>, BenchError> {
     } else {
         config.workloads.clone()
     };
-    let seed = workloads.contains(&Workload::PullInitial);
-    let fixture = Arc::new(Fixture::prepare(addr, &admin_token, config.connections, seed).await?);
+    let fixture =
+        Arc::new(Fixture::prepare(addr, &admin_token, config.connections, &workloads).await?);
     let duration = Duration::from_secs_f64(config.seconds.max(0.1));
     let baseline = measure(&fixture, None, config.concurrency, duration).await;
     let mut results = vec![baseline.clone()];
@@ -160,9 +173,17 @@ pub async fn run(config: BenchConfig) -> Result<Vec<Measurement>, BenchError> {
         report(&measured, &baseline, config.json);
         results.push(measured);
     }
+    let storage = if config.storage_records > 0 {
+        Some(store_records(&fixture, config.storage_records).await?)
+    } else {
+        None
+    };
     if let Some((dir, stop, server)) = embedded {
         let _ = stop.send(());
         let _ = server.await;
+        if let Some((records, logical, rss)) = storage {
+            report_storage(records, logical, dir_size(&dir)?, rss, config.json);
+        }
         let _ = std::fs::remove_dir_all::<PathBuf>(dir);
     }
     Ok(results)
@@ -175,8 +196,9 @@ impl Fixture {
         addr: SocketAddr,
         admin_token: &str,
         connections: u32,
-        seed: bool,
+        workloads: &[Workload],
     ) -> Result<Self, BenchError> {
+        let seed = workloads.contains(&Workload::PullInitial);
         let mut channels = Vec::new();
         for _ in 0..connections {
             channels.push(
@@ -218,12 +240,18 @@ impl Fixture {
         for batch in 0..seed_batches {
             sync.push(goal_batch(&format!("seed-{batch}"), 500)).await?;
         }
+        let therapist_token = if workloads.contains(&Workload::ClientSummaries) {
+            seed_dashboard(&channels[0], admin_token).await?
+        } else {
+            String::new()
+        };
         Ok(Self {
             channels,
             token,
             goal_id: goal.id,
             step_id: step.id,
             bulk_token,
+            therapist_token,
             next: AtomicU64::new(0),
         })
     }
@@ -237,11 +265,94 @@ impl Fixture {
     }
 }
 
-async fn new_client(mut admin: AccountServiceClient<Authed>, name: &str) -> Result<String, Status> {
+/// A therapist with 200 linked clients, each with a daily step and 28 days
+/// of check-ins; returns the therapist's token.
+async fn seed_dashboard(channel: &Channel, admin_token: &str) -> Result<String, Status> {
+    let admin = AccountServiceClient::new(authenticated(channel.clone(), admin_token));
+    let therapist = new_account(admin, "Benchmark therapist", pb::Role::Therapist).await?;
+    let mut care = CareServiceClient::new(authenticated(channel.clone(), &therapist));
+    let mut accounts = AccountServiceClient::new(channel.clone());
+    let today = chrono::Utc::now().date_naive();
+    for n in 0..DASHBOARD_CLIENTS {
+        let code = care
+            .create_invite(pb::CreateInviteRequest {})
+            .await?
+            .into_inner()
+            .code;
+        let client = accounts
+            .sign_up_with_invite(pb::SignUpWithInviteRequest {
+                code,
+                display_name: format!("Client {n}"),
+                time_zone: String::new(),
+            })
+            .await?
+            .into_inner()
+            .token;
+        let mut goals = GoalServiceClient::new(authenticated(channel.clone(), &client));
+        let goal = goals
+            .create_goal(pb::CreateGoalRequest {
+                goal: Some(pb::Goal {
+                    title: "Sleep better".into(),
+                    ..Default::default()
+                }),
+            })
+            .await?
+            .into_inner();
+        let step_id = uuid::Uuid::now_v7().to_string();
+        let mut mutations = vec![pb::Mutation {
+            mutation_id: format!("step-{n}"),
+            base_version: 0,
+            op: Some(pb::mutation::Op::UpsertActionStep(pb::ActionStep {
+                id: step_id.clone(),
+                goal_id: goal.id,
+                title: "Screens off at 22:00".into(),
+                schedule: Some(pb::Schedule {
+                    times: 1,
+                    period_days: 1,
+                }),
+                ..Default::default()
+            })),
+        }];
+        for day in 0..DASHBOARD_DAYS {
+            let date = today - chrono::Days::new(day);
+            mutations.push(pb::Mutation {
+                mutation_id: format!("check-in-{n}-{day}"),
+                base_version: 0,
+                op: Some(pb::mutation::Op::UpsertCheckIn(pb::CheckIn {
+                    action_step_id: step_id.clone(),
+                    local_date: date.format("%Y-%m-%d").to_string(),
+                    state: if day % 3 == 0 {
+                        pb::CheckInState::Skipped
+                    } else {
+                        pb::CheckInState::Done
+                    } as i32,
+                    ..Default::default()
+                })),
+            });
+        }
+        let mut sync = SyncServiceClient::new(authenticated(channel.clone(), &client));
+        sync.push(pb::PushRequest {
+            device_id: "bench".into(),
+            mutations,
+        })
+        .await?;
+    }
+    Ok(therapist)
+}
+
+async fn new_client(admin: AccountServiceClient<Authed>, name: &str) -> Result<String, Status> {
+    new_account(admin, name, pb::Role::Client).await
+}
+
+async fn new_account(
+    mut admin: AccountServiceClient<Authed>,
+    name: &str,
+    role: pb::Role,
+) -> Result<String, Status> {
     let response = admin
         .create_account(pb::CreateAccountRequest {
             account: Some(pb::Account {
-                role: pb::Role::Client as i32,
+                role: role as i32,
                 display_name: name.into(),
                 ..Default::default()
             }),
@@ -281,6 +392,7 @@ async fn worker(
     let mut progress = ProgressServiceClient::new(fixture.authed(index, &fixture.token));
     let mut sync = SyncServiceClient::new(fixture.authed(index, &fixture.token));
     let mut bulk = SyncServiceClient::new(fixture.authed(index, &fixture.bulk_token));
+    let mut care = CareServiceClient::new(fixture.authed(index, &fixture.therapist_token));
     let (mut latencies, mut records, mut errors) = (Vec::new(), 0u64, 0u64);
     while Instant::now() < until {
         let n = fixture.next.fetch_add(1, Ordering::Relaxed);
@@ -318,6 +430,13 @@ async fn worker(
                 .await
                 .map(|_| PUSH_BATCH as u64),
             Some(Workload::PullInitial) => pull_all(&mut bulk).await,
+            Some(Workload::ClientSummaries) => care
+                .list_client_summaries(pb::ListClientSummariesRequest {
+                    page_size: DASHBOARD_CLIENTS as i32,
+                    ..Default::default()
+                })
+                .await
+                .map(|r| r.into_inner().client_summaries.len() as u64),
         };
         match outcome {
             Ok(moved) => {
@@ -328,6 +447,99 @@ async fn worker(
         }
     }
     (latencies, records, errors)
+}
+
+/// Pushes `records` new goals with four writers; returns the records
+/// stored, their logical size (encoded goals) and the process RSS after.
+async fn store_records(
+    fixture: &Arc<Fixture>,
+    records: u64,
+) -> Result<(u64, u64, u64), BenchError> {
+    const BATCH: u64 = 500;
+    let batches = records.div_ceil(BATCH);
+    let next = Arc::new(AtomicU64::new(0));
+    let mut writers = Vec::new();
+    for writer in 0..4 {
+        let (fixture, next) = (fixture.clone(), next.clone());
+        writers.push(tokio::spawn(async move {
+            let mut sync = SyncServiceClient::new(fixture.authed(writer, &fixture.bulk_token));
+            let mut logical = 0u64;
+            loop {
+                let batch = next.fetch_add(1, Ordering::Relaxed);
+                if batch >= batches {
+                    return Ok::<u64, Status>(logical);
+                }
+                let request = goal_batch(&format!("storage-{batch}"), BATCH as usize);
+                logical += request
+                    .mutations
+                    .iter()
+                    .filter_map(|m| match &m.op {
+                        Some(pb::mutation::Op::UpsertGoal(goal)) => {
+                            Some(prost::Message::encoded_len(goal) as u64)
+                        }
+                        _ => None,
+                    })
+                    .sum::<u64>();
+                sync.push(request).await?;
+            }
+        }));
+    }
+    let mut logical = 0;
+    for writer in writers {
+        logical += writer
+            .await
+            .map_err(|e| Status::internal(e.to_string()))??;
+    }
+    Ok((batches * BATCH, logical, rss_bytes()))
+}
+
+/// Resident memory of this process (server and load generator together).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn dir_size(dir: &std::path::Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
+fn report_storage(records: u64, logical: u64, disk: u64, rss: u64, json: bool) {
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let ratio = if logical > 0 {
+        disk as f64 / logical as f64
+    } else {
+        0.0
+    };
+    if json {
+        println!(
+            "{{\"workload\":\"storage\",\"records\":{records},\"logical_mb\":{:.1},\"disk_mb\":{:.1},\"disk_ratio\":{ratio:.2},\"rss_mb\":{:.1}}}",
+            mib(logical),
+            mib(disk),
+            mib(rss)
+        );
+    } else {
+        println!(
+            "storage: {records} more records, logical {:.1} MiB, on disk {:.1} MiB ({ratio:.2}x), RSS {:.1} MiB",
+            mib(logical),
+            mib(disk),
+            mib(rss)
+        );
+    }
 }
 
 async fn pull_all(sync: &mut SyncServiceClient<Authed>) -> Result<u64, Status> {
@@ -383,7 +595,11 @@ async fn measure(
         p50_ms: percentile(0.50),
         p99_ms: percentile(0.99),
         p999_ms: percentile(0.999),
-        records_per_s: (workload == Some(Workload::PullInitial)).then(|| records as f64 / elapsed),
+        records_per_s: matches!(
+            workload,
+            Some(Workload::PullInitial | Workload::ClientSummaries)
+        )
+        .then(|| records as f64 / elapsed),
         errors,
     }
 }
@@ -394,6 +610,7 @@ fn name(workload: Workload) -> &'static str {
         Workload::Push => "push",
         Workload::PullInitial => "pull-initial",
         Workload::GetGoal => "get-goal",
+        Workload::ClientSummaries => "client-summaries",
     }
 }
 
