@@ -55,3 +55,29 @@ async fn the_benchmark_harness_measures_a_workload_against_the_baseline() {
         assert!(measured.p50_ms <= measured.p99_ms && measured.p99_ms <= measured.p999_ms);
     }
 }
+
+#[tokio::test]
+async fn the_server_announces_its_limit_of_concurrent_calls_per_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let mut socket = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    // HTTP/2 client preface and an empty SETTINGS frame.
+    socket
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .expect("preface");
+    // The server's first frame is its SETTINGS.
+    let mut header = [0u8; 9];
+    socket.read_exact(&mut header).await.expect("frame header");
+    assert_eq!(header[3], 0x4, "a SETTINGS frame");
+    let length = u32::from_be_bytes([0, header[0], header[1], header[2]]) as usize;
+    let mut payload = vec![0u8; length];
+    socket.read_exact(&mut payload).await.expect("settings");
+    let max_streams = payload
+        .chunks(6)
+        .find(|setting| u16::from_be_bytes([setting[0], setting[1]]) == 0x3)
+        .map(|setting| u32::from_be_bytes([setting[2], setting[3], setting[4], setting[5]]));
+    assert_eq!(max_streams, Some(stepwise::limits::MAX_CONCURRENT_STREAMS));
+}
