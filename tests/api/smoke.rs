@@ -81,3 +81,38 @@ async fn the_server_announces_its_limit_of_concurrent_calls_per_connection() {
         .map(|setting| u32::from_be_bytes([setting[2], setting[3], setting[4], setting[5]]));
     assert_eq!(max_streams, Some(stepwise::limits::MAX_CONCURRENT_STREAMS));
 }
+
+#[tokio::test]
+async fn the_server_gives_up_on_a_call_when_its_grpc_timeout_passes() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let tcp = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("HTTP/2");
+    tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!(
+            "http://{}/stepwise.v1.GoalService/ListGoals",
+            app.addr
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("authorization", format!("Bearer {ada}"))
+        .header("grpc-timeout", "100m")
+        .body(())
+        .expect("request");
+    // The request's body never comes: only the deadline can end the call.
+    let (response, _body_never_sent) = client.send_request(request, false).expect("send");
+    let response = tokio::time::timeout(std::time::Duration::from_secs(30), response)
+        .await
+        .expect("the server answers by the deadline, not never")
+        .expect("response");
+    let status =
+        tonic::Status::from_header_map(response.headers()).expect("a trailers-only status");
+    // tonic reports an expired deadline as CANCELLED, "Timeout expired".
+    assert_eq!(status.code(), tonic::Code::Cancelled, "{status:?}");
+    assert!(status.message().contains("Timeout"));
+}
