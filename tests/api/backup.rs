@@ -33,7 +33,26 @@ fn contents(dir: &std::path::Path) -> BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Vec<u8
 async fn a_backup_restores_everything_with_a_new_epoch() {
     let app = TestApp::spawn().await;
     let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
-    let client = app.new_client("Ada").await;
+    // Ada joins with the therapist's invite: a care link to carry over.
+    let code =
+        stepwise::pb::care_service_client::CareServiceClient::new(app.authed(&therapist).await)
+            .create_invite(pb::CreateInviteRequest {})
+            .await
+            .expect("invite")
+            .into_inner()
+            .code;
+    let client = app
+        .accounts("")
+        .await
+        .sign_up_with_invite(pb::SignUpWithInviteRequest {
+            code,
+            display_name: "Ada".into(),
+            time_zone: String::new(),
+        })
+        .await
+        .expect("sign up")
+        .into_inner()
+        .token;
     let (goal, step) = goal_with_step(&app, &client).await;
     log_check_in(
         &app,

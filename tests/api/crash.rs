@@ -15,7 +15,7 @@ use stepwise::pb::sync_service_client::SyncServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::devices::pull_everything;
+use crate::devices::{pull_everything, pull_from};
 use crate::helpers::{Authed, Bearer, goal};
 
 /// The `stepwise` binary serving `data_dir`, and the address it bound.
@@ -88,6 +88,7 @@ async fn new_client(addr: SocketAddr, admin_token: &str) -> String {
 #[derive(Default)]
 struct Seen {
     acked_goals: Vec<pb::Goal>,
+    acked_deletes: Vec<String>,
     acked_pushes: Vec<(pb::PushRequest, pb::PushResponse)>,
     lost_pushes: Vec<pb::PushRequest>,
 }
@@ -126,13 +127,22 @@ async fn write_until_killed(
             let request = pb::CreateGoalRequest {
                 goal: Some(goal(&label)),
             };
-            match goals.create_goal(request).await {
-                Ok(created) => seen
-                    .lock()
-                    .expect("lock")
-                    .acked_goals
-                    .push(created.into_inner()),
+            let created = match goals.create_goal(request).await {
+                Ok(created) => created.into_inner(),
                 Err(_) => return,
+            };
+            // Every third goal is deleted again, leaving a tombstone.
+            if n % 3 == 2 {
+                let delete = pb::DeleteGoalRequest {
+                    id: created.id.clone(),
+                    version: created.version,
+                };
+                match goals.delete_goal(delete).await {
+                    Ok(_) => seen.lock().expect("lock").acked_deletes.push(created.id),
+                    Err(_) => return,
+                }
+            } else {
+                seen.lock().expect("lock").acked_goals.push(created);
             }
         } else {
             let request = push_of_new_goals(&label, 5);
@@ -191,11 +201,25 @@ async fn every_acknowledged_write_survives_kill_9() {
         (server, addr) = start(data_dir.path());
         let mut goals = GoalServiceClient::new(authed(addr, &token).await);
         let mut sync = SyncServiceClient::new(authed(addr, &token).await);
-        let (acked_goals, acked_pushes, lost_pushes) = {
+        let (acked_goals, acked_deletes, acked_pushes, lost_pushes) = {
             let mut seen = seen.lock().expect("lock");
             let lost = std::mem::take(&mut seen.lost_pushes);
-            (seen.acked_goals.clone(), seen.acked_pushes.clone(), lost)
+            (
+                seen.acked_goals.clone(),
+                seen.acked_deletes.clone(),
+                seen.acked_pushes.clone(),
+                lost,
+            )
         };
+        for deleted in &acked_deletes {
+            let status = goals
+                .get_goal(pb::GetGoalRequest {
+                    id: deleted.clone(),
+                })
+                .await
+                .expect_err("an acknowledged delete stays deleted");
+            assert_eq!(status.code(), tonic::Code::NotFound);
+        }
 
         // Every acknowledged write is there, at its acknowledged version.
         let mut expected: Vec<pb::Goal> = acked_goals;
@@ -220,8 +244,41 @@ async fn every_acknowledged_write_survives_kill_9() {
             assert_eq!(&stored, acked, "kept at its acknowledged version");
         }
 
-        // The change index is exact: each record once, in strictly
-        // increasing sequence, and together exactly the store's contents.
+        // The change index is exact: from sequence 0 (tombstones included)
+        // each record and tombstone appears once, in strictly increasing
+        // sequence; the live ones are exactly the store's contents.
+        let (_, initial_cursor) = pull_everything(&mut sync).await;
+        let mut from_zero = stepwise::domain::Cursor::decode(&initial_cursor).expect("cursor");
+        from_zero.seq = 0;
+        let (everything, _) = pull_from(&mut sync, &from_zero.encode(), 0).await;
+        let tombstones: BTreeSet<String> = everything
+            .iter()
+            .filter_map(|c| match &c.entity {
+                Some(pb::change::Entity::Tombstone(t)) => Some(t.id.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            acked_deletes.iter().all(|id| tombstones.contains(id)),
+            "every acknowledged delete has its tombstone"
+        );
+        let all_ids: BTreeSet<String> = everything
+            .iter()
+            .map(|c| stepwise::client::change_id(c).to_owned())
+            .collect();
+        assert_eq!(
+            all_ids.len(),
+            everything.len(),
+            "each record and tombstone once"
+        );
+        let all_versions: Vec<i64> = everything
+            .iter()
+            .map(stepwise::client::change_version)
+            .collect();
+        assert!(
+            all_versions.windows(2).all(|w| w[0] < w[1]),
+            "strictly increasing sequence"
+        );
         let (pulled, _) = pull_everything(&mut sync).await;
         let versions: Vec<i64> = pulled
             .iter()
