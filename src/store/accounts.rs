@@ -2,9 +2,8 @@
 
 use prost::Message;
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{Store, keys};
+use super::{Store, abort, keys};
 use crate::domain::Account;
 use crate::error::{Error, Result};
 
@@ -13,23 +12,16 @@ impl Store {
     pub async fn create_account(&self, account: &Account, token_hash: &[u8; 32]) -> Result<()> {
         let id = keys::id(&account.id)?;
         let value = account.encode_to_vec();
-        let outcome = self.while_writing(|| {
+        self.commit(|| {
             (&self.trees.accounts, &self.trees.token_hashes).transaction(|(accounts, hashes)| {
                 if accounts.get(id)?.is_some() {
-                    return Err(ConflictableTransactionError::Abort(Error::AlreadyExists(
-                        "account",
-                    )));
+                    return abort(Error::AlreadyExists("account"));
                 }
                 accounts.insert(&id, value.as_slice())?;
                 hashes.insert(token_hash, &id)?;
                 Ok(())
             })
         })?;
-        match outcome {
-            Ok(()) => self.commits.note_commit(),
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
-        }
         self.commits.durable().await
     }
 

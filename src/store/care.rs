@@ -2,9 +2,9 @@
 
 use prost::Message;
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::transaction::{TransactionError, TransactionalTree};
 
-use super::{ALL, Page, Store, keys};
+use super::{ALL, Page, Store, abort, keys};
 use crate::domain::{AccessEvent, Account, CareLink, CareLinkState, Invite};
 use crate::error::{Error, Result};
 
@@ -16,31 +16,19 @@ pub enum Redeemer<'a> {
     NewAccount(&'a Account, &'a [u8; 32]),
 }
 
-fn abort<T>(error: Error) -> Result<T, ConflictableTransactionError<Error>> {
-    Err(ConflictableTransactionError::Abort(error))
-}
-
 fn decode<T: Message + Default>(bytes: &[u8]) -> Result<T> {
     T::decode(bytes).map_err(Error::internal)
-}
-
-fn committed<T>(outcome: Result<T, TransactionError<Error>>) -> Result<T> {
-    match outcome {
-        Ok(value) => Ok(value),
-        Err(TransactionError::Abort(e)) => Err(e),
-        Err(TransactionError::Storage(e)) => Err(e.into()),
-    }
 }
 
 impl Store {
     /// Stores a new invite, durably.
     pub async fn create_invite(&self, invite: &Invite) -> Result<()> {
-        self.while_writing(|| {
+        self.commit(|| {
             self.trees
                 .invites
                 .insert(invite.code.as_bytes(), invite.encode_to_vec())
-        })??;
-        self.commits.note_commit();
+                .map_err(TransactionError::Storage)
+        })?;
         self.durable().await
     }
 
@@ -64,7 +52,7 @@ impl Store {
             t.token_hashes.clone(),
         ];
         let link_key = keys::id(link_id)?;
-        let outcome = self.while_writing(|| {
+        let link = self.commit(|| {
             trees[..].transaction(|tx| {
                 let [
                     invites,
@@ -124,8 +112,7 @@ impl Store {
                 Ok(link)
             })
         })?;
-        let link = committed(outcome)?;
-        self.commits.note_commit();
+
         self.durable().await?;
         Ok(link)
     }
@@ -171,7 +158,7 @@ impl Store {
     /// Revokes a link at `now_us` (again is a no-op), durably.
     pub async fn revoke_link(&self, id: &str, now_us: i64) -> Result<CareLink> {
         let key = keys::id(id)?;
-        let outcome = self.while_writing(|| {
+        let link = self.commit(|| {
             self.trees
                 .care_links
                 .transaction(|links: &TransactionalTree| {
@@ -187,8 +174,7 @@ impl Store {
                     Ok(link)
                 })
         })?;
-        let link = committed(outcome)?;
-        self.commits.note_commit();
+
         self.durable().await?;
         Ok(link)
     }
@@ -206,7 +192,7 @@ impl Store {
                 event.encode_to_vec(),
             ));
         }
-        let outcome = self.while_writing(|| {
+        self.commit(|| {
             (&t.access_by_client, &t.access_by_therapist).transaction(
                 |(by_client, by_therapist)| {
                     for (client_key, therapist_key, value) in &entries {
@@ -217,8 +203,6 @@ impl Store {
                 },
             )
         })?;
-        committed::<()>(outcome)?;
-        self.commits.note_commit();
         self.durable().await
     }
 

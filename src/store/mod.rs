@@ -229,31 +229,33 @@ impl Store {
     /// durable: for batches that await [`Store::durable`] once at the end.
     pub fn write_nowait<T>(&self, actor: &str, change: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
         let now_us = now_micros();
-        let outcome = self.while_writing(|| {
+        let (value, touched) = self.commit(|| {
             self.transactional[..].transaction(|trees| {
                 let tx = Tx::new(trees, actor, now_us);
                 let value = change(&tx)?;
                 Ok((value, tx.into_touched()))
             })
         })?;
-        let (value, touched) = match outcome {
-            Ok(done) => done,
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
-        };
-        self.commits.note_commit();
         self.notify(&touched);
         Ok(value)
     }
 
-    /// Runs a write (a sync step, never awaiting) while no backup is being
-    /// taken.
-    fn while_writing<T>(&self, write: impl FnOnce() -> T) -> Result<T> {
+    /// Runs one write (a sled transaction, never awaiting) while no backup
+    /// is being taken, turns its failure into an [`Error`], and counts the
+    /// commit for the group commit. Every write of the store goes through
+    /// here.
+    fn commit<T>(&self, write: impl FnOnce() -> Result<T, TransactionError<Error>>) -> Result<T> {
         let _shared = self
             .gate
             .read()
             .map_err(|_| Error::internal("write gate poisoned"))?;
-        Ok(write())
+        let value = match write() {
+            Ok(value) => value,
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+        };
+        self.commits.note_commit();
+        Ok(value)
     }
 
     /// Returns once everything committed before the call is on disk.

@@ -13,9 +13,7 @@
 use std::cell::RefCell;
 
 use prost::Message;
-use sled::transaction::{
-    ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::family::{Family, decode_generation, parent_id};
 use super::{decode_entity, encode_entity, keys};
@@ -269,10 +267,4 @@ impl<'a> Tx<'a> {
 fn check_in_key(step_id: &str, local_date: &str) -> Result<Vec<u8>, Error> {
     let date = fields::date(local_date).map_err(Error::internal)?;
     Ok(keys::join(&[&keys::id(step_id)?, &keys::day(date)]))
-}
-
-impl From<UnabortableTransactionError> for Error {
-    fn from(e: UnabortableTransactionError) -> Self {
-        Error::internal(e.to_string())
-    }
 }
