@@ -11,7 +11,6 @@ use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
 
 use super::App;
-use super::sync::{DEFAULT_PULL_SIZE, MAX_PULL_BYTES, as_seen_by};
 use crate::auth::{Action, Principal};
 use crate::domain::{CareLink, CareLinkState, Entity, Role};
 use crate::error::{Error, Result};
@@ -96,17 +95,13 @@ impl App {
                 Some((client, _)) = commits.next() => {
                     let from = seen.get(&client).copied().unwrap_or_default();
                     let head = self.store.head(&client)?;
-                    self.store.durable().await?;
-                    let mut at = from;
-                    while at < head {
-                        let page = self.store.changes(&client, (at, head), (DEFAULT_PULL_SIZE, MAX_PULL_BYTES), false)?;
-                        for entity in page.entities {
-                            let change = WatchEvent::Change(client.clone(), Box::new(as_seen_by(principal, entity)));
-                            if events.send(Ok(change)).await.is_err() {
-                                return Ok(());
-                            }
-                        }
-                        at = page.last_seq;
+                    let delivered = self
+                        .deliver(principal, &client, (from, head), false, events, |entity| {
+                            Ok(WatchEvent::Change(client.clone(), Box::new(entity)))
+                        })
+                        .await?;
+                    if !delivered {
+                        return Ok(());
                     }
                     seen.insert(client, head);
                     continue;

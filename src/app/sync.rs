@@ -143,28 +143,23 @@ impl App {
                 self.sync_access(principal, client_id)?;
             }
             let head = self.store.head(client_id)?;
-            while seen < head {
-                self.store.durable().await?;
-                let page = self.store.changes(
+            let delivered = self
+                .deliver(
+                    principal,
                     client_id,
                     (seen, head),
-                    (DEFAULT_PULL_SIZE, MAX_PULL_BYTES),
                     initial,
-                )?;
-                initial = false;
-                for entity in page.entities {
-                    let cursor = self.cursor(client_id, entity.meta().version)?;
-                    let entity = as_seen_by(principal, entity);
-                    if events
-                        .send(Ok(SyncEvent::Change(Box::new(entity), cursor)))
-                        .await
-                        .is_err()
-                    {
-                        return Ok(());
-                    }
-                }
-                seen = page.last_seq;
+                    events,
+                    |entity| {
+                        let cursor = self.cursor(client_id, entity.meta().version)?;
+                        Ok(SyncEvent::Change(Box::new(entity), cursor))
+                    },
+                )
+                .await?;
+            if !delivered {
+                return Ok(());
             }
+            (seen, initial) = (seen.max(head), false);
             tokio::select! {
                 changed = commits.changed() => {
                     if changed.is_err() {
@@ -182,6 +177,44 @@ impl App {
                 () = events.closed() => return Ok(()),
             }
         }
+    }
+
+    /// Sends the client's changes after `from` up to `head` (which was read
+    /// before this call), each as `principal` may see it and wrapped by
+    /// `event`, once they are on disk. `false` when the receiver is gone.
+    pub(super) async fn deliver<E>(
+        &self,
+        principal: &Principal,
+        client_id: &str,
+        (from, head): (i64, i64),
+        initial: bool,
+        events: &mpsc::Sender<Result<E>>,
+        event: impl Fn(Entity) -> Result<E>,
+    ) -> Result<bool> {
+        if from >= head {
+            return Ok(true);
+        }
+        self.store.durable().await?;
+        let mut at = from;
+        while at < head {
+            let page = self.store.changes(
+                client_id,
+                (at, head),
+                (DEFAULT_PULL_SIZE, MAX_PULL_BYTES),
+                initial && at == from,
+            )?;
+            for entity in page.entities {
+                if events
+                    .send(event(as_seen_by(principal, entity)))
+                    .await
+                    .is_err()
+                {
+                    return Ok(false);
+                }
+            }
+            at = page.last_seq;
+        }
+        Ok(true)
     }
 
     /// `NOT_FOUND` unless the caller may read the client's data;
