@@ -10,11 +10,10 @@ use tokio_stream::StreamExt;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
 
-use super::App;
+use super::{App, BATCH, all};
 use crate::auth::{Action, Principal};
 use crate::domain::{CareLink, CareLinkState, Entity, Role};
 use crate::error::{Error, Result};
-use crate::store::Page;
 
 /// An event of a therapist's watch.
 #[derive(Debug)]
@@ -40,23 +39,13 @@ impl App {
         // Subscribed before the links are read, so no link change is missed.
         let link_events = self.link_events.subscribe();
         let mut clients = Vec::new();
-        let mut token = String::new();
-        loop {
-            let Page {
-                items,
-                next_page_token,
-            } = self
-                .store
-                .list_links(&principal.account_id, true, (1000, &token))?;
-            for link in items {
-                if self.may(principal, Action::Read, &link.client_id)? {
-                    clients.push(link.client_id);
-                }
+        for link in all(|t| {
+            self.store
+                .list_links(&principal.account_id, true, (BATCH, t))
+        })? {
+            if self.may(principal, Action::Read, &link.client_id)? {
+                clients.push(link.client_id);
             }
-            if next_page_token.is_empty() {
-                break;
-            }
-            token = next_page_token;
         }
         let (events, receiver) = mpsc::channel(64);
         let app = self.clone();

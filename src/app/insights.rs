@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::App;
+use super::{App, BATCH, all};
 use crate::auth::{Action, Principal};
 use crate::domain::insights::{self, Efficacy, Mark, Stats};
 use crate::domain::{ActionStep, ActionStepStatus, CheckInState, EfficacyRating, Goal};
@@ -87,21 +87,6 @@ impl Flag {
         flags
     }
 }
-
-/// Every item of a paged list.
-fn all<T>(mut page: impl FnMut(&str) -> Result<Page<T>>) -> Result<Vec<T>> {
-    let (mut items, mut token) = (Vec::new(), String::new());
-    loop {
-        let next = page(&token)?;
-        items.extend(next.items);
-        if next.next_page_token.is_empty() {
-            return Ok(items);
-        }
-        token = next.next_page_token;
-    }
-}
-
-const BATCH: usize = 1000;
 
 impl App {
     /// Progress insights as of `as_of` (default: today in the client's time

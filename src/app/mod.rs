@@ -166,6 +166,24 @@ impl App {
     }
 }
 
+/// Page size for reading whole lists inside use cases.
+const BATCH: usize = 1000;
+
+/// Every item of a paged list.
+pub(super) fn all<T>(
+    mut page: impl FnMut(&str) -> Result<crate::store::Page<T>>,
+) -> Result<Vec<T>> {
+    let (mut items, mut token) = (Vec::new(), String::new());
+    loop {
+        let next = page(&token)?;
+        items.extend(next.items);
+        if next.next_page_token.is_empty() {
+            return Ok(items);
+        }
+        token = next.next_page_token;
+    }
+}
+
 /// `ABORTED` when the caller's version is set and not the current one.
 fn check_version(entity: &Entity, expected: i64) -> crate::store::TxResult<()> {
     let current = entity.meta().version;

@@ -492,14 +492,11 @@ fn op_entity(op: &Op) -> Option<Entity> {
 }
 
 fn mutation_target(mutation: &pb::Mutation) -> Option<&str> {
-    match mutation.op.as_ref()? {
-        Op::Delete(target) => Some(&target.id),
-        op => Some(match op {
-            Op::UpsertGoal(r) => &r.id,
-            Op::UpsertActionStep(r) => &r.id,
-            Op::UpsertCheckIn(r) => &r.id,
-            Op::UpsertEfficacyRating(r) => &r.id,
-            Op::Delete(r) => &r.id,
-        }),
-    }
+    Some(match mutation.op.as_ref()? {
+        Op::UpsertGoal(r) => &r.id,
+        Op::UpsertActionStep(r) => &r.id,
+        Op::UpsertCheckIn(r) => &r.id,
+        Op::UpsertEfficacyRating(r) => &r.id,
+        Op::Delete(r) => &r.id,
+    })
 }

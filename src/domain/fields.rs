@@ -162,12 +162,18 @@ pub fn enum_value<E: TryFrom<i32> + PartialEq>(value: i32, unspecified: E) -> Re
     }
 }
 
-/// A page size: 0 gives the default, larger than the maximum is capped.
+/// A list page size: 0 gives the default, larger than the maximum is capped.
 pub fn page_size(value: i32) -> Result<usize, String> {
+    bounded_count(value, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+}
+
+/// A requested count: 0 gives `default`, more than `max` is capped,
+/// negative is refused.
+pub fn bounded_count(value: i32, default: usize, max: usize) -> Result<usize, String> {
     match usize::try_from(value) {
         Err(_) => Err(format!("must not be negative, got {value}")),
-        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
-        Ok(n) => Ok(n.min(MAX_PAGE_SIZE)),
+        Ok(0) => Ok(default),
+        Ok(n) => Ok(n.min(max)),
     }
 }
 

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use crate::app::{App, DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, SyncEvent};
 use crate::auth::principal;
+use crate::domain::fields;
 use crate::error::Error;
 use crate::pb;
 
@@ -36,14 +37,8 @@ fn client_id(given: &str, caller: &str) -> Result<String, Error> {
 }
 
 fn pull_size(size: i32) -> Result<usize, Error> {
-    match size {
-        0 => Ok(DEFAULT_PULL_SIZE),
-        n if n < 0 => Err(Error::invalid(
-            "page_size",
-            format!("must not be negative, got {n}"),
-        )),
-        n => Ok((n as usize).min(MAX_PULL_SIZE)),
-    }
+    fields::bounded_count(size, DEFAULT_PULL_SIZE, MAX_PULL_SIZE)
+        .map_err(|e| Error::invalid("page_size", e))
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::SubscribeResponse, Status>> + Send>>;
