@@ -294,10 +294,12 @@ pub async fn try_create_goal(
         .map(Response::into_inner)
 }
 
-/// Creates `count` goals as `token`, several at a time.
+/// Creates `count` goals as `token`, several at a time, and returns them in
+/// commit order (by version): the calls complete in any order, so the order
+/// of their answers means nothing.
 pub async fn create_goals(app: &TestApp, token: &str, count: usize) -> Vec<pb::Goal> {
     let client = app.goals(token).await;
-    futures_util::stream::iter(1..=count)
+    let mut goals: Vec<pb::Goal> = futures_util::stream::iter(1..=count)
         .map(|n| {
             let mut client = client.clone();
             async move {
@@ -313,7 +315,9 @@ pub async fn create_goals(app: &TestApp, token: &str, count: usize) -> Vec<pb::G
         })
         .buffer_unordered(32)
         .collect()
-        .await
+        .await;
+    goals.sort_by_key(|goal| goal.version);
+    goals
 }
 
 /// A goal, as `token` sees it.

@@ -493,7 +493,13 @@ async fn a_subscriber_that_stops_reading_catches_up_on_every_change_in_order() {
             received.push(goal_of(&Some(change)));
         }
     }
-    assert_eq!(received, goals, "every change once, in commit order");
+    let versions: Vec<i64> = received.iter().map(|goal| goal.version).collect();
+    let expected: Vec<i64> = (1..=300).collect();
+    assert_eq!(
+        versions, expected,
+        "every change exactly once, in strictly increasing version order, none missing"
+    );
+    assert_eq!(received, goals, "each change as it was committed");
 }
 
 #[tokio::test]
