@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use crate::domain::{AccessEvent, Account, Role};
+use crate::domain::{AccessEvent, Account, Clock, Role};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -148,12 +148,14 @@ fn needs_token(path: &str) -> bool {
 #[derive(Clone)]
 pub struct AuthLayer {
     store: Arc<Store>,
+    clock: Arc<dyn Clock>,
 }
 
 impl AuthLayer {
-    /// Authenticates against the accounts in `store`.
-    pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+    /// Authenticates against the accounts in `store`; `clock` stamps the
+    /// audit trail.
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
     }
 }
 
@@ -164,6 +166,7 @@ impl<S> Layer<S> for AuthLayer {
         AuthService {
             inner,
             store: self.store.clone(),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -173,6 +176,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     store: Arc<Store>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for AuthService<S>
@@ -206,13 +210,29 @@ where
         request.extensions_mut().insert(principal.clone());
         let response = self.inner.call(request);
         let store = self.store.clone();
+        let clock = self.clock.clone();
         Box::pin(async move {
             let response = crate::limits::explain_bad_input(response.await?);
+            // No answer carries state that is not on disk: a crash could
+            // undo it, and a later change would reuse its version.
+            if let Err(error) = store.durable().await {
+                return Ok(Status::from(error).into_http());
+            }
+            let accessed = principal.accessed();
+            // Checked after the handler read the data: if a client revoked
+            // meanwhile, what was read may include changes made after the
+            // revocation, and none of it may leave.
+            for client_id in &accessed {
+                match store.link_active(&principal.account_id, client_id) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(Status::from(Error::AccessRevoked).into_http()),
+                    Err(error) => return Ok(Status::from(error).into_http()),
+                }
+            }
             // The audit trail is written before the answer leaves; if it
             // cannot be, the caller gets an error instead of the data.
-            let accessed = principal.accessed();
             if !accessed.is_empty() {
-                let time_us = crate::domain::now_micros();
+                let time_us = clock.now_micros();
                 let method = path.trim_start_matches('/').to_owned();
                 let events: Vec<AccessEvent> = accessed
                     .into_iter()

@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::domain::Clock;
 
 /// Stepwise: goals, action steps, check-ins and self-efficacy ratings for
 /// therapy-companion apps, over gRPC.
@@ -75,6 +78,9 @@ pub struct ServeConfig {
     /// unset. Keep it private: it is not authenticated.
     #[arg(long, env = "STEPWISE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// The wall clock; the system's unless a test injects its own.
+    #[arg(skip)]
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 /// A web origin: scheme, host and optional port, nothing else.
@@ -111,6 +117,7 @@ impl ServeConfig {
             tls_cert: None,
             tls_key: None,
             metrics_listen: None,
+            clock: None,
         }
     }
 }

@@ -19,6 +19,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::app::App;
 use crate::auth::AuthLayer;
 use crate::config::ServeConfig;
+use crate::domain::SystemClock;
 use crate::limits;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
@@ -99,8 +100,17 @@ impl Application {
             source,
         };
         std::fs::create_dir_all(&dir).map_err(|e| store_error(e.into()))?;
-        let store = Store::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-        let app = App::new(Arc::new(store), Duration::from_secs(config.invite_ttl_secs));
+        let clock = config
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
+        let store =
+            Store::open(&dir, config.cache_mb * 1024 * 1024, clock.clone()).map_err(store_error)?;
+        let app = App::new(
+            Arc::new(store),
+            Duration::from_secs(config.invite_ttl_secs),
+            clock,
+        );
         if let Some(path) = app.bootstrap_admin(&dir).await.map_err(store_error)? {
             tracing::info!(path = %path.display(), "wrote the administrator token");
         }
@@ -204,7 +214,7 @@ impl Application {
             .layer(self.cors)
             .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)
-            .layer(AuthLayer::new(store.clone()))
+            .layer(AuthLayer::new(store.clone(), self.app.clock()))
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::App;
 use crate::auth::{Principal, new_token};
-use crate::domain::{Account, Role, now_micros};
+use crate::domain::{Account, Role};
 use crate::error::{Error, Result};
 
 /// File in the data dir that receives the first administrator's token.
@@ -81,7 +81,7 @@ impl App {
 
     /// A new account record with a fresh id.
     pub(super) fn new_account(&self, new: NewAccount) -> Account {
-        let now = now_micros();
+        let now = self.now_micros();
         Account {
             id: uuid::Uuid::now_v7().to_string(),
             role: new.role as i32,

@@ -6,11 +6,11 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::dashboard::LinkChange;
 use super::{App, NewAccount};
 use crate::auth::{Principal, new_token};
 use crate::domain::{
     AccessEvent, Account, CareLink, Invite, Role, display_code, new_invite_code, normalize_code,
-    now_micros,
 };
 use crate::error::{Error, Result};
 use crate::store::{Page, Redeemer};
@@ -68,7 +68,7 @@ impl App {
                 "only therapists can invite clients",
             ));
         }
-        let now = now_micros();
+        let now = self.now_micros();
         let invite = Invite {
             code: new_invite_code(),
             therapist_id: principal.account_id.clone(),
@@ -123,19 +123,29 @@ impl App {
         redeemer: Redeemer<'_>,
     ) -> Result<CareLink> {
         self.code_guard.check(peer)?;
+        // Read before the link exists, so a watch delivers every change the
+        // client makes from the moment it is linked (and perhaps a few
+        // before, which a linked therapist may see anyway).
+        let client_head = match &redeemer {
+            Redeemer::Client(client_id) => self.store.head(client_id)?,
+            Redeemer::NewAccount(..) => 0,
+        };
         let outcome = match normalize_code(code) {
             None => Err(Error::InviteNotFound),
             Some(code) => {
                 let link_id = uuid::Uuid::now_v7().to_string();
                 self.store
-                    .redeem_invite(&code, now_micros(), redeemer, &link_id)
+                    .redeem_invite(&code, self.now_micros(), redeemer, &link_id)
                     .await
             }
         };
         self.code_guard.record(peer, &outcome);
         let link = outcome?;
         // Nobody watching is fine.
-        let _ = self.link_events.send(link.clone());
+        let _ = self.link_events.send(LinkChange {
+            link: link.clone(),
+            client_head,
+        });
         tracing::info!(link_id = %link.id, therapist_id = %link.therapist_id, client_id = %link.client_id, "care link made");
         Ok(link)
     }
@@ -161,8 +171,11 @@ impl App {
         if link.client_id != principal.account_id && link.therapist_id != principal.account_id {
             return Err(Error::NotFound("care link"));
         }
-        let link = self.store.revoke_link(id, now_micros()).await?;
-        let _ = self.link_events.send(link.clone());
+        let link = self.store.revoke_link(id, self.now_micros()).await?;
+        let _ = self.link_events.send(LinkChange {
+            link: link.clone(),
+            client_head: 0,
+        });
         tracing::info!(link_id = %link.id, by = %principal.account_id, "care link revoked");
         Ok(link)
     }

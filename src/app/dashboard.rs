@@ -10,10 +10,21 @@ use tokio_stream::StreamExt;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
 
+use super::delivery::{Delivery, Looks};
 use super::{App, BATCH, all};
-use crate::auth::{Action, Principal};
+use crate::auth::Principal;
 use crate::domain::{CareLink, CareLinkState, Entity, Role};
 use crate::error::{Error, Result};
+
+/// A link made or revoked, as watches learn of it.
+#[derive(Debug, Clone)]
+pub(super) struct LinkChange {
+    /// The link as it is now.
+    pub(super) link: CareLink,
+    /// For a new link, the client's sequence number just before it was
+    /// made: a watch delivers the client's changes after it.
+    pub(super) client_head: i64,
+}
 
 /// An event of a therapist's watch.
 #[derive(Debug)]
@@ -22,8 +33,8 @@ pub enum WatchEvent {
     Change(String, Box<Entity>),
     /// A link was made or revoked.
     Link(CareLink),
-    /// Nothing happened lately.
-    Heartbeat,
+    /// Nothing happened lately; the server's time.
+    Heartbeat(i64),
 }
 
 impl App {
@@ -43,7 +54,7 @@ impl App {
             self.store
                 .list_links(&principal.account_id, true, (BATCH, t))
         })? {
-            if self.may(principal, Action::Read, &link.client_id)? {
+            if self.may_still_read(principal, &link.client_id)? {
                 clients.push(link.client_id);
             }
         }
@@ -66,42 +77,52 @@ impl App {
         &self,
         principal: &Principal,
         clients: Vec<String>,
-        mut link_events: broadcast::Receiver<CareLink>,
+        mut link_events: broadcast::Receiver<LinkChange>,
         heartbeat: Duration,
         events: &mpsc::Sender<Result<WatchEvent>>,
     ) -> Result<()> {
         let mut commits = StreamMap::new();
         let mut seen = HashMap::new();
         for client in clients {
-            self.watch_client(&client, &mut commits, &mut seen)?;
+            self.watch_client(&client, None, &mut commits, &mut seen)?;
         }
         let mut shutdown = self.shutdown.subscribe();
         if *shutdown.borrow_and_update() {
             return Err(Error::ShuttingDown);
         }
+        let mut looks = Looks::new("stepwise.v1.CareService/WatchClients");
         loop {
             let event = tokio::select! {
                 Some((client, _)) = commits.next() => {
                     let from = seen.get(&client).copied().unwrap_or_default();
                     let head = self.store.head(&client)?;
-                    let delivered = self
-                        .deliver(principal, &client, (from, head), false, events, |entity| {
+                    let delivery = self
+                        .deliver(principal, &mut looks, &client, (from, head), false, events, |entity| {
                             Ok(WatchEvent::Change(client.clone(), Box::new(entity)))
                         })
                         .await?;
-                    if !delivered {
-                        return Ok(());
+                    match delivery {
+                        Delivery::Done => {
+                            seen.insert(client, head);
+                        }
+                        Delivery::ReceiverGone => return Ok(()),
+                        // Revoked: its link event follows (or came already).
+                        Delivery::AccessEnded => {
+                            commits.remove(&client);
+                            seen.remove(&client);
+                            looks.forget(&client);
+                        }
                     }
-                    seen.insert(client, head);
                     continue;
                 }
                 link = link_events.recv() => match link {
-                    Ok(link) if link.therapist_id == principal.account_id => {
+                    Ok(LinkChange { link, client_head }) if link.therapist_id == principal.account_id => {
                         if link.state() == CareLinkState::Active {
-                            self.watch_client(&link.client_id, &mut commits, &mut seen)?;
+                            self.watch_client(&link.client_id, Some(client_head), &mut commits, &mut seen)?;
                         } else {
                             commits.remove(&link.client_id);
                             seen.remove(&link.client_id);
+                            looks.forget(&link.client_id);
                         }
                         WatchEvent::Link(link)
                     }
@@ -111,7 +132,7 @@ impl App {
                     Err(broadcast::error::RecvError::Lagged(_)) => return Err(Error::internal("link events overflowed")),
                     Err(broadcast::error::RecvError::Closed) => return Err(Error::ShuttingDown),
                 },
-                () = tokio::time::sleep(heartbeat) => WatchEvent::Heartbeat,
+                () = tokio::time::sleep(heartbeat) => WatchEvent::Heartbeat(self.now_micros()),
                 // The flag only ever turns true.
                 _ = shutdown.changed() => return Err(Error::ShuttingDown),
                 () = events.closed() => return Ok(()),
@@ -122,15 +143,21 @@ impl App {
         }
     }
 
+    /// Follows a client's commits, delivering those after `since`
+    /// (default: from now on).
     fn watch_client(
         &self,
         client: &str,
+        since: Option<i64>,
         commits: &mut StreamMap<String, WatchStream<i64>>,
         seen: &mut HashMap<String, i64>,
     ) -> Result<()> {
         let receiver = self.store.watch(client)?;
-        seen.insert(client.to_owned(), *receiver.borrow());
-        commits.insert(client.to_owned(), WatchStream::from_changes(receiver));
+        let since = since.unwrap_or(*receiver.borrow());
+        seen.insert(client.to_owned(), since);
+        // Yields at once, so changes made since `since` go out without
+        // waiting for the client's next commit.
+        commits.insert(client.to_owned(), WatchStream::new(receiver));
         Ok(())
     }
 }

@@ -123,7 +123,7 @@ impl App {
             }
         };
         let zone = self.time_zone(&client_id)?;
-        let as_of = as_of.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
+        let as_of = as_of.unwrap_or_else(|| local_day(self.now_micros(), zone));
         let mut per_step = Vec::with_capacity(steps.len());
         let mut last_check_in = None;
         for step in steps {

@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod care;
 mod dashboard;
+mod delivery;
 mod insights;
 mod plan;
 mod progress;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::auth::{Action, Principal};
-use crate::domain::{CareLinkState, Entity, EntityKind, Role};
+use crate::domain::{Clock, Entity, EntityKind, Role};
 use crate::error::{Error, Result};
 use crate::store::{Store, abort};
 
@@ -38,19 +39,33 @@ pub struct App {
     /// How long invites work, in microseconds.
     invite_ttl_us: i64,
     /// Links made and revoked, for therapists' watches.
-    link_events: Arc<tokio::sync::broadcast::Sender<crate::domain::CareLink>>,
+    link_events: Arc<tokio::sync::broadcast::Sender<dashboard::LinkChange>>,
+    /// The wall clock.
+    clock: Arc<dyn Clock>,
 }
 
 impl App {
-    /// Use cases over `store`; invites work for `invite_ttl`.
-    pub fn new(store: Arc<Store>, invite_ttl: std::time::Duration) -> Self {
+    /// Use cases over `store`; invites work for `invite_ttl`; `clock`
+    /// tells the time.
+    pub fn new(store: Arc<Store>, invite_ttl: std::time::Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
             shutdown: Arc::new(watch::channel(false).0),
             code_guard: Arc::default(),
             invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),
             link_events: Arc::new(tokio::sync::broadcast::channel(256).0),
+            clock,
         }
+    }
+
+    /// The wall clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// The current time, microseconds since the Unix epoch.
+    pub fn now_micros(&self) -> i64 {
+        self.clock.now_micros()
     }
 
     /// Ends every subscription (with UNAVAILABLE), so a graceful shutdown
@@ -79,14 +94,16 @@ impl App {
         if principal.role != Role::Therapist {
             return Ok(false);
         }
-        let linked = self
-            .store
-            .link_between(&principal.account_id, client_id)?
-            .is_some_and(|link| link.state() == CareLinkState::Active);
+        let linked = self.link_active(&principal.account_id, client_id)?;
         if linked {
             principal.note_access(client_id);
         }
         Ok(linked)
+    }
+
+    /// Whether the therapist and the client are actively linked.
+    pub fn link_active(&self, therapist_id: &str, client_id: &str) -> Result<bool> {
+        self.store.link_active(therapist_id, client_id)
     }
 
     /// A live record the caller may do `action` on; `NOT_FOUND` otherwise.

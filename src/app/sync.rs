@@ -1,10 +1,11 @@
 //! Sync: pull changes after a cursor, push offline edits idempotently, and
 //! follow a client's changes live.
 //!
-//! Only durable changes are handed out: a pull first waits for a flush of
-//! everything committed up to the head it serves. Otherwise a device could
-//! see a change that a crash then loses, and a later change reusing its
-//! sequence number would be skipped by the device's cursor.
+//! Only durable changes are handed out: a pull reads, then waits until
+//! everything committed by the end of its read is on disk. Otherwise a device
+//! could see a change that a crash then loses (or skip a record that moved to
+//! a later sequence number that a crash then undoes), and a later change
+//! reusing its sequence number would be skipped by the device's cursor.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::App;
+use super::delivery::{Delivery, Looks};
 use crate::auth::{Action, Principal};
 use crate::domain::Role;
 use crate::domain::{
@@ -47,8 +49,8 @@ pub struct PullPage {
 pub enum SyncEvent {
     /// A record changed; resume after it with the cursor.
     Change(Box<Entity>, String),
-    /// Nothing changed lately; the cursor is unchanged.
-    Heartbeat(String),
+    /// Nothing changed lately: the unchanged cursor and the server's time.
+    Heartbeat(String, i64),
 }
 
 impl App {
@@ -63,10 +65,12 @@ impl App {
         self.sync_access(principal, client_id)?;
         let (after, initial) = self.resume_point(client_id, cursor)?;
         let head = self.store.head(client_id)?;
-        self.store.durable().await?;
         let page = self
             .store
             .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)?;
+        // After the read: what it saw (including records it skipped because
+        // they moved on) must be on disk before the cursor moves past it.
+        self.store.durable().await?;
         Ok(PullPage {
             changes: page
                 .entities
@@ -103,7 +107,7 @@ impl App {
         cursor: &str,
         heartbeat: Duration,
     ) -> Result<mpsc::Receiver<Result<SyncEvent>>> {
-        self.sync_access(principal, client_id)?;
+        self.read_access(principal, client_id)?;
         let (after, initial) = self.resume_point(client_id, cursor)?;
         let (events, receiver) = mpsc::channel(64);
         let app = self.clone();
@@ -134,18 +138,16 @@ impl App {
         if *shutdown.borrow_and_update() {
             return Err(Error::ShuttingDown);
         }
+        let mut looks = Looks::new("stepwise.v1.SyncService/Subscribe");
         loop {
             // Marked seen before reading the head: a commit after this
             // point wakes the wait below.
             commits.borrow_and_update();
-            // A revoked link ends a therapist's stream at the next change.
-            if !principal.is_client(client_id) {
-                self.sync_access(principal, client_id)?;
-            }
             let head = self.store.head(client_id)?;
-            let delivered = self
+            let delivery = self
                 .deliver(
                     principal,
+                    &mut looks,
                     client_id,
                     (seen, head),
                     initial,
@@ -156,8 +158,11 @@ impl App {
                     },
                 )
                 .await?;
-            if !delivered {
-                return Ok(());
+            match delivery {
+                Delivery::Done => {}
+                Delivery::ReceiverGone => return Ok(()),
+                // A revoked link ends a therapist's stream at the next change.
+                Delivery::AccessEnded => return self.read_access(principal, client_id),
             }
             (seen, initial) = (seen.max(head), false);
             tokio::select! {
@@ -168,7 +173,7 @@ impl App {
                 }
                 () = tokio::time::sleep(heartbeat) => {
                     let cursor = self.cursor(client_id, seen)?;
-                    if events.send(Ok(SyncEvent::Heartbeat(cursor))).await.is_err() {
+                    if events.send(Ok(SyncEvent::Heartbeat(cursor, self.now_micros()))).await.is_err() {
                         return Ok(());
                     }
                 }
@@ -179,50 +184,22 @@ impl App {
         }
     }
 
-    /// Sends the client's changes after `from` up to `head` (which was read
-    /// before this call), each as `principal` may see it and wrapped by
-    /// `event`, once they are on disk. `false` when the receiver is gone.
-    pub(super) async fn deliver<E>(
-        &self,
-        principal: &Principal,
-        client_id: &str,
-        (from, head): (i64, i64),
-        initial: bool,
-        events: &mpsc::Sender<Result<E>>,
-        event: impl Fn(Entity) -> Result<E>,
-    ) -> Result<bool> {
-        if from >= head {
-            return Ok(true);
+    /// [`App::read_access`] for a call that reads the client's data now,
+    /// noted for the audit trail.
+    fn sync_access(&self, principal: &Principal, client_id: &str) -> Result<()> {
+        self.read_access(principal, client_id)?;
+        if !principal.is_client(client_id) {
+            principal.note_access(client_id);
         }
-        self.store.durable().await?;
-        let mut at = from;
-        while at < head {
-            let page = self.store.changes(
-                client_id,
-                (at, head),
-                (DEFAULT_PULL_SIZE, MAX_PULL_BYTES),
-                initial && at == from,
-            )?;
-            for entity in page.entities {
-                if events
-                    .send(event(as_seen_by(principal, entity)))
-                    .await
-                    .is_err()
-                {
-                    return Ok(false);
-                }
-            }
-            at = page.last_seq;
-        }
-        Ok(true)
+        Ok(())
     }
 
     /// `NOT_FOUND` unless the caller may read the client's data;
     /// `ACCESS_REVOKED` for a therapist whose link the client revoked, so
     /// the dashboard knows to delete its copy.
-    fn sync_access(&self, principal: &Principal, client_id: &str) -> Result<()> {
+    fn read_access(&self, principal: &Principal, client_id: &str) -> Result<()> {
         principal.permit(Action::Read)?;
-        if self.may(principal, Action::Read, client_id)? {
+        if self.may_still_read(principal, client_id)? {
             return Ok(());
         }
         if principal.role == Role::Therapist

@@ -6,16 +6,13 @@
 //! is always valid.
 
 pub mod care;
+pub mod clock;
 pub mod fields;
 pub mod insights;
 pub mod records;
 pub mod sync;
 
 pub use care::*;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use records::*;
 pub use sync::*;
-
-/// Microseconds since the Unix epoch, the resolution of all stored times.
-pub fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}

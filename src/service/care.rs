@@ -147,10 +147,10 @@ impl pb::care_service_server::CareService for CareApi {
                         (String::new(), String::new()),
                     ))),
                 },
-                WatchEvent::Heartbeat => pb::WatchClientsResponse {
+                WatchEvent::Heartbeat(now_us) => pb::WatchClientsResponse {
                     client_id: String::new(),
                     event: Some(Event::Heartbeat(pb::Heartbeat {
-                        time: convert::timestamp(crate::domain::now_micros()),
+                        time: convert::timestamp(now_us),
                     })),
                 },
             })

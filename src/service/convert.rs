@@ -373,8 +373,12 @@ pub fn check_in(check_in: domain::CheckIn) -> pb::CheckIn {
 
 // --- efficacy ratings ---
 
-/// A new rating from a `RecordEfficacyRatingRequest`.
-pub fn new_rating(rating: Option<pb::EfficacyRating>) -> Result<domain::EfficacyRating> {
+/// A new rating from a `RecordEfficacyRatingRequest`; without a rate time
+/// it was given at `now_us`.
+pub fn new_rating(
+    rating: Option<pb::EfficacyRating>,
+    now_us: i64,
+) -> Result<domain::EfficacyRating> {
     use pb::efficacy_rating::Target;
     let rating = required(rating, "rating")?;
     let mut check = Violations::new();
@@ -399,7 +403,7 @@ pub fn new_rating(rating: Option<pb::EfficacyRating>) -> Result<domain::Efficacy
     let note = check.check("rating.note", fields::note(&rating.note));
     let rate_time_us = match &rating.rate_time {
         Some(ts) => check.check("rating.rate_time", micros(ts)),
-        None => domain::now_micros(),
+        None => now_us,
     };
     check.finish()?;
     Ok(domain::EfficacyRating {
@@ -488,6 +492,7 @@ pub fn push(
     principal: &Principal,
     request: pb::PushRequest,
     max: usize,
+    now_us: i64,
 ) -> Result<Vec<domain::Mutation>> {
     let mut check = Violations::new();
     check.check("device_id", sync_id(&request.device_id));
@@ -519,12 +524,16 @@ pub fn push(
         .map(|m| domain::Mutation {
             mutation_id: m.mutation_id,
             base_version: m.base_version,
-            op: mutation_op(principal, m.op),
+            op: mutation_op(principal, m.op, now_us),
         })
         .collect())
 }
 
-fn mutation_op(principal: &Principal, op: Option<pb::mutation::Op>) -> Result<domain::MutationOp> {
+fn mutation_op(
+    principal: &Principal,
+    op: Option<pb::mutation::Op>,
+    now_us: i64,
+) -> Result<domain::MutationOp> {
     use domain::{MutationOp, Record};
     use pb::mutation::Op;
     Ok(match op {
@@ -533,7 +542,9 @@ fn mutation_op(principal: &Principal, op: Option<pb::mutation::Op>) -> Result<do
             MutationOp::Upsert(new_action_step(Some(s))?.into_entity())
         }
         Some(Op::UpsertCheckIn(c)) => MutationOp::Upsert(new_check_in(Some(c))?.0.into_entity()),
-        Some(Op::UpsertEfficacyRating(r)) => MutationOp::Upsert(new_rating(Some(r))?.into_entity()),
+        Some(Op::UpsertEfficacyRating(r)) => {
+            MutationOp::Upsert(new_rating(Some(r), now_us)?.into_entity())
+        }
         Some(Op::Delete(target)) => {
             let kind = fields::enum_value(target.entity_type, domain::EntityKind::Unspecified)
                 .map_err(|e| Error::invalid("delete.entity_type", e))?;

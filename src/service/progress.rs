@@ -65,7 +65,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         request: Request<pb::RecordEfficacyRatingRequest>,
     ) -> Result<Response<pb::EfficacyRating>, Status> {
         let principal = principal(&request)?;
-        let rating = convert::new_rating(request.into_inner().rating)?;
+        let rating = convert::new_rating(request.into_inner().rating, self.app.now_micros())?;
         let rating = self.app.record_rating(&principal, rating).await?;
         Ok(Response::new(convert::rating(rating)))
     }

@@ -69,7 +69,12 @@ impl pb::sync_service_server::SyncService for SyncApi {
         request: Request<pb::PushRequest>,
     ) -> Result<Response<pb::PushResponse>, Status> {
         let principal = principal(&request)?;
-        let mutations = convert::push(&principal, request.into_inner(), MAX_PUSH_MUTATIONS)?;
+        let mutations = convert::push(
+            &principal,
+            request.into_inner(),
+            MAX_PUSH_MUTATIONS,
+            self.app.now_micros(),
+        )?;
         let results = self.app.push(&principal, mutations).await?;
         Ok(Response::new(pb::PushResponse {
             results: results.into_iter().map(convert::mutation_result).collect(),
@@ -94,9 +99,9 @@ impl pb::sync_service_server::SyncService for SyncApi {
                     pb::subscribe_response::Event::Change(convert::change(*entity)),
                     cursor,
                 ),
-                SyncEvent::Heartbeat(cursor) => (
+                SyncEvent::Heartbeat(cursor, now_us) => (
                     pb::subscribe_response::Event::Heartbeat(pb::Heartbeat {
-                        time: convert::timestamp(crate::domain::now_micros()),
+                        time: convert::timestamp(now_us),
                     }),
                     cursor,
                 ),

@@ -138,6 +138,13 @@ impl Store {
         }
     }
 
+    /// Whether the therapist and the client are actively linked.
+    pub fn link_active(&self, therapist_id: &str, client_id: &str) -> Result<bool> {
+        Ok(self
+            .link_between(therapist_id, client_id)?
+            .is_some_and(|link| link.state() == CareLinkState::Active))
+    }
+
     /// The links of a client, or of a therapist, oldest first.
     pub fn list_links(
         &self,

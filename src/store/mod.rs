@@ -39,7 +39,7 @@ mod tx;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -54,7 +54,7 @@ pub use family::Family;
 pub use tx::{Tx, TxResult, abort};
 
 use crate::domain::{
-    ActionStep, CheckIn, EfficacyRating, Entity, EntityKind, Goal, Record, StoredEntity, now_micros,
+    ActionStep, CheckIn, Clock, EfficacyRating, Entity, EntityKind, Goal, Record, StoredEntity,
 };
 use crate::error::{Error, Result};
 use commit::GroupCommit;
@@ -139,14 +139,16 @@ pub struct Store {
     gate: std::sync::RwLock<()>,
     /// Per client, the latest committed sequence number, for subscribers.
     watchers: Mutex<HashMap<[u8; 16], watch::Sender<i64>>>,
+    /// Stamps create and update times.
+    clock: Arc<dyn Clock>,
     // Declared last: dropped after the trees, it flushes on the way out.
     commits: GroupCommit,
 }
 
 impl Store {
     /// Opens (or creates) the store in `dir` with a page cache of
-    /// `cache_bytes`.
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
+    /// `cache_bytes`; `clock` stamps the times of changes.
+    pub fn open(dir: &Path, cache_bytes: u64, clock: Arc<dyn Clock>) -> Result<Self> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -193,6 +195,7 @@ impl Store {
             epoch,
             gate: std::sync::RwLock::default(),
             watchers: Mutex::default(),
+            clock,
             commits,
         })
     }
@@ -228,7 +231,7 @@ impl Store {
     /// Like [`Store::write`], but returns once committed, before it is
     /// durable: for batches that await [`Store::durable`] once at the end.
     pub fn write_nowait<T>(&self, actor: &str, change: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
-        let now_us = now_micros();
+        let now_us = self.clock.now_micros();
         let (value, touched) = self.commit(|| {
             self.transactional[..].transaction(|trees| {
                 let tx = Tx::new(trees, actor, now_us);

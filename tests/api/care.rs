@@ -9,11 +9,11 @@ use tonic::Code;
 use crate::devices::sync_api;
 use crate::helpers::*;
 
-async fn care(app: &TestApp, token: &str) -> CareServiceClient<Authed> {
+pub(crate) async fn care(app: &TestApp, token: &str) -> CareServiceClient<Authed> {
     CareServiceClient::new(app.authed(token).await)
 }
 
-async fn invite(app: &TestApp, therapist: &str) -> pb::Invite {
+pub(crate) async fn invite(app: &TestApp, therapist: &str) -> pb::Invite {
     care(app, therapist)
         .await
         .create_invite(pb::CreateInviteRequest {})
@@ -22,7 +22,7 @@ async fn invite(app: &TestApp, therapist: &str) -> pb::Invite {
         .into_inner()
 }
 
-async fn sign_up(
+pub(crate) async fn sign_up(
     app: &TestApp,
     code: &str,
     name: &str,
@@ -38,7 +38,11 @@ async fn sign_up(
         .map(tonic::Response::into_inner)
 }
 
-async fn accept(app: &TestApp, client: &str, code: &str) -> Result<pb::CareLink, tonic::Status> {
+pub(crate) async fn accept(
+    app: &TestApp,
+    client: &str,
+    code: &str,
+) -> Result<pb::CareLink, tonic::Status> {
     care(app, client)
         .await
         .accept_invite(pb::AcceptInviteRequest { code: code.into() })
@@ -46,7 +50,7 @@ async fn accept(app: &TestApp, client: &str, code: &str) -> Result<pb::CareLink,
         .map(tonic::Response::into_inner)
 }
 
-async fn links(app: &TestApp, token: &str) -> Vec<pb::CareLink> {
+pub(crate) async fn links(app: &TestApp, token: &str) -> Vec<pb::CareLink> {
     care(app, token)
         .await
         .list_care_links(pb::ListCareLinksRequest::default())
@@ -56,7 +60,7 @@ async fn links(app: &TestApp, token: &str) -> Vec<pb::CareLink> {
         .care_links
 }
 
-async fn access_events(app: &TestApp, token: &str) -> Vec<pb::AccessEvent> {
+pub(crate) async fn access_events(app: &TestApp, token: &str) -> Vec<pb::AccessEvent> {
     care(app, token)
         .await
         .list_access_events(pb::ListAccessEventsRequest::default())
@@ -67,14 +71,14 @@ async fn access_events(app: &TestApp, token: &str) -> Vec<pb::AccessEvent> {
 }
 
 /// A therapist, and a client who signed up with the therapist's invite.
-struct Team {
-    therapist: String,
-    therapist_id: String,
-    client: String,
-    client_id: String,
+pub(crate) struct Team {
+    pub(crate) therapist: String,
+    pub(crate) therapist_id: String,
+    pub(crate) client: String,
+    pub(crate) client_id: String,
 }
 
-async fn team(app: &TestApp) -> Team {
+pub(crate) async fn team(app: &TestApp) -> Team {
     let (therapist_account, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
     let code = invite(app, &therapist).await.code;
     let signed_up = sign_up(app, &code, "Ada").await.expect("sign up");

@@ -19,7 +19,7 @@ fn goal_of(change: &Option<pb::Change>) -> pb::Goal {
     }
 }
 
-fn goal_titled(id: &str, title: &str) -> pb::Goal {
+pub(crate) fn goal_titled(id: &str, title: &str) -> pb::Goal {
     pb::Goal {
         id: id.into(),
         title: title.into(),
