@@ -22,12 +22,13 @@ use crate::config::ServeConfig;
 use crate::limits;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
+use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::backup_service_server::BackupServiceServer;
 use crate::pb::care_service_server::CareServiceServer;
 use crate::pb::goal_service_server::GoalServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
-use crate::service::{AccountApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
+use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::Store;
 use crate::telemetry::RpcTraceLayer;
 
@@ -82,6 +83,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 const SERVICE_NAMES: &[&str] = &[
     "",
     "stepwise.v1.AccountService",
+    "stepwise.v1.AdminService",
     "stepwise.v1.BackupService",
     "stepwise.v1.CareService",
     "stepwise.v1.GoalService",
@@ -209,6 +211,7 @@ impl Application {
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
             .add_service(limited!(AccountServiceServer::new(AccountApi::new(app()))))
+            .add_service(limited!(AdminServiceServer::new(AdminApi::new(app()))))
             .add_service(limited!(BackupServiceServer::new(BackupApi::new(app()))))
             .add_service(limited!(CareServiceServer::new(CareApi::new(
                 app(),

@@ -5,12 +5,14 @@
 //! they are written only through the parsers in [`fields`], so a stored record
 //! is always valid.
 
+pub mod admin;
 pub mod care;
 pub mod fields;
 pub mod insights;
 pub mod records;
 pub mod sync;
 
+pub use admin::*;
 pub use care::*;
 pub use records::*;
 pub use sync::*;

@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod action_steps;
+mod admin;
 mod backup;
 mod care;
 mod concurrency;
