@@ -19,6 +19,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::app::App;
 use crate::auth::AuthLayer;
 use crate::config::ServeConfig;
+use crate::data_dir;
 use crate::limits;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
@@ -92,17 +93,29 @@ const SERVICE_NAMES: &[&str] = &[
 ];
 
 impl Application {
-    /// Opens the store (creating the first administrator on a new data
-    /// dir) and binds the listen address.
+    /// Makes the data dir private (see [`crate::data_dir`]; this sets the
+    /// process umask to 0o077), opens the store (creating the first
+    /// administrator on a new data dir), removes backup files left by a
+    /// crash, and binds the listen address.
     pub async fn build(config: &ServeConfig) -> Result<Self, ServerError> {
         let dir = config.data_dir.clone();
         let store_error = |source| ServerError::Store {
             dir: dir.clone(),
             source,
         };
-        std::fs::create_dir_all(&dir).map_err(|e| store_error(e.into()))?;
+        let io_error = |e: std::io::Error| store_error(e.into());
+        data_dir::create_private(&dir).map_err(io_error)?;
         let store = Store::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-        let app = App::new(Arc::new(store), Duration::from_secs(config.invite_ttl_secs));
+        // Only after sled's exclusive lock is held: a second server started
+        // on the same data dir fails above without touching the scratch dir
+        // that the first one is using.
+        data_dir::make_private(&dir).map_err(io_error)?;
+        let scratch = data_dir::clear_scratch(&dir).map_err(io_error)?;
+        let app = App::new(
+            Arc::new(store),
+            scratch,
+            Duration::from_secs(config.invite_ttl_secs),
+        );
         if let Some(path) = app.bootstrap_admin(&dir).await.map_err(store_error)? {
             tracing::info!(path = %path.display(), "wrote the administrator token");
         }

@@ -17,9 +17,19 @@ pub async fn take_backup(
     to: &std::path::Path,
     token: &str,
 ) -> Result<usize, BackupError> {
+    backup_from(app.addr, to, token).await
+}
+
+/// Takes a backup of the server at `addr` (plaintext) into `to`, as the
+/// holder of `token`; returns its entries.
+pub async fn backup_from(
+    addr: std::net::SocketAddr,
+    to: &std::path::Path,
+    token: &str,
+) -> Result<usize, BackupError> {
     backup(&BackupConfig {
         to: to.to_path_buf(),
-        server: app.addr,
+        server: addr,
         admin_token: token.to_owned(),
     })
     .await
