@@ -205,6 +205,11 @@ async fn a_cancelled_backup_leaves_no_file_behind() {
         1,
         "the snapshot being sent is in the data dir"
     );
+    assert_eq!(
+        files_in(&scratch),
+        Vec::<PathBuf>::new(),
+        "its name is removed once it is open, so a crash leaves nothing"
+    );
     drop((stream, api));
 
     eventually("the server closes the cancelled backup's file", || {
