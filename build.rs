@@ -18,6 +18,8 @@ const PROTO_FILES: &[&str] = &[
     "stepwise/v1/care.proto",
     "stepwise/v1/care_service.proto",
     "stepwise/v1/backup_service.proto",
+    "stepwise/v1/admin.proto",
+    "stepwise/v1/admin_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

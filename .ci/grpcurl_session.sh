@@ -125,7 +125,7 @@ if ! gc "$WORK/list.txt" "$ADDR" list; then
   cat "$WORK/list.txt" "$WORK/list.txt.err" >&2
   fail "grpcurl list (server reflection) failed"
 fi
-for svc in stepwise.v1.AccountService stepwise.v1.GoalService stepwise.v1.ProgressService \
+for svc in stepwise.v1.AccountService stepwise.v1.AdminService stepwise.v1.GoalService stepwise.v1.ProgressService \
   grpc.health.v1.Health; do
   grep -qxF "$svc" "$WORK/list.txt" || {
     cat "$WORK/list.txt" >&2
@@ -183,6 +183,12 @@ expect "$WORK/create_account.json" account.role ROLE_CLIENT
 expect "$WORK/create_account.json" account.display_name "grpcurl client"
 expect "$WORK/create_account.json" account.time_zone "Europe/Berlin"
 ok "AccountService/CreateAccount (admin): client $CLIENT_ID"
+
+# Events are listed oldest first: the newest is the last one (-1).
+call admin_events "$ADMIN_TOKEN" stepwise.v1.AdminService/ListAdminEvents '{"page_size": 1000}'
+expect "$WORK/admin_events.json" admin_events.-1.action ADMIN_ACTION_ACCOUNT_CREATED
+expect "$WORK/admin_events.json" admin_events.-1.target_id "$CLIENT_ID"
+ok "AdminService/ListAdminEvents (admin): the account's creation is audited"
 
 call current_account "$CLIENT_TOKEN" stepwise.v1.AccountService/GetCurrentAccount '{}'
 expect "$WORK/current_account.json" id "$CLIENT_ID"

@@ -1,30 +1,122 @@
 //! `stepwise backup` and `stepwise restore`.
+//!
+//! The administrator's token never comes from the command line, where any
+//! user of the machine could read it (`ps`, shell history): it comes from
+//! the environment variable `STEPWISE_ADMIN_TOKEN` or from a file named
+//! with `--admin-token-file`.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use tokio::io::AsyncWriteExt;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 use crate::client::authenticated;
 use crate::pb;
 use crate::pb::backup_service_client::BackupServiceClient;
 use crate::store::backup::{read_snapshot, restore};
 
+/// Environment variable that may hold an administrator's token.
+pub const ADMIN_TOKEN_ENV: &str = "STEPWISE_ADMIN_TOKEN";
+
 /// Settings of `stepwise backup`.
 #[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "The administrator's token comes from --admin-token-file or, without it, \
+from the environment variable STEPWISE_ADMIN_TOKEN; never from the command line."
+)]
 pub struct BackupConfig {
     /// File to write the backup to (replaced only once the backup is
     /// complete and checked).
     #[arg(long)]
     pub to: PathBuf,
-    /// Address of the running server.
-    #[arg(long, env = "STEPWISE_SERVER", default_value = "127.0.0.1:50051")]
-    pub server: SocketAddr,
-    /// An administrator's token.
-    #[arg(long, env = "STEPWISE_ADMIN_TOKEN")]
-    pub admin_token: String,
+    /// URL of the running server: `http://HOST:PORT`, or
+    /// `https://HOST:PORT` for a server with TLS. A bare `HOST:PORT` means
+    /// `http://`.
+    #[arg(long, env = "STEPWISE_SERVER", default_value = "http://127.0.0.1:50051", value_parser = parse_server)]
+    pub server: http::Uri,
+    /// PEM file with the certificate of a private CA (or the server's own,
+    /// self-signed one) to trust for an `https://` server; without it, the
+    /// system's trusted roots are used.
+    #[arg(long, env = "STEPWISE_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+    /// File holding an administrator's token, such as the server's
+    /// `admin.token` (surrounding whitespace is ignored). Takes precedence
+    /// over `STEPWISE_ADMIN_TOKEN`.
+    #[arg(long, env = "STEPWISE_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// An administrator's token from the environment
+    /// ([`ADMIN_TOKEN_ENV`]), set by the binary; never a flag.
+    #[arg(skip)]
+    pub admin_token: Option<String>,
+}
+
+/// A server URL: `http://` or `https://`, a host, an optional port, and
+/// nothing else; a bare `HOST:PORT` is taken as `http://HOST:PORT`, as
+/// earlier versions took it.
+fn parse_server(value: &str) -> Result<http::Uri, String> {
+    let url = if value.contains("://") {
+        value.to_owned()
+    } else {
+        format!("http://{value}")
+    };
+    let problem =
+        || format!("{value:?} is not a server URL like https://stepwise.example.org:50051");
+    let uri: http::Uri = url.parse().map_err(|_| problem())?;
+    let is_server = matches!(uri.scheme_str(), Some("http" | "https"))
+        && uri.host().is_some_and(|host| !host.is_empty())
+        && uri
+            .path_and_query()
+            .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty());
+    if is_server { Ok(uri) } else { Err(problem()) }
+}
+
+impl BackupConfig {
+    /// The administrator's token: the contents of `admin_token_file` if
+    /// given, else `admin_token`.
+    fn token(&self) -> Result<String, BackupError> {
+        let token = match (&self.admin_token_file, &self.admin_token) {
+            (Some(path), _) => String::from_utf8_lossy(&read(path)?).into_owned(),
+            (None, Some(token)) => token.clone(),
+            (None, None) => {
+                return Err(BackupError::Config(format!(
+                    "no administrator token: set {ADMIN_TOKEN_ENV} or pass --admin-token-file PATH \
+                     (such as the server's admin.token)"
+                )));
+            }
+        };
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(BackupError::Config(
+                "the administrator token is empty".into(),
+            ));
+        }
+        Ok(token.to_owned())
+    }
+
+    /// A channel to the server, with TLS for `https://`.
+    async fn connect(&self) -> Result<Channel, BackupError> {
+        let mut endpoint = Channel::builder(self.server.clone());
+        if self.server.scheme_str() == Some("https") {
+            let tls = match &self.tls_ca {
+                Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?)),
+                None => ClientTlsConfig::new().with_native_roots(),
+            };
+            endpoint = endpoint.tls_config(tls)?;
+        } else if self.tls_ca.is_some() {
+            return Err(BackupError::Config(format!(
+                "--tls-ca needs an https:// server, not {}",
+                self.server
+            )));
+        }
+        Ok(endpoint.connect().await?)
+    }
+}
+
+/// The contents of a file named in the settings.
+fn read(path: &Path) -> Result<Vec<u8>, BackupError> {
+    std::fs::read(path)
+        .map_err(|e| BackupError::Config(format!("cannot read {}: {e}", path.display())))
 }
 
 /// Settings of `stepwise restore`.
@@ -41,8 +133,12 @@ pub struct RestoreConfig {
 /// Errors of backup and restore.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    /// Connecting failed.
-    #[error("cannot connect: {0}")]
+    /// The settings cannot be used (no token, an unreadable file, ...).
+    #[error("{0}")]
+    Config(String),
+    /// Connecting failed (with the causes: "transport error" alone says
+    /// nothing about a refused connection or an untrusted certificate).
+    #[error("cannot connect: {}", with_causes(.0))]
     Connect(#[from] tonic::transport::Error),
     /// The server refused or failed.
     #[error("{}", .0.message())]
@@ -55,13 +151,22 @@ pub enum BackupError {
     Io(#[from] std::io::Error),
 }
 
+/// An error and its chain of causes, on one line.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text = format!("{text}: {next}");
+        cause = next.source();
+    }
+    text
+}
+
 /// Streams a backup from the server into `config.to`; returns its entries.
 pub async fn backup(config: &BackupConfig) -> Result<usize, BackupError> {
-    let channel = Channel::from_shared(format!("http://{}", config.server))
-        .map_err(|e| tonic::Status::invalid_argument(e.to_string()))?
-        .connect()
-        .await?;
-    let mut api = BackupServiceClient::new(authenticated(channel, &config.admin_token));
+    let token = config.token()?;
+    let channel = config.connect().await?;
+    let mut api = BackupServiceClient::new(authenticated(channel, &token));
     let mut stream = api
         .create_backup(pb::CreateBackupRequest {})
         .await?
@@ -81,4 +186,67 @@ pub async fn backup(config: &BackupConfig) -> Result<usize, BackupError> {
 /// Rebuilds a store from a backup file; returns its entries.
 pub fn restore_store(config: &RestoreConfig) -> Result<u64, BackupError> {
     Ok(restore(&config.from, &config.data_dir)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::config::{Cli, Command};
+
+    fn backup_config(args: &[&str]) -> Result<BackupConfig, clap::Error> {
+        let argv = ["stepwise", "backup", "--to", "stepwise.backup"];
+        let cli = Cli::try_parse_from(argv.iter().chain(args))?;
+        match cli.command {
+            Command::Backup(config) => Ok(config),
+            other => panic!("expected backup, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_server_is_a_url_and_a_bare_address_means_http() {
+        let server = |value: &str| backup_config(&["--server", value]).map(|c| c.server);
+        assert_eq!(
+            server("127.0.0.1:50051").expect("bare address").to_string(),
+            "http://127.0.0.1:50051/"
+        );
+        assert_eq!(
+            server("https://stepwise.example.org:8443")
+                .expect("https URL")
+                .scheme_str(),
+            Some("https")
+        );
+        for bad in [
+            "ftp://example.org",
+            "https://example.org/path",
+            "https://",
+            "no spaces",
+        ] {
+            assert!(server(bad).is_err(), "{bad:?} is not a server URL");
+        }
+    }
+
+    #[test]
+    fn the_token_file_is_read_and_trimmed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("admin.token");
+        std::fs::write(&path, "sw_secret\n").expect("write token");
+        let config = backup_config(&["--admin-token-file", path.to_str().expect("utf-8")])
+            .expect("valid flags");
+        assert_eq!(config.token().expect("token"), "sw_secret");
+    }
+
+    #[test]
+    fn the_admin_token_is_never_taken_from_the_command_line() {
+        let parsed = Cli::try_parse_from([
+            "stepwise",
+            "backup",
+            "--to",
+            "stepwise.backup",
+            "--admin-token",
+            "secret",
+        ]);
+        assert!(parsed.is_err(), "argv is visible to every user in ps");
+    }
 }

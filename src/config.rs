@@ -47,7 +47,9 @@ pub struct ServeConfig {
     /// logged).
     #[arg(long, env = "STEPWISE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
-    /// Directory of the embedded database; created if missing.
+    /// Directory of the embedded database; created if missing. Made
+    /// private to the server's user at every start (see
+    /// [`crate::data_dir`]).
     #[arg(long, env = "STEPWISE_DATA_DIR", default_value = "./stepwise-data")]
     pub data_dir: PathBuf,
     /// Log format.

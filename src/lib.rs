@@ -12,6 +12,7 @@ pub mod backup;
 pub mod bench;
 pub mod client;
 pub mod config;
+pub mod data_dir;
 pub mod domain;
 pub mod error;
 pub mod limits;

@@ -22,7 +22,8 @@ async fn main() -> ExitCode {
             exit_code(result)
         }
         Command::Bench(config) => exit_code(stepwise::bench::run(config).await.map(drop)),
-        Command::Backup(config) => {
+        Command::Backup(mut config) => {
+            config.admin_token = std::env::var(stepwise::backup::ADMIN_TOKEN_ENV).ok();
             exit_code(stepwise::backup::backup(&config).await.map(|entries| {
                 println!(
                     "backup written to {} ({entries} entries)",

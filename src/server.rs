@@ -19,16 +19,18 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::app::App;
 use crate::auth::AuthLayer;
 use crate::config::ServeConfig;
+use crate::data_dir;
 use crate::domain::SystemClock;
 use crate::limits;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
+use crate::pb::admin_service_server::AdminServiceServer;
 use crate::pb::backup_service_server::BackupServiceServer;
 use crate::pb::care_service_server::CareServiceServer;
 use crate::pb::goal_service_server::GoalServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
-use crate::service::{AccountApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
+use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::Store;
 use crate::telemetry::RpcTraceLayer;
 
@@ -83,6 +85,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 const SERVICE_NAMES: &[&str] = &[
     "",
     "stepwise.v1.AccountService",
+    "stepwise.v1.AdminService",
     "stepwise.v1.BackupService",
     "stepwise.v1.CareService",
     "stepwise.v1.GoalService",
@@ -91,23 +94,32 @@ const SERVICE_NAMES: &[&str] = &[
 ];
 
 impl Application {
-    /// Opens the store (creating the first administrator on a new data
-    /// dir) and binds the listen address.
+    /// Makes the data dir private (see [`crate::data_dir`]; this sets the
+    /// process umask to 0o077), opens the store (creating the first
+    /// administrator on a new data dir), removes backup files left by a
+    /// crash, and binds the listen address.
     pub async fn build(config: &ServeConfig) -> Result<Self, ServerError> {
         let dir = config.data_dir.clone();
         let store_error = |source| ServerError::Store {
             dir: dir.clone(),
             source,
         };
-        std::fs::create_dir_all(&dir).map_err(|e| store_error(e.into()))?;
+        let io_error = |e: std::io::Error| store_error(e.into());
+        data_dir::create_private(&dir).map_err(io_error)?;
         let clock = config
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
         let store =
             Store::open(&dir, config.cache_mb * 1024 * 1024, clock.clone()).map_err(store_error)?;
+        // Only after sled's exclusive lock is held: a second server started
+        // on the same data dir fails above without touching the scratch dir
+        // that the first one is using.
+        data_dir::make_private(&dir).map_err(io_error)?;
+        let scratch = data_dir::clear_scratch(&dir).map_err(io_error)?;
         let app = App::new(
             Arc::new(store),
+            scratch,
             Duration::from_secs(config.invite_ttl_secs),
             clock,
         );
@@ -219,6 +231,7 @@ impl Application {
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
             .add_service(limited!(AccountServiceServer::new(AccountApi::new(app()))))
+            .add_service(limited!(AdminServiceServer::new(AdminApi::new(app()))))
             .add_service(limited!(BackupServiceServer::new(BackupApi::new(app()))))
             .add_service(limited!(CareServiceServer::new(CareApi::new(
                 app(),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::App;
 use crate::auth::{Principal, new_token};
-use crate::domain::{Account, Role};
+use crate::domain::{Account, AdminAction, AdminEvent, Role};
 use crate::error::{Error, Result};
 
 /// File in the data dir that receives the first administrator's token.
@@ -30,7 +30,8 @@ impl App {
         new: NewAccount,
     ) -> Result<(Account, String)> {
         principal.require_admin()?;
-        self.insert_account(new).await
+        self.insert_account(new, Some(&principal.account_id), |_| Ok(()))
+            .await
     }
 
     /// The caller's own account.
@@ -53,7 +54,7 @@ impl App {
             time_zone: "UTC".into(),
         };
         let (account, _token) = self
-            .insert_account_with(new, |token| {
+            .insert_account(new, None, |token| {
                 // Written before the account exists: a crash in between leaves a
                 // store without accounts, and the next start tries again.
                 write_secret(&data_dir.join(ADMIN_TOKEN_FILE), token)
@@ -63,19 +64,28 @@ impl App {
         Ok(Some(data_dir.join(ADMIN_TOKEN_FILE)))
     }
 
-    async fn insert_account(&self, new: NewAccount) -> Result<(Account, String)> {
-        self.insert_account_with(new, |_| Ok(())).await
-    }
-
-    async fn insert_account_with(
+    /// Stores a new account and returns it with its token, which
+    /// `before_commit` sees first. With `created_by`, the administrator's
+    /// event for the audit trail is stored with it.
+    async fn insert_account(
         &self,
         new: NewAccount,
+        created_by: Option<&str>,
         before_commit: impl FnOnce(&str) -> Result<()>,
     ) -> Result<(Account, String)> {
         let account = self.new_account(new);
         let (token, hash) = new_token();
         before_commit(&token)?;
-        self.store.create_account(&account, &hash).await?;
+        let audit = created_by.map(|actor_id| AdminEvent {
+            actor_id: actor_id.to_owned(),
+            action: AdminAction::AccountCreated as i32,
+            target_id: account.id.clone(),
+            time_us: account.create_time_us,
+            ..AdminEvent::default()
+        });
+        self.store
+            .create_account(&account, &hash, audit.as_ref())
+            .await?;
         Ok((account, token))
     }
 

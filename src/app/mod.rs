@@ -14,6 +14,7 @@ mod plan;
 mod progress;
 mod sync;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -32,6 +33,9 @@ pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, S
 #[derive(Clone)]
 pub struct App {
     store: Arc<Store>,
+    /// Where backups are written before they are sent: in the data dir,
+    /// never a shared temporary dir (see [`crate::data_dir`]).
+    scratch_dir: PathBuf,
     /// Becomes true when the server begins to shut down; ends subscriptions.
     shutdown: Arc<watch::Sender<bool>>,
     /// Slows down guessing of invite codes.
@@ -45,11 +49,17 @@ pub struct App {
 }
 
 impl App {
-    /// Use cases over `store`; invites work for `invite_ttl`; `clock`
-    /// tells the time.
-    pub fn new(store: Arc<Store>, invite_ttl: std::time::Duration, clock: Arc<dyn Clock>) -> Self {
+    /// Use cases over `store`; backups are written to `scratch_dir` before
+    /// they are sent; invites work for `invite_ttl`; `clock` tells the time.
+    pub fn new(
+        store: Arc<Store>,
+        scratch_dir: PathBuf,
+        invite_ttl: std::time::Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
+            scratch_dir,
             shutdown: Arc::new(watch::channel(false).0),
             code_guard: Arc::default(),
             invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),

@@ -5,6 +5,7 @@
 //! they are written only through the parsers in [`fields`], so a stored record
 //! is always valid.
 
+pub mod admin;
 pub mod care;
 pub mod clock;
 pub mod fields;
@@ -12,6 +13,7 @@ pub mod insights;
 pub mod records;
 pub mod sync;
 
+pub use admin::*;
 pub use care::*;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use records::*;

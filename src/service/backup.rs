@@ -2,12 +2,14 @@
 
 use std::pin::Pin;
 
+use futures_util::TryStreamExt;
 use tokio::io::AsyncReadExt;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::app::App;
 use crate::auth::principal;
+use crate::error::Error;
 use crate::pb;
 
 /// Bytes per streamed piece.
@@ -36,36 +38,19 @@ impl pb::backup_service_server::BackupService for BackupApi {
         request: Request<pb::CreateBackupRequest>,
     ) -> Result<Response<Self::CreateBackupStream>, Status> {
         let principal = principal(&request)?;
-        let path = self.app.snapshot(&principal).await?;
-        let (sender, receiver) = tokio::sync::mpsc::channel(4);
-        tokio::spawn(async move {
-            let outcome = async {
-                let mut file = tokio::fs::File::open(&path).await?;
-                loop {
-                    let mut data = vec![0; CHUNK];
-                    let read = file.read(&mut data).await?;
-                    if read == 0 {
-                        return Ok::<(), std::io::Error>(());
-                    }
-                    data.truncate(read);
-                    if sender
-                        .send(Ok(pb::CreateBackupResponse { data }))
-                        .await
-                        .is_err()
-                    {
-                        return Ok(());
-                    }
-                }
+        let file = tokio::fs::File::from_std(self.app.snapshot(&principal).await?);
+        // Read lazily, one chunk per message: when the client goes away, the
+        // stream and with it the file are dropped, and nothing keeps running.
+        let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
+            let mut data = vec![0; CHUNK];
+            let read = file.read(&mut data).await?;
+            if read == 0 {
+                return Ok(None);
             }
-            .await;
-            if let Err(e) = outcome {
-                let status: Status = crate::error::Error::from(e).into();
-                let _ = sender.send(Err(status)).await;
-            }
-            let _ = tokio::fs::remove_file(&path).await;
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(receiver),
-        )))
+            data.truncate(read);
+            Ok(Some((pb::CreateBackupResponse { data }, file)))
+        })
+        .map_err(|e: std::io::Error| Status::from(Error::from(e)));
+        Ok(Response::new(Box::pin(chunks)))
     }
 }

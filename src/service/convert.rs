@@ -616,6 +616,19 @@ pub fn access_event(event: domain::AccessEvent) -> pb::AccessEvent {
     }
 }
 
+/// API form of an administrator's event; the hash in lowercase hex, as
+/// `sha256sum` prints it.
+pub fn admin_event(event: domain::AdminEvent) -> pb::AdminEvent {
+    pb::AdminEvent {
+        actor_id: event.actor_id,
+        action: event.action,
+        target_id: event.target_id,
+        size_bytes: event.size_bytes,
+        sha256: event.sha256.iter().map(|b| format!("{b:02x}")).collect(),
+        time: timestamp(event.time_us),
+    }
+}
+
 // --- progress insights ---
 
 /// The target of a `GetProgressRequest`.

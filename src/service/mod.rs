@@ -2,6 +2,7 @@
 //! back. Thin: rules live in [`crate::app`] and [`crate::domain`].
 
 pub mod account;
+pub mod admin;
 pub mod backup;
 pub mod care;
 pub mod convert;
@@ -10,6 +11,7 @@ pub mod progress;
 pub mod sync;
 
 pub use account::AccountApi;
+pub use admin::AdminApi;
 pub use backup::BackupApi;
 pub use care::CareApi;
 pub use goal::GoalApi;

@@ -18,16 +18,30 @@ const MAGIC: &[u8; 16] = b"STEPWISE-BACKUP1";
 const ENTRY: u8 = 1;
 const END: u8 = 0xFF;
 
-/// Writes bytes while hashing them.
+/// What a snapshot wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    /// Entries (key-value pairs of all trees).
+    pub entries: u64,
+    /// Size of the file in bytes.
+    pub size_bytes: u64,
+    /// SHA-256 of the whole file (the hash `sha256sum` computes), so the file can
+    /// be recognised later.
+    pub sha256: [u8; 32],
+}
+
+/// Writes bytes while hashing and counting them.
 struct Hashing<W> {
     inner: W,
     hash: Sha256,
+    len: u64,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let written = self.inner.write(bytes)?;
         self.hash.update(&bytes[..written]);
+        self.len += written as u64;
         Ok(written)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -36,16 +50,17 @@ impl<W: Write> Write for Hashing<W> {
 }
 
 impl Store {
-    /// Writes a snapshot of every tree to `path`. Writers wait while it is
-    /// taken, so the snapshot is one consistent state.
-    pub fn snapshot_to(&self, path: &Path) -> Result<u64> {
+    /// Writes a snapshot of every tree to the new file `path`. Writers wait
+    /// while it is taken, so the snapshot is one consistent state.
+    pub fn snapshot_to(&self, path: &Path) -> Result<Snapshot> {
         let _quiet = self
             .gate
             .write()
             .map_err(|_| Error::internal("write gate poisoned"))?;
         let mut out = Hashing {
-            inner: BufWriter::new(File::create(path)?),
+            inner: BufWriter::new(File::create_new(path)?),
             hash: Sha256::new(),
+            len: 0,
         };
         out.write_all(MAGIC)?;
         let mut entries = 0;
@@ -64,14 +79,20 @@ impl Store {
             }
         }
         out.write_all(&[END])?;
-        let digest = out.hash.finalize();
-        let mut file = out
-            .inner
+        // The file ends with the digest of what came before it; the hash of
+        // the whole file covers that digest too.
+        let digest = out.hash.clone().finalize();
+        out.write_all(&digest)?;
+        let Hashing { inner, hash, len } = out;
+        let file = inner
             .into_inner()
             .map_err(|e| Error::internal(e.to_string()))?;
-        file.write_all(&digest)?;
         file.sync_all()?;
-        Ok(entries)
+        Ok(Snapshot {
+            entries,
+            size_bytes: len,
+            sha256: hash.finalize().into(),
+        })
     }
 }
 

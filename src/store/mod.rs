@@ -22,13 +22,19 @@
 //!   found by `links_by_pair` (therapist | client → latest link id)
 //! - `access_by_client`, `access_by_therapist`: owner | time | random →
 //!   [`AccessEvent`], the append-only audit trail
+//! - `admin_events`: time | random → [`AdminEvent`], the append-only audit
+//!   trail of administrators (backups taken, accounts created), oldest
+//!   first; random bytes keep events of the same microsecond apart
 //! - `meta`: the store's random epoch, which cursors carry so a cursor from
 //!   a wiped or restored store is recognised
 //!
 //! Secondary indexes hold live records only; they are written in the same
 //! transaction as the record, so they are exact.
+//!
+//! [`AdminEvent`]: crate::domain::AdminEvent
 
 mod accounts;
+mod admin;
 pub mod backup;
 mod care;
 mod commit;
@@ -88,6 +94,7 @@ struct Trees {
     links_by_therapist: sled::Tree,
     access_by_client: sled::Tree,
     access_by_therapist: sled::Tree,
+    admin_events: sled::Tree,
 }
 
 impl Trees {
@@ -174,6 +181,7 @@ impl Store {
             links_by_therapist: tree("links_by_therapist")?,
             access_by_client: tree("access_by_client")?,
             access_by_therapist: tree("access_by_therapist")?,
+            admin_events: tree("admin_events")?,
         };
         let epoch = match trees.meta.get(EPOCH_KEY)? {
             Some(epoch) => epoch

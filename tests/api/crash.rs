@@ -2,10 +2,9 @@
 //! process, killed while writers are busy, restarted on the same data dir.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
 use stepwise::pb;
@@ -15,44 +14,13 @@ use stepwise::pb::sync_service_client::SyncServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+use crate::binary::{STEPWISE, serve_args, spawn_server};
 use crate::devices::{pull_everything, pull_from};
 use crate::helpers::{Authed, Bearer, goal};
 
 /// The `stepwise` binary serving `data_dir`, and the address it bound.
 fn start(data_dir: &Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("server logs before exiting")
-            .expect("log line");
-        if let Some(rest) = line.split("\"address\":\"").nth(1) {
-            break rest
-                .split('"')
-                .next()
-                .expect("address")
-                .parse()
-                .expect("socket address");
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, address)
+    spawn_server(Command::new(STEPWISE).args(serve_args(data_dir)))
 }
 
 async fn channel(addr: SocketAddr) -> Channel {

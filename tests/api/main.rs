@@ -4,11 +4,14 @@
 mod access;
 mod accounts;
 mod action_steps;
+mod admin;
 mod backup;
+mod binary;
 mod care;
 mod concurrency;
 mod crash;
 mod devices;
+mod files;
 mod fuzz;
 mod goals;
 mod grpc_web;

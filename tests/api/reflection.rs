@@ -10,6 +10,7 @@ use crate::helpers::*;
 /// The services every Stepwise server offers.
 const SERVICES: &[&str] = &[
     "stepwise.v1.AccountService",
+    "stepwise.v1.AdminService",
     "stepwise.v1.GoalService",
     "stepwise.v1.ProgressService",
     "grpc.health.v1.Health",
@@ -114,6 +115,7 @@ async fn the_server_and_each_of_its_services_report_serving() {
     for service in [
         "",
         "stepwise.v1.AccountService",
+        "stepwise.v1.AdminService",
         "stepwise.v1.GoalService",
         "stepwise.v1.ProgressService",
     ] {

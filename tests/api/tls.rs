@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 /// A server with a fresh certificate for "localhost"; returns it with the
 /// certificate's PEM (kept alive by the returned temp dir).
-async fn tls_app() -> (TestApp, String, tempfile::TempDir) {
+pub async fn tls_app() -> (TestApp, String, tempfile::TempDir) {
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,0 +1,38 @@
+//! `stepwise.v1.AdminService`: the administrators' audit trail.
+
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::app::App;
+use crate::auth::principal;
+use crate::pb;
+
+/// Implements `AdminService` over the use cases.
+pub struct AdminApi {
+    app: App,
+}
+
+impl AdminApi {
+    /// The service over `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::admin_service_server::AdminService for AdminApi {
+    async fn list_admin_events(
+        &self,
+        request: Request<pb::ListAdminEventsRequest>,
+    ) -> Result<Response<pb::ListAdminEventsResponse>, Status> {
+        let principal = principal(&request)?;
+        let size = convert::page(request.get_ref().page_size)?;
+        let page = self
+            .app
+            .list_admin_events(&principal, (size, &request.get_ref().page_token))?;
+        Ok(Response::new(pb::ListAdminEventsResponse {
+            admin_events: page.items.into_iter().map(convert::admin_event).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+}

@@ -1,0 +1,51 @@
+//! The real `stepwise` binary as a child process, for tests of what only a
+//! separate process shows: kills, signals, its umask.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The binary under test.
+pub const STEPWISE: &str = env!("CARGO_BIN_EXE_stepwise");
+
+/// Arguments of `stepwise serve` on `data_dir`, on a free port, with JSON
+/// logs (from which [`spawn_server`] reads the bound address).
+pub fn serve_args(data_dir: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["serve", "--listen", "127.0.0.1:0", "--log-format", "json"]
+        .map(OsString::from)
+        .into();
+    args.push("--data-dir".into());
+    args.push(data_dir.into());
+    args
+}
+
+/// Spawns `command` (one that runs [`serve_args`]) and returns the child
+/// and the address it logged once bound.
+pub fn spawn_server(command: &mut Command) -> (Child, SocketAddr) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("server logs before exiting")
+            .expect("log line");
+        if let Some(rest) = line.split("\"address\":\"").nth(1) {
+            break rest
+                .split('"')
+                .next()
+                .expect("address")
+                .parse()
+                .expect("socket address");
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, address)
+}
