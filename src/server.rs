@@ -117,7 +117,8 @@ impl Application {
         })?;
         let metrics = match config.metrics_listen {
             Some(addr) => {
-                let (bound, serving) = crate::metrics::serve(addr, app.store().clone())
+                let store = app.store().clone();
+                let (bound, serving) = crate::metrics::serve(addr, move || store.size_on_disk())
                     .await
                     .map_err(|source| ServerError::Bind { addr, source })?;
                 tracing::info!(address = %bound, "serving metrics");
@@ -158,15 +159,10 @@ impl Application {
         // Both reflection versions describe everything, each other included,
         // and google.rpc's error details, so grpcurl can decode them.
         let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .include_reflection_service(false)
-                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(
-                    tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
-                )
+            pb::DESCRIPTOR_SETS.iter().fold(
+                tonic_reflection::server::Builder::configure().include_reflection_service(false),
+                |builder, set| builder.register_encoded_file_descriptor_set(set),
+            )
         };
         let store = self.app.store().clone();
         let app = self.app.clone();
