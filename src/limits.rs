@@ -13,6 +13,10 @@ pub const MAX_CONCURRENT_STREAMS: u32 = 128;
 /// Longest any unary call may take; a shorter `grpc-timeout` from the
 /// client is honoured as well.
 pub const MAX_CALL_DURATION: Duration = Duration::from_secs(60);
+/// Live streams (`Subscribe` and `WatchClients` together) one account may
+/// hold open at once: each keeps a task and its buffers on the server. A
+/// phone and a dashboard need a few; more means streams were left open.
+pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
 
 /// Rewrites tonic's own answers to bad transport input: an oversized
 /// request (OUT_OF_RANGE with an internal message) becomes

@@ -11,6 +11,7 @@ mod dashboard;
 mod insights;
 mod plan;
 mod progress;
+mod streams;
 mod sync;
 
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct App {
     invite_ttl_us: i64,
     /// Links made and revoked, for therapists' watches.
     link_events: Arc<tokio::sync::broadcast::Sender<crate::domain::CareLink>>,
+    /// Live streams open per account.
+    streams: Arc<streams::StreamQuota>,
 }
 
 impl App {
@@ -50,6 +53,9 @@ impl App {
             code_guard: Arc::default(),
             invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),
             link_events: Arc::new(tokio::sync::broadcast::channel(256).0),
+            streams: Arc::new(streams::StreamQuota::new(
+                crate::limits::MAX_STREAMS_PER_ACCOUNT,
+            )),
         }
     }
 

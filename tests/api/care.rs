@@ -67,14 +67,15 @@ async fn access_events(app: &TestApp, token: &str) -> Vec<pb::AccessEvent> {
 }
 
 /// A therapist, and a client who signed up with the therapist's invite.
-struct Team {
-    therapist: String,
-    therapist_id: String,
-    client: String,
-    client_id: String,
+/// A therapist and a client linked to them, by token and id.
+pub struct Team {
+    pub therapist: String,
+    pub therapist_id: String,
+    pub client: String,
+    pub client_id: String,
 }
 
-async fn team(app: &TestApp) -> Team {
+pub async fn team(app: &TestApp) -> Team {
     let (therapist_account, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
     let code = invite(app, &therapist).await.code;
     let signed_up = sign_up(app, &code, "Ada").await.expect("sign up");

@@ -20,6 +20,7 @@ mod persistence;
 mod progress;
 mod reflection;
 mod smoke;
+mod streams;
 mod sync;
 mod sync_property;
 mod tls;
