@@ -18,6 +18,11 @@ pub const MAX_CALL_DURATION: Duration = Duration::from_secs(60);
 /// phone and a dashboard need a few; more means streams were left open.
 pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
 
+// What an open stream whose peer never reads can hold is bounded by its
+// 64-event channel, the page of changes its task has read (see
+// `app::sync`), and HTTP/2 flow control: hyper buffers at most 400 KiB of
+// unsent data per stream (its default; tonic does not expose the setting).
+
 /// Rewrites tonic's own answers to bad transport input: an oversized
 /// request (OUT_OF_RANGE with an internal message) becomes
 /// RESOURCE_EXHAUSTED naming the limit, and bytes that are not a valid

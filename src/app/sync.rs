@@ -30,6 +30,12 @@ pub const MAX_PULL_SIZE: usize = 5000;
 pub const MAX_PULL_BYTES: usize = 2 * 1024 * 1024;
 /// Most mutations per push.
 pub const MAX_PUSH_MUTATIONS: usize = 500;
+/// A live stream reads the store this many changes, or encoded bytes, at a
+/// time: all that a stream whose reader stalls holds besides its 64-event
+/// channel and HTTP/2's send buffer (a pull-sized page would be 2 MiB).
+const STREAM_PAGE_SIZE: usize = 64;
+/// See [`STREAM_PAGE_SIZE`].
+const STREAM_PAGE_BYTES: usize = 256 * 1024;
 
 /// One page of changes.
 #[derive(Debug)]
@@ -201,7 +207,7 @@ impl App {
             let page = self.store.changes(
                 client_id,
                 (at, head),
-                (DEFAULT_PULL_SIZE, MAX_PULL_BYTES),
+                (STREAM_PAGE_SIZE, STREAM_PAGE_BYTES),
                 initial && at == from,
             )?;
             for entity in page.entities {

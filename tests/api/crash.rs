@@ -20,6 +20,12 @@ use crate::helpers::{Authed, Bearer, goal};
 
 /// The `stepwise` binary serving `data_dir`, and the address it bound.
 fn start(data_dir: &Path) -> (Child, SocketAddr) {
+    start_with(data_dir, &[])
+}
+
+/// The `stepwise` binary serving `data_dir` with the extra `flags`, and the
+/// address it bound.
+pub fn start_with(data_dir: &Path, flags: &[&str]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
         .args([
             "serve",
@@ -30,6 +36,7 @@ fn start(data_dir: &Path) -> (Child, SocketAddr) {
             "--data-dir",
         ])
         .arg(data_dir)
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -55,7 +62,8 @@ fn start(data_dir: &Path) -> (Child, SocketAddr) {
     (child, address)
 }
 
-async fn channel(addr: SocketAddr) -> Channel {
+/// A channel to the server at `addr`.
+pub async fn channel(addr: SocketAddr) -> Channel {
     Channel::from_shared(format!("http://{addr}"))
         .expect("uri")
         .connect()
@@ -63,11 +71,13 @@ async fn channel(addr: SocketAddr) -> Channel {
         .expect("connect")
 }
 
-async fn authed(addr: SocketAddr, token: &str) -> Authed {
+/// A channel to `addr` sending `token`.
+pub async fn authed(addr: SocketAddr, token: &str) -> Authed {
     InterceptedService::new(channel(addr).await, Bearer(token.to_owned()))
 }
 
-async fn new_client(addr: SocketAddr, admin_token: &str) -> String {
+/// A new client account's token, created by the administrator.
+pub async fn new_client(addr: SocketAddr, admin_token: &str) -> String {
     let request = pb::CreateAccountRequest {
         account: Some(pb::Account {
             role: pb::Role::Client as i32,
