@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -197,6 +197,8 @@ impl Application {
             .accept_http1(true)
             .max_concurrent_streams(limits::MAX_CONCURRENT_STREAMS)
             .timeout(limits::MAX_CALL_DURATION)
+            .http2_keepalive_interval(Some(limits::HTTP2_KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(limits::HTTP2_KEEPALIVE_TIMEOUT))
             .layer(self.cors)
             .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)
@@ -218,7 +220,7 @@ impl Application {
                 app(),
                 heartbeat
             ))))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+            .serve_with_incoming_shutdown(incoming(self.listener), signal);
         // A peer that never lets its connection close must not keep the
         // process alive: past the grace period the remaining connections
         // are dropped (acknowledged writes are already on disk).
@@ -245,6 +247,17 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Accepted connections with TCP keepalive, and with TCP_NODELAY as tonic
+/// sets it on listeners it binds itself (it applies neither to a listener
+/// it is given).
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(limits::TCP_KEEPALIVE_IDLE))
+        .with_keepalive_interval(Some(limits::TCP_KEEPALIVE_INTERVAL))
+        .with_keepalive_retries(Some(limits::TCP_KEEPALIVE_RETRIES))
 }
 
 /// The TLS settings, when a certificate and key are configured.

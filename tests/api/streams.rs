@@ -1,5 +1,6 @@
-//! Live streams (`Subscribe`, `WatchClients`): how many one account may
-//! hold open, and what streams nobody reads may hold.
+//! Live streams (`Subscribe`, `WatchClients`) and the connections under
+//! them: how many one account may hold open, what streams nobody reads may
+//! hold, and how silent connections are noticed.
 
 use std::time::Duration;
 
@@ -263,4 +264,63 @@ async fn streams_nobody_reads_hold_bounded_memory_and_the_server_keeps_answering
         baseline >> 20,
         peak >> 20
     );
+}
+
+/// The kernel's timer kinds (the `tr` column of `/proc/net/tcp`) of the
+/// established connections whose local end is `addr`: 2 means keepalive
+/// probes are scheduled, 0 that no timer runs.
+#[cfg(target_os = "linux")]
+fn tcp_timers_of_connections_to(addr: std::net::SocketAddr) -> Vec<String> {
+    let std::net::IpAddr::V4(ip) = addr.ip() else {
+        panic!("the tests listen on IPv4");
+    };
+    // Addresses as the kernel prints them: the IPv4 address in host order.
+    let local = format!(
+        "{:08X}:{:04X}",
+        u32::from_le_bytes(ip.octets()),
+        addr.port()
+    );
+    std::fs::read_to_string("/proc/net/tcp")
+        .expect("/proc/net/tcp")
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields[1] == local && fields[3] == "01")
+        .map(|fields| fields[5].split(':').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_server_turns_on_tcp_keepalive_for_its_connections() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let app = TestApp::spawn().await;
+    // Once a call is answered, the server has accepted the connection and
+    // set its socket options.
+    let channel = app.channel().await;
+    HealthClient::new(channel.clone())
+        .check(HealthCheckRequest::default())
+        .await
+        .expect("health answers");
+
+    // While a segment awaits its ACK, the retransmission timer (1) shows
+    // instead; on loopback the ACK is a moment away.
+    let timers = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let timers = tcp_timers_of_connections_to(app.addr);
+            if !timers.is_empty() && timers.iter().all(|timer| timer != "01") {
+                return timers;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the connection is listed, with no segment unacknowledged");
+    assert!(
+        timers.iter().all(|timer| timer == "02"),
+        "keepalive timers on every connection: {timers:?}"
+    );
+    drop(channel);
 }
