@@ -76,8 +76,8 @@ pub struct ServeConfig {
     /// PEM private key of `--tls-cert`.
     #[arg(long, env = "STEPWISE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Address for Prometheus metrics over plain HTTP (any path); off when
-    /// unset. Keep it private: it is not authenticated.
+    /// Address for Prometheus metrics over plain HTTP (`GET /metrics`, also
+    /// `/`); off when unset. Keep it private: it is not authenticated.
     #[arg(long, env = "STEPWISE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
     /// The wall clock; the system's unless a test injects its own.

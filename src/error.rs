@@ -84,6 +84,11 @@ pub enum Error {
     /// The request's bytes are not a valid message of its type.
     #[error("the request is not a valid protobuf message for this method")]
     Malformed,
+    /// The caller holds the most live streams an account may (the limit).
+    #[error(
+        "you already have {0} live streams open (Subscribe and WatchClients), the most one account may; close the streams you no longer use and try again"
+    )]
+    TooManyStreams(usize),
     /// The server is shutting down; retry against it later.
     #[error("the server is shutting down; reconnect and resume from your last cursor")]
     ShuttingDown,
@@ -124,6 +129,7 @@ impl Error {
             Error::AccessRevoked => (Code::PermissionDenied, "ACCESS_REVOKED"),
             Error::Malformed => (Code::InvalidArgument, "MALFORMED_REQUEST"),
             Error::TooLarge(_) => (Code::ResourceExhausted, "MESSAGE_TOO_LARGE"),
+            Error::TooManyStreams(_) => (Code::ResourceExhausted, "TOO_MANY_STREAMS"),
             Error::FamilyChanged => (Code::Aborted, "CONCURRENT_CHANGE"),
             Error::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
             Error::Internal(_) => (Code::Internal, "INTERNAL"),

@@ -13,6 +13,31 @@ pub const MAX_CONCURRENT_STREAMS: u32 = 128;
 /// Longest any unary call may take; a shorter `grpc-timeout` from the
 /// client is honoured as well.
 pub const MAX_CALL_DURATION: Duration = Duration::from_secs(60);
+/// Live streams (`Subscribe` and `WatchClients` together) one account may
+/// hold open at once: each keeps a task and its buffers on the server. A
+/// phone and a dashboard need a few; more means streams were left open.
+pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
+
+// What an open stream whose peer never reads can hold is bounded by its
+// 64-event channel, the page of changes its task has read (see
+// `app::sync`), and HTTP/2 flow control: hyper buffers at most 400 KiB of
+// unsent data per stream (its default; tonic does not expose the setting).
+
+/// A connection from which nothing arrived for this long is pinged (HTTP/2
+/// PING), so a peer that vanished without closing (a phone that lost its
+/// network, a NAT that forgot the mapping) is noticed.
+pub const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// A ping unanswered for this long closes the connection, ending its
+/// streams and freeing their places and buffers. Connections have no
+/// maximum age: live streams are meant to stay open for hours.
+pub const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// TCP keepalive, which also covers HTTP/1.1 (gRPC-Web) connections: the
+/// kernel probes a connection idle for this long...
+pub const TCP_KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// ...every this long...
+pub const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// ...and drops it after this many unanswered probes.
+pub const TCP_KEEPALIVE_RETRIES: u32 = 3;
 
 /// Rewrites tonic's own answers to bad transport input: an oversized
 /// request (OUT_OF_RANGE with an internal message) becomes

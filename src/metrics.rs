@@ -1,84 +1,187 @@
-//! Prometheus metrics, served as text on `--metrics-listen`.
+//! Prometheus metrics, served in the OpenMetrics text format on
+//! `--metrics-listen` (`GET /metrics`, and `GET /`).
 //!
-//! One process-wide registry: requests by method and status code, latency
-//! histograms, group-commit batch sizes and flush latency, open
-//! subscriptions, and the store's size on disk (read at scrape time).
+//! Owns the process-wide metric families (RPCs by method and status code,
+//! latency by method, group-commit batch sizes and flush time, open
+//! subscriptions) and the rule that keeps their labels bounded: only the
+//! gRPC methods the server declares ([`crate::pb::DESCRIPTOR_SETS`]) get a
+//! `method` value of their own; every other path a caller sends counts as
+//! `unknown`. The store's size on disk is read at scrape time through a
+//! function the server hands to [`serve`], so this module knows no store.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::collections::HashSet;
+use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+use prost::Message;
 use tokio::net::TcpListener;
 
-use crate::store::Store;
-
 /// Upper bounds of the latency buckets, in seconds.
-const SECONDS: &[f64] = &[
+const SECONDS: [f64; 13] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 /// Upper bounds of the commit batch buckets.
-const BATCH: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+const BATCH: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
-#[derive(Clone, Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+/// The `method` of calls to paths the server does not declare.
+const UNKNOWN_METHOD: &str = "unknown";
+
+/// What Prometheus asks for and what the encoder writes.
+const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Labels of a finished call.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    method: &'static str,
+    code: Code,
 }
 
-impl Histogram {
-    fn observe(&mut self, bounds: &[f64], value: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; bounds.len()];
-        }
-        for (count, bound) in self.counts.iter_mut().zip(bounds) {
-            if value <= *bound {
-                *count += 1;
-            }
-        }
-        self.sum += value;
-        self.count += 1;
-    }
+/// Labels of a call's latency.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabels {
+    method: &'static str,
+}
 
-    fn render(&self, out: &mut String, name: &str, labels: &str, bounds: &[f64]) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, bound) in bounds.iter().enumerate() {
-            let count = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+/// A gRPC status code, labelled by its name (`Ok`, `NotFound`, ...).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct Code(tonic::Code);
+
+impl EncodeLabelValue for Code {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> fmt::Result {
+        fmt::Write::write_fmt(encoder, format_args!("{:?}", self.0))
     }
 }
 
-/// The registry.
-#[derive(Default)]
+/// The process-wide metric families; see [`metrics`].
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    commit_batch: Mutex<Histogram>,
-    flush_seconds: Mutex<Histogram>,
-    subscriptions: AtomicI64,
+    requests: Family<CallLabels, Counter>,
+    latency: Family<MethodLabels, Histogram, fn() -> Histogram>,
+    commit_batch: Histogram,
+    flush_seconds: Histogram,
+    subscriptions: Gauge,
 }
 
-/// The process-wide registry.
+/// The process-wide metrics.
 pub fn metrics() -> &'static Metrics {
     static METRICS: OnceLock<Metrics> = OnceLock::new();
-    METRICS.get_or_init(Metrics::default)
+    METRICS.get_or_init(|| Metrics {
+        requests: Family::default(),
+        latency: Family::new_with_constructor(|| Histogram::new(SECONDS)),
+        commit_batch: Histogram::new(BATCH),
+        flush_seconds: Histogram::new(SECONDS),
+        subscriptions: Gauge::default(),
+    })
+}
+
+impl Metrics {
+    /// Records a finished call to `path` (the request's URI path).
+    pub fn rpc(&self, path: &str, code: tonic::Code, latency: Duration) {
+        let method = method_label(path);
+        self.requests
+            .get_or_create(&CallLabels {
+                method,
+                code: Code(code),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&MethodLabels { method })
+            .observe(latency.as_secs_f64());
+    }
+
+    /// Records one group commit: how many writers it answered and how
+    /// long the flush took.
+    pub fn commit(&self, batch: usize, flush: Duration) {
+        self.commit_batch.observe(batch as f64);
+        self.flush_seconds.observe(flush.as_secs_f64());
+    }
+
+    /// A registry of these metrics (they share their values with it) and
+    /// of the store's size, read with `store_bytes` at each scrape. Names
+    /// are those dashboards already use.
+    fn registry(&self, store_bytes: StoreSize) -> Registry {
+        let mut registry = Registry::default();
+        registry.register(
+            "stepwise_requests",
+            "RPCs by method and status code",
+            self.requests.clone(),
+        );
+        registry.register_with_unit(
+            "stepwise_request_duration",
+            "RPC latency by method",
+            Unit::Seconds,
+            self.latency.clone(),
+        );
+        registry.register(
+            "stepwise_commit_batch_size",
+            "Writers answered by one group commit",
+            self.commit_batch.clone(),
+        );
+        registry.register_with_unit(
+            "stepwise_flush_duration",
+            "Time to flush and fdatasync the store",
+            Unit::Seconds,
+            self.flush_seconds.clone(),
+        );
+        registry.register(
+            "stepwise_active_subscriptions",
+            "Open Subscribe and WatchClients streams",
+            self.subscriptions.clone(),
+        );
+        registry.register_collector(Box::new(store_bytes));
+        registry
+    }
+}
+
+/// The `method` label of a call to `path`: the path when the server
+/// declares that method, otherwise `unknown`. Any caller can send any path,
+/// so labelling paths as sent would let callers grow the metrics without
+/// bound.
+fn method_label(path: &str) -> &'static str {
+    known_methods()
+        .get(path)
+        .map_or(UNKNOWN_METHOD, String::as_str)
+}
+
+/// Every `/package.Service/Method` of the descriptor sets the server
+/// registers, decoded once.
+fn known_methods() -> &'static HashSet<String> {
+    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        crate::pb::DESCRIPTOR_SETS
+            .iter()
+            // The sets are compiled in; one that failed to decode would only
+            // put its methods under `unknown` (which the API tests notice).
+            .filter_map(|set| prost_types::FileDescriptorSet::decode(*set).ok())
+            .flat_map(|set| set.file)
+            .flat_map(|file| {
+                let package = file.package().to_owned();
+                file.service.into_iter().flat_map(move |service| {
+                    let name = match package.as_str() {
+                        "" => service.name().to_owned(),
+                        package => format!("{package}.{}", service.name()),
+                    };
+                    service
+                        .method
+                        .into_iter()
+                        .map(move |method| format!("/{name}/{}", method.name()))
+                })
+            })
+            .collect()
+    })
 }
 
 /// Counts an open subscription for as long as it lives.
@@ -87,128 +190,66 @@ pub struct SubscriptionGauge(());
 impl SubscriptionGauge {
     /// A subscription opened.
     pub fn open() -> Self {
-        metrics().subscriptions.fetch_add(1, Ordering::Relaxed);
+        metrics().subscriptions.inc();
         Self(())
     }
 }
 
 impl Drop for SubscriptionGauge {
     fn drop(&mut self) {
-        metrics().subscriptions.fetch_sub(1, Ordering::Relaxed);
+        metrics().subscriptions.dec();
     }
 }
 
-impl Metrics {
-    /// Records a finished RPC.
-    pub fn rpc(&self, method: &str, code: tonic::Code, latency: Duration) {
-        if let Ok(mut requests) = self.requests.lock() {
-            *requests
-                .entry((method.to_owned(), format!("{code:?}")))
-                .or_default() += 1;
-        }
-        if let Ok(mut latency_by_method) = self.latency.lock() {
-            latency_by_method
-                .entry(method.to_owned())
-                .or_default()
-                .observe(SECONDS, latency.as_secs_f64());
-        }
-    }
+/// The store's size on disk, as a gauge read at each scrape.
+struct StoreSize(Box<dyn Fn() -> u64 + Send + Sync>);
 
-    /// Records one group commit: how many writers it answered and how
-    /// long the flush took.
-    pub fn commit(&self, batch: usize, flush: Duration) {
-        if let Ok(mut h) = self.commit_batch.lock() {
-            h.observe(BATCH, batch as f64);
-        }
-        if let Ok(mut h) = self.flush_seconds.lock() {
-            h.observe(SECONDS, flush.as_secs_f64());
-        }
-    }
-
-    /// The text exposition format.
-    pub fn render(&self, store_bytes: u64) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP stepwise_requests_total RPCs by method and status code.\n");
-        out.push_str("# TYPE stepwise_requests_total counter\n");
-        if let Ok(requests) = self.requests.lock() {
-            for ((method, code), count) in requests.iter() {
-                let _ = writeln!(
-                    out,
-                    "stepwise_requests_total{{method=\"{method}\",code=\"{code}\"}} {count}"
-                );
-            }
-        }
-        out.push_str("# HELP stepwise_request_duration_seconds RPC latency by method.\n");
-        out.push_str("# TYPE stepwise_request_duration_seconds histogram\n");
-        if let Ok(latency) = self.latency.lock() {
-            for (method, histogram) in latency.iter() {
-                let labels = format!("method=\"{method}\"");
-                histogram.render(
-                    &mut out,
-                    "stepwise_request_duration_seconds",
-                    &labels,
-                    SECONDS,
-                );
-            }
-        }
-        out.push_str("# HELP stepwise_commit_batch_size Writers answered by one group commit.\n");
-        out.push_str("# TYPE stepwise_commit_batch_size histogram\n");
-        if let Ok(h) = self.commit_batch.lock() {
-            h.render(&mut out, "stepwise_commit_batch_size", "", BATCH);
-        }
-        out.push_str(
-            "# HELP stepwise_flush_duration_seconds Time to flush and fdatasync the store.\n",
-        );
-        out.push_str("# TYPE stepwise_flush_duration_seconds histogram\n");
-        if let Ok(h) = self.flush_seconds.lock() {
-            h.render(&mut out, "stepwise_flush_duration_seconds", "", SECONDS);
-        }
-        out.push_str(
-            "# HELP stepwise_active_subscriptions Open Subscribe and WatchClients streams.\n",
-        );
-        out.push_str("# TYPE stepwise_active_subscriptions gauge\n");
-        let _ = writeln!(
-            out,
-            "stepwise_active_subscriptions {}",
-            self.subscriptions.load(Ordering::Relaxed)
-        );
-        out.push_str("# HELP stepwise_store_size_bytes Size of the store on disk.\n");
-        out.push_str("# TYPE stepwise_store_size_bytes gauge\n");
-        let _ = writeln!(out, "stepwise_store_size_bytes {store_bytes}");
-        out
+impl fmt::Debug for StoreSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreSize")
     }
 }
 
-/// Binds the metrics address; the returned future answers every HTTP
-/// request on it with the metrics until the process ends.
+impl Collector for StoreSize {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let gauge = ConstGauge::new((self.0)());
+        let metric = encoder.encode_descriptor(
+            "stepwise_store_size",
+            "Size of the store on disk.",
+            Some(&Unit::Bytes),
+            gauge.metric_type(),
+        )?;
+        gauge.encode(metric)
+    }
+}
+
+/// Binds `addr`; the returned future serves the metrics over HTTP until it
+/// is dropped, calling `store_bytes` at each scrape.
 pub async fn serve(
     addr: SocketAddr,
-    store: Arc<Store>,
-) -> std::io::Result<(SocketAddr, impl Future<Output = ()>)> {
+    store_bytes: impl Fn() -> u64 + Send + Sync + 'static,
+) -> std::io::Result<(SocketAddr, impl Future<Output = ()> + Send + 'static)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
+    let registry = Arc::new(metrics().registry(StoreSize(Box::new(store_bytes))));
+    // `/` as well as `/metrics`, for scrapers set up without a path.
+    let router = axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape))
+        .route("/", axum::routing::get(scrape))
+        .with_state(registry);
     let serving = async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let store = store.clone();
-            tokio::spawn(async move {
-                // Read the request head (scrapers send no body), then answer.
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let body = metrics().render(store.size_on_disk());
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the metrics endpoint stopped");
         }
     };
     Ok((bound, serving))
+}
+
+/// One scrape: the registry in the OpenMetrics text format.
+async fn scrape(State(registry): State<Arc<Registry>>) -> Response {
+    let mut body = String::new();
+    match prometheus_client::encoding::text::encode(&mut body, &registry) {
+        Ok(()) => ([(header::CONTENT_TYPE, OPENMETRICS_TEXT)], body).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -139,7 +139,8 @@ impl Application {
         })?;
         let metrics = match config.metrics_listen {
             Some(addr) => {
-                let (bound, serving) = crate::metrics::serve(addr, app.store().clone())
+                let store = app.store().clone();
+                let (bound, serving) = crate::metrics::serve(addr, move || store.size_on_disk())
                     .await
                     .map_err(|source| ServerError::Bind { addr, source })?;
                 tracing::info!(address = %bound, "serving metrics");
@@ -180,15 +181,10 @@ impl Application {
         // Both reflection versions describe everything, each other included,
         // and google.rpc's error details, so grpcurl can decode them.
         let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .include_reflection_service(false)
-                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(
-                    tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
-                )
+            pb::DESCRIPTOR_SETS.iter().fold(
+                tonic_reflection::server::Builder::configure().include_reflection_service(false),
+                |builder, set| builder.register_encoded_file_descriptor_set(set),
+            )
         };
         let store = self.app.store().clone();
         let app = self.app.clone();
@@ -223,6 +219,8 @@ impl Application {
             .accept_http1(true)
             .max_concurrent_streams(limits::MAX_CONCURRENT_STREAMS)
             .timeout(limits::MAX_CALL_DURATION)
+            .http2_keepalive_interval(Some(limits::HTTP2_KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(limits::HTTP2_KEEPALIVE_TIMEOUT))
             .layer(self.cors)
             .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)
@@ -245,7 +243,7 @@ impl Application {
                 app(),
                 heartbeat
             ))))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+            .serve_with_incoming_shutdown(incoming(self.listener), signal);
         // A peer that never lets its connection close must not keep the
         // process alive: past the grace period the remaining connections
         // are dropped (acknowledged writes are already on disk).
@@ -272,6 +270,17 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Accepted connections with TCP keepalive, and with TCP_NODELAY as tonic
+/// sets it on listeners it binds itself (it applies neither to a listener
+/// it is given).
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(limits::TCP_KEEPALIVE_IDLE))
+        .with_keepalive_interval(Some(limits::TCP_KEEPALIVE_INTERVAL))
+        .with_keepalive_retries(Some(limits::TCP_KEEPALIVE_RETRIES))
 }
 
 /// The TLS settings, when a certificate and key are configured.

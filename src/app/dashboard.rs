@@ -58,11 +58,12 @@ impl App {
                 clients.push(link.client_id);
             }
         }
+        let stream = self.streams.open(&principal.account_id)?;
         let (events, receiver) = mpsc::channel(64);
         let app = self.clone();
         let principal = principal.clone();
         tokio::spawn(async move {
-            let _open = crate::metrics::SubscriptionGauge::open();
+            let _open = (stream, crate::metrics::SubscriptionGauge::open());
             let outcome = app
                 .follow_clients(&principal, clients, link_events, heartbeat, &events)
                 .await;

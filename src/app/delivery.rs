@@ -19,10 +19,17 @@ use std::collections::HashMap;
 use tokio::sync::mpsc;
 
 use super::App;
-use super::sync::{DEFAULT_PULL_SIZE, MAX_PULL_BYTES, as_seen_by};
+use super::sync::as_seen_by;
 use crate::auth::Principal;
 use crate::domain::{AccessEvent, Entity, Role};
 use crate::error::Result;
+
+/// A live stream reads the store this many changes, or encoded bytes, at a
+/// time: all that a stream whose reader stalls holds besides its 64-event
+/// channel and HTTP/2's send buffer (a pull-sized page would be 2 MiB).
+const STREAM_PAGE_SIZE: usize = 64;
+/// See [`STREAM_PAGE_SIZE`].
+const STREAM_PAGE_BYTES: usize = 256 * 1024;
 
 /// How long one access event covers a stream that keeps delivering.
 pub const LOOK_INTERVAL_US: i64 = 3600 * 1_000_000;
@@ -82,7 +89,7 @@ impl App {
             let page = self.store.changes(
                 client_id,
                 (at, head),
-                (DEFAULT_PULL_SIZE, MAX_PULL_BYTES),
+                (STREAM_PAGE_SIZE, STREAM_PAGE_BYTES),
                 initial && at == from,
             )?;
             self.store.durable().await?;

@@ -12,6 +12,7 @@ mod delivery;
 mod insights;
 mod plan;
 mod progress;
+mod streams;
 mod sync;
 
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub struct App {
     link_events: Arc<tokio::sync::broadcast::Sender<dashboard::LinkChange>>,
     /// The wall clock.
     clock: Arc<dyn Clock>,
+    /// Live streams open per account.
+    streams: Arc<streams::StreamQuota>,
 }
 
 impl App {
@@ -65,6 +68,9 @@ impl App {
             invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),
             link_events: Arc::new(tokio::sync::broadcast::channel(256).0),
             clock,
+            streams: Arc::new(streams::StreamQuota::new(
+                crate::limits::MAX_STREAMS_PER_ACCOUNT,
+            )),
         }
     }
 

@@ -7,6 +7,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use stepwise::pb;
+use stepwise::pb::account_service_client::AccountServiceClient;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::helpers::{Authed, Bearer};
+
 /// The binary under test.
 pub const STEPWISE: &str = env!("CARGO_BIN_EXE_stepwise");
 
@@ -19,6 +26,16 @@ pub fn serve_args(data_dir: &Path) -> Vec<OsString> {
     args.push("--data-dir".into());
     args.push(data_dir.into());
     args
+}
+
+/// The binary serving `data_dir` with the extra `flags`, and the address
+/// it bound.
+pub fn start_with(data_dir: &Path, flags: &[&str]) -> (Child, SocketAddr) {
+    spawn_server(
+        Command::new(STEPWISE)
+            .args(serve_args(data_dir))
+            .args(flags),
+    )
 }
 
 /// Spawns `command` (one that runs [`serve_args`]) and returns the child
@@ -48,4 +65,35 @@ pub fn spawn_server(command: &mut Command) -> (Child, SocketAddr) {
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     (child, address)
+}
+
+/// A channel to the server at `addr`.
+pub async fn channel(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect")
+}
+
+/// A channel to `addr` sending `token`.
+pub async fn authed(addr: SocketAddr, token: &str) -> Authed {
+    InterceptedService::new(channel(addr).await, Bearer(token.to_owned()))
+}
+
+/// A new client account's token, created by the administrator.
+pub async fn new_client(addr: SocketAddr, admin_token: &str) -> String {
+    let request = pb::CreateAccountRequest {
+        account: Some(pb::Account {
+            role: pb::Role::Client as i32,
+            display_name: "Ada".into(),
+            ..Default::default()
+        }),
+    };
+    AccountServiceClient::new(authed(addr, admin_token).await)
+        .create_account(request)
+        .await
+        .expect("create account")
+        .into_inner()
+        .token
 }

@@ -8,47 +8,16 @@ use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
 use stepwise::pb;
-use stepwise::pb::account_service_client::AccountServiceClient;
 use stepwise::pb::goal_service_client::GoalServiceClient;
 use stepwise::pb::sync_service_client::SyncServiceClient;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
-use crate::binary::{STEPWISE, serve_args, spawn_server};
+use crate::binary::{authed, new_client, start_with};
 use crate::devices::{pull_everything, pull_from};
-use crate::helpers::{Authed, Bearer, goal};
+use crate::helpers::goal;
 
 /// The `stepwise` binary serving `data_dir`, and the address it bound.
 fn start(data_dir: &Path) -> (Child, SocketAddr) {
-    spawn_server(Command::new(STEPWISE).args(serve_args(data_dir)))
-}
-
-async fn channel(addr: SocketAddr) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect")
-}
-
-async fn authed(addr: SocketAddr, token: &str) -> Authed {
-    InterceptedService::new(channel(addr).await, Bearer(token.to_owned()))
-}
-
-async fn new_client(addr: SocketAddr, admin_token: &str) -> String {
-    let request = pb::CreateAccountRequest {
-        account: Some(pb::Account {
-            role: pb::Role::Client as i32,
-            display_name: "Ada".into(),
-            ..Default::default()
-        }),
-    };
-    AccountServiceClient::new(authed(addr, admin_token).await)
-        .create_account(request)
-        .await
-        .expect("create account")
-        .into_inner()
-        .token
+    start_with(data_dir, &[])
 }
 
 /// What the writers saw: goals acknowledged, and pushes acknowledged or

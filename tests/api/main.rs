@@ -24,6 +24,7 @@ mod progress;
 mod reflection;
 mod smoke;
 mod stream_access;
+mod streams;
 mod sync;
 mod sync_property;
 mod tls;

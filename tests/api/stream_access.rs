@@ -70,7 +70,8 @@ async fn next_event(watch: &mut Streaming<pb::WatchClientsResponse>) -> pb::Watc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nothing_written_after_a_revocation_reaches_the_therapist_on_any_stream() {
-    const CLIENTS: usize = 24;
+    // One stream each, and the watch: the most one account may hold open.
+    const CLIENTS: usize = stepwise::limits::MAX_STREAMS_PER_ACCOUNT - 1;
     let app = TestApp::spawn_with(|config| config.heartbeat_ms = 300).await;
     let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
     let mut clients = Vec::new();
