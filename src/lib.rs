@@ -15,6 +15,7 @@ pub mod config;
 pub mod data_dir;
 pub mod domain;
 pub mod error;
+pub mod failpoints;
 pub mod limits;
 pub mod metrics;
 pub mod pb;

@@ -12,6 +12,8 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Serve(config) => {
             stepwise::telemetry::init(config.log_format);
+            #[cfg(feature = "failpoints")]
+            stepwise::failpoints::control_from_stdin();
             let result = async {
                 Application::build(&config)
                     .await?

@@ -65,6 +65,7 @@ impl App {
         self.sync_access(principal, client_id)?;
         let (after, initial) = self.resume_point(client_id, cursor)?;
         let head = self.store.head(client_id)?;
+        crate::async_fail_point!("sync::pull_before_scan");
         let page = self
             .store
             .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)?;

@@ -55,6 +55,7 @@ impl GroupCommit {
                     let mut batch = vec![first];
                     batch.extend(waiting.try_iter());
                     let covered = flushed.committed.load(Ordering::SeqCst);
+                    fail::fail_point!("store::flush");
                     let started = std::time::Instant::now();
                     let outcome = flush(&db, &file);
                     crate::metrics::metrics().commit(batch.len(), started.elapsed());

@@ -11,6 +11,8 @@ mod care;
 mod concurrency;
 mod crash;
 mod devices;
+#[cfg(feature = "failpoints")]
+mod durability;
 mod files;
 mod fuzz;
 mod goals;

@@ -1,0 +1,229 @@
+//! No answer, unary or streamed, carries state that is not on disk
+//! (feature `failpoints`). Failpoints hold the flusher and a pull at chosen
+//! moments, the server is killed, and after the restart every device that
+//! was answered still agrees with the server.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use stepwise::pb;
+use stepwise::pb::goal_service_client::GoalServiceClient;
+use stepwise::pb::sync_service_client::SyncServiceClient;
+use tokio::sync::mpsc;
+
+use crate::binary::{STEPWISE, authed, new_client, serve_args};
+use crate::devices::{pull_everything, pull_from};
+use crate::helpers::goal;
+
+/// The real binary, whose failpoints the test holds and releases through
+/// its stdin, and whose log lines it reads.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stdin: ChildStdin,
+    log: mpsc::UnboundedReceiver<String>,
+}
+
+/// Longest wait for a log line the test knows must come.
+const GUARD: Duration = Duration::from_secs(60);
+
+impl Server {
+    async fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(STEPWISE)
+            .args(serve_args(data_dir))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (lines, log) = mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Self {
+            child,
+            addr: "127.0.0.1:1".parse().expect("placeholder"),
+            stdin,
+            log,
+        };
+        let serving = server.line_with(&["\"serving\""]).await;
+        server.addr = serving
+            .split("\"address\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("address")
+            .parse()
+            .expect("socket address");
+        server
+    }
+
+    /// The next log line containing every one of `parts`.
+    async fn line_with(&mut self, parts: &[&str]) -> String {
+        tokio::time::timeout(GUARD, async {
+            loop {
+                let line = self.log.recv().await.expect("the server is running");
+                if parts.iter().all(|part| line.contains(part)) {
+                    return line;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no log line with {parts:?}"))
+    }
+
+    /// Sends a failpoint command and waits until it took effect.
+    async fn failpoint(&mut self, command: &str, name: &str) {
+        writeln!(self.stdin, "{command} {name}").expect("command sent");
+        let named = format!("\"failpoint\":\"{name}\"");
+        self.line_with(&["failpoint set", &named]).await;
+    }
+
+    /// Waits until a thread reached failpoint `name`.
+    async fn reached(&mut self, name: &str) {
+        let named = format!("\"failpoint\":\"{name}\"");
+        self.line_with(&["failpoint reached", &named]).await;
+    }
+
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("killed server is reaped");
+    }
+}
+
+/// The goals of a replica: id → (version, title).
+type Replica = BTreeMap<String, (i64, String)>;
+
+fn apply(replica: &mut Replica, changes: Vec<pb::Change>) {
+    for change in changes {
+        match change.entity {
+            Some(pb::change::Entity::Goal(goal)) => {
+                replica.insert(goal.id, (goal.version, goal.title));
+            }
+            Some(pb::change::Entity::Tombstone(tombstone)) => {
+                replica.remove(&tombstone.id);
+            }
+            other => panic!("only goals were written, got {other:?}"),
+        }
+    }
+}
+
+/// An answer, if the server gives one within a moment. Used only for calls
+/// that must NOT answer while their data is not durable: an answer that
+/// does come is checked against the state after the crash.
+async fn answer_if_any<T>(call: tokio::task::JoinHandle<T>) -> Option<T> {
+    tokio::time::timeout(Duration::from_secs(1), call)
+        .await
+        .ok()
+        .map(|joined| joined.expect("call task"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_answer_carries_a_change_that_a_crash_then_undoes() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut server = Server::start(data_dir.path()).await;
+    let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
+    let token = new_client(server.addr, admin.trim()).await;
+    let mut goals = GoalServiceClient::new(authed(server.addr, &token).await);
+    let create = |title: &str| pb::CreateGoalRequest {
+        goal: Some(goal(title)),
+    };
+
+    // The device has goals 1 and 2; goal 3 is acknowledged after its pull.
+    goals.create_goal(create("One")).await.expect("goal 1");
+    goals.create_goal(create("Two")).await.expect("goal 2");
+    let mut device = SyncServiceClient::new(authed(server.addr, &token).await);
+    let (changes, cursor) = pull_everything(&mut device).await;
+    let mut replica = Replica::new();
+    apply(&mut replica, changes);
+    let three = goals
+        .create_goal(create("Three"))
+        .await
+        .expect("goal 3")
+        .into_inner();
+
+    // From here on nothing becomes durable. The device's next pull reads
+    // the head (goal 3) and waits; meanwhile a tablet moves goal 3 to a new
+    // version, which commits but is never acknowledged.
+    server.failpoint("hold", "store::flush").await;
+    server.failpoint("notify", "store::committed").await;
+    server.failpoint("hold", "sync::pull_before_scan").await;
+    let pull = tokio::spawn({
+        let mut device = device.clone();
+        let cursor = cursor.clone();
+        async move {
+            device
+                .pull(pb::PullRequest {
+                    cursor,
+                    ..Default::default()
+                })
+                .await
+        }
+    });
+    server.reached("sync::pull_before_scan").await;
+    let moved = pb::UpdateGoalRequest {
+        goal: Some(pb::Goal {
+            id: three.id.clone(),
+            title: "Moved".into(),
+            ..Default::default()
+        }),
+        update_mask: crate::helpers::mask(&["title"]),
+    };
+    let mut tablet = GoalServiceClient::new(authed(server.addr, &token).await);
+    let _never_acknowledged = tokio::spawn(async move { tablet.update_goal(moved).await });
+    server.reached("store::committed").await;
+    // A reader asks for goal 3 while its new version is not on disk.
+    let get = tokio::spawn({
+        let mut reader = GoalServiceClient::new(authed(server.addr, &token).await);
+        let id = three.id.clone();
+        async move { reader.get_goal(pb::GetGoalRequest { id }).await }
+    });
+    server.failpoint("release", "sync::pull_before_scan").await;
+
+    let pulled = answer_if_any(pull).await;
+    let got = answer_if_any(get).await;
+    server.kill();
+
+    let server = Server::start(data_dir.path()).await;
+    let mut goals = GoalServiceClient::new(authed(server.addr, &token).await);
+    goals
+        .create_goal(create("After the crash"))
+        .await
+        .expect("a new goal takes the next version");
+    // Whatever the device was told before the crash, it converges.
+    let mut cursor = cursor;
+    if let Some(Ok(page)) = pulled {
+        let page = page.into_inner();
+        apply(&mut replica, page.changes);
+        cursor = page.next_cursor;
+    }
+    let mut device = SyncServiceClient::new(authed(server.addr, &token).await);
+    let (changes, _) = pull_from(&mut device, &cursor, 0).await;
+    apply(&mut replica, changes);
+    let mut fresh = Replica::new();
+    apply(&mut fresh, pull_everything(&mut device).await.0);
+    assert_eq!(
+        replica, fresh,
+        "a device that pulled before the crash has what the server has"
+    );
+    // A goal shown before the crash exists, at that version, after it.
+    if let Some(Ok(shown)) = got {
+        let shown = shown.into_inner();
+        let (version, title) = &fresh[&shown.id];
+        assert_eq!(
+            (*version, title.as_str()),
+            (shown.version, shown.title.as_str()),
+            "GetGoal answered with a version that the crash undid"
+        );
+    }
+    server.kill();
+}
