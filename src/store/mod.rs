@@ -14,8 +14,9 @@
 //!   record's version.
 //! - `generations`: parent → number of children ever created under it, so
 //!   a cascading delete can tell that its list of children is complete
-//! - `mutations`: account | mutation id → [`MutationResult`], so a
-//!   replayed push returns its first result and applies nothing
+//! - `mutations`: account | mutation id → [`MutationResult`] with the
+//!   digest of the mutation's payload, so a replayed push returns its first
+//!   result and applies nothing, and a reused id is recognised
 //! - `accounts`: id → [`Account`]; `token_hashes`: SHA-256(token) → id
 //! - `invites`: code → [`Invite`]; `care_links`: id → [`CareLink`], listed
 //!   by `links_by_client` and `links_by_therapist` (owner | link → ()) and
