@@ -58,6 +58,13 @@ pub enum Error {
     /// retries the delete, so callers never see this.
     #[error("the record changed while it was being deleted; try again")]
     FamilyChanged,
+    /// A sync mutation reuses the id of an earlier, different edit. Only
+    /// ever a push's rejection reason: the id is taken, so nothing can fix
+    /// the mutation but a new id.
+    #[error(
+        "this mutation id was already used for a different edit, so this edit was not applied; give every edit a new mutation id and keep it only for retries of that same edit"
+    )]
+    MutationIdReused,
     /// No invite has this code.
     #[error("no invite has this code; check it with your therapist")]
     InviteNotFound,
@@ -121,6 +128,10 @@ impl Error {
             Error::Unauthenticated => (Code::Unauthenticated, "UNAUTHENTICATED"),
             Error::PermissionDenied(_) => (Code::PermissionDenied, "PERMISSION_DENIED"),
             Error::ResyncRequired(_) => (Code::FailedPrecondition, "RESYNC_REQUIRED"),
+            // FAILED_PRECONDITION, not INVALID_ARGUMENT: the same mutation
+            // is valid under an unused id; what fails is the store's state
+            // (the id is taken), and retrying it unchanged never helps.
+            Error::MutationIdReused => (Code::FailedPrecondition, "MUTATION_ID_REUSED"),
             Error::InviteNotFound => (Code::NotFound, "INVITE_NOT_FOUND"),
             Error::InviteUsed => (Code::FailedPrecondition, "INVITE_USED"),
             Error::InviteExpired => (Code::FailedPrecondition, "INVITE_EXPIRED"),

@@ -251,23 +251,25 @@ impl App {
         .encode())
     }
 
+    /// Applies one mutation, or answers it from its recorded result: the
+    /// first result for a replay, `MUTATION_ID_REUSED` for a different edit
+    /// under a used id.
     fn apply_mutation(&self, principal: &Principal, mutation: Mutation) -> Result<MutationResult> {
         let Mutation {
             mutation_id,
             base_version,
+            payload_digest,
             op,
         } = mutation;
         let actor = &principal.account_id;
+        let once = (mutation_id.as_str(), &payload_digest);
         let error = match op {
             Ok(op) => {
                 let attempt = |family: &Family| {
                     self.store.write_nowait(actor, |tx| {
-                        if let Some(previous) = tx.mutation_result(&mutation_id)? {
-                            return Ok(previous);
-                        }
-                        let result = apply(tx, principal, &mutation_id, base_version, &op, family)?;
-                        tx.record_mutation(&result)?;
-                        Ok(result)
+                        answer_once(tx, once, || {
+                            apply(tx, principal, &mutation_id, base_version, &op, family)
+                        })
                     })
                 };
                 let applied = match &op {
@@ -287,14 +289,36 @@ impl App {
         // Rejected: nothing of the mutation was written; remember the verdict
         // so a replay gets the same answer.
         self.store.write_nowait(actor, |tx| {
-            if let Some(previous) = tx.mutation_result(&mutation_id)? {
-                return Ok(previous);
-            }
-            let result = MutationResult::rejected(&mutation_id, &error);
-            tx.record_mutation(&result)?;
-            Ok(result)
+            answer_once(tx, once, || {
+                Ok(MutationResult::rejected(&mutation_id, &error))
+            })
         })
     }
+}
+
+/// The recorded answer to mutation `id` if it was seen before, else the
+/// result of `decide`, recorded with the payload's `digest`.
+///
+/// A seen id answers only a replay of the same payload; another edit under
+/// it is rejected with `MUTATION_ID_REUSED` and not recorded, so the first
+/// result stays what every faithful replay gets.
+fn answer_once(
+    tx: &Tx,
+    (id, digest): (&str, &[u8; 32]),
+    decide: impl FnOnce() -> TxResult<MutationResult>,
+) -> TxResult<MutationResult> {
+    if let Some(previous) = tx.mutation_result(id)? {
+        if previous.answers(digest) {
+            return Ok(previous);
+        }
+        return Ok(MutationResult::rejected(id, &Error::MutationIdReused));
+    }
+    let result = MutationResult {
+        payload_digest: digest.to_vec(),
+        ..decide()?
+    };
+    tx.record_mutation(&result)?;
+    Ok(result)
 }
 
 /// A record as `principal` may see it: therapists do not see private notes.

@@ -33,6 +33,9 @@ pub struct StoredViolation {
 }
 
 /// The result of a mutation, kept so a replay returns it unchanged.
+///
+/// It keeps the digest of the mutation's payload, so a replay can be told
+/// from a reuse of the id for another edit (see [`Mutation::payload_digest`]).
 #[derive(Clone, PartialEq, Message)]
 pub struct MutationResult {
     /// The device's id for the mutation.
@@ -53,6 +56,10 @@ pub struct MutationResult {
     /// Bad fields of a rejection.
     #[prost(message, repeated, tag = "6")]
     pub violations: Vec<StoredViolation>,
+    /// [`Mutation::payload_digest`] of the mutation this answers; empty in
+    /// results stored before digests were kept.
+    #[prost(bytes = "vec", tag = "7")]
+    pub payload_digest: Vec<u8>,
 }
 
 impl MutationResult {
@@ -87,7 +94,17 @@ impl MutationResult {
             error: error.to_string(),
             reason: error.code_and_reason().1.to_owned(),
             violations,
+            payload_digest: Vec::new(),
         }
+    }
+
+    /// Whether this stored result answers a mutation whose payload has
+    /// `digest`: a replay of the same edit. A result stored before digests
+    /// were kept has none and answers any payload, as every replay was
+    /// answered then; refusing them would turn a device's honest retry of
+    /// an edit pushed before the upgrade into a rejection.
+    pub fn answers(&self, digest: &[u8]) -> bool {
+        self.payload_digest.is_empty() || self.payload_digest == digest
     }
 }
 
@@ -108,6 +125,10 @@ pub struct Mutation {
     pub mutation_id: String,
     /// Version the edit was made on; 0 creates.
     pub base_version: i64,
+    /// SHA-256 of everything the device sent for the edit but its id, in a
+    /// canonical encoding (made where the request is parsed), so a reuse of
+    /// the id for a different edit is recognised.
+    pub payload_digest: [u8; 32],
     /// The edit, or why it is invalid.
     pub op: Result<MutationOp, Error>,
 }
@@ -214,5 +235,16 @@ mod tests {
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(Cursor::decode("not a cursor"), None);
         assert_eq!(Cursor::decode(""), None);
+    }
+
+    #[test]
+    fn a_result_answers_its_own_payload_and_an_old_result_answers_any() {
+        let stored = MutationResult {
+            payload_digest: vec![1; 32],
+            ..MutationResult::default()
+        };
+        assert!(stored.answers(&[1; 32]));
+        assert!(!stored.answers(&[2; 32]));
+        assert!(MutationResult::default().answers(&[2; 32]));
     }
 }

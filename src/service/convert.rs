@@ -521,12 +521,34 @@ pub fn push(
     Ok(request
         .mutations
         .into_iter()
-        .map(|m| domain::Mutation {
-            mutation_id: m.mutation_id,
-            base_version: m.base_version,
-            op: mutation_op(principal, m.op, now_us),
+        .map(|mut m| {
+            let mutation_id = std::mem::take(&mut m.mutation_id);
+            domain::Mutation {
+                mutation_id,
+                base_version: m.base_version,
+                payload_digest: payload_digest(&m),
+                op: mutation_op(principal, m.op, now_us),
+            }
         })
         .collect())
+}
+
+/// SHA-256 of a mutation whose id was cleared, in its canonical encoding:
+/// the prost encoding of the decoded message.
+///
+/// The digest is of what the device sent, not of the parsed edit, so server
+/// defaults (a rating's rate time is "now") cannot make a replay differ.
+/// Re-encoding after decoding normalises how different client libraries
+/// write the same message: prost writes fields in tag order, leaves out
+/// proto3 defaults, drops fields the server does not know, and merges a
+/// field sent twice as protobuf says (the last scalar wins), so field
+/// order, defaults written out and unknown fields do not count; only what
+/// the server acts on does.
+fn payload_digest(mutation: &pb::Mutation) -> [u8; 32] {
+    use prost::Message;
+    use sha2::{Digest, Sha256};
+    debug_assert!(mutation.mutation_id.is_empty(), "the id is not payload");
+    Sha256::digest(mutation.encode_to_vec()).into()
 }
 
 fn mutation_op(

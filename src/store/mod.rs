@@ -14,8 +14,9 @@
 //!   record's version.
 //! - `generations`: parent → number of children ever created under it, so
 //!   a cascading delete can tell that its list of children is complete
-//! - `mutations`: account | mutation id → [`MutationResult`], so a
-//!   replayed push returns its first result and applies nothing
+//! - `mutations`: account | mutation id → [`MutationResult`] with the
+//!   digest of the mutation's payload, so a replayed push returns its first
+//!   result and applies nothing, and a reused id is recognised
 //! - `accounts`: id → [`Account`]; `token_hashes`: SHA-256(token) → id
 //! - `invites`: code → [`Invite`]; `care_links`: id → [`CareLink`], listed
 //!   by `links_by_client` and `links_by_therapist` (owner | link → ()) and
@@ -40,15 +41,13 @@ mod care;
 mod commit;
 mod family;
 mod keys;
+mod page_token;
 mod tx;
 
 use std::collections::HashMap;
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use prost::Message;
 use sled::Transactional;
@@ -65,6 +64,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use commit::GroupCommit;
 use keys::IdAt;
+use page_token::KeyRange;
 
 const EPOCH_KEY: &[u8] = b"epoch";
 
@@ -456,33 +456,26 @@ impl Store {
 
     /// Reads one page of the entries of `index` under `prefix` (see
     /// [`Store::page`]), turning each into an item with `load` (`None`
-    /// skips it).
+    /// skips it). Every paged list of the store reads through here, so
+    /// every page token is checked against its request the same way (see
+    /// [`page_token`]).
     fn page_with<T>(
         &self,
         index: &sled::Tree,
         prefix: &[u8],
-        (from, to): (Vec<u8>, Option<Vec<u8>>),
+        within: (Vec<u8>, Option<Vec<u8>>),
         (size, token): (usize, &str),
         load: impl Fn(&[u8], &[u8]) -> Result<Option<T>>,
     ) -> Result<Page<T>> {
-        let mut lower = Bound::Included(keys::join(&[prefix, &from]));
-        // A longer key sorts after its prefix, so `prefix|to|0` ends `to`.
-        let upper = match to {
-            Some(to) => Bound::Excluded(keys::join(&[prefix, &to, &[0]])),
-            None => prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded),
-        };
-        if !token.is_empty() {
-            let after = decode_page_token(token, prefix)?;
-            lower = Bound::Excluded(after);
-        }
+        let range = KeyRange::new(index, prefix, within);
         let mut items = Vec::with_capacity(size);
         let mut last_key = Vec::new();
-        for entry in index.range((lower, upper)) {
+        for entry in index.range(range.page_bounds(token)?) {
             let (key, value) = entry?;
             if items.len() == size {
                 return Ok(Page {
                     items,
-                    next_page_token: URL_SAFE_NO_PAD.encode(last_key),
+                    next_page_token: range.token_after(&last_key),
                 });
             }
             if let Some(item) = load(&key, &value)? {
@@ -495,28 +488,6 @@ impl Store {
             next_page_token: String::new(),
         })
     }
-}
-
-fn decode_page_token(token: &str, prefix: &[u8]) -> Result<Vec<u8>> {
-    match URL_SAFE_NO_PAD.decode(token) {
-        Ok(key) if key.starts_with(prefix) => Ok(key),
-        _ => Err(Error::invalid(
-            "page_token",
-            "is not a token returned by this list; start again with an empty page_token",
-        )),
-    }
-}
-
-/// The smallest key greater than every key starting with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
 }
 
 fn decode_entity(bytes: &[u8]) -> Result<Entity> {

@@ -1,5 +1,6 @@
 //! Offline-first sync: pull, push and subscribe.
 
+use prost::Message;
 use stepwise::domain::Cursor;
 use stepwise::pb;
 use tokio_stream::StreamExt;
@@ -558,4 +559,145 @@ async fn a_push_of_more_than_500_mutations_is_refused_whole() {
         .expect_err("too many mutations");
     assert_invalid(&status, &["mutations"]);
     assert!(list_goals(&app, &token).await.is_empty(), "nothing applied");
+}
+
+#[tokio::test]
+async fn a_mutation_id_reused_for_a_different_edit_is_rejected_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let mut api = sync_api(&app, &token).await;
+    let goal_id = new_id();
+    let original = upsert_goal("m1", 0, goal_titled(&goal_id, "Sleep by 11"));
+    let first = api
+        .push(push("phone", vec![original.clone()]))
+        .await
+        .expect("push")
+        .into_inner();
+    assert_eq!(outcome(&first.results[0]), pb::Outcome::Applied);
+    let applied = goal_of(&first.results[0].current);
+
+    let delete = pb::Mutation {
+        mutation_id: "m1".into(),
+        base_version: applied.version,
+        op: Some(pb::mutation::Op::Delete(pb::EntityRef {
+            entity_type: pb::EntityType::Goal as i32,
+            id: goal_id.clone(),
+        })),
+    };
+    let reuses = [
+        (
+            "another title",
+            upsert_goal("m1", 0, goal_titled(&goal_id, "Sleep by 10")),
+        ),
+        (
+            "another base version",
+            upsert_goal("m1", applied.version, goal_titled(&goal_id, "Sleep by 11")),
+        ),
+        ("another kind of edit", delete),
+    ];
+    for (what, reuse) in reuses {
+        let answer = api
+            .push(push("tablet", vec![reuse]))
+            .await
+            .expect("push")
+            .into_inner();
+        let result = &answer.results[0];
+        assert_eq!(outcome(result), pb::Outcome::Rejected, "{what}");
+        assert_eq!(result.reason, "MUTATION_ID_REUSED", "{what}");
+        assert_eq!(result.mutation_id, "m1", "{what}");
+        assert!(
+            result.error.contains("new mutation id"),
+            "{what}: the error tells the device what to do: {:?}",
+            result.error
+        );
+        assert_eq!(result.current, None, "{what}");
+    }
+
+    let (changes, _) = pull_everything(&mut api).await;
+    let pulled: Vec<pb::Goal> = changes.into_iter().map(|c| goal_of(&Some(c))).collect();
+    assert_eq!(pulled, [applied], "only the first edit, applied once");
+    let replay = api
+        .push(push("phone", vec![original]))
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(
+        replay, first,
+        "a faithful replay still gets the first result"
+    );
+}
+
+/// A `PushRequest` whose mutations are sent as ready-made bytes, as another
+/// client library might encode them.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PushOfEncodedMutations {
+    #[prost(string, tag = "1")]
+    device_id: String,
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    mutations: Vec<Vec<u8>>,
+}
+
+/// The fields of a goal upsert up to its op, with the base version written
+/// out even when 0 and a field the server does not know.
+#[derive(Clone, PartialEq, prost::Message)]
+struct UpsertGoalBody {
+    #[prost(int64, optional, tag = "2")]
+    base_version: Option<i64>,
+    #[prost(message, optional, tag = "3")]
+    upsert_goal: Option<pb::Goal>,
+    #[prost(string, tag = "99")]
+    unknown_to_the_server: String,
+}
+
+/// Just a mutation id, to append after the other fields.
+#[derive(Clone, PartialEq, prost::Message)]
+struct MutationIdOnly {
+    #[prost(string, tag = "1")]
+    mutation_id: String,
+}
+
+#[tokio::test]
+async fn a_replay_encoded_differently_by_another_client_library_gets_the_first_result() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let goal = goal_titled(&new_id(), "Stretch at 8");
+    let first = sync_api(&app, &token)
+        .await
+        .push(push("phone", vec![upsert_goal("m1", 0, goal.clone())]))
+        .await
+        .expect("push")
+        .into_inner();
+
+    // The same edit, with the id last, the default base version written out
+    // and an extra field: protobuf parses it as the same mutation.
+    let mut scrambled = UpsertGoalBody {
+        base_version: Some(0),
+        upsert_goal: Some(goal),
+        unknown_to_the_server: "from a newer app".into(),
+    }
+    .encode_to_vec();
+    scrambled.extend(
+        MutationIdOnly {
+            mutation_id: "m1".into(),
+        }
+        .encode_to_vec(),
+    );
+    let request = PushOfEncodedMutations {
+        device_id: "phone".into(),
+        mutations: vec![scrambled],
+    };
+    let mut grpc = tonic::client::Grpc::new(app.authed(&token).await);
+    grpc.ready().await.expect("ready");
+    let replay: pb::PushResponse = grpc
+        .unary(
+            tonic::Request::new(request),
+            http::uri::PathAndQuery::from_static("/stepwise.v1.SyncService/Push"),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .expect("replayed push")
+        .into_inner();
+
+    assert_eq!(replay, first);
+    assert_eq!(list_goals(&app, &token).await.len(), 1, "applied once");
 }
