@@ -34,8 +34,16 @@ pub fn create_private(dir: &Path) -> io::Result<()> {
 
 /// Makes `dir` and everything in it private (0700 directories, 0600
 /// files), for data dirs made before the umask was set. Symlinks are left
-/// alone, so nothing outside `dir` is changed.
+/// alone, so nothing outside `dir` is changed. A file that vanishes while
+/// this runs (sled replaces its snapshot files) needs nothing.
 pub fn make_private(dir: &Path) -> io::Result<()> {
+    match tighten(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+fn tighten(dir: &Path) -> io::Result<()> {
     let meta = std::fs::symlink_metadata(dir)?;
     if meta.is_symlink() {
         return Ok(());

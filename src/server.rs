@@ -188,6 +188,7 @@ impl Application {
         };
         let store = self.app.store().clone();
         let app = self.app.clone();
+        let lifecycle = self.app.clone();
         let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;
@@ -263,6 +264,15 @@ impl Application {
         }
         if let Some(metrics) = metrics {
             metrics.abort();
+        }
+        // Stream tasks end on their own once shutdown began; waiting for
+        // them means the store is closed when this returns, so a new server
+        // can open the same data dir at once.
+        if tokio::time::timeout(SHUTDOWN_GRACE, lifecycle.streams_ended())
+            .await
+            .is_err()
+        {
+            tracing::warn!("streams still running after the grace period");
         }
         if let Err(e) = store.flush() {
             tracing::error!(error = %e, "final flush failed");

@@ -58,20 +58,11 @@ impl App {
                 clients.push(link.client_id);
             }
         }
-        let stream = self.streams.open(&principal.account_id)?;
-        let (events, receiver) = mpsc::channel(64);
-        let app = self.clone();
-        let principal = principal.clone();
-        tokio::spawn(async move {
-            let _open = (stream, crate::metrics::SubscriptionGauge::open());
-            let outcome = app
-                .follow_clients(&principal, clients, link_events, heartbeat, &events)
-                .await;
-            if let Err(error) = outcome {
-                let _ = events.send(Err(error)).await;
-            }
-        });
-        Ok(receiver)
+        let caller = principal.clone();
+        self.spawn_stream(principal, move |app, events| async move {
+            app.follow_clients(&caller, clients, link_events, heartbeat, &events)
+                .await
+        })
     }
 
     async fn follow_clients(

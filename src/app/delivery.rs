@@ -70,6 +70,31 @@ pub(super) enum Delivery {
 }
 
 impl App {
+    /// Runs a live stream's loop on a task of its own, counted against the
+    /// caller's quota of open streams and tracked, so that shutdown can wait
+    /// for it; an error ends the stream as its last event.
+    pub(super) fn spawn_stream<E, Run, Loop>(
+        &self,
+        principal: &Principal,
+        run: Run,
+    ) -> Result<mpsc::Receiver<Result<E>>>
+    where
+        E: Send + 'static,
+        Run: FnOnce(App, mpsc::Sender<Result<E>>) -> Loop,
+        Loop: Future<Output = Result<()>> + Send + 'static,
+    {
+        let quota = self.streams.open(&principal.account_id)?;
+        let (events, receiver) = mpsc::channel(64);
+        let running = run(self.clone(), events.clone());
+        self.tasks.spawn(async move {
+            let _open = (quota, crate::metrics::SubscriptionGauge::open());
+            if let Err(error) = running.await {
+                let _ = events.send(Err(error)).await;
+            }
+        });
+        Ok(receiver)
+    }
+
     /// Sends the client's changes after `from` up to `head` (read before
     /// this call), each as `principal` may see it and wrapped by `event`,
     /// following the rules of this module.

@@ -49,6 +49,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     /// Live streams open per account.
     streams: Arc<streams::StreamQuota>,
+    /// The tasks of live streams.
+    tasks: tokio_util::task::TaskTracker,
 }
 
 impl App {
@@ -71,6 +73,7 @@ impl App {
             streams: Arc::new(streams::StreamQuota::new(
                 crate::limits::MAX_STREAMS_PER_ACCOUNT,
             )),
+            tasks: tokio_util::task::TaskTracker::new(),
         }
     }
 
@@ -88,6 +91,13 @@ impl App {
     /// is not held up by streams that never finish on their own.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
+    }
+
+    /// Waits until every stream's task has ended (after
+    /// [`App::begin_shutdown`]), so nothing holds the store any more.
+    pub async fn streams_ended(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 
     /// The store, for the server's lifecycle.

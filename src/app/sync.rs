@@ -110,21 +110,12 @@ impl App {
     ) -> Result<mpsc::Receiver<Result<SyncEvent>>> {
         self.read_access(principal, client_id)?;
         let (after, initial) = self.resume_point(client_id, cursor)?;
-        let stream = self.streams.open(&principal.account_id)?;
-        let (events, receiver) = mpsc::channel(64);
-        let app = self.clone();
         let client_id = client_id.to_owned();
-        let principal = principal.clone();
-        tokio::spawn(async move {
-            let _open = (stream, crate::metrics::SubscriptionGauge::open());
-            let outcome = app
-                .follow(&principal, &client_id, (after, initial), heartbeat, &events)
-                .await;
-            if let Err(error) = outcome {
-                let _ = events.send(Err(error)).await;
-            }
-        });
-        Ok(receiver)
+        let caller = principal.clone();
+        self.spawn_stream(principal, move |app, events| async move {
+            app.follow(&caller, &client_id, (after, initial), heartbeat, &events)
+                .await
+        })
     }
 
     async fn follow(
