@@ -1,14 +1,10 @@
-//! The one error type of the crate and its single mapping to `tonic::Status`.
+//! The one error type of the crate, with one table of codes and reasons.
 //!
-//! Every error knows its gRPC code and a stable, machine-readable reason
-//! (sent as `google.rpc.ErrorInfo.reason`). Causes of internal errors are
-//! logged once, here, and never sent to the caller.
-
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
-
-/// `google.rpc.ErrorInfo.domain` of every error Stepwise returns.
-pub const ERROR_DOMAIN: &str = "stepwise.v1";
+//! Every error knows its [`Code`] and a stable, machine-readable reason
+//! derived from its variant's name (sent as `google.rpc.ErrorInfo.reason`).
+//! Nothing here knows a transport: the server maps errors to
+//! `tonic::Status` in one place (`crate::server::status`), where the causes
+//! of internal errors are logged once and never sent to the caller.
 
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -25,9 +21,9 @@ pub struct FieldViolation {
 /// Everything that can go wrong in a call.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The request is malformed; nothing was changed.
+    /// Fields of the request are invalid; nothing was changed.
     #[error("invalid request: {}", describe(.0))]
-    InvalidArgument(Vec<FieldViolation>),
+    InvalidFields(Vec<FieldViolation>),
     /// The record does not exist, was deleted, or the caller may not see it.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -57,7 +53,7 @@ pub enum Error {
     /// A record gained a child while it was being deleted; the store
     /// retries the delete, so callers never see this.
     #[error("the record changed while it was being deleted; try again")]
-    FamilyChanged,
+    ConcurrentChange,
     /// A sync mutation reuses the id of an earlier, different edit. Only
     /// ever a push's rejection reason: the id is taken, so nothing can fix
     /// the mutation but a new id.
@@ -87,10 +83,10 @@ pub enum Error {
     #[error(
         "the request is larger than the {0} MiB limit; send less at once (for example, smaller push batches)"
     )]
-    TooLarge(usize),
+    MessageTooLarge(usize),
     /// The request's bytes are not a valid message of its type.
     #[error("the request is not a valid protobuf message for this method")]
-    Malformed,
+    MalformedRequest,
     /// The caller holds the most live streams an account may (the limit).
     #[error(
         "you already have {0} live streams open (Subscribe and WatchClients), the most one account may; close the streams you no longer use and try again"
@@ -105,9 +101,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// An `InvalidArgument` error about a single field.
+    /// An `INVALID_FIELDS` error about a single field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Error::InvalidArgument(vec![FieldViolation {
+        Error::InvalidFields(vec![FieldViolation {
             field: field.into(),
             description: description.into(),
         }])
@@ -118,65 +114,105 @@ impl Error {
         Error::Internal(cause.into())
     }
 
-    /// The gRPC status code and the stable `ErrorInfo.reason` of this error.
-    pub fn code_and_reason(&self) -> (Code, &'static str) {
-        match self {
-            Error::InvalidArgument(_) => (Code::InvalidArgument, "INVALID_FIELDS"),
-            Error::NotFound(_) => (Code::NotFound, "NOT_FOUND"),
-            Error::AlreadyExists(_) => (Code::AlreadyExists, "ALREADY_EXISTS"),
-            Error::VersionMismatch { .. } => (Code::Aborted, "VERSION_MISMATCH"),
-            Error::Unauthenticated => (Code::Unauthenticated, "UNAUTHENTICATED"),
-            Error::PermissionDenied(_) => (Code::PermissionDenied, "PERMISSION_DENIED"),
-            Error::ResyncRequired(_) => (Code::FailedPrecondition, "RESYNC_REQUIRED"),
-            // FAILED_PRECONDITION, not INVALID_ARGUMENT: the same mutation
-            // is valid under an unused id; what fails is the store's state
-            // (the id is taken), and retrying it unchanged never helps.
-            Error::MutationIdReused => (Code::FailedPrecondition, "MUTATION_ID_REUSED"),
-            Error::InviteNotFound => (Code::NotFound, "INVITE_NOT_FOUND"),
-            Error::InviteUsed => (Code::FailedPrecondition, "INVITE_USED"),
-            Error::InviteExpired => (Code::FailedPrecondition, "INVITE_EXPIRED"),
-            Error::TooManyAttempts => (Code::ResourceExhausted, "TOO_MANY_ATTEMPTS"),
-            Error::AlreadyLinked => (Code::AlreadyExists, "ALREADY_LINKED"),
-            Error::AccessRevoked => (Code::PermissionDenied, "ACCESS_REVOKED"),
-            Error::Malformed => (Code::InvalidArgument, "MALFORMED_REQUEST"),
-            Error::TooLarge(_) => (Code::ResourceExhausted, "MESSAGE_TOO_LARGE"),
-            Error::TooManyStreams(_) => (Code::ResourceExhausted, "TOO_MANY_STREAMS"),
-            Error::FamilyChanged => (Code::Aborted, "CONCURRENT_CHANGE"),
-            Error::ShuttingDown => (Code::Unavailable, "SHUTTING_DOWN"),
-            Error::Internal(_) => (Code::Internal, "INTERNAL"),
-        }
+    /// The stable, machine-readable reason of this error: its variant's
+    /// name in UPPER_SNAKE_CASE (`VersionMismatch` is `VERSION_MISMATCH`),
+    /// so reasons cannot drift from variants.
+    pub fn reason(&self) -> String {
+        upper_snake_case(self.variant_name())
     }
 }
 
-fn describe(violations: &[FieldViolation]) -> String {
+/// What kind of failure an error is, independent of any transport; the
+/// server maps these one to one onto gRPC's canonical codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The request is wrong; retrying it unchanged fails again.
+    InvalidArgument,
+    /// The record does not exist (or the caller may not know it does).
+    NotFound,
+    /// What the request would create exists already.
+    AlreadyExists,
+    /// A concurrent change won; read again and retry.
+    Aborted,
+    /// The caller is not authenticated.
+    Unauthenticated,
+    /// The caller may not do this.
+    PermissionDenied,
+    /// The system is not in a state in which this can be done.
+    FailedPrecondition,
+    /// A limit was reached.
+    ResourceExhausted,
+    /// The server cannot serve now; retry later.
+    Unavailable,
+    /// Not supported by this server.
+    Unimplemented,
+    /// A failure inside the server.
+    Internal,
+}
+
+/// The table of every error's code; its reason comes from the variant's
+/// name. A new variant without a row here does not compile.
+macro_rules! error_codes {
+    ($($variant:ident => $code:ident,)*) => {
+        impl Error {
+            /// The code of this error.
+            pub fn code(&self) -> Code {
+                match self {
+                    $(Error::$variant { .. } => Code::$code,)*
+                }
+            }
+
+            fn variant_name(&self) -> &'static str {
+                match self {
+                    $(Error::$variant { .. } => stringify!($variant),)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidFields => InvalidArgument,
+    NotFound => NotFound,
+    AlreadyExists => AlreadyExists,
+    VersionMismatch => Aborted,
+    Unauthenticated => Unauthenticated,
+    PermissionDenied => PermissionDenied,
+    ResyncRequired => FailedPrecondition,
+    ConcurrentChange => Aborted,
+    MutationIdReused => FailedPrecondition,
+    InviteNotFound => NotFound,
+    InviteUsed => FailedPrecondition,
+    InviteExpired => FailedPrecondition,
+    TooManyAttempts => ResourceExhausted,
+    AlreadyLinked => AlreadyExists,
+    AccessRevoked => PermissionDenied,
+    MessageTooLarge => ResourceExhausted,
+    MalformedRequest => InvalidArgument,
+    TooManyStreams => ResourceExhausted,
+    ShuttingDown => Unavailable,
+    Internal => Internal,
+}
+
+/// `VersionMismatch` → `VERSION_MISMATCH`.
+fn upper_snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// The violations of an `INVALID_FIELDS` error, in order.
+pub fn describe(violations: &[FieldViolation]) -> String {
     violations
         .iter()
         .map(|v| format!("{}: {}", v.field, v.description))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-impl From<Error> for Status {
-    fn from(error: Error) -> Status {
-        let (code, reason) = error.code_and_reason();
-        if let Error::Internal(cause) = &error {
-            tracing::error!(error = %cause, "internal error");
-        }
-        let mut details = ErrorDetails::new();
-        details.set_error_info(reason, ERROR_DOMAIN, []);
-        if let Error::InvalidArgument(violations) = &error {
-            for v in violations {
-                details.add_bad_request_violation(v.field.clone(), v.description.clone());
-            }
-        }
-        Status::with_error_details(code, error.to_string(), details)
-    }
-}
-
-impl From<sled::Error> for Error {
-    fn from(e: sled::Error) -> Self {
-        Error::internal(e)
-    }
 }
 
 impl From<std::io::Error> for Error {
@@ -218,7 +254,7 @@ impl Violations {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(Error::InvalidArgument(self.0))
+            Err(Error::InvalidFields(self.0))
         }
     }
 }

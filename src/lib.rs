@@ -7,7 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod auth;
 pub mod backup;
 pub mod bench;
 pub mod client;

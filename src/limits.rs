@@ -38,29 +38,3 @@ pub const TCP_KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 pub const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 /// ...and drops it after this many unanswered probes.
 pub const TCP_KEEPALIVE_RETRIES: u32 = 3;
-
-/// Rewrites tonic's own answers to bad transport input: an oversized
-/// request (OUT_OF_RANGE with an internal message) becomes
-/// RESOURCE_EXHAUSTED naming the limit, and bytes that are not a valid
-/// message (INTERNAL, as gRPC's guide has it) become INVALID_ARGUMENT: the
-/// caller's request is at fault, not the server.
-pub fn explain_bad_input<B: Default>(response: http::Response<B>) -> http::Response<B> {
-    use crate::error::Error;
-    let Some(status) = tonic::Status::from_header_map(response.headers()) else {
-        return response;
-    };
-    let error = match status.code() {
-        tonic::Code::OutOfRange if status.message().contains("message length too large") => {
-            Error::TooLarge(MAX_MESSAGE_BYTES / (1024 * 1024))
-        }
-        tonic::Code::Internal
-            if status
-                .message()
-                .starts_with("failed to decode Protobuf message") =>
-        {
-            Error::Malformed
-        }
-        _ => return response,
-    };
-    tonic::Status::from(error).into_http()
-}

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::App;
-use crate::auth::{Principal, new_token};
+use super::Principal;
+use crate::domain::new_token;
 use crate::domain::{Account, AdminAction, AdminEvent, Role};
 use crate::error::{Error, Result};
 

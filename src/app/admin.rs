@@ -1,7 +1,7 @@
 //! Administration: online backups and the administrators' audit trail.
 
 use super::App;
-use crate::auth::Principal;
+use super::Principal;
 use crate::data_dir::ScratchFile;
 use crate::domain::{AdminAction, AdminEvent};
 use crate::error::{Error, Result};

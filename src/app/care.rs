@@ -6,9 +6,10 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::Principal;
 use super::dashboard::LinkChange;
 use super::{App, NewAccount};
-use crate::auth::{Principal, new_token};
+use crate::domain::new_token;
 use crate::domain::{
     AccessEvent, Account, CareLink, Invite, Role, display_code, new_invite_code, normalize_code,
 };

@@ -10,9 +10,9 @@ use tokio_stream::StreamExt;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
 
+use super::Principal;
 use super::delivery::{Delivery, Looks};
 use super::{App, BATCH, all};
-use crate::auth::Principal;
 use crate::domain::{CareLink, CareLinkState, Entity, Role};
 use crate::error::{Error, Result};
 

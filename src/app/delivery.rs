@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use tokio::sync::mpsc;
 
 use super::App;
+use super::Principal;
 use super::sync::as_seen_by;
-use crate::auth::Principal;
 use crate::domain::{AccessEvent, Entity, Role};
 use crate::error::Result;
 

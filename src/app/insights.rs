@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use super::{Action, Principal};
 use super::{App, BATCH, all};
-use crate::auth::{Action, Principal};
 use crate::domain::insights::{self, Efficacy, Mark, Stats};
 use crate::domain::{ActionStep, ActionStepStatus, CheckInState, EfficacyRating, Goal};
 use crate::error::{Error, Result};

@@ -11,6 +11,7 @@ mod dashboard;
 mod delivery;
 mod insights;
 mod plan;
+mod principal;
 mod progress;
 mod streams;
 mod sync;
@@ -20,7 +21,6 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::auth::{Action, Principal};
 use crate::domain::{Clock, Entity, EntityKind, Role};
 use crate::error::{Error, Result};
 use crate::store::{Store, abort};
@@ -28,6 +28,7 @@ use crate::store::{Store, abort};
 pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
 pub use dashboard::WatchEvent;
 pub use insights::{ClientSummary, Flag, ProgressReport, ProgressTarget};
+pub use principal::{Action, Principal};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
 /// The use cases, over one store.

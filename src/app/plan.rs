@@ -1,7 +1,7 @@
 //! Goals and action steps: the care plan.
 
 use super::App;
-use crate::auth::{Action, Principal};
+use super::{Action, Principal};
 use crate::domain::{ActionStep, ActionStepPatch, EntityKind, Goal, GoalPatch, Record};
 use crate::error::{Error, Result};
 use crate::store::{Page, abort};

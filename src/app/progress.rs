@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 
+use super::{Action, Principal};
 use super::{App, check_version};
-use crate::auth::{Action, Principal};
 use crate::domain::{
     CheckIn, EfficacyRating, EntityKind, RatingTarget, Record, Role, replace_mutable_fields,
 };

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::App;
 use super::delivery::{Delivery, Looks};
-use crate::auth::{Action, Principal};
+use super::{Action, Principal};
 use crate::domain::Role;
 use crate::domain::{
     Cursor, Entity, EntityKind, Mutation, MutationOp, MutationResult, Outcome, RatingTarget,

@@ -12,9 +12,11 @@ pub mod fields;
 pub mod insights;
 pub mod records;
 pub mod sync;
+pub mod token;
 
 pub use admin::*;
 pub use care::*;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use records::*;
 pub use sync::*;
+pub use token::{hash_token, new_token};

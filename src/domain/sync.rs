@@ -78,7 +78,7 @@ impl MutationResult {
     /// A rejection for `error`.
     pub fn rejected(mutation_id: &str, error: &Error) -> Self {
         let violations = match error {
-            Error::InvalidArgument(violations) => violations
+            Error::InvalidFields(violations) => violations
                 .iter()
                 .map(|FieldViolation { field, description }| StoredViolation {
                     field: field.clone(),
@@ -92,7 +92,7 @@ impl MutationResult {
             outcome: Outcome::Rejected as i32,
             current: None,
             error: error.to_string(),
-            reason: error.code_and_reason().1.to_owned(),
+            reason: error.reason(),
             violations,
             payload_digest: Vec::new(),
         }

@@ -7,8 +7,8 @@ use tokio::io::AsyncReadExt;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+use super::principal;
 use crate::app::App;
-use crate::auth::principal;
 use crate::error::Error;
 use crate::pb;
 

@@ -8,8 +8,8 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::principal;
 use crate::app::{App, WatchEvent};
-use crate::auth::principal;
 use crate::domain::CareLink;
 use crate::pb;
 

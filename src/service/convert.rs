@@ -4,7 +4,7 @@
 
 use prost_types::{FieldMask, Timestamp};
 
-use crate::auth::Principal;
+use crate::app::Principal;
 use crate::domain::fields;
 use crate::domain::{
     self, ActionStepPatch, ActionStepStatus, CheckInState, GoalPatch, GoalStatus, Meta,

@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::principal;
 use crate::app::App;
-use crate::auth::principal;
 use crate::domain::EntityKind;
 use crate::pb;
 

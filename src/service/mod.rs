@@ -20,10 +20,20 @@ pub use sync::SyncApi;
 
 use tonic::{Request, Response, Status};
 
-use crate::app::App;
-use crate::auth::principal;
+use crate::app::{App, Principal};
+use crate::error::Error;
+
 use crate::domain::EntityKind;
 use crate::pb;
+
+/// The principal that the server's auth layer attached to a request.
+pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| Error::Unauthenticated.into())
+}
 
 /// A request that deletes one record by id, optionally at a version.
 trait DeleteRequest {

@@ -8,8 +8,8 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::principal;
 use crate::app::{App, DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, SyncEvent};
-use crate::auth::principal;
 use crate::domain::fields;
 use crate::error::Error;
 use crate::pb;

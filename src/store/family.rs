@@ -54,7 +54,7 @@ impl Store {
         loop {
             let family = self.family(id, kind)?;
             match attempt(&family) {
-                Err(Error::FamilyChanged) => continue,
+                Err(Error::ConcurrentChange) => continue,
                 other => return other,
             }
         }

@@ -114,6 +114,12 @@ impl Trees {
     }
 }
 
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        Error::internal(e)
+    }
+}
+
 /// One page of a list, and the token for the next one (empty at the end).
 #[derive(Debug)]
 pub struct Page<T> {

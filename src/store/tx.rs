@@ -158,14 +158,14 @@ impl<'a> Tx<'a> {
     /// ratings, a step's check-ins and ratings), leaving tombstones.
     /// `family` must be [`super::Store::family`] of the record, read just
     /// before; if a child was added since, this aborts with
-    /// `Error::FamilyChanged` and the caller reads the family again.
+    /// `Error::ConcurrentChange` and the caller reads the family again.
     pub fn delete(&self, entity: &Entity, family: &Family) -> TxResult<Entity> {
         if family.root != entity.meta().id {
             return abort(Error::internal("family of another record"));
         }
         for (parent, generation) in &family.generations {
             if self.generation(parent)? != *generation {
-                return abort(Error::FamilyChanged);
+                return abort(Error::ConcurrentChange);
             }
         }
         for id in &family.descendants {

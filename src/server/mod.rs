@@ -1,6 +1,9 @@
 //! Builds and runs the gRPC server: Stepwise's services behind the auth
 //! layer, health, reflection (v1 and v1alpha), and graceful shutdown.
 
+mod auth;
+pub mod status;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +20,7 @@ use tonic_web::GrpcWebLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::app::App;
-use crate::auth::AuthLayer;
+
 use crate::config::ServeConfig;
 use crate::data_dir;
 use crate::domain::SystemClock;
@@ -33,6 +36,7 @@ use crate::pb::sync_service_server::SyncServiceServer;
 use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::Store;
 use crate::telemetry::RpcTraceLayer;
+use auth::AuthLayer;
 
 /// Errors that stop the server from starting or running.
 #[derive(Debug, thiserror::Error)]
@@ -225,7 +229,7 @@ impl Application {
             .layer(self.cors)
             .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)
-            .layer(AuthLayer::new(store.clone(), self.app.clock()))
+            .layer(AuthLayer::new(self.app.clone()))
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)

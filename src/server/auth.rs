@@ -1,0 +1,105 @@
+//! The tower layer that authenticates every Stepwise call: it turns the
+//! `authorization: Bearer <token>` metadata into a
+//! [`Principal`](crate::app::Principal) in the request's extensions, and
+//! after the handler ran, lets the use cases finish the call (durability,
+//! access checks, the audit trail) before the answer leaves. Health and
+//! reflection need no token.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tonic::Status;
+use tower::{Layer, Service};
+
+use super::status::explain_bad_input;
+use crate::app::App;
+
+/// Whether calls to `path` need a token: everything of Stepwise's own API
+/// but signing up with an invite.
+fn needs_token(path: &str) -> bool {
+    path.starts_with("/stepwise.") && path != "/stepwise.v1.AccountService/SignUpWithInvite"
+}
+
+/// The bearer token of a request, if it has one.
+fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
+/// Tower layer that authenticates every Stepwise call.
+#[derive(Clone)]
+pub struct AuthLayer {
+    app: App,
+}
+
+impl AuthLayer {
+    /// Authenticates with the accounts of `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            app: self.app.clone(),
+        }
+    }
+}
+
+/// Service made by [`AuthLayer`].
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    app: App,
+}
+
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for AuthService<S>
+where
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        if !needs_token(&path) {
+            let response = self.inner.call(request);
+            return Box::pin(async move { Ok(explain_bad_input(response.await?)) });
+        }
+        let principal = match self.app.authenticate(bearer_token(request.headers())) {
+            Ok(principal) => principal,
+            Err(error) => {
+                return Box::pin(std::future::ready(Ok(Status::from(error).into_http())));
+            }
+        };
+        tracing::Span::current().record("principal_id", principal.account_id.as_str());
+        request.extensions_mut().insert(principal.clone());
+        let response = self.inner.call(request);
+        let app = self.app.clone();
+        Box::pin(async move {
+            let response = explain_bad_input(response.await?);
+            let method = path.trim_start_matches('/');
+            match app.finish_call(&principal, method).await {
+                Ok(()) => Ok(response),
+                Err(error) => Ok(Status::from(error).into_http()),
+            }
+        })
+    }
+}
