@@ -1,81 +1,70 @@
 //! The care team: invites, consent links, and the audit trail.
 
-use prost::{Enumeration, Message};
+use uuid::Uuid;
 
 /// Characters of invite codes: no look-alikes (I, O, 0, 1).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// Characters per code: 10 of 32 is 50 bits.
-const CODE_LENGTH: usize = 10;
+pub const CODE_LENGTH: usize = 10;
 
 /// A single-use invite from a therapist.
-#[derive(Clone, PartialEq, Message)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
     /// The normalised code (no dash).
-    #[prost(string, tag = "1")]
     pub code: String,
     /// The inviting therapist.
-    #[prost(string, tag = "2")]
-    pub therapist_id: String,
-    /// When it was made.
-    #[prost(int64, tag = "3")]
+    pub therapist_id: Uuid,
+    /// When it was made, microseconds since the Unix epoch.
     pub create_time_us: i64,
     /// When it stops working.
-    #[prost(int64, tag = "4")]
     pub expire_time_us: i64,
     /// The client who used it, once used.
-    #[prost(string, tag = "5")]
-    pub used_by: String,
+    pub used_by: Option<Uuid>,
 }
 
-/// Whether a link is in force. Numbers match the API's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
-#[repr(i32)]
+/// Whether a link is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CareLinkState {
-    /// Not set.
-    Unspecified = 0,
     /// In force.
-    Active = 1,
-    /// Revoked.
-    Revoked = 2,
+    Active,
+    /// Revoked; links are never deleted, so both sides keep the history.
+    Revoked,
 }
 
 /// A client's consent that a therapist may see their data.
-#[derive(Clone, PartialEq, Message)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CareLink {
-    /// Canonical UUID.
-    #[prost(string, tag = "1")]
-    pub id: String,
+    /// The link's id.
+    pub id: Uuid,
     /// The therapist.
-    #[prost(string, tag = "2")]
-    pub therapist_id: String,
+    pub therapist_id: Uuid,
     /// The client.
-    #[prost(string, tag = "3")]
-    pub client_id: String,
+    pub client_id: Uuid,
     /// In force or revoked.
-    #[prost(enumeration = "CareLinkState", tag = "4")]
-    pub state: i32,
-    /// When it was made.
-    #[prost(int64, tag = "5")]
+    pub state: CareLinkState,
+    /// When it was made, microseconds since the Unix epoch.
     pub create_time_us: i64,
-    /// When it was revoked (0 while active).
-    #[prost(int64, tag = "6")]
-    pub revoke_time_us: i64,
+    /// When it was revoked.
+    pub revoke_time_us: Option<i64>,
 }
 
-/// One call in which a therapist accessed a client's data.
-#[derive(Clone, PartialEq, Eq, Message)]
+impl CareLink {
+    /// Whether the link is in force.
+    pub fn is_active(&self) -> bool {
+        self.state == CareLinkState::Active
+    }
+}
+
+/// One look of a therapist at a client's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessEvent {
     /// The therapist.
-    #[prost(string, tag = "1")]
-    pub therapist_id: String,
+    pub therapist_id: Uuid,
     /// The client.
-    #[prost(string, tag = "2")]
-    pub client_id: String,
+    pub client_id: Uuid,
     /// Full gRPC method name.
-    #[prost(string, tag = "3")]
     pub method: String,
     /// When, microseconds since the Unix epoch.
-    #[prost(int64, tag = "4")]
     pub time_us: i64,
 }
 

@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::Schedule;
+
 /// Longest title of a goal or action step, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest note, `why` or other free text, in characters.
@@ -104,23 +106,20 @@ pub fn format_date(date: NaiveDate) -> String {
 }
 
 /// An IANA time zone name; empty means "UTC".
-pub fn time_zone(value: &str) -> Result<String, String> {
+pub fn time_zone(value: &str) -> Result<chrono_tz::Tz, String> {
     if value.is_empty() {
-        return Ok("UTC".into());
+        return Ok(chrono_tz::UTC);
     }
-    value
-        .parse::<chrono_tz::Tz>()
-        .map(|tz| tz.name().to_owned())
-        .map_err(|_| {
-            format!(
-                "must be an IANA time zone such as \"Europe/Berlin\", got {:?}",
-                truncate(value)
-            )
-        })
+    value.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!(
+            "must be an IANA time zone such as \"Europe/Berlin\", got {:?}",
+            truncate(value)
+        )
+    })
 }
 
 /// A schedule: `times` per `period_days`, at most one per day.
-pub fn schedule(times: u32, period_days: u32) -> Result<(u32, u32), String> {
+pub fn schedule(times: u32, period_days: u32) -> Result<Schedule, String> {
     if times == 0 || period_days == 0 {
         return Err("times and period_days must both be at least 1".into());
     }
@@ -132,15 +131,16 @@ pub fn schedule(times: u32, period_days: u32) -> Result<(u32, u32), String> {
             "times ({times}) must not exceed period_days ({period_days}): one check-in per day counts"
         ));
     }
-    Ok((times, period_days))
+    Ok(Schedule { times, period_days })
 }
 
 /// A self-efficacy score on Bandura's 0 to 100 scale.
-pub fn score(value: i32) -> Result<i32, String> {
-    if (0..=100).contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!("must be between 0 and 100, got {value}"))
+pub fn score(value: i32) -> Result<u8, String> {
+    match u8::try_from(value) {
+        Ok(score) if score <= 100 => Ok(score),
+        _ => {
+            Err(format!("must be between 0 and 100, got {value}"))
+        }
     }
 }
 
@@ -207,7 +207,13 @@ mod tests {
 
     #[test]
     fn schedules_allow_at_most_one_check_in_per_day() {
-        assert_eq!(schedule(3, 7), Ok((3, 7)));
+        assert_eq!(
+            schedule(3, 7),
+            Ok(Schedule {
+                times: 3,
+                period_days: 7
+            })
+        );
         assert!(schedule(0, 7).is_err());
         assert!(schedule(1, 0).is_err());
         assert!(schedule(8, 7).is_err());
@@ -223,8 +229,8 @@ mod tests {
 
     #[test]
     fn time_zones_are_iana_names() {
-        assert_eq!(time_zone("").as_deref(), Ok("UTC"));
-        assert_eq!(time_zone("Europe/Berlin").as_deref(), Ok("Europe/Berlin"));
+        assert_eq!(time_zone(""), Ok(chrono_tz::UTC));
+        assert_eq!(time_zone("Europe/Berlin"), Ok(chrono_tz::Europe::Berlin));
         assert!(time_zone("Mars/Olympus").is_err());
     }
 }

@@ -1,10 +1,9 @@
 //! Plain Rust types and the rules of the domain: what a valid goal, action
-//! step, check-in or rating is. No tonic, no sled.
-//!
-//! Records derive `prost::Message` because the store keeps them prost-encoded;
-//! they are written only through the parsers in [`fields`], so a stored record
-//! is always valid.
+//! step, check-in or rating is, and how progress is measured. No tonic, no
+//! sled: typed values (`Uuid`, `NaiveDate`, enums), written only through the
+//! parsers in [`fields`], so a stored record is always valid.
 
+pub mod accounts;
 pub mod admin;
 pub mod care;
 pub mod clock;
@@ -13,10 +12,13 @@ pub mod insights;
 pub mod records;
 pub mod sync;
 pub mod token;
+pub mod tracks;
 
+pub use accounts::*;
 pub use admin::*;
 pub use care::*;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use records::*;
 pub use sync::*;
 pub use token::{hash_token, new_token};
+pub use tracks::*;

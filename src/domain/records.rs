@@ -1,434 +1,664 @@
-//! The records Stepwise keeps. They mirror the public API closely but are a
-//! separate contract: the stored encoding can stay put while the API evolves.
-//! Enum numbers match the API's, which keeps conversions trivial.
+//! The records a client owns, as typed values, and what every kind of
+//! record says about itself: where it hangs, how it is ordered among its
+//! siblings, what a therapist may see of it, and which fields may change.
+//!
+//! A kind of record is one column of facts: its type here, its row in
+//! [`records!`] (the [`Entity`] and [`Kind`] enums), its editable fields in
+//! [`editable!`], its storage encoding in `crate::store`, and its API
+//! conversions in `crate::service::convert`. Each of those places matches
+//! exhaustively, so a kind or field forgotten somewhere does not compile;
+//! `tests::every_field_is_editable_or_immutable` catches a struct field
+//! missing from the editable list.
 
-use prost::{Enumeration, Message, Oneof};
+use chrono::NaiveDate;
+use uuid::Uuid;
 
 /// Fields every client-owned record has.
-#[derive(Clone, PartialEq, Message)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Meta {
-    /// Canonical UUID of the record.
-    #[prost(string, tag = "1")]
-    pub id: String,
-    /// Account id of the client who owns the record.
-    #[prost(string, tag = "2")]
-    pub client_id: String,
+    /// The record's id; ids are never reused, not even after a delete.
+    pub id: Uuid,
+    /// The client who owns the record.
+    pub client_id: Uuid,
     /// The owner's sequence number at the record's last change.
-    #[prost(int64, tag = "3")]
     pub version: i64,
     /// Creation time, microseconds since the Unix epoch.
-    #[prost(int64, tag = "4")]
     pub create_time_us: i64,
     /// Time of the last change, microseconds since the Unix epoch.
-    #[prost(int64, tag = "5")]
     pub update_time_us: i64,
-    /// Account that created the record (the client, or a therapist).
-    #[prost(string, tag = "6")]
-    pub created_by: String,
-    /// Account that last changed the record.
-    #[prost(string, tag = "7")]
-    pub updated_by: String,
+    /// The account that created the record (the client, or a therapist).
+    pub created_by: Uuid,
+    /// The account that last changed the record.
+    pub updated_by: Uuid,
 }
 
-/// Where a goal stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
-#[repr(i32)]
-pub enum GoalStatus {
-    /// Not set.
-    Unspecified = 0,
-    /// Being worked on.
-    Active = 1,
-    /// Reached.
-    Achieved = 2,
-    /// Set aside.
-    Archived = 3,
-}
-
-/// A goal of a client.
-#[derive(Clone, PartialEq, Message)]
-pub struct Goal {
-    /// Common fields.
-    #[prost(message, required, tag = "1")]
-    pub meta: Meta,
-    /// What the client wants to achieve.
-    #[prost(string, tag = "2")]
-    pub title: String,
-    /// Why it matters to them.
-    #[prost(string, tag = "3")]
-    pub why: String,
-    /// `YYYY-MM-DD`, or empty when there is no target date.
-    #[prost(string, tag = "4")]
-    pub target_date: String,
-    /// Where the goal stands.
-    #[prost(enumeration = "GoalStatus", tag = "5")]
-    pub status: i32,
-}
-
-/// Whether an action step is practised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
-#[repr(i32)]
-pub enum ActionStepStatus {
-    /// Not set.
-    Unspecified = 0,
-    /// Being practised.
-    Active = 1,
-    /// Temporarily not practised.
-    Paused = 2,
-    /// No longer practised.
-    Archived = 3,
-}
-
-/// `times` per `period_days` local days.
-#[derive(Clone, Copy, PartialEq, Message)]
-pub struct Schedule {
-    /// How many times per period.
-    #[prost(uint32, tag = "1")]
-    pub times: u32,
-    /// Length of the period in days.
-    #[prost(uint32, tag = "2")]
-    pub period_days: u32,
-}
-
-/// A habit practised towards a goal.
-#[derive(Clone, PartialEq, Message)]
-pub struct ActionStep {
-    /// Common fields.
-    #[prost(message, required, tag = "1")]
-    pub meta: Meta,
-    /// The goal the step belongs to.
-    #[prost(string, tag = "2")]
-    pub goal_id: String,
-    /// What to do.
-    #[prost(string, tag = "3")]
-    pub title: String,
-    /// How often.
-    #[prost(message, required, tag = "4")]
-    pub schedule: Schedule,
-    /// Whether it is practised.
-    #[prost(enumeration = "ActionStepStatus", tag = "5")]
-    pub status: i32,
-}
-
-/// What happened to an action step on a day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
-#[repr(i32)]
-pub enum CheckInState {
-    /// Not set.
-    Unspecified = 0,
-    /// Done.
-    Done = 1,
-    /// Partly done.
-    Partial = 2,
-    /// Deliberately skipped.
-    Skipped = 3,
-}
-
-/// One action step on one local day.
-#[derive(Clone, PartialEq, Message)]
-pub struct CheckIn {
-    /// Common fields.
-    #[prost(message, required, tag = "1")]
-    pub meta: Meta,
-    /// The step checked in.
-    #[prost(string, tag = "2")]
-    pub action_step_id: String,
-    /// `YYYY-MM-DD` in the client's time zone.
-    #[prost(string, tag = "3")]
-    pub local_date: String,
-    /// What happened.
-    #[prost(enumeration = "CheckInState", tag = "4")]
-    pub state: i32,
-    /// How much, in the step's own unit.
-    #[prost(double, tag = "5")]
-    pub amount: f64,
-    /// The client's words.
-    #[prost(string, tag = "6")]
-    pub note: String,
-    /// The note is for the client only, not for therapists.
-    #[prost(bool, tag = "7")]
-    pub private_note: bool,
-}
-
-impl CheckIn {
-    /// The check-in as a therapist may see it: a private note is blanked.
-    pub fn for_therapist(mut self) -> Self {
-        if self.private_note {
-            self.note.clear();
+impl Meta {
+    /// The fields of a record about to be created with `id` for `client_id`;
+    /// the store stamps the rest.
+    pub fn new(id: Uuid, client_id: Uuid) -> Self {
+        Self {
+            id,
+            client_id,
+            ..Self::default()
         }
-        self
     }
 }
 
-/// What a rating is about.
-#[derive(Clone, PartialEq, Eq, Oneof)]
+/// Where a goal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GoalStatus {
+    /// Being worked on.
+    #[default]
+    Active,
+    /// Reached.
+    Achieved,
+    /// Set aside; kept for history.
+    Archived,
+}
+
+/// A goal of a client.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Goal {
+    /// Common fields.
+    pub meta: Meta,
+    /// What the client wants to achieve.
+    pub title: String,
+    /// Why it matters to them.
+    pub why: String,
+    /// When they want to have reached it, if they set a date.
+    pub target_date: Option<NaiveDate>,
+    /// Where the goal stands.
+    pub status: GoalStatus,
+}
+
+/// Whether an action step is practised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ActionStepStatus {
+    /// Being practised.
+    #[default]
+    Active,
+    /// Temporarily not practised.
+    Paused,
+    /// No longer practised.
+    Archived,
+}
+
+/// `times` per `period_days` local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// How many times per period, at least 1 and at most `period_days`.
+    pub times: u32,
+    /// Length of the period in days.
+    pub period_days: u32,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            times: 1,
+            period_days: 1,
+        }
+    }
+}
+
+/// A habit practised towards a goal.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ActionStep {
+    /// Common fields.
+    pub meta: Meta,
+    /// The goal the step belongs to.
+    pub goal_id: Uuid,
+    /// What to do.
+    pub title: String,
+    /// How often.
+    pub schedule: Schedule,
+    /// Whether it is practised.
+    pub status: ActionStepStatus,
+}
+
+/// What happened to an action step on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CheckInState {
+    /// Done.
+    #[default]
+    Done,
+    /// Partly done.
+    Partial,
+    /// Deliberately skipped.
+    Skipped,
+}
+
+/// One action step on one local day.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckIn {
+    /// Common fields.
+    pub meta: Meta,
+    /// The step checked in.
+    pub action_step_id: Uuid,
+    /// The day, in the client's time zone.
+    pub local_date: NaiveDate,
+    /// What happened.
+    pub state: CheckInState,
+    /// How much, in the step's own unit.
+    pub amount: f64,
+    /// The client's words.
+    pub note: String,
+    /// The note is for the client only, not for therapists.
+    pub private_note: bool,
+}
+
+/// What a self-efficacy rating is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RatingTarget {
     /// A goal.
-    #[prost(string, tag = "2")]
-    GoalId(String),
+    Goal(Uuid),
     /// An action step.
-    #[prost(string, tag = "3")]
-    ActionStepId(String),
+    ActionStep(Uuid),
 }
 
 impl RatingTarget {
     /// Id of the rated record.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> Uuid {
         match self {
-            RatingTarget::GoalId(id) | RatingTarget::ActionStepId(id) => id,
+            RatingTarget::Goal(id) | RatingTarget::ActionStep(id) => *id,
+        }
+    }
+
+    /// Kind of the rated record.
+    pub fn kind(&self) -> Kind {
+        match self {
+            RatingTarget::Goal(_) => Kind::Goal,
+            RatingTarget::ActionStep(_) => Kind::ActionStep,
         }
     }
 }
 
-/// A self-efficacy rating at one moment.
-#[derive(Clone, PartialEq, Message)]
+impl Default for RatingTarget {
+    fn default() -> Self {
+        RatingTarget::Goal(Uuid::nil())
+    }
+}
+
+/// A self-efficacy rating at one moment, on Bandura's 0 to 100 scale.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EfficacyRating {
     /// Common fields.
-    #[prost(message, required, tag = "1")]
     pub meta: Meta,
     /// What is rated.
-    #[prost(oneof = "RatingTarget", tags = "2, 3")]
-    pub target: Option<RatingTarget>,
+    pub target: RatingTarget,
     /// 0 to 100.
-    #[prost(int32, tag = "4")]
-    pub score: i32,
+    pub score: u8,
     /// The client's words.
-    #[prost(string, tag = "5")]
     pub note: String,
     /// When the client gave the rating, microseconds since the Unix epoch.
-    #[prost(int64, tag = "6")]
     pub rate_time_us: i64,
 }
 
-/// The kinds of client-owned records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
-#[repr(i32)]
-pub enum EntityKind {
-    /// Not set.
-    Unspecified = 0,
-    /// [`Goal`].
-    Goal = 1,
-    /// [`ActionStep`].
-    ActionStep = 2,
-    /// [`CheckIn`].
-    CheckIn = 3,
-    /// [`EfficacyRating`].
-    EfficacyRating = 4,
+/// What a record hangs under: its client (top-level records) or another
+/// record, which it is deleted with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    /// The client owns it directly.
+    Client,
+    /// Another record of `Kind`, by id.
+    Record(Kind, Uuid),
 }
 
-impl EntityKind {
-    /// Name used in error messages.
-    pub fn noun(self) -> &'static str {
-        match self {
-            EntityKind::Unspecified => "record",
-            EntityKind::Goal => "goal",
-            EntityKind::ActionStep => "action step",
-            EntityKind::CheckIn => "check-in",
-            EntityKind::EfficacyRating => "efficacy rating",
+/// How a record is ordered among its siblings of the same kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Order {
+    /// By id (ids made by the server are time-ordered UUIDs).
+    Id,
+    /// By local day; the day is a slot that holds one record.
+    Day(NaiveDate),
+    /// By time (microseconds since the Unix epoch), then id.
+    Time(i64),
+}
+
+/// What every kind of client-owned record says about itself.
+pub trait Record: Clone + Send + Sync + 'static {
+    /// Its kind.
+    const KIND: Kind;
+    /// Common fields.
+    fn meta(&self) -> &Meta;
+    /// Common fields, for the store to stamp versions and times.
+    fn meta_mut(&mut self) -> &mut Meta;
+    /// What it hangs under.
+    fn parent(&self) -> Parent;
+    /// Its place among its siblings.
+    fn order(&self) -> Order {
+        Order::Id
+    }
+    /// The record as a linked therapist may see it; `None` hides it
+    /// entirely.
+    fn for_therapist(self) -> Option<Self> {
+        Some(self)
+    }
+    /// Wraps it.
+    fn into_entity(self) -> Entity;
+    /// The record inside `entity`, if it is one of this kind.
+    fn from_entity(entity: Entity) -> Option<Self>;
+}
+
+/// Defines the kinds of records: the [`Kind`] enum, the [`Entity`] sum of
+/// every record and tombstone, and their dispatch.
+macro_rules! records {
+    ($($kind:ident: $noun:literal,)*) => {
+        /// The kinds of client-owned records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $(
+                #[doc = concat!("[`", stringify!($kind), "`]")]
+                $kind,
+            )*
+        }
+
+        impl Kind {
+            /// Every kind.
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind,)*];
+
+            /// Name used in messages to people.
+            pub fn noun(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $noun,)*
+                }
+            }
+        }
+
+        /// Any client-owned record, live or deleted.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Entity {
+            $(
+                #[doc = concat!("A live [`", stringify!($kind), "`].")]
+                $kind($kind),
+            )*
+            /// A deleted record.
+            Tombstone(Tombstone),
+        }
+
+        impl Entity {
+            /// Common fields.
+            pub fn meta(&self) -> &Meta {
+                match self {
+                    $(Entity::$kind(r) => &r.meta,)*
+                    Entity::Tombstone(t) => &t.meta,
+                }
+            }
+
+            /// Common fields, for the store to stamp versions and times.
+            pub fn meta_mut(&mut self) -> &mut Meta {
+                match self {
+                    $(Entity::$kind(r) => &mut r.meta,)*
+                    Entity::Tombstone(t) => &mut t.meta,
+                }
+            }
+
+            /// Kind of the record (of the deleted record, for a tombstone).
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Entity::$kind(_) => Kind::$kind,)*
+                    Entity::Tombstone(t) => t.kind,
+                }
+            }
+
+            /// What a live record hangs under; `None` for a tombstone.
+            pub fn parent(&self) -> Option<Parent> {
+                match self {
+                    $(Entity::$kind(r) => Some(r.parent()),)*
+                    Entity::Tombstone(_) => None,
+                }
+            }
+
+            /// A live record's place among its siblings.
+            pub fn order(&self) -> Option<Order> {
+                match self {
+                    $(Entity::$kind(r) => Some(r.order()),)*
+                    Entity::Tombstone(_) => None,
+                }
+            }
+
+            /// The entity as a linked therapist may see it; `None` hides it.
+            pub fn for_therapist(self) -> Option<Entity> {
+                match self {
+                    $(Entity::$kind(r) => r.for_therapist().map(Entity::$kind),)*
+                    tombstone @ Entity::Tombstone(_) => Some(tombstone),
+                }
+            }
+        }
+
+        $(
+            impl From<$kind> for Entity {
+                fn from(record: $kind) -> Self {
+                    Entity::$kind(record)
+                }
+            }
+        )*
+    };
+}
+
+records! {
+    Goal: "goal",
+    ActionStep: "action step",
+    CheckIn: "check-in",
+    EfficacyRating: "efficacy rating",
+}
+
+impl Entity {
+    /// Whether this is a tombstone.
+    pub fn is_deleted(&self) -> bool {
+        matches!(self, Entity::Tombstone(_))
+    }
+
+    /// A tombstone of this record.
+    pub fn tombstone(&self) -> Tombstone {
+        Tombstone {
+            kind: self.kind(),
+            meta: *self.meta(),
         }
     }
 }
 
 /// What remains of a deleted record: enough for sync to tell devices.
-#[derive(Clone, PartialEq, Message)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tombstone {
     /// Kind of the deleted record.
-    #[prost(enumeration = "EntityKind", tag = "1")]
-    pub kind: i32,
+    pub kind: Kind,
     /// The record's common fields; `version` and `update_time_us` are the
     /// deletion's.
-    #[prost(message, required, tag = "2")]
     pub meta: Meta,
 }
 
-/// Any client-owned record, live or deleted.
-#[derive(Clone, PartialEq, Oneof)]
-pub enum Entity {
-    /// A goal.
-    #[prost(message, tag = "1")]
-    Goal(Goal),
-    /// An action step.
-    #[prost(message, tag = "2")]
-    ActionStep(ActionStep),
-    /// A check-in.
-    #[prost(message, tag = "3")]
-    CheckIn(CheckIn),
-    /// A rating.
-    #[prost(message, tag = "4")]
-    EfficacyRating(EfficacyRating),
-    /// A deleted record.
-    #[prost(message, tag = "5")]
-    Tombstone(Tombstone),
-}
-
-impl Entity {
-    /// Common fields.
-    pub fn meta(&self) -> &Meta {
-        match self {
-            Entity::Goal(r) => &r.meta,
-            Entity::ActionStep(r) => &r.meta,
-            Entity::CheckIn(r) => &r.meta,
-            Entity::EfficacyRating(r) => &r.meta,
-            Entity::Tombstone(r) => &r.meta,
-        }
-    }
-
-    /// Common fields, for the store to stamp versions and times.
-    pub fn meta_mut(&mut self) -> &mut Meta {
-        match self {
-            Entity::Goal(r) => &mut r.meta,
-            Entity::ActionStep(r) => &mut r.meta,
-            Entity::CheckIn(r) => &mut r.meta,
-            Entity::EfficacyRating(r) => &mut r.meta,
-            Entity::Tombstone(r) => &mut r.meta,
-        }
-    }
-
-    /// Kind of the record (of the deleted record, for a tombstone).
-    pub fn kind(&self) -> EntityKind {
-        match self {
-            Entity::Goal(_) => EntityKind::Goal,
-            Entity::ActionStep(_) => EntityKind::ActionStep,
-            Entity::CheckIn(_) => EntityKind::CheckIn,
-            Entity::EfficacyRating(_) => EntityKind::EfficacyRating,
-            Entity::Tombstone(t) => t.kind(),
-        }
-    }
-
-    /// Whether this is a tombstone.
-    pub fn is_deleted(&self) -> bool {
-        matches!(self, Entity::Tombstone(_))
-    }
-}
-
-/// The stored form of an [`Entity`] (prost needs a message around a oneof).
-#[derive(Clone, PartialEq, Message)]
-pub struct StoredEntity {
-    /// The record.
-    #[prost(oneof = "Entity", tags = "1, 2, 3, 4, 5")]
-    pub entity: Option<Entity>,
-}
-
-/// What an account may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
-#[repr(i32)]
-pub enum Role {
-    /// Not set.
-    Unspecified = 0,
-    /// Owns goals and progress.
-    Client = 1,
-    /// Supports linked clients.
-    Therapist = 2,
-    /// Manages accounts.
-    Admin = 3,
-}
-
-/// A user of Stepwise.
-#[derive(Clone, PartialEq, Message)]
-pub struct Account {
-    /// Canonical UUID.
-    #[prost(string, tag = "1")]
-    pub id: String,
-    /// What the account may do.
-    #[prost(enumeration = "Role", tag = "2")]
-    pub role: i32,
-    /// Name shown to others.
-    #[prost(string, tag = "3")]
-    pub display_name: String,
-    /// IANA time zone of the account's local days.
-    #[prost(string, tag = "4")]
-    pub time_zone: String,
-    /// Creation time, microseconds since the Unix epoch.
-    #[prost(int64, tag = "5")]
-    pub create_time_us: i64,
-    /// Time of the last change.
-    #[prost(int64, tag = "6")]
-    pub update_time_us: i64,
-    /// Increases on every change.
-    #[prost(int64, tag = "7")]
-    pub version: i64,
-}
-
-/// A kind of client-owned record, convertible to and from [`Entity`].
-pub trait Record: Sized {
-    /// Its kind.
-    const KIND: EntityKind;
-    /// The record inside `entity`, if it is one of this kind.
-    fn from_entity(entity: Entity) -> Option<Self>;
-    /// Wraps the record.
-    fn into_entity(self) -> Entity;
-}
-
+/// Implements [`Record`] for a kind: its meta accessors and wrapping.
 macro_rules! record {
-    ($type:ident) => {
-        impl Record for $type {
-            const KIND: EntityKind = EntityKind::$type;
+    ($kind:ident, parent: |$record:ident| $parent:expr $(, $($rest:tt)*)?) => {
+        impl Record for $kind {
+            const KIND: Kind = Kind::$kind;
+            fn meta(&self) -> &Meta {
+                &self.meta
+            }
+            fn meta_mut(&mut self) -> &mut Meta {
+                &mut self.meta
+            }
+            fn parent(&self) -> Parent {
+                let $record = self;
+                $parent
+            }
+            fn into_entity(self) -> Entity {
+                Entity::$kind(self)
+            }
             fn from_entity(entity: Entity) -> Option<Self> {
                 match entity {
-                    Entity::$type(record) => Some(record),
+                    Entity::$kind(record) => Some(record),
                     _ => None,
                 }
             }
-            fn into_entity(self) -> Entity {
-                Entity::$type(self)
+            $($($rest)*)?
+        }
+    };
+}
+
+record!(Goal, parent: |_goal| Parent::Client);
+record!(ActionStep, parent: |step| Parent::Record(Kind::Goal, step.goal_id));
+record!(
+    CheckIn,
+    parent: |check_in| Parent::Record(Kind::ActionStep, check_in.action_step_id),
+    fn order(&self) -> Order {
+        Order::Day(self.local_date)
+    }
+    fn for_therapist(mut self) -> Option<Self> {
+        if self.private_note {
+            self.note.clear();
+        }
+        Some(self)
+    }
+);
+record!(
+    EfficacyRating,
+    parent: |rating| Parent::Record(rating.target.kind(), rating.target.id()),
+    fn order(&self) -> Order {
+        Order::Time(self.rate_time_us)
+    }
+);
+
+/// The fields of a kind that an update may change: the one list that the
+/// update mask, a sync upsert (which replaces all of them) and a patch read.
+pub trait Editable: Record {
+    /// One editable field.
+    type Field: Copy + Eq + std::fmt::Debug + 'static;
+    /// Every editable field with its API name (as update masks spell it).
+    const FIELDS: &'static [(&'static str, Self::Field)];
+    /// Copies `field` from `from`.
+    fn copy_field(&mut self, from: &Self, field: Self::Field);
+    /// The first field that differs from `other` but may never change
+    /// (besides the id, client and meta), as an API name.
+    fn changed_immutable(&self, other: &Self) -> Option<&'static str>;
+
+    /// Copies every editable field from `from`: a full replacement, as an
+    /// offline edit sends the whole record.
+    fn replace_editable(&mut self, from: &Self) {
+        for (_, field) in Self::FIELDS {
+            self.copy_field(from, *field);
+        }
+    }
+}
+
+/// Implements [`Editable`]: `Kind / FieldEnum { Variant: "api_name" => field, ... }`
+/// and the immutable fields after `immutable`.
+macro_rules! editable {
+    (
+        $kind:ident / $field_enum:ident {
+            $($variant:ident: $name:literal => $field:ident,)*
+        }
+        immutable { $($fixed:ident: $fixed_name:literal,)* }
+    ) => {
+        #[doc = concat!("An editable field of [`", stringify!($kind), "`].")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $field_enum {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )*
+        }
+
+        impl Editable for $kind {
+            type Field = $field_enum;
+            const FIELDS: &'static [(&'static str, $field_enum)] =
+                &[$(($name, $field_enum::$variant),)*];
+
+            fn copy_field(&mut self, from: &Self, field: $field_enum) {
+                match field {
+                    $($field_enum::$variant => self.$field.clone_from(&from.$field),)*
+                }
+            }
+
+            fn changed_immutable(&self, _other: &Self) -> Option<&'static str> {
+                $(
+                    if self.$fixed != _other.$fixed {
+                        return Some($fixed_name);
+                    }
+                )*
+                None
+            }
+        }
+
+        #[cfg(test)]
+        impl $kind {
+            /// Copies the immutable fields, for the completeness test.
+            fn copy_immutable(&mut self, _from: &Self) {
+                $(self.$fixed.clone_from(&_from.$fixed);)*
             }
         }
     };
 }
 
-record!(Goal);
-record!(ActionStep);
-record!(CheckIn);
-record!(EfficacyRating);
-
-/// New values for some fields of a goal (`None` leaves a field as it is).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GoalPatch {
-    /// New title.
-    pub title: Option<String>,
-    /// New reason.
-    pub why: Option<String>,
-    /// New target date (`Some("")` clears it).
-    pub target_date: Option<String>,
-    /// New status.
-    pub status: Option<GoalStatus>,
+editable! {
+    Goal / GoalField {
+        Title: "title" => title,
+        Why: "why" => why,
+        TargetDate: "target_date" => target_date,
+        Status: "status" => status,
+    }
+    immutable {}
 }
 
-impl GoalPatch {
-    /// Applies the patch.
-    pub fn apply(&self, goal: &mut Goal) {
-        set(&mut goal.title, &self.title);
-        set(&mut goal.why, &self.why);
-        set(&mut goal.target_date, &self.target_date);
-        if let Some(status) = self.status {
-            goal.set_status(status);
+editable! {
+    ActionStep / ActionStepField {
+        Title: "title" => title,
+        Schedule: "schedule" => schedule,
+        Status: "status" => status,
+    }
+    immutable { goal_id: "goal_id", }
+}
+
+editable! {
+    CheckIn / CheckInField {
+        State: "state" => state,
+        Amount: "amount" => amount,
+        Note: "note" => note,
+        PrivateNote: "private_note" => private_note,
+    }
+    immutable { action_step_id: "action_step_id", local_date: "local_date", }
+}
+
+editable! {
+    EfficacyRating / EfficacyRatingField {}
+    immutable { target: "target", score: "score", note: "note", rate_time_us: "rate_time", }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    /// Two records of a kind differing in every field but meta; built with
+    /// struct literals, so a new field must be added here to compile.
+    trait Samples: Sized {
+        fn samples() -> (Self, Self);
+    }
+
+    impl Samples for Goal {
+        fn samples() -> (Self, Self) {
+            let a = Goal {
+                meta: Meta::default(),
+                title: "a".into(),
+                why: "a".into(),
+                target_date: None,
+                status: GoalStatus::Active,
+            };
+            let b = Goal {
+                meta: Meta::default(),
+                title: "b".into(),
+                why: "b".into(),
+                target_date: Some(day("2026-01-01")),
+                status: GoalStatus::Archived,
+            };
+            (a, b)
         }
     }
-}
 
-/// New values for some fields of an action step.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ActionStepPatch {
-    /// New title.
-    pub title: Option<String>,
-    /// New schedule.
-    pub schedule: Option<Schedule>,
-    /// New status.
-    pub status: Option<ActionStepStatus>,
-}
-
-impl ActionStepPatch {
-    /// Applies the patch.
-    pub fn apply(&self, step: &mut ActionStep) {
-        set(&mut step.title, &self.title);
-        set(&mut step.schedule, &self.schedule);
-        if let Some(status) = self.status {
-            step.set_status(status);
+    impl Samples for ActionStep {
+        fn samples() -> (Self, Self) {
+            let a = ActionStep {
+                meta: Meta::default(),
+                goal_id: Uuid::from_u128(1),
+                title: "a".into(),
+                schedule: Schedule {
+                    times: 1,
+                    period_days: 1,
+                },
+                status: ActionStepStatus::Active,
+            };
+            let b = ActionStep {
+                meta: Meta::default(),
+                goal_id: Uuid::from_u128(2),
+                title: "b".into(),
+                schedule: Schedule {
+                    times: 3,
+                    period_days: 7,
+                },
+                status: ActionStepStatus::Paused,
+            };
+            (a, b)
         }
     }
-}
 
-fn set<T: Clone>(field: &mut T, value: &Option<T>) {
-    if let Some(value) = value {
-        *field = value.clone();
+    impl Samples for CheckIn {
+        fn samples() -> (Self, Self) {
+            let a = CheckIn {
+                meta: Meta::default(),
+                action_step_id: Uuid::from_u128(1),
+                local_date: day("2026-01-01"),
+                state: CheckInState::Done,
+                amount: 0.0,
+                note: "a".into(),
+                private_note: false,
+            };
+            let b = CheckIn {
+                meta: Meta::default(),
+                action_step_id: Uuid::from_u128(2),
+                local_date: day("2026-01-02"),
+                state: CheckInState::Skipped,
+                amount: 2.0,
+                note: "b".into(),
+                private_note: true,
+            };
+            (a, b)
+        }
+    }
+
+    impl Samples for EfficacyRating {
+        fn samples() -> (Self, Self) {
+            let a = EfficacyRating {
+                meta: Meta::default(),
+                target: RatingTarget::Goal(Uuid::from_u128(1)),
+                score: 10,
+                note: "a".into(),
+                rate_time_us: 1,
+            };
+            let b = EfficacyRating {
+                meta: Meta::default(),
+                target: RatingTarget::ActionStep(Uuid::from_u128(2)),
+                score: 90,
+                note: "b".into(),
+                rate_time_us: 2,
+            };
+            (a, b)
+        }
+    }
+
+    /// Copying every editable and every immutable field of `b` onto `a`
+    /// must give `b`: a field in neither list (forgotten when it was
+    /// added) keeps `a`'s value and fails this.
+    macro_rules! check {
+        ($kind:ident) => {{
+            let (mut a, b) = $kind::samples();
+            assert!(a != b);
+            a.replace_editable(&b);
+            a.copy_immutable(&b);
+            assert_eq!(
+                a,
+                b,
+                "{:?}: a field is neither editable nor immutable",
+                $kind::KIND
+            );
+        }};
+    }
+
+    #[test]
+    fn every_field_is_editable_or_immutable() {
+        check!(Goal);
+        check!(ActionStep);
+        check!(CheckIn);
+        check!(EfficacyRating);
+    }
+
+    #[test]
+    fn a_therapist_sees_a_private_note_blank() {
+        let (_, check_in) = CheckIn::samples();
+        let seen = check_in.for_therapist().expect("visible");
+        assert_eq!((seen.note.as_str(), seen.private_note), ("", true));
     }
 }

@@ -1,120 +1,97 @@
-//! Sync: offline edits (mutations), their outcomes, and cursors.
+//! Sync: offline edits (mutations), what became of them, and cursors.
 
-use prost::{Enumeration, Message};
+use uuid::Uuid;
 
-use super::{Entity, EntityKind, StoredEntity};
+use super::{Entity, Kind};
 use crate::error::{Error, FieldViolation};
 
-/// What happened to a mutation. Numbers match the API's `Outcome`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
-#[repr(i32)]
+/// What happened to a mutation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Not set.
-    Unspecified = 0,
     /// Applied.
-    Applied = 1,
+    Applied,
     /// The base version was not current, or the slot was taken.
-    Conflict = 2,
+    Conflict,
     /// The record or its parent was deleted.
-    Gone = 3,
+    Gone,
     /// Invalid or not allowed.
-    Rejected = 4,
+    Rejected,
 }
 
-/// One bad field of a rejected mutation, as stored.
-#[derive(Clone, PartialEq, Message)]
-pub struct StoredViolation {
-    /// Field path.
-    #[prost(string, tag = "1")]
-    pub field: String,
-    /// What is wrong.
-    #[prost(string, tag = "2")]
-    pub description: String,
+/// Why a mutation was rejected, as its result tells the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Machine-readable reason (as `ErrorInfo.reason` in the unary API).
+    pub reason: String,
+    /// What is wrong, for people.
+    pub message: String,
+    /// The bad fields.
+    pub violations: Vec<FieldViolation>,
 }
 
-/// The result of a mutation, kept so a replay returns it unchanged.
-///
-/// It keeps the digest of the mutation's payload, so a replay can be told
-/// from a reuse of the id for another edit (see [`Mutation::payload_digest`]).
-#[derive(Clone, PartialEq, Message)]
+impl From<&Error> for Rejection {
+    fn from(error: &Error) -> Self {
+        Self {
+            reason: error.reason(),
+            message: error.to_string(),
+            violations: match error {
+                Error::InvalidFields(violations) => violations.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+/// What a mutation did, as kept so that a replay is answered the same way
+/// and applies nothing: the outcome and the record it concerns, not a copy
+/// of the record. A replay is answered with that record as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    /// [`Mutation::payload_digest`] of the mutation this answers.
+    pub payload_digest: [u8; 32],
+    /// What happened.
+    pub outcome: Outcome,
+    /// The record the result shows (the applied record, the server's copy
+    /// on a conflict, the tombstone when gone); none when rejected.
+    pub record_id: Option<Uuid>,
+    /// That record's version right after the mutation.
+    pub version: i64,
+    /// Why it was rejected.
+    pub rejection: Option<Rejection>,
+}
+
+/// The answer to one mutation.
+#[derive(Debug, Clone, PartialEq)]
 pub struct MutationResult {
     /// The device's id for the mutation.
-    #[prost(string, tag = "1")]
     pub mutation_id: String,
     /// What happened.
-    #[prost(enumeration = "Outcome", tag = "2")]
-    pub outcome: i32,
-    /// The record after the mutation (absent when rejected).
-    #[prost(message, optional, tag = "3")]
-    pub current: Option<StoredEntity>,
+    pub outcome: Outcome,
+    /// The record as it is now (see [`Replay::record_id`]).
+    pub current: Option<Entity>,
     /// Why it was rejected.
-    #[prost(string, tag = "4")]
-    pub error: String,
-    /// Machine-readable reason of a rejection.
-    #[prost(string, tag = "5")]
-    pub reason: String,
-    /// Bad fields of a rejection.
-    #[prost(message, repeated, tag = "6")]
-    pub violations: Vec<StoredViolation>,
-    /// [`Mutation::payload_digest`] of the mutation this answers; empty in
-    /// results stored before digests were kept.
-    #[prost(bytes = "vec", tag = "7")]
-    pub payload_digest: Vec<u8>,
+    pub rejection: Option<Rejection>,
 }
 
 impl MutationResult {
-    /// A result carrying the record as it is now.
-    pub fn with_current(mutation_id: &str, outcome: Outcome, current: Entity) -> Self {
-        Self {
-            mutation_id: mutation_id.to_owned(),
-            outcome: outcome as i32,
-            current: Some(StoredEntity {
-                entity: Some(current),
-            }),
-            ..Self::default()
-        }
-    }
-
     /// A rejection for `error`.
     pub fn rejected(mutation_id: &str, error: &Error) -> Self {
-        let violations = match error {
-            Error::InvalidFields(violations) => violations
-                .iter()
-                .map(|FieldViolation { field, description }| StoredViolation {
-                    field: field.clone(),
-                    description: description.clone(),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
         Self {
             mutation_id: mutation_id.to_owned(),
-            outcome: Outcome::Rejected as i32,
+            outcome: Outcome::Rejected,
             current: None,
-            error: error.to_string(),
-            reason: error.reason(),
-            violations,
-            payload_digest: Vec::new(),
+            rejection: Some(error.into()),
         }
-    }
-
-    /// Whether this stored result answers a mutation whose payload has
-    /// `digest`: a replay of the same edit. A result stored before digests
-    /// were kept has none and answers any payload, as every replay was
-    /// answered then; refusing them would turn a device's honest retry of
-    /// an edit pushed before the upgrade into a rejection.
-    pub fn answers(&self, digest: &[u8]) -> bool {
-        self.payload_digest.is_empty() || self.payload_digest == digest
     }
 }
 
 /// What a mutation does.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MutationOp {
-    /// Create or replace a record (goal, step, check-in or rating).
+    /// Create or replace a record (all its editable fields).
     Upsert(Entity),
-    /// Delete a record.
-    Delete(EntityKind, String),
+    /// Delete a record and what hangs under it.
+    Delete(Kind, Uuid),
 }
 
 /// One parsed mutation; `op` is the parse error when the content was bad,
@@ -139,7 +116,7 @@ pub struct Cursor {
     /// The store's epoch when the cursor was made.
     pub epoch: [u8; 16],
     /// The client.
-    pub client: [u8; 16],
+    pub client: Uuid,
     /// Last sequence number delivered.
     pub seq: i64,
 }
@@ -153,7 +130,7 @@ impl Cursor {
         let mut bytes = Vec::with_capacity(41);
         bytes.push(CURSOR_FORMAT);
         bytes.extend_from_slice(&self.epoch);
-        bytes.extend_from_slice(&self.client);
+        bytes.extend_from_slice(self.client.as_bytes());
         bytes.extend_from_slice(&self.seq.to_be_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
@@ -173,51 +150,9 @@ impl Cursor {
         }
         Some(Self {
             epoch: bytes[1..17].try_into().ok()?,
-            client: bytes[17..33].try_into().ok()?,
+            client: Uuid::from_slice(&bytes[17..33]).ok()?,
             seq,
         })
-    }
-}
-
-/// Copies the mutable fields of `incoming` onto `existing` (a full
-/// replacement, as an offline edit sends the whole record). Immutable
-/// fields must not differ.
-pub fn replace_mutable_fields(existing: &mut Entity, incoming: &Entity) -> Result<(), Error> {
-    match (existing, incoming) {
-        (Entity::Goal(old), Entity::Goal(new)) => {
-            old.title.clone_from(&new.title);
-            old.why.clone_from(&new.why);
-            old.target_date.clone_from(&new.target_date);
-            old.status = new.status;
-            Ok(())
-        }
-        (Entity::ActionStep(old), Entity::ActionStep(new)) => {
-            if old.goal_id != new.goal_id {
-                return Err(Error::invalid("action_step.goal_id", "cannot be changed"));
-            }
-            old.title.clone_from(&new.title);
-            old.schedule = new.schedule;
-            old.status = new.status;
-            Ok(())
-        }
-        (Entity::CheckIn(old), Entity::CheckIn(new)) => {
-            if old.action_step_id != new.action_step_id || old.local_date != new.local_date {
-                return Err(Error::invalid(
-                    "check_in.local_date",
-                    "the action step and date of a check-in cannot be changed",
-                ));
-            }
-            old.state = new.state;
-            old.amount = new.amount;
-            old.note.clone_from(&new.note);
-            old.private_note = new.private_note;
-            Ok(())
-        }
-        (Entity::EfficacyRating(_), Entity::EfficacyRating(_)) => Err(Error::invalid(
-            "rating",
-            "a rating cannot be changed; delete it and record a new one",
-        )),
-        (existing, _) => Err(Error::NotFound(existing.kind().noun())),
     }
 }
 
@@ -229,22 +164,11 @@ mod tests {
     fn cursors_round_trip_and_reject_garbage() {
         let cursor = Cursor {
             epoch: [7; 16],
-            client: [9; 16],
+            client: Uuid::from_u128(9),
             seq: 42,
         };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(Cursor::decode("not a cursor"), None);
         assert_eq!(Cursor::decode(""), None);
-    }
-
-    #[test]
-    fn a_result_answers_its_own_payload_and_an_old_result_answers_any() {
-        let stored = MutationResult {
-            payload_digest: vec![1; 32],
-            ..MutationResult::default()
-        };
-        assert!(stored.answers(&[1; 32]));
-        assert!(!stored.answers(&[2; 32]));
-        assert!(MutationResult::default().answers(&[2; 32]));
     }
 }

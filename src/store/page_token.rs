@@ -1,7 +1,7 @@
 //! Page tokens that continue only the list request they came from
 //! (AIP-158), for every paged list of the store.
 //!
-//! A list reads the entries of one tree within one key range: the parent's
+//! A list reads the entries of one key range: the keyspace and parent's
 //! prefix, narrowed by filters such as a date range. Its token is base64url
 //! (without padding) of
 //!
@@ -9,10 +9,10 @@
 //! format (1 byte) | list digest (8 bytes) | last key of the page
 //! ```
 //!
-//! The list digest is the first 8 bytes of a SHA-256 of the tree's name and
-//! the range's bounds: everything that defines the listed set (which list,
-//! which parent, which filters) and nothing else, so the page size may
-//! change between pages. A token with another format or digest, or whose key
+//! The list digest is the first 8 bytes of a SHA-256 of the range's bounds,
+//! which start with the keyspace's byte: everything that defines the listed
+//! set (which list, which parent, which filters) and nothing else, so the
+//! page size may change between pages. A token with another format or digest, or whose key
 //! lies outside the request's range, is `INVALID_ARGUMENT`, and the caller
 //! starts again with an empty token.
 //!
@@ -27,7 +27,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use super::keys;
+use super::kv::keys::prefix_end;
 use crate::error::{Error, Result};
 
 /// The first byte of every token; a new layout takes a new number.
@@ -36,13 +36,12 @@ const FORMAT: u8 = 1;
 /// Bytes of the list digest in a token.
 const DIGEST_LEN: usize = 8;
 
-/// The key bounds of one page, as `sled::Tree::range` takes them.
-pub(super) type Bounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+/// The key bounds of one page.
+pub(crate) type Bounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
-/// The entries one list request reads: keys of one tree from `lower`
-/// (inclusive) to `upper` (exclusive; `None` runs to the end of the tree),
-/// all starting with `prefix`.
-pub(super) struct KeyRange {
+/// The entries one list request reads: keys from `lower` (inclusive) to
+/// `upper` (exclusive; `None` runs to the end), all starting with `prefix`.
+pub(crate) struct KeyRange {
     prefix: Vec<u8>,
     lower: Vec<u8>,
     upper: Option<Vec<u8>>,
@@ -50,21 +49,17 @@ pub(super) struct KeyRange {
 }
 
 impl KeyRange {
-    /// The entries of `index` under `prefix` whose key suffix lies from
-    /// `from` to `to`, both inclusive (an empty `from` starts at the first
-    /// entry, no `to` runs to the last).
-    pub(super) fn new(
-        index: &sled::Tree,
-        prefix: &[u8],
-        (from, to): (Vec<u8>, Option<Vec<u8>>),
-    ) -> Self {
-        let lower = keys::join(&[prefix, &from]);
+    /// The entries under `prefix` whose key suffix lies from `from` to
+    /// `to`, both inclusive (an empty `from` starts at the first entry, no
+    /// `to` runs to the last).
+    pub(crate) fn new(prefix: &[u8], (from, to): (Vec<u8>, Option<Vec<u8>>)) -> Self {
+        let lower = [prefix, &from].concat();
         // A longer key sorts after its prefix, so `prefix|to|0` ends `to`.
         let upper = match to {
-            Some(to) => Some(keys::join(&[prefix, &to, &[0]])),
+            Some(to) => Some([prefix, &to, &[0]].concat()),
             None => prefix_end(prefix),
         };
-        let digest = list_digest(&index.name(), &lower, upper.as_deref());
+        let digest = list_digest(&lower, upper.as_deref());
         Self {
             prefix: prefix.to_vec(),
             lower,
@@ -76,7 +71,7 @@ impl KeyRange {
     /// The key bounds of the page that `token` continues to ("" for the
     /// first page); `INVALID_ARGUMENT` on `page_token` for a token that
     /// does not continue this list.
-    pub(super) fn page_bounds(&self, token: &str) -> Result<Bounds> {
+    pub(crate) fn page_bounds(&self, token: &str) -> Result<Bounds> {
         let start = if token.is_empty() {
             Bound::Included(self.lower.clone())
         } else {
@@ -87,7 +82,7 @@ impl KeyRange {
     }
 
     /// The token of the page after the one that ended with `last_key`.
-    pub(super) fn token_after(&self, last_key: &[u8]) -> String {
+    pub(crate) fn token_after(&self, last_key: &[u8]) -> String {
         let mut bytes = Vec::with_capacity(1 + DIGEST_LEN + last_key.len());
         bytes.push(FORMAT);
         bytes.extend_from_slice(&self.digest);
@@ -121,12 +116,12 @@ impl KeyRange {
     }
 }
 
-/// The first bytes of a SHA-256 of a list's tree name and bounds. Each
+/// The first bytes of a SHA-256 of a list's bounds. Each
 /// part goes in with its length (or as absent), so two different lists
 /// never hash the same input.
-fn list_digest(tree: &[u8], lower: &[u8], upper: Option<&[u8]>) -> [u8; DIGEST_LEN] {
+fn list_digest(lower: &[u8], upper: Option<&[u8]>) -> [u8; DIGEST_LEN] {
     let mut hash = Sha256::new();
-    for part in [Some(tree), Some(lower), upper] {
+    for part in [Some(lower), upper] {
         match part {
             Some(bytes) => {
                 hash.update([1]);
@@ -141,34 +136,18 @@ fn list_digest(tree: &[u8], lower: &[u8], upper: Option<&[u8]>) -> [u8; DIGEST_L
     digest
 }
 
-/// The smallest key greater than every key starting with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn tree(name: &str) -> sled::Tree {
-        let db = sled::Config::new()
-            .temporary(true)
-            .open()
-            .expect("temporary db");
-        db.open_tree(name).expect("tree")
+    fn join(parts: &[&[u8]]) -> Vec<u8> {
+        parts.concat()
     }
 
     #[test]
     fn a_token_continues_its_own_list_after_its_key() {
-        let range = KeyRange::new(&tree("t"), &[7; 16], (vec![1], Some(vec![5])));
-        let key = keys::join(&[&[7; 16], &[3, 9]]);
+        let range = KeyRange::new(&[7; 16], (vec![1], Some(vec![5])));
+        let key = join(&[&[7; 16], &[3, 9]]);
         let (start, _) = range.page_bounds(&range.token_after(&key)).expect("valid");
         assert_eq!(start, Bound::Excluded(key));
     }
@@ -176,15 +155,15 @@ mod tests {
     #[test]
     fn even_a_token_with_the_right_digest_cannot_leave_the_range() {
         let prefix = [7; 16];
-        let dated = KeyRange::new(&tree("t"), &prefix, (vec![3], Some(vec![5])));
-        let undated = KeyRange::new(&tree("t"), &prefix, (Vec::new(), None));
+        let dated = KeyRange::new(&prefix, (vec![3], Some(vec![5])));
+        let undated = KeyRange::new(&prefix, (Vec::new(), None));
         for (range, key) in [
             (&dated, prefix.to_vec()),
-            (&dated, keys::join(&[&prefix, &[2, 255]])),
-            (&dated, keys::join(&[&prefix, &[6]])),
-            (&dated, keys::join(&[&[8; 16], &[4]])),
+            (&dated, join(&[&prefix, &[2, 255]])),
+            (&dated, join(&[&prefix, &[6]])),
+            (&dated, join(&[&[8; 16], &[4]])),
             (&undated, prefix.to_vec()),
-            (&undated, keys::join(&[&[6; 16], &[4]])),
+            (&undated, join(&[&[6; 16], &[4]])),
         ] {
             // The range's own digest, as anyone who read this code could
             // forge it, with a key outside the range.
@@ -194,14 +173,14 @@ mod tests {
     }
 
     #[test]
-    fn a_token_of_another_tree_parent_or_range_is_refused() {
-        let key = keys::join(&[&[7; 16], &[4]]);
-        let issuer = KeyRange::new(&tree("a"), &[7; 16], (vec![3], None));
+    fn a_token_of_another_list_parent_or_range_is_refused() {
+        let key = join(&[&[7; 16], &[4]]);
+        let issuer = KeyRange::new(&[7; 16], (vec![3], None));
         let token = issuer.token_after(&key);
         for other in [
-            KeyRange::new(&tree("b"), &[7; 16], (vec![3], None)),
-            KeyRange::new(&tree("a"), &[7; 16], (vec![2], None)),
-            KeyRange::new(&tree("a"), &[7; 16], (vec![3], Some(vec![9]))),
+            KeyRange::new(&[7; 17], (vec![3], None)),
+            KeyRange::new(&[7; 16], (vec![2], None)),
+            KeyRange::new(&[7; 16], (vec![3], Some(vec![9]))),
         ] {
             assert!(other.page_bounds(&token).is_err());
         }

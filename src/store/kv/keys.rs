@@ -1,0 +1,175 @@
+//! The key layout: one ordered keyspace, each kind of entry under its own
+//! first byte. Ids are their 16 UUID bytes; integers are big-endian with the
+//! sign bit flipped, so byte order is numeric order.
+//!
+//! | prefix | key after the prefix | value |
+//! |---|---|---|
+//! | `E` | record id | the record or its tombstone ([`super::codec`]) |
+//! | `C` | client, sequence | id of the record at that version: the change index |
+//! | `P` | parent, kind, order, id | empty: the live children of a client or record |
+//! | `S` | client | the client's last sequence number |
+//! | `R` | account, SHA-256(mutation id)\[..16\] | what the mutation did ([`crate::domain::Replay`]) |
+//! | `T` | step | its [`crate::domain::StepTrack`] |
+//! | `K` | client | their [`crate::domain::ClientTrack`] |
+//! | `A` | account id | the account |
+//! | `H` | SHA-256(token) | account id |
+//! | `I` | invite code | the invite |
+//! | `L` | link id | the care link |
+//! | `l` | therapist, client | id of their latest link |
+//! | `c` | client, link id | empty: a client's links |
+//! | `t` | therapist, link id | empty: a therapist's links |
+//! | `X` | client, time, 8 random bytes | an access event |
+//! | `x` | therapist, time, 8 random bytes | the same event, by therapist |
+//! | `D` | time, 8 random bytes | an administrator's event |
+//! | `0` | `epoch` | the store's random epoch |
+//!
+//! Secondary entries (`C`, `P`, `l`, `c`, `t`, `x`) are written in the same
+//! atomic batch as what they point at, so they are exact.
+
+use chrono::{Datelike, NaiveDate};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::{Kind, Order};
+
+/// Records and tombstones by id.
+pub const RECORD: u8 = b'E';
+/// The change index.
+pub const CHANGE: u8 = b'C';
+/// Live children by parent.
+pub const CHILD: u8 = b'P';
+/// Sequence numbers by client.
+pub const SEQUENCE: u8 = b'S';
+/// Replays of sync mutations.
+pub const REPLAY: u8 = b'R';
+/// Step aggregates.
+pub const STEP_TRACK: u8 = b'T';
+/// Client aggregates.
+pub const CLIENT_TRACK: u8 = b'K';
+/// Accounts.
+pub const ACCOUNT: u8 = b'A';
+/// Token hashes.
+pub const TOKEN: u8 = b'H';
+/// Invites.
+pub const INVITE: u8 = b'I';
+/// Care links.
+pub const LINK: u8 = b'L';
+/// The latest link of a therapist and client.
+pub const LINK_PAIR: u8 = b'l';
+/// Links by client.
+pub const LINK_BY_CLIENT: u8 = b'c';
+/// Links by therapist.
+pub const LINK_BY_THERAPIST: u8 = b't';
+/// Access events by client.
+pub const ACCESS_BY_CLIENT: u8 = b'X';
+/// Access events by therapist.
+pub const ACCESS_BY_THERAPIST: u8 = b'x';
+/// Administrators' events.
+pub const ADMIN_EVENT: u8 = b'D';
+/// The store's own settings.
+pub const META: u8 = b'0';
+
+/// The key of the store's epoch.
+pub fn epoch() -> Vec<u8> {
+    let mut key = vec![META];
+    key.extend_from_slice(b"epoch");
+    key
+}
+
+/// `prefix` followed by the parts.
+pub fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+    key.push(prefix);
+    for part in parts {
+        key.extend_from_slice(part);
+    }
+    key
+}
+
+/// The key of a record.
+pub fn record(id: Uuid) -> Vec<u8> {
+    key(RECORD, &[id.as_bytes()])
+}
+
+/// The change index entry of a client's sequence number.
+pub fn change(client: Uuid, seq: i64) -> Vec<u8> {
+    key(CHANGE, &[client.as_bytes(), &ordered_i64(seq)])
+}
+
+/// The key of a client's sequence number.
+pub fn sequence(client: Uuid) -> Vec<u8> {
+    key(SEQUENCE, &[client.as_bytes()])
+}
+
+/// The prefix of the children of `parent` of `kind`.
+pub fn children_of(parent: Uuid, kind: Kind) -> Vec<u8> {
+    key(CHILD, &[parent.as_bytes(), &[kind_byte(kind)]])
+}
+
+/// The prefix of the children of `parent` of `kind` at `order`.
+pub fn children_at(parent: Uuid, kind: Kind, order: Order) -> Vec<u8> {
+    let mut key = children_of(parent, kind);
+    key.extend_from_slice(&order_bytes(order));
+    key
+}
+
+/// The parent index entry of a record.
+pub fn child(parent: Uuid, kind: Kind, order: Order, id: Uuid) -> Vec<u8> {
+    let mut key = children_at(parent, kind, order);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The id at the end of a parent index entry.
+pub fn child_id(key: &[u8]) -> Option<Uuid> {
+    let at = key.len().checked_sub(16)?;
+    Uuid::from_slice(&key[at..]).ok()
+}
+
+/// The key of a replay: the mutation id is hashed, so keys stay short
+/// whatever the device sends.
+pub fn replay(account: Uuid, mutation_id: &str) -> Vec<u8> {
+    let digest = Sha256::digest(mutation_id.as_bytes());
+    key(REPLAY, &[account.as_bytes(), &digest[..16]])
+}
+
+/// The byte of a kind in keys. Fixed forever: stored keys use them.
+pub fn kind_byte(kind: Kind) -> u8 {
+    match kind {
+        Kind::Goal => 1,
+        Kind::ActionStep => 2,
+        Kind::CheckIn => 3,
+        Kind::EfficacyRating => 4,
+    }
+}
+
+/// The bytes of an order, sorting in order.
+pub fn order_bytes(order: Order) -> Vec<u8> {
+    match order {
+        Order::Id => Vec::new(),
+        Order::Day(day) => day_bytes(day).to_vec(),
+        Order::Time(us) => ordered_i64(us).to_vec(),
+    }
+}
+
+/// An i64 whose big-endian bytes sort in numeric order.
+pub fn ordered_i64(value: i64) -> [u8; 8] {
+    ((value as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// A date whose bytes sort in calendar order.
+pub fn day_bytes(date: NaiveDate) -> [u8; 4] {
+    ((date.num_days_from_ce() as u32) ^ (1 << 31)).to_be_bytes()
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}

@@ -1,0 +1,360 @@
+//! A transaction of the commit pipeline: the store's typed operations over
+//! layers of pending writes.
+//!
+//! The pipeline runs the writes of one group one after another on its own
+//! thread, each over the writes of those before it (the group's layer), and
+//! applies the whole group in one atomic batch. A write's own changes sit in
+//! a layer of their own, so a failed write is dropped without touching its
+//! neighbours; nested transactions (one per mutation of a push) add layers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+
+use uuid::Uuid;
+
+use super::codec::{Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq};
+use super::engine::{Batch, Engine};
+use super::keys;
+use crate::domain::{
+    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Invite, Kind, Order, Parent,
+    Replay, StepTrack,
+};
+use crate::error::{Error, Result};
+use crate::store::Tx;
+
+/// Pending writes: a key set to a value, or removed (`None`).
+#[derive(Debug, Default)]
+pub struct Layer {
+    entries: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl Layer {
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Lays `other` over this layer.
+    fn absorb(&mut self, other: Layer) {
+        self.entries.extend(other.entries);
+    }
+
+    /// The writes, as a batch for the engine.
+    pub fn into_batch(self) -> Batch {
+        self.entries.into_iter().collect()
+    }
+}
+
+/// One write's transaction, over the engine and its group's layer.
+pub struct KvTx<'a, E: Engine> {
+    engine: &'a E,
+    group: &'a mut Layer,
+    /// The write's own layers: the first is the write's, each nested
+    /// transaction adds one.
+    layers: Vec<Layer>,
+    actor: Uuid,
+    now_us: i64,
+    /// Clients whose sequence advanced, for their watchers.
+    touched: &'a mut BTreeSet<Uuid>,
+}
+
+impl<'a, E: Engine> KvTx<'a, E> {
+    /// A transaction of `actor` at `now_us` over `group`.
+    pub fn new(
+        engine: &'a E,
+        group: &'a mut Layer,
+        touched: &'a mut BTreeSet<Uuid>,
+        actor: Uuid,
+        now_us: i64,
+    ) -> Self {
+        Self {
+            engine,
+            group,
+            layers: vec![Layer::default()],
+            actor,
+            now_us,
+            touched,
+        }
+    }
+
+    /// Keeps the write's changes in the group (on success) or drops them.
+    pub fn finish(mut self, keep: bool) {
+        if keep {
+            for layer in self.layers.drain(..) {
+                self.group.absorb(layer);
+            }
+        }
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        for layer in self.layers.iter().rev().chain([&*self.group]) {
+            if let Some(value) = layer.entries.get(key) {
+                return Ok(value.clone());
+            }
+        }
+        Ok(self.engine.get(key)?.map(|v| v.as_ref().to_vec()))
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.top().entries.insert(key, Some(value));
+    }
+
+    fn remove(&mut self, key: Vec<u8>) {
+        self.top().entries.insert(key, None);
+    }
+
+    fn top(&mut self) -> &mut Layer {
+        if self.layers.is_empty() {
+            self.layers.push(Layer::default());
+        }
+        let last = self.layers.len() - 1;
+        &mut self.layers[last]
+    }
+
+    /// The keys starting with `prefix`, as this transaction sees them.
+    fn keys_with(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
+        let end = keys::prefix_end(prefix);
+        let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let mut found = BTreeSet::new();
+        self.engine
+            .scan((Bound::Included(prefix), upper), &mut |key, _| {
+                found.insert(key.to_vec());
+                Ok(true)
+            })?;
+        for layer in [&*self.group].into_iter().chain(self.layers.iter()) {
+            for (key, value) in layer.entries.range::<[u8], _>((Bound::Included(prefix), upper)) {
+                match value {
+                    Some(_) => found.insert(key.clone()),
+                    None => found.remove(key),
+                };
+            }
+        }
+        Ok(found.into_iter().collect())
+    }
+
+    fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.get(key)?.map(|bytes| T::decode(&bytes)).transpose()
+    }
+
+    /// Gives the record the owner's next version, moves its change index
+    /// entry there, and writes it.
+    fn stamp_and_put(&mut self, mut entity: Entity) -> Result<Entity> {
+        let client = entity.meta().client_id;
+        let previous = entity.meta().version;
+        if previous > 0 {
+            self.remove(keys::change(client, previous));
+        }
+        let version = self.next_version(client)?;
+        let meta = entity.meta_mut();
+        meta.version = version;
+        meta.update_time_us = self.now_us;
+        meta.updated_by = self.actor;
+        let id = meta.id;
+        self.put(keys::change(client, version), id.as_bytes().to_vec());
+        self.put(keys::record(id), encode_entity(&entity));
+        Ok(entity)
+    }
+
+    fn next_version(&mut self, client: Uuid) -> Result<i64> {
+        let key = keys::sequence(client);
+        let last = match self.get(&key)? {
+            Some(bytes) => decode_seq(&bytes)?,
+            None => 0,
+        };
+        self.put(key, encode_seq(last + 1));
+        self.touched.insert(client);
+        Ok(last + 1)
+    }
+
+    /// The parent index entry of a live record.
+    fn child_key(entity: &Entity) -> Result<Vec<u8>> {
+        let (Some(parent), Some(order)) = (entity.parent(), entity.order()) else {
+            return Err(Error::internal("a tombstone has no parent index entry"));
+        };
+        let meta = entity.meta();
+        let parent = match parent {
+            Parent::Client => meta.client_id,
+            Parent::Record(_, id) => id,
+        };
+        Ok(keys::child(parent, entity.kind(), order, meta.id))
+    }
+
+    /// Appends an event under `first` and `second` (client and therapist
+    /// orders of the same trail).
+    fn append_event(&mut self, keys: &[Vec<u8>], time_us: i64, value: Vec<u8>) {
+        let unique: [u8; 8] = rand::random();
+        for prefix in keys {
+            let key = [&prefix[..], &keys::ordered_i64(time_us), &unique].concat();
+            self.put(key, value.clone());
+        }
+    }
+}
+
+impl<E: Engine> Tx for KvTx<'_, E> {
+    fn actor(&self) -> Uuid {
+        self.actor
+    }
+
+    fn now_micros(&self) -> i64 {
+        self.now_us
+    }
+
+    fn begin_nested(&mut self) {
+        self.layers.push(Layer::default());
+    }
+
+    fn end_nested(&mut self, keep: bool) {
+        let Some(nested) = self.layers.pop() else {
+            return;
+        };
+        if keep {
+            self.top().absorb(nested);
+        }
+    }
+
+    fn entity(&mut self, id: Uuid) -> Result<Option<Entity>> {
+        self.get(&keys::record(id))?
+            .map(|bytes| decode_entity(id, &bytes))
+            .transpose()
+    }
+
+    fn create(&mut self, mut entity: Entity) -> Result<Entity> {
+        if entity.is_deleted() {
+            return Err(Error::internal("cannot create a tombstone"));
+        }
+        if self.get(&keys::record(entity.meta().id))?.is_some() {
+            return Err(Error::AlreadyExists(entity.kind().noun()));
+        }
+        let meta = entity.meta_mut();
+        meta.version = 0;
+        meta.create_time_us = self.now_us;
+        meta.created_by = self.actor;
+        self.put(Self::child_key(&entity)?, Vec::new());
+        self.stamp_and_put(entity)
+    }
+
+    fn update(&mut self, entity: Entity) -> Result<Entity> {
+        if entity.is_deleted() {
+            return Err(Error::internal("cannot update a tombstone"));
+        }
+        self.stamp_and_put(entity)
+    }
+
+    fn tombstone(&mut self, entity: &Entity) -> Result<Entity> {
+        self.remove(Self::child_key(entity)?);
+        self.stamp_and_put(Entity::Tombstone(entity.tombstone()))
+    }
+
+    fn children(&mut self, parent: Uuid) -> Result<Vec<Uuid>> {
+        let prefix = keys::key(keys::CHILD, &[parent.as_bytes()]);
+        self.keys_with(&prefix)?
+            .iter()
+            .map(|key| keys::child_id(key).ok_or_else(|| Error::internal("bad index key")))
+            .collect()
+    }
+
+    fn child_at(&mut self, parent: Uuid, kind: Kind, order: Order) -> Result<Option<Uuid>> {
+        let prefix = keys::children_at(parent, kind, order);
+        Ok(self
+            .keys_with(&prefix)?
+            .first()
+            .and_then(|key| keys::child_id(key)))
+    }
+
+    fn replay(&mut self, mutation_id: &str) -> Result<Option<Replay>> {
+        self.value(&keys::replay(self.actor, mutation_id))
+    }
+
+    fn remember(&mut self, mutation_id: &str, replay: &Replay) -> Result<()> {
+        self.put(keys::replay(self.actor, mutation_id), replay.encode());
+        Ok(())
+    }
+
+    fn step_track(&mut self, step: Uuid) -> Result<Option<StepTrack>> {
+        self.value(&keys::key(keys::STEP_TRACK, &[step.as_bytes()]))
+    }
+
+    fn put_step_track(&mut self, step: Uuid, track: Option<&StepTrack>) -> Result<()> {
+        let key = keys::key(keys::STEP_TRACK, &[step.as_bytes()]);
+        match track {
+            Some(track) => self.put(key, track.encode()),
+            None => self.remove(key),
+        }
+        Ok(())
+    }
+
+    fn client_track(&mut self, client: Uuid) -> Result<Option<ClientTrack>> {
+        self.value(&keys::key(keys::CLIENT_TRACK, &[client.as_bytes()]))
+    }
+
+    fn put_client_track(&mut self, client: Uuid, track: &ClientTrack) -> Result<()> {
+        let key = keys::key(keys::CLIENT_TRACK, &[client.as_bytes()]);
+        self.put(key, track.encode());
+        Ok(())
+    }
+
+    fn account(&mut self, id: Uuid) -> Result<Option<Account>> {
+        self.value(&keys::key(keys::ACCOUNT, &[id.as_bytes()]))
+    }
+
+    fn put_account(&mut self, account: &Account) -> Result<()> {
+        let key = keys::key(keys::ACCOUNT, &[account.id.as_bytes()]);
+        self.put(key, account.encode());
+        Ok(())
+    }
+
+    fn put_token(&mut self, token_hash: &[u8; 32], account: Uuid) -> Result<()> {
+        let key = keys::key(keys::TOKEN, &[token_hash]);
+        self.put(key, account.as_bytes().to_vec());
+        Ok(())
+    }
+
+    fn invite(&mut self, code: &str) -> Result<Option<Invite>> {
+        self.value(&keys::key(keys::INVITE, &[code.as_bytes()]))
+    }
+
+    fn put_invite(&mut self, invite: &Invite) -> Result<()> {
+        let key = keys::key(keys::INVITE, &[invite.code.as_bytes()]);
+        self.put(key, invite.encode());
+        Ok(())
+    }
+
+    fn care_link(&mut self, id: Uuid) -> Result<Option<CareLink>> {
+        self.value(&keys::key(keys::LINK, &[id.as_bytes()]))
+    }
+
+    fn link_between(&mut self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>> {
+        let pair = keys::key(keys::LINK_PAIR, &[therapist.as_bytes(), client.as_bytes()]);
+        match self.get(&pair)? {
+            Some(id) => self.care_link(decode_id(&id)?),
+            None => Ok(None),
+        }
+    }
+
+    fn put_link(&mut self, link: &CareLink) -> Result<()> {
+        let id = link.id.as_bytes();
+        let (therapist, client) = (link.therapist_id.as_bytes(), link.client_id.as_bytes());
+        self.put(keys::key(keys::LINK, &[id]), link.encode());
+        self.put(keys::key(keys::LINK_PAIR, &[therapist, client]), id.to_vec());
+        self.put(keys::key(keys::LINK_BY_CLIENT, &[client, id]), Vec::new());
+        self.put(keys::key(keys::LINK_BY_THERAPIST, &[therapist, id]), Vec::new());
+        Ok(())
+    }
+
+    fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()> {
+        for event in events {
+            let trails = [
+                keys::key(keys::ACCESS_BY_CLIENT, &[event.client_id.as_bytes()]),
+                keys::key(keys::ACCESS_BY_THERAPIST, &[event.therapist_id.as_bytes()]),
+            ];
+            self.append_event(&trails, event.time_us, event.encode());
+        }
+        Ok(())
+    }
+
+    fn append_admin_event(&mut self, event: &AdminEvent) -> Result<()> {
+        let trail = [vec![keys::ADMIN_EVENT]];
+        self.append_event(&trail, event.time_us, event.encode());
+        Ok(())
+    }
+}
