@@ -35,8 +35,9 @@ pub struct ProgressReport {
     pub efficacy: Efficacy,
     /// Each step with its statistics and efficacy.
     pub steps: Vec<(ActionStep, Stats, Efficacy)>,
-    /// The latest check-in up to the day: its local day and when it was
-    /// first logged.
+    /// The latest check-in (not skipped) of the statistics window up to
+    /// the day: its local day and when it was first logged. One older than
+    /// the window is not looked for; the client is inactive either way.
     pub last_check_in: Option<(NaiveDate, i64)>,
 }
 
@@ -204,16 +205,32 @@ impl App {
         })
     }
 
-    /// A step's statistics, and its latest check-in (day, first logged).
+    /// A step's statistics, and its latest check-in in the statistics
+    /// window (day, first logged). Reads the step's earliest check-in and
+    /// those of the window, never the whole history: the work is bounded
+    /// however old the step is (see [`insights::STATS_WINDOW_DAYS`]).
     fn step_stats(
         &self,
         step: &ActionStep,
         zone: Tz,
         as_of: NaiveDate,
     ) -> Result<(Stats, Option<(NaiveDate, i64)>)> {
+        let id = &step.meta.id;
+        // A check-in logged for a day before the step existed (say, a habit
+        // practised before it was written down) moves the first day back,
+        // and with it where the periods begin.
+        let created = local_day(step.meta.create_time_us, zone);
+        let earliest = self
+            .store
+            .list_check_ins(id, (None, Some(as_of)), 1, "")?
+            .items
+            .first()
+            .and_then(|c| NaiveDate::parse_from_str(&c.local_date, "%Y-%m-%d").ok());
+        let start = earliest.map_or(created, |first| created.min(first));
+        let from = insights::window_start(step.schedule.period_days, start, as_of);
         let check_ins = all(|t| {
             self.store
-                .list_check_ins(&step.meta.id, (None, Some(as_of)), BATCH, t)
+                .list_check_ins(id, (Some(from), Some(as_of)), BATCH, t)
         })?;
         let last = check_ins
             .iter()
@@ -236,13 +253,6 @@ impl App {
                 Some((day, mark))
             })
             .collect();
-        // A check-in logged for a day before the step existed (say, a habit
-        // practised before it was written down) moves the first day back.
-        let created = local_day(step.meta.create_time_us, zone);
-        let start = marks
-            .keys()
-            .next()
-            .map_or(created, |first| created.min(*first));
         let stats = insights::step_stats(
             step.schedule.times,
             step.schedule.period_days,
