@@ -1,5 +1,6 @@
 //! Progress insights for a step, a goal or a client (see
-//! [`crate::domain::insights`] for the definitions).
+//! [`crate::domain::insights`] for the definitions), computed on tokio's
+//! blocking pool: they read many records and take CPU time.
 
 use std::collections::BTreeMap;
 
@@ -91,8 +92,33 @@ impl Flag {
 
 impl App {
     /// Progress insights as of `as_of` (default: today in the client's time
-    /// zone).
-    pub fn get_progress(
+    /// zone), computed off the async workers.
+    pub async fn get_progress(
+        &self,
+        principal: &Principal,
+        target: ProgressTarget,
+        as_of: Option<NaiveDate>,
+    ) -> Result<ProgressReport> {
+        let principal = principal.clone();
+        self.off_the_workers(move |app| app.progress(&principal, target, as_of))
+            .await
+    }
+
+    /// A therapist's actively linked clients on one page of links, each
+    /// summarised as of today in the client's time zone; computed off the
+    /// async workers.
+    pub async fn client_summaries(
+        &self,
+        principal: &Principal,
+        (size, token): (usize, &str),
+        as_of: Option<NaiveDate>,
+    ) -> Result<Page<ClientSummary>> {
+        let (principal, token) = (principal.clone(), token.to_owned());
+        self.off_the_workers(move |app| app.summaries(&principal, (size, &token), as_of))
+            .await
+    }
+
+    fn progress(
         &self,
         principal: &Principal,
         target: ProgressTarget,
@@ -168,9 +194,7 @@ impl App {
             .map_err(|_| Error::internal("stored time zone is not an IANA name"))
     }
 
-    /// A therapist's actively linked clients on one page of links, each
-    /// summarised as of today in the client's time zone.
-    pub fn client_summaries(
+    fn summaries(
         &self,
         principal: &Principal,
         page: (usize, &str),
@@ -187,7 +211,7 @@ impl App {
             if link.state() != crate::domain::CareLinkState::Active {
                 continue;
             }
-            let progress = self.get_progress(
+            let progress = self.progress(
                 principal,
                 ProgressTarget::Client(link.client_id.clone()),
                 as_of,

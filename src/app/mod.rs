@@ -197,6 +197,20 @@ impl App {
         })?;
         self.store.durable().await
     }
+
+    /// Runs `work` on tokio's blocking pool. Use cases that compute over many
+    /// records (progress, dashboards) read sled synchronously and take CPU
+    /// time; on an async worker they would hold up every other call waiting
+    /// on it, health checks included.
+    async fn off_the_workers<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(App) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || work(app))
+            .await
+            .map_err(Error::internal)?
+    }
 }
 
 /// Page size for reading whole lists inside use cases.

@@ -11,6 +11,7 @@ mod care;
 mod concurrency;
 mod crash;
 mod devices;
+mod expensive;
 mod files;
 mod fuzz;
 mod goals;
