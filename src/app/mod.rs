@@ -10,6 +10,7 @@ mod care;
 mod dashboard;
 mod delivery;
 mod insights;
+pub mod invite_guard;
 mod plan;
 mod progress;
 mod streams;
@@ -39,8 +40,8 @@ pub struct App {
     scratch_dir: PathBuf,
     /// Becomes true when the server begins to shut down; ends subscriptions.
     shutdown: Arc<watch::Sender<bool>>,
-    /// Slows down guessing of invite codes.
-    code_guard: Arc<care::CodeGuard>,
+    /// Counts wrong invite codes per source address.
+    code_guard: Arc<invite_guard::InviteGuard>,
     /// How long invites work, in microseconds.
     invite_ttl_us: i64,
     /// Links made and revoked, for therapists' watches.
