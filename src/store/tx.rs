@@ -265,6 +265,6 @@ impl<'a> Tx<'a> {
 }
 
 fn check_in_key(step_id: &str, local_date: &str) -> Result<Vec<u8>, Error> {
-    let date = fields::date(local_date).map_err(Error::internal)?;
+    let date = fields::canonical_date(local_date).map_err(Error::internal)?;
     Ok(keys::join(&[&keys::id(step_id)?, &keys::day(date)]))
 }
