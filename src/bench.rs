@@ -21,6 +21,7 @@ use tonic_health::pb::health_client::HealthClient;
 
 use crate::client::{BearerToken, authenticated};
 use crate::config::ServeConfig;
+use crate::domain::fields;
 use crate::pb;
 use crate::pb::account_service_client::AccountServiceClient;
 use crate::pb::care_service_client::CareServiceClient;
@@ -411,8 +412,11 @@ async fn worker(
                 .await
                 .map(|_| 0),
             Some(Workload::LogCheckIn) => {
-                let day = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date")
-                    + chrono::Days::new(n);
+                // `n` counts every request of the run; dates cycle through
+                // the accepted range (a date seen before updates its check-in).
+                let (first, last) = (fields::MIN_DATE, fields::MAX_DATE);
+                let days = (last - first).num_days().unsigned_abs() + 1;
+                let day = first + chrono::Days::new(n % days);
                 progress
                     .log_check_in(pb::LogCheckInRequest {
                         check_in: Some(pb::CheckIn {

@@ -1,10 +1,7 @@
 //! The care team: invites, links between clients and therapists, and the
 //! audit trail of therapists' access.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use super::Principal;
 use super::dashboard::LinkChange;
@@ -15,51 +12,6 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::store::{Page, Redeemer};
-
-/// Wrong invite codes one address may send per window before it must wait.
-const MAX_WRONG_CODES: u32 = 5;
-/// The window, and the wait once it is used up.
-const WRONG_CODE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// Counts wrong invite codes per peer address, so codes cannot be guessed
-/// by trying many (10 characters of 32 is 50 bits; 5 tries per 15 minutes).
-#[derive(Default)]
-pub struct CodeGuard {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
-impl CodeGuard {
-    fn check(&self, peer: Option<IpAddr>) -> Result<()> {
-        let (Some(peer), Ok(failures)) = (peer, self.failures.lock()) else {
-            return Ok(());
-        };
-        match failures.get(&peer) {
-            Some((count, since))
-                if *count >= MAX_WRONG_CODES && since.elapsed() < WRONG_CODE_WINDOW =>
-            {
-                Err(Error::TooManyAttempts)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn record(&self, peer: Option<IpAddr>, outcome: &Result<CareLink>) {
-        let (Some(peer), Ok(mut failures)) = (peer, self.failures.lock()) else {
-            return;
-        };
-        if !matches!(
-            outcome,
-            Err(Error::InviteNotFound | Error::InviteUsed | Error::InviteExpired)
-        ) {
-            return;
-        }
-        let entry = failures.entry(peer).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= WRONG_CODE_WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-    }
-}
 
 impl App {
     /// Makes an invite code (therapists only).
@@ -123,7 +75,9 @@ impl App {
         peer: Option<IpAddr>,
         redeemer: Redeemer<'_>,
     ) -> Result<CareLink> {
-        self.code_guard.check(peer)?;
+        if !self.code_guard.allows(peer, self.now_micros()) {
+            return Err(Error::TooManyAttempts);
+        }
         // Read before the link exists, so a watch delivers every change the
         // client makes from the moment it is linked (and perhaps a few
         // before, which a linked therapist may see anyway).
@@ -140,7 +94,12 @@ impl App {
                     .await
             }
         };
-        self.code_guard.record(peer, &outcome);
+        if matches!(
+            outcome,
+            Err(Error::InviteNotFound | Error::InviteUsed | Error::InviteExpired)
+        ) {
+            self.code_guard.record_wrong(peer, self.now_micros());
+        }
         let link = outcome?;
         // Nobody watching is fine.
         let _ = self.link_events.send(LinkChange {

@@ -1,5 +1,6 @@
 //! Progress insights for a step, a goal or a client (see
-//! [`crate::domain::insights`] for the definitions).
+//! [`crate::domain::insights`] for the definitions), computed on tokio's
+//! blocking pool: they read many records and take CPU time.
 
 use std::collections::BTreeMap;
 
@@ -35,8 +36,9 @@ pub struct ProgressReport {
     pub efficacy: Efficacy,
     /// Each step with its statistics and efficacy.
     pub steps: Vec<(ActionStep, Stats, Efficacy)>,
-    /// The latest check-in up to the day: its local day and when it was
-    /// first logged.
+    /// The latest check-in (not skipped) of the statistics window up to
+    /// the day: its local day and when it was first logged. One older than
+    /// the window is not looked for; the client is inactive either way.
     pub last_check_in: Option<(NaiveDate, i64)>,
 }
 
@@ -90,8 +92,33 @@ impl Flag {
 
 impl App {
     /// Progress insights as of `as_of` (default: today in the client's time
-    /// zone).
-    pub fn get_progress(
+    /// zone), computed off the async workers.
+    pub async fn get_progress(
+        &self,
+        principal: &Principal,
+        target: ProgressTarget,
+        as_of: Option<NaiveDate>,
+    ) -> Result<ProgressReport> {
+        let principal = principal.clone();
+        self.off_the_workers(move |app| app.progress(&principal, target, as_of))
+            .await
+    }
+
+    /// A therapist's actively linked clients on one page of links, each
+    /// summarised as of today in the client's time zone; computed off the
+    /// async workers.
+    pub async fn client_summaries(
+        &self,
+        principal: &Principal,
+        (size, token): (usize, &str),
+        as_of: Option<NaiveDate>,
+    ) -> Result<Page<ClientSummary>> {
+        let (principal, token) = (principal.clone(), token.to_owned());
+        self.off_the_workers(move |app| app.summaries(&principal, (size, &token), as_of))
+            .await
+    }
+
+    fn progress(
         &self,
         principal: &Principal,
         target: ProgressTarget,
@@ -167,9 +194,7 @@ impl App {
             .map_err(|_| Error::internal("stored time zone is not an IANA name"))
     }
 
-    /// A therapist's actively linked clients on one page of links, each
-    /// summarised as of today in the client's time zone.
-    pub fn client_summaries(
+    fn summaries(
         &self,
         principal: &Principal,
         page: (usize, &str),
@@ -186,7 +211,7 @@ impl App {
             if link.state() != crate::domain::CareLinkState::Active {
                 continue;
             }
-            let progress = self.get_progress(
+            let progress = self.progress(
                 principal,
                 ProgressTarget::Client(link.client_id.clone()),
                 as_of,
@@ -204,16 +229,32 @@ impl App {
         })
     }
 
-    /// A step's statistics, and its latest check-in (day, first logged).
+    /// A step's statistics, and its latest check-in in the statistics
+    /// window (day, first logged). Reads the step's earliest check-in and
+    /// those of the window, never the whole history: the work is bounded
+    /// however old the step is (see [`insights::STATS_WINDOW_DAYS`]).
     fn step_stats(
         &self,
         step: &ActionStep,
         zone: Tz,
         as_of: NaiveDate,
     ) -> Result<(Stats, Option<(NaiveDate, i64)>)> {
+        let id = &step.meta.id;
+        // A check-in logged for a day before the step existed (say, a habit
+        // practised before it was written down) moves the first day back,
+        // and with it where the periods begin.
+        let created = local_day(step.meta.create_time_us, zone);
+        let earliest = self
+            .store
+            .list_check_ins(id, (None, Some(as_of)), 1, "")?
+            .items
+            .first()
+            .and_then(|c| NaiveDate::parse_from_str(&c.local_date, "%Y-%m-%d").ok());
+        let start = earliest.map_or(created, |first| created.min(first));
+        let from = insights::window_start(step.schedule.period_days, start, as_of);
         let check_ins = all(|t| {
             self.store
-                .list_check_ins(&step.meta.id, (None, Some(as_of)), BATCH, t)
+                .list_check_ins(id, (Some(from), Some(as_of)), BATCH, t)
         })?;
         let last = check_ins
             .iter()
@@ -236,13 +277,6 @@ impl App {
                 Some((day, mark))
             })
             .collect();
-        // A check-in logged for a day before the step existed (say, a habit
-        // practised before it was written down) moves the first day back.
-        let created = local_day(step.meta.create_time_us, zone);
-        let start = marks
-            .keys()
-            .next()
-            .map_or(created, |first| created.min(*first));
         let stats = insights::step_stats(
             step.schedule.times,
             step.schedule.period_days,

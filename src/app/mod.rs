@@ -10,6 +10,7 @@ mod care;
 mod dashboard;
 mod delivery;
 mod insights;
+pub mod invite_guard;
 mod plan;
 mod principal;
 mod progress;
@@ -40,8 +41,8 @@ pub struct App {
     scratch_dir: PathBuf,
     /// Becomes true when the server begins to shut down; ends subscriptions.
     shutdown: Arc<watch::Sender<bool>>,
-    /// Slows down guessing of invite codes.
-    code_guard: Arc<care::CodeGuard>,
+    /// Counts wrong invite codes per source address.
+    code_guard: Arc<invite_guard::InviteGuard>,
     /// How long invites work, in microseconds.
     invite_ttl_us: i64,
     /// Links made and revoked, for therapists' watches.
@@ -207,6 +208,20 @@ impl App {
             })
         })?;
         self.store.durable().await
+    }
+
+    /// Runs `work` on tokio's blocking pool. Use cases that compute over many
+    /// records (progress, dashboards) read sled synchronously and take CPU
+    /// time; on an async worker they would hold up every other call waiting
+    /// on it, health checks included.
+    async fn off_the_workers<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(App) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || work(app))
+            .await
+            .map_err(Error::internal)?
     }
 }
 

@@ -1,6 +1,10 @@
 //! Parsers for request fields. Each returns the normalised value or a
 //! description of what is wrong, in words the caller understands; the field
 //! path is added by [`crate::error::Violations`].
+//!
+//! Every date and time a client sends is bounded here: local dates to
+//! [`MIN_DATE`]..=[`MAX_DATE`], a rating's time to that range and to at most
+//! [`MAX_RATE_TIME_AHEAD_US`] after the server's clock.
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -21,6 +25,28 @@ pub const MAX_AMOUNT: f64 = 1e9;
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest page size; larger requests are capped to it.
 pub const MAX_PAGE_SIZE: usize = 1000;
+/// Earliest local date a request may carry (a check-in's day, a goal's
+/// target date, an as-of day, a list bound), and the day of the earliest
+/// rating time. A therapy app records the present and the recent past (a
+/// habit kept before it was written down); a quarter of a century back is
+/// more than any client needs. Year 1 or 9999 is an app's bug (an unset
+/// date picker), not a client's history.
+pub const MIN_DATE: NaiveDate = ymd(2000, 1, 1);
+/// Latest local date a request may carry: goals' target dates lie a few
+/// years ahead at most, and no client of today will be in therapy in 2100.
+pub const MAX_DATE: NaiveDate = ymd(2099, 12, 31);
+/// How far a rating's time may lie after the server's clock: nobody rates
+/// tomorrow's confidence, but a phone's clock may be off, and a rating made
+/// offline is sent with the phone's time.
+pub const MAX_RATE_TIME_AHEAD_US: i64 = 24 * 3600 * 1_000_000;
+
+/// A date known to be valid, for constants.
+const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(date) => date,
+        None => panic!("not a date"),
+    }
+}
 
 /// A required id: a UUID, returned in canonical lower-case form.
 pub fn id(value: &str) -> Result<Uuid, String> {
@@ -73,8 +99,21 @@ fn bounded_text(value: &str, max_chars: usize) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-/// A calendar date written `YYYY-MM-DD`.
+/// A local date in a request: written `YYYY-MM-DD`, from [`MIN_DATE`] to
+/// [`MAX_DATE`].
 pub fn date(value: &str) -> Result<NaiveDate, String> {
+    let date = canonical_date(value)?;
+    if !(MIN_DATE..=MAX_DATE).contains(&date) {
+        return Err(format!(
+            "must be a date from {MIN_DATE} to {MAX_DATE}, got {value:?}"
+        ));
+    }
+    Ok(date)
+}
+
+/// A calendar date written `YYYY-MM-DD`, any year. For dates already
+/// stored (which may predate the bounds of [`date`]); requests use [`date`].
+pub fn canonical_date(value: &str) -> Result<NaiveDate, String> {
     // chrono's parser tolerates padding and signs; the canonical form only.
     let canonical = value.len() == 10
         && value.bytes().enumerate().all(|(i, b)| match i {
@@ -103,6 +142,28 @@ pub fn optional_date(value: &str) -> Result<Option<NaiveDate>, String> {
 /// Canonical `YYYY-MM-DD` form of a date.
 pub fn format_date(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
+}
+
+/// The time a rating was given, in microseconds since the Unix epoch: from
+/// [`MIN_DATE`] (00:00 UTC) to [`MAX_RATE_TIME_AHEAD_US`] after `now_us`
+/// (and never after [`MAX_DATE`]).
+pub fn rate_time(micros: i64, now_us: i64) -> Result<i64, String> {
+    let day_us = |date: NaiveDate| {
+        date.and_hms_opt(0, 0, 0)
+            .map_or(0, |midnight| midnight.and_utc().timestamp_micros())
+    };
+    let earliest = day_us(MIN_DATE);
+    let after_max_date = day_us(MAX_DATE) + 24 * 3600 * 1_000_000;
+    let latest = now_us
+        .saturating_add(MAX_RATE_TIME_AHEAD_US)
+        .min(after_max_date - 1);
+    if (earliest..=latest).contains(&micros) {
+        Ok(micros)
+    } else {
+        Err(format!(
+            "must be from {MIN_DATE}T00:00:00Z to one day after the server's current time"
+        ))
+    }
 }
 
 /// An IANA time zone name; empty means "UTC".
@@ -203,6 +264,31 @@ mod tests {
         assert!(date("  26-02-03").is_err());
         assert!(date("2026-02- 3").is_err());
         assert!(date("+2026-2-03").is_err());
+    }
+
+    #[test]
+    fn request_dates_lie_in_this_century_and_stored_ones_may_not() {
+        assert_eq!(date("2000-01-01"), Ok(MIN_DATE));
+        assert_eq!(date("2099-12-31"), Ok(MAX_DATE));
+        for outside in ["1999-12-31", "2100-01-01", "0001-01-01", "9999-12-31"] {
+            let error = date(outside).expect_err(outside);
+            assert!(error.contains("from 2000-01-01 to 2099-12-31"), "{error}");
+        }
+        assert!(optional_date("0001-01-01").is_err());
+        assert!(canonical_date("0001-01-01").is_ok());
+    }
+
+    #[test]
+    fn a_rating_time_is_not_before_2000_nor_more_than_a_day_ahead() {
+        let now = 1_772_400_000_000_000; // 2026-03-01T21:20:00Z
+        let day = 24 * 3600 * 1_000_000;
+        assert_eq!(rate_time(now, now), Ok(now));
+        assert_eq!(rate_time(now + day, now), Ok(now + day));
+        assert!(rate_time(now + day + 1, now).is_err());
+        let y2k = 946_684_800_000_000;
+        assert_eq!(rate_time(y2k, now), Ok(y2k));
+        assert!(rate_time(y2k - 1, now).is_err());
+        assert!(rate_time(i64::MAX, i64::MAX).is_err(), "never after 2099");
     }
 
     #[test]

@@ -16,12 +16,36 @@
 //!   skipped), capped at 1; absent when nothing was scheduled.
 //! - Habit strength (Loop Habit Tracker): m = 0.5^(√f / 13) with
 //!   f = times ÷ period_days, and S_t = m·S_{t−1} + (1−m)·c_t for each day
-//!   from the first day to the as-of day, c_t the day's value, S = 0 before
-//!   the first day; a skipped day leaves S unchanged.
+//!   of the window to the as-of day, c_t the day's value, S = 0 before the
+//!   window; a skipped day leaves S unchanged.
+//! - The window: statistics look back at most [`STATS_WINDOW_DAYS`] days.
+//!   It begins on the step's first day, or, for an older step, on the first
+//!   day of the period holding the day 729 days before the as-of day, so it
+//!   holds whole periods (730 to 730 + period_days − 1 days). Days before it
+//!   count for nothing: streaks are counted within it.
+//!
+//! Why the window costs habit strength nothing measurable for the schedules
+//! therapy homework has: a day t days before the as-of day weighs m^t in S,
+//! so S over the window differs from S over the whole history by at most
+//! m^730 (less if skipped days, which do not decay S, fill the window).
+//! m^730 is 1.2e-17 daily, 8.6e-12 for 3 per week, 4.1e-7 weekly: below
+//! 1e-6 for every schedule of at least once in 7 days. Rarer schedules lose
+//! what was built up more than two years ago: at most 3.0e-5 fortnightly,
+//! 8.2e-4 monthly, 0.017 quarterly and 0.13 for the rarest, once in 366
+//! days (its m = 0.99722 needs 4,958 days to fall below 1e-6). We accept
+//! that approximation rather than read 13.6 years of check-ins per step on
+//! every call: a once-a-year habit's strength grows by 1 − m = 0.3% per day
+//! done, and what a client did over two years ago says little about the
+//! habit today.
 
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
+
+/// How many days before the as-of day (included) statistics look at, at
+/// least: two years, enough for any course of therapy and its follow-up.
+/// It bounds the work of a step whatever its age (see the module doc).
+pub const STATS_WINDOW_DAYS: u32 = 730;
 
 /// What happened on a day.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -63,8 +87,23 @@ pub struct Stats {
     pub sums_28d: (f64, f64),
 }
 
+/// The first day of the window of a step with periods of `period_days`,
+/// first practised on `start`, as of `as_of`: `start`, or the first day of
+/// the period holding the day [`STATS_WINDOW_DAYS`] − 1 days before
+/// `as_of` when that is later. Marks before it are never looked at.
+pub fn window_start(period_days: u32, start: NaiveDate, as_of: NaiveDate) -> NaiveDate {
+    let period = i64::from(period_days.max(1));
+    let before_window = (as_of - start).num_days() - i64::from(STATS_WINDOW_DAYS - 1);
+    match u64::try_from(before_window / period * period) {
+        Ok(whole_periods) if before_window > 0 => start + Days::new(whole_periods),
+        _ => start,
+    }
+}
+
 /// The statistics of a step with schedule `times` per `period_days`, first
-/// practised on `start`, as of `as_of`, from its marks by local date.
+/// practised on `start`, as of `as_of`, from its marks by local date. Looks
+/// only at the marks of the window (see [`window_start`]), so the work is
+/// bounded by its length however old the step is.
 pub fn step_stats(
     times: u32,
     period_days: u32,
@@ -75,16 +114,22 @@ pub fn step_stats(
     if as_of < start || times == 0 || period_days == 0 {
         return Stats::default();
     }
-    let days: Vec<NaiveDate> = start.iter_days().take_while(|d| *d <= as_of).collect();
-    let (current_streak, best_streak) = streaks(times, period_days, &days, marks);
-    let sums_7d = adherence_sums(times, period_days, &days, marks, 7);
-    let sums_28d = adherence_sums(times, period_days, &days, marks, 28);
+    let first = window_start(period_days, start, as_of);
+    // Day n of the window is `first` + n days.
+    let number = |date: NaiveDate| usize::try_from((date - first).num_days()).unwrap_or(0);
+    let mut days = vec![None; number(as_of) + 1];
+    for (date, mark) in marks.range(first..=as_of) {
+        days[number(*date)] = Some(*mark);
+    }
+    let (current_streak, best_streak) = streaks(times, period_days, &days);
+    let sums_7d = adherence_sums(times, period_days, &days, 7);
+    let sums_28d = adherence_sums(times, period_days, &days, 28);
     Stats {
         current_streak,
         best_streak,
         adherence_7d: ratio(sums_7d),
         adherence_28d: ratio(sums_28d),
-        habit_strength: strength(f64::from(times) / f64::from(period_days), &days, marks),
+        habit_strength: strength(f64::from(times) / f64::from(period_days), &days),
         sums_7d,
         sums_28d,
     }
@@ -94,20 +139,17 @@ fn ratio((done, scheduled): (f64, f64)) -> Option<f64> {
     (scheduled > 0.0).then(|| (done / scheduled).min(1.0))
 }
 
-fn streaks(
-    times: u32,
-    period_days: u32,
-    days: &[NaiveDate],
-    marks: &BTreeMap<NaiveDate, Mark>,
-) -> (u32, u32) {
-    let periods: Vec<&[NaiveDate]> = days.chunks(period_days as usize).collect();
+/// Streaks over `days`, the marks of each day of the window (which begins
+/// on a period's first day).
+fn streaks(times: u32, period_days: u32, days: &[Option<Mark>]) -> (u32, u32) {
+    let periods: Vec<&[Option<Mark>]> = days.chunks(period_days as usize).collect();
     let (mut run, mut best) = (0u32, 0u32);
     for (i, period) in periods.iter().enumerate() {
         // The period holding the as-of day is not over yet.
         let running = i + 1 == periods.len();
         let (mut value, mut skipped) = (0.0, 0.0);
         for day in *period {
-            match marks.get(day) {
+            match day {
                 Some(Mark::Skipped) => skipped += 1.0,
                 Some(mark) => value += mark.value(),
                 None => {}
@@ -124,27 +166,21 @@ fn streaks(
     (run, best)
 }
 
-fn adherence_sums(
-    times: u32,
-    period_days: u32,
-    days: &[NaiveDate],
-    marks: &BTreeMap<NaiveDate, Mark>,
-    window: usize,
-) -> (f64, f64) {
+fn adherence_sums(times: u32, period_days: u32, days: &[Option<Mark>], last: usize) -> (f64, f64) {
     let per_day = f64::from(times) / f64::from(period_days);
-    let recent = &days[days.len().saturating_sub(window)..];
+    let recent = &days[days.len().saturating_sub(last)..];
     recent
         .iter()
-        .fold((0.0, 0.0), |(done, scheduled), day| match marks.get(day) {
+        .fold((0.0, 0.0), |(done, scheduled), day| match day {
             Some(Mark::Skipped) => (done, scheduled),
             Some(mark) => (done + mark.value(), scheduled + per_day),
             None => (done, scheduled + per_day),
         })
 }
 
-fn strength(frequency: f64, days: &[NaiveDate], marks: &BTreeMap<NaiveDate, Mark>) -> f64 {
+fn strength(frequency: f64, days: &[Option<Mark>]) -> f64 {
     let m = 0.5_f64.powf(frequency.sqrt() / 13.0);
-    days.iter().fold(0.0, |s, day| match marks.get(day) {
+    days.iter().fold(0.0, |s, day| match day {
         Some(Mark::Skipped) => s,
         mark => m * s + (1.0 - m) * mark.map_or(0.0, |k| k.value()),
     })
@@ -295,6 +331,83 @@ mod tests {
         let a = step_stats(1, 1, day("2026-11-01"), day("2026-11-01"), &skipped).habit_strength;
         let b = step_stats(1, 1, day("2026-11-01"), day("2026-11-02"), &skipped).habit_strength;
         assert_eq!(a, b);
+    }
+
+    /// A mark on most days of the accepted range: done, partial, skipped
+    /// and missed in a pattern that does not repeat with any period.
+    fn a_century_of_marks() -> BTreeMap<NaiveDate, Mark> {
+        day("2000-01-01")
+            .iter_days()
+            .take_while(|d| *d <= day("2099-12-31"))
+            .enumerate()
+            .filter_map(|(i, d)| {
+                let mark = match (i * i + i / 7) % 5 {
+                    0 | 1 => Mark::Done,
+                    2 => Mark::Partial,
+                    3 => Mark::Skipped,
+                    _ => return None,
+                };
+                Some((d, mark))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn statistics_over_the_longest_range_touch_only_the_window() {
+        let (first, last) = (day("2000-01-01"), day("2099-12-31"));
+        let century = a_century_of_marks();
+        for (times, period_days) in [(1, 1), (3, 7), (2, 30), (1, 366)] {
+            let from = window_start(period_days, first, last);
+            // Whole periods, covering the last STATS_WINDOW_DAYS days.
+            let length = (last - from).num_days() + 1;
+            let (window, period) = (i64::from(STATS_WINDOW_DAYS), i64::from(period_days));
+            assert!((window..window + period).contains(&length), "{length}");
+            assert_eq!((from - first).num_days() % period, 0);
+            let recent: BTreeMap<NaiveDate, Mark> =
+                century.range(from..).map(|(d, m)| (*d, *m)).collect();
+            assert_eq!(
+                step_stats(times, period_days, first, last, &century),
+                step_stats(times, period_days, first, last, &recent),
+                "{times} per {period_days} days"
+            );
+        }
+    }
+
+    #[test]
+    fn habit_strength_over_the_window_differs_from_the_whole_history_by_at_most_m_to_the_730() {
+        // Done every day for a century, the most strength the past can hold.
+        let (first, last) = (day("2000-01-01"), day("2099-12-31"));
+        let every_day: BTreeMap<NaiveDate, Mark> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|d| (d, Mark::Done))
+            .collect();
+        for (times, period_days, bound) in [(1, 1, 1e-6), (1, 7, 1e-6), (1, 366, 0.131)] {
+            let f = f64::from(times) / f64::from(period_days);
+            let m = 0.5_f64.powf(f.sqrt() / 13.0);
+            let whole_history = every_day.values().fold(0.0, |s, _| m * s + (1.0 - m));
+            let windowed = step_stats(times, period_days, first, last, &every_day).habit_strength;
+            let difference = whole_history - windowed;
+            assert!(
+                (0.0..=m.powi(730)).contains(&difference) && difference < bound,
+                "{times} per {period_days}: {difference}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_streak_longer_than_the_window_counts_the_periods_within_it() {
+        let (first, last) = (day("2020-01-01"), day("2024-12-31"));
+        let every_day: BTreeMap<NaiveDate, Mark> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|d| (d, Mark::Done))
+            .collect();
+        let stats = step_stats(1, 1, first, last, &every_day);
+        assert_eq!(
+            (stats.current_streak, stats.best_streak),
+            (STATS_WINDOW_DAYS, STATS_WINDOW_DAYS)
+        );
     }
 
     #[test]

@@ -113,7 +113,8 @@ impl pb::care_service_server::CareService for CareApi {
         let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
         let page = self
             .app
-            .client_summaries(&principal, (size, &request.page_token), as_of)?;
+            .client_summaries(&principal, (size, &request.page_token), as_of)
+            .await?;
         Ok(Response::new(pb::ListClientSummariesResponse {
             client_summaries: page
                 .items

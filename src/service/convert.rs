@@ -402,7 +402,10 @@ pub fn new_rating(
     let score = check.check("rating.score", fields::score(rating.score));
     let note = check.check("rating.note", fields::note(&rating.note));
     let rate_time_us = match &rating.rate_time {
-        Some(ts) => check.check("rating.rate_time", micros(ts)),
+        Some(ts) => check.check(
+            "rating.rate_time",
+            micros(ts).and_then(|us| fields::rate_time(us, now_us)),
+        ),
         None => now_us,
     };
     check.finish()?;

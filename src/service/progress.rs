@@ -102,7 +102,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         let request = request.into_inner();
         let target = convert::progress_target(request.target)?;
         let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
-        let report = self.app.get_progress(&principal, target, as_of)?;
+        let report = self.app.get_progress(&principal, target, as_of).await?;
         Ok(Response::new(convert::progress(report)))
     }
 }

@@ -1,6 +1,7 @@
 //! The care team: invites, consent links, what a therapist may see and do,
 //! revocation, and the audit trail.
 
+use stepwise::app::invite_guard::{MAX_WRONG_CODES as WRONG_CODES_ALLOWED, WINDOW_US};
 use stepwise::pb;
 use stepwise::pb::care_service_client::CareServiceClient;
 use tokio_stream::StreamExt;
@@ -165,23 +166,80 @@ async fn an_expired_invite_is_refused() {
     assert!(links(&app, &therapist).await.is_empty());
 }
 
+/// The window of the limit on wrong codes.
+const WRONG_CODE_WINDOW: std::time::Duration = std::time::Duration::from_micros(WINDOW_US as u64);
+
+/// Sends `count` wrong codes from the test's address (127.0.0.1), as
+/// mistyped sign-ups; each is refused as not found.
+async fn typos(app: &TestApp, count: u32) {
+    let mut accounts = app.accounts("").await;
+    for n in 0..count {
+        let status = accounts
+            .sign_up_with_invite(pb::SignUpWithInviteRequest {
+                code: "ABCDE-FGHJK".into(),
+                display_name: format!("Typo {n}"),
+                time_zone: String::new(),
+            })
+            .await
+            .expect_err("wrong code");
+        assert_status(&status, Code::NotFound, "INVITE_NOT_FOUND");
+    }
+}
+
 #[tokio::test]
 async fn repeated_wrong_codes_from_one_address_are_slowed_down() {
     let app = TestApp::spawn().await;
     let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
     let right = invite(&app, &therapist).await.code;
-    for _ in 0..5 {
-        let status = sign_up(&app, "ABCDE-FGHJK", "Mallory")
-            .await
-            .expect_err("wrong");
-        assert_status(&status, Code::NotFound, "INVITE_NOT_FOUND");
-    }
+    typos(&app, WRONG_CODES_ALLOWED).await;
     let blocked = sign_up(&app, &right, "Mallory").await.expect_err("blocked");
+    assert_status(&blocked, Code::ResourceExhausted, "TOO_MANY_ATTEMPTS");
+    let existing = app.new_client("Bo").await;
+    let blocked = accept(&app, &existing, &right).await.expect_err("blocked");
     assert_status(&blocked, Code::ResourceExhausted, "TOO_MANY_ATTEMPTS");
     assert!(
         links(&app, &therapist).await.is_empty(),
         "the right code was not used"
     );
+}
+
+#[tokio::test]
+async fn a_clinics_sign_ups_keep_working_after_many_typos_from_its_one_address() {
+    // A group session behind the clinic's NAT: every client has the same
+    // address, and several mistype their code before getting it right.
+    let app = TestApp::spawn().await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    const CLIENTS: u32 = 10;
+    let typos_each = (WRONG_CODES_ALLOWED - 1) / CLIENTS;
+    for n in 0..CLIENTS {
+        let code = invite(&app, &therapist).await.code;
+        typos(&app, typos_each).await;
+        sign_up(&app, &code, &format!("Client {n}"))
+            .await
+            .expect("the right code still works");
+    }
+    assert_eq!(links(&app, &therapist).await.len(), CLIENTS as usize);
+}
+
+#[tokio::test]
+async fn a_lock_out_ends_when_the_window_has_passed() {
+    let clock = std::sync::Arc::new(stepwise::domain::ManualClock::starting_now());
+    let app = TestApp::spawn_with(|config| config.clock = Some(clock.clone())).await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let right = invite(&app, &therapist).await.code;
+    typos(&app, WRONG_CODES_ALLOWED).await;
+
+    clock.advance(WRONG_CODE_WINDOW - std::time::Duration::from_secs(1));
+    let blocked = sign_up(&app, &right, "Ada")
+        .await
+        .expect_err("still blocked");
+    assert_status(&blocked, Code::ResourceExhausted, "TOO_MANY_ATTEMPTS");
+
+    clock.advance(std::time::Duration::from_secs(1));
+    sign_up(&app, &right, "Ada")
+        .await
+        .expect("the window has passed");
+    assert_eq!(links(&app, &therapist).await.len(), 1);
 }
 
 #[tokio::test]

@@ -870,3 +870,195 @@ async fn a_request_over_the_message_size_limit_is_resource_exhausted_and_changes
     assert!(status.message().contains("4 MiB"), "{}", status.message());
     assert!(list_goals(&app, &ada).await.is_empty());
 }
+
+// --- Dates and times: local dates from 2000-01-01 to 2099-12-31 ---
+
+/// Local dates outside the accepted range, however well formed.
+const OUT_OF_RANGE_DATES: &[&str] = &["0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31"];
+
+/// Asserts INVALID_ARGUMENT naming only `field`, with a description that
+/// tells the caller the allowed range.
+#[track_caller]
+fn assert_out_of_range(status: &tonic::Status, field: &str) {
+    use tonic_types::StatusExt;
+    assert_invalid(status, &[field]);
+    let description = status
+        .get_details_bad_request()
+        .and_then(|b| b.field_violations.into_iter().next())
+        .map(|v| v.description)
+        .unwrap_or_default();
+    assert!(
+        description.contains("2000-01-01") && description.contains("2099-12-31"),
+        "the violation of {field} names the allowed range: {description:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_check_in_dated_outside_2000_to_2099_is_refused_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+
+    for bad in OUT_OF_RANGE_DATES {
+        let error = log_check_in(&app, &ada, &step.id, bad, Done)
+            .await
+            .expect_err(bad);
+        assert_out_of_range(&error, "check_in.local_date");
+    }
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![],
+        "nothing was written"
+    );
+    for edge in ["2000-01-01", "2099-12-31"] {
+        log_check_in(&app, &ada, &step.id, edge, Done)
+            .await
+            .expect(edge);
+    }
+}
+
+#[tokio::test]
+async fn a_pushed_check_in_dated_outside_2000_to_2099_is_rejected() {
+    use stepwise::pb::sync_service_client::SyncServiceClient;
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+    let mutation = pb::Mutation {
+        mutation_id: "m1".into(),
+        base_version: 0,
+        op: Some(pb::mutation::Op::UpsertCheckIn(check_in(
+            &step.id,
+            "0001-01-01",
+            Done,
+        ))),
+    };
+
+    let pushed = SyncServiceClient::new(app.authed(&ada).await)
+        .push(pb::PushRequest {
+            device_id: "phone".into(),
+            mutations: vec![mutation],
+        })
+        .await
+        .expect("push")
+        .into_inner();
+
+    let result = &pushed.results[0];
+    assert_eq!(result.outcome, pb::Outcome::Rejected as i32);
+    let fields: Vec<&str> = result
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert_eq!(fields, ["check_in.local_date"]);
+    assert_eq!(
+        list_check_ins(&app, &ada, &step.id, "", "")
+            .await
+            .expect("list"),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn progress_as_of_a_day_outside_2000_to_2099_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let (ada_account, ada) = app.create_account(pb::Role::Client, "Ada").await;
+    let (_, step) = goal_with_step(&app, &ada).await;
+    let targets = [
+        pb::get_progress_request::Target::ActionStepId(step.id.clone()),
+        pb::get_progress_request::Target::ClientId(ada_account.id.clone()),
+    ];
+
+    for bad in OUT_OF_RANGE_DATES {
+        for target in &targets {
+            let error = app
+                .progress(&ada)
+                .await
+                .get_progress(pb::GetProgressRequest {
+                    target: Some(target.clone()),
+                    as_of_date: (*bad).into(),
+                })
+                .await
+                .expect_err(bad);
+            assert_out_of_range(&error, "as_of_date");
+        }
+        let error = pb::care_service_client::CareServiceClient::new(app.authed(&therapist).await)
+            .list_client_summaries(pb::ListClientSummariesRequest {
+                as_of_date: (*bad).into(),
+                ..Default::default()
+            })
+            .await
+            .expect_err(bad);
+        assert_out_of_range(&error, "as_of_date");
+    }
+}
+
+#[tokio::test]
+async fn goal_target_dates_and_list_bounds_outside_2000_to_2099_are_refused() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (goal, step) = goal_with_step(&app, &ada).await;
+
+    for bad in OUT_OF_RANGE_DATES {
+        let new = pb::Goal {
+            target_date: (*bad).into(),
+            ..crate::helpers::goal("Someday")
+        };
+        let error = try_create_goal(&app, &ada, new).await.expect_err(bad);
+        assert_out_of_range(&error, "goal.target_date");
+        let moved = pb::Goal {
+            target_date: (*bad).into(),
+            ..goal.clone()
+        };
+        let error = update_goal(&app, &ada, moved, &["target_date"])
+            .await
+            .expect_err(bad);
+        assert_out_of_range(&error, "goal.target_date");
+
+        let error = list_check_ins(&app, &ada, &step.id, bad, "")
+            .await
+            .expect_err(bad);
+        assert_out_of_range(&error, "start_date");
+        let error = list_check_ins(&app, &ada, &step.id, "", bad)
+            .await
+            .expect_err(bad);
+        assert_out_of_range(&error, "end_date");
+    }
+    assert_eq!(list_goals(&app, &ada).await, vec![goal], "nothing written");
+}
+
+#[tokio::test]
+async fn a_rating_given_before_2000_or_more_than_a_day_ahead_is_refused() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let goal = create_goal(&app, &ada, "Walk more").await;
+    let of_goal = Rated::Goal(goal.id.clone());
+    let now = now_micros() / 1_000_000;
+    let day = 24 * 3600;
+
+    // 1999-12-31T23:59:59Z, two days ahead, the last second of 9999.
+    for seconds in [946_684_799, now + 2 * day, 253_402_300_799] {
+        let rated = pb::EfficacyRating {
+            rate_time: at(seconds),
+            ..rating(&of_goal, 50)
+        };
+        let error = record_rating(&app, &ada, rated)
+            .await
+            .expect_err("out of range");
+        assert_invalid(&error, &["rating.rate_time"]);
+    }
+    assert_eq!(
+        list_ratings(&app, &ada, &of_goal).await.expect("list"),
+        vec![]
+    );
+    // A phone's clock an hour ahead is fine; so is the first second of 2000.
+    for seconds in [now + 3600, 946_684_800] {
+        let rated = pb::EfficacyRating {
+            rate_time: at(seconds),
+            ..rating(&of_goal, 50)
+        };
+        record_rating(&app, &ada, rated).await.expect("in range");
+    }
+}
