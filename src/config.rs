@@ -1,44 +1,22 @@
-//! Command line and environment configuration, validated at start.
+//! The server's settings: one documented struct, parsed from flags and
+//! `STEPWISE_*` environment variables by the binary, validated at start,
+//! and built in code by tests and embedders.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Args;
 
 use crate::domain::Clock;
+use crate::telemetry::LogFormat;
 
-/// Stepwise: goals, action steps, check-ins and self-efficacy ratings for
-/// therapy-companion apps, over gRPC.
-#[derive(Debug, Parser)]
-#[command(name = "stepwise", version, about)]
-pub struct Cli {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// Subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the gRPC server until SIGTERM or Ctrl-C.
-    Serve(ServeConfig),
-    /// Measure throughput and latency against a health-check baseline.
-    Bench(crate::bench::BenchConfig),
-    /// Save a consistent backup of a running server to a file.
-    Backup(crate::backup::BackupConfig),
-    /// Rebuild a store from a backup file, offline, in a new data dir.
-    Restore(crate::backup::RestoreConfig),
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line.
-    Json,
-}
+/// Default size of the database page cache, in MiB.
+pub const DEFAULT_CACHE_MB: u64 = 128;
+/// Default interval of heartbeats on idle streams, in milliseconds.
+pub const DEFAULT_HEARTBEAT_MS: u64 = 5000;
+/// Default lifetime of an invite code, in seconds: 7 days.
+pub const DEFAULT_INVITE_TTL_SECS: u64 = 7 * 24 * 3600;
 
 /// Settings of `stepwise serve`.
 #[derive(Debug, Clone, Args)]
@@ -56,13 +34,13 @@ pub struct ServeConfig {
     #[arg(long, env = "STEPWISE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
     /// Size of the database page cache in MiB; bounds the server's memory.
-    #[arg(long, env = "STEPWISE_CACHE_MB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(8..=65536))]
+    #[arg(long, env = "STEPWISE_CACHE_MB", default_value_t = DEFAULT_CACHE_MB, value_parser = clap::value_parser!(u64).range(8..=65536))]
     pub cache_mb: u64,
     /// Interval of heartbeats on idle Subscribe streams, in milliseconds.
-    #[arg(long, env = "STEPWISE_HEARTBEAT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    #[arg(long, env = "STEPWISE_HEARTBEAT_MS", default_value_t = DEFAULT_HEARTBEAT_MS, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub heartbeat_ms: u64,
     /// How long an invite code works, in seconds (default 7 days).
-    #[arg(long, env = "STEPWISE_INVITE_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    #[arg(long, env = "STEPWISE_INVITE_TTL_SECS", default_value_t = DEFAULT_INVITE_TTL_SECS)]
     pub invite_ttl_secs: u64,
     /// Web origins (e.g. `https://dashboard.example.org`) whose pages may
     /// call the API with gRPC-Web; repeat the flag or separate with commas.
@@ -112,9 +90,9 @@ impl ServeConfig {
             listen,
             data_dir: data_dir.into(),
             log_format: LogFormat::Pretty,
-            cache_mb: 128,
-            heartbeat_ms: 5000,
-            invite_ttl_secs: 7 * 24 * 3600,
+            cache_mb: DEFAULT_CACHE_MB,
+            heartbeat_ms: DEFAULT_HEARTBEAT_MS,
+            invite_ttl_secs: DEFAULT_INVITE_TTL_SECS,
             cors_origins: Vec::new(),
             tls_cert: None,
             tls_key: None,
@@ -126,55 +104,56 @@ impl ServeConfig {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
+    /// `stepwise serve`'s flags, as the binary parses them.
+    #[derive(Debug, Parser)]
+    struct Serve {
+        #[command(flatten)]
+        config: ServeConfig,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServeConfig, clap::Error> {
+        Serve::try_parse_from(["serve"].iter().chain(args)).map(|s| s.config)
+    }
+
+    // Flags take precedence over STEPWISE_* variables, so what these tests
+    // check holds whatever the environment of the test run.
+
     #[test]
-    fn serve_flags_parse_without_touching_the_environment() {
-        let cli = Cli::try_parse_from([
-            "stepwise",
-            "serve",
+    fn serve_flags_parse_and_override_the_environment() {
+        let config = parse(&[
             "--listen",
             "127.0.0.1:0",
             "--data-dir",
             "/tmp/x",
             "--log-format",
             "json",
+            "--cache-mb",
+            "64",
         ])
         .expect("valid flags");
-        let Command::Serve(config) = cli.command else {
-            panic!("expected serve");
-        };
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.cache_mb, 64);
     }
 
     #[test]
     fn cors_origins_are_whole_origins() {
-        let cli = Cli::try_parse_from([
-            "stepwise",
-            "serve",
+        let config = parse(&[
             "--cors-origin",
             "https://a.example.org,http://localhost:5173",
         ])
         .expect("valid origins");
-        let Command::Serve(config) = cli.command else {
-            panic!("expected serve");
-        };
         assert_eq!(config.cors_origins.len(), 2);
-        assert!(
-            Cli::try_parse_from([
-                "stepwise",
-                "serve",
-                "--cors-origin",
-                "https://a.example.org/path"
-            ])
-            .is_err()
-        );
-        assert!(Cli::try_parse_from(["stepwise", "serve", "--cors-origin", "*"]).is_err());
+        assert!(parse(&["--cors-origin", "https://a.example.org/path"]).is_err());
+        assert!(parse(&["--cors-origin", "*"]).is_err());
     }
 
     #[test]
     fn bad_addresses_are_rejected() {
-        assert!(Cli::try_parse_from(["stepwise", "serve", "--listen", "nowhere"]).is_err());
+        assert!(parse(&["--listen", "nowhere"]).is_err());
     }
 }

@@ -7,8 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod backup;
-pub mod bench;
 pub mod client;
 pub mod config;
 pub mod data_dir;

@@ -3,10 +3,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::App;
-use super::Principal;
-use crate::domain::new_token;
-use crate::domain::{Account, AdminAction, AdminEvent, Role};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::{App, Principal};
+use crate::domain::{Account, AdminAction, AdminEvent, Role, new_token};
 use crate::error::{Error, Result};
 
 /// File in the data dir that receives the first administrator's token.
@@ -19,8 +20,8 @@ pub struct NewAccount {
     pub role: Role,
     /// Name shown to others.
     pub display_name: String,
-    /// IANA time zone.
-    pub time_zone: String,
+    /// Time zone of the account's local days.
+    pub time_zone: Tz,
 }
 
 impl App {
@@ -31,14 +32,15 @@ impl App {
         new: NewAccount,
     ) -> Result<(Account, String)> {
         principal.require_admin()?;
-        self.insert_account(new, Some(&principal.account_id), |_| Ok(()))
+        self.insert_account(new, Some(principal.account_id), |_| Ok(()))
             .await
     }
 
     /// The caller's own account.
-    pub fn current_account(&self, principal: &Principal) -> Result<Account> {
+    pub async fn current_account(&self, principal: &Principal) -> Result<Account> {
         self.store
-            .account(&principal.account_id)?
+            .account(principal.account_id)
+            .await?
             .ok_or(Error::Unauthenticated)
     }
 
@@ -46,13 +48,13 @@ impl App {
     /// token to `<data_dir>/admin.token` (mode 0600). Returns the file's path
     /// when it did so.
     pub async fn bootstrap_admin(&self, data_dir: &Path) -> Result<Option<PathBuf>> {
-        if !self.store.has_no_accounts() {
+        if self.store.has_accounts().await? {
             return Ok(None);
         }
         let new = NewAccount {
             role: Role::Admin,
             display_name: "Administrator".into(),
-            time_zone: "UTC".into(),
+            time_zone: chrono_tz::UTC,
         };
         let (account, _token) = self
             .insert_account(new, None, |token| {
@@ -71,21 +73,33 @@ impl App {
     async fn insert_account(
         &self,
         new: NewAccount,
-        created_by: Option<&str>,
+        created_by: Option<Uuid>,
         before_commit: impl FnOnce(&str) -> Result<()>,
     ) -> Result<(Account, String)> {
         let account = self.new_account(new);
         let (token, hash) = new_token();
         before_commit(&token)?;
         let audit = created_by.map(|actor_id| AdminEvent {
-            actor_id: actor_id.to_owned(),
-            action: AdminAction::AccountCreated as i32,
-            target_id: account.id.clone(),
+            actor_id,
+            action: AdminAction::AccountCreated,
+            target_id: account.id,
+            size_bytes: 0,
+            sha256: None,
             time_us: account.create_time_us,
-            ..AdminEvent::default()
         });
+        let stored = account.clone();
         self.store
-            .create_account(&account, &hash, audit.as_ref())
+            .write(created_by.unwrap_or(account.id), move |tx| {
+                if tx.account(stored.id)?.is_some() {
+                    return Err(Error::AlreadyExists("account"));
+                }
+                tx.put_account(&stored)?;
+                tx.put_token(&hash, stored.id)?;
+                if let Some(event) = &audit {
+                    tx.append_admin_event(event)?;
+                }
+                Ok(())
+            })
             .await?;
         Ok((account, token))
     }
@@ -94,8 +108,8 @@ impl App {
     pub(super) fn new_account(&self, new: NewAccount) -> Account {
         let now = self.now_micros();
         Account {
-            id: uuid::Uuid::now_v7().to_string(),
-            role: new.role as i32,
+            id: Uuid::now_v7(),
+            role: new.role,
             display_name: new.display_name,
             time_zone: new.time_zone,
             create_time_us: now,

@@ -1,11 +1,12 @@
 //! Administration: online backups and the administrators' audit trail.
 
-use super::App;
-use super::Principal;
+use uuid::Uuid;
+
+use super::{App, Principal};
 use crate::data_dir::ScratchFile;
 use crate::domain::{AdminAction, AdminEvent};
-use crate::error::{Error, Result};
-use crate::store::Page;
+use crate::error::Result;
+use crate::store::{Page, PageRequest};
 
 impl App {
     /// Takes a consistent snapshot of the store and returns it as a file
@@ -17,26 +18,24 @@ impl App {
     /// Administrators only.
     pub async fn snapshot(&self, principal: &Principal) -> Result<std::fs::File> {
         principal.require_admin()?;
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = Uuid::now_v7();
         let scratch = ScratchFile::new(&self.scratch_dir, &format!("stepwise-backup-{id}.tmp"));
-        let store = self.store.clone();
-        // Even if the caller goes away meanwhile, the blocking task runs to
-        // its end, and dropping its result closes and removes the file.
-        let (file, snapshot) = tokio::task::spawn_blocking(move || {
-            let snapshot = store.snapshot_to(scratch.path())?;
-            Ok::<_, Error>((scratch.open_unlinked()?, snapshot))
-        })
-        .await
-        .map_err(Error::internal)??;
+        // On failure or cancellation, dropping `scratch` removes the file.
+        let snapshot = self.store.snapshot(scratch.path()).await?;
+        let file = scratch.open_unlinked()?;
         let event = AdminEvent {
-            actor_id: principal.account_id.clone(),
-            action: AdminAction::BackupCreated as i32,
-            target_id: id.clone(),
-            size_bytes: i64::try_from(snapshot.size_bytes).unwrap_or(i64::MAX),
-            sha256: snapshot.sha256.to_vec(),
+            actor_id: principal.account_id,
+            action: AdminAction::BackupCreated,
+            target_id: id,
+            size_bytes: snapshot.size_bytes,
+            sha256: Some(snapshot.sha256),
             time_us: self.now_micros(),
         };
-        self.store.append_admin_event(&event).await?;
+        self.store
+            .write(principal.account_id, move |tx| {
+                tx.append_admin_event(&event)
+            })
+            .await?;
         tracing::info!(
             backup_id = %id,
             entries = snapshot.entries,
@@ -48,12 +47,12 @@ impl App {
     }
 
     /// What administrators did, oldest first. Administrators only.
-    pub fn list_admin_events(
+    pub async fn list_admin_events(
         &self,
         principal: &Principal,
-        page: (usize, &str),
+        page: PageRequest<'_>,
     ) -> Result<Page<AdminEvent>> {
         principal.require_admin()?;
-        self.store.list_admin_events(page)
+        self.store.admin_events(page).await
     }
 }

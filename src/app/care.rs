@@ -3,33 +3,42 @@
 
 use std::net::IpAddr;
 
-use super::Principal;
+use uuid::Uuid;
+
 use super::dashboard::LinkChange;
-use super::{App, NewAccount};
-use crate::domain::new_token;
+use super::{App, NewAccount, Principal};
 use crate::domain::{
-    AccessEvent, Account, CareLink, Invite, Role, display_code, new_invite_code, normalize_code,
+    AccessEvent, Account, CareLink, CareLinkState, Invite, Role, display_code, new_invite_code,
+    new_token, normalize_code,
 };
 use crate::error::{Error, Result};
-use crate::store::{Page, Redeemer};
+use crate::store::{Page, PageRequest, Side, Tx};
+
+/// Who redeems an invite.
+#[derive(Clone)]
+enum Redeemer {
+    /// An existing client account.
+    Client(Uuid),
+    /// A new client account with the hash of its token.
+    NewAccount(Account, [u8; 32]),
+}
 
 impl App {
     /// Makes an invite code (therapists only).
     pub async fn create_invite(&self, principal: &Principal) -> Result<Invite> {
-        if principal.role != Role::Therapist {
-            return Err(Error::PermissionDenied(
-                "only therapists can invite clients",
-            ));
-        }
+        principal.require_therapist("only therapists can invite clients")?;
         let now = self.now_micros();
         let invite = Invite {
             code: new_invite_code(),
-            therapist_id: principal.account_id.clone(),
+            therapist_id: principal.account_id,
             create_time_us: now,
             expire_time_us: now + self.invite_ttl_us,
-            used_by: String::new(),
+            used_by: None,
         };
-        self.store.create_invite(&invite).await?;
+        let stored = invite.clone();
+        self.store
+            .write(principal.account_id, move |tx| tx.put_invite(&stored))
+            .await?;
         tracing::info!(therapist_id = %principal.account_id, "invite created");
         Ok(Invite {
             code: display_code(&invite.code),
@@ -47,12 +56,12 @@ impl App {
         if principal.role != Role::Client {
             return Err(Error::PermissionDenied("only clients can accept invites"));
         }
-        self.redeem(code, peer, Redeemer::Client(&principal.account_id))
+        self.redeem(code, peer, Redeemer::Client(principal.account_id))
             .await
     }
 
     /// Creates a client account linked to the invite's therapist; returns
-    /// the link and the account's token.
+    /// the account and its token.
     pub async fn sign_up_with_invite(
         &self,
         code: &str,
@@ -64,7 +73,7 @@ impl App {
             ..new
         });
         let (token, hash) = new_token();
-        self.redeem(code, peer, Redeemer::NewAccount(&account, &hash))
+        self.redeem(code, peer, Redeemer::NewAccount(account.clone(), hash))
             .await?;
         Ok((account, token))
     }
@@ -73,7 +82,7 @@ impl App {
         &self,
         code: &str,
         peer: Option<IpAddr>,
-        redeemer: Redeemer<'_>,
+        redeemer: Redeemer,
     ) -> Result<CareLink> {
         if !self.code_guard.allows(peer, self.now_micros()) {
             return Err(Error::TooManyAttempts);
@@ -82,15 +91,19 @@ impl App {
         // client makes from the moment it is linked (and perhaps a few
         // before, which a linked therapist may see anyway).
         let client_head = match &redeemer {
-            Redeemer::Client(client_id) => self.store.head(client_id)?,
+            Redeemer::Client(client_id) => self.store.head(*client_id).await?,
             Redeemer::NewAccount(..) => 0,
+        };
+        let actor = match &redeemer {
+            Redeemer::Client(id) => *id,
+            Redeemer::NewAccount(account, _) => account.id,
         };
         let outcome = match normalize_code(code) {
             None => Err(Error::InviteNotFound),
             Some(code) => {
-                let link_id = uuid::Uuid::now_v7().to_string();
+                let link_id = Uuid::now_v7();
                 self.store
-                    .redeem_invite(&code, self.now_micros(), redeemer, &link_id)
+                    .write(actor, move |tx| redeem(tx, &code, &redeemer, link_id))
                     .await
             }
         };
@@ -111,27 +124,35 @@ impl App {
     }
 
     /// The caller's links: a client's therapists or a therapist's clients.
-    pub fn list_care_links(
+    pub async fn list_care_links(
         &self,
         principal: &Principal,
-        page: (usize, &str),
+        page: PageRequest<'_>,
     ) -> Result<Page<CareLink>> {
-        let as_therapist = self.care_side(principal)?;
-        self.store
-            .list_links(&principal.account_id, as_therapist, page)
+        let side = care_side(principal)?;
+        self.store.links(principal.account_id, side, page).await
     }
 
     /// Revokes a link of the caller's (either side).
-    pub async fn revoke_care_link(&self, principal: &Principal, id: &str) -> Result<CareLink> {
-        self.care_side(principal)?;
+    pub async fn revoke_care_link(&self, principal: &Principal, id: Uuid) -> Result<CareLink> {
+        care_side(principal)?;
+        let caller = principal.account_id;
         let link = self
             .store
-            .care_link(id)?
-            .ok_or(Error::NotFound("care link"))?;
-        if link.client_id != principal.account_id && link.therapist_id != principal.account_id {
-            return Err(Error::NotFound("care link"));
-        }
-        let link = self.store.revoke_link(id, self.now_micros()).await?;
+            .write(caller, move |tx| {
+                let mut link = tx
+                    .care_link(id)?
+                    .filter(|l| l.client_id == caller || l.therapist_id == caller)
+                    .ok_or(Error::NotFound("care link"))?;
+                // Revoking again changes nothing.
+                if link.is_active() {
+                    link.state = CareLinkState::Revoked;
+                    link.revoke_time_us = Some(tx.now_micros());
+                    tx.put_link(&link)?;
+                }
+                Ok(link)
+            })
+            .await?;
         let _ = self.link_events.send(LinkChange {
             link: link.clone(),
             client_head: 0,
@@ -141,34 +162,74 @@ impl App {
     }
 
     /// Access events: about the calling client, or by the calling therapist.
-    pub fn list_access_events(
+    pub async fn list_access_events(
         &self,
         principal: &Principal,
-        page: (usize, &str),
+        page: PageRequest<'_>,
     ) -> Result<Page<AccessEvent>> {
-        let as_therapist = self.care_side(principal)?;
+        let side = care_side(principal)?;
         self.store
-            .list_access_events(&principal.account_id, as_therapist, page)
+            .access_events(principal.account_id, side, page)
+            .await
     }
 
     /// Display name of an account, for showing links.
-    pub fn display_name(&self, account_id: &str) -> Result<String> {
+    pub async fn display_name(&self, account_id: Uuid) -> Result<String> {
         Ok(self
             .store
-            .account(account_id)?
+            .account(account_id)
+            .await?
             .map(|a| a.display_name)
             .unwrap_or_default())
     }
+}
 
-    /// Whether the caller acts as therapist (else as client) in the care
-    /// team; administrators have no side.
-    fn care_side(&self, principal: &Principal) -> Result<bool> {
-        match principal.role {
-            Role::Client => Ok(false),
-            Role::Therapist => Ok(true),
-            _ => Err(Error::PermissionDenied(
-                "administrators are not part of care teams",
-            )),
-        }
+/// The caller's side in the care team; administrators have none.
+fn care_side(principal: &Principal) -> Result<Side> {
+    match principal.role {
+        Role::Client => Ok(Side::Client),
+        Role::Therapist => Ok(Side::Therapist),
+        Role::Admin => Err(Error::PermissionDenied(
+            "administrators are not part of care teams",
+        )),
     }
+}
+
+/// Uses an invite: links its therapist and the redeemer (creating the
+/// redeemer's account if new), all or nothing.
+fn redeem(tx: &mut dyn Tx, code: &str, redeemer: &Redeemer, link_id: Uuid) -> Result<CareLink> {
+    let mut invite = tx.invite(code)?.ok_or(Error::InviteNotFound)?;
+    if invite.used_by.is_some() {
+        return Err(Error::InviteUsed);
+    }
+    let now = tx.now_micros();
+    if invite.expire_time_us <= now {
+        return Err(Error::InviteExpired);
+    }
+    let client_id = match redeemer {
+        Redeemer::Client(id) => *id,
+        Redeemer::NewAccount(account, token_hash) => {
+            tx.put_account(account)?;
+            tx.put_token(token_hash, account.id)?;
+            account.id
+        }
+    };
+    if tx
+        .link_between(invite.therapist_id, client_id)?
+        .is_some_and(|link| link.is_active())
+    {
+        return Err(Error::AlreadyLinked);
+    }
+    let link = CareLink {
+        id: link_id,
+        therapist_id: invite.therapist_id,
+        client_id,
+        state: CareLinkState::Active,
+        create_time_us: now,
+        revoke_time_us: None,
+    };
+    tx.put_link(&link)?;
+    invite.used_by = Some(client_id);
+    tx.put_invite(&invite)?;
+    Ok(link)
 }

@@ -9,12 +9,13 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::StreamExt;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
+use uuid::Uuid;
 
-use super::Principal;
 use super::delivery::{Delivery, Looks};
-use super::{App, BATCH, all};
-use crate::domain::{CareLink, CareLinkState, Entity, Role};
+use super::{App, BATCH, Principal, all};
+use crate::domain::{CareLink, Entity};
 use crate::error::{Error, Result};
+use crate::store::{PageRequest, Side};
 
 /// A link made or revoked, as watches learn of it.
 #[derive(Debug, Clone)]
@@ -30,7 +31,7 @@ pub(super) struct LinkChange {
 #[derive(Debug)]
 pub enum WatchEvent {
     /// A record of a client changed.
-    Change(String, Box<Entity>),
+    Change(Uuid, Box<Entity>),
     /// A link was made or revoked.
     Link(CareLink),
     /// Nothing happened lately; the server's time.
@@ -39,25 +40,28 @@ pub enum WatchEvent {
 
 impl App {
     /// Starts watching the caller's actively linked clients.
-    pub fn watch_clients(
+    pub async fn watch_clients(
         &self,
         principal: &Principal,
         heartbeat: Duration,
     ) -> Result<mpsc::Receiver<Result<WatchEvent>>> {
-        if principal.role != Role::Therapist {
-            return Err(Error::PermissionDenied("only therapists watch clients"));
-        }
+        principal.require_therapist("only therapists watch clients")?;
         // Subscribed before the links are read, so no link change is missed.
         let link_events = self.link_events.subscribe();
-        let mut clients = Vec::new();
-        for link in all(|t| {
-            self.store
-                .list_links(&principal.account_id, true, (BATCH, t))
-        })? {
-            if self.may_still_read(principal, &link.client_id)? {
-                clients.push(link.client_id);
-            }
-        }
+        let therapist = principal.account_id;
+        let links = all(|token| async move {
+            let page = PageRequest {
+                size: BATCH,
+                token: &token,
+            };
+            self.store.links(therapist, Side::Therapist, page).await
+        })
+        .await?;
+        let clients = links
+            .into_iter()
+            .filter(|link| link.is_active())
+            .map(|link| link.client_id)
+            .collect();
         let caller = principal.clone();
         self.spawn_stream(principal, move |app, events| async move {
             app.follow_clients(&caller, clients, link_events, heartbeat, &events)
@@ -68,7 +72,7 @@ impl App {
     async fn follow_clients(
         &self,
         principal: &Principal,
-        clients: Vec<String>,
+        clients: Vec<Uuid>,
         mut link_events: broadcast::Receiver<LinkChange>,
         heartbeat: Duration,
         events: &mpsc::Sender<Result<WatchEvent>>,
@@ -76,7 +80,7 @@ impl App {
         let mut commits = StreamMap::new();
         let mut seen = HashMap::new();
         for client in clients {
-            self.watch_client(&client, None, &mut commits, &mut seen)?;
+            self.watch_client(client, None, &mut commits, &mut seen)?;
         }
         let mut shutdown = self.shutdown.subscribe();
         if *shutdown.borrow_and_update() {
@@ -87,10 +91,10 @@ impl App {
             let event = tokio::select! {
                 Some((client, _)) = commits.next() => {
                     let from = seen.get(&client).copied().unwrap_or_default();
-                    let head = self.store.head(&client)?;
+                    let head = self.store.head(client).await?;
                     let delivery = self
-                        .deliver(principal, &mut looks, &client, (from, head), false, events, |entity| {
-                            Ok(WatchEvent::Change(client.clone(), Box::new(entity)))
+                        .deliver(principal, &mut looks, client, (from, head), false, events, |entity| {
+                            Ok(WatchEvent::Change(client, Box::new(entity)))
                         })
                         .await?;
                     match delivery {
@@ -102,19 +106,19 @@ impl App {
                         Delivery::AccessEnded => {
                             commits.remove(&client);
                             seen.remove(&client);
-                            looks.forget(&client);
+                            looks.forget(client);
                         }
                     }
                     continue;
                 }
                 link = link_events.recv() => match link {
                     Ok(LinkChange { link, client_head }) if link.therapist_id == principal.account_id => {
-                        if link.state() == CareLinkState::Active {
-                            self.watch_client(&link.client_id, Some(client_head), &mut commits, &mut seen)?;
+                        if link.is_active() {
+                            self.watch_client(link.client_id, Some(client_head), &mut commits, &mut seen)?;
                         } else {
                             commits.remove(&link.client_id);
                             seen.remove(&link.client_id);
-                            looks.forget(&link.client_id);
+                            looks.forget(link.client_id);
                         }
                         WatchEvent::Link(link)
                     }
@@ -139,17 +143,17 @@ impl App {
     /// (default: from now on).
     fn watch_client(
         &self,
-        client: &str,
+        client: Uuid,
         since: Option<i64>,
-        commits: &mut StreamMap<String, WatchStream<i64>>,
-        seen: &mut HashMap<String, i64>,
+        commits: &mut StreamMap<Uuid, WatchStream<i64>>,
+        seen: &mut HashMap<Uuid, i64>,
     ) -> Result<()> {
         let receiver = self.store.watch(client)?;
         let since = since.unwrap_or(*receiver.borrow());
-        seen.insert(client.to_owned(), since);
+        seen.insert(client, since);
         // Yields at once, so changes made since `since` go out without
         // waiting for the client's next commit.
-        commits.insert(client.to_owned(), WatchStream::new(receiver));
+        commits.insert(client, WatchStream::new(receiver));
         Ok(())
     }
 }

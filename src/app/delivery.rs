@@ -18,9 +18,9 @@ use std::collections::HashMap;
 
 use tokio::sync::mpsc;
 
-use super::App;
-use super::Principal;
-use super::sync::as_seen_by;
+use uuid::Uuid;
+
+use super::{App, Principal};
 use crate::domain::{AccessEvent, Entity, Role};
 use crate::error::Result;
 
@@ -39,7 +39,7 @@ pub(super) struct Looks {
     /// Full gRPC method name of the stream, as the audit trail shows it.
     method: &'static str,
     /// Per client, when the last access event was recorded.
-    last: HashMap<String, i64>,
+    last: HashMap<Uuid, i64>,
 }
 
 impl Looks {
@@ -52,8 +52,8 @@ impl Looks {
     }
 
     /// Forgets a client whose stream ended (it was unlinked).
-    pub(super) fn forget(&mut self, client_id: &str) {
-        self.last.remove(client_id);
+    pub(super) fn forget(&mut self, client_id: Uuid) {
+        self.last.remove(&client_id);
     }
 }
 
@@ -83,7 +83,7 @@ impl App {
         Run: FnOnce(App, mpsc::Sender<Result<E>>) -> Loop,
         Loop: Future<Output = Result<()>> + Send + 'static,
     {
-        let quota = self.streams.open(&principal.account_id)?;
+        let quota = self.streams.open(principal.account_id)?;
         let (events, receiver) = mpsc::channel(64);
         let running = run(self.clone(), events.clone());
         self.tasks.spawn(async move {
@@ -103,7 +103,7 @@ impl App {
         &self,
         principal: &Principal,
         looks: &mut Looks,
-        client_id: &str,
+        client_id: Uuid,
         (from, head): (i64, i64),
         initial: bool,
         events: &mpsc::Sender<Result<E>>,
@@ -111,25 +111,27 @@ impl App {
     ) -> Result<Delivery> {
         let mut at = from;
         while at < head {
-            let page = self.store.changes(
-                client_id,
-                (at, head),
-                (STREAM_PAGE_SIZE, STREAM_PAGE_BYTES),
-                initial && at == from,
-            )?;
+            let page = self
+                .store
+                .changes(
+                    client_id,
+                    (at, head),
+                    (STREAM_PAGE_SIZE, STREAM_PAGE_BYTES),
+                    initial && at == from,
+                )
+                .await?;
             self.store.durable().await?;
-            if !self.may_still_read(principal, client_id)? {
+            if !self.may_still_read(principal, client_id).await? {
                 return Ok(Delivery::AccessEnded);
             }
             if !page.entities.is_empty() {
                 self.record_look(principal, looks, client_id).await?;
             }
             for entity in page.entities {
-                if events
-                    .send(event(as_seen_by(principal, entity)))
-                    .await
-                    .is_err()
-                {
+                let Some(seen) = self.as_seen_by(principal, entity) else {
+                    continue;
+                };
+                if events.send(event(seen)).await.is_err() {
                     return Ok(Delivery::ReceiverGone);
                 }
             }
@@ -141,10 +143,17 @@ impl App {
     /// Whether the caller may read the client's data right now: the client
     /// itself, or a therapist with an active link (read without noting an
     /// access: streams record their looks themselves).
-    pub(super) fn may_still_read(&self, principal: &Principal, client_id: &str) -> Result<bool> {
+    pub(super) async fn may_still_read(
+        &self,
+        principal: &Principal,
+        client_id: Uuid,
+    ) -> Result<bool> {
         Ok(principal.is_client(client_id)
             || (principal.role == Role::Therapist
-                && self.link_active(&principal.account_id, client_id)?))
+                && self
+                    .store
+                    .link_active(principal.account_id, client_id)
+                    .await?))
     }
 
     /// Records a therapist's look at a client's data, durably, unless the
@@ -153,7 +162,7 @@ impl App {
         &self,
         principal: &Principal,
         looks: &mut Looks,
-        client_id: &str,
+        client_id: Uuid,
     ) -> Result<()> {
         if principal.role != Role::Therapist {
             return Ok(());
@@ -161,19 +170,19 @@ impl App {
         let now = self.now_micros();
         if looks
             .last
-            .get(client_id)
+            .get(&client_id)
             .is_some_and(|last| now - last < LOOK_INTERVAL_US)
         {
             return Ok(());
         }
         let event = AccessEvent {
-            therapist_id: principal.account_id.clone(),
-            client_id: client_id.to_owned(),
+            therapist_id: principal.account_id,
+            client_id,
             method: looks.method.to_owned(),
             time_us: now,
         };
-        self.store.append_access_events(&[event]).await?;
-        looks.last.insert(client_id.to_owned(), now);
+        self.append_access_events(principal, vec![event]).await?;
+        looks.last.insert(client_id, now);
         Ok(())
     }
 }

@@ -2,42 +2,48 @@
 //! Both the unary services and sync call these, so the rules live once.
 //!
 //! Input arrives already parsed into domain records (see
-//! [`crate::domain::fields`]); output is domain records.
+//! [`crate::domain::fields`]); output is domain records. The store is
+//! reached only through [`crate::store::Store`], so the use cases run on
+//! any backend (the tests in `tests.rs` run them in memory).
 
 mod accounts;
 mod admin;
 mod care;
 mod dashboard;
 mod delivery;
-mod insights;
 pub mod invite_guard;
 mod plan;
+mod practice;
 mod principal;
-mod progress;
+mod progress_report;
+mod records;
 mod streams;
 mod sync;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::watch;
+use uuid::Uuid;
 
-use crate::domain::{Clock, Entity, EntityKind, Role};
+use crate::domain::{Clock, Entity, Kind, Role};
 use crate::error::{Error, Result};
-use crate::store::{Store, abort};
+use crate::store::{Page, Store};
 
 pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
 pub use dashboard::WatchEvent;
-pub use insights::{ClientSummary, Flag, ProgressReport, ProgressTarget};
 pub use principal::{Action, Principal};
+pub use progress_report::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
 /// The use cases, over one store.
 #[derive(Clone)]
 pub struct App {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     /// Where backups are written before they are sent: in the data dir,
-    /// never a shared temporary dir (see [`crate::data_dir`]).
+    /// never a shared temporary dir (see `crate::data_dir`).
     scratch_dir: PathBuf,
     /// Becomes true when the server begins to shut down; ends subscriptions.
     shutdown: Arc<watch::Sender<bool>>,
@@ -59,7 +65,7 @@ impl App {
     /// Use cases over `store`; backups are written to `scratch_dir` before
     /// they are sent; invites work for `invite_ttl`; `clock` tells the time.
     pub fn new(
-        store: Arc<Store>,
+        store: Arc<dyn Store>,
         scratch_dir: PathBuf,
         invite_ttl: std::time::Duration,
         clock: Arc<dyn Clock>,
@@ -77,11 +83,6 @@ impl App {
             )),
             tasks: tokio_util::task::TaskTracker::new(),
         }
-    }
-
-    /// The wall clock.
-    pub fn clock(&self) -> Arc<dyn Clock> {
-        self.clock.clone()
     }
 
     /// The current time, microseconds since the Unix epoch.
@@ -103,7 +104,7 @@ impl App {
     }
 
     /// The store, for the server's lifecycle.
-    pub fn store(&self) -> &Arc<Store> {
+    pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
@@ -112,7 +113,7 @@ impl App {
     /// (checked on every call, so a revoked link takes effect at once).
     /// A therapist's access is noted for the audit trail. A caller who may
     /// not is told the record does not exist, so ids reveal nothing.
-    fn may(&self, principal: &Principal, action: Action, client_id: &str) -> Result<bool> {
+    async fn may(&self, principal: &Principal, action: Action, client_id: Uuid) -> Result<bool> {
         if principal.permit(action).is_err() {
             return Ok(false);
         }
@@ -122,46 +123,59 @@ impl App {
         if principal.role != Role::Therapist {
             return Ok(false);
         }
-        let linked = self.link_active(&principal.account_id, client_id)?;
+        let linked = self
+            .store
+            .link_active(principal.account_id, client_id)
+            .await?;
         if linked {
             principal.note_access(client_id);
         }
         Ok(linked)
     }
 
-    /// Whether the therapist and the client are actively linked.
-    pub fn link_active(&self, therapist_id: &str, client_id: &str) -> Result<bool> {
-        self.store.link_active(therapist_id, client_id)
+    /// `NOT_FOUND` ("client") unless the caller may do `action` on the data
+    /// of `client_id`.
+    async fn require(&self, principal: &Principal, action: Action, client_id: Uuid) -> Result<()> {
+        principal.permit(action)?;
+        if self.may(principal, action, client_id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("client"))
+        }
     }
 
     /// A live record the caller may do `action` on; `NOT_FOUND` otherwise.
-    fn visible(
+    async fn visible(
         &self,
         principal: &Principal,
         action: Action,
-        id: &str,
-        kind: EntityKind,
+        id: Uuid,
+        kind: Kind,
     ) -> Result<Entity> {
         principal.permit(action)?;
-        let entity = self.store.live(id, kind)?;
-        if self.may(principal, action, &entity.meta().client_id)? {
+        let entity = self
+            .store
+            .live(id, kind)
+            .await?
+            .ok_or(Error::NotFound(kind.noun()))?;
+        if self.may(principal, action, entity.meta().client_id).await? {
             Ok(entity)
         } else {
             Err(Error::NotFound(kind.noun()))
         }
     }
 
-    /// The id of a live record the caller may do `action` on, for a
-    /// reference from a new record; `INVALID_ARGUMENT` on `field` otherwise.
-    fn referenced(
+    /// A live record the caller may do `action` on, for a reference from a
+    /// new record; `INVALID_ARGUMENT` on `field` otherwise.
+    async fn referenced(
         &self,
         principal: &Principal,
         action: Action,
-        id: &str,
-        kind: EntityKind,
-        field: &str,
+        id: Uuid,
+        kind: Kind,
+        field: &'static str,
     ) -> Result<Entity> {
-        match self.visible(principal, action, id, kind) {
+        match self.visible(principal, action, id, kind).await {
             Err(Error::NotFound(noun)) => {
                 Err(Error::invalid(field, format!("no {noun} with this id")))
             }
@@ -169,57 +183,33 @@ impl App {
         }
     }
 
-    /// Changes a live record with `apply`, atomically, if `expected_version`
-    /// is 0 or current.
-    async fn update(
-        &self,
-        principal: &Principal,
-        id: &str,
-        kind: EntityKind,
-        expected_version: i64,
-        apply: impl Fn(&mut Entity),
-    ) -> Result<Entity> {
-        self.visible(principal, Action::Plan, id, kind)?;
-        self.store
-            .write(&principal.account_id, |tx| {
-                let mut entity = tx.live(id, kind)?;
-                check_version(&entity, expected_version)?;
-                apply(&mut entity);
-                tx.update(entity)
-            })
-            .await
-    }
-
     /// Deletes a live record (and what hangs under it) if `expected_version`
     /// is 0 or current.
     pub async fn delete(
         &self,
         principal: &Principal,
-        kind: EntityKind,
-        id: &str,
+        kind: Kind,
+        id: Uuid,
         expected_version: i64,
     ) -> Result<()> {
-        self.visible(principal, Action::Own, id, kind)?;
-        self.store.with_family(id, kind, |family| {
-            self.store.write_nowait(&principal.account_id, |tx| {
-                let entity = tx.live(id, kind)?;
+        self.visible(principal, Action::Own, id, kind).await?;
+        self.store
+            .write(principal.account_id, move |tx| {
+                let entity = records::live(tx, id, kind)?;
                 check_version(&entity, expected_version)?;
-                tx.delete(&entity, family)
+                records::delete(tx, &entity).map(drop)
             })
-        })?;
-        self.store.durable().await
+            .await
     }
 
-    /// Runs `work` on tokio's blocking pool. Use cases that compute over many
-    /// records (progress, dashboards) read sled synchronously and take CPU
-    /// time; on an async worker they would hold up every other call waiting
-    /// on it, health checks included.
+    /// Runs `work` on tokio's blocking pool: use cases that compute over
+    /// many records (progress, dashboards) take CPU time, and on an async
+    /// worker they would hold up every other call, health checks included.
     async fn off_the_workers<T: Send + 'static>(
         &self,
-        work: impl FnOnce(App) -> Result<T> + Send + 'static,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let app = self.clone();
-        tokio::task::spawn_blocking(move || work(app))
+        tokio::task::spawn_blocking(work)
             .await
             .map_err(Error::internal)?
     }
@@ -229,12 +219,13 @@ impl App {
 const BATCH: usize = 1000;
 
 /// Every item of a paged list.
-pub(super) fn all<T>(
-    mut page: impl FnMut(&str) -> Result<crate::store::Page<T>>,
-) -> Result<Vec<T>> {
+async fn all<T, F>(mut page: impl FnMut(String) -> F) -> Result<Vec<T>>
+where
+    F: std::future::Future<Output = Result<Page<T>>>,
+{
     let (mut items, mut token) = (Vec::new(), String::new());
     loop {
-        let next = page(&token)?;
+        let next = page(token).await?;
         items.extend(next.items);
         if next.next_page_token.is_empty() {
             return Ok(items);
@@ -244,10 +235,10 @@ pub(super) fn all<T>(
 }
 
 /// `ABORTED` when the caller's version is set and not the current one.
-fn check_version(entity: &Entity, expected: i64) -> crate::store::TxResult<()> {
+fn check_version(entity: &Entity, expected: i64) -> Result<()> {
     let current = entity.meta().version;
     if expected != 0 && expected != current {
-        return abort(Error::VersionMismatch {
+        return Err(Error::VersionMismatch {
             what: entity.kind().noun(),
             expected,
             current,

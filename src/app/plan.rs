@@ -1,51 +1,46 @@
-//! Goals and action steps: the care plan.
+//! Goals and action steps: the care plan; and what every kind of record
+//! shares: reading, listing and patching it.
 
-use super::App;
-use super::{Action, Principal};
-use crate::domain::{ActionStep, ActionStepPatch, EntityKind, Goal, GoalPatch, Record};
+use uuid::Uuid;
+
+use super::{Action, App, Principal, check_version, records};
+use crate::domain::{ActionStep, Editable, Goal, Kind, Order, Patch, Record};
 use crate::error::{Error, Result};
-use crate::store::{Page, abort};
+use crate::store::{Page, PageRequest};
 
 impl App {
     /// Creates a goal for `goal.meta.client_id`.
     pub async fn create_goal(&self, principal: &Principal, goal: Goal) -> Result<Goal> {
-        principal.permit(Action::Plan)?;
-        if !self.may(principal, Action::Plan, &goal.meta.client_id)? {
-            return Err(Error::NotFound("client"));
-        }
-        self.create(principal, goal, |_| Ok(())).await
+        self.require(principal, Action::Plan, goal.meta.client_id)
+            .await?;
+        self.create(principal, goal, None).await
     }
 
     /// A goal.
-    pub fn get_goal(&self, principal: &Principal, id: &str) -> Result<Goal> {
-        self.get(principal, id)
+    pub async fn get_goal(&self, principal: &Principal, id: Uuid) -> Result<Goal> {
+        self.get(principal, id).await
     }
 
-    /// A page of a client's goals.
-    pub fn list_goals(
+    /// A page of a client's goals, by id.
+    pub async fn list_goals(
         &self,
         principal: &Principal,
-        client_id: &str,
-        size: usize,
-        token: &str,
+        client_id: Uuid,
+        page: PageRequest<'_>,
     ) -> Result<Page<Goal>> {
-        principal.permit(Action::Read)?;
-        if !self.may(principal, Action::Read, client_id)? {
-            return Err(Error::NotFound("client"));
-        }
-        self.store.list_goals(client_id, size, token)
+        self.require(principal, Action::Read, client_id).await?;
+        self.list(principal, client_id, (None, None), page).await
     }
 
     /// Changes a goal.
     pub async fn update_goal(
         &self,
         principal: &Principal,
-        id: &str,
+        id: Uuid,
         version: i64,
-        patch: GoalPatch,
+        patch: Patch<Goal>,
     ) -> Result<Goal> {
-        self.update_record(principal, id, version, |goal: &mut Goal| patch.apply(goal))
-            .await
+        self.patch(principal, id, version, patch).await
     }
 
     /// Creates an action step under a goal the caller may plan for.
@@ -55,91 +50,135 @@ impl App {
         mut step: ActionStep,
     ) -> Result<ActionStep> {
         let field = "action_step.goal_id";
-        let goal = self.referenced(
-            principal,
-            Action::Plan,
-            &step.goal_id,
-            EntityKind::Goal,
-            field,
-        )?;
-        step.meta.client_id = goal.meta().client_id.clone();
-        let goal_id = step.goal_id.clone();
-        self.create(principal, step, |tx| {
-            match tx.live(&goal_id, EntityKind::Goal) {
-                Ok(_) => Ok(()),
-                Err(_) => abort(Error::invalid(field, "no goal with this id")),
-            }
-        })
-        .await
+        let goal = self
+            .referenced(principal, Action::Plan, step.goal_id, Kind::Goal, field)
+            .await?;
+        step.meta.client_id = goal.meta().client_id;
+        self.create(principal, step, Some(field)).await
     }
 
     /// An action step.
-    pub fn get_action_step(&self, principal: &Principal, id: &str) -> Result<ActionStep> {
-        self.get(principal, id)
+    pub async fn get_action_step(&self, principal: &Principal, id: Uuid) -> Result<ActionStep> {
+        self.get(principal, id).await
     }
 
-    /// A page of a goal's action steps.
-    pub fn list_action_steps(
+    /// A page of a goal's action steps, by id.
+    pub async fn list_action_steps(
         &self,
         principal: &Principal,
-        goal_id: &str,
-        size: usize,
-        token: &str,
+        goal_id: Uuid,
+        page: PageRequest<'_>,
     ) -> Result<Page<ActionStep>> {
-        self.visible(principal, Action::Read, goal_id, EntityKind::Goal)?;
-        self.store.list_action_steps(goal_id, size, token)
+        self.visible(principal, Action::Read, goal_id, Kind::Goal)
+            .await?;
+        self.list(principal, goal_id, (None, None), page).await
     }
 
     /// Changes an action step.
     pub async fn update_action_step(
         &self,
         principal: &Principal,
-        id: &str,
+        id: Uuid,
         version: i64,
-        patch: ActionStepPatch,
+        patch: Patch<ActionStep>,
     ) -> Result<ActionStep> {
-        self.update_record(principal, id, version, |step: &mut ActionStep| {
-            patch.apply(step)
-        })
-        .await
+        self.patch(principal, id, version, patch).await
     }
 
     /// A live record of type `R` the caller may read.
-    pub(super) fn get<R: Record>(&self, principal: &Principal, id: &str) -> Result<R> {
-        let entity = self.visible(principal, Action::Read, id, R::KIND)?;
-        R::from_entity(entity).ok_or(Error::NotFound(R::KIND.noun()))
+    pub(super) async fn get<R: Record>(&self, principal: &Principal, id: Uuid) -> Result<R> {
+        let entity = self.visible(principal, Action::Read, id, R::KIND).await?;
+        let entity = if principal.is_client(entity.meta().client_id) {
+            Some(entity)
+        } else {
+            entity.for_therapist()
+        };
+        entity
+            .and_then(R::from_entity)
+            .ok_or(Error::NotFound(R::KIND.noun()))
     }
 
-    /// Stores a new record after `precondition` holds inside the transaction.
-    pub(super) async fn create<R: Record + Clone>(
+    /// A page of the records of type `R` under `parent` within `within`, as
+    /// the caller may see them; the caller's access was checked.
+    pub(super) async fn list<R: Record>(
+        &self,
+        principal: &Principal,
+        parent: Uuid,
+        within: (Option<Order>, Option<Order>),
+        page: PageRequest<'_>,
+    ) -> Result<Page<R>> {
+        let page = self.store.children(parent, R::KIND, within, page).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .filter_map(|entity| self.as_seen_by(principal, entity))
+                .filter_map(R::from_entity)
+                .collect(),
+            next_page_token: page.next_page_token,
+        })
+    }
+
+    /// A record as `principal` may see it: therapists see private text
+    /// blanked, or not at all.
+    pub(super) fn as_seen_by(
+        &self,
+        principal: &Principal,
+        entity: crate::domain::Entity,
+    ) -> Option<crate::domain::Entity> {
+        if principal.is_client(entity.meta().client_id) {
+            Some(entity)
+        } else {
+            entity.for_therapist()
+        }
+    }
+
+    /// Stores a new record whose parent (if any) the caller may act on; if
+    /// the parent is gone by the time the write runs, `INVALID_ARGUMENT` on
+    /// `parent_field`.
+    pub(super) async fn create<R: Record>(
         &self,
         principal: &Principal,
         record: R,
-        precondition: impl Fn(&crate::store::Tx) -> crate::store::TxResult<()>,
+        parent_field: Option<&'static str>,
     ) -> Result<R> {
         let created = self
             .store
-            .write(&principal.account_id, |tx| {
-                precondition(tx)?;
-                tx.create(record.clone().into_entity())
+            .write(principal.account_id, move |tx| {
+                if let (Some(field), crate::domain::Parent::Record(kind, parent)) =
+                    (parent_field, record.parent())
+                    && records::live(tx, parent, kind).is_err()
+                {
+                    return Err(Error::invalid(
+                        field,
+                        format!("no {} with this id", kind.noun()),
+                    ));
+                }
+                records::create(tx, record.clone().into_entity())
             })
             .await?;
         R::from_entity(created).ok_or_else(|| Error::internal("created record changed kind"))
     }
 
-    async fn update_record<R: Record>(
+    /// Applies `patch` to a live record of type `R` the caller may plan
+    /// for, if `version` is 0 or current.
+    pub(super) async fn patch<R: Editable>(
         &self,
         principal: &Principal,
-        id: &str,
+        id: Uuid,
         version: i64,
-        apply: impl Fn(&mut R),
+        patch: Patch<R>,
     ) -> Result<R> {
+        self.visible(principal, Action::Plan, id, R::KIND).await?;
         let updated = self
-            .update(principal, id, R::KIND, version, |entity| {
-                if let Some(mut record) = R::from_entity(entity.clone()) {
-                    apply(&mut record);
-                    *entity = record.into_entity();
-                }
+            .store
+            .write(principal.account_id, move |tx| {
+                let entity = records::live(tx, id, R::KIND)?;
+                check_version(&entity, version)?;
+                let mut record =
+                    R::from_entity(entity).ok_or_else(|| Error::internal("kind changed"))?;
+                patch.apply(&mut record);
+                records::update(tx, record.into_entity())
             })
             .await?;
         R::from_entity(updated).ok_or_else(|| Error::internal("updated record changed kind"))

@@ -1,27 +1,30 @@
-//! Who is calling, and what each role may do to a client's data.
+//! Who is calling, what each role may do to a client's data, and what every
+//! call must do before its answer leaves.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use crate::domain::{AccessEvent, Account, Role};
+use uuid::Uuid;
+
+use crate::domain::{AccessEvent, Account, Role, hash_token};
 use crate::error::{Error, Result};
 
 /// The authenticated caller of an RPC.
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// Account id.
-    pub account_id: String,
+    pub account_id: Uuid,
     /// The account's role.
     pub role: Role,
     /// Clients whose data this call accessed as their therapist, for the
     /// audit trail (shared by the clones of one call's principal).
-    accessed: Arc<Mutex<BTreeSet<String>>>,
+    accessed: Arc<Mutex<BTreeSet<Uuid>>>,
 }
 
 /// What a call does to a client's data; each role may do some of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Read goals, steps, check-ins and ratings.
+    /// Read the client's records.
     Read,
     /// Create or edit goals and action steps (the care plan).
     Plan,
@@ -33,29 +36,29 @@ impl Principal {
     /// The principal of an account.
     pub fn of(account: &Account) -> Self {
         Self {
-            account_id: account.id.clone(),
-            role: account.role(),
+            account_id: account.id,
+            role: account.role,
             accessed: Arc::default(),
         }
     }
 
     /// Whether the caller is the client `client_id` itself.
-    pub fn is_client(&self, client_id: &str) -> bool {
+    pub fn is_client(&self, client_id: Uuid) -> bool {
         self.role == Role::Client && self.account_id == client_id
     }
 
     /// Records that this call accessed `client_id`'s data as its therapist.
-    pub fn note_access(&self, client_id: &str) {
+    pub fn note_access(&self, client_id: Uuid) {
         if let Ok(mut accessed) = self.accessed.lock() {
-            accessed.insert(client_id.to_owned());
+            accessed.insert(client_id);
         }
     }
 
     /// The clients this call accessed as their therapist.
-    pub fn accessed(&self) -> Vec<String> {
+    pub fn accessed(&self) -> Vec<Uuid> {
         self.accessed
             .lock()
-            .map(|a| a.iter().cloned().collect())
+            .map(|a| a.iter().copied().collect())
             .unwrap_or_default()
     }
 
@@ -66,7 +69,7 @@ impl Principal {
             (Role::Therapist, Action::Own) => Err(Error::PermissionDenied(
                 "only the client can log check-ins, record ratings or delete records",
             )),
-            (Role::Admin | Role::Unspecified, _) => Err(Error::PermissionDenied(
+            (Role::Admin, _) => Err(Error::PermissionDenied(
                 "administrator accounts manage accounts and cannot access client data",
             )),
         }
@@ -80,16 +83,26 @@ impl Principal {
             Err(Error::PermissionDenied("only administrators can do this"))
         }
     }
+
+    /// `PERMISSION_DENIED` unless the caller is a therapist.
+    pub fn require_therapist(&self, what: &'static str) -> Result<()> {
+        if self.role == Role::Therapist {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied(what))
+        }
+    }
 }
 
 impl super::App {
     /// The principal of the holder of `token`; `UNAUTHENTICATED` without a
     /// token or with one the server does not know.
-    pub fn authenticate(&self, token: Option<&str>) -> Result<Principal> {
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal> {
         let token = token.ok_or(Error::Unauthenticated)?;
         let account = self
             .store
-            .account_by_token_hash(&crate::domain::hash_token(token))?
+            .account_by_token(&hash_token(token))
+            .await?
             .ok_or(Error::Unauthenticated)?;
         Ok(Principal::of(&account))
     }
@@ -112,7 +125,11 @@ impl super::App {
             return Ok(());
         }
         for client_id in &accessed {
-            if !self.link_active(&principal.account_id, client_id)? {
+            if !self
+                .store
+                .link_active(principal.account_id, *client_id)
+                .await?
+            {
                 return Err(Error::AccessRevoked);
             }
         }
@@ -120,12 +137,25 @@ impl super::App {
         let events: Vec<AccessEvent> = accessed
             .into_iter()
             .map(|client_id| AccessEvent {
-                therapist_id: principal.account_id.clone(),
+                therapist_id: principal.account_id,
                 client_id,
                 method: method.to_owned(),
                 time_us,
             })
             .collect();
-        self.store.append_access_events(&events).await
+        self.append_access_events(principal, events).await
+    }
+
+    /// Appends access events to the audit trail, durably.
+    pub(super) async fn append_access_events(
+        &self,
+        principal: &Principal,
+        events: Vec<AccessEvent>,
+    ) -> Result<()> {
+        self.store
+            .write(principal.account_id, move |tx| {
+                tx.append_access_events(&events)
+            })
+            .await
     }
 }

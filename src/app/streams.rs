@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use uuid::Uuid;
+
 use crate::error::{Error, Result};
 
 /// Open streams per account, up to a limit. Only accounts with open
@@ -14,7 +16,7 @@ use crate::error::{Error, Result};
 #[derive(Debug)]
 pub(super) struct StreamQuota {
     limit: usize,
-    open: Mutex<HashMap<String, usize>>,
+    open: Mutex<HashMap<Uuid, usize>>,
 }
 
 /// One open stream's place in the quota, given back when dropped: keep it
@@ -23,7 +25,7 @@ pub(super) struct StreamQuota {
 #[must_use = "the stream's place is given back as soon as this is dropped"]
 pub(super) struct StreamPermit {
     quota: Arc<StreamQuota>,
-    account_id: String,
+    account_id: Uuid,
 }
 
 impl StreamQuota {
@@ -37,22 +39,22 @@ impl StreamQuota {
 
     /// A place for one more stream of `account_id`; `TOO_MANY_STREAMS` when
     /// the account holds `limit` open already.
-    pub(super) fn open(self: &Arc<Self>, account_id: &str) -> Result<StreamPermit> {
+    pub(super) fn open(self: &Arc<Self>, account_id: Uuid) -> Result<StreamPermit> {
         let mut open = self.lock();
-        let count = open.entry(account_id.to_owned()).or_default();
+        let count = open.entry(account_id).or_default();
         if *count >= self.limit {
             return Err(Error::TooManyStreams(self.limit));
         }
         *count += 1;
         Ok(StreamPermit {
             quota: self.clone(),
-            account_id: account_id.to_owned(),
+            account_id,
         })
     }
 
     /// The counts; no code panics while holding them, so a poisoned lock
     /// still holds consistent counts.
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, usize>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, usize>> {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -73,14 +75,16 @@ impl Drop for StreamPermit {
 mod tests {
     use super::*;
 
+    const ADA: Uuid = Uuid::from_u128(1);
+
     #[test]
     fn accounts_without_open_streams_leave_no_entry() {
         let quota = Arc::new(StreamQuota::new(2));
-        let first = quota.open("ada").expect("first");
-        let second = quota.open("ada").expect("second");
-        assert!(matches!(quota.open("ada"), Err(Error::TooManyStreams(2))));
+        let first = quota.open(ADA).expect("first");
+        let second = quota.open(ADA).expect("second");
+        assert!(matches!(quota.open(ADA), Err(Error::TooManyStreams(2))));
         drop(first);
-        let third = quota.open("ada").expect("room again");
+        let third = quota.open(ADA).expect("room again");
         drop((second, third));
         assert!(quota.lock().is_empty());
     }

@@ -6,22 +6,25 @@
 //! could see a change that a crash then loses (or skip a record that moved to
 //! a later sequence number that a crash then undoes), and a later change
 //! reusing its sequence number would be skipped by the device's cursor.
+//!
+//! A push is one transaction of the store; each of its mutations runs in a
+//! nested transaction of its own, so one that fails writes nothing while
+//! its neighbours apply, and what each did is kept ([`Replay`]) so that a
+//! replay is answered the same way and applies nothing.
 
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::App;
 use super::delivery::{Delivery, Looks};
-use super::{Action, Principal};
-use crate::domain::Role;
+use super::{Action, App, Principal, records};
 use crate::domain::{
-    Cursor, Entity, EntityKind, Mutation, MutationOp, MutationResult, Outcome, RatingTarget,
-    replace_mutable_fields,
+    Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent,
+    Rejection, Replay, Role,
 };
 use crate::error::{Error, Result};
-use crate::store::{Family, Tx, TxResult, abort};
+use crate::store::Tx;
 
 /// Changes per pull when the request gives 0.
 pub const DEFAULT_PULL_SIZE: usize = 500;
@@ -58,17 +61,18 @@ impl App {
     pub async fn pull(
         &self,
         principal: &Principal,
-        client_id: &str,
+        client_id: Uuid,
         cursor: &str,
         size: usize,
     ) -> Result<PullPage> {
-        self.sync_access(principal, client_id)?;
-        let (after, initial) = self.resume_point(client_id, cursor)?;
-        let head = self.store.head(client_id)?;
+        self.sync_access(principal, client_id).await?;
+        let (after, initial) = self.resume_point(client_id, cursor).await?;
+        let head = self.store.head(client_id).await?;
         crate::async_fail_point!("sync::pull_before_scan");
         let page = self
             .store
-            .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)?;
+            .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)
+            .await?;
         // After the read: what it saw (including records it skipped because
         // they moved on) must be on disk before the cursor moves past it.
         self.store.durable().await?;
@@ -76,44 +80,46 @@ impl App {
             changes: page
                 .entities
                 .into_iter()
-                .map(|e| as_seen_by(principal, e))
+                .filter_map(|e| self.as_seen_by(principal, e))
                 .collect(),
-            next_cursor: self.cursor(client_id, page.last_seq)?,
+            next_cursor: self.cursor(client_id, page.last_seq),
             has_more: page.has_more,
         })
     }
 
-    /// Applies each mutation atomically and idempotently; all results are
-    /// durable when this returns.
+    /// Applies each mutation atomically and idempotently, in one
+    /// transaction; all results are durable when this returns.
     pub async fn push(
         &self,
         principal: &Principal,
         mutations: Vec<Mutation>,
     ) -> Result<Vec<MutationResult>> {
-        let mut results = Vec::with_capacity(mutations.len());
-        for mutation in mutations {
-            results.push(self.apply_mutation(principal, mutation)?);
-        }
-        self.store.durable().await?;
-        Ok(results)
+        let caller = principal.clone();
+        self.store
+            .write(principal.account_id, move |tx| {
+                mutations
+                    .iter()
+                    .map(|mutation| apply_mutation(tx, &caller, mutation))
+                    .collect()
+            })
+            .await
     }
 
     /// Checks access and the cursor, then streams the backlog and live
     /// changes into the returned channel until the receiver goes away or
     /// the server shuts down.
-    pub fn subscribe(
+    pub async fn subscribe(
         &self,
         principal: &Principal,
-        client_id: &str,
+        client_id: Uuid,
         cursor: &str,
         heartbeat: Duration,
     ) -> Result<mpsc::Receiver<Result<SyncEvent>>> {
-        self.read_access(principal, client_id)?;
-        let (after, initial) = self.resume_point(client_id, cursor)?;
-        let client_id = client_id.to_owned();
+        self.read_access(principal, client_id).await?;
+        let (after, initial) = self.resume_point(client_id, cursor).await?;
         let caller = principal.clone();
         self.spawn_stream(principal, move |app, events| async move {
-            app.follow(&caller, &client_id, (after, initial), heartbeat, &events)
+            app.follow(&caller, client_id, (after, initial), heartbeat, &events)
                 .await
         })
     }
@@ -121,7 +127,7 @@ impl App {
     async fn follow(
         &self,
         principal: &Principal,
-        client_id: &str,
+        client_id: Uuid,
         (mut seen, mut initial): (i64, bool),
         heartbeat: Duration,
         events: &mpsc::Sender<Result<SyncEvent>>,
@@ -136,7 +142,7 @@ impl App {
             // Marked seen before reading the head: a commit after this
             // point wakes the wait below.
             commits.borrow_and_update();
-            let head = self.store.head(client_id)?;
+            let head = self.store.head(client_id).await?;
             let delivery = self
                 .deliver(
                     principal,
@@ -146,7 +152,7 @@ impl App {
                     initial,
                     events,
                     |entity| {
-                        let cursor = self.cursor(client_id, entity.meta().version)?;
+                        let cursor = self.cursor(client_id, entity.meta().version);
                         Ok(SyncEvent::Change(Box::new(entity), cursor))
                     },
                 )
@@ -155,7 +161,7 @@ impl App {
                 Delivery::Done => {}
                 Delivery::ReceiverGone => return Ok(()),
                 // A revoked link ends a therapist's stream at the next change.
-                Delivery::AccessEnded => return self.read_access(principal, client_id),
+                Delivery::AccessEnded => return self.read_access(principal, client_id).await,
             }
             (seen, initial) = (seen.max(head), false);
             tokio::select! {
@@ -165,7 +171,7 @@ impl App {
                     }
                 }
                 () = tokio::time::sleep(heartbeat) => {
-                    let cursor = self.cursor(client_id, seen)?;
+                    let cursor = self.cursor(client_id, seen);
                     if events.send(Ok(SyncEvent::Heartbeat(cursor, self.now_micros()))).await.is_err() {
                         return Ok(());
                     }
@@ -179,8 +185,8 @@ impl App {
 
     /// [`App::read_access`] for a call that reads the client's data now,
     /// noted for the audit trail.
-    fn sync_access(&self, principal: &Principal, client_id: &str) -> Result<()> {
-        self.read_access(principal, client_id)?;
+    async fn sync_access(&self, principal: &Principal, client_id: Uuid) -> Result<()> {
+        self.read_access(principal, client_id).await?;
         if !principal.is_client(client_id) {
             principal.note_access(client_id);
         }
@@ -190,15 +196,16 @@ impl App {
     /// `NOT_FOUND` unless the caller may read the client's data;
     /// `ACCESS_REVOKED` for a therapist whose link the client revoked, so
     /// the dashboard knows to delete its copy.
-    fn read_access(&self, principal: &Principal, client_id: &str) -> Result<()> {
+    async fn read_access(&self, principal: &Principal, client_id: Uuid) -> Result<()> {
         principal.permit(Action::Read)?;
-        if self.may_still_read(principal, client_id)? {
+        if self.may_still_read(principal, client_id).await? {
             return Ok(());
         }
         if principal.role == Role::Therapist
             && self
                 .store
-                .link_between(&principal.account_id, client_id)?
+                .link_between(principal.account_id, client_id)
+                .await?
                 .is_some()
         {
             return Err(Error::AccessRevoked);
@@ -208,7 +215,7 @@ impl App {
 
     /// The sequence number after which to continue, and whether this is an
     /// initial sync.
-    fn resume_point(&self, client_id: &str, cursor: &str) -> Result<(i64, bool)> {
+    async fn resume_point(&self, client_id: Uuid, cursor: &str) -> Result<(i64, bool)> {
         if cursor.is_empty() {
             return Ok((0, true));
         }
@@ -222,10 +229,10 @@ impl App {
                 "the cursor comes from another copy of the data (the server's store was replaced or restored)",
             ));
         }
-        if cursor.client != client_bytes(client_id)? {
+        if cursor.client != client_id {
             return Err(Error::invalid("cursor", "belongs to another client"));
         }
-        if cursor.seq > self.store.head(client_id)? {
+        if cursor.seq > self.store.head(client_id).await? {
             return Err(Error::ResyncRequired(
                 "the cursor is ahead of the server's data",
             ));
@@ -233,231 +240,199 @@ impl App {
         Ok((cursor.seq, false))
     }
 
-    fn cursor(&self, client_id: &str, seq: i64) -> Result<String> {
-        Ok(Cursor {
+    fn cursor(&self, client_id: Uuid, seq: i64) -> String {
+        Cursor {
             epoch: self.store.epoch(),
-            client: client_bytes(client_id)?,
+            client: client_id,
             seq,
         }
-        .encode())
+        .encode()
     }
+}
 
-    /// Applies one mutation, or answers it from its recorded result: the
-    /// first result for a replay, `MUTATION_ID_REUSED` for a different edit
-    /// under a used id.
-    fn apply_mutation(&self, principal: &Principal, mutation: Mutation) -> Result<MutationResult> {
-        let Mutation {
-            mutation_id,
-            base_version,
-            payload_digest,
-            op,
-        } = mutation;
-        let actor = &principal.account_id;
-        let once = (mutation_id.as_str(), &payload_digest);
-        let error = match op {
-            Ok(op) => {
-                let attempt = |family: &Family| {
-                    self.store.write_nowait(actor, |tx| {
-                        answer_once(tx, once, || {
-                            apply(tx, principal, &mutation_id, base_version, &op, family)
-                        })
-                    })
-                };
-                let applied = match &op {
-                    MutationOp::Delete(kind, id) => self.store.with_family(id, *kind, attempt),
-                    MutationOp::Upsert(_) => attempt(&Family::default()),
-                };
-                match applied {
-                    Ok(result) => return Ok(result),
-                    Err(error) => error,
-                }
-            }
-            Err(error) => error,
+/// Answers one mutation: from what it did before if it was seen (a
+/// replay), else by applying it in a nested transaction and keeping what it
+/// did. A seen id answers only a replay of the same payload; another edit
+/// under it is rejected with `MUTATION_ID_REUSED` and not kept, so the
+/// first result stays what every faithful replay gets.
+fn apply_mutation(
+    tx: &mut dyn Tx,
+    principal: &Principal,
+    mutation: &Mutation,
+) -> Result<MutationResult> {
+    let id = mutation.mutation_id.as_str();
+    if let Some(replay) = tx.replay(id)? {
+        if replay.payload_digest != mutation.payload_digest {
+            return Ok(MutationResult::rejected(id, &Error::MutationIdReused));
+        }
+        let current = match replay.record_id {
+            Some(record) => tx.entity(record)?,
+            None => None,
         };
-        if let Error::Internal(_) = error {
-            return Err(error);
-        }
-        // Rejected: nothing of the mutation was written; remember the verdict
-        // so a replay gets the same answer.
-        self.store.write_nowait(actor, |tx| {
-            answer_once(tx, once, || {
-                Ok(MutationResult::rejected(&mutation_id, &error))
+        return Ok(MutationResult {
+            mutation_id: id.to_owned(),
+            outcome: replay.outcome,
+            current,
+            rejection: replay.rejection,
+        });
+    }
+    let decided = match &mutation.op {
+        Ok(op) => {
+            tx.begin_nested();
+            let decided = apply(tx, principal, mutation.base_version, op);
+            tx.end_nested(decided.is_ok());
+            decided.map_err(|error| match error {
+                Error::Internal(_) => Err(error),
+                refused => Ok(Rejection::from(&refused)),
             })
-        })
-    }
-}
-
-/// The recorded answer to mutation `id` if it was seen before, else the
-/// result of `decide`, recorded with the payload's `digest`.
-///
-/// A seen id answers only a replay of the same payload; another edit under
-/// it is rejected with `MUTATION_ID_REUSED` and not recorded, so the first
-/// result stays what every faithful replay gets.
-fn answer_once(
-    tx: &Tx,
-    (id, digest): (&str, &[u8; 32]),
-    decide: impl FnOnce() -> TxResult<MutationResult>,
-) -> TxResult<MutationResult> {
-    if let Some(previous) = tx.mutation_result(id)? {
-        if previous.answers(digest) {
-            return Ok(previous);
         }
-        return Ok(MutationResult::rejected(id, &Error::MutationIdReused));
-    }
-    let result = MutationResult {
-        payload_digest: digest.to_vec(),
-        ..decide()?
+        Err(rejection) => Err(Ok(rejection.clone())),
     };
-    tx.record_mutation(&result)?;
-    Ok(result)
-}
-
-/// A record as `principal` may see it: therapists do not see private notes.
-pub(super) fn as_seen_by(principal: &Principal, entity: Entity) -> Entity {
-    match entity {
-        Entity::CheckIn(check_in) if principal.role == Role::Therapist => {
-            Entity::CheckIn(check_in.for_therapist())
-        }
-        other => other,
-    }
-}
-
-fn client_bytes(client_id: &str) -> Result<[u8; 16]> {
-    Uuid::try_parse(client_id)
-        .map(Uuid::into_bytes)
-        .map_err(|_| Error::invalid("client_id", "must be a UUID"))
+    let (outcome, current, rejection) = match decided {
+        Ok((outcome, entity)) => (outcome, Some(entity), None),
+        Err(Ok(rejection)) => (Outcome::Rejected, None, Some(rejection)),
+        // The store failed: the whole push fails, and the device retries.
+        Err(Err(internal)) => return Err(internal),
+    };
+    let replay = Replay {
+        payload_digest: mutation.payload_digest,
+        outcome,
+        record_id: current.as_ref().map(|e| e.meta().id),
+        version: current.as_ref().map_or(0, |e| e.meta().version),
+        rejection: rejection.clone(),
+    };
+    tx.remember(id, &replay)?;
+    Ok(MutationResult {
+        mutation_id: id.to_owned(),
+        outcome,
+        current,
+        rejection,
+    })
 }
 
 /// The action a caller needs for a mutation of `kind`.
-fn action_for(kind: EntityKind) -> Action {
+fn action_for(kind: Kind) -> Action {
     match kind {
-        EntityKind::Goal | EntityKind::ActionStep => Action::Plan,
-        _ => Action::Own,
+        Kind::Goal | Kind::ActionStep => Action::Plan,
+        Kind::CheckIn | Kind::EfficacyRating => Action::Own,
     }
 }
 
-/// Applies one mutation inside its transaction. Outcomes other than
-/// APPLIED are results, not errors; an error aborts the transaction and
-/// becomes a REJECTED result.
+/// Applies one mutation. Outcomes other than APPLIED are results, not
+/// errors; an error undoes the mutation and becomes a REJECTED result.
 fn apply(
-    tx: &Tx,
+    tx: &mut dyn Tx,
     principal: &Principal,
-    mutation_id: &str,
     base_version: i64,
     op: &MutationOp,
-    family: &Family,
-) -> TxResult<MutationResult> {
+) -> Result<(Outcome, Entity)> {
     let (kind, id, action) = match op {
-        MutationOp::Upsert(entity) => (
-            entity.kind(),
-            entity.meta().id.as_str(),
-            action_for(entity.kind()),
-        ),
-        MutationOp::Delete(kind, id) => (*kind, id.as_str(), Action::Own),
+        MutationOp::Upsert(entity) => (entity.kind(), entity.meta().id, action_for(entity.kind())),
+        MutationOp::Delete(kind, id) => (*kind, *id, Action::Own),
     };
-    if let Err(e) = principal.permit(action) {
-        return abort(e);
-    }
-    let result = |outcome, entity| Ok(MutationResult::with_current(mutation_id, outcome, entity));
+    principal.permit(action)?;
     // Records of clients the caller may not act for do not exist for it.
     let existing = tx
-        .get(id)?
-        .filter(|e| e.kind() == kind && principal.is_client(&e.meta().client_id));
+        .entity(id)?
+        .filter(|e| e.kind() == kind && principal.is_client(e.meta().client_id));
     match (op, existing) {
-        (_, Some(gone)) if gone.is_deleted() => result(Outcome::Gone, gone),
-        (MutationOp::Delete(..), None) => abort(Error::NotFound(kind.noun())),
-        (_, None) if base_version != 0 => abort(Error::NotFound(kind.noun())),
+        (_, Some(gone)) if gone.is_deleted() => Ok((Outcome::Gone, gone)),
+        (MutationOp::Delete(..), None) => Err(Error::NotFound(kind.noun())),
+        (_, None) if base_version != 0 => Err(Error::NotFound(kind.noun())),
         (_, Some(current)) if base_version != current.meta().version => {
-            result(Outcome::Conflict, current)
+            Ok((Outcome::Conflict, current))
         }
         (MutationOp::Delete(..), Some(current)) => {
-            result(Outcome::Applied, tx.delete(&current, family)?)
+            Ok((Outcome::Applied, records::delete(tx, &current)?))
         }
-        (MutationOp::Upsert(incoming), Some(mut current)) => {
-            match replace_mutable_fields(&mut current, incoming) {
-                Ok(()) => result(Outcome::Applied, tx.update(current)?),
-                Err(e) => abort(e),
-            }
+        (MutationOp::Upsert(incoming), Some(current)) => {
+            let replaced = replace_editable(current, incoming)?;
+            Ok((Outcome::Applied, records::update(tx, replaced)?))
         }
-        (MutationOp::Upsert(incoming), None) => {
-            create(tx, principal, mutation_id, incoming.clone())
-        }
+        (MutationOp::Upsert(incoming), None) => create(tx, principal, incoming.clone()),
     }
 }
 
-/// Creates a record whose id is unused, under a live parent.
-fn create(
-    tx: &Tx,
-    principal: &Principal,
-    mutation_id: &str,
-    mut entity: Entity,
-) -> TxResult<MutationResult> {
-    let parent = match &entity {
-        Entity::Goal(_) => None,
-        Entity::ActionStep(step) => Some((
-            EntityKind::Goal,
-            step.goal_id.clone(),
-            "action_step.goal_id",
-        )),
-        Entity::CheckIn(check_in) => Some((
-            EntityKind::ActionStep,
-            check_in.action_step_id.clone(),
-            "check_in.action_step_id",
-        )),
-        Entity::EfficacyRating(rating) => match &rating.target {
-            Some(RatingTarget::GoalId(id)) => {
-                Some((EntityKind::Goal, id.clone(), "rating.goal_id"))
-            }
-            Some(RatingTarget::ActionStepId(id)) => {
-                Some((EntityKind::ActionStep, id.clone(), "rating.action_step_id"))
-            }
-            None => {
-                return abort(Error::invalid(
-                    "rating.target",
-                    "set goal_id or action_step_id",
-                ));
-            }
-        },
-        Entity::Tombstone(_) => return abort(Error::internal("cannot create a tombstone")),
-    };
-    if let Some((kind, parent_id, field)) = parent {
-        let parent = tx
-            .get(&parent_id)?
-            .filter(|p| p.kind() == kind && principal.is_client(&p.meta().client_id));
-        match parent {
-            None => {
-                return abort(Error::invalid(
-                    field,
-                    format!("no {} with this id", kind.noun()),
-                ));
-            }
-            // The record would hang under a deleted one.
-            Some(gone) if gone.is_deleted() => {
-                return Ok(MutationResult::with_current(
-                    mutation_id,
-                    Outcome::Gone,
-                    gone,
-                ));
-            }
-            Some(parent) => entity.meta_mut().client_id = parent.meta().client_id.clone(),
+/// `current` with every editable field of `incoming` (a full replacement,
+/// as an offline edit sends the whole record); immutable fields must not
+/// differ.
+fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
+    fn replace<R: Editable>(mut current: R, incoming: &R, prefix: &str) -> Result<Entity> {
+        if R::FIELDS.is_empty() {
+            return Err(Error::invalid(
+                prefix,
+                format!(
+                    "a {} cannot be changed; delete it and record a new one",
+                    R::KIND.noun()
+                ),
+            ));
         }
-    } else if !principal.is_client(&entity.meta().client_id) {
-        return abort(Error::NotFound("client"));
+        if let Some(field) = current.changed_immutable(incoming) {
+            return Err(Error::invalid(
+                format!("{prefix}.{field}"),
+                "cannot be changed",
+            ));
+        }
+        current.replace_editable(incoming);
+        Ok(current.into_entity())
     }
-    if let Entity::CheckIn(check_in) = &entity
-        && let Some(taken) = tx.check_in_on(&check_in.action_step_id, &check_in.local_date)?
-    {
-        let existing = tx.live(&taken, EntityKind::CheckIn)?;
-        return Ok(MutationResult::with_current(
-            mutation_id,
-            Outcome::Conflict,
-            existing,
-        ));
+    match (current, incoming) {
+        (Entity::Goal(c), Entity::Goal(i)) => replace(c, i, "goal"),
+        (Entity::ActionStep(c), Entity::ActionStep(i)) => replace(c, i, "action_step"),
+        (Entity::CheckIn(c), Entity::CheckIn(i)) => replace(c, i, "check_in"),
+        (Entity::EfficacyRating(c), Entity::EfficacyRating(i)) => replace(c, i, "rating"),
+        (current, _) => Err(Error::NotFound(current.kind().noun())),
     }
-    let created = tx.create(entity)?;
-    Ok(MutationResult::with_current(
-        mutation_id,
-        Outcome::Applied,
-        created,
-    ))
+}
+
+/// Creates a record whose id is unused, under a live parent of the caller.
+fn create(tx: &mut dyn Tx, principal: &Principal, mut entity: Entity) -> Result<(Outcome, Entity)> {
+    match entity.parent() {
+        Some(Parent::Record(kind, parent_id)) => {
+            let parent = tx
+                .entity(parent_id)?
+                .filter(|p| p.kind() == kind && principal.is_client(p.meta().client_id));
+            match parent {
+                None => {
+                    return Err(Error::invalid(
+                        parent_field(&entity),
+                        format!("no {} with this id", kind.noun()),
+                    ));
+                }
+                // The record would hang under a deleted one.
+                Some(gone) if gone.is_deleted() => return Ok((Outcome::Gone, gone)),
+                Some(parent) => entity.meta_mut().client_id = parent.meta().client_id,
+            }
+        }
+        Some(Parent::Client) if principal.is_client(entity.meta().client_id) => {}
+        _ => return Err(Error::NotFound("client")),
+    }
+    if let Entity::CheckIn(check_in) = &entity {
+        let slot = tx.child_at(
+            check_in.action_step_id,
+            Kind::CheckIn,
+            entity_order(&entity),
+        )?;
+        if let Some(taken) = slot {
+            return Ok((Outcome::Conflict, records::live(tx, taken, Kind::CheckIn)?));
+        }
+    }
+    Ok((Outcome::Applied, records::create(tx, entity)?))
+}
+
+fn entity_order(entity: &Entity) -> crate::domain::Order {
+    entity.order().unwrap_or(crate::domain::Order::Id)
+}
+
+/// The request field naming a new record's parent.
+fn parent_field(entity: &Entity) -> String {
+    match entity {
+        Entity::ActionStep(_) => "action_step.goal_id".into(),
+        Entity::CheckIn(_) => "check_in.action_step_id".into(),
+        Entity::EfficacyRating(rating) => match rating.target {
+            crate::domain::RatingTarget::Goal(_) => "rating.goal_id".into(),
+            crate::domain::RatingTarget::ActionStep(_) => "rating.action_step_id".into(),
+        },
+        Entity::Goal(_) | Entity::Tombstone(_) => "parent".into(),
+    }
 }

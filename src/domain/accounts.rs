@@ -3,10 +3,12 @@
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-/// What an account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an account may do. (`Default` only serves parsers as a
+/// placeholder while they collect every bad field of a request.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Role {
     /// Owns goals and progress.
+    #[default]
     Client,
     /// Supports linked clients.
     Therapist,

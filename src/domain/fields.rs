@@ -199,9 +199,7 @@ pub fn schedule(times: u32, period_days: u32) -> Result<Schedule, String> {
 pub fn score(value: i32) -> Result<u8, String> {
     match u8::try_from(value) {
         Ok(score) if score <= 100 => Ok(score),
-        _ => {
-            Err(format!("must be between 0 and 100, got {value}"))
-        }
+        _ => Err(format!("must be between 0 and 100, got {value}")),
     }
 }
 

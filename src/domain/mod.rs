@@ -8,7 +8,7 @@ pub mod admin;
 pub mod care;
 pub mod clock;
 pub mod fields;
-pub mod insights;
+pub mod progress;
 pub mod records;
 pub mod sync;
 pub mod token;

@@ -424,7 +424,7 @@ record!(
 /// update mask, a sync upsert (which replaces all of them) and a patch read.
 pub trait Editable: Record {
     /// One editable field.
-    type Field: Copy + Eq + std::fmt::Debug + 'static;
+    type Field: Copy + Eq + std::fmt::Debug + Send + Sync + 'static;
     /// Every editable field with its API name (as update masks spell it).
     const FIELDS: &'static [(&'static str, Self::Field)];
     /// Copies `field` from `from`.
@@ -438,6 +438,24 @@ pub trait Editable: Record {
     fn replace_editable(&mut self, from: &Self) {
         for (_, field) in Self::FIELDS {
             self.copy_field(from, *field);
+        }
+    }
+}
+
+/// New values for some editable fields of a record: an update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patch<R: Editable> {
+    /// The fields to change.
+    pub fields: Vec<R::Field>,
+    /// A record holding their new values (its other fields mean nothing).
+    pub values: R,
+}
+
+impl<R: Editable> Patch<R> {
+    /// Copies the patched fields onto `record`.
+    pub fn apply(&self, record: &mut R) {
+        for field in &self.fields {
+            record.copy_field(&self.values, *field);
         }
     }
 }
@@ -465,6 +483,7 @@ macro_rules! editable {
             const FIELDS: &'static [(&'static str, $field_enum)] =
                 &[$(($name, $field_enum::$variant),)*];
 
+            #[allow(unused_variables)] // a kind with no editable field
             fn copy_field(&mut self, from: &Self, field: $field_enum) {
                 match field {
                     $($field_enum::$variant => self.$field.clone_from(&from.$field),)*

@@ -94,8 +94,8 @@ pub enum MutationOp {
     Delete(Kind, Uuid),
 }
 
-/// One parsed mutation; `op` is the parse error when the content was bad,
-/// which becomes a recorded rejection.
+/// One parsed mutation; `op` is why the content is bad, which becomes a
+/// recorded rejection.
 #[derive(Debug)]
 pub struct Mutation {
     /// The device's id for the mutation.
@@ -107,7 +107,7 @@ pub struct Mutation {
     /// the id for a different edit is recognised.
     pub payload_digest: [u8; 32],
     /// The edit, or why it is invalid.
-    pub op: Result<MutationOp, Error>,
+    pub op: Result<MutationOp, Rejection>,
 }
 
 /// A position in one client's change sequence, in one store.

@@ -64,9 +64,10 @@ pub struct AuthService<S> {
 
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for AuthService<S>
 where
-    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
+    ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
 {
     type Response = S::Response;
@@ -83,18 +84,20 @@ where
             let response = self.inner.call(request);
             return Box::pin(async move { Ok(explain_bad_input(response.await?)) });
         }
-        let principal = match self.app.authenticate(bearer_token(request.headers())) {
-            Ok(principal) => principal,
-            Err(error) => {
-                return Box::pin(std::future::ready(Ok(Status::from(error).into_http())));
-            }
-        };
-        tracing::Span::current().record("principal_id", principal.account_id.as_str());
-        request.extensions_mut().insert(principal.clone());
-        let response = self.inner.call(request);
+        // The service that was polled ready is the one to call; a clone
+        // takes its place for the next request (tower's usual dance).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         let app = self.app.clone();
+        let token = bearer_token(request.headers()).map(str::to_owned);
         Box::pin(async move {
-            let response = explain_bad_input(response.await?);
+            let principal = match app.authenticate(token.as_deref()).await {
+                Ok(principal) => principal,
+                Err(error) => return Ok(Status::from(error).into_http()),
+            };
+            tracing::Span::current().record("principal_id", principal.account_id.to_string());
+            request.extensions_mut().insert(principal.clone());
+            let response = explain_bad_input(inner.call(request).await?);
             let method = path.trim_start_matches('/');
             match app.finish_call(&principal, method).await {
                 Ok(()) => Ok(response),

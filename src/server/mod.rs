@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod status;
+mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::transport::{Identity, Server as Transport, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tonic_web::GrpcWebLayer;
@@ -34,9 +35,10 @@ use crate::pb::goal_service_server::GoalServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
 use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
-use crate::store::Store;
-use crate::telemetry::RpcTraceLayer;
+use crate::store::kv::KvStore;
+use crate::store::kv::sled::SledKv;
 use auth::AuthLayer;
+use trace::RpcTraceLayer;
 
 /// Errors that stop the server from starting or running.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +74,7 @@ pub enum ServerError {
 type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A bound, ready-to-run server.
-pub struct Application {
+pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
     app: App,
@@ -97,7 +99,7 @@ const SERVICE_NAMES: &[&str] = &[
     "stepwise.v1.SyncService",
 ];
 
-impl Application {
+impl Server {
     /// Makes the data dir private (see [`crate::data_dir`]; this sets the
     /// process umask to 0o077), opens the store (creating the first
     /// administrator on a new data dir), removes backup files left by a
@@ -114,8 +116,8 @@ impl Application {
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
-        let store =
-            Store::open(&dir, config.cache_mb * 1024 * 1024, clock.clone()).map_err(store_error)?;
+        let engine = SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
+        let store = KvStore::open(engine, clock.clone()).map_err(store_error)?;
         // Only after sled's exclusive lock is held: a second server started
         // on the same data dir fails above without touching the scratch dir
         // that the first one is using.
@@ -204,7 +206,7 @@ impl Application {
         tracing::info!(address = %self.local_addr, "serving");
         // HTTP/1.1 is accepted for gRPC-Web from browsers; CORS answers
         // preflights before anything else looks at the request.
-        let mut builder = Server::builder();
+        let mut builder = Transport::builder();
         if let Some(tls) = self.tls {
             builder = builder
                 .tls_config(tls)
@@ -278,7 +280,7 @@ impl Application {
         {
             tracing::warn!("streams still running after the grace period");
         }
-        if let Err(e) = store.flush() {
+        if let Err(e) = store.close().await {
             tracing::error!(error = %e, "final flush failed");
         }
         tracing::info!("stopped");

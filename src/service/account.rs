@@ -28,9 +28,9 @@ impl pb::account_service_server::AccountService for AccountApi {
         let principal = principal(&request)?;
         let new = convert::new_account(request.into_inner().account)?;
         let (account, token) = self.app.create_account(&principal, new).await?;
-        tracing::info!(account_id = %account.id, role = ?account.role(), "account created");
+        tracing::info!(account_id = %account.id, role = ?account.role, "account created");
         Ok(Response::new(pb::CreateAccountResponse {
-            account: Some(convert::account(account)),
+            account: Some(account.into()),
             token,
         }))
     }
@@ -40,8 +40,8 @@ impl pb::account_service_server::AccountService for AccountApi {
         request: Request<pb::GetCurrentAccountRequest>,
     ) -> Result<Response<pb::Account>, Status> {
         let principal = principal(&request)?;
-        let account = self.app.current_account(&principal)?;
-        Ok(Response::new(convert::account(account)))
+        let account = self.app.current_account(&principal).await?;
+        Ok(Response::new(account.into()))
     }
 
     async fn sign_up_with_invite(
@@ -52,7 +52,7 @@ impl pb::account_service_server::AccountService for AccountApi {
         let (code, new) = convert::sign_up(request.into_inner())?;
         let (account, token) = self.app.sign_up_with_invite(&code, new, peer).await?;
         Ok(Response::new(pb::SignUpWithInviteResponse {
-            account: Some(convert::account(account)),
+            account: Some(account.into()),
             token,
         }))
     }

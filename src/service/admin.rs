@@ -26,12 +26,11 @@ impl pb::admin_service_server::AdminService for AdminApi {
         request: Request<pb::ListAdminEventsRequest>,
     ) -> Result<Response<pb::ListAdminEventsResponse>, Status> {
         let principal = principal(&request)?;
-        let size = convert::page(request.get_ref().page_size)?;
-        let page = self
-            .app
-            .list_admin_events(&principal, (size, &request.get_ref().page_token))?;
+        let request = request.get_ref();
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_admin_events(&principal, page).await?;
         Ok(Response::new(pb::ListAdminEventsResponse {
-            admin_events: page.items.into_iter().map(convert::admin_event).collect(),
+            admin_events: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token,
         }))
     }

@@ -7,8 +7,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
-use super::convert;
-use super::principal;
+use super::{convert, principal};
 use crate::app::{App, WatchEvent};
 use crate::domain::CareLink;
 use crate::pb;
@@ -26,10 +25,10 @@ impl CareApi {
         Self { app, heartbeat }
     }
 
-    fn link(&self, link: CareLink) -> Result<pb::CareLink, Status> {
+    async fn link(&self, link: CareLink) -> Result<pb::CareLink, Status> {
         let names = (
-            self.app.display_name(&link.therapist_id)?,
-            self.app.display_name(&link.client_id)?,
+            self.app.display_name(link.therapist_id).await?,
+            self.app.display_name(link.client_id).await?,
         );
         Ok(convert::care_link(link, names))
     }
@@ -43,7 +42,7 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::Invite>, Status> {
         let principal = principal(&request)?;
         let invite = self.app.create_invite(&principal).await?;
-        Ok(Response::new(convert::invite(invite)))
+        Ok(Response::new(invite.into()))
     }
 
     async fn accept_invite(
@@ -56,7 +55,7 @@ impl pb::care_service_server::CareService for CareApi {
             .app
             .accept_invite(&principal, &request.get_ref().code, peer)
             .await?;
-        Ok(Response::new(self.link(link)?))
+        Ok(Response::new(self.link(link).await?))
     }
 
     async fn list_care_links(
@@ -64,16 +63,15 @@ impl pb::care_service_server::CareService for CareApi {
         request: Request<pb::ListCareLinksRequest>,
     ) -> Result<Response<pb::ListCareLinksResponse>, Status> {
         let principal = principal(&request)?;
-        let size = convert::page(request.get_ref().page_size)?;
-        let page = self
-            .app
-            .list_care_links(&principal, (size, &request.get_ref().page_token))?;
+        let request = request.get_ref();
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_care_links(&principal, page).await?;
+        let mut care_links = Vec::with_capacity(page.items.len());
+        for link in page.items {
+            care_links.push(self.link(link).await?);
+        }
         Ok(Response::new(pb::ListCareLinksResponse {
-            care_links: page
-                .items
-                .into_iter()
-                .map(|link| self.link(link))
-                .collect::<Result<_, _>>()?,
+            care_links,
             next_page_token: page.next_page_token,
         }))
     }
@@ -84,8 +82,8 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::CareLink>, Status> {
         let principal = principal(&request)?;
         let id = convert::id(&request.get_ref().id, "id")?;
-        let link = self.app.revoke_care_link(&principal, &id).await?;
-        Ok(Response::new(self.link(link)?))
+        let link = self.app.revoke_care_link(&principal, id).await?;
+        Ok(Response::new(self.link(link).await?))
     }
 
     async fn list_access_events(
@@ -93,12 +91,11 @@ impl pb::care_service_server::CareService for CareApi {
         request: Request<pb::ListAccessEventsRequest>,
     ) -> Result<Response<pb::ListAccessEventsResponse>, Status> {
         let principal = principal(&request)?;
-        let size = convert::page(request.get_ref().page_size)?;
-        let page = self
-            .app
-            .list_access_events(&principal, (size, &request.get_ref().page_token))?;
+        let request = request.get_ref();
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_access_events(&principal, page).await?;
         Ok(Response::new(pb::ListAccessEventsResponse {
-            access_events: page.items.into_iter().map(convert::access_event).collect(),
+            access_events: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -109,18 +106,11 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::ListClientSummariesResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let size = convert::page(request.page_size)?;
+        let page = convert::page(request.page_size, &request.page_token)?;
         let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
-        let page = self
-            .app
-            .client_summaries(&principal, (size, &request.page_token), as_of)
-            .await?;
+        let page = self.app.client_summaries(&principal, page, as_of).await?;
         Ok(Response::new(pb::ListClientSummariesResponse {
-            client_summaries: page
-                .items
-                .into_iter()
-                .map(convert::client_summary)
-                .collect(),
+            client_summaries: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -134,15 +124,15 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<Self::WatchClientsStream>, Status> {
         use pb::watch_clients_response::Event;
         let principal = principal(&request)?;
-        let events = self.app.watch_clients(&principal, self.heartbeat)?;
+        let events = self.app.watch_clients(&principal, self.heartbeat).await?;
         let stream = ReceiverStream::new(events).map(|event| {
             Ok(match event? {
                 WatchEvent::Change(client_id, entity) => pb::WatchClientsResponse {
-                    client_id,
+                    client_id: client_id.to_string(),
                     event: Some(Event::Change(convert::change(*entity))),
                 },
                 WatchEvent::Link(link) => pb::WatchClientsResponse {
-                    client_id: link.client_id.clone(),
+                    client_id: link.client_id.to_string(),
                     event: Some(Event::CareLink(convert::care_link(
                         link,
                         (String::new(), String::new()),

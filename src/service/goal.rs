@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::principal;
 use crate::app::App;
-use crate::domain::EntityKind;
+use crate::domain::Kind;
 use crate::pb;
 
 /// Implements `GoalService` over the use cases.
@@ -27,9 +27,9 @@ impl pb::goal_service_server::GoalService for GoalApi {
         request: Request<pb::CreateGoalRequest>,
     ) -> Result<Response<pb::Goal>, Status> {
         let principal = principal(&request)?;
-        let goal = convert::new_goal(&principal, request.into_inner().goal)?;
+        let goal = convert::new_goal(principal.account_id, request.into_inner().goal)?;
         let goal = self.app.create_goal(&principal, goal).await?;
-        Ok(Response::new(convert::goal(goal)))
+        Ok(Response::new(goal.into()))
     }
 
     async fn get_goal(
@@ -38,8 +38,8 @@ impl pb::goal_service_server::GoalService for GoalApi {
     ) -> Result<Response<pb::Goal>, Status> {
         let principal = principal(&request)?;
         let id = convert::id(&request.get_ref().id, "id")?;
-        let goal = self.app.get_goal(&principal, &id)?;
-        Ok(Response::new(convert::goal(goal)))
+        let goal = self.app.get_goal(&principal, id).await?;
+        Ok(Response::new(goal.into()))
     }
 
     async fn list_goals(
@@ -48,16 +48,12 @@ impl pb::goal_service_server::GoalService for GoalApi {
     ) -> Result<Response<pb::ListGoalsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id = match request.client_id.as_str() {
-            "" => principal.account_id.clone(),
-            given => convert::id(given, "client_id")?,
-        };
-        let size = convert::page(request.page_size)?;
-        let page = self
-            .app
-            .list_goals(&principal, &client_id, size, &request.page_token)?;
+        let client_id =
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_goals(&principal, client_id, page).await?;
         Ok(Response::new(pb::ListGoalsResponse {
-            goals: page.items.into_iter().map(convert::goal).collect(),
+            goals: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -68,18 +64,15 @@ impl pb::goal_service_server::GoalService for GoalApi {
     ) -> Result<Response<pb::Goal>, Status> {
         let principal = principal(&request)?;
         let (id, version, patch) = convert::goal_update(request.into_inner())?;
-        let goal = self
-            .app
-            .update_goal(&principal, &id, version, patch)
-            .await?;
-        Ok(Response::new(convert::goal(goal)))
+        let goal = self.app.update_goal(&principal, id, version, patch).await?;
+        Ok(Response::new(goal.into()))
     }
 
     async fn delete_goal(
         &self,
         request: Request<pb::DeleteGoalRequest>,
     ) -> Result<Response<()>, Status> {
-        super::delete(&self.app, request, EntityKind::Goal).await
+        super::delete(&self.app, request, Kind::Goal).await
     }
 
     async fn create_action_step(
@@ -89,7 +82,7 @@ impl pb::goal_service_server::GoalService for GoalApi {
         let principal = principal(&request)?;
         let step = convert::new_action_step(request.into_inner().action_step)?;
         let step = self.app.create_action_step(&principal, step).await?;
-        Ok(Response::new(convert::action_step(step)))
+        Ok(Response::new(step.into()))
     }
 
     async fn get_action_step(
@@ -98,8 +91,8 @@ impl pb::goal_service_server::GoalService for GoalApi {
     ) -> Result<Response<pb::ActionStep>, Status> {
         let principal = principal(&request)?;
         let id = convert::id(&request.get_ref().id, "id")?;
-        let step = self.app.get_action_step(&principal, &id)?;
-        Ok(Response::new(convert::action_step(step)))
+        let step = self.app.get_action_step(&principal, id).await?;
+        Ok(Response::new(step.into()))
     }
 
     async fn list_action_steps(
@@ -109,12 +102,13 @@ impl pb::goal_service_server::GoalService for GoalApi {
         let principal = principal(&request)?;
         let request = request.into_inner();
         let goal_id = convert::id(&request.goal_id, "goal_id")?;
-        let size = convert::page(request.page_size)?;
+        let page = convert::page(request.page_size, &request.page_token)?;
         let page = self
             .app
-            .list_action_steps(&principal, &goal_id, size, &request.page_token)?;
+            .list_action_steps(&principal, goal_id, page)
+            .await?;
         Ok(Response::new(pb::ListActionStepsResponse {
-            action_steps: page.items.into_iter().map(convert::action_step).collect(),
+            action_steps: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -127,15 +121,15 @@ impl pb::goal_service_server::GoalService for GoalApi {
         let (id, version, patch) = convert::action_step_update(request.into_inner())?;
         let step = self
             .app
-            .update_action_step(&principal, &id, version, patch)
+            .update_action_step(&principal, id, version, patch)
             .await?;
-        Ok(Response::new(convert::action_step(step)))
+        Ok(Response::new(step.into()))
     }
 
     async fn delete_action_step(
         &self,
         request: Request<pb::DeleteActionStepRequest>,
     ) -> Result<Response<()>, Status> {
-        super::delete(&self.app, request, EntityKind::ActionStep).await
+        super::delete(&self.app, request, Kind::ActionStep).await
     }
 }

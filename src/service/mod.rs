@@ -21,9 +21,8 @@ pub use sync::SyncApi;
 use tonic::{Request, Response, Status};
 
 use crate::app::{App, Principal};
+use crate::domain::Kind;
 use crate::error::Error;
-
-use crate::domain::EntityKind;
 use crate::pb;
 
 /// The principal that the server's auth layer attached to a request.
@@ -65,11 +64,11 @@ delete_request!(
 async fn delete<R: DeleteRequest>(
     app: &App,
     request: Request<R>,
-    kind: EntityKind,
+    kind: Kind,
 ) -> Result<Response<()>, Status> {
     let principal = principal(&request)?;
     let id = convert::id(request.get_ref().id(), "id")?;
-    app.delete(&principal, kind, &id, request.get_ref().version())
+    app.delete(&principal, kind, id, request.get_ref().version())
         .await?;
     Ok(Response::new(()))
 }

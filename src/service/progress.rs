@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::principal;
 use crate::app::App;
-use crate::domain::EntityKind;
+use crate::domain::Kind;
 use crate::pb;
 
 /// Implements `ProgressService` over the use cases.
@@ -29,7 +29,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         let principal = principal(&request)?;
         let (check_in, version) = convert::new_check_in(request.into_inner().check_in)?;
         let check_in = self.app.log_check_in(&principal, check_in, version).await?;
-        Ok(Response::new(convert::check_in(check_in)))
+        Ok(Response::new(check_in.into()))
     }
 
     async fn list_check_ins(
@@ -43,12 +43,13 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::optional_date(&request.start_date, "start_date")?,
             convert::optional_date(&request.end_date, "end_date")?,
         );
-        let size = convert::page(request.page_size)?;
-        let page =
-            self.app
-                .list_check_ins(&principal, &step_id, dates, size, &request.page_token)?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self
+            .app
+            .list_check_ins(&principal, step_id, dates, page)
+            .await?;
         Ok(Response::new(pb::ListCheckInsResponse {
-            check_ins: page.items.into_iter().map(convert::check_in).collect(),
+            check_ins: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -57,7 +58,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         &self,
         request: Request<pb::DeleteCheckInRequest>,
     ) -> Result<Response<()>, Status> {
-        super::delete(&self.app, request, EntityKind::CheckIn).await
+        super::delete(&self.app, request, Kind::CheckIn).await
     }
 
     async fn record_efficacy_rating(
@@ -67,7 +68,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         let principal = principal(&request)?;
         let rating = convert::new_rating(request.into_inner().rating, self.app.now_micros())?;
         let rating = self.app.record_rating(&principal, rating).await?;
-        Ok(Response::new(convert::rating(rating)))
+        Ok(Response::new(rating.into()))
     }
 
     async fn list_efficacy_ratings(
@@ -77,12 +78,10 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         let principal = principal(&request)?;
         let request = request.into_inner();
         let target = convert::rating_target(request.target)?;
-        let size = convert::page(request.page_size)?;
-        let page = self
-            .app
-            .list_ratings(&principal, &target, size, &request.page_token)?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_ratings(&principal, target, page).await?;
         Ok(Response::new(pb::ListEfficacyRatingsResponse {
-            efficacy_ratings: page.items.into_iter().map(convert::rating).collect(),
+            efficacy_ratings: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -91,7 +90,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         &self,
         request: Request<pb::DeleteEfficacyRatingRequest>,
     ) -> Result<Response<()>, Status> {
-        super::delete(&self.app, request, EntityKind::EfficacyRating).await
+        super::delete(&self.app, request, Kind::EfficacyRating).await
     }
 
     async fn get_progress(
@@ -103,6 +102,6 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         let target = convert::progress_target(request.target)?;
         let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
         let report = self.app.get_progress(&principal, target, as_of).await?;
-        Ok(Response::new(convert::progress(report)))
+        Ok(Response::new(report.into()))
     }
 }

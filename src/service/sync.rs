@@ -28,14 +28,6 @@ impl SyncApi {
     }
 }
 
-/// The client a sync call is about: the given one or the caller.
-fn client_id(given: &str, caller: &str) -> Result<String, Error> {
-    match given {
-        "" => Ok(caller.to_owned()),
-        given => convert::id(given, "client_id"),
-    }
-}
-
 fn pull_size(size: i32) -> Result<usize, Error> {
     fields::bounded_count(size, DEFAULT_PULL_SIZE, MAX_PULL_SIZE)
         .map_err(|e| Error::invalid("page_size", e))
@@ -51,11 +43,12 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<pb::PullResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id = client_id(&request.client_id, &principal.account_id)?;
+        let client_id =
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
         let size = pull_size(request.page_size)?;
         let page = self
             .app
-            .pull(&principal, &client_id, &request.cursor, size)
+            .pull(&principal, client_id, &request.cursor, size)
             .await?;
         Ok(Response::new(pb::PullResponse {
             changes: page.changes.into_iter().map(convert::change).collect(),
@@ -70,14 +63,14 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<pb::PushResponse>, Status> {
         let principal = principal(&request)?;
         let mutations = convert::push(
-            &principal,
+            principal.account_id,
             request.into_inner(),
             MAX_PUSH_MUTATIONS,
             self.app.now_micros(),
         )?;
         let results = self.app.push(&principal, mutations).await?;
         Ok(Response::new(pb::PushResponse {
-            results: results.into_iter().map(convert::mutation_result).collect(),
+            results: results.into_iter().map(Into::into).collect(),
         }))
     }
 
@@ -89,10 +82,12 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id = client_id(&request.client_id, &principal.account_id)?;
+        let client_id =
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
         let events = self
             .app
-            .subscribe(&principal, &client_id, &request.cursor, self.heartbeat)?;
+            .subscribe(&principal, client_id, &request.cursor, self.heartbeat)
+            .await?;
         let stream = ReceiverStream::new(events).map(|event| {
             let (event, cursor) = match event? {
                 SyncEvent::Change(entity, cursor) => (

@@ -120,15 +120,15 @@ pub trait Store: Send + Sync + 'static {
     /// The client's latest sequence number (0 before any change).
     async fn head(&self, client: Uuid) -> Result<i64>;
 
-    /// The client's records changed after sequence `after` up to `head`,
-    /// each once at its current version, stopping after `max_items` or once
-    /// `max_bytes` of records are collected. Tombstones are left out when
+    /// The client's records changed in `range` (after sequence `after` up
+    /// to `head`), each once at its current version, stopping (`limits`)
+    /// after `max_items` or once `max_bytes` of records are collected. Tombstones are left out when
     /// `skip_tombstones` (an initial sync).
     async fn changes(
         &self,
         client: Uuid,
-        (after, head): (i64, i64),
-        (max_items, max_bytes): (usize, usize),
+        range: (i64, i64),
+        limits: (usize, usize),
         skip_tombstones: bool,
     ) -> Result<ChangePage>;
 

@@ -54,9 +54,10 @@ impl KeyRange {
     /// `to` runs to the last).
     pub(crate) fn new(prefix: &[u8], (from, to): (Vec<u8>, Option<Vec<u8>>)) -> Self {
         let lower = [prefix, &from].concat();
-        // A longer key sorts after its prefix, so `prefix|to|0` ends `to`.
+        // Every key starting with `prefix|to` is in: the range ends just
+        // after them.
         let upper = match to {
-            Some(to) => Some([prefix, &to, &[0]].concat()),
+            Some(to) => prefix_end(&[prefix, &to].concat()),
             None => prefix_end(prefix),
         };
         let digest = list_digest(&lower, upper.as_deref());

@@ -9,7 +9,7 @@ use stepwise::pb;
 use stepwise::pb::account_service_client::AccountServiceClient;
 use stepwise::pb::goal_service_client::GoalServiceClient;
 use stepwise::pb::progress_service_client::ProgressServiceClient;
-use stepwise::server::Application;
+use stepwise::server::Server;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -73,7 +73,7 @@ impl TestApp {
     async fn spawn_in(data_dir: TempDir, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
         let mut config = ServeConfig::new("127.0.0.1:0".parse().expect("address"), data_dir.path());
         adjust(&mut config);
-        let app = Application::build(&config).await.expect("server starts");
+        let app = Server::build(&config).await.expect("server starts");
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr();
         let (shutdown, stop) = oneshot::channel::<()>();

@@ -21,38 +21,36 @@ async fn a_client_creates_a_goal_and_reads_it_back() {
     assert!(fetched.version > 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_benchmark_harness_measures_a_workload_against_the_baseline() {
-    use clap::Parser;
-    let cli = stepwise::config::Cli::try_parse_from([
-        "stepwise",
-        "bench",
-        "--seconds",
-        "0.2",
-        "--concurrency",
-        "4",
-        "--workloads",
-        "get-goal,log-check-in",
-        "--json",
-    ])
-    .expect("bench flags");
-    let stepwise::config::Command::Bench(config) = cli.command else {
-        panic!("expected bench");
-    };
-    let results = stepwise::bench::run(config).await.expect("bench runs");
-    let names: Vec<_> = results.iter().map(|m| m.workload).collect();
+    let run = tokio::process::Command::new(crate::binary::STEPWISE)
+        .args(["bench", "--seconds", "0.2", "--concurrency", "4"])
+        .args(["--workloads", "get-goal,log-check-in", "--json"])
+        .output()
+        .await
+        .expect("stepwise bench runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    let names: Vec<&str> = results
+        .iter()
+        .map(|m| m["workload"].as_str().expect("workload"))
+        .collect();
     assert_eq!(
         names,
         ["health-check (baseline)", "get-goal", "log-check-in"]
     );
     for measured in &results {
-        assert_eq!(measured.errors, 0, "{} had errors", measured.workload);
-        assert!(
-            measured.rps > 0.0,
-            "{} completed requests",
-            measured.workload
-        );
-        assert!(measured.p50_ms <= measured.p99_ms && measured.p99_ms <= measured.p999_ms);
+        let number = |key: &str| measured[key].as_f64().expect(key);
+        assert_eq!(number("errors"), 0.0, "{measured}");
+        assert!(number("rps") > 0.0, "{measured}");
+        assert!(number("p50_ms") <= number("p99_ms") && number("p99_ms") <= number("p999_ms"));
     }
 }
 

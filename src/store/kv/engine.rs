@@ -7,6 +7,9 @@ use crate::error::Result;
 /// Keys set (`Some`) or removed (`None`) together.
 pub type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
+/// Sees one entry of a scan; `false` stops the scan.
+pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
+
 /// An ordered key-value engine: point reads, ordered scans, atomic
 /// batches, and a flush that makes everything applied durable.
 pub trait Engine: Send + Sync + 'static {
@@ -18,11 +21,7 @@ pub trait Engine: Send + Sync + 'static {
 
     /// Calls `visit` on the entries in the range, in key order, until it
     /// returns `false`.
-    fn scan(
-        &self,
-        range: (Bound<&[u8]>, Bound<&[u8]>),
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
-    ) -> Result<()>;
+    fn scan(&self, range: (Bound<&[u8]>, Bound<&[u8]>), visit: &mut Visit<'_>) -> Result<()>;
 
     /// Applies a batch atomically: readers and a crash see all of it or
     /// none.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::RwLock;
 
-use super::engine::{Batch, Engine};
+use super::engine::{Batch, Engine, Visit};
 use crate::error::{Error, Result};
 
 /// A `BTreeMap` as an [`Engine`].
@@ -22,14 +22,15 @@ impl Engine for MemoryKv {
     type Value = Vec<u8>;
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.entries.read().map_err(|_| poisoned())?.get(key).cloned())
+        Ok(self
+            .entries
+            .read()
+            .map_err(|_| poisoned())?
+            .get(key)
+            .cloned())
     }
 
-    fn scan(
-        &self,
-        (from, to): (Bound<&[u8]>, Bound<&[u8]>),
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
-    ) -> Result<()> {
+    fn scan(&self, (from, to): (Bound<&[u8]>, Bound<&[u8]>), visit: &mut Visit<'_>) -> Result<()> {
         let entries = self.entries.read().map_err(|_| poisoned())?;
         for (key, value) in entries.range::<[u8], _>((from, to)) {
             if !visit(key, value)? {

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::ops::Bound;
 use std::path::Path;
 
-use super::engine::{Batch, Engine};
+use super::engine::{Batch, Engine, Visit};
 use crate::error::{Error, Result};
 
 impl From<sled::Error> for Error {
@@ -37,16 +37,6 @@ impl SledKv {
         let data_file = File::open(dir.join("db"))?;
         Ok(Self { db, data_file })
     }
-
-    /// Whether `dir` holds a sled database with trees of an older layout.
-    pub fn tree_names(&self) -> Vec<Vec<u8>> {
-        self.db.tree_names().into_iter().map(|n| n.to_vec()).collect()
-    }
-
-    /// The database, for reading an older layout.
-    pub(super) fn db(&self) -> &sled::Db {
-        &self.db
-    }
 }
 
 impl Engine for SledKv {
@@ -56,11 +46,7 @@ impl Engine for SledKv {
         Ok(self.db.get(key)?)
     }
 
-    fn scan(
-        &self,
-        range: (Bound<&[u8]>, Bound<&[u8]>),
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
-    ) -> Result<()> {
+    fn scan(&self, range: (Bound<&[u8]>, Bound<&[u8]>), visit: &mut Visit<'_>) -> Result<()> {
         for entry in self.db.range::<&[u8], _>(range) {
             let (key, value) = entry?;
             if !visit(&key, &value)? {

@@ -1,34 +1,29 @@
-//! Consistent snapshots of the whole store, and rebuilding a store from one.
+//! Consistent snapshots of the whole keyspace, and rebuilding a store from
+//! one.
 //!
-//! Format: the magic `STEPWISE-BACKUP1`, then entries (`1`, tree name
-//! length u16, name, key length u32, key, value length u32, value), then
-//! `0xFF` and the SHA-256 of everything before it, so a truncated or
-//! corrupted file is refused. Integers are big-endian.
+//! Format: the magic `STEPWISE-BACKUP2`, then entries (`1`, key length u32,
+//! key, value length u32, value) in key order, then `0xFF` and the SHA-256
+//! of everything before it, so a truncated or corrupted file is refused.
+//! Integers are big-endian.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
+use std::ops::Bound;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::{EPOCH_KEY, Store};
+use super::engine::Engine;
+use super::keys;
+use super::sled::SledKv;
 use crate::error::{Error, Result};
+use crate::store::SnapshotInfo;
 
-const MAGIC: &[u8; 16] = b"STEPWISE-BACKUP1";
+const MAGIC: &[u8; 16] = b"STEPWISE-BACKUP2";
+/// Backups of the layout before the store's key-value redesign.
+const OLD_MAGIC: &[u8; 16] = b"STEPWISE-BACKUP1";
 const ENTRY: u8 = 1;
 const END: u8 = 0xFF;
-
-/// What a snapshot wrote.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot {
-    /// Entries (key-value pairs of all trees).
-    pub entries: u64,
-    /// Size of the file in bytes.
-    pub size_bytes: u64,
-    /// SHA-256 of the whole file (the hash `sha256sum` computes), so the file can
-    /// be recognised later.
-    pub sha256: [u8; 32],
-}
 
 /// Writes bytes while hashing and counting them.
 struct Hashing<W> {
@@ -49,80 +44,73 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-impl Store {
-    /// Writes a snapshot of every tree to the new file `path`. Writers wait
-    /// while it is taken, so the snapshot is one consistent state.
-    pub fn snapshot_to(&self, path: &Path) -> Result<Snapshot> {
-        let _quiet = self
-            .gate
-            .write()
-            .map_err(|_| Error::internal("write gate poisoned"))?;
-        let mut out = Hashing {
-            inner: BufWriter::new(File::create_new(path)?),
-            hash: Sha256::new(),
-            len: 0,
-        };
-        out.write_all(MAGIC)?;
-        let mut entries = 0;
-        for name in self.db.tree_names() {
-            let tree = self.db.open_tree(&name)?;
-            for entry in tree.iter() {
-                let (key, value) = entry?;
-                out.write_all(&[ENTRY])?;
-                out.write_all(&(name.len() as u16).to_be_bytes())?;
-                out.write_all(&name)?;
-                out.write_all(&(key.len() as u32).to_be_bytes())?;
-                out.write_all(&key)?;
-                out.write_all(&(value.len() as u32).to_be_bytes())?;
-                out.write_all(&value)?;
-                entries += 1;
-            }
-        }
-        out.write_all(&[END])?;
-        // The file ends with the digest of what came before it; the hash of
-        // the whole file covers that digest too.
-        let digest = out.hash.clone().finalize();
-        out.write_all(&digest)?;
-        let Hashing { inner, hash, len } = out;
-        let file = inner
-            .into_inner()
-            .map_err(|e| Error::internal(e.to_string()))?;
-        file.sync_all()?;
-        Ok(Snapshot {
-            entries,
-            size_bytes: len,
-            sha256: hash.finalize().into(),
-        })
-    }
+/// Writes every entry of `engine` to the new file `path`. The caller makes
+/// sure no write is applied meanwhile.
+pub fn write<E: Engine>(engine: &E, path: &Path) -> Result<SnapshotInfo> {
+    let mut out = Hashing {
+        inner: BufWriter::new(File::create_new(path)?),
+        hash: Sha256::new(),
+        len: 0,
+    };
+    out.write_all(MAGIC)?;
+    let mut entries = 0;
+    engine.scan((Bound::Unbounded, Bound::Unbounded), &mut |key, value| {
+        out.write_all(&[ENTRY])?;
+        out.write_all(&(key.len() as u32).to_be_bytes())?;
+        out.write_all(key)?;
+        out.write_all(&(value.len() as u32).to_be_bytes())?;
+        out.write_all(value)?;
+        entries += 1;
+        Ok(true)
+    })?;
+    out.write_all(&[END])?;
+    let mut whole_file = out.hash.clone();
+    let digest = out.hash.finalize();
+    whole_file.update(digest);
+    let mut file = out
+        .inner
+        .into_inner()
+        .map_err(|e| Error::internal(e.to_string()))?;
+    file.write_all(&digest)?;
+    file.sync_all()?;
+    let size_bytes = out.len + digest.len() as u64;
+    let sha256 = whole_file.finalize().into();
+    Ok(SnapshotInfo {
+        entries,
+        size_bytes,
+        sha256,
+    })
 }
 
 /// Rebuilds a store in the new, empty directory `dir` from the snapshot at
 /// `path`, with a new epoch so devices holding cursors of the old store
 /// resync. Returns the number of entries restored.
 pub fn restore(path: &Path, dir: &Path) -> Result<u64> {
-    let entries = read_snapshot(path)?;
+    let entries = read(path)?;
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(Error::invalid(
             "data_dir",
             "must be new or empty; restore never overwrites a store",
         ));
     }
-    let db = sled::Config::new().path(dir).open()?;
+    let engine = SledKv::open(dir, 64 * 1024 * 1024)?;
     let count = entries.len() as u64;
-    for (tree, key, value) in entries {
-        db.open_tree(tree)?.insert(key, value)?;
+    let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+    for (key, value) in entries {
+        batch.push((key, Some(value)));
+        if batch.len() >= 10_000 {
+            engine.apply(std::mem::take(&mut batch))?;
+        }
     }
     let epoch: [u8; 16] = rand::random();
-    db.open_tree("meta")?.insert(EPOCH_KEY, &epoch)?;
-    db.flush()?;
-    File::open(dir.join("db"))?.sync_all()?;
+    batch.push((keys::epoch(), Some(epoch.to_vec())));
+    engine.apply(batch)?;
+    engine.flush()?;
     Ok(count)
 }
 
-type Entry = (Vec<u8>, Vec<u8>, Vec<u8>);
-
-/// Reads and checks a whole snapshot.
-pub fn read_snapshot(path: &Path) -> Result<Vec<Entry>> {
+/// Reads and checks a whole snapshot: its entries, keys and values.
+pub fn read(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut bytes = Vec::new();
     BufReader::new(File::open(path)?).read_to_end(&mut bytes)?;
     let corrupt = || {
@@ -131,6 +119,13 @@ pub fn read_snapshot(path: &Path) -> Result<Vec<Entry>> {
             "is not a complete Stepwise backup (truncated or damaged)",
         )
     };
+    if bytes.starts_with(OLD_MAGIC) {
+        return Err(Error::invalid(
+            "backup",
+            "was made by a Stepwise version before the store's redesign: restore it with that \
+             version, start it once (which converts the store), and take a new backup",
+        ));
+    }
     if bytes.len() < MAGIC.len() + 33 || &bytes[..MAGIC.len()] != MAGIC {
         return Err(corrupt());
     }
@@ -149,13 +144,11 @@ pub fn read_snapshot(path: &Path) -> Result<Vec<Entry>> {
         match take(1)?[0] {
             END => return Ok(entries),
             ENTRY => {
-                let len = u16::from_be_bytes(take(2)?.try_into().map_err(|_| corrupt())?) as usize;
-                let tree = take(len)?.to_vec();
                 let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
                 let key = take(len)?.to_vec();
                 let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
                 let value = take(len)?.to_vec();
-                entries.push((tree, key, value));
+                entries.push((key, value));
             }
             _ => return Err(corrupt()),
         }

@@ -122,7 +122,10 @@ impl<'a, E: Engine> KvTx<'a, E> {
                 Ok(true)
             })?;
         for layer in [&*self.group].into_iter().chain(self.layers.iter()) {
-            for (key, value) in layer.entries.range::<[u8], _>((Bound::Included(prefix), upper)) {
+            for (key, value) in layer
+                .entries
+                .range::<[u8], _>((Bound::Included(prefix), upper))
+            {
                 match value {
                     Some(_) => found.insert(key.clone()),
                     None => found.remove(key),
@@ -335,9 +338,15 @@ impl<E: Engine> Tx for KvTx<'_, E> {
         let id = link.id.as_bytes();
         let (therapist, client) = (link.therapist_id.as_bytes(), link.client_id.as_bytes());
         self.put(keys::key(keys::LINK, &[id]), link.encode());
-        self.put(keys::key(keys::LINK_PAIR, &[therapist, client]), id.to_vec());
+        self.put(
+            keys::key(keys::LINK_PAIR, &[therapist, client]),
+            id.to_vec(),
+        );
         self.put(keys::key(keys::LINK_BY_CLIENT, &[client, id]), Vec::new());
-        self.put(keys::key(keys::LINK_BY_THERAPIST, &[therapist, id]), Vec::new());
+        self.put(
+            keys::key(keys::LINK_BY_THERAPIST, &[therapist, id]),
+            Vec::new(),
+        );
         Ok(())
     }
 

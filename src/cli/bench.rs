@@ -19,16 +19,16 @@ use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::client::{BearerToken, authenticated};
-use crate::config::ServeConfig;
-use crate::domain::fields;
-use crate::pb;
-use crate::pb::account_service_client::AccountServiceClient;
-use crate::pb::care_service_client::CareServiceClient;
-use crate::pb::goal_service_client::GoalServiceClient;
-use crate::pb::progress_service_client::ProgressServiceClient;
-use crate::pb::sync_service_client::SyncServiceClient;
-use crate::server::Application;
+use stepwise::client::{BearerToken, authenticated};
+use stepwise::config::ServeConfig;
+use stepwise::domain::fields;
+use stepwise::pb;
+use stepwise::pb::account_service_client::AccountServiceClient;
+use stepwise::pb::care_service_client::CareServiceClient;
+use stepwise::pb::goal_service_client::GoalServiceClient;
+use stepwise::pb::progress_service_client::ProgressServiceClient;
+use stepwise::pb::sync_service_client::SyncServiceClient;
+use stepwise::server::Server;
 
 type Authed = tonic::service::interceptor::InterceptedService<Channel, BearerToken>;
 
@@ -59,7 +59,7 @@ pub enum Workload {
 
 /// Settings of `stepwise bench`.
 #[derive(Debug, Clone, Args)]
-pub struct BenchConfig {
+pub struct BenchArgs {
     /// Server to measure; without it, an embedded server on a temporary
     /// data dir.
     #[arg(long, requires = "admin_token")]
@@ -112,7 +112,7 @@ pub struct Measurement {
 pub enum BenchError {
     /// The embedded server did not start.
     #[error("embedded server: {0}")]
-    Server(#[from] crate::server::ServerError),
+    Server(#[from] stepwise::server::ServerError),
     /// Connecting failed.
     #[error("cannot connect: {0}")]
     Connect(#[from] tonic::transport::Error),
@@ -136,12 +136,12 @@ struct Fixture {
 }
 
 /// Runs the baseline and the workloads, printing results as they finish.
-pub async fn run(config: BenchConfig) -> Result<Vec<Measurement>, BenchError> {
+pub async fn run(config: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
     let (addr, admin_token, embedded) = match config.server {
         Some(addr) => (addr, config.admin_token.clone().unwrap_or_default(), None),
         None => {
             let dir = std::env::temp_dir().join(format!("stepwise-bench-{}", uuid::Uuid::new_v4()));
-            let app = Application::build(&ServeConfig::new(
+            let app = Server::build(&ServeConfig::new(
                 "127.0.0.1:0".parse().expect("address"),
                 &dir,
             ))
@@ -151,7 +151,7 @@ pub async fn run(config: BenchConfig) -> Result<Vec<Measurement>, BenchError> {
             let server = tokio::spawn(app.run_until(async {
                 let _ = stopped.await;
             }));
-            let token = std::fs::read_to_string(dir.join(crate::app::ADMIN_TOKEN_FILE))?;
+            let token = std::fs::read_to_string(dir.join(stepwise::app::ADMIN_TOKEN_FILE))?;
             (addr, token.trim().to_owned(), Some((dir, stop, server)))
         }
     };

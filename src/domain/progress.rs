@@ -38,8 +38,6 @@
 //! done, and what a client did over two years ago says little about the
 //! habit today.
 
-use std::collections::BTreeMap;
-
 use chrono::{Days, NaiveDate};
 
 /// How many days before the as-of day (included) statistics look at, at
@@ -56,6 +54,17 @@ pub enum Mark {
     Partial,
     /// Skipped (excused).
     Skipped,
+}
+
+impl From<crate::domain::CheckInState> for Mark {
+    fn from(state: crate::domain::CheckInState) -> Self {
+        use crate::domain::CheckInState;
+        match state {
+            CheckInState::Done => Mark::Done,
+            CheckInState::Partial => Mark::Partial,
+            CheckInState::Skipped => Mark::Skipped,
+        }
+    }
 }
 
 impl Mark {
@@ -109,7 +118,7 @@ pub fn step_stats(
     period_days: u32,
     start: NaiveDate,
     as_of: NaiveDate,
-    marks: &BTreeMap<NaiveDate, Mark>,
+    marks: impl IntoIterator<Item = (NaiveDate, Mark)>,
 ) -> Stats {
     if as_of < start || times == 0 || period_days == 0 {
         return Stats::default();
@@ -118,8 +127,10 @@ pub fn step_stats(
     // Day n of the window is `first` + n days.
     let number = |date: NaiveDate| usize::try_from((date - first).num_days()).unwrap_or(0);
     let mut days = vec![None; number(as_of) + 1];
-    for (date, mark) in marks.range(first..=as_of) {
-        days[number(*date)] = Some(*mark);
+    for (date, mark) in marks {
+        if (first..=as_of).contains(&date) {
+            days[number(date)] = Some(mark);
+        }
     }
     let (current_streak, best_streak) = streaks(times, period_days, &days);
     let sums_7d = adherence_sums(times, period_days, &days, 7);
@@ -249,6 +260,8 @@ pub fn efficacy(ratings: &[(NaiveDate, i32)], as_of: NaiveDate) -> Efficacy {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn day(s: &str) -> NaiveDate {
@@ -267,11 +280,11 @@ mod tests {
             ("2026-11-02", Mark::Done),
             ("2026-11-03", Mark::Done),
         ]);
-        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-04"), &m);
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-04"), m.clone());
         // Today (11-04) is not over: the streak still stands at 3...
         assert_eq!((stats.current_streak, stats.best_streak), (3, 3));
         // ...but a day missed yesterday breaks it.
-        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-05"), &m);
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-05"), m.clone());
         assert_eq!((stats.current_streak, stats.best_streak), (0, 3));
     }
 
@@ -282,7 +295,7 @@ mod tests {
             ("2026-11-02", Mark::Skipped),
             ("2026-11-03", Mark::Done),
         ]);
-        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-03"), &m);
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-03"), m.clone());
         assert_eq!((stats.current_streak, stats.best_streak), (2, 2));
         // Adherence: 2 done of 2 scheduled (the skipped day is excluded).
         assert_eq!(stats.adherence_7d, Some(1.0));
@@ -301,7 +314,7 @@ mod tests {
             ("2026-11-13", Mark::Skipped),
             ("2026-11-16", Mark::Done),
         ]);
-        let stats = step_stats(3, 7, day("2026-11-02"), day("2026-11-18"), &m);
+        let stats = step_stats(3, 7, day("2026-11-02"), day("2026-11-18"), m.clone());
         assert_eq!((stats.current_streak, stats.best_streak), (1, 1));
         // Last 7 days 11-12..18: done 11-16 (1); skipped 11-13; 6 days at 3/7.
         let adherence = stats.adherence_7d.expect("scheduled");
@@ -324,12 +337,14 @@ mod tests {
         let s2 = m_daily * s1 + (1.0 - m_daily);
         let s3 = m_daily * s2;
         let s4 = m_daily * s3 + (1.0 - m_daily) * 0.5;
-        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-04"), &m);
+        let stats = step_stats(1, 1, day("2026-11-01"), day("2026-11-04"), m.clone());
         assert!((stats.habit_strength - s4).abs() < 1e-12);
         // A skipped day leaves it unchanged.
         let skipped = marks(&[("2026-11-01", Mark::Done), ("2026-11-02", Mark::Skipped)]);
-        let a = step_stats(1, 1, day("2026-11-01"), day("2026-11-01"), &skipped).habit_strength;
-        let b = step_stats(1, 1, day("2026-11-01"), day("2026-11-02"), &skipped).habit_strength;
+        let a =
+            step_stats(1, 1, day("2026-11-01"), day("2026-11-01"), skipped.clone()).habit_strength;
+        let b =
+            step_stats(1, 1, day("2026-11-01"), day("2026-11-02"), skipped.clone()).habit_strength;
         assert_eq!(a, b);
     }
 
@@ -366,8 +381,8 @@ mod tests {
             let recent: BTreeMap<NaiveDate, Mark> =
                 century.range(from..).map(|(d, m)| (*d, *m)).collect();
             assert_eq!(
-                step_stats(times, period_days, first, last, &century),
-                step_stats(times, period_days, first, last, &recent),
+                step_stats(times, period_days, first, last, century.clone()),
+                step_stats(times, period_days, first, last, recent.clone()),
                 "{times} per {period_days} days"
             );
         }
@@ -386,7 +401,8 @@ mod tests {
             let f = f64::from(times) / f64::from(period_days);
             let m = 0.5_f64.powf(f.sqrt() / 13.0);
             let whole_history = every_day.values().fold(0.0, |s, _| m * s + (1.0 - m));
-            let windowed = step_stats(times, period_days, first, last, &every_day).habit_strength;
+            let windowed =
+                step_stats(times, period_days, first, last, every_day.clone()).habit_strength;
             let difference = whole_history - windowed;
             assert!(
                 (0.0..=m.powi(730)).contains(&difference) && difference < bound,
@@ -403,7 +419,7 @@ mod tests {
             .take_while(|d| *d <= last)
             .map(|d| (d, Mark::Done))
             .collect();
-        let stats = step_stats(1, 1, first, last, &every_day);
+        let stats = step_stats(1, 1, first, last, every_day.clone());
         assert_eq!(
             (stats.current_streak, stats.best_streak),
             (STATS_WINDOW_DAYS, STATS_WINDOW_DAYS)

@@ -8,13 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use tokio::io::AsyncWriteExt;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig};
-
-use crate::client::authenticated;
-use crate::pb;
-use crate::pb::backup_service_client::BackupServiceClient;
-use crate::store::backup::{read_snapshot, restore};
+use stepwise::client::{self, ConnectError, backup::BackupError};
 
 /// Environment variable that may hold an administrator's token.
 pub const ADMIN_TOKEN_ENV: &str = "STEPWISE_ADMIN_TOKEN";
@@ -25,7 +19,7 @@ pub const ADMIN_TOKEN_ENV: &str = "STEPWISE_ADMIN_TOKEN";
     after_help = "The administrator's token comes from --admin-token-file or, without it, \
 from the environment variable STEPWISE_ADMIN_TOKEN; never from the command line."
 )]
-pub struct BackupConfig {
+pub struct BackupArgs {
     /// File to write the backup to (replaced only once the backup is
     /// complete and checked).
     #[arg(long)]
@@ -45,10 +39,6 @@ pub struct BackupConfig {
     /// over `STEPWISE_ADMIN_TOKEN`.
     #[arg(long, env = "STEPWISE_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
-    /// An administrator's token from the environment
-    /// ([`ADMIN_TOKEN_ENV`]), set by the binary; never a flag.
-    #[arg(skip)]
-    pub admin_token: Option<String>,
 }
 
 /// A server URL: `http://` or `https://`, a host, an optional port, and
@@ -71,15 +61,32 @@ fn parse_server(value: &str) -> Result<http::Uri, String> {
     if is_server { Ok(uri) } else { Err(problem()) }
 }
 
-impl BackupConfig {
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The settings cannot be used (no token, an unreadable file, ...).
+    #[error("{0}")]
+    Config(String),
+    /// Connecting failed.
+    #[error("{0}")]
+    Connect(#[from] ConnectError),
+    /// The backup failed.
+    #[error("{0}")]
+    Backup(#[from] BackupError),
+    /// The restore failed.
+    #[error("{0}")]
+    Restore(#[from] stepwise::error::Error),
+}
+
+impl BackupArgs {
     /// The administrator's token: the contents of `admin_token_file` if
-    /// given, else `admin_token`.
-    fn token(&self) -> Result<String, BackupError> {
-        let token = match (&self.admin_token_file, &self.admin_token) {
+    /// given, else `from_env`.
+    fn token(&self, from_env: Option<String>) -> Result<String, CommandError> {
+        let token = match (&self.admin_token_file, from_env) {
             (Some(path), _) => String::from_utf8_lossy(&read(path)?).into_owned(),
-            (None, Some(token)) => token.clone(),
+            (None, Some(token)) => token,
             (None, None) => {
-                return Err(BackupError::Config(format!(
+                return Err(CommandError::Config(format!(
                     "no administrator token: set {ADMIN_TOKEN_ENV} or pass --admin-token-file PATH \
                      (such as the server's admin.token)"
                 )));
@@ -87,41 +94,23 @@ impl BackupConfig {
         };
         let token = token.trim();
         if token.is_empty() {
-            return Err(BackupError::Config(
+            return Err(CommandError::Config(
                 "the administrator token is empty".into(),
             ));
         }
         Ok(token.to_owned())
     }
-
-    /// A channel to the server, with TLS for `https://`.
-    async fn connect(&self) -> Result<Channel, BackupError> {
-        let mut endpoint = Channel::builder(self.server.clone());
-        if self.server.scheme_str() == Some("https") {
-            let tls = match &self.tls_ca {
-                Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?)),
-                None => ClientTlsConfig::new().with_native_roots(),
-            };
-            endpoint = endpoint.tls_config(tls)?;
-        } else if self.tls_ca.is_some() {
-            return Err(BackupError::Config(format!(
-                "--tls-ca needs an https:// server, not {}",
-                self.server
-            )));
-        }
-        Ok(endpoint.connect().await?)
-    }
 }
 
 /// The contents of a file named in the settings.
-fn read(path: &Path) -> Result<Vec<u8>, BackupError> {
+fn read(path: &Path) -> Result<Vec<u8>, CommandError> {
     std::fs::read(path)
-        .map_err(|e| BackupError::Config(format!("cannot read {}: {e}", path.display())))
+        .map_err(|e| CommandError::Config(format!("cannot read {}: {e}", path.display())))
 }
 
 /// Settings of `stepwise restore`.
 #[derive(Debug, Clone, Args)]
-pub struct RestoreConfig {
+pub struct RestoreArgs {
     /// The backup file.
     #[arg(long)]
     pub from: PathBuf,
@@ -130,62 +119,26 @@ pub struct RestoreConfig {
     pub data_dir: PathBuf,
 }
 
-/// Errors of backup and restore.
-#[derive(Debug, thiserror::Error)]
-pub enum BackupError {
-    /// The settings cannot be used (no token, an unreadable file, ...).
-    #[error("{0}")]
-    Config(String),
-    /// Connecting failed (with the causes: "transport error" alone says
-    /// nothing about a refused connection or an untrusted certificate).
-    #[error("cannot connect: {}", with_causes(.0))]
-    Connect(#[from] tonic::transport::Error),
-    /// The server refused or failed.
-    #[error("{}", .0.message())]
-    Rpc(#[from] tonic::Status),
-    /// Reading or writing a file failed, or the backup is not valid.
-    #[error("{0}")]
-    Store(#[from] crate::error::Error),
-    /// Writing the file failed.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
+/// `stepwise backup`: streams a backup from the server into `args.to`.
+pub async fn backup(args: BackupArgs) -> Result<(), CommandError> {
+    let token = args.token(std::env::var(ADMIN_TOKEN_ENV).ok())?;
+    let channel = client::connect(&args.server, args.tls_ca.as_deref()).await?;
+    let entries = client::backup::download(channel, &token, &args.to).await?;
+    println!(
+        "backup written to {} ({entries} entries)",
+        args.to.display()
+    );
+    Ok(())
 }
 
-/// An error and its chain of causes, on one line.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text = format!("{text}: {next}");
-        cause = next.source();
-    }
-    text
-}
-
-/// Streams a backup from the server into `config.to`; returns its entries.
-pub async fn backup(config: &BackupConfig) -> Result<usize, BackupError> {
-    let token = config.token()?;
-    let channel = config.connect().await?;
-    let mut api = BackupServiceClient::new(authenticated(channel, &token));
-    let mut stream = api
-        .create_backup(pb::CreateBackupRequest {})
-        .await?
-        .into_inner();
-    let partial = config.to.with_extension("partial");
-    let mut file = tokio::fs::File::create(&partial).await?;
-    while let Some(chunk) = stream.message().await? {
-        file.write_all(&chunk.data).await?;
-    }
-    file.sync_all().await?;
-    drop(file);
-    let entries = read_snapshot(&partial)?.len();
-    tokio::fs::rename(&partial, &config.to).await?;
-    Ok(entries)
-}
-
-/// Rebuilds a store from a backup file; returns its entries.
-pub fn restore_store(config: &RestoreConfig) -> Result<u64, BackupError> {
-    Ok(restore(&config.from, &config.data_dir)?)
+/// `stepwise restore`: rebuilds a store from a backup file.
+pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
+    let entries = stepwise::store::kv::snapshot::restore(&args.from, &args.data_dir)?;
+    println!(
+        "store rebuilt in {} ({entries} entries, new epoch)",
+        args.data_dir.display()
+    );
+    Ok(())
 }
 
 #[cfg(test)]
@@ -193,9 +146,9 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::config::{Cli, Command};
+    use crate::cli::{Cli, Command};
 
-    fn backup_config(args: &[&str]) -> Result<BackupConfig, clap::Error> {
+    fn backup_config(args: &[&str]) -> Result<BackupArgs, clap::Error> {
         let argv = ["stepwise", "backup", "--to", "stepwise.backup"];
         let cli = Cli::try_parse_from(argv.iter().chain(args))?;
         match cli.command {
@@ -234,7 +187,7 @@ mod tests {
         std::fs::write(&path, "sw_secret\n").expect("write token");
         let config = backup_config(&["--admin-token-file", path.to_str().expect("utf-8")])
             .expect("valid flags");
-        assert_eq!(config.token().expect("token"), "sw_secret");
+        assert_eq!(config.token(None).expect("token"), "sw_secret");
     }
 
     #[test]

@@ -1,0 +1,250 @@
+//! The use cases over the in-memory store: they need nothing of sled, and
+//! the rules hold on any implementation of [`crate::store::Store`].
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{App, NewAccount, Principal, ProgressTarget};
+use crate::domain::{
+    Account, ActionStep, CheckIn, CheckInState, Entity, Goal, Kind, ManualClock, Meta, Mutation,
+    MutationOp, Outcome, Role, Schedule,
+};
+use crate::error::Error;
+use crate::store::PageRequest;
+use crate::store::kv::KvStore;
+use crate::store::kv::memory::MemoryKv;
+
+const FIRST_PAGE: PageRequest<'static> = PageRequest {
+    size: 100,
+    token: "",
+};
+
+fn app() -> App {
+    let clock = Arc::new(ManualClock::starting_at(1_800_000_000_000_000));
+    let store = KvStore::open(MemoryKv::default(), clock.clone()).expect("store opens");
+    App::new(
+        Arc::new(store),
+        std::env::temp_dir(),
+        std::time::Duration::from_secs(3600),
+        clock,
+    )
+}
+
+/// A new account of `role`, stored directly.
+async fn account(app: &App, role: Role) -> Principal {
+    let account = app.new_account(NewAccount {
+        role,
+        display_name: "Someone".into(),
+        time_zone: chrono_tz::Europe::Berlin,
+    });
+    let stored = account.clone();
+    app.store
+        .write(account.id, move |tx| tx.put_account(&stored))
+        .await
+        .expect("account stored");
+    Principal::of(&account)
+}
+
+fn goal(client: &Principal, title: &str) -> Goal {
+    Goal {
+        meta: Meta::new(Uuid::now_v7(), client.account_id),
+        title: title.into(),
+        ..Goal::default()
+    }
+}
+
+fn step(goal: &Goal) -> ActionStep {
+    ActionStep {
+        meta: Meta::new(Uuid::now_v7(), Uuid::nil()),
+        goal_id: goal.meta.id,
+        title: "Walk".into(),
+        schedule: Schedule {
+            times: 1,
+            period_days: 1,
+        },
+        ..ActionStep::default()
+    }
+}
+
+fn check_in(step: &ActionStep, day: &str) -> CheckIn {
+    CheckIn {
+        meta: Meta::new(Uuid::now_v7(), Uuid::nil()),
+        action_step_id: step.meta.id,
+        local_date: day.parse::<NaiveDate>().expect("date"),
+        state: CheckInState::Done,
+        ..CheckIn::default()
+    }
+}
+
+#[tokio::test]
+async fn a_plan_is_kept_and_progress_is_computed_from_it() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    let goal = app
+        .create_goal(&ada, goal(&ada, "Move"))
+        .await
+        .expect("goal");
+    let step = app
+        .create_action_step(&ada, step(&goal))
+        .await
+        .expect("step");
+    for day in ["2027-01-01", "2027-01-02", "2027-01-03"] {
+        app.log_check_in(&ada, check_in(&step, day), 0)
+            .await
+            .expect("check-in");
+    }
+    let as_of = "2027-01-03".parse().ok();
+    let report = app
+        .get_progress(&ada, ProgressTarget::Client(ada.account_id), as_of)
+        .await
+        .expect("progress");
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(report.stats.current_streak, 3);
+    assert_eq!(report.stats.adherence_7d, Some(1.0));
+}
+
+#[tokio::test]
+async fn a_deleted_goal_takes_its_steps_and_check_ins_with_it() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    let goal = app
+        .create_goal(&ada, goal(&ada, "Move"))
+        .await
+        .expect("goal");
+    let step = app
+        .create_action_step(&ada, step(&goal))
+        .await
+        .expect("step");
+    let logged = app
+        .log_check_in(&ada, check_in(&step, "2027-01-01"), 0)
+        .await
+        .expect("check-in");
+
+    app.delete(&ada, Kind::Goal, goal.meta.id, 0)
+        .await
+        .expect("delete");
+
+    for (id, kind) in [
+        (goal.meta.id, Kind::Goal),
+        (step.meta.id, Kind::ActionStep),
+        (logged.meta.id, Kind::CheckIn),
+    ] {
+        let stored = app.store.entity(id).await.expect("read").expect("kept");
+        assert!(stored.is_deleted(), "{kind:?} left a tombstone");
+    }
+    let page = app.pull(&ada, ada.account_id, "", 100).await.expect("pull");
+    assert!(
+        page.changes.is_empty(),
+        "an initial sync leaves out tombstones"
+    );
+    let head = app.store.head(ada.account_id).await.expect("head");
+    let changes = app
+        .store
+        .changes(ada.account_id, (0, head), (100, usize::MAX), false)
+        .await
+        .expect("changes");
+    assert_eq!(
+        changes.entities.len(),
+        3,
+        "each record once, as a tombstone"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_push_applies_nothing_and_a_reused_id_is_refused() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    let upsert = |title: &str, digest: u8| Mutation {
+        mutation_id: "m1".into(),
+        base_version: 0,
+        payload_digest: [digest; 32],
+        op: Ok(MutationOp::Upsert(Entity::Goal(goal(&ada, title)))),
+    };
+    let first = app.push(&ada, vec![upsert("Move", 1)]).await.expect("push");
+    assert_eq!(first[0].outcome, Outcome::Applied);
+    let replay = app.push(&ada, vec![upsert("Move", 1)]).await.expect("push");
+    assert_eq!(replay[0].outcome, Outcome::Applied);
+    assert_eq!(replay[0].current, first[0].current, "the same record");
+    let reused = app
+        .push(&ada, vec![upsert("Other", 2)])
+        .await
+        .expect("push");
+    assert_eq!(reused[0].outcome, Outcome::Rejected);
+    let goals = app
+        .list_goals(&ada, ada.account_id, FIRST_PAGE)
+        .await
+        .expect("list");
+    assert_eq!(goals.items.len(), 1, "applied once");
+}
+
+#[tokio::test]
+async fn a_therapist_sees_a_client_only_while_linked() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    let ruth = account(&app, Role::Therapist).await;
+    let goal = app
+        .create_goal(&ada, goal(&ada, "Move"))
+        .await
+        .expect("goal");
+    assert!(matches!(
+        app.get_goal(&ruth, goal.meta.id).await,
+        Err(Error::NotFound(_))
+    ));
+
+    let invite = app.create_invite(&ruth).await.expect("invite");
+    let link = app
+        .accept_invite(&ada, &invite.code, None)
+        .await
+        .expect("linked");
+    assert_eq!(
+        app.get_goal(&ruth, goal.meta.id).await.expect("visible"),
+        goal
+    );
+
+    app.revoke_care_link(&ada, link.id).await.expect("revoked");
+    assert!(matches!(
+        app.get_goal(&ruth, goal.meta.id).await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_check_in_for_a_taken_day_updates_the_one_there() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    let goal = app
+        .create_goal(&ada, goal(&ada, "Move"))
+        .await
+        .expect("goal");
+    let step = app
+        .create_action_step(&ada, step(&goal))
+        .await
+        .expect("step");
+    let first = app
+        .log_check_in(&ada, check_in(&step, "2027-01-01"), 0)
+        .await
+        .expect("first");
+    let again = CheckIn {
+        state: CheckInState::Partial,
+        ..check_in(&step, "2027-01-01")
+    };
+    let second = app.log_check_in(&ada, again, 0).await.expect("second");
+    assert_eq!(second.meta.id, first.meta.id);
+    assert_eq!(second.state, CheckInState::Partial);
+    assert!(second.meta.version > first.meta.version);
+}
+
+#[tokio::test]
+async fn accounts_and_tokens_round_trip_through_the_store() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    let stored: Account = app
+        .store
+        .account(ada.account_id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(stored.time_zone, chrono_tz::Europe::Berlin);
+}

@@ -1,0 +1,93 @@
+//! The commands of the `stepwise` binary. They are the binary's, not the
+//! library's: each parses its arguments and runs on the library's public
+//! API (the server, the client, the store's backup format).
+
+pub mod backup;
+pub mod bench;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use stepwise::config::ServeConfig;
+use stepwise::server::Server;
+
+/// Stepwise: goals, action steps, check-ins and self-efficacy ratings for
+/// therapy-companion apps, over gRPC.
+#[derive(Debug, Parser)]
+#[command(name = "stepwise", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gRPC server until SIGTERM or Ctrl-C.
+    Serve(ServeConfig),
+    /// Measure throughput and latency against a health-check baseline.
+    Bench(bench::BenchArgs),
+    /// Save a consistent backup of a running server to a file.
+    Backup(backup::BackupArgs),
+    /// Rebuild a store from a backup file, offline, in a new data dir.
+    Restore(backup::RestoreArgs),
+}
+
+impl Command {
+    /// Runs the command to its end.
+    pub async fn run(self) -> ExitCode {
+        match self {
+            Command::Serve(config) => {
+                stepwise::telemetry::init(config.log_format);
+                #[cfg(feature = "failpoints")]
+                stepwise::failpoints::control_from_stdin();
+                let result = async {
+                    Server::build(&config)
+                        .await?
+                        .run_until(shutdown_signal())
+                        .await
+                }
+                .await;
+                exit_code(result)
+            }
+            Command::Bench(args) => exit_code(bench::run(args).await.map(drop)),
+            Command::Backup(args) => exit_code(backup::backup(args).await),
+            Command::Restore(args) => exit_code(backup::restore(&args)),
+        }
+    }
+}
+
+fn exit_code(result: Result<(), impl std::fmt::Display>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stepwise stopped with an error");
+            eprintln!("stepwise: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,208 @@
+//! Conversions between API messages and domain values, one module per
+//! resource. Parsing a request validates every field and reports all bad
+//! ones at once, with request-relative field paths (`goal.title`);
+//! building an answer destructures the domain value whole, so a field added
+//! to a record and forgotten here does not compile.
+
+mod account;
+mod action_step;
+mod care;
+mod check_in;
+mod goal;
+mod progress;
+mod rating;
+mod sync;
+
+pub use account::*;
+pub use action_step::*;
+pub use care::*;
+pub use check_in::*;
+pub use goal::*;
+pub use progress::*;
+pub use rating::*;
+pub use sync::*;
+
+use chrono::NaiveDate;
+use prost_types::{FieldMask, Timestamp};
+use uuid::Uuid;
+
+use crate::domain::{Editable, Meta, Patch, fields};
+use crate::error::{Error, Result, Violations};
+use crate::store::PageRequest;
+
+/// Timestamp of microseconds since the Unix epoch.
+pub fn timestamp(micros: i64) -> Option<Timestamp> {
+    Some(Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
+    })
+}
+
+/// Microseconds since the Unix epoch of a valid timestamp.
+pub fn micros(ts: &Timestamp) -> Result<i64, String> {
+    let valid_nanos = (0..1_000_000_000).contains(&ts.nanos);
+    ts.seconds
+        .checked_mul(1_000_000)
+        .and_then(|us| us.checked_add(i64::from(ts.nanos / 1000)))
+        .filter(|_| valid_nanos)
+        .ok_or_else(|| "must be a valid timestamp".to_owned())
+}
+
+/// The message of a required request field.
+pub fn required<T>(message: Option<T>, field: &str) -> Result<T> {
+    message.ok_or_else(|| Error::invalid(field, "is required"))
+}
+
+/// A required id in a request.
+pub fn id(value: &str, field: &str) -> Result<Uuid> {
+    fields::id(value).map_err(|e| Error::invalid(field, e))
+}
+
+/// The id of a client in a request; empty means the caller.
+pub fn client_or_caller(value: &str, field: &str, caller: Uuid) -> Result<Uuid> {
+    match value {
+        "" => Ok(caller),
+        given => id(given, field),
+    }
+}
+
+/// The page a list request asks for.
+pub fn page(size: i32, token: &str) -> Result<PageRequest<'_>> {
+    let size = fields::page_size(size).map_err(|e| Error::invalid("page_size", e))?;
+    Ok(PageRequest { size, token })
+}
+
+/// Optional date in a request.
+pub fn optional_date(value: &str, field: &str) -> Result<Option<NaiveDate>> {
+    fields::optional_date(value).map_err(|e| Error::invalid(field, e))
+}
+
+/// A new record's common fields.
+fn new_meta(id: Uuid, client_id: Uuid) -> Meta {
+    Meta::new(id, client_id)
+}
+
+/// The id of a record being created (a new one when empty).
+fn new_id(value: &str, field: &str, check: &mut Violations) -> Uuid {
+    check.check(field, fields::new_id(value))
+}
+
+/// A value was not set (an enum's zero).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unspecified;
+
+/// Converts between a domain enum and its API enum: `From` one way, and
+/// `TryFrom` back, which refuses `UNSPECIFIED`. Both match exhaustively.
+macro_rules! enum_conversions {
+    ($domain:ty, $api:ty { $($variant:ident),* $(,)? }) => {
+        impl From<$domain> for $api {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $(<$domain>::$variant => <$api>::$variant,)*
+                }
+            }
+        }
+
+        impl TryFrom<$api> for $domain {
+            type Error = crate::service::convert::Unspecified;
+            fn try_from(value: $api) -> Result<Self, Self::Error> {
+                match value {
+                    $(<$api>::$variant => Ok(<$domain>::$variant),)*
+                    <$api>::Unspecified => Err(crate::service::convert::Unspecified),
+                }
+            }
+        }
+    };
+}
+pub(crate) use enum_conversions;
+
+/// A known, specified value of an API enum sent as `raw`.
+pub fn enum_value<A, D>(raw: i32) -> Result<D, String>
+where
+    A: TryFrom<i32>,
+    D: TryFrom<A, Error = Unspecified>,
+{
+    let api = A::try_from(raw).map_err(|_| format!("unknown value {raw}"))?;
+    D::try_from(api).map_err(|_| "must be specified".to_owned())
+}
+
+/// `default` for an unspecified (zero) enum, else as [`enum_value`].
+pub fn enum_or<A, D>(raw: i32, default: D) -> Result<D, String>
+where
+    A: TryFrom<i32>,
+    D: TryFrom<A, Error = Unspecified>,
+{
+    if raw == 0 {
+        Ok(default)
+    } else {
+        enum_value::<A, D>(raw)
+    }
+}
+
+/// Parses the editable fields of a kind from its API message.
+pub trait EditableFields<A>: Editable + Default {
+    /// Parses `field` of `api` into `into`, recording a violation under
+    /// `prefix` when it is bad. `creating`: a new record (or a sync
+    /// upsert), where an unspecified status means the default one.
+    fn parse_field(
+        api: &A,
+        field: Self::Field,
+        into: &mut Self,
+        check: &mut Violations,
+        path: (&str, bool),
+    );
+}
+
+/// The update of an `Update*Request`: the fields in `mask` (all editable
+/// ones when the mask is empty or `*`), each parsed from `api`.
+pub fn patch<A, R: EditableFields<A>>(
+    api: &A,
+    mask: &Option<FieldMask>,
+    prefix: &str,
+    check: &mut Violations,
+) -> Result<Patch<R>> {
+    let paths: Vec<&str> = mask
+        .iter()
+        .flat_map(|m| m.paths.iter().map(String::as_str))
+        .collect();
+    let fields: Vec<R::Field> = if paths.is_empty() || paths == ["*"] {
+        R::FIELDS.iter().map(|(_, field)| *field).collect()
+    } else {
+        let mut mask_check = Violations::new();
+        let mut fields = Vec::new();
+        for path in paths {
+            match R::FIELDS.iter().find(|(name, _)| *name == path) {
+                Some((_, field)) => fields.push(*field),
+                None => {
+                    let allowed: Vec<&str> = R::FIELDS.iter().map(|(name, _)| *name).collect();
+                    mask_check.add(
+                        "update_mask",
+                        format!(
+                            "cannot update {path:?}; updatable fields are {}",
+                            allowed.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        mask_check.finish()?;
+        fields
+    };
+    let mut values = R::default();
+    for field in &fields {
+        R::parse_field(api, *field, &mut values, check, (prefix, false));
+    }
+    Ok(Patch { fields, values })
+}
+
+/// A new record of a kind: every editable field parsed from `api`.
+pub fn editable_fields<A, R: EditableFields<A>>(
+    api: &A,
+    prefix: &str,
+    check: &mut Violations,
+    into: &mut R,
+) {
+    for (_, field) in R::FIELDS {
+        R::parse_field(api, *field, into, check, (prefix, true));
+    }
+}

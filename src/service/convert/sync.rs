@@ -1,0 +1,189 @@
+//! Sync: changes, mutations and their results.
+
+use uuid::Uuid;
+
+use super::{
+    enum_conversions, enum_value, id, new_action_step, new_check_in, new_goal, new_rating,
+    timestamp,
+};
+use crate::domain::{
+    Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
+};
+use crate::error::{Error, FieldViolation, Result, Violations};
+use crate::pb;
+
+enum_conversions!(
+    Kind,
+    pb::EntityType {
+        Goal,
+        ActionStep,
+        CheckIn,
+        EfficacyRating,
+    }
+);
+enum_conversions!(
+    Outcome,
+    pb::Outcome {
+        Applied,
+        Conflict,
+        Gone,
+        Rejected,
+    }
+);
+
+/// API form of any record or tombstone.
+pub fn change(entity: Entity) -> pb::Change {
+    use pb::change::Entity as Api;
+    let entity = match entity {
+        Entity::Goal(r) => Api::Goal(r.into()),
+        Entity::ActionStep(r) => Api::ActionStep(r.into()),
+        Entity::CheckIn(r) => Api::CheckIn(r.into()),
+        Entity::EfficacyRating(r) => Api::EfficacyRating(r.into()),
+        Entity::Tombstone(Tombstone { kind, meta }) => Api::Tombstone(pb::Tombstone {
+            entity_type: pb::EntityType::from(kind) as i32,
+            id: meta.id.to_string(),
+            version: meta.version,
+            client_id: meta.client_id.to_string(),
+            delete_time: timestamp(meta.update_time_us),
+        }),
+    };
+    pb::Change {
+        entity: Some(entity),
+    }
+}
+
+/// Longest device or mutation id.
+const MAX_SYNC_ID_CHARS: usize = 128;
+
+fn sync_id(value: &str) -> Result<String, String> {
+    match value.chars().count() {
+        0 => Err("is required".into()),
+        n if n > MAX_SYNC_ID_CHARS => {
+            Err(format!("must be at most {MAX_SYNC_ID_CHARS} characters"))
+        }
+        _ => Ok(value.to_owned()),
+    }
+}
+
+/// The mutations of a `PushRequest` by `caller`. Request-level problems
+/// (ids, batch size) fail the whole push; bad content of one mutation
+/// becomes its rejection.
+pub fn push(
+    caller: Uuid,
+    request: pb::PushRequest,
+    max: usize,
+    now_us: i64,
+) -> Result<Vec<Mutation>> {
+    let mut check = Violations::new();
+    check.check("device_id", sync_id(&request.device_id));
+    if request.mutations.len() > max {
+        check.add(
+            "mutations",
+            format!(
+                "at most {max} mutations per push, got {}; split the batch",
+                request.mutations.len()
+            ),
+        );
+    }
+    for (i, mutation) in request.mutations.iter().enumerate() {
+        check.check(
+            &format!("mutations[{i}].mutation_id"),
+            sync_id(&mutation.mutation_id),
+        );
+        if mutation.base_version < 0 {
+            check.add(
+                &format!("mutations[{i}].base_version"),
+                "must not be negative",
+            );
+        }
+    }
+    check.finish()?;
+    Ok(request
+        .mutations
+        .into_iter()
+        .map(|mut m| {
+            let mutation_id = std::mem::take(&mut m.mutation_id);
+            Mutation {
+                mutation_id,
+                base_version: m.base_version,
+                payload_digest: payload_digest(&m),
+                op: mutation_op(caller, m.op, now_us).map_err(|e| Rejection::from(&e)),
+            }
+        })
+        .collect())
+}
+
+/// SHA-256 of a mutation whose id was cleared, in its canonical encoding:
+/// the prost encoding of the decoded message.
+///
+/// The digest is of what the device sent, not of the parsed edit, so server
+/// defaults (a rating's rate time is "now") cannot make a replay differ.
+/// Re-encoding after decoding normalises how different client libraries
+/// write the same message: prost writes fields in tag order, leaves out
+/// proto3 defaults, drops fields the server does not know, and merges a
+/// field sent twice as protobuf says (the last scalar wins), so field
+/// order, defaults written out and unknown fields do not count; only what
+/// the server acts on does.
+fn payload_digest(mutation: &pb::Mutation) -> [u8; 32] {
+    use prost::Message;
+    use sha2::{Digest, Sha256};
+    debug_assert!(mutation.mutation_id.is_empty(), "the id is not payload");
+    Sha256::digest(mutation.encode_to_vec()).into()
+}
+
+fn mutation_op(caller: Uuid, op: Option<pb::mutation::Op>, now_us: i64) -> Result<MutationOp> {
+    use pb::mutation::Op;
+    Ok(match op {
+        Some(Op::UpsertGoal(g)) => MutationOp::Upsert(new_goal(caller, Some(g))?.into()),
+        Some(Op::UpsertActionStep(s)) => MutationOp::Upsert(new_action_step(Some(s))?.into()),
+        Some(Op::UpsertCheckIn(c)) => MutationOp::Upsert(new_check_in(Some(c))?.0.into()),
+        Some(Op::UpsertEfficacyRating(r)) => {
+            MutationOp::Upsert(new_rating(Some(r), now_us)?.into())
+        }
+        Some(Op::Delete(target)) => {
+            let kind = enum_value::<pb::EntityType, Kind>(target.entity_type)
+                .map_err(|e| Error::invalid("delete.entity_type", e))?;
+            MutationOp::Delete(kind, id(&target.id, "delete.id")?)
+        }
+        None => {
+            return Err(Error::invalid(
+                "op",
+                "set one of the upsert fields or delete",
+            ));
+        }
+    })
+}
+
+impl From<MutationResult> for pb::MutationResult {
+    fn from(result: MutationResult) -> Self {
+        let MutationResult {
+            mutation_id,
+            outcome,
+            current,
+            rejection,
+        } = result;
+        let Rejection {
+            reason,
+            message,
+            violations,
+        } = rejection.unwrap_or(Rejection {
+            reason: String::new(),
+            message: String::new(),
+            violations: Vec::new(),
+        });
+        pb::MutationResult {
+            mutation_id,
+            outcome: pb::Outcome::from(outcome) as i32,
+            current: current.map(change),
+            error: message,
+            reason,
+            field_violations: violations
+                .into_iter()
+                .map(|FieldViolation { field, description }| pb::FieldViolation {
+                    field,
+                    description,
+                })
+                .collect(),
+        }
+    }
+}

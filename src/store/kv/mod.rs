@@ -1,0 +1,390 @@
+//! [`KvStore`]: the [`Store`] over an ordered key-value [`Engine`] — sled on
+//! disk ([`sled::SledKv`]), or memory ([`memory::MemoryKv`]).
+//!
+//! Writes go through the commit pipeline ([`pipeline`]): one writer thread,
+//! groups applied in atomic batches, one flush per group. Reads go to the
+//! engine directly, without locks of their own. The key layout is in
+//! [`keys`], the encoding of values in [`codec`].
+
+pub mod codec;
+pub mod engine;
+pub mod keys;
+pub mod memory;
+mod pipeline;
+pub mod sled;
+pub mod snapshot;
+mod tx;
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio::sync::{oneshot, watch};
+use uuid::Uuid;
+
+use self::codec::{Value, decode_entity, decode_id, decode_seq};
+use self::engine::Engine;
+use self::pipeline::{Command, Pipeline, Touched};
+use super::page_token::KeyRange;
+use super::{ChangePage, Page, PageRequest, Side, SnapshotInfo, Store, Write};
+use crate::domain::{
+    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Kind, Order, StepTrack,
+};
+use crate::error::{Error, Result};
+
+/// Clients' latest sequence numbers, for their subscribers.
+type Watchers = Arc<Mutex<HashMap<Uuid, watch::Sender<i64>>>>;
+
+/// The store over an engine.
+pub struct KvStore<E: Engine> {
+    engine: Arc<E>,
+    epoch: [u8; 16],
+    watchers: Watchers,
+    pipeline: Pipeline<E>,
+}
+
+impl<E: Engine> KvStore<E> {
+    /// The store over `engine` (new or existing); `clock` stamps the times
+    /// of changes.
+    pub fn open(engine: E, clock: Arc<dyn Clock>) -> Result<Self> {
+        let engine = Arc::new(engine);
+        let epoch = match engine.get(&keys::epoch())? {
+            Some(epoch) => epoch
+                .as_ref()
+                .try_into()
+                .map_err(|_| Error::internal("stored epoch is malformed"))?,
+            None => {
+                let epoch: [u8; 16] = rand::random();
+                engine.apply(vec![(keys::epoch(), Some(epoch.to_vec()))])?;
+                engine.flush()?;
+                epoch
+            }
+        };
+        let watchers = Watchers::default();
+        let notify = {
+            let watchers = watchers.clone();
+            move |heads: Touched| notify(&watchers, heads)
+        };
+        let pipeline = Pipeline::start(engine.clone(), clock, notify, |engine: &E, client| {
+            read_head(engine, client)
+        })?;
+        Ok(Self {
+            engine,
+            epoch,
+            watchers,
+            pipeline,
+        })
+    }
+
+    /// The engine, for the store's own tools.
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    /// Reads one page of `range`, turning entries into items with `load`
+    /// (`None` skips an entry).
+    fn page<T>(
+        &self,
+        range: &KeyRange,
+        page: PageRequest<'_>,
+        mut load: impl FnMut(&[u8], &[u8]) -> Result<Option<T>>,
+    ) -> Result<Page<T>> {
+        let (start, end) = range.page_bounds(page.token)?;
+        let mut items = Vec::with_capacity(page.size.min(1024));
+        let mut last_key = Vec::new();
+        let mut more = false;
+        self.engine
+            .scan((as_ref(&start), as_ref(&end)), &mut |key, value| {
+                if items.len() == page.size {
+                    more = true;
+                    return Ok(false);
+                }
+                if let Some(item) = load(key, value)? {
+                    items.push(item);
+                }
+                last_key = key.to_vec();
+                Ok(true)
+            })?;
+        Ok(Page {
+            items,
+            next_page_token: if more {
+                range.token_after(&last_key)
+            } else {
+                String::new()
+            },
+        })
+    }
+
+    fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.engine
+            .get(key)?
+            .map(|bytes| T::decode(bytes.as_ref()))
+            .transpose()
+    }
+
+    fn entity_now(&self, id: Uuid) -> Result<Option<Entity>> {
+        self.engine
+            .get(&keys::record(id))?
+            .map(|bytes| decode_entity(id, bytes.as_ref()))
+            .transpose()
+    }
+
+    fn care_link_now(&self, id: Uuid) -> Result<Option<CareLink>> {
+        self.value(&keys::key(keys::LINK, &[id.as_bytes()]))
+    }
+}
+
+fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(key) => Bound::Included(key),
+        Bound::Excluded(key) => Bound::Excluded(key),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+fn read_head<E: Engine>(engine: &E, client: Uuid) -> Result<i64> {
+    match engine.get(&keys::sequence(client))? {
+        Some(bytes) => decode_seq(bytes.as_ref()),
+        None => Ok(0),
+    }
+}
+
+fn notify(watchers: &Watchers, heads: Touched) {
+    let Ok(mut watchers) = watchers.lock() else {
+        return;
+    };
+    for (client, seq) in heads {
+        if let Some(sender) = watchers.get(&client) {
+            if sender.receiver_count() == 0 {
+                watchers.remove(&client);
+            } else {
+                sender.send_replace(seq);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl<E: Engine> Store for KvStore<E> {
+    fn epoch(&self) -> [u8; 16] {
+        self.epoch
+    }
+
+    async fn run(
+        &self,
+        actor: Uuid,
+        write: Box<Write<Box<dyn Any + Send>>>,
+    ) -> Result<Box<dyn Any + Send>> {
+        self.pipeline.write(actor, write).await
+    }
+
+    async fn durable(&self) -> Result<()> {
+        self.pipeline.progress().all_durable().await
+    }
+
+    fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>> {
+        let mut watchers = self
+            .watchers
+            .lock()
+            .map_err(|_| Error::internal("watchers poisoned"))?;
+        if let Some(sender) = watchers.get(&client) {
+            return Ok(sender.subscribe());
+        }
+        let (sender, receiver) = watch::channel(read_head(&*self.engine, client)?);
+        watchers.insert(client, sender);
+        Ok(receiver)
+    }
+
+    async fn head(&self, client: Uuid) -> Result<i64> {
+        read_head(&*self.engine, client)
+    }
+
+    async fn changes(
+        &self,
+        client: Uuid,
+        (after, head): (i64, i64),
+        (max_items, max_bytes): (usize, usize),
+        skip_tombstones: bool,
+    ) -> Result<ChangePage> {
+        let mut page = ChangePage {
+            entities: Vec::new(),
+            last_seq: after,
+            has_more: false,
+        };
+        if after >= head {
+            return Ok(page);
+        }
+        let start = keys::change(client, after + 1);
+        let end = keys::change(client, head);
+        let mut bytes = 0;
+        let mut ids = Vec::new();
+        self.engine.scan(
+            (Bound::Included(&start), Bound::Included(&end)),
+            &mut |key, id| {
+                if ids.len() >= max_items {
+                    page.has_more = true;
+                    return Ok(false);
+                }
+                let seq = decode_seq(&key[key.len() - 8..])? ^ i64::MIN;
+                ids.push((seq, decode_id(id)?));
+                Ok(true)
+            },
+        )?;
+        for (seq, id) in ids {
+            if bytes >= max_bytes {
+                page.has_more = true;
+                return Ok(page);
+            }
+            let Some(stored) = self.engine.get(&keys::record(id))? else {
+                return Err(Error::internal("change index points at a missing record"));
+            };
+            page.last_seq = seq;
+            let entity = decode_entity(id, stored.as_ref())?;
+            // A record changed again since its entry was read appears later,
+            // at its new sequence number.
+            if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {
+                continue;
+            }
+            bytes += stored.as_ref().len();
+            page.entities.push(entity);
+        }
+        if !page.has_more {
+            page.last_seq = head.max(page.last_seq);
+        }
+        Ok(page)
+    }
+
+    async fn entity(&self, id: Uuid) -> Result<Option<Entity>> {
+        self.entity_now(id)
+    }
+
+    async fn children(
+        &self,
+        parent: Uuid,
+        kind: Kind,
+        (from, to): (Option<Order>, Option<Order>),
+        page: PageRequest<'_>,
+    ) -> Result<Page<Entity>> {
+        let prefix = keys::children_of(parent, kind);
+        let from = from.map(keys::order_bytes).unwrap_or_default();
+        let to = to.map(keys::order_bytes);
+        let range = KeyRange::new(&prefix, (from, to));
+        self.page(&range, page, |key, _| {
+            let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
+            Ok(self.entity_now(id)?.filter(|e| !e.is_deleted()))
+        })
+    }
+
+    async fn step_track(&self, step: Uuid) -> Result<Option<StepTrack>> {
+        self.value(&keys::key(keys::STEP_TRACK, &[step.as_bytes()]))
+    }
+
+    async fn client_track(&self, client: Uuid) -> Result<Option<ClientTrack>> {
+        self.value(&keys::key(keys::CLIENT_TRACK, &[client.as_bytes()]))
+    }
+
+    async fn account(&self, id: Uuid) -> Result<Option<Account>> {
+        self.value(&keys::key(keys::ACCOUNT, &[id.as_bytes()]))
+    }
+
+    async fn account_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Account>> {
+        match self.engine.get(&keys::key(keys::TOKEN, &[token_hash]))? {
+            Some(id) => self.value(&keys::key(keys::ACCOUNT, &[id.as_ref()])),
+            None => Ok(None),
+        }
+    }
+
+    async fn has_accounts(&self) -> Result<bool> {
+        let mut found = false;
+        let prefix = [keys::ACCOUNT];
+        let end = [keys::ACCOUNT + 1];
+        self.engine.scan(
+            (Bound::Included(&prefix[..]), Bound::Excluded(&end[..])),
+            &mut |_, _| {
+                found = true;
+                Ok(false)
+            },
+        )?;
+        Ok(found)
+    }
+
+    async fn care_link(&self, id: Uuid) -> Result<Option<CareLink>> {
+        self.care_link_now(id)
+    }
+
+    async fn link_between(&self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>> {
+        let pair = keys::key(keys::LINK_PAIR, &[therapist.as_bytes(), client.as_bytes()]);
+        match self.engine.get(&pair)? {
+            Some(id) => self.care_link_now(decode_id(id.as_ref())?),
+            None => Ok(None),
+        }
+    }
+
+    async fn links(
+        &self,
+        account: Uuid,
+        side: Side,
+        page: PageRequest<'_>,
+    ) -> Result<Page<CareLink>> {
+        let prefix = match side {
+            Side::Client => keys::LINK_BY_CLIENT,
+            Side::Therapist => keys::LINK_BY_THERAPIST,
+        };
+        let range = KeyRange::new(
+            &keys::key(prefix, &[account.as_bytes()]),
+            (Vec::new(), None),
+        );
+        self.page(&range, page, |key, _| {
+            let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
+            self.care_link_now(id)
+        })
+    }
+
+    async fn access_events(
+        &self,
+        account: Uuid,
+        side: Side,
+        page: PageRequest<'_>,
+    ) -> Result<Page<AccessEvent>> {
+        let prefix = match side {
+            Side::Client => keys::ACCESS_BY_CLIENT,
+            Side::Therapist => keys::ACCESS_BY_THERAPIST,
+        };
+        let range = KeyRange::new(
+            &keys::key(prefix, &[account.as_bytes()]),
+            (Vec::new(), None),
+        );
+        self.page(&range, page, |_, value| {
+            AccessEvent::decode(value).map(Some)
+        })
+    }
+
+    async fn admin_events(&self, page: PageRequest<'_>) -> Result<Page<AdminEvent>> {
+        let range = KeyRange::new(&[keys::ADMIN_EVENT], (Vec::new(), None));
+        self.page(&range, page, |_, value| AdminEvent::decode(value).map(Some))
+    }
+
+    async fn snapshot(&self, path: &Path) -> Result<SnapshotInfo> {
+        let (done, outcome) = oneshot::channel();
+        let path = path.to_owned();
+        self.pipeline
+            .send(Command::Exclusive(Box::new(move |engine: &E| {
+                let _ = done.send(snapshot::write(engine, &path));
+            })))?;
+        outcome
+            .await
+            .map_err(|_| Error::internal("the writer has stopped"))?
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        self.engine.size_on_disk()
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.pipeline.progress().all_durable().await?;
+        self.engine.flush()
+    }
+}
