@@ -5,6 +5,7 @@
 //! Data flows one way: gRPC handlers ([`service`]) → use cases ([`app`]) →
 //! storage ([`store`]); [`domain`] holds the records and their rules.
 #![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod app;
 pub mod client;

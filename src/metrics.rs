@@ -24,7 +24,7 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use prost::Message;
@@ -72,7 +72,6 @@ pub struct Metrics {
     latency: Family<MethodLabels, Histogram, fn() -> Histogram>,
     commit_batch: Histogram,
     flush_seconds: Histogram,
-    subscriptions: Gauge,
 }
 
 /// The process-wide metrics.
@@ -83,7 +82,6 @@ pub fn metrics() -> &'static Metrics {
         latency: Family::new_with_constructor(|| Histogram::new(SECONDS)),
         commit_batch: Histogram::new(BATCH),
         flush_seconds: Histogram::new(SECONDS),
-        subscriptions: Gauge::default(),
     })
 }
 
@@ -110,9 +108,9 @@ impl Metrics {
     }
 
     /// A registry of these metrics (they share their values with it) and
-    /// of the store's size, read with `store_bytes` at each scrape. Names
-    /// are those dashboards already use.
-    fn registry(&self, store_bytes: StoreSize) -> Registry {
+    /// of `gauges`, read at each scrape. Names are those dashboards already
+    /// use.
+    fn registry(&self, gauges: Vec<ScrapeGauge>) -> Registry {
         let mut registry = Registry::default();
         registry.register(
             "stepwise_requests",
@@ -136,12 +134,9 @@ impl Metrics {
             Unit::Seconds,
             self.flush_seconds.clone(),
         );
-        registry.register(
-            "stepwise_active_subscriptions",
-            "Open Subscribe and WatchClients streams",
-            self.subscriptions.clone(),
-        );
-        registry.register_collector(Box::new(store_bytes));
+        for gauge in gauges {
+            registry.register_collector(Box::new(gauge));
+        }
         registry
     }
 }
@@ -184,54 +179,60 @@ fn known_methods() -> &'static HashSet<String> {
     })
 }
 
-/// Counts an open subscription for as long as it lives.
-pub struct SubscriptionGauge(());
+/// A gauge whose value is read when scraped (the store's size, the open
+/// streams): what others already count is not counted twice.
+pub struct ScrapeGauge {
+    name: &'static str,
+    help: &'static str,
+    unit: Option<Unit>,
+    read: Box<dyn Fn() -> u64 + Send + Sync>,
+}
 
-impl SubscriptionGauge {
-    /// A subscription opened.
-    pub fn open() -> Self {
-        metrics().subscriptions.inc();
-        Self(())
+impl ScrapeGauge {
+    /// A gauge `name` described by `help`, in `unit`, valued by `read`.
+    pub fn new(
+        name: &'static str,
+        help: &'static str,
+        unit: Option<Unit>,
+        read: impl Fn() -> u64 + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            help,
+            unit,
+            read: Box::new(read),
+        }
     }
 }
 
-impl Drop for SubscriptionGauge {
-    fn drop(&mut self) {
-        metrics().subscriptions.dec();
-    }
-}
-
-/// The store's size on disk, as a gauge read at each scrape.
-struct StoreSize(Box<dyn Fn() -> u64 + Send + Sync>);
-
-impl fmt::Debug for StoreSize {
+impl fmt::Debug for ScrapeGauge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StoreSize")
+        f.write_str(self.name)
     }
 }
 
-impl Collector for StoreSize {
+impl Collector for ScrapeGauge {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
-        let gauge = ConstGauge::new((self.0)());
+        let gauge = ConstGauge::new((self.read)());
         let metric = encoder.encode_descriptor(
-            "stepwise_store_size",
-            "Size of the store on disk.",
-            Some(&Unit::Bytes),
+            self.name,
+            self.help,
+            self.unit.as_ref(),
             gauge.metric_type(),
         )?;
         gauge.encode(metric)
     }
 }
 
-/// Binds `addr`; the returned future serves the metrics over HTTP until it
-/// is dropped, calling `store_bytes` at each scrape.
+/// Binds `addr`; the returned future serves the metrics, with `gauges`
+/// read at each scrape, over HTTP until it is dropped.
 pub async fn serve(
     addr: SocketAddr,
-    store_bytes: impl Fn() -> u64 + Send + Sync + 'static,
+    gauges: Vec<ScrapeGauge>,
 ) -> std::io::Result<(SocketAddr, impl Future<Output = ()> + Send + 'static)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    let registry = Arc::new(metrics().registry(StoreSize(Box::new(store_bytes))));
+    let registry = Arc::new(metrics().registry(gauges));
     // `/` as well as `/metrics`, for scrapers set up without a path.
     let router = axum::Router::new()
         .route("/metrics", axum::routing::get(scrape))

@@ -32,7 +32,7 @@ const STREAM_PAGE_SIZE: usize = 64;
 const STREAM_PAGE_BYTES: usize = 256 * 1024;
 
 /// How long one access event covers a stream that keeps delivering.
-pub const LOOK_INTERVAL_US: i64 = 3600 * 1_000_000;
+pub(super) const LOOK_INTERVAL_US: i64 = 3600 * 1_000_000;
 
 /// The looks at clients' data that one stream recorded.
 pub(super) struct Looks {
@@ -87,7 +87,7 @@ impl App {
         let (events, receiver) = mpsc::channel(64);
         let running = run(self.clone(), events.clone());
         self.tasks.spawn(async move {
-            let _open = (quota, crate::metrics::SubscriptionGauge::open());
+            let _open = quota;
             if let Err(error) = running.await {
                 let _ = events.send(Err(error)).await;
             }

@@ -15,7 +15,7 @@ pub mod invite_guard;
 mod plan;
 mod practice;
 mod principal;
-mod progress_report;
+mod progress;
 mod records;
 mod streams;
 mod sync;
@@ -35,7 +35,7 @@ use crate::store::{Page, Store};
 pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
 pub use dashboard::WatchEvent;
 pub use principal::{Action, Principal};
-pub use progress_report::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
+pub use progress::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
 /// The use cases, over one store.
@@ -101,6 +101,11 @@ impl App {
     pub async fn streams_ended(&self) {
         self.tasks.close();
         self.tasks.wait().await;
+    }
+
+    /// Live streams (Subscribe, WatchClients) open now.
+    pub fn open_streams(&self) -> usize {
+        self.streams.total()
     }
 
     /// The store, for the server's lifecycle.

@@ -1,16 +1,14 @@
 //! Writing client-owned records inside a transaction. Every use case that
 //! creates, changes or deletes a record goes through here, so the
-//! aggregates ([`StepTrack`], [`ClientTrack`]) change in the same
-//! transaction as the records they summarise, and a delete takes
-//! everything under the record with it.
+//! aggregates (`StepTrack`, `ClientTrack`) change in the same transaction
+//! as the records they summarise, and a delete takes everything under the
+//! record with it.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use crate::domain::{
-    ClientTrack, Entity, Kind, StepTrack, TrackedGoal, TrackedRating, TrackedStep,
-};
+use crate::domain::{Entity, Kind, TrackedRating, TrackedStep, track_year};
 use crate::error::{Error, Result};
 use crate::store::Tx;
 
@@ -70,79 +68,45 @@ fn track(tx: &mut dyn Tx, before: Option<&Entity>, after: Option<&Entity>) -> Re
         return Ok(());
     };
     let client = record.meta().client_id;
-    match record {
-        Entity::CheckIn(check_in) => {
-            let step = check_in.action_step_id;
-            let mut steps = tx.step_track(step)?.unwrap_or_default();
-            match after {
-                Some(Entity::CheckIn(now)) => steps.set(now),
-                _ => steps.remove(check_in.local_date),
+    match (record, after) {
+        (Entity::CheckIn(check_in), now) => {
+            let (step, day) = (check_in.action_step_id, check_in.local_date);
+            let year = track_year(day);
+            let mut days = tx.step_year(step, year)?;
+            match now {
+                Some(Entity::CheckIn(now)) => days.set(now),
+                _ => days.remove(day),
             }
-            tx.put_step_track(step, Some(&steps))
+            tx.put_step_year(step, year, &days)
         }
-        Entity::ActionStep(step) => {
-            let mut plan = client_track(tx, client)?;
-            match after {
-                Some(Entity::ActionStep(now)) => {
-                    let start_day = match plan.steps.get(&step.meta.id) {
-                        Some(known) => known.start_day,
-                        None => local_day(now.meta.create_time_us, zone(tx, client)?),
-                    };
-                    plan.steps.insert(
-                        now.meta.id,
-                        TrackedStep {
-                            goal_id: now.goal_id,
-                            schedule: now.schedule,
-                            status: now.status,
-                            start_day,
-                        },
-                    );
-                }
-                _ => {
-                    plan.steps.remove(&step.meta.id);
-                    tx.put_step_track(step.meta.id, None::<&StepTrack>)?;
-                }
-            }
-            tx.put_client_track(client, &plan)
+        (Entity::ActionStep(step), Some(Entity::ActionStep(now))) => {
+            let start_day = match tx.tracked_step(client, step.meta.id)? {
+                Some(known) => known.start_day,
+                None => local_day(now.meta.create_time_us, zone(tx, client)?),
+            };
+            let tracked = TrackedStep {
+                goal_id: now.goal_id,
+                schedule: now.schedule,
+                status: now.status,
+                start_day,
+            };
+            tx.put_tracked_step(client, now.meta.id, Some(&tracked))
         }
-        Entity::Goal(goal) => {
-            let mut plan = client_track(tx, client)?;
-            match after {
-                Some(Entity::Goal(now)) => {
-                    plan.goals
-                        .insert(now.meta.id, TrackedGoal { status: now.status });
-                }
-                _ => {
-                    plan.goals.remove(&goal.meta.id);
-                }
-            }
-            tx.put_client_track(client, &plan)
+        (Entity::ActionStep(step), _) => {
+            tx.put_tracked_step(client, step.meta.id, None)?;
+            tx.drop_step_track(step.meta.id)
         }
-        Entity::EfficacyRating(rating) => {
-            let mut plan = client_track(tx, client)?;
-            match after {
-                Some(Entity::EfficacyRating(now)) => {
-                    let local_day = local_day(now.rate_time_us, zone(tx, client)?);
-                    plan.ratings.insert(
-                        now.meta.id,
-                        TrackedRating {
-                            target: now.target,
-                            rate_time_us: now.rate_time_us,
-                            local_day,
-                            score: now.score,
-                        },
-                    );
-                }
-                _ => {
-                    plan.ratings.remove(&rating.meta.id);
-                }
-            }
-            tx.put_client_track(client, &plan)
+        (Entity::EfficacyRating(_), Some(Entity::EfficacyRating(now))) => {
+            let tracked = TrackedRating {
+                target: now.target,
+                rate_time_us: now.rate_time_us,
+                local_day: local_day(now.rate_time_us, zone(tx, client)?),
+                score: now.score,
+            };
+            tx.put_tracked_rating(client, now.meta.id, Some(&tracked))
         }
-        Entity::Tombstone(_) => Ok(()),
+        (Entity::EfficacyRating(rating), _) => tx.put_tracked_rating(client, rating.meta.id, None),
+        // Progress needs nothing of goals themselves.
+        (Entity::Goal(_) | Entity::Tombstone(_), _) => Ok(()),
     }
-}
-
-fn client_track(tx: &mut dyn Tx, client: Uuid) -> Result<ClientTrack> {
-    Ok(tx.client_track(client)?.unwrap_or_default())
 }

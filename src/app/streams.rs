@@ -52,6 +52,11 @@ impl StreamQuota {
         })
     }
 
+    /// Streams open across all accounts.
+    pub(super) fn total(&self) -> usize {
+        self.lock().values().sum()
+    }
+
     /// The counts; no code panics while holding them, so a poisoned lock
     /// still holds consistent counts.
     fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, usize>> {

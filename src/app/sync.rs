@@ -32,7 +32,7 @@ pub const DEFAULT_PULL_SIZE: usize = 500;
 pub const MAX_PULL_SIZE: usize = 5000;
 /// A pull stops adding changes past this many encoded bytes, well inside
 /// the 4 MiB gRPC message limit.
-pub const MAX_PULL_BYTES: usize = 2 * 1024 * 1024;
+pub(super) const MAX_PULL_BYTES: usize = 2 * 1024 * 1024;
 /// Most mutations per push.
 pub const MAX_PUSH_MUTATIONS: usize = 500;
 

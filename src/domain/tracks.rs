@@ -1,8 +1,9 @@
 //! Aggregates kept up to date in the same transaction as the records they
 //! summarise, so progress and dashboards read a few small values instead
 //! of a client's whole history: per step, the state of each day it was
-//! checked in ([`StepTrack`]); per client, the plan and the ratings that
-//! progress is computed over ([`ClientTrack`]).
+//! checked in ([`StepTrack`], kept by calendar year so a check-in rewrites
+//! one year's days); per client, each step and rating as progress needs it
+//! ([`ClientTrack`], one small entry each).
 //!
 //! Local days are fixed when a record is written, in the client's time zone
 //! of that moment: a later change of time zone leaves recorded days as they
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{ActionStepStatus, CheckIn, CheckInState, GoalStatus, RatingTarget, Schedule};
+use super::{ActionStepStatus, CheckIn, CheckInState, RatingTarget, Schedule};
 
 /// A step's check-ins, by local day.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,22 +51,18 @@ impl StepTrack {
     }
 }
 
-/// A client's goals, steps and ratings, as progress needs them.
+/// The calendar year of `day`: the bucket of a step's track that holds it.
+pub fn track_year(day: NaiveDate) -> i32 {
+    chrono::Datelike::year(&day)
+}
+
+/// A client's steps and ratings, as progress needs them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientTrack {
-    /// Live goals, by id.
-    pub goals: BTreeMap<Uuid, TrackedGoal>,
     /// Live steps, by id.
     pub steps: BTreeMap<Uuid, TrackedStep>,
     /// Live ratings, by id.
     pub ratings: BTreeMap<Uuid, TrackedRating>,
-}
-
-/// A goal, as progress needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TrackedGoal {
-    /// Where it stands.
-    pub status: GoalStatus,
 }
 
 /// A step, as progress needs it.
@@ -95,20 +92,18 @@ pub struct TrackedRating {
 }
 
 impl ClientTrack {
-    /// The ratings of `target`, in the order they were given.
-    pub fn ratings_of(&self, target: Uuid) -> Vec<TrackedRating> {
-        let mut ratings: Vec<TrackedRating> = self
+    /// The ids of the client's goals that have ratings.
+    pub fn rated_goals(&self) -> Vec<Uuid> {
+        let mut goals: Vec<Uuid> = self
             .ratings
             .values()
-            .filter(|r| r.target.id() == target)
-            .copied()
+            .filter_map(|r| match r.target {
+                RatingTarget::Goal(goal) => Some(goal),
+                RatingTarget::ActionStep(_) => None,
+            })
             .collect();
-        ratings.sort_by_key(|r| r.rate_time_us);
-        ratings
-    }
-
-    /// The steps of `goal`, by id.
-    pub fn steps_of(&self, goal: Uuid) -> impl Iterator<Item = (&Uuid, &TrackedStep)> {
-        self.steps.iter().filter(move |(_, s)| s.goal_id == goal)
+        goals.sort_unstable();
+        goals.dedup();
+        goals
     }
 }

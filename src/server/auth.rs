@@ -33,13 +33,13 @@ fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
 
 /// Tower layer that authenticates every Stepwise call.
 #[derive(Clone)]
-pub struct AuthLayer {
+pub(super) struct AuthLayer {
     app: App,
 }
 
 impl AuthLayer {
     /// Authenticates with the accounts of `app`.
-    pub fn new(app: App) -> Self {
+    pub(super) fn new(app: App) -> Self {
         Self { app }
     }
 }
@@ -57,7 +57,7 @@ impl<S> Layer<S> for AuthLayer {
 
 /// Service made by [`AuthLayer`].
 #[derive(Clone)]
-pub struct AuthService<S> {
+pub(super) struct AuthService<S> {
     inner: S,
     app: App,
 }

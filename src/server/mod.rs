@@ -26,6 +26,7 @@ use crate::config::ServeConfig;
 use crate::data_dir;
 use crate::domain::SystemClock;
 use crate::limits;
+use crate::metrics::ScrapeGauge;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
 use crate::pb::admin_service_server::AdminServiceServer;
@@ -38,6 +39,7 @@ use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, Progress
 use crate::store::kv::KvStore;
 use crate::store::kv::sled::SledKv;
 use auth::AuthLayer;
+use prometheus_client::registry::Unit;
 use trace::RpcTraceLayer;
 
 /// Errors that stop the server from starting or running.
@@ -145,8 +147,7 @@ impl Server {
         })?;
         let metrics = match config.metrics_listen {
             Some(addr) => {
-                let store = app.store().clone();
-                let (bound, serving) = crate::metrics::serve(addr, move || store.size_on_disk())
+                let (bound, serving) = crate::metrics::serve(addr, scrape_gauges(&app))
                     .await
                     .map_err(|source| ServerError::Bind { addr, source })?;
                 tracing::info!(address = %bound, "serving metrics");
@@ -297,6 +298,25 @@ fn incoming(listener: TcpListener) -> TcpIncoming {
         .with_keepalive(Some(limits::TCP_KEEPALIVE_IDLE))
         .with_keepalive_interval(Some(limits::TCP_KEEPALIVE_INTERVAL))
         .with_keepalive_retries(Some(limits::TCP_KEEPALIVE_RETRIES))
+}
+
+/// What the metrics read at each scrape.
+fn scrape_gauges(app: &App) -> Vec<ScrapeGauge> {
+    let (store, streams) = (app.store().clone(), app.clone());
+    vec![
+        ScrapeGauge::new(
+            "stepwise_store_size",
+            "Size of the store on disk.",
+            Some(Unit::Bytes),
+            move || store.size_on_disk(),
+        ),
+        ScrapeGauge::new(
+            "stepwise_active_subscriptions",
+            "Open Subscribe and WatchClients streams",
+            None,
+            move || streams.open_streams() as u64,
+        ),
+    ]
 }
 
 /// The TLS settings, when a certificate and key are configured.

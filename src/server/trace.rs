@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 /// Tower layer that wraps each call in an `rpc` span and logs its outcome.
 #[derive(Clone, Copy, Default)]
-pub struct RpcTraceLayer;
+pub(super) struct RpcTraceLayer;
 
 impl<S> Layer<S> for RpcTraceLayer {
     type Service = RpcTrace<S>;
@@ -24,7 +24,7 @@ impl<S> Layer<S> for RpcTraceLayer {
 
 /// Service made by [`RpcTraceLayer`].
 #[derive(Clone)]
-pub struct RpcTrace<S> {
+pub(super) struct RpcTrace<S> {
     inner: S,
 }
 

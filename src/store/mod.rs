@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Invite, Kind, Order, Replay,
-    StepTrack,
+    StepTrack, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -147,10 +147,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Entity>>;
 
     /// A step's check-ins, as its aggregate keeps them.
-    async fn step_track(&self, step: Uuid) -> Result<Option<StepTrack>>;
+    async fn step_track(&self, step: Uuid) -> Result<StepTrack>;
 
-    /// A client's plan and ratings, as their aggregate keeps them.
-    async fn client_track(&self, client: Uuid) -> Result<Option<ClientTrack>>;
+    /// A client's steps and ratings, as their aggregate keeps them.
+    async fn client_track(&self, client: Uuid) -> Result<ClientTrack>;
 
     // --- accounts ---
 
@@ -284,14 +284,29 @@ pub trait Tx {
 
     // --- aggregates ---
 
-    /// A step's aggregate.
-    fn step_track(&mut self, step: Uuid) -> Result<Option<StepTrack>>;
-    /// Replaces a step's aggregate (`None` drops it).
-    fn put_step_track(&mut self, step: Uuid, track: Option<&StepTrack>) -> Result<()>;
-    /// A client's aggregate.
-    fn client_track(&mut self, client: Uuid) -> Result<Option<ClientTrack>>;
-    /// Replaces a client's aggregate.
-    fn put_client_track(&mut self, client: Uuid, track: &ClientTrack) -> Result<()>;
+    /// A step's check-ins of calendar year `year`.
+    fn step_year(&mut self, step: Uuid, year: i32) -> Result<StepTrack>;
+    /// Replaces a step's check-ins of calendar year `year` (an empty track
+    /// drops it).
+    fn put_step_year(&mut self, step: Uuid, year: i32, track: &StepTrack) -> Result<()>;
+    /// Drops every year of a step's check-ins (the step was deleted).
+    fn drop_step_track(&mut self, step: Uuid) -> Result<()>;
+    /// A step of a client, as its aggregate keeps it.
+    fn tracked_step(&mut self, client: Uuid, step: Uuid) -> Result<Option<TrackedStep>>;
+    /// Replaces (or with `None`, drops) a step in its client's aggregate.
+    fn put_tracked_step(
+        &mut self,
+        client: Uuid,
+        step: Uuid,
+        track: Option<&TrackedStep>,
+    ) -> Result<()>;
+    /// Replaces (or with `None`, drops) a rating in its client's aggregate.
+    fn put_tracked_rating(
+        &mut self,
+        client: Uuid,
+        rating: Uuid,
+        track: Option<&TrackedRating>,
+    ) -> Result<()>;
 
     // --- accounts ---
 

@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use crate::domain::{
     AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, CareLink,
-    CareLinkState, CheckIn, CheckInState, ClientTrack, EfficacyRating, Entity, Goal, GoalStatus,
-    Invite, Kind, Meta, Outcome, RatingTarget, Rejection, Replay, Role, Schedule, StepTrack,
-    Tombstone, TrackedDay, TrackedGoal, TrackedRating, TrackedStep,
+    CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind,
+    Meta, Outcome, RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone,
+    TrackedDay, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -607,99 +607,61 @@ impl Value for StepTrack {
     }
 }
 
-impl Value for ClientTrack {
+impl Value for TrackedStep {
     fn put(&self, e: &mut Encoder) {
-        let ClientTrack {
-            goals,
-            steps,
-            ratings,
+        let TrackedStep {
+            goal_id,
+            schedule: Schedule { times, period_days },
+            status,
+            start_day,
         } = self;
-        e.varint(goals.len() as u64);
-        for (id, TrackedGoal { status }) in goals {
-            e.id(*id);
-            e.byte_enum(*status);
-        }
-        e.varint(steps.len() as u64);
-        for (id, step) in steps {
-            let TrackedStep {
-                goal_id,
-                schedule: Schedule { times, period_days },
-                status,
-                start_day,
-            } = step;
-            e.id(*id);
-            e.id(*goal_id);
-            e.varint(u64::from(*times));
-            e.varint(u64::from(*period_days));
-            e.byte_enum(*status);
-            e.day(*start_day);
-        }
-        e.varint(ratings.len() as u64);
-        for (id, rating) in ratings {
-            let TrackedRating {
-                target,
-                rate_time_us,
-                local_day,
-                score,
-            } = rating;
-            e.id(*id);
-            e.u8(kind_byte(target.kind()));
-            e.id(target.id());
-            e.signed(*rate_time_us);
-            e.day(*local_day);
-            e.u8(*score);
-        }
+        e.id(*goal_id);
+        e.varint(u64::from(*times));
+        e.varint(u64::from(*period_days));
+        e.byte_enum(*status);
+        e.day(*start_day);
     }
 
     fn get(d: &mut Decoder<'_>) -> Result<Self> {
-        let mut track = ClientTrack::default();
-        for _ in 0..d.varint()? {
-            let id = d.id()?;
-            track.goals.insert(
-                id,
-                TrackedGoal {
-                    status: d.byte_enum()?,
-                },
-            );
-        }
-        for _ in 0..d.varint()? {
-            let id = d.id()?;
-            let goal_id = d.id()?;
-            let times = u32::try_from(d.varint()?).map_err(|_| corrupt("schedule"))?;
-            let period_days = u32::try_from(d.varint()?).map_err(|_| corrupt("schedule"))?;
-            let status = d.byte_enum()?;
-            let start_day = d.day()?;
-            track.steps.insert(
-                id,
-                TrackedStep {
-                    goal_id,
-                    schedule: Schedule { times, period_days },
-                    status,
-                    start_day,
-                },
-            );
-        }
-        for _ in 0..d.varint()? {
-            let id = d.id()?;
-            let target = match kind_from_byte(d.u8()?)? {
-                Kind::Goal => RatingTarget::Goal(d.id()?),
-                Kind::ActionStep => RatingTarget::ActionStep(d.id()?),
-                _ => return Err(corrupt("rating target")),
-            };
-            let rate_time_us = d.signed()?;
-            let local_day = d.day()?;
-            let score = d.u8()?;
-            track.ratings.insert(
-                id,
-                TrackedRating {
-                    target,
-                    rate_time_us,
-                    local_day,
-                    score,
-                },
-            );
-        }
-        Ok(track)
+        let goal_id = d.id()?;
+        let times = u32::try_from(d.varint()?).map_err(|_| corrupt("schedule"))?;
+        let period_days = u32::try_from(d.varint()?).map_err(|_| corrupt("schedule"))?;
+        Ok(TrackedStep {
+            goal_id,
+            schedule: Schedule { times, period_days },
+            status: d.byte_enum()?,
+            start_day: d.day()?,
+        })
+    }
+}
+
+impl Value for TrackedRating {
+    fn put(&self, e: &mut Encoder) {
+        let TrackedRating {
+            target,
+            rate_time_us,
+            local_day,
+            score,
+        } = self;
+        e.u8(kind_byte(target.kind()));
+        e.id(target.id());
+        e.signed(*rate_time_us);
+        e.day(*local_day);
+        e.u8(*score);
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        let target = match kind_from_byte(d.u8()?)? {
+            Kind::Goal => RatingTarget::Goal(d.id()?),
+            Kind::ActionStep => RatingTarget::ActionStep(d.id()?),
+            _ => return Err(corrupt("rating target")),
+        };
+        Ok(TrackedRating {
+            target,
+            rate_time_us: d.signed()?,
+            local_day: d.day()?,
+            score: d.u8()?,
+        })
     }
 }
 

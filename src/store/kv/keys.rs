@@ -9,8 +9,8 @@
 //! | `P` | parent, kind, order, id | empty: the live children of a client or record |
 //! | `S` | client | the client's last sequence number |
 //! | `R` | account, SHA-256(mutation id)\[..16\] | what the mutation did ([`crate::domain::Replay`]) |
-//! | `T` | step | its [`crate::domain::StepTrack`] |
-//! | `K` | client | their [`crate::domain::ClientTrack`] |
+//! | `T` | step, year (2 bytes) | the step's check-ins of that year ([`crate::domain::StepTrack`]) |
+//! | `K` | client, `s` or `r`, id | a step or rating of the client ([`crate::domain::ClientTrack`]) |
 //! | `A` | account id | the account |
 //! | `H` | SHA-256(token) | account id |
 //! | `I` | invite code | the invite |
@@ -131,6 +131,32 @@ pub fn child_id(key: &[u8]) -> Option<Uuid> {
 pub fn replay(account: Uuid, mutation_id: &str) -> Vec<u8> {
     let digest = Sha256::digest(mutation_id.as_bytes());
     key(REPLAY, &[account.as_bytes(), &digest[..16]])
+}
+
+/// A step's check-ins of one year.
+pub fn step_year(step: Uuid, year: i32) -> Vec<u8> {
+    let year = u16::try_from(year).unwrap_or(0).to_be_bytes();
+    key(STEP_TRACK, &[step.as_bytes(), &year])
+}
+
+/// Every year of a step's check-ins.
+pub fn step_years(step: Uuid) -> Vec<u8> {
+    key(STEP_TRACK, &[step.as_bytes()])
+}
+
+/// A step in its client's aggregate.
+pub fn tracked_step(client: Uuid, step: Uuid) -> Vec<u8> {
+    key(CLIENT_TRACK, &[client.as_bytes(), b"s", step.as_bytes()])
+}
+
+/// A rating in its client's aggregate.
+pub fn tracked_rating(client: Uuid, rating: Uuid) -> Vec<u8> {
+    key(CLIENT_TRACK, &[client.as_bytes(), b"r", rating.as_bytes()])
+}
+
+/// A client's aggregate.
+pub fn client_track(client: Uuid) -> Vec<u8> {
+    key(CLIENT_TRACK, &[client.as_bytes()])
 }
 
 /// The byte of a kind in keys. Fixed forever: stored keys use them.

@@ -32,6 +32,7 @@ use super::page_token::KeyRange;
 use super::{ChangePage, Page, PageRequest, Side, SnapshotInfo, Store, Write};
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Kind, Order, StepTrack,
+    TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -116,6 +117,21 @@ impl<E: Engine> KvStore<E> {
                 String::new()
             },
         })
+    }
+
+    /// Calls `visit` on every entry under `prefix`.
+    fn scan_prefix(
+        &self,
+        prefix: &[u8],
+        mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let end = keys::prefix_end(prefix);
+        let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        self.engine
+            .scan((Bound::Included(prefix), upper), &mut |key, value| {
+                visit(key, value)?;
+                Ok(true)
+            })
     }
 
     fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
@@ -278,12 +294,32 @@ impl<E: Engine> Store for KvStore<E> {
         })
     }
 
-    async fn step_track(&self, step: Uuid) -> Result<Option<StepTrack>> {
-        self.value(&keys::key(keys::STEP_TRACK, &[step.as_bytes()]))
+    async fn step_track(&self, step: Uuid) -> Result<StepTrack> {
+        let mut track = StepTrack::default();
+        self.scan_prefix(&keys::step_years(step), |_, value| {
+            track.days.extend(StepTrack::decode(value)?.days);
+            Ok(())
+        })?;
+        Ok(track)
     }
 
-    async fn client_track(&self, client: Uuid) -> Result<Option<ClientTrack>> {
-        self.value(&keys::key(keys::CLIENT_TRACK, &[client.as_bytes()]))
+    async fn client_track(&self, client: Uuid) -> Result<ClientTrack> {
+        let prefix = keys::client_track(client);
+        let mut track = ClientTrack::default();
+        self.scan_prefix(&prefix, |key, value| {
+            let id = keys::child_id(key).ok_or_else(|| Error::internal("bad track key"))?;
+            match key.get(prefix.len()) {
+                Some(b's') => {
+                    track.steps.insert(id, TrackedStep::decode(value)?);
+                }
+                Some(b'r') => {
+                    track.ratings.insert(id, TrackedRating::decode(value)?);
+                }
+                _ => return Err(Error::internal("bad track key")),
+            }
+            Ok(())
+        })?;
+        Ok(track)
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<Account>> {

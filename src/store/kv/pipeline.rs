@@ -30,12 +30,12 @@ use crate::error::{Error, Result};
 use crate::store::Write;
 
 /// Most writes in one group: bounds how long the first of them waits.
-pub const MAX_GROUP: usize = 512;
+pub(super) const MAX_GROUP: usize = 512;
 
 type Erased = Box<dyn Any + Send>;
 
 /// Work for the writer thread.
-pub enum Command<E> {
+pub(super) enum Command<E> {
     /// A write and where to answer: its value and the number of its group.
     Write {
         /// The acting account.
@@ -51,7 +51,7 @@ pub enum Command<E> {
 }
 
 /// How far the pipeline got: groups applied (visible) and durable.
-pub struct Progress {
+pub(super) struct Progress {
     applied: AtomicU64,
     durable: watch::Sender<Durable>,
 }
@@ -65,7 +65,7 @@ enum Durable {
 
 impl Progress {
     /// Returns once group `group` is durable.
-    pub async fn durable(&self, group: u64) -> Result<()> {
+    pub(super) async fn durable(&self, group: u64) -> Result<()> {
         let mut receiver = self.durable.subscribe();
         let outcome = receiver
             .wait_for(|d| {
@@ -81,7 +81,7 @@ impl Progress {
     }
 
     /// Returns once every group applied before the call is durable.
-    pub async fn all_durable(&self) -> Result<()> {
+    pub(super) async fn all_durable(&self) -> Result<()> {
         let group = self.applied.load(Ordering::SeqCst);
         if matches!(&*self.durable.borrow(), Durable::Upto(g) if *g >= group) {
             return Ok(());
@@ -92,10 +92,10 @@ impl Progress {
 
 /// Clients whose sequence advanced in a group, with their new heads; the
 /// store tells their watchers.
-pub type Touched = Vec<(Uuid, i64)>;
+pub(super) type Touched = Vec<(Uuid, i64)>;
 
 /// The running pipeline.
-pub struct Pipeline<E: Engine> {
+pub(super) struct Pipeline<E: Engine> {
     commands: Mutex<Option<mpsc::Sender<Command<E>>>>,
     progress: Arc<Progress>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -105,7 +105,7 @@ impl<E: Engine> Pipeline<E> {
     /// Starts the writer and flusher threads over `engine`; `notify` is
     /// called with the clients whose sequence advanced, after each group
     /// is applied; `head` reads a client's sequence after a group.
-    pub fn start(
+    pub(super) fn start(
         engine: Arc<E>,
         clock: Arc<dyn Clock>,
         notify: impl Fn(Touched) + Send + 'static,
@@ -148,12 +148,12 @@ impl<E: Engine> Pipeline<E> {
     }
 
     /// How far the pipeline got.
-    pub fn progress(&self) -> &Progress {
+    pub(super) fn progress(&self) -> &Progress {
         &self.progress
     }
 
     /// Queues a command for the writer.
-    pub fn send(&self, command: Command<E>) -> Result<()> {
+    pub(super) fn send(&self, command: Command<E>) -> Result<()> {
         let commands = self
             .commands
             .lock()
@@ -166,7 +166,7 @@ impl<E: Engine> Pipeline<E> {
     }
 
     /// Runs `write` for `actor` and returns its value once durable.
-    pub async fn write(&self, actor: Uuid, write: Box<Write<Erased>>) -> Result<Erased> {
+    pub(super) async fn write(&self, actor: Uuid, write: Box<Write<Erased>>) -> Result<Erased> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Write {
             actor,
@@ -184,7 +184,7 @@ impl<E: Engine> Pipeline<E> {
 
     /// Stops taking writes, lets the threads finish what was queued (the
     /// flusher flushes it), and waits for them.
-    pub fn stop(&self) {
+    pub(super) fn stop(&self) {
         if let Ok(mut commands) = self.commands.lock() {
             commands.take();
         }

@@ -19,6 +19,17 @@ impl From<sled::Error> for Error {
     }
 }
 
+/// How long [`SledKv::open`] waits for a lock that a closing database in
+/// this process may still hold.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Between two tries.
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Whether opening failed because another handle holds sled's lock.
+fn is_locked(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
 /// sled as an [`Engine`].
 pub struct SledKv {
     db: sled::Db,
@@ -28,12 +39,31 @@ pub struct SledKv {
 impl SledKv {
     /// Opens (or creates) the database in `dir` with a page cache of
     /// `cache_bytes`.
+    ///
+    /// sled holds an exclusive lock on its files. A database just closed in
+    /// this process may hold it a moment longer (sled's I/O threads let go
+    /// of the file after the last flush), so a locked database is tried
+    /// again for up to [`LOCK_WAIT`]; after that, another server uses it.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
-            .flush_every_ms(None)
-            .open()?;
+            .flush_every_ms(None);
+        let started = std::time::Instant::now();
+        let db = loop {
+            match config.open() {
+                Err(error) if is_locked(&error) && started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(LOCK_RETRY);
+                }
+                Err(error) if is_locked(&error) => {
+                    return Err(Error::internal(format!(
+                        "the data dir {} is in use by another Stepwise server ({error})",
+                        dir.display()
+                    )));
+                }
+                other => break other?,
+            }
+        };
         let data_file = File::open(dir.join("db"))?;
         Ok(Self { db, data_file })
     }

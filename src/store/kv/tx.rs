@@ -16,21 +16,21 @@ use super::codec::{Value, decode_entity, decode_id, decode_seq, encode_entity, e
 use super::engine::{Batch, Engine};
 use super::keys;
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Invite, Kind, Order, Parent,
-    Replay, StepTrack,
+    AccessEvent, Account, AdminEvent, CareLink, Entity, Invite, Kind, Order, Parent, Replay,
+    StepTrack, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
 use crate::store::Tx;
 
 /// Pending writes: a key set to a value, or removed (`None`).
 #[derive(Debug, Default)]
-pub struct Layer {
+pub(super) struct Layer {
     entries: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
 impl Layer {
     /// Whether nothing is pending.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
@@ -40,13 +40,13 @@ impl Layer {
     }
 
     /// The writes, as a batch for the engine.
-    pub fn into_batch(self) -> Batch {
+    pub(super) fn into_batch(self) -> Batch {
         self.entries.into_iter().collect()
     }
 }
 
 /// One write's transaction, over the engine and its group's layer.
-pub struct KvTx<'a, E: Engine> {
+pub(super) struct KvTx<'a, E: Engine> {
     engine: &'a E,
     group: &'a mut Layer,
     /// The write's own layers: the first is the write's, each nested
@@ -60,7 +60,7 @@ pub struct KvTx<'a, E: Engine> {
 
 impl<'a, E: Engine> KvTx<'a, E> {
     /// A transaction of `actor` at `now_us` over `group`.
-    pub fn new(
+    pub(super) fn new(
         engine: &'a E,
         group: &'a mut Layer,
         touched: &'a mut BTreeSet<Uuid>,
@@ -78,7 +78,7 @@ impl<'a, E: Engine> KvTx<'a, E> {
     }
 
     /// Keeps the write's changes in the group (on success) or drops them.
-    pub fn finish(mut self, keep: bool) {
+    pub(super) fn finish(mut self, keep: bool) {
         if keep {
             for layer in self.layers.drain(..) {
                 self.group.absorb(layer);
@@ -273,12 +273,40 @@ impl<E: Engine> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn step_track(&mut self, step: Uuid) -> Result<Option<StepTrack>> {
-        self.value(&keys::key(keys::STEP_TRACK, &[step.as_bytes()]))
+    fn step_year(&mut self, step: Uuid, year: i32) -> Result<StepTrack> {
+        Ok(self
+            .value(&keys::step_year(step, year))?
+            .unwrap_or_default())
     }
 
-    fn put_step_track(&mut self, step: Uuid, track: Option<&StepTrack>) -> Result<()> {
-        let key = keys::key(keys::STEP_TRACK, &[step.as_bytes()]);
+    fn put_step_year(&mut self, step: Uuid, year: i32, track: &StepTrack) -> Result<()> {
+        let key = keys::step_year(step, year);
+        if track.days.is_empty() {
+            self.remove(key);
+        } else {
+            self.put(key, track.encode());
+        }
+        Ok(())
+    }
+
+    fn drop_step_track(&mut self, step: Uuid) -> Result<()> {
+        for key in self.keys_with(&keys::step_years(step))? {
+            self.remove(key);
+        }
+        Ok(())
+    }
+
+    fn tracked_step(&mut self, client: Uuid, step: Uuid) -> Result<Option<TrackedStep>> {
+        self.value(&keys::tracked_step(client, step))
+    }
+
+    fn put_tracked_step(
+        &mut self,
+        client: Uuid,
+        step: Uuid,
+        track: Option<&TrackedStep>,
+    ) -> Result<()> {
+        let key = keys::tracked_step(client, step);
         match track {
             Some(track) => self.put(key, track.encode()),
             None => self.remove(key),
@@ -286,13 +314,17 @@ impl<E: Engine> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn client_track(&mut self, client: Uuid) -> Result<Option<ClientTrack>> {
-        self.value(&keys::key(keys::CLIENT_TRACK, &[client.as_bytes()]))
-    }
-
-    fn put_client_track(&mut self, client: Uuid, track: &ClientTrack) -> Result<()> {
-        let key = keys::key(keys::CLIENT_TRACK, &[client.as_bytes()]);
-        self.put(key, track.encode());
+    fn put_tracked_rating(
+        &mut self,
+        client: Uuid,
+        rating: Uuid,
+        track: Option<&TrackedRating>,
+    ) -> Result<()> {
+        let key = keys::tracked_rating(client, rating);
+        match track {
+            Some(track) => self.put(key, track.encode()),
+            None => self.remove(key),
+        }
         Ok(())
     }
 

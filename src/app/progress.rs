@@ -199,7 +199,7 @@ impl App {
             .await?
             .ok_or(Error::NotFound("client"))?
             .time_zone;
-        let plan = self.store.client_track(client).await?.unwrap_or_default();
+        let plan = self.store.client_track(client).await?;
         let wanted: Vec<(Uuid, TrackedStep)> = plan
             .steps
             .iter()
@@ -212,7 +212,7 @@ impl App {
             .collect();
         let mut steps = Vec::with_capacity(wanted.len());
         for (id, step) in wanted {
-            let track = self.store.step_track(id).await?.unwrap_or_default();
+            let track = self.store.step_track(id).await?;
             steps.push((id, step, track));
         }
         Ok(Inputs {
@@ -266,7 +266,7 @@ fn report(inputs: &Inputs, as_of: Option<NaiveDate>, now_us: i64) -> ProgressRep
             .unwrap_or_default(),
         ProgressTarget::Goal(goal) => (roll_up(&steps), efficacy(&inputs.plan, &[goal], as_of)),
         ProgressTarget::Client(_) => {
-            let goals: Vec<Uuid> = inputs.plan.goals.keys().copied().collect();
+            let goals = inputs.plan.rated_goals();
             (roll_up(&steps), efficacy(&inputs.plan, &goals, as_of))
         }
     };

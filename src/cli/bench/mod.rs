@@ -1,0 +1,185 @@
+//! `stepwise bench`: the benchmark harness.
+//!
+//! Drives a server (an embedded one on a temporary data dir, or a running
+//! one given by URL) with `connections` HTTP/2 connections and
+//! `concurrency` requests in flight for a fixed time per workload, and
+//! reports requests/s and latency percentiles. Every workload is also
+//! reported as a ratio to the baseline measured in the same run,
+//! `grpc.health.v1.Health/Check` on the same server: the cost of the gRPC
+//! stack alone. Absolute numbers move with the machine; the ratios are what
+//! to compare between runs.
+//!
+//! With `--storage-records N`, it then stores N more records and reports
+//! the server's resident memory, its data dir's size and the bytes it wrote
+//! to disk (from `/proc/<pid>/io`) against their logical size.
+
+mod fixture;
+mod measure;
+mod storage;
+mod workload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use stepwise::client::{self, ConnectError};
+use stepwise::config::ServeConfig;
+use stepwise::server::Server;
+use tonic::Status;
+
+use self::fixture::Fixture;
+use self::measure::{Measurement, measure};
+pub use self::workload::Workload;
+
+/// Settings of `stepwise bench`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Against a running server (--server), the administrator's token comes \
+from --admin-token-file or the environment variable STEPWISE_ADMIN_TOKEN."
+)]
+pub struct BenchArgs {
+    /// URL of a running server to measure (`http://HOST:PORT`); without
+    /// it, an embedded server on a temporary data dir.
+    #[arg(long)]
+    pub server: Option<http::Uri>,
+    /// Process id of `--server`, to read its memory and disk writes for
+    /// `--storage-records`.
+    #[arg(long, requires = "server")]
+    pub server_pid: Option<u32>,
+    /// File holding the administrator token of `--server`.
+    #[arg(long)]
+    pub admin_token_file: Option<PathBuf>,
+    /// HTTP/2 connections to open.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub connections: u32,
+    /// Requests in flight at once, spread over the connections.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
+    /// Seconds to run each workload (and the baseline).
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Workloads to run, after the baseline (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub workloads: Vec<Workload>,
+    /// Print one JSON object per workload instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// After the workloads, store this many more records and report memory,
+    /// disk use and disk writes against their logical size.
+    #[arg(long, default_value_t = 0)]
+    pub storage_records: u64,
+}
+
+/// Errors that stop a benchmark.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The settings cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// The embedded server did not start.
+    #[error("embedded server: {0}")]
+    Server(#[from] stepwise::server::ServerError),
+    /// Connecting failed.
+    #[error("{0}")]
+    Connect(#[from] ConnectError),
+    /// Setting up the benchmark data failed.
+    #[error("setting up: {}", .0.message())]
+    Setup(#[from] Status),
+    /// A local file could not be used.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running embedded server and its data dir.
+struct Embedded {
+    dir: PathBuf,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), stepwise::server::ServerError>>,
+}
+
+/// Runs the baseline and the workloads, printing results as they finish.
+pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
+    let (uri, admin_token, embedded) = match &args.server {
+        Some(uri) => (uri.clone(), external_token(&args)?, None),
+        None => {
+            let dir = std::env::temp_dir().join(format!("stepwise-bench-{}", uuid::Uuid::new_v4()));
+            let listen = "127.0.0.1:0"
+                .parse()
+                .map_err(|_| BenchError::Config("address".into()))?;
+            let app = Server::build(&ServeConfig::new(listen, &dir)).await?;
+            let uri = format!("http://{}", app.local_addr())
+                .parse()
+                .map_err(|_| BenchError::Config("server address".into()))?;
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(app.run_until(async {
+                let _ = stopped.await;
+            }));
+            let token = std::fs::read_to_string(dir.join(stepwise::app::ADMIN_TOKEN_FILE))?;
+            let embedded = Embedded { dir, stop, server };
+            (uri, token.trim().to_owned(), Some(embedded))
+        }
+    };
+    let workloads = if args.workloads.is_empty() {
+        Workload::value_variants().to_vec()
+    } else {
+        args.workloads.clone()
+    };
+    let mut channels = Vec::new();
+    for _ in 0..args.connections {
+        channels.push(client::connect(&uri, None).await?);
+    }
+    let fixture = Arc::new(Fixture::prepare(channels, &admin_token, &workloads).await?);
+    let duration = Duration::from_secs_f64(args.seconds.max(0.1));
+    let baseline = measure(&fixture, None, args.concurrency, duration).await;
+    if !args.json {
+        measure::print_header();
+    }
+    baseline.report(&baseline, args.json);
+    let mut results = vec![baseline.clone()];
+    for workload in workloads {
+        let measured = measure(&fixture, Some(workload), args.concurrency, duration).await;
+        measured.report(&baseline, args.json);
+        results.push(measured);
+    }
+    if args.storage_records > 0 {
+        let pid = embedded
+            .as_ref()
+            .map_or(args.server_pid, |_| Some(std::process::id()));
+        let report = storage::fill(&fixture, args.storage_records, pid).await?;
+        let size = match &embedded {
+            Some(embedded) => Some(storage::dir_size(&embedded.dir)?),
+            None => None,
+        };
+        report.print(size, args.json);
+    }
+    if let Some(Embedded { dir, stop, server }) = embedded {
+        let _ = stop.send(());
+        let _ = server.await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(results)
+}
+
+/// The administrator token of a running server: from `--admin-token-file`,
+/// else the environment; never from the command line.
+fn external_token(args: &BenchArgs) -> Result<String, BenchError> {
+    let token = match &args.admin_token_file {
+        Some(path) => std::fs::read_to_string(path)?,
+        None => std::env::var("STEPWISE_ADMIN_TOKEN").map_err(|_| {
+            BenchError::Config(
+                "against --server, set STEPWISE_ADMIN_TOKEN or pass --admin-token-file".into(),
+            )
+        })?,
+    };
+    Ok(token.trim().to_owned())
+}
+
+/// One JSON object per line, or a line of the table.
+fn print_json(value: &impl Serialize) {
+    match serde_json::to_string(value) {
+        Ok(line) => println!("{line}"),
+        Err(error) => eprintln!("cannot print a result as JSON: {error}"),
+    }
+}

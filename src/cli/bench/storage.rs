@@ -1,0 +1,154 @@
+//! Filling the store with more records, and what that costs: the server's
+//! resident memory, the size of its data dir, and the bytes it wrote to
+//! disk, each against the logical size of the records (their API
+//! encoding).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use stepwise::pb;
+use stepwise::pb::sync_service_client::SyncServiceClient;
+use tonic::Status;
+
+use super::BenchError;
+use super::fixture::{Fixture, goal_batch};
+
+/// Goals per push while filling.
+const BATCH: u64 = 500;
+/// Pushes in flight while filling.
+const WRITERS: usize = 4;
+
+/// What storing more records cost.
+#[derive(Debug, Serialize)]
+pub struct StorageReport {
+    workload: &'static str,
+    records: u64,
+    logical_mb: f64,
+    rss_mb: Option<f64>,
+    written_mb: Option<f64>,
+    written_ratio: Option<f64>,
+    disk_mb: Option<f64>,
+    disk_ratio: Option<f64>,
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Pushes `records` new goals; reads memory and disk writes of the server
+/// process `pid` (when known) around it.
+pub async fn fill(
+    fixture: &Arc<Fixture>,
+    records: u64,
+    pid: Option<u32>,
+) -> Result<StorageReport, BenchError> {
+    let written_before = pid.and_then(write_bytes);
+    let batches = records.div_ceil(BATCH);
+    let next = Arc::new(AtomicU64::new(0));
+    let mut writers = Vec::new();
+    for writer in 0..WRITERS {
+        let (fixture, next) = (fixture.clone(), next.clone());
+        writers.push(tokio::spawn(async move {
+            let mut sync = SyncServiceClient::new(fixture.authed(writer, &fixture.bulk_token));
+            let mut logical = 0u64;
+            loop {
+                let batch = next.fetch_add(1, Ordering::Relaxed);
+                if batch >= batches {
+                    return Ok::<u64, Status>(logical);
+                }
+                let request = goal_batch(&format!("storage-{batch}"), BATCH as usize);
+                logical += request
+                    .mutations
+                    .iter()
+                    .filter_map(|m| match &m.op {
+                        Some(pb::mutation::Op::UpsertGoal(goal)) => {
+                            Some(prost::Message::encoded_len(goal) as u64)
+                        }
+                        _ => None,
+                    })
+                    .sum::<u64>();
+                sync.push(request).await?;
+            }
+        }));
+    }
+    let mut logical = 0;
+    for writer in writers {
+        logical += writer
+            .await
+            .map_err(|e| Status::internal(e.to_string()))??;
+    }
+    let written = match (written_before, pid.and_then(write_bytes)) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
+    Ok(StorageReport {
+        workload: "storage",
+        records: batches * BATCH,
+        logical_mb: mib(logical),
+        rss_mb: pid.and_then(rss_bytes).map(mib),
+        written_mb: written.map(mib),
+        written_ratio: written.map(|w| w as f64 / logical.max(1) as f64),
+        disk_mb: None,
+        disk_ratio: None,
+    })
+}
+
+impl StorageReport {
+    /// Prints the report, with the data dir's size when known.
+    pub fn print(mut self, disk_bytes: Option<u64>, json: bool) {
+        if let Some(disk) = disk_bytes {
+            self.disk_mb = Some(mib(disk));
+            self.disk_ratio = Some(mib(disk) / self.logical_mb.max(f64::MIN_POSITIVE));
+        }
+        if json {
+            super::print_json(&self);
+        } else {
+            let show =
+                |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.1}{unit}"));
+            println!(
+                "storage: {} more records, logical {:.1} MiB; on disk {} ({}); written {} ({}); RSS {}",
+                self.records,
+                self.logical_mb,
+                show(self.disk_mb, " MiB"),
+                show(self.disk_ratio, "x"),
+                show(self.written_mb, " MiB"),
+                show(self.written_ratio, "x"),
+                show(self.rss_mb, " MiB"),
+            );
+        }
+    }
+}
+
+/// A field of `/proc/<pid>/<file>` (first number after `key`).
+fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// Resident memory of process `pid`. For the embedded server, that is the
+/// server and the load generator together.
+fn rss_bytes(pid: u32) -> Option<u64> {
+    proc_field(pid, "status", "VmRSS:").map(|kib| kib * 1024)
+}
+
+/// Bytes process `pid` caused to be written to the storage layer.
+fn write_bytes(pid: u32) -> Option<u64> {
+    proc_field(pid, "io", "write_bytes:")
+}
+
+/// Bytes of the files under `dir`.
+pub fn dir_size(dir: &std::path::Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
