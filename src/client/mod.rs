@@ -15,12 +15,16 @@ use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
-/// Adds `authorization: Bearer <token>` to every call.
+/// Adds `authorization: Bearer <token>` to every call (nothing for an
+/// empty token: a call anyone may make, such as signing up).
 #[derive(Clone)]
 pub struct BearerToken(pub String);
 
 impl Interceptor for BearerToken {
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if self.0.is_empty() {
+            return Ok(request);
+        }
         let value: MetadataValue<_> = format!("Bearer {}", self.0)
             .parse()
             .map_err(|_| Status::invalid_argument("the token is not valid metadata"))?;

@@ -9,10 +9,9 @@ use std::process::{Child, Command, Stdio};
 
 use stepwise::pb;
 use stepwise::pb::account_service_client::AccountServiceClient;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::helpers::{Authed, Bearer};
+use crate::helpers::Authed;
 
 /// The binary under test.
 pub const STEPWISE: &str = env!("CARGO_BIN_EXE_stepwise");
@@ -78,7 +77,7 @@ pub async fn channel(addr: SocketAddr) -> Channel {
 
 /// A channel to `addr` sending `token`.
 pub async fn authed(addr: SocketAddr, token: &str) -> Authed {
-    InterceptedService::new(channel(addr).await, Bearer(token.to_owned()))
+    stepwise::client::authenticated(channel(addr).await, token)
 }
 
 /// A new client account's token, created by the administrator.

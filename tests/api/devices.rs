@@ -11,7 +11,7 @@ use stepwise::pb::sync_service_client::SyncServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::helpers::{Authed, Bearer, TestApp};
+use crate::helpers::{Authed, TestApp};
 
 /// A channel whose next response can be lost on the way back.
 #[derive(Clone)]
@@ -85,10 +85,7 @@ impl Device {
 
 /// SyncService as the holder of `token`.
 pub async fn sync_api(app: &TestApp, token: &str) -> SyncServiceClient<Authed> {
-    SyncServiceClient::new(InterceptedService::new(
-        app.channel().await,
-        Bearer(token.to_owned()),
-    ))
+    SyncServiceClient::new(stepwise::client::authenticated(app.channel().await, token))
 }
 
 /// Every change of the caller from an empty cursor, and the final cursor.

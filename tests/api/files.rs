@@ -10,7 +10,6 @@ use std::time::Duration;
 use stepwise::pb;
 use stepwise::pb::admin_service_client::AdminServiceClient;
 use stepwise::pb::backup_service_client::BackupServiceClient;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::backup::{backup_from, take_backup};
@@ -179,10 +178,8 @@ async fn a_cancelled_backup_leaves_no_file_behind() {
         .connect()
         .await
         .expect("connect");
-    let mut api = BackupServiceClient::new(InterceptedService::new(
-        channel,
-        Bearer(app.admin_token.clone()),
-    ));
+    let mut api =
+        BackupServiceClient::new(stepwise::client::authenticated(channel, &app.admin_token));
     let mut stream = api
         .create_backup(pb::CreateBackupRequest {})
         .await

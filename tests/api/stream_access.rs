@@ -49,8 +49,7 @@ async fn slow_watch(app: &TestApp, therapist: &str) -> Streaming<pb::WatchClient
         .connect()
         .await
         .expect("connect");
-    let authed =
-        tonic::service::interceptor::InterceptedService::new(channel, Bearer(therapist.to_owned()));
+    let authed = stepwise::client::authenticated(channel, therapist);
     stepwise::pb::care_service_client::CareServiceClient::new(authed)
         .watch_clients(pb::WatchClientsRequest {})
         .await

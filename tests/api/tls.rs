@@ -3,7 +3,6 @@
 
 use stepwise::pb;
 use stepwise::pb::account_service_client::AccountServiceClient;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 use crate::helpers::*;
@@ -39,14 +38,12 @@ async fn a_client_trusting_the_certificate_talks_tls() {
         .connect()
         .await
         .expect("TLS handshake");
-    let account = AccountServiceClient::new(InterceptedService::new(
-        channel,
-        Bearer(app.admin_token.clone()),
-    ))
-    .get_current_account(pb::GetCurrentAccountRequest {})
-    .await
-    .expect("call over TLS")
-    .into_inner();
+    let account =
+        AccountServiceClient::new(stepwise::client::authenticated(channel, &app.admin_token))
+            .get_current_account(pb::GetCurrentAccountRequest {})
+            .await
+            .expect("call over TLS")
+            .into_inner();
     assert_eq!(account.role, pb::Role::Admin as i32);
 }
 
@@ -58,12 +55,10 @@ async fn a_plaintext_client_gets_no_answer_from_a_tls_server() {
         .connect()
         .await;
     if let Ok(channel) = connected {
-        let call = AccountServiceClient::new(InterceptedService::new(
-            channel,
-            Bearer(app.admin_token.clone()),
-        ))
-        .get_current_account(pb::GetCurrentAccountRequest {})
-        .await;
+        let call =
+            AccountServiceClient::new(stepwise::client::authenticated(channel, &app.admin_token))
+                .get_current_account(pb::GetCurrentAccountRequest {})
+                .await;
         assert!(call.is_err(), "plaintext must not reach the API");
     }
 }

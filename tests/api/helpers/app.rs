@@ -1,0 +1,157 @@
+//! `TestApp`: the real server on 127.0.0.1:0 with a temporary data dir, and
+//! real tonic clients that send a bearer token (the library's public
+//! client). `TEST_LOG=1` shows the servers' logs.
+
+use std::net::SocketAddr;
+
+use stepwise::app::ADMIN_TOKEN_FILE;
+use stepwise::client::{BearerToken, authenticated};
+use stepwise::config::ServeConfig;
+use stepwise::pb;
+use stepwise::pb::account_service_client::AccountServiceClient;
+use stepwise::pb::goal_service_client::GoalServiceClient;
+use stepwise::pb::progress_service_client::ProgressServiceClient;
+use stepwise::server::Server;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// A channel that authenticates as one account.
+pub type Authed = InterceptedService<Channel, BearerToken>;
+
+/// A running server.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Where it serves metrics, when enabled.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The first administrator's token, read from `admin.token`.
+    pub admin_token: String,
+    data_dir: TempDir,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl TestApp {
+    /// Starts a server on a new, empty data dir.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server on a new, empty data dir with adjusted settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        Self::spawn_in(tempfile::tempdir().expect("temp dir"), adjust).await
+    }
+
+    /// Starts a server on an existing data dir.
+    pub async fn spawn_on(data_dir: TempDir) -> Self {
+        Self::spawn_in(data_dir, |_| {}).await
+    }
+
+    async fn spawn_in(data_dir: TempDir, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        // TEST_LOG=1 shows the servers' logs (with --nocapture, or of
+        // failing tests), as zero-to-production does.
+        if std::env::var_os("TEST_LOG").is_some() {
+            stepwise::telemetry::init(stepwise::telemetry::LogFormat::Pretty);
+        }
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().expect("address"), data_dir.path());
+        adjust(&mut config);
+        let app = Server::build(&config).await.expect("server starts");
+        let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = stop.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        // A restored data dir has no token file: the store keeps only hashes.
+        let admin_token = std::fs::read_to_string(data_dir.path().join(ADMIN_TOKEN_FILE))
+            .map(|token| token.trim().to_owned())
+            .unwrap_or_default();
+        Self {
+            addr,
+            metrics_addr,
+            admin_token,
+            data_dir,
+            shutdown,
+            server,
+        }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same data
+    /// dir (a restart).
+    pub async fn restart(self) -> Self {
+        let data_dir = self.stop().await;
+        Self::spawn_in(data_dir, |_| {}).await
+    }
+
+    /// Stops the server gracefully; returns its data dir.
+    pub async fn stop(self) -> TempDir {
+        let _ = self.shutdown.send(());
+        self.server.await.expect("server task ends cleanly");
+        self.data_dir
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    /// A plain channel to the server.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// A channel sending `token` ("" sends none).
+    pub async fn authed(&self, token: &str) -> Authed {
+        authenticated(self.channel().await, token)
+    }
+
+    /// AccountService as the holder of `token` ("" sends no token).
+    pub async fn accounts(&self, token: &str) -> AccountServiceClient<Authed> {
+        AccountServiceClient::new(self.authed(token).await)
+    }
+
+    /// GoalService as the holder of `token`.
+    pub async fn goals(&self, token: &str) -> GoalServiceClient<Authed> {
+        GoalServiceClient::new(self.authed(token).await)
+    }
+
+    /// ProgressService as the holder of `token`.
+    pub async fn progress(&self, token: &str) -> ProgressServiceClient<Authed> {
+        ProgressServiceClient::new(self.authed(token).await)
+    }
+
+    /// Creates an account with `role` through the admin; returns it and its
+    /// token.
+    pub async fn create_account(&self, role: pb::Role, name: &str) -> (pb::Account, String) {
+        let response = self
+            .accounts(&self.admin_token)
+            .await
+            .create_account(pb::CreateAccountRequest {
+                account: Some(pb::Account {
+                    role: role as i32,
+                    display_name: name.into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("admin creates account")
+            .into_inner();
+        (response.account.expect("account"), response.token)
+    }
+
+    /// A new client account's token.
+    pub async fn new_client(&self, name: &str) -> String {
+        self.create_account(pb::Role::Client, name).await.1
+    }
+}

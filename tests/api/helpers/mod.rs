@@ -1,0 +1,13 @@
+//! What every API test uses: the running server ([`app`]), requests as an
+//! app builds them ([`requests`]), calls and fixtures ([`calls`]), and
+//! assertions on errors ([`assertions`]).
+
+pub mod app;
+pub mod assertions;
+pub mod calls;
+pub mod requests;
+
+pub use app::*;
+pub use assertions::*;
+pub use calls::*;
+pub use requests::*;
