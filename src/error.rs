@@ -50,10 +50,6 @@ pub enum Error {
     /// replica and sync again from scratch.
     #[error("{0}; sync again from an empty cursor")]
     ResyncRequired(&'static str),
-    /// A record gained a child while it was being deleted; the store
-    /// retries the delete, so callers never see this.
-    #[error("the record changed while it was being deleted; try again")]
-    ConcurrentChange,
     /// A sync mutation reuses the id of an earlier, different edit. Only
     /// ever a push's rejection reason: the id is taken, so nothing can fix
     /// the mutation but a new id.
@@ -179,7 +175,6 @@ error_codes! {
     Unauthenticated => Unauthenticated,
     PermissionDenied => PermissionDenied,
     ResyncRequired => FailedPrecondition,
-    ConcurrentChange => Aborted,
     MutationIdReused => FailedPrecondition,
     InviteNotFound => NotFound,
     InviteUsed => FailedPrecondition,

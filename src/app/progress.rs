@@ -8,10 +8,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::records::local_day;
 use super::{Action, App, Principal};
 use crate::domain::progress::{self, Efficacy, Stats};
-use crate::domain::{ActionStepStatus, ClientTrack, Kind, StepTrack, TrackedStep};
+use crate::domain::{ActionStepStatus, ClientTrack, Kind, StepTrack, TrackedStep, local_day};
 use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest, Side};
 

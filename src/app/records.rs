@@ -4,7 +4,6 @@
 //! as the records they summarise, and a delete takes everything under the
 //! record with it.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -48,14 +47,6 @@ pub(super) fn delete(tx: &mut dyn Tx, entity: &Entity) -> Result<Entity> {
     Ok(tombstone)
 }
 
-/// The local day in `zone` of a time in microseconds since the Unix epoch.
-pub(super) fn local_day(micros: i64, zone: Tz) -> NaiveDate {
-    DateTime::<Utc>::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .date_naive()
-}
-
 /// The client's time zone, for the local days an aggregate fixes.
 fn zone(tx: &mut dyn Tx, client: Uuid) -> Result<Tz> {
     Ok(tx.account(client)?.map_or(chrono_tz::UTC, |a| a.time_zone))
@@ -80,16 +71,8 @@ fn track(tx: &mut dyn Tx, before: Option<&Entity>, after: Option<&Entity>) -> Re
             tx.put_step_year(step, year, &days)
         }
         (Entity::ActionStep(step), Some(Entity::ActionStep(now))) => {
-            let start_day = match tx.tracked_step(client, step.meta.id)? {
-                Some(known) => known.start_day,
-                None => local_day(now.meta.create_time_us, zone(tx, client)?),
-            };
-            let tracked = TrackedStep {
-                goal_id: now.goal_id,
-                schedule: now.schedule,
-                status: now.status,
-                start_day,
-            };
+            let known = tx.tracked_step(client, step.meta.id)?;
+            let tracked = TrackedStep::of(now, known, zone(tx, client)?);
             tx.put_tracked_step(client, now.meta.id, Some(&tracked))
         }
         (Entity::ActionStep(step), _) => {
@@ -97,12 +80,7 @@ fn track(tx: &mut dyn Tx, before: Option<&Entity>, after: Option<&Entity>) -> Re
             tx.drop_step_track(step.meta.id)
         }
         (Entity::EfficacyRating(_), Some(Entity::EfficacyRating(now))) => {
-            let tracked = TrackedRating {
-                target: now.target,
-                rate_time_us: now.rate_time_us,
-                local_day: local_day(now.rate_time_us, zone(tx, client)?),
-                score: now.score,
-            };
+            let tracked = TrackedRating::of(now, zone(tx, client)?);
             tx.put_tracked_rating(client, now.meta.id, Some(&tracked))
         }
         (Entity::EfficacyRating(rating), _) => tx.put_tracked_rating(client, rating.meta.id, None),

@@ -262,7 +262,7 @@ fn apply_mutation(
 ) -> Result<MutationResult> {
     let id = mutation.mutation_id.as_str();
     if let Some(replay) = tx.replay(id)? {
-        if replay.payload_digest != mutation.payload_digest {
+        if !replay.answers(&mutation.payload_digest) {
             return Ok(MutationResult::rejected(id, &Error::MutationIdReused));
         }
         let current = match replay.record_id {
@@ -295,7 +295,7 @@ fn apply_mutation(
         Err(Err(internal)) => return Err(internal),
     };
     let replay = Replay {
-        payload_digest: mutation.payload_digest,
+        payload_digest: Some(mutation.payload_digest),
         outcome,
         record_id: current.as_ref().map(|e| e.meta().id),
         version: current.as_ref().map_or(0, |e| e.meta().version),

@@ -47,8 +47,11 @@ impl From<&Error> for Rejection {
 /// of the record. A replay is answered with that record as it is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replay {
-    /// [`Mutation::payload_digest`] of the mutation this answers.
-    pub payload_digest: [u8; 32],
+    /// [`Mutation::payload_digest`] of the mutation this answers; none for
+    /// results kept before digests were (they answer any payload, as every
+    /// replay was answered then: refusing them would turn a device's honest
+    /// retry of an edit pushed before the upgrade into a rejection).
+    pub payload_digest: Option<[u8; 32]>,
     /// What happened.
     pub outcome: Outcome,
     /// The record the result shows (the applied record, the server's copy
@@ -58,6 +61,14 @@ pub struct Replay {
     pub version: i64,
     /// Why it was rejected.
     pub rejection: Option<Rejection>,
+}
+
+impl Replay {
+    /// Whether this answers a mutation whose payload has `digest`: a
+    /// replay of the same edit, not another edit under a used id.
+    pub fn answers(&self, digest: &[u8; 32]) -> bool {
+        self.payload_digest.is_none_or(|kept| kept == *digest)
+    }
 }
 
 /// The answer to one mutation.

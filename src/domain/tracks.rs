@@ -11,10 +11,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::{ActionStepStatus, CheckIn, CheckInState, RatingTarget, Schedule};
+use super::{
+    ActionStep, ActionStepStatus, CheckIn, CheckInState, EfficacyRating, RatingTarget, Schedule,
+};
 
 /// A step's check-ins, by local day.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +66,43 @@ pub struct ClientTrack {
     pub steps: BTreeMap<Uuid, TrackedStep>,
     /// Live ratings, by id.
     pub ratings: BTreeMap<Uuid, TrackedRating>,
+}
+
+impl TrackedStep {
+    /// `step` as progress needs it; a step first seen takes its start day
+    /// from its creation, in the client's time zone `zone` (`known`: what
+    /// the aggregate already holds, whose start day stays).
+    pub fn of(step: &ActionStep, known: Option<TrackedStep>, zone: Tz) -> Self {
+        Self {
+            goal_id: step.goal_id,
+            schedule: step.schedule,
+            status: step.status,
+            start_day: known.map_or_else(
+                || local_day(step.meta.create_time_us, zone),
+                |known| known.start_day,
+            ),
+        }
+    }
+}
+
+impl TrackedRating {
+    /// `rating` as progress needs it, its day in the client's time zone.
+    pub fn of(rating: &EfficacyRating, zone: Tz) -> Self {
+        Self {
+            target: rating.target,
+            rate_time_us: rating.rate_time_us,
+            local_day: local_day(rating.rate_time_us, zone),
+            score: rating.score,
+        }
+    }
+}
+
+/// The local day in `zone` of a time in microseconds since the Unix epoch.
+pub fn local_day(micros: i64, zone: Tz) -> NaiveDate {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .date_naive()
 }
 
 /// A step, as progress needs it.

@@ -37,6 +37,7 @@ use crate::pb::progress_service_server::ProgressServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
 use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::kv::KvStore;
+use crate::store::kv::legacy;
 use crate::store::kv::sled::SledKv;
 use auth::AuthLayer;
 use prometheus_client::registry::Unit;
@@ -119,6 +120,7 @@ impl Server {
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
         let engine = SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
+        legacy::upgrade(&engine).map_err(store_error)?;
         let store = KvStore::open(engine, clock.clone()).map_err(store_error)?;
         // Only after sled's exclusive lock is held: a second server started
         // on the same data dir fails above without touching the scratch dir

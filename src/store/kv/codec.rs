@@ -510,7 +510,13 @@ impl Value for Replay {
             version,
             rejection,
         } = self;
-        e.buf.extend_from_slice(payload_digest);
+        match payload_digest {
+            Some(digest) => {
+                e.u8(1);
+                e.buf.extend_from_slice(digest);
+            }
+            None => e.u8(0),
+        }
         e.byte_enum(*outcome);
         match record_id {
             Some(id) => {
@@ -540,7 +546,10 @@ impl Value for Replay {
     }
 
     fn get(d: &mut Decoder<'_>) -> Result<Self> {
-        let payload_digest = d.take(32)?.try_into().map_err(|_| corrupt("digest"))?;
+        let payload_digest = match d.u8()? {
+            0 => None,
+            _ => Some(d.take(32)?.try_into().map_err(|_| corrupt("digest"))?),
+        };
         let outcome = d.byte_enum()?;
         let record_id = match d.u8()? {
             0 => None,

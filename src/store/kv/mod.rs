@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod engine;
 pub mod keys;
+pub mod legacy;
 pub mod memory;
 mod pipeline;
 pub mod sled;

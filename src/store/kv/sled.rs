@@ -69,6 +69,13 @@ impl SledKv {
     }
 }
 
+impl SledKv {
+    /// The database, for reading an older layout.
+    pub(super) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+}
+
 impl Engine for SledKv {
     type Value = sled::IVec;
 

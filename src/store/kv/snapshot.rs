@@ -5,6 +5,10 @@
 //! key, value length u32, value) in key order, then `0xFF` and the SHA-256
 //! of everything before it, so a truncated or corrupted file is refused.
 //! Integers are big-endian.
+//!
+//! Backups of the store's first layout (`STEPWISE-BACKUP1`, whose entries
+//! also name their sled tree) restore into that layout, which the server
+//! upgrades when it first opens the store (see [`super::legacy`]).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -86,13 +90,16 @@ pub fn write<E: Engine>(engine: &E, path: &Path) -> Result<SnapshotInfo> {
 /// `path`, with a new epoch so devices holding cursors of the old store
 /// resync. Returns the number of entries restored.
 pub fn restore(path: &Path, dir: &Path) -> Result<u64> {
-    let entries = read(path)?;
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(Error::invalid(
             "data_dir",
             "must be new or empty; restore never overwrites a store",
         ));
     }
+    if let Some(entries) = read_first_layout(path)? {
+        return restore_first_layout(entries, dir);
+    }
+    let entries = read(path)?;
     let engine = SledKv::open(dir, 64 * 1024 * 1024)?;
     let count = entries.len() as u64;
     let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
@@ -109,31 +116,84 @@ pub fn restore(path: &Path, dir: &Path) -> Result<u64> {
     Ok(count)
 }
 
-/// Reads and checks a whole snapshot: its entries, keys and values.
-pub fn read(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+/// A snapshot of the first layout: (tree, key, value) entries.
+type FirstLayout = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
+
+/// Rebuilds the first layout's trees in `dir`, with a new epoch; the server
+/// upgrades them when it opens the store.
+fn restore_first_layout(entries: FirstLayout, dir: &Path) -> Result<u64> {
+    let db = sled::Config::new().path(dir).open()?;
+    let count = entries.len() as u64;
+    for (tree, key, value) in entries {
+        db.open_tree(tree)?.insert(key, value)?;
+    }
+    let epoch: [u8; 16] = rand::random();
+    db.open_tree("meta")?.insert(b"epoch", &epoch)?;
+    db.flush()?;
+    File::open(dir.join("db"))?.sync_all()?;
+    Ok(count)
+}
+
+fn corrupt() -> Error {
+    Error::invalid(
+        "backup",
+        "is not a complete Stepwise backup (truncated or damaged)",
+    )
+}
+
+/// The bytes of a snapshot between its magic and its digest, checked.
+fn body(path: &Path, magic: &[u8; 16]) -> Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     BufReader::new(File::open(path)?).read_to_end(&mut bytes)?;
-    let corrupt = || {
-        Error::invalid(
-            "backup",
-            "is not a complete Stepwise backup (truncated or damaged)",
-        )
-    };
-    if bytes.starts_with(OLD_MAGIC) {
-        return Err(Error::invalid(
-            "backup",
-            "was made by a Stepwise version before the store's redesign: restore it with that \
-             version, start it once (which converts the store), and take a new backup",
-        ));
+    if !bytes.starts_with(magic) {
+        return Ok(None);
     }
-    if bytes.len() < MAGIC.len() + 33 || &bytes[..MAGIC.len()] != MAGIC {
+    if bytes.len() < magic.len() + 33 {
         return Err(corrupt());
     }
     let (body, digest) = bytes.split_at(bytes.len() - 32);
     if Sha256::digest(body).as_slice() != digest {
         return Err(corrupt());
     }
-    let mut at = MAGIC.len();
+    Ok(Some(body[magic.len()..].to_vec()))
+}
+
+/// The entries of a first-layout snapshot, or `None` for another file.
+fn read_first_layout(path: &Path) -> Result<Option<FirstLayout>> {
+    let Some(body) = body(path, OLD_MAGIC)? else {
+        return Ok(None);
+    };
+    let mut at = 0;
+    let mut take = |n: usize| -> Result<&[u8]> {
+        let slice = body.get(at..at + n).ok_or_else(corrupt)?;
+        at += n;
+        Ok(slice)
+    };
+    let mut entries = Vec::new();
+    loop {
+        match take(1)?[0] {
+            END => return Ok(Some(entries)),
+            ENTRY => {
+                let len = u16::from_be_bytes(take(2)?.try_into().map_err(|_| corrupt())?) as usize;
+                let tree = take(len)?.to_vec();
+                let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
+                let key = take(len)?.to_vec();
+                let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
+                let value = take(len)?.to_vec();
+                entries.push((tree, key, value));
+            }
+            _ => return Err(corrupt()),
+        }
+    }
+}
+
+/// Reads and checks a whole snapshot: its entries, keys and values.
+pub fn read(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    if let Some(entries) = read_first_layout(path)? {
+        return Ok(entries.into_iter().map(|(_, k, v)| (k, v)).collect());
+    }
+    let body = body(path, MAGIC)?.ok_or_else(corrupt)?;
+    let mut at = 0;
     let mut take = |n: usize| -> Result<&[u8]> {
         let slice = body.get(at..at + n).ok_or_else(corrupt)?;
         at += n;
