@@ -31,3 +31,4 @@ mod sync;
 mod sync_property;
 mod tls;
 mod validation;
+mod web;
