@@ -1,5 +1,6 @@
 // Builds the dashboard into dist/ (committed, embedded in the server binary),
-// or with --tests the end-to-end tests into .build/tests/.
+// or with --tests the end-to-end test and the screenshot script into
+// .build/tests/.
 //
 // dist/ is a pure function of the sources and the locked dependencies:
 // esbuild names the bundle by a hash of its content, and index.html is
@@ -61,7 +62,7 @@ async function buildTests() {
   const out = ".build/tests";
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  const entries = (await readdir("tests")).filter((f) => f.endsWith(".test.ts"));
+  const entries = (await readdir("tests")).filter((f) => f.endsWith(".test.ts") || f === "screenshots.ts");
   await esbuild.build({
     entryPoints: entries.map((f) => path.join("tests", f)),
     bundle: true,

@@ -5,6 +5,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { el } from "./dom";
+import { shortMoment } from "./format";
 
 /**
  * Series colours; `.swatch-N` in style.css has the same ones, so a legend
@@ -93,7 +94,10 @@ export class Charts {
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
           scales: { y: { range: [0, 100] } },
-          axes: [{}, { label: "Confidence (0–100)", size: 44 }],
+          axes: [
+            { values: (_, ticks) => ticks.map(shortMoment) },
+            { label: "Confidence (0–100)", size: 44 },
+          ],
           series: [
             {},
             ...series.map((s, i) => ({

@@ -50,11 +50,14 @@ export function longDate(date: string): string {
   }).format(utcMillis(date));
 }
 
-/** A local date, short: "3 Nov". */
-export function shortDate(date: string): string {
-  return new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", timeZone: "UTC" }).format(
-    utcMillis(date),
-  );
+/** The month of a local date, short: "Nov". */
+export function monthName(date: string): string {
+  return new Intl.DateTimeFormat(LOCALE, { month: "short", timeZone: "UTC" }).format(utcMillis(date));
+}
+
+/** A moment, short, in the browser's time zone: "3 Nov". */
+export function shortMoment(epochSeconds: number): string {
+  return new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short" }).format(epochSeconds * 1000);
 }
 
 /** A moment for people, in the browser's time zone: "3 Nov 2026, 14:05". */

@@ -3,7 +3,7 @@
 
 import { CALENDAR_WEEKS } from "../../data/client";
 import { decorative, el, srOnly } from "../../dom";
-import { addDays, longDate, shortDate } from "../../format";
+import { addDays, longDate, monthName } from "../../format";
 import { CheckInState } from "../../gen/stepwise/v1/check_in_pb";
 import type { Section } from "./section";
 
@@ -26,6 +26,10 @@ interface Counts {
   done: number;
   partial: number;
   skipped: number;
+}
+
+function dayOfMonth(date: string): number {
+  return Number(date.slice(8, 10));
 }
 
 /** Any partly done step makes the day partial; only skips make it skipped. */
@@ -62,43 +66,58 @@ export const calendarSection: Section = {
       days.set(checkIn.localDate, counts);
     }
     const weeks = Array.from({ length: CALENDAR_WEEKS }, (_, w) => addDays(records.from, 7 * w));
+    const cell = (date: string) => {
+      if (date > records.asOf) {
+        return el("td", { class: "day day-future" }, srOnly("not yet"));
+      }
+      const counts = days.get(date);
+      const kind = classify(counts);
+      const words = `${longDate(date)}: ${describe(counts)}`;
+      return el("td", { class: `day day-${kind}`, title: words }, decorative(MARK[kind]), srOnly(words));
+    };
+    // Weeks run left to right, weekdays top to bottom, as in a wall
+    // calendar turned on its side: twelve weeks fit in a short block.
     return [
       el(
-        "table",
-        { class: "calendar" },
-        el("caption", { class: "visually-hidden" }, `Check-ins per day, weeks from ${longDate(records.from)}`),
+        "div",
+        { class: "table-scroll" },
         el(
-          "thead",
-          null,
+          "table",
+          { class: "calendar" },
+          el("caption", { class: "visually-hidden" }, `Check-ins per day, in weeks from ${longDate(records.from)}`),
           el(
-            "tr",
+            "thead",
             null,
-            el("th", { scope: "col" }, "Week of"),
-            WEEKDAYS.map(([short, long]) => el("th", { scope: "col", abbr: long }, short)),
-          ),
-        ),
-        el(
-          "tbody",
-          null,
-          weeks.map((monday) =>
             el(
               "tr",
               null,
-              el("th", { scope: "row" }, shortDate(monday)),
-              WEEKDAYS.map((_, d) => {
-                const date = addDays(monday, d);
-                if (date > records.asOf) {
-                  return el("td", { class: "day day-future" }, srOnly("not yet"));
-                }
-                const counts = days.get(date);
-                const kind = classify(counts);
-                return el(
-                  "td",
-                  { class: `day day-${kind}`, title: `${longDate(date)}: ${describe(counts)}` },
-                  decorative(MARK[kind]),
-                  srOnly(`${longDate(date)}: ${describe(counts)}`),
-                );
-              }),
+              el("td", null),
+              weeks.map((monday, w) =>
+                el(
+                  "th",
+                  { scope: "col", abbr: `Week of ${longDate(monday)}` },
+                  // The month above the week it begins in (and the first).
+                  el(
+                    "span",
+                    { class: "month", "aria-hidden": "true" },
+                    w === 0 || dayOfMonth(monday) <= 7 ? monthName(monday) : "",
+                  ),
+                  decorative(String(dayOfMonth(monday))),
+                  srOnly(`Week of ${longDate(monday)}`),
+                ),
+              ),
+            ),
+          ),
+          el(
+            "tbody",
+            null,
+            WEEKDAYS.map(([short, long], d) =>
+              el(
+                "tr",
+                null,
+                el("th", { scope: "row", abbr: long }, short),
+                weeks.map((monday) => cell(addDays(monday, d))),
+              ),
             ),
           ),
         ),
