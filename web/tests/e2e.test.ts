@@ -6,7 +6,6 @@
 //   STEPWISE_BIN   the server binary (default ../target/debug/stepwise)
 //   CHROMIUM       the browser (default /usr/bin/chromium)
 //   E2E_OUTPUT     screenshots and the server log (default test-output/)
-//   UPDATE_SCREENSHOTS=1  also writes the README's screenshots/
 
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
@@ -22,7 +21,6 @@ import { type Server, startServer } from "./server";
 const BINARY = process.env.STEPWISE_BIN ?? path.resolve("../target/debug/stepwise");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const OUTPUT = path.resolve(process.env.E2E_OUTPUT ?? "test-output");
-const README_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? path.resolve("screenshots") : undefined;
 /** How long the page may take to show what the server knows. */
 const SETTLE_MS = 10_000;
 
@@ -91,10 +89,6 @@ async function assertAccessible(name: string): Promise<void> {
 
 async function screenshot(name: string, fullPage = false): Promise<void> {
   await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage });
-  if (README_SCREENSHOTS) {
-    await mkdir(README_SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(README_SCREENSHOTS, `${name}.png`), fullPage });
-  }
 }
 
 function percent(fraction: number | undefined): string {
@@ -130,6 +124,10 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("The server does not know this token").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a refused token is not kept");
+    await page.getByLabel("Therapist token").fill(world.ben.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("This token belongs to a client account").waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a client's token is not kept");
     await screenshot("sign-in");
   });
 
