@@ -59,7 +59,11 @@ export function clientView(
   // from the caseload.
   let knownName: string | undefined;
   const name = () => (knownName = caseload.client(clientId)?.displayName ?? knownName);
-  const showName = () => replace(title, name() ?? (records ? "Client" : "Loading…"));
+  const showName = () => {
+    const known = name();
+    replace(title, known ?? (records ? "Client" : "Loading…"));
+    if (known && node.isConnected) document.title = `${known} · Stepwise`;
+  };
 
   function render(): void {
     charts.destroy();
