@@ -210,6 +210,13 @@ test("a therapist follows their clients in the dashboard", async (t) => {
 
     await assertAccessible("client page");
     await screenshot("client", true);
+
+    // A check-in the client logs now shows up here too, without a reload.
+    await api(server.url, world.ada.token).progress.logCheckIn({
+      checkIn: { actionStepId: world.ada.walkStepId, localDate: world.today, state: CheckInState.DONE },
+    });
+    // Today: both steps done now.
+    await page.locator("table.calendar td.day-done").filter({ hasText: "2 done" }).waitFor({ timeout: SETTLE_MS });
   });
 
   await t.test("a check-in logged in the app updates the caseload live, without a reload", async () => {
