@@ -207,8 +207,9 @@ impl Server {
             let _ = draining.send(());
         };
         tracing::info!(address = %self.local_addr, "serving");
-        // HTTP/1.1 is accepted for gRPC-Web from browsers; CORS answers
-        // preflights before anything else looks at the request.
+        // HTTP/1.1 is accepted for gRPC-Web from browsers. The dashboard's
+        // files answer GETs first; CORS answers preflights before anything
+        // else looks at a call.
         let mut builder = Transport::builder();
         if let Some(tls) = self.tls {
             builder = builder
@@ -231,6 +232,7 @@ impl Server {
             .timeout(limits::MAX_CALL_DURATION)
             .http2_keepalive_interval(Some(limits::HTTP2_KEEPALIVE_INTERVAL))
             .http2_keepalive_timeout(Some(limits::HTTP2_KEEPALIVE_TIMEOUT))
+            .layer(crate::web::DashboardLayer)
             .layer(self.cors)
             .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)

@@ -9,14 +9,14 @@ use crate::helpers::*;
 
 const DASHBOARD: &str = "https://dashboard.example.org";
 
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct HttpResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl HttpResponse {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -25,7 +25,7 @@ impl HttpResponse {
 }
 
 /// Sends one HTTP/1.1 request on a new connection and reads the response.
-async fn http1(app: &TestApp, head: &str, body: &[u8]) -> HttpResponse {
+pub(crate) async fn http1(app: &TestApp, head: &str, body: &[u8]) -> HttpResponse {
     let mut stream = tokio::net::TcpStream::connect(app.addr)
         .await
         .expect("connect");
@@ -91,7 +91,7 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
 }
 
 /// gRPC-Web frames of a body: (flags, payload).
-fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
+pub(crate) fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut frames = Vec::new();
     while body.len() >= 5 {
         let len = u32::from_be_bytes(body[1..5].try_into().expect("length")) as usize;
@@ -101,7 +101,7 @@ fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
     frames
 }
 
-fn framed(message: &impl Message) -> Vec<u8> {
+pub(crate) fn framed(message: &impl Message) -> Vec<u8> {
     let payload = message.encode_to_vec();
     let mut frame = vec![0];
     frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());

@@ -32,3 +32,4 @@ mod sync;
 mod sync_property;
 mod tls;
 mod validation;
+mod web;

@@ -1,0 +1,125 @@
+// Pieces several views show the same way.
+
+import { type Child, decorative, el, srOnly } from "../dom";
+import type { Problem } from "../errors";
+import { ActionStepStatus, type Schedule } from "../gen/stepwise/v1/action_step_pb";
+import { Flag } from "../gen/stepwise/v1/care_service_pb";
+import { CheckInState } from "../gen/stepwise/v1/check_in_pb";
+import { GoalStatus } from "../gen/stepwise/v1/goal_pb";
+import type { LiveEvent } from "../live";
+
+/** Where live events reach the open views. */
+export type LiveListeners = Set<(event: LiveEvent) => void>;
+
+/** A global failure handler: true when it dealt with the problem (signed out). */
+export type OnProblem = (problem: Problem) => boolean;
+
+/** A view of the dashboard; `dispose` runs when the user leaves it. */
+export interface View {
+  node: HTMLElement;
+  dispose(): void;
+}
+
+/** A missing figure: a dash on screen, words for screen readers. */
+export function missing(why: string): Child {
+  return [decorative("\u2014"), srOnly(why)];
+}
+
+/** A figure or, when unset, a dash that says why. */
+export function orMissing(value: string | undefined, why: string): Child {
+  return value ?? missing(why);
+}
+
+const FLAGS: Record<Flag, { label: string; explain: string; tone: string } | undefined> = {
+  [Flag.UNSPECIFIED]: undefined,
+  [Flag.EFFICACY_DROP]: {
+    label: "Efficacy drop",
+    explain: "self-efficacy fell 20 points or more in 28 days",
+    tone: "danger",
+  },
+  [Flag.INACTIVE]: {
+    label: "Inactive",
+    explain: "no check-in for 3 days or more",
+    tone: "warning",
+  },
+  [Flag.LOW_ADHERENCE]: {
+    label: "Low adherence",
+    explain: "under 50% over the last 7 days",
+    tone: "caution",
+  },
+};
+
+/** A flag as a badge with words (colour is never the only signal). */
+export function flagBadge(flag: Flag): Child {
+  const info = FLAGS[flag];
+  if (!info) return null;
+  return el(
+    "li",
+    { class: `badge badge-${info.tone}`, title: info.explain },
+    info.label,
+    srOnly(`: ${info.explain}`),
+  );
+}
+
+/** How often a step is meant to be done, in words. */
+export function scheduleText(schedule: Schedule | undefined): string {
+  if (!schedule) return "no schedule";
+  const { times, periodDays } = schedule;
+  const count = times === 1 ? "once" : times === 2 ? "twice" : `${times} times`;
+  if (periodDays === 1) return times === 1 ? "daily" : `${count} a day`;
+  if (periodDays === 7) return `${count} a week`;
+  return `${count} every ${periodDays} days`;
+}
+
+/** A goal's status in words. */
+export function goalStatusText(status: GoalStatus): string {
+  switch (status) {
+    case GoalStatus.ACHIEVED:
+      return "Achieved";
+    case GoalStatus.ARCHIVED:
+      return "Archived";
+    default:
+      return "Active";
+  }
+}
+
+/** A step's status in words. */
+export function stepStatusText(status: ActionStepStatus): string {
+  switch (status) {
+    case ActionStepStatus.PAUSED:
+      return "Paused";
+    case ActionStepStatus.ARCHIVED:
+      return "Archived";
+    default:
+      return "Active";
+  }
+}
+
+/** A check-in's state in words. */
+export function checkInStateText(state: CheckInState): string {
+  switch (state) {
+    case CheckInState.DONE:
+      return "Done";
+    case CheckInState.PARTIAL:
+      return "Partly done";
+    case CheckInState.SKIPPED:
+      return "Skipped";
+    default:
+      return "Unknown";
+  }
+}
+
+/** A failure, shown where it happened. */
+export function problemNotice(problem: Problem): HTMLElement {
+  return el("p", { class: "notice notice-error", role: "alert" }, problem.message);
+}
+
+/** A figure with its label, for a `<dl class="figures">`. */
+export function figure(label: string, value: Child, detail?: Child): Child {
+  return el(
+    "div",
+    { class: "figure" },
+    el("dt", null, label),
+    el("dd", null, el("span", { class: "figure-value" }, value), detail ? el("span", { class: "figure-detail" }, detail) : null),
+  );
+}

@@ -1,0 +1,294 @@
+// The dashboard in a real browser against the real server: headless
+// Chromium (Debian's, driven by playwright-core) signs in as a therapist,
+// reads the caseload and a client page, follows live updates, and checks
+// that client text stays text and every page passes axe-core.
+//
+//   STEPWISE_BIN   the server binary (default ../target/debug/stepwise)
+//   CHROMIUM       the browser (default /usr/bin/chromium)
+//   E2E_OUTPUT     screenshots and the server log (default test-output/)
+
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import axe from "axe-core";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { CareLinkState } from "../src/gen/stepwise/v1/care_pb";
+import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
+import { api, PRIVATE_NOTE, seed, type World, XSS_TITLE } from "./seed";
+import { type Server, startServer } from "./server";
+
+const BINARY = process.env.STEPWISE_BIN ?? path.resolve("../target/debug/stepwise");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const OUTPUT = path.resolve(process.env.E2E_OUTPUT ?? "test-output");
+/** How long the page may take to show what the server knows. */
+const SETTLE_MS = 10_000;
+
+let server: Server;
+let world: World;
+let browser: Browser;
+let page: Page;
+/** Console errors (CSP violations among them), uncaught errors and dialogs. */
+const trouble: string[] = [];
+
+before(async () => {
+  await mkdir(OUTPUT, { recursive: true });
+  server = await startServer(BINARY, path.join(OUTPUT, "server.log"));
+  world = await seed(server.url, server.adminToken);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: "en-GB" });
+  page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error") trouble.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => trouble.push(`page error: ${error.message}`));
+  page.on("dialog", (dialog) => {
+    trouble.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Runs axe-core on the page; fails on serious or critical violations. */
+async function assertAccessible(name: string): Promise<void> {
+  // Evaluated through the DevTools protocol, which the page's CSP allows.
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const results = await (window as unknown as { axe: typeof axe }).axe.run(document, {
+      resultTypes: ["violations"],
+    });
+    return results.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+    }));
+  });
+  const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of violations) {
+    console.log(`axe (${name}): ${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(", ")}`);
+  }
+  assert.deepEqual(serious, [], `serious accessibility violations on ${name}`);
+}
+
+async function screenshot(name: string, fullPage = false): Promise<void> {
+  await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage });
+}
+
+function percent(fraction: number | undefined): string {
+  return fraction === undefined ? "\u2014" : `${Math.round(fraction * 100)}%`;
+}
+
+/** The caseload's row of a client. */
+function row(name: string) {
+  return page.locator("table.caseload-table tbody tr").filter({ has: page.getByRole("link", { name }) });
+}
+
+/** The text of the cells of a caseload row, by column header. */
+async function cells(name: string): Promise<Record<string, string>> {
+  const headers = await page.locator("table.caseload-table thead th").allInnerTexts();
+  const values = await row(name).locator("th, td").allInnerTexts();
+  const text = (s: string | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
+  return Object.fromEntries(headers.map((h, i) => [text(h), text(values[i])]));
+}
+
+/** What the therapist's API says about a client today. */
+async function summary(clientId: string) {
+  const therapist = api(server.url, world.therapistToken);
+  const { clientSummaries } = await therapist.care.listClientSummaries({});
+  return clientSummaries.find((s) => s.clientId === clientId);
+}
+
+test("a therapist follows their clients in the dashboard", async (t) => {
+  await t.test("the sign-in page refuses an unknown token with a clear message", async () => {
+    await page.goto(server.url);
+    await page.getByRole("heading", { name: "Sign in to the Stepwise dashboard" }).waitFor();
+    await assertAccessible("sign-in");
+    await page.getByLabel("Therapist token").fill("sw_not-a-real-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The server does not know this token").waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a refused token is not kept");
+    await page.getByLabel("Therapist token").fill(world.ben.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("This token belongs to a client account").waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a client's token is not kept");
+    await screenshot("sign-in");
+  });
+
+  await t.test("signing in shows both clients, most in need of attention first", async () => {
+    await page.getByLabel("Therapist token").fill(world.therapistToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Caseload" }).waitFor();
+    assert.ok(!page.url().includes(world.therapistToken), "the token is never in the URL");
+    assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing in localStorage");
+    await row(world.ben.name).waitFor();
+    await row(world.ada.name).waitFor();
+
+    const names = await page.locator("table.caseload-table tbody th").allInnerTexts();
+    assert.deepEqual(names, [world.ben.name, world.ada.name], "Ben (three flags) comes before Ada");
+
+    for (const client of [world.ada, world.ben]) {
+      const expected = await summary(client.id);
+      assert.ok(expected, `${client.name} is linked`);
+      const shown = await cells(client.name);
+      assert.equal(shown["Adherence, 7 days"], percent(expected.adherence7d), `${client.name}: 7 days`);
+      assert.equal(shown["Adherence, 28 days"], percent(expected.adherence28d), `${client.name}: 28 days`);
+      assert.equal(shown["Habit strength"], percent(expected.habitStrength), `${client.name}: strength`);
+      assert.ok(shown["Self-efficacy"]?.startsWith(String(expected.efficacyLatest)), `${client.name}: efficacy`);
+    }
+    const ben = await cells(world.ben.name);
+    assert.equal(ben["Adherence, 7 days"], "0%");
+    assert.equal(ben["Last check-in"], "Never");
+    for (const flag of ["Efficacy drop", "Inactive", "Low adherence"]) {
+      assert.ok(ben["Needs attention"]?.includes(flag), `Ben is flagged ${flag}`);
+    }
+    assert.match(ben["Self-efficacy"] ?? "", /^50 \(\u221230/);
+    const ada = await cells(world.ada.name);
+    assert.equal(ada["Needs attention"], "On track");
+    assert.equal(ada["Adherence, 7 days"], "100%");
+    assert.match(ada["Self-efficacy"] ?? "", /^70 \(\+30/);
+    assert.match(ada["Last check-in"] ?? "", /ago|now/);
+    assert.equal(await row(world.ada.name).locator(".sparkline canvas").count(), 1, "a sparkline");
+
+    await page.getByText("Live updates on").waitFor({ timeout: SETTLE_MS });
+    await assertAccessible("caseload");
+    await screenshot("caseload");
+  });
+
+  await t.test("the client page shows goals, calendar, trend and progress, and client text as text", async () => {
+    await page.getByRole("link", { name: world.ada.name }).click();
+    await page.getByRole("heading", { level: 1, name: world.ada.name }).waitFor();
+    await page.getByRole("heading", { name: "Goals and action steps" }).waitFor();
+
+    const xss = page.getByRole("heading", { level: 3, name: XSS_TITLE });
+    await xss.waitFor();
+    assert.equal(await xss.textContent(), XSS_TITLE, "the title is shown exactly as typed");
+    assert.equal(await page.locator("img, script:not([src])").count(), 0, "no element was made from client text");
+    assert.ok(await page.getByText("<script>alert(2)</script>").isVisible(), "the why is text too");
+
+    const goals = page.locator("section.section-goals");
+    await goals.getByText("Screens off at 22:00").waitFor();
+    await goals.getByText("Walk 20 minutes").waitFor();
+    const therapist = api(server.url, world.therapistToken);
+    const progress = await therapist.progress.getProgress({ target: { case: "clientId", value: world.ada.id } });
+    const figure = (label: string) =>
+      page.locator(".figure").filter({ has: page.locator("dt", { hasText: label }) }).locator(".figure-value");
+    assert.equal(await figure("Adherence, 7 days").innerText(), percent(progress.stats?.adherence7d));
+    assert.equal(await figure("Habit strength").innerText(), percent(progress.stats?.habitStrength));
+    assert.equal(await figure("Self-efficacy").innerText(), String(progress.efficacy?.latest));
+
+    // Today: one step done, one partly done.
+    const today = page.locator("table.calendar td.day").filter({ hasText: "1 done, 1 partly done" });
+    assert.equal(await today.count(), 1, "today is in the calendar");
+    assert.match((await today.getAttribute("class")) ?? "", /day-partial/);
+
+    assert.equal(await page.locator("figure.chart canvas").count() > 0, true, "the trend chart is drawn");
+    await page.getByText("All ratings as a table").click();
+    assert.equal(await page.locator("table.ratings tbody tr").count(), 4, "every rating is listed");
+    assert.ok(await page.getByRole("cell", { name: "<b>not bold</b>" }).isVisible());
+
+    const privateRow = page.locator("table.check-ins tbody tr").filter({ hasText: "Walk 20 minutes" });
+    assert.equal((await privateRow.locator("td.note").innerText()).trim(), "Private");
+    assert.equal(await page.getByText(PRIVATE_NOTE).count(), 0, "a private note never shows");
+    await page.getByRole("cell", { name: "Read a book instead" }).waitFor();
+
+    await assertAccessible("client page");
+    await screenshot("client", true);
+
+    // A check-in the client logs now shows up here too, without a reload.
+    await api(server.url, world.ada.token).progress.logCheckIn({
+      checkIn: { actionStepId: world.ada.walkStepId, localDate: world.today, state: CheckInState.DONE },
+    });
+    // Today: both steps done now.
+    await page.locator("table.calendar td.day-done").filter({ hasText: "2 done" }).waitFor({ timeout: SETTLE_MS });
+  });
+
+  await t.test("a check-in logged in the app updates the caseload live, without a reload", async () => {
+    await page.getByRole("link", { name: "Back to the caseload" }).click();
+    await row(world.ben.name).waitFor();
+    await page.evaluate(() => {
+      (window as unknown as { stillTheSamePage: boolean }).stillTheSamePage = true;
+    });
+    await api(server.url, world.ben.token).progress.logCheckIn({
+      checkIn: { actionStepId: world.ben.callStepId, localDate: world.today, state: CheckInState.DONE },
+    });
+    const expected = await summary(world.ben.id);
+    assert.ok(expected?.adherence7d !== undefined && expected.adherence7d > 0);
+    await row(world.ben.name)
+      .locator("td", { hasText: percent(expected.adherence7d) })
+      .first()
+      .waitFor({ timeout: SETTLE_MS });
+    const ben = await cells(world.ben.name);
+    assert.equal(ben["Adherence, 7 days"], percent(expected.adherence7d));
+    assert.ok(!ben["Needs attention"]?.includes("Inactive"), "Ben is no longer inactive");
+    assert.match(ben["Last check-in"] ?? "", /ago|now/);
+    assert.ok(await page.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage));
+  });
+
+  await t.test("a revoked link takes the client off the caseload at once", async () => {
+    const ada = api(server.url, world.ada.token);
+    const { careLinks } = await ada.care.listCareLinks({});
+    const link = careLinks.find((l) => l.state === CareLinkState.ACTIVE);
+    assert.ok(link, "Ada has an active link");
+    await ada.care.revokeCareLink({ id: link.id });
+    await row(world.ada.name).waitFor({ state: "detached", timeout: SETTLE_MS });
+    assert.deepEqual(await page.locator("table.caseload-table tbody th").allInnerTexts(), [world.ben.name]);
+    assert.ok(await page.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage));
+
+    await page.evaluate((id) => {
+      location.hash = `#/client/${id}`;
+    }, world.ada.id);
+    await page.getByText("not available to you").waitFor();
+    await assertAccessible("revoked client");
+  });
+
+  await t.test("an invite code can be created and handed over", async () => {
+    await page.getByRole("link", { name: "Invite a client" }).click();
+    await page.getByRole("button", { name: "Create an invite code" }).click();
+    const code = page.locator(".invite-code");
+    await code.waitFor();
+    assert.match(await code.innerText(), /^[A-Z2-9]{5}-[A-Z2-9]{5}$/);
+    await assertAccessible("invites");
+    await screenshot("invites");
+  });
+
+  await t.test("nothing broke the page: no errors, no CSP violations, no dialogs", () => {
+    assert.deepEqual(trouble, []);
+  });
+
+  await t.test("the browser itself refuses to turn strings into markup (CSP, Trusted Types)", async () => {
+    const outcome = await page.evaluate(() => {
+      try {
+        document.createElement("div").innerHTML = "<img src=x>";
+        return "markup was parsed";
+      } catch (error) {
+        return (error as Error).name;
+      }
+    });
+    assert.equal(outcome, "TypeError", "innerHTML with a string is refused");
+  });
+
+  await t.test("when the server goes away, the dashboard says so", async () => {
+    await page.getByRole("link", { name: "Caseload" }).click();
+    await server.stop();
+    await page.getByText("Cannot reach the Stepwise server").waitFor({ timeout: SETTLE_MS });
+    await page.getByText("Live updates paused").waitFor();
+    await screenshot("offline");
+  });
+});
