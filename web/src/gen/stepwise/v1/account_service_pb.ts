@@ -174,8 +174,9 @@ export const AccountService: GenService<{
   },
   /**
    * Creates a client account linked to the therapist who made the invite,
-   * and returns its token (shown only this once). Needs no token. Errors as
-   * for CareService.AcceptInvite.
+   * and returns its token (shown only this once). Needs no token. Errors,
+   * and the limit of 50 wrong codes per address in 15 minutes, as for
+   * CareService.AcceptInvite (the two count together).
    *
    * @generated from rpc stepwise.v1.AccountService.SignUpWithInvite
    */

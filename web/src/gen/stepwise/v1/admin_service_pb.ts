@@ -28,7 +28,9 @@ export type ListAdminEventsRequest = Message<"stepwise.v1.ListAdminEventsRequest
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
    *
    * @generated from field: string page_token = 2;
    */

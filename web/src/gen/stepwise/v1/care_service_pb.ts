@@ -68,7 +68,9 @@ export type ListCareLinksRequest = Message<"stepwise.v1.ListCareLinksRequest"> &
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
    *
    * @generated from field: string page_token = 2;
    */
@@ -145,7 +147,9 @@ export type ListAccessEventsRequest = Message<"stepwise.v1.ListAccessEventsReque
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
    *
    * @generated from field: string page_token = 2;
    */
@@ -202,15 +206,17 @@ export type ListClientSummariesRequest = Message<"stepwise.v1.ListClientSummarie
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request (page_size and
+   * as_of_date may change; a token of another list is INVALID_ARGUMENT);
+   * empty for the first page.
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
 
   /**
-   * The local day to summarise as of, "YYYY-MM-DD"; empty means today in
-   * each client's time zone.
+   * The local day to summarise as of, "YYYY-MM-DD" from 2000-01-01 to
+   * 2099-12-31; empty means today in each client's time zone.
    *
    * @generated from field: string as_of_date = 3;
    */
@@ -273,7 +279,9 @@ export type ClientSummary = Message<"stepwise.v1.ClientSummary"> & {
   displayName: string;
 
   /**
-   * When the client last logged a check-in; unset if never.
+   * When the client first logged their latest check-in (not skipped) within
+   * the statistics window (see ProgressService.GetProgress: the last 730
+   * days or more); unset if none.
    *
    * @generated from field: google.protobuf.Timestamp last_check_in_time = 3;
    */
@@ -462,9 +470,11 @@ export const CareService: GenService<{
   /**
    * Links the calling client to the therapist who made the invite. A wrong
    * code is NOT_FOUND (INVITE_NOT_FOUND); a used or expired one is
-   * FAILED_PRECONDITION (INVITE_USED, INVITE_EXPIRED); after repeated wrong
-   * codes from one address, RESOURCE_EXHAUSTED (TOO_MANY_ATTEMPTS) for a
-   * while. Clients only.
+   * FAILED_PRECONDITION (INVITE_USED, INVITE_EXPIRED). After 50 wrong, used
+   * or expired codes from one address (an IPv4 address, or the /64 prefix of
+   * an IPv6 address) within 15 minutes of the first of them, every code from
+   * it is RESOURCE_EXHAUSTED (TOO_MANY_ATTEMPTS) until those 15 minutes are
+   * over; other addresses are not affected. Clients only.
    *
    * @generated from rpc stepwise.v1.CareService.AcceptInvite
    */

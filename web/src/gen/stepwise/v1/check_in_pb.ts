@@ -46,7 +46,8 @@ export type CheckIn = Message<"stepwise.v1.CheckIn"> & {
   clientId: string;
 
   /**
-   * The day in the client's own time zone, "YYYY-MM-DD". Required; immutable.
+   * The day in the client's own time zone, "YYYY-MM-DD", from 2000-01-01 to
+   * 2099-12-31 (else INVALID_ARGUMENT). Required; immutable.
    *
    * @generated from field: string local_date = 4;
    */

@@ -77,7 +77,9 @@ export type EfficacyRating = Message<"stepwise.v1.EfficacyRating"> & {
 
   /**
    * When the client gave the rating; defaults to the time the server
-   * receives it. Ratings are listed in this order.
+   * receives it. Ratings are listed in this order. From
+   * 2000-01-01T00:00:00Z to one day after the server's current time (a
+   * phone's clock may be a little ahead), else INVALID_ARGUMENT.
    *
    * @generated from field: google.protobuf.Timestamp rate_time = 7;
    */

@@ -52,7 +52,8 @@ export type Goal = Message<"stepwise.v1.Goal"> & {
   why: string;
 
   /**
-   * Optional target date as "YYYY-MM-DD"; empty when there is none.
+   * Optional target date as "YYYY-MM-DD", from 2000-01-01 to 2099-12-31;
+   * empty when there is none.
    *
    * @generated from field: string target_date = 5;
    */

@@ -81,7 +81,9 @@ export type ListGoalsRequest = Message<"stepwise.v1.ListGoalsRequest"> & {
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
    *
    * @generated from field: string page_token = 3;
    */
@@ -243,7 +245,9 @@ export type ListActionStepsRequest = Message<"stepwise.v1.ListActionStepsRequest
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
    *
    * @generated from field: string page_token = 3;
    */

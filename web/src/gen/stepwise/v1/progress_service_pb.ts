@@ -55,14 +55,16 @@ export type ListCheckInsRequest = Message<"stepwise.v1.ListCheckInsRequest"> & {
   actionStepId: string;
 
   /**
-   * First local date to include, "YYYY-MM-DD"; empty means no lower bound.
+   * First local date to include, "YYYY-MM-DD" from 2000-01-01 to
+   * 2099-12-31; empty means no lower bound.
    *
    * @generated from field: string start_date = 2;
    */
   startDate: string;
 
   /**
-   * Last local date to include, "YYYY-MM-DD"; empty means no upper bound.
+   * Last local date to include, "YYYY-MM-DD" from 2000-01-01 to 2099-12-31;
+   * empty means no upper bound.
    *
    * @generated from field: string end_date = 3;
    */
@@ -76,7 +78,9 @@ export type ListCheckInsRequest = Message<"stepwise.v1.ListCheckInsRequest"> & {
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
    *
    * @generated from field: string page_token = 5;
    */
@@ -204,7 +208,9 @@ export type ListEfficacyRatingsRequest = Message<"stepwise.v1.ListEfficacyRating
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
    *
    * @generated from field: string page_token = 4;
    */
@@ -312,8 +318,8 @@ export type GetProgressRequest = Message<"stepwise.v1.GetProgressRequest"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * The local day to compute as of, "YYYY-MM-DD"; empty means today in the
-   * client's time zone.
+   * The local day to compute as of, "YYYY-MM-DD" from 2000-01-01 to
+   * 2099-12-31; empty means today in the client's time zone.
    *
    * @generated from field: string as_of_date = 4;
    */
@@ -333,7 +339,15 @@ export const GetProgressRequestSchema: GenMessage<GetProgressRequest> = /*@__PUR
  * A day's value is 1 for CHECK_IN_STATE_DONE, 0.5 for PARTIAL and 0 without a
  * check-in; SKIPPED days are excused and count neither way. Periods of
  * `period_days` days start on the step's first local day (the day it was
- * created, in the client's time zone).
+ * created, in the client's time zone, or its earliest check-in if earlier).
+ *
+ * Statistics look back at most 730 days: their window begins on the step's
+ * first day or, for an older step, on the first day of the period holding
+ * the day 729 days before the as-of day (so it holds whole periods, 730 to
+ * 730 + period_days − 1 days). Days before the window count for nothing:
+ * streaks are counted within it, and habit strength starts from 0 at its
+ * start, which changes it by less than 1e-6 for schedules of at least once a
+ * week (at most 0.13 for the rarest, once in 366 days).
  *
  * @generated from message stepwise.v1.Progress
  */
@@ -441,7 +455,7 @@ export type ProgressStats = Message<"stepwise.v1.ProgressStats"> & {
   currentStreak: number;
 
   /**
-   * The longest such run so far.
+   * The longest such run within the window.
    *
    * @generated from field: int32 best_streak = 2;
    */
@@ -466,8 +480,8 @@ export type ProgressStats = Message<"stepwise.v1.ProgressStats"> & {
   /**
    * Loop Habit Tracker's habit strength, 0 to 1: with f = times ÷
    * period_days and m = 0.5^(sqrt(f) / 13), S = m·S_prev + (1 − m)·value for
-   * every day from the first day to the as-of day, starting from 0; skipped
-   * days leave S unchanged.
+   * every day of the window to the as-of day, starting from 0; skipped days
+   * leave S unchanged.
    *
    * @generated from field: double habit_strength = 5;
    */

@@ -241,8 +241,13 @@ export const PushRequestSchema: GenMessage<PushRequest> = /*@__PURE__*/
 export type Mutation = Message<"stepwise.v1.Mutation"> & {
   /**
    * Unique id of this edit, chosen by the device (a UUID is best) and kept
-   * across retries: a mutation id seen before returns its first result and
-   * applies nothing. 1 to 128 characters.
+   * across retries: a mutation id seen before with the same edit (the same
+   * base_version and op, compared as a SHA-256 of the decoded mutation
+   * without its id, so field order, defaults written out and unknown fields
+   * do not matter) returns its first result and applies nothing. A mutation
+   * id seen before with a different edit is OUTCOME_REJECTED with reason
+   * MUTATION_ID_REUSED, applies nothing, and leaves the first result for
+   * later retries. Use a new id for every edit. 1 to 128 characters.
    *
    * @generated from field: string mutation_id = 1;
    */
@@ -398,7 +403,8 @@ export type MutationResult = Message<"stepwise.v1.MutationResult"> & {
 
   /**
    * Machine-readable reason of a rejection (as ErrorInfo.reason in the
-   * unary API, e.g. INVALID_FIELDS or NOT_FOUND).
+   * unary API, e.g. INVALID_FIELDS or NOT_FOUND; MUTATION_ID_REUSED when
+   * the mutation id was used for a different edit).
    *
    * @generated from field: string reason = 5;
    */
@@ -627,7 +633,10 @@ export enum Outcome {
 
   /**
    * Invalid or not allowed: drop the mutation and tell the user `error`.
-   * Later mutations of the same push are still processed.
+   * Later mutations of the same push are still processed. Reason
+   * MUTATION_ID_REUSED means the mutation id was used before for a
+   * different edit: nothing was applied, and the app has a bug to fix (a
+   * new id per edit, never a changed mutation under a sent id).
    *
    * @generated from enum value: OUTCOME_REJECTED = 4;
    */
