@@ -120,7 +120,6 @@ impl App {
                     initial && at == from,
                 )
                 .await?;
-            self.store.durable().await?;
             if !self.may_still_read(principal, client_id).await? {
                 return Ok(Delivery::AccessEnded);
             }

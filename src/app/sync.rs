@@ -73,9 +73,6 @@ impl App {
             .store
             .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)
             .await?;
-        // After the read: what it saw (including records it skipped because
-        // they moved on) must be on disk before the cursor moves past it.
-        self.store.durable().await?;
         Ok(PullPage {
             changes: page
                 .entities

@@ -14,9 +14,9 @@
 //!   its id taken.
 //! - **Writes are atomic and durable.** [`Store::write`] runs a
 //!   transaction that writes all or nothing and returns once it is on disk.
-//! - **No read returns state that is not durable**: a reader that may have
-//!   seen a write still in flight calls [`Store::durable`] before it
-//!   answers anyone.
+//! - **Nothing is visible before it is durable**: no read sees a write
+//!   that a crash could still undo, so no answer carries one (and a later
+//!   change could not reuse its version).
 //!
 //! Implementations: [`kv::KvStore`] over an ordered key-value engine, with
 //! [`kv::sled::SledKv`] (the embedded default) and [`kv::memory::MemoryKv`]
@@ -108,9 +108,6 @@ pub trait Store: Send + Sync + 'static {
         actor: Uuid,
         write: Box<Write<Box<dyn Any + Send>>>,
     ) -> Result<Box<dyn Any + Send>>;
-
-    /// Returns once every write that committed before the call is durable.
-    async fn durable(&self) -> Result<()>;
 
     /// Follows a client's latest sequence number.
     fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>>;

@@ -11,7 +11,7 @@ pub type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 
 /// An ordered key-value engine: point reads, ordered scans, atomic
-/// batches, and a flush that makes everything applied durable.
+/// batches that are durable before they are visible, and a checkpoint.
 pub trait Engine: Send + Sync + 'static {
     /// A value as the engine hands it out.
     type Value: AsRef<[u8]> + Send;
@@ -23,11 +23,13 @@ pub trait Engine: Send + Sync + 'static {
     /// returns `false`.
     fn scan(&self, range: (Bound<&[u8]>, Bound<&[u8]>), visit: &mut Visit<'_>) -> Result<()>;
 
-    /// Applies a batch atomically: readers and a crash see all of it or
-    /// none.
+    /// Applies a batch atomically and durably: readers and a crash see all
+    /// of it or none, and readers see it only once a crash cannot undo it.
     fn apply(&self, batch: Batch) -> Result<()>;
 
-    /// Makes everything applied so far durable.
+    /// Brings the engine's own files up to date with everything applied,
+    /// so that opening them needs no recovery (at shutdown, after bulk
+    /// loads).
     fn flush(&self) -> Result<()>;
 
     /// Bytes on disk.

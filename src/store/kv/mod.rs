@@ -2,7 +2,8 @@
 //! disk ([`sled::SledKv`]), or memory ([`memory::MemoryKv`]).
 //!
 //! Writes go through the commit pipeline ([`pipeline`]): one writer thread,
-//! groups applied in atomic batches, one flush per group. Reads go to the
+//! groups applied in atomic, durable batches (sled: through a write-ahead
+//! log, [`wal`]), one `fdatasync` per group. Reads go to the
 //! engine directly, without locks of their own. The key layout is in
 //! [`keys`], the encoding of values in [`codec`].
 
@@ -15,6 +16,7 @@ mod pipeline;
 pub mod sled;
 pub mod snapshot;
 mod tx;
+mod wal;
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -196,10 +198,6 @@ impl<E: Engine> Store for KvStore<E> {
         write: Box<Write<Box<dyn Any + Send>>>,
     ) -> Result<Box<dyn Any + Send>> {
         self.pipeline.write(actor, write).await
-    }
-
-    async fn durable(&self) -> Result<()> {
-        self.pipeline.progress().all_durable().await
     }
 
     fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>> {
@@ -421,7 +419,6 @@ impl<E: Engine> Store for KvStore<E> {
     }
 
     async fn close(&self) -> Result<()> {
-        self.pipeline.progress().all_durable().await?;
         self.engine.flush()
     }
 }

@@ -1,26 +1,24 @@
 //! The commit pipeline: every write of the store goes through one writer
-//! thread, and one flusher thread makes the writes durable in groups.
+//! thread.
 //!
 //! The writer takes every write waiting (up to [`MAX_GROUP`]), runs them one
 //! after another, each in a transaction over those before it (a write that
-//! fails is dropped alone and answered with its error), and applies the
-//! group to the engine in one atomic batch. It numbers the group *before*
-//! the batch becomes visible, so a reader that saw a write and then asks for
-//! durability waits for that group's flush. The flusher flushes and
-//! `fdatasync`s once for every group applied since its last flush; a write's
-//! caller is answered once the flush covering its group is done.
+//! fails is dropped alone and answered with its error), and hands the
+//! group to the engine as one batch, which the engine makes durable before
+//! it becomes visible (sled: see `super::wal`). Then it answers the
+//! group's callers. So what any reader sees is already durable, and one
+//! `fdatasync` serves a whole group.
 //!
 //! No transaction ever retries, however hot a key: writes never run
 //! concurrently. Reads do not go through the pipeline at all.
 
 use std::any::Any;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::engine::Engine;
@@ -36,65 +34,18 @@ type Erased = Box<dyn Any + Send>;
 
 /// Work for the writer thread.
 pub(super) enum Command<E> {
-    /// A write and where to answer: its value and the number of its group.
+    /// A write and where to answer.
     Write {
         /// The acting account.
         actor: Uuid,
         /// The write.
         write: Box<Write<Erased>>,
         /// Its answer.
-        reply: oneshot::Sender<(Result<Erased>, u64)>,
+        reply: oneshot::Sender<Result<Erased>>,
     },
     /// Runs alone, between two groups, with the engine to itself (a
     /// consistent snapshot).
     Exclusive(Box<dyn FnOnce(&E) + Send>),
-}
-
-/// How far the pipeline got: groups applied (visible) and durable.
-pub(super) struct Progress {
-    applied: AtomicU64,
-    durable: watch::Sender<Durable>,
-}
-
-/// The last durable group, or why flushing failed.
-#[derive(Debug, Clone)]
-enum Durable {
-    Upto(u64),
-    Failed(String),
-}
-
-impl Progress {
-    /// Returns once group `group` is durable.
-    pub(super) async fn durable(&self, group: u64) -> Result<()> {
-        let mut receiver = self.durable.subscribe();
-        let outcome = receiver
-            .wait_for(|d| {
-                matches!(d, Durable::Failed(_)) || matches!(d, Durable::Upto(g) if *g >= group)
-            })
-            .await
-            .map_err(|_| Error::internal("the flusher has stopped"))?
-            .clone();
-        match outcome {
-            Durable::Upto(_) => Ok(()),
-            Durable::Failed(error) => Err(Error::internal(format!("flushing failed: {error}"))),
-        }
-    }
-
-    /// Returns once every group applied before the call is durable.
-    pub(super) async fn all_durable(&self) -> Result<()> {
-        let group = self.applied.load(Ordering::SeqCst);
-        if matches!(&*self.durable.borrow(), Durable::Upto(g) if *g >= group) {
-            return Ok(());
-        }
-        self.durable(group).await
-    }
-}
-
-/// A group the writer applied, for the flusher: its number and how many
-/// writes it answers.
-struct Applied {
-    group: u64,
-    writes: usize,
 }
 
 /// Clients whose sequence advanced in a group, with their new heads; the
@@ -104,59 +55,27 @@ pub(super) type Touched = Vec<(Uuid, i64)>;
 /// The running pipeline.
 pub(super) struct Pipeline<E: Engine> {
     commands: Mutex<Option<mpsc::Sender<Command<E>>>>,
-    progress: Arc<Progress>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl<E: Engine> Pipeline<E> {
-    /// Starts the writer and flusher threads over `engine`; `notify` is
-    /// called with the clients whose sequence advanced, after each group
-    /// is applied; `head` reads a client's sequence after a group.
+    /// Starts the writer thread over `engine`; `notify` is called with the
+    /// clients whose sequence advanced, after each group is applied; `head`
+    /// reads a client's sequence after a group.
     pub(super) fn start(
         engine: Arc<E>,
         clock: Arc<dyn Clock>,
         notify: impl Fn(Touched) + Send + 'static,
         head: impl Fn(&E, Uuid) -> Result<i64> + Send + 'static,
     ) -> Result<Self> {
-        let progress = Arc::new(Progress {
-            applied: AtomicU64::new(0),
-            durable: watch::channel(Durable::Upto(0)).0,
-        });
         let (commands, incoming) = mpsc::channel::<Command<E>>();
-        let (flush_requests, flush_incoming) = mpsc::channel::<Applied>();
-        let writer = {
-            let engine = engine.clone();
-            let progress = progress.clone();
-            std::thread::Builder::new()
-                .name("stepwise-writer".into())
-                .spawn(move || {
-                    write_groups(
-                        &*engine,
-                        &*clock,
-                        &progress,
-                        &incoming,
-                        &flush_requests,
-                        &notify,
-                        &head,
-                    )
-                })?
-        };
-        let flusher = {
-            let progress = progress.clone();
-            std::thread::Builder::new()
-                .name("stepwise-flusher".into())
-                .spawn(move || flush_groups(&*engine, &progress, &flush_incoming))?
-        };
+        let writer = std::thread::Builder::new()
+            .name("stepwise-writer".into())
+            .spawn(move || write_groups(&*engine, &*clock, &incoming, &notify, &head))?;
         Ok(Self {
             commands: Mutex::new(Some(commands)),
-            progress,
-            threads: Mutex::new(vec![writer, flusher]),
+            writer: Mutex::new(Some(writer)),
         })
-    }
-
-    /// How far the pipeline got.
-    pub(super) fn progress(&self) -> &Progress {
-        &self.progress
     }
 
     /// Queues a command for the writer.
@@ -172,7 +91,7 @@ impl<E: Engine> Pipeline<E> {
             .map_err(|_| Error::internal("the writer has stopped"))
     }
 
-    /// Runs `write` for `actor` and returns its value once durable.
+    /// Runs `write` for `actor` and returns its value, durable.
     pub(super) async fn write(&self, actor: Uuid, write: Box<Write<Erased>>) -> Result<Erased> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Write {
@@ -180,27 +99,20 @@ impl<E: Engine> Pipeline<E> {
             write,
             reply,
         })?;
-        let (value, group) = answer
+        answer
             .await
-            .map_err(|_| Error::internal("the writer has stopped"))?;
-        // Answered only once durable, a failed write included: its error
-        // may describe state (a version) that must not be undone.
-        self.progress.durable(group).await?;
-        value
+            .map_err(|_| Error::internal("the writer has stopped"))?
     }
 
-    /// Stops taking writes, lets the threads finish what was queued (the
-    /// flusher flushes it), and waits for them.
+    /// Stops taking writes, lets the writer finish what was queued, and
+    /// waits for it.
     pub(super) fn stop(&self) {
         if let Ok(mut commands) = self.commands.lock() {
             commands.take();
         }
-        let threads = match self.threads.lock() {
-            Ok(mut threads) => std::mem::take(&mut *threads),
-            Err(_) => return,
-        };
-        for thread in threads {
-            let _ = thread.join();
+        let writer = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(writer) = writer {
+            let _ = writer.join();
         }
     }
 }
@@ -215,9 +127,7 @@ impl<E: Engine> Drop for Pipeline<E> {
 fn write_groups<E: Engine>(
     engine: &E,
     clock: &dyn Clock,
-    progress: &Progress,
     incoming: &mpsc::Receiver<Command<E>>,
-    flush_requests: &mpsc::Sender<Applied>,
     notify: &dyn Fn(Touched),
     head: &dyn Fn(&E, Uuid) -> Result<i64>,
 ) {
@@ -248,7 +158,6 @@ fn write_groups<E: Engine>(
                 Err(_) => break,
             }
         }
-        let group = progress.applied.load(Ordering::SeqCst) + 1;
         let mut layer = Layer::default();
         let mut touched = BTreeSet::new();
         let mut answers = Vec::with_capacity(writes.len());
@@ -266,22 +175,24 @@ fn write_groups<E: Engine>(
             tx.finish(value.is_ok());
             answers.push((reply, value));
         }
-        // Numbered before it becomes visible: see the module doc.
-        progress.applied.store(group, Ordering::SeqCst);
+        // The group is decided; nothing of it is durable or visible yet.
+        fail::fail_point!("store::committed");
         let applied = if layer.is_empty() {
             Ok(())
         } else {
-            fail::fail_point!("store::before_apply");
-            engine.apply(layer.into_batch())
+            fail::fail_point!("store::flush");
+            let started = std::time::Instant::now();
+            let applied = engine.apply(layer.into_batch());
+            crate::metrics::metrics().commit(answers.len(), started.elapsed());
+            applied
         };
         if let Err(error) = applied {
-            tracing::error!(%error, "applying a group of writes failed");
+            tracing::error!(%error, "storing a group of writes failed");
             for (reply, _) in answers {
-                let _ = reply.send((Err(Error::internal("the write could not be stored")), group));
+                let _ = reply.send(Err(Error::internal("the write could not be stored")));
             }
             continue;
         }
-        fail::fail_point!("store::committed");
         let heads: Touched = touched
             .into_iter()
             .filter_map(|client| head(engine, client).ok().map(|seq| (client, seq)))
@@ -289,38 +200,9 @@ fn write_groups<E: Engine>(
         if !heads.is_empty() {
             notify(heads);
         }
-        let _ = flush_requests.send(Applied {
-            group,
-            writes: answers.len(),
-        });
         for (reply, value) in answers {
             // A caller that went away (a cancelled call) needs no answer.
-            let _ = reply.send((value, group));
+            let _ = reply.send(value);
         }
-    }
-}
-
-/// The flusher thread's loop: one flush for every group applied since the
-/// last one.
-fn flush_groups<E: Engine>(engine: &E, progress: &Progress, requests: &mpsc::Receiver<Applied>) {
-    while let Ok(first) = requests.recv() {
-        let (group, writes) = requests
-            .try_iter()
-            .fold((first.group, first.writes), |(group, writes), next| {
-                (group.max(next.group), writes + next.writes)
-            });
-        fail::fail_point!("store::flush");
-        let started = std::time::Instant::now();
-        let outcome = engine.flush();
-        crate::metrics::metrics().commit(writes, started.elapsed());
-        match outcome {
-            Ok(()) => progress.durable.send_replace(Durable::Upto(group)),
-            Err(error) => {
-                tracing::error!(%error, "flushing the store failed");
-                progress
-                    .durable
-                    .send_replace(Durable::Failed(error.to_string()))
-            }
-        };
     }
 }

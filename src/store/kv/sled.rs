@@ -1,16 +1,19 @@
-//! The embedded default engine: one sled tree.
+//! The embedded default engine: one sled tree behind a write-ahead log.
 //!
-//! sled's own flush uses `sync_file_range`, which leaves the disk's write
-//! cache unflushed; [`Engine::flush`] adds an `fdatasync` of its data file.
-//! sled's periodic background flush is off: durability is the commit
-//! pipeline's job alone, and a random flush would make some unacknowledged
-//! writes durable, hiding bugs from the crash tests.
+//! A batch is durable once its record in the log ([`super::wal`]) is
+//! `fdatasync`ed; only then does sled see it. sled itself is flushed at
+//! checkpoints, with an `fdatasync` of its data file added (sled's own
+//! flush uses `sync_file_range`, which leaves the disk's write cache
+//! unflushed). sled's periodic background flush is off: the log decides
+//! what is durable.
 
 use std::fs::File;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::engine::{Batch, Engine, Visit};
+use super::wal::{Sizes, Wal};
 use crate::error::{Error, Result};
 
 impl From<sled::Error> for Error {
@@ -33,7 +36,23 @@ fn is_locked(error: &sled::Error) -> bool {
 /// sled as an [`Engine`].
 pub struct SledKv {
     db: sled::Db,
-    data_file: File,
+    wal: Wal,
+    checkpoint: Checkpoint,
+}
+
+/// Flushes sled and its data file.
+#[derive(Clone)]
+struct Checkpoint {
+    db: sled::Db,
+    data_file: Arc<File>,
+}
+
+impl Checkpoint {
+    fn run(&self) -> Result<()> {
+        self.db.flush()?;
+        self.data_file.sync_data()?;
+        Ok(())
+    }
 }
 
 impl SledKv {
@@ -64,8 +83,24 @@ impl SledKv {
                 other => break other?,
             }
         };
-        let data_file = File::open(dir.join("db"))?;
-        Ok(Self { db, data_file })
+        let checkpoint = Checkpoint {
+            data_file: Arc::new(File::open(dir.join("db"))?),
+            db: db.clone(),
+        };
+        let wal = Wal::open(
+            dir,
+            Sizes::DEFAULT,
+            |batch| Ok(db.apply_batch(sled_batch(batch))?),
+            {
+                let checkpoint = checkpoint.clone();
+                move || checkpoint.run()
+            },
+        )?;
+        Ok(Self {
+            db,
+            wal,
+            checkpoint,
+        })
     }
 }
 
@@ -94,23 +129,26 @@ impl Engine for SledKv {
     }
 
     fn apply(&self, batch: Batch) -> Result<()> {
-        let mut sled_batch = sled::Batch::default();
-        for (key, value) in batch {
-            match value {
-                Some(value) => sled_batch.insert(key, value),
-                None => sled_batch.remove(key),
-            }
-        }
-        Ok(self.db.apply_batch(sled_batch)?)
+        self.wal.append(&batch)?;
+        Ok(self.db.apply_batch(sled_batch(batch))?)
     }
 
     fn flush(&self) -> Result<()> {
-        self.db.flush()?;
-        self.data_file.sync_data()?;
-        Ok(())
+        self.checkpoint.run()
     }
 
     fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        self.db.size_on_disk().unwrap_or(0) + self.wal.size_on_disk()
     }
+}
+
+fn sled_batch(batch: Batch) -> sled::Batch {
+    let mut sled_batch = sled::Batch::default();
+    for (key, value) in batch {
+        match value {
+            Some(value) => sled_batch.insert(key, value),
+            None => sled_batch.remove(key),
+        }
+    }
+    sled_batch
 }
