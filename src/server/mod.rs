@@ -120,7 +120,7 @@ impl Server {
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
         let engine = SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-        legacy::upgrade(&engine).map_err(store_error)?;
+        legacy::upgrade(&engine, clock.now_micros()).map_err(store_error)?;
         let store = KvStore::open(engine, clock.clone()).map_err(store_error)?;
         // Only after sled's exclusive lock is held: a second server started
         // on the same data dir fails above without touching the scratch dir
