@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::domain::Clock;
+use crate::domain::retention::{
+    DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_INVITE_RETENTION_DAYS, DEFAULT_SYNC_RETENTION_DAYS,
+};
+use crate::domain::{Clock, RetentionPolicy};
 use crate::telemetry::LogFormat;
 
 /// Default size of the database page cache, in MiB.
@@ -42,6 +45,19 @@ pub struct ServeConfig {
     /// How long an invite code works, in seconds (default 7 days).
     #[arg(long, env = "STEPWISE_INVITE_TTL_SECS", default_value_t = DEFAULT_INVITE_TTL_SECS)]
     pub invite_ttl_secs: u64,
+    /// The sync window, in days: how long push results and tombstones of
+    /// deleted records are kept. A device whose cursor is older than what
+    /// was removed must sync again from scratch (RESYNC_REQUIRED).
+    #[arg(long, env = "STEPWISE_SYNC_RETENTION_DAYS", default_value_t = DEFAULT_SYNC_RETENTION_DAYS, value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    pub sync_retention_days: u64,
+    /// How long the audit trails (therapists' access events, administrators'
+    /// events) are kept, in days (default six years).
+    #[arg(long, env = "STEPWISE_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS, value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    pub audit_retention_days: u64,
+    /// How long an expired invite is kept after it expired (its code is
+    /// answered INVITE_EXPIRED meanwhile), in days.
+    #[arg(long, env = "STEPWISE_INVITE_RETENTION_DAYS", default_value_t = DEFAULT_INVITE_RETENTION_DAYS, value_parser = clap::value_parser!(u64).range(0..=36_500))]
+    pub invite_retention_days: u64,
     /// Web origins (e.g. `https://dashboard.example.org`) whose pages may
     /// call the API with gRPC-Web; repeat the flag or separate with commas.
     /// Without any, browsers may call only from the same origin.
@@ -93,12 +109,26 @@ impl ServeConfig {
             cache_mb: DEFAULT_CACHE_MB,
             heartbeat_ms: DEFAULT_HEARTBEAT_MS,
             invite_ttl_secs: DEFAULT_INVITE_TTL_SECS,
+            sync_retention_days: DEFAULT_SYNC_RETENTION_DAYS,
+            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
+            invite_retention_days: DEFAULT_INVITE_RETENTION_DAYS,
             cors_origins: Vec::new(),
             tls_cert: None,
             tls_key: None,
             metrics_listen: None,
             clock: None,
         }
+    }
+}
+
+impl ServeConfig {
+    /// How long what expires is kept.
+    pub fn retention(&self) -> RetentionPolicy {
+        RetentionPolicy::from_days(
+            self.sync_retention_days,
+            self.audit_retention_days,
+            self.invite_retention_days,
+        )
     }
 }
 
@@ -150,6 +180,33 @@ mod tests {
         assert_eq!(config.cors_origins.len(), 2);
         assert!(parse(&["--cors-origin", "https://a.example.org/path"]).is_err());
         assert!(parse(&["--cors-origin", "*"]).is_err());
+    }
+
+    #[test]
+    fn retention_defaults_to_90_days_of_sync_and_six_years_of_audit_trail() {
+        // Defaults show only when no STEPWISE_*_RETENTION_DAYS is set.
+        if std::env::vars().all(|(name, _)| !name.ends_with("_RETENTION_DAYS")) {
+            let config = parse(&[]).expect("defaults");
+            let days = (
+                config.sync_retention_days,
+                config.audit_retention_days,
+                config.invite_retention_days,
+            );
+            assert_eq!(days, (90, 2192, 30));
+            assert_eq!(config.retention(), RetentionPolicy::default());
+        }
+        let config = parse(&[
+            "--sync-retention-days",
+            "30",
+            "--audit-retention-days",
+            "3653",
+            "--invite-retention-days",
+            "0",
+        ])
+        .expect("valid retention");
+        assert_eq!(config.retention(), RetentionPolicy::from_days(30, 3653, 0));
+        assert!(parse(&["--sync-retention-days", "0"]).is_err());
+        assert!(parse(&["--audit-retention-days", "0"]).is_err());
     }
 
     #[test]

@@ -123,6 +123,11 @@ impl App {
             if !self.may_still_read(principal, client_id).await? {
                 return Ok(Delivery::AccessEnded);
             }
+            // As in a pull: retention may have removed a tombstone of the
+            // page meanwhile.
+            if !(initial && at == from) {
+                self.check_floor(client_id, at).await?;
+            }
             if !page.entities.is_empty() {
                 self.record_look(principal, looks, client_id).await?;
             }

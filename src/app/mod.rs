@@ -17,6 +17,7 @@ mod practice;
 mod principal;
 mod progress;
 mod records;
+mod retention;
 mod streams;
 mod sync;
 #[cfg(test)]
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::domain::{Clock, Entity, Kind, Role};
+use crate::domain::{Clock, Entity, Kind, RetentionPolicy, Role};
 use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
@@ -36,6 +37,7 @@ pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
 pub use dashboard::WatchEvent;
 pub use principal::{Action, Principal};
 pub use progress::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
+pub use retention::{PASS_INTERVAL, Retention};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
 /// The use cases, over one store.
@@ -57,8 +59,10 @@ pub struct App {
     clock: Arc<dyn Clock>,
     /// Live streams open per account.
     streams: Arc<streams::StreamQuota>,
-    /// The tasks of live streams.
+    /// The tasks of live streams and of retention.
     tasks: tokio_util::task::TaskTracker,
+    /// How long what expires is kept.
+    retention_policy: RetentionPolicy,
 }
 
 impl App {
@@ -82,6 +86,16 @@ impl App {
                 crate::limits::MAX_STREAMS_PER_ACCOUNT,
             )),
             tasks: tokio_util::task::TaskTracker::new(),
+            retention_policy: RetentionPolicy::default(),
+        }
+    }
+
+    /// The same use cases, keeping what expires as `retention` says
+    /// (default: [`RetentionPolicy::default`]).
+    pub fn with_retention(self, retention_policy: RetentionPolicy) -> Self {
+        Self {
+            retention_policy,
+            ..self
         }
     }
 

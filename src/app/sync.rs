@@ -36,6 +36,9 @@ pub(super) const MAX_PULL_BYTES: usize = 2 * 1024 * 1024;
 /// Most mutations per push.
 pub const MAX_PUSH_MUTATIONS: usize = 500;
 
+/// Why a cursor older than the sync window cannot be served.
+const FORGOTTEN: &str = "the cursor is older than the server's sync window (deletions or push results after it were removed)";
+
 /// One page of changes.
 #[derive(Debug)]
 pub struct PullPage {
@@ -73,6 +76,12 @@ impl App {
             .store
             .changes(client_id, (after, head), (size, MAX_PULL_BYTES), initial)
             .await?;
+        // After the read: retention may have taken a tombstone after
+        // the cursor out of the index while it was read. (An initial sync
+        // sends no tombstones.)
+        if !initial {
+            self.check_floor(client_id, after).await?;
+        }
         Ok(PullPage {
             changes: page
                 .entities
@@ -86,14 +95,27 @@ impl App {
 
     /// Applies each mutation atomically and idempotently, in one
     /// transaction; all results are durable when this returns.
+    ///
+    /// `cursor` is the pushing device's ("" before its first pull). When
+    /// retention forgot push results of the caller's from after it, the
+    /// device may be retrying a mutation whose result is gone: the whole
+    /// push fails with `RESYNC_REQUIRED` and applies nothing, so no answer
+    /// is made up for it; the device pulls from scratch and pushes again.
     pub async fn push(
         &self,
         principal: &Principal,
+        cursor: &str,
         mutations: Vec<Mutation>,
     ) -> Result<Vec<MutationResult>> {
+        let (seen, _) = self.resume_point(principal.account_id, cursor).await?;
         let caller = principal.clone();
         self.store
             .write(principal.account_id, move |tx| {
+                // In the push's own transaction: no retention batch can
+                // come between this check and the mutations.
+                if tx.sync_floor(caller.account_id)? > seen {
+                    return Err(Error::ResyncRequired(FORGOTTEN));
+                }
                 mutations
                     .iter()
                     .map(|mutation| apply_mutation(tx, &caller, mutation))
@@ -234,7 +256,18 @@ impl App {
                 "the cursor is ahead of the server's data",
             ));
         }
+        self.check_floor(client_id, cursor.seq).await?;
         Ok((cursor.seq, false))
+    }
+
+    /// `RESYNC_REQUIRED` when retention removed something of the client's
+    /// after sequence number `seen` (a tombstone, or a push result), so
+    /// that a device at `seen` can no longer be answered exactly.
+    pub(super) async fn check_floor(&self, client_id: Uuid, seen: i64) -> Result<()> {
+        if self.store.sync_floor(client_id).await? > seen {
+            return Err(Error::ResyncRequired(FORGOTTEN));
+        }
+        Ok(())
     }
 
     fn cursor(&self, client_id: Uuid, seq: i64) -> String {

@@ -162,13 +162,19 @@ async fn a_replayed_push_applies_nothing_and_a_reused_id_is_refused() {
         payload_digest: [digest; 32],
         op: Ok(MutationOp::Upsert(Entity::Goal(goal(&ada, title)))),
     };
-    let first = app.push(&ada, vec![upsert("Move", 1)]).await.expect("push");
+    let first = app
+        .push(&ada, "", vec![upsert("Move", 1)])
+        .await
+        .expect("push");
     assert_eq!(first[0].outcome, Outcome::Applied);
-    let replay = app.push(&ada, vec![upsert("Move", 1)]).await.expect("push");
+    let replay = app
+        .push(&ada, "", vec![upsert("Move", 1)])
+        .await
+        .expect("push");
     assert_eq!(replay[0].outcome, Outcome::Applied);
     assert_eq!(replay[0].current, first[0].current, "the same record");
     let reused = app
-        .push(&ada, vec![upsert("Other", 2)])
+        .push(&ada, "", vec![upsert("Other", 2)])
         .await
         .expect("push");
     assert_eq!(reused[0].outcome, Outcome::Rejected);

@@ -18,6 +18,10 @@
 //!   server's copy becomes confirmed, the edit is dropped and reported, and
 //!   the app decides whether to redo it on the new copy. GONE: the record
 //!   is removed locally. REJECTED: the edit is dropped and reported.
+//! - Push carries the cursor, which moves only when a pull is applied, so
+//!   it dates every edit still pending. On RESYNC_REQUIRED (the server
+//!   forgot push results from after it) the client pulls from scratch, then
+//!   pushes the pending edits again.
 //! - Pull applies pages until `has_more` is false, saving the cursor after
 //!   each page; on RESYNC_REQUIRED it drops the confirmed layer and cursor
 //!   and pulls from scratch (pending edits stay queued).
@@ -244,7 +248,17 @@ where
     pub async fn sync(&mut self) -> Result<SyncReport, ClientError> {
         let mut report = SyncReport::default();
         while !self.state.pending.is_empty() {
-            self.push_round(&mut report).await?;
+            match self.push_round(&mut report).await {
+                // The server forgot push results from after the cursor (the
+                // device was away longer than its sync window): rebuild the
+                // replica, then push again on top of it.
+                Err(ClientError::Rpc(status)) if needs_resync(&status) && !report.resynced => {
+                    report.resynced = true;
+                    self.state.cursor.clear();
+                    self.pull_all(&mut report).await?;
+                }
+                other => other?,
+            }
         }
         self.pull_all(&mut report).await?;
         Ok(report)
@@ -271,6 +285,7 @@ where
         // Saved as sent before sending: from now on the content is frozen.
         self.save_state()?;
         let request = pb::PushRequest {
+            cursor: self.state.cursor.clone(),
             device_id: self.state.device_id.clone(),
             mutations: batch.iter().map(|(_, m)| m.clone()).collect(),
         };

@@ -20,7 +20,7 @@ use tonic_health::server::HealthReporter;
 use tonic_web::GrpcWebLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::app::App;
+use crate::app::{App, PASS_INTERVAL, Retention};
 
 use crate::config::ServeConfig;
 use crate::data_dir;
@@ -120,7 +120,7 @@ impl Server {
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
         let engine = SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-        legacy::upgrade(&engine).map_err(store_error)?;
+        legacy::upgrade(&engine, clock.now_micros()).map_err(store_error)?;
         let store = KvStore::open(engine, clock.clone()).map_err(store_error)?;
         // Only after sled's exclusive lock is held: a second server started
         // on the same data dir fails above without touching the scratch dir
@@ -132,7 +132,8 @@ impl Server {
             scratch,
             Duration::from_secs(config.invite_ttl_secs),
             clock,
-        );
+        )
+        .with_retention(config.retention());
         if let Some(path) = app.bootstrap_admin(&dir).await.map_err(store_error)? {
             tracing::info!(path = %path.display(), "wrote the administrator token");
         }
@@ -181,10 +182,17 @@ impl Server {
         self.local_addr
     }
 
+    /// Runs retention passes on demand, besides the periodic ones that
+    /// [`Server::run_until`] starts (every [`crate::app::PASS_INTERVAL`]).
+    pub fn retention(&self) -> Retention {
+        self.app.retention()
+    }
+
     /// Serves until `shutdown` completes, then reports NOT_SERVING, lets
     /// in-flight calls finish, and flushes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let metrics = self.metrics.map(|(_, serving)| tokio::spawn(serving));
+        self.app.spawn_retention(PASS_INTERVAL);
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, ServingStatus::Serving).await;
         // Both reflection versions describe everything, each other included,

@@ -62,13 +62,15 @@ impl pb::sync_service_server::SyncService for SyncApi {
         request: Request<pb::PushRequest>,
     ) -> Result<Response<pb::PushResponse>, Status> {
         let principal = principal(&request)?;
+        let mut request = request.into_inner();
+        let cursor = std::mem::take(&mut request.cursor);
         let mutations = convert::push(
             principal.account_id,
-            request.into_inner(),
+            request,
             MAX_PUSH_MUTATIONS,
             self.app.now_micros(),
         )?;
-        let results = self.app.push(&principal, mutations).await?;
+        let results = self.app.push(&principal, &cursor, mutations).await?;
         Ok(Response::new(pb::PushResponse {
             results: results.into_iter().map(Into::into).collect(),
         }))

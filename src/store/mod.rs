@@ -9,7 +9,11 @@
 //!   number as the record's `version`.
 //! - **The change index is exact.** It holds every record and tombstone of
 //!   a client once, at its current version, so [`Store::changes`] hands a
-//!   device every change after its cursor exactly once.
+//!   device every change after its cursor exactly once. Retention
+//!   ([`Tx::purge`]) takes old tombstones out of it and forgets old push
+//!   results; each client's *sync floor* ([`Store::sync_floor`]) rises to
+//!   the highest sequence number so removed, so that a cursor below it is
+//!   recognised as one the store can no longer answer exactly.
 //! - **Ids are never reused**, not even after a delete: a tombstone keeps
 //!   its id taken.
 //! - **Writes are atomic and durable.** [`Store::write`] runs a
@@ -34,8 +38,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Invite, Kind, Order, Replay,
-    StepTrack, TrackedRating, TrackedStep,
+    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Expiring, Invite, Kind, Order,
+    Replay, StepTrack, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -89,6 +93,16 @@ pub struct SnapshotInfo {
     pub sha256: [u8; 32],
 }
 
+/// One batch of a retention pass (see [`Tx::purge`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Entries removed.
+    pub removed: u64,
+    /// Where the next batch of the same pass continues (an opaque
+    /// position); `None` when nothing older is left.
+    pub resume: Option<Vec<u8>>,
+}
+
 /// A write: runs inside one transaction. A backend may run it more than
 /// once (retrying after a conflict), so it must have no effect outside
 /// `tx`; an error writes nothing.
@@ -116,6 +130,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The client's latest sequence number (0 before any change).
     async fn head(&self, client: Uuid) -> Result<i64>;
+
+    /// The client's sync floor: the lowest cursor position the store can
+    /// still answer exactly (0 until retention removed something of the
+    /// client's). Changes and push results up to it may be gone.
+    async fn sync_floor(&self, client: Uuid) -> Result<i64>;
 
     /// The client's records changed in `range` (after sequence `after` up
     /// to `head`), each once at its current version, stopping (`limits`)
@@ -276,8 +295,26 @@ pub trait Tx {
 
     /// What the acting account's mutation `mutation_id` did.
     fn replay(&mut self, mutation_id: &str) -> Result<Option<Replay>>;
-    /// Keeps what the acting account's mutation `mutation_id` did.
+    /// Keeps what the acting account's mutation `mutation_id` did, dated
+    /// now for retention.
     fn remember(&mut self, mutation_id: &str, replay: &Replay) -> Result<()>;
+    /// [`Store::sync_floor`], as this transaction sees it.
+    fn sync_floor(&mut self, client: Uuid) -> Result<i64>;
+
+    // --- retention ---
+
+    /// Removes entries of `what` dated before `before_us`, examining at most
+    /// about `limit` entries, from `resume` (`None` at the start of a pass,
+    /// else the previous batch's [`Purged::resume`]). Forgetting a replay or
+    /// a tombstone raises its client's sync floor to its version in the same
+    /// transaction; a tombstone's record entry stays, so its id stays taken.
+    fn purge(
+        &mut self,
+        what: Expiring,
+        before_us: i64,
+        limit: usize,
+        resume: Option<&[u8]>,
+    ) -> Result<Purged>;
 
     // --- aggregates ---
 

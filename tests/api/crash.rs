@@ -33,6 +33,7 @@ struct Seen {
 /// A push of `size` new goals with fresh mutation ids.
 fn push_of_new_goals(label: &str, size: usize) -> pb::PushRequest {
     pb::PushRequest {
+        cursor: String::new(),
         device_id: label.into(),
         mutations: (0..size)
             .map(|n| pb::Mutation {

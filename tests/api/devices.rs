@@ -131,6 +131,7 @@ pub fn upsert_goal(mutation_id: &str, base_version: i64, goal: pb::Goal) -> pb::
 /// A push request from `device`.
 pub fn push(device: &str, mutations: Vec<pb::Mutation>) -> pb::PushRequest {
     pb::PushRequest {
+        cursor: String::new(),
         device_id: device.into(),
         mutations,
     }

@@ -69,6 +69,7 @@ async fn step_spanning_the_range(app: &TestApp, token: &str, goal_id: &str, sche
     for batch in mutations.chunks(stepwise::app::MAX_PUSH_MUTATIONS) {
         let pushed = sync
             .push(pb::PushRequest {
+                cursor: String::new(),
                 device_id: "phone".into(),
                 mutations: batch.to_vec(),
             })

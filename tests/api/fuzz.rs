@@ -135,6 +135,7 @@ fn methods(goal_id: &str, step_id: &str) -> Vec<(&'static str, Vec<u8>)> {
         (
             "SyncService/Push",
             pb::PushRequest {
+                cursor: String::new(),
                 device_id: "d".into(),
                 mutations: vec![pb::Mutation {
                     mutation_id: "m".into(),

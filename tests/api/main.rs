@@ -25,6 +25,7 @@ mod paging;
 mod persistence;
 mod progress;
 mod reflection;
+mod retention;
 mod smoke;
 mod stream_access;
 mod streams;

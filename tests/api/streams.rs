@@ -142,6 +142,7 @@ fn memory_of(pid: u32) -> (u64, u64) {
 /// A push of `size` new goals, each with a `why` of the longest length.
 fn push_of_long_goals(batch: usize, size: usize) -> pb::PushRequest {
     pb::PushRequest {
+        cursor: String::new(),
         device_id: "phone".into(),
         mutations: (0..size)
             .map(|n| pb::Mutation {

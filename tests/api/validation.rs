@@ -937,6 +937,7 @@ async fn a_pushed_check_in_dated_outside_2000_to_2099_is_rejected() {
 
     let pushed = SyncServiceClient::new(app.authed(&ada).await)
         .push(pb::PushRequest {
+            cursor: String::new(),
             device_id: "phone".into(),
             mutations: vec![mutation],
         })

@@ -221,6 +221,7 @@ async fn seed_dashboard(
             }
             SyncServiceClient::new(authenticated(channel, &client))
                 .push(pb::PushRequest {
+                    cursor: String::new(),
                     device_id: "bench".into(),
                     mutations,
                 })
@@ -266,6 +267,7 @@ pub async fn new_account(
 /// A push of `size` new goals, mutation ids starting with `prefix`.
 pub fn goal_batch(prefix: &str, size: usize) -> pb::PushRequest {
     pb::PushRequest {
+        cursor: String::new(),
         device_id: "bench".into(),
         mutations: (0..size)
             .map(|n| {

@@ -9,6 +9,9 @@
 //! | `P` | parent, kind, order, id | empty: the live children of a client or record |
 //! | `S` | client | the client's last sequence number |
 //! | `R` | account, SHA-256(mutation id)\[..16\] | what the mutation did ([`crate::domain::Replay`]) |
+//! | `r` | time, account, SHA-256(mutation id)\[..16\] | empty: replays by the time of their push, for retention |
+//! | `e` | time, record id | empty: tombstones by the time of the deletion, for retention |
+//! | `F` | client | the lowest sequence number a cursor of the client may hold: older cursors fall before what retention removed |
 //! | `T` | step, year (2 bytes) | the step's check-ins of that year ([`crate::domain::StepTrack`]) |
 //! | `K` | client, `s` or `r`, id | a step or rating of the client ([`crate::domain::ClientTrack`]) |
 //! | `A` | account id | the account |
@@ -23,8 +26,10 @@
 //! | `D` | time, 8 random bytes | an administrator's event |
 //! | `0` | `epoch` | the store's random epoch |
 //!
-//! Secondary entries (`C`, `P`, `l`, `c`, `t`, `x`) are written in the same
-//! atomic batch as what they point at, so they are exact.
+//! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`) are written
+//! in the same atomic batch as what they point at, so they are exact.
+//! Retention removes a tombstone's `C` and `e` entries but keeps its `E`
+//! entry, so its id stays taken.
 
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
@@ -42,6 +47,12 @@ pub const CHILD: u8 = b'P';
 pub const SEQUENCE: u8 = b'S';
 /// Replays of sync mutations.
 pub const REPLAY: u8 = b'R';
+/// Replays by the time of their push.
+pub const REPLAY_BY_TIME: u8 = b'r';
+/// Tombstones by the time of the deletion.
+pub const TOMBSTONE_BY_TIME: u8 = b'e';
+/// Per client, the oldest cursor position still answered exactly.
+pub const SYNC_FLOOR: u8 = b'F';
 /// Step aggregates.
 pub const STEP_TRACK: u8 = b'T';
 /// Client aggregates.
@@ -129,8 +140,52 @@ pub fn child_id(key: &[u8]) -> Option<Uuid> {
 /// The key of a replay: the mutation id is hashed, so keys stay short
 /// whatever the device sends.
 pub fn replay(account: Uuid, mutation_id: &str) -> Vec<u8> {
+    key(REPLAY, &[account.as_bytes(), &mutation_digest(mutation_id)])
+}
+
+/// The retention index entry of a replay kept at `time_us`.
+pub fn replay_by_time(time_us: i64, account: Uuid, mutation_id: &str) -> Vec<u8> {
+    key(
+        REPLAY_BY_TIME,
+        &[
+            &ordered_i64(time_us),
+            account.as_bytes(),
+            &mutation_digest(mutation_id),
+        ],
+    )
+}
+
+/// The account and the replay key a retention index entry points at.
+pub fn replay_of_index(index: &[u8]) -> Option<(Uuid, Vec<u8>)> {
+    let rest = index.get(1 + 8..)?;
+    if rest.len() != 32 {
+        return None;
+    }
+    let account = Uuid::from_slice(&rest[..16]).ok()?;
+    Some((account, key(REPLAY, &[rest])))
+}
+
+fn mutation_digest(mutation_id: &str) -> [u8; 16] {
     let digest = Sha256::digest(mutation_id.as_bytes());
-    key(REPLAY, &[account.as_bytes(), &digest[..16]])
+    let mut short = [0; 16];
+    short.copy_from_slice(&digest[..16]);
+    short
+}
+
+/// The retention index entry of a tombstone made at `time_us`.
+pub fn tombstone_by_time(time_us: i64, id: Uuid) -> Vec<u8> {
+    key(TOMBSTONE_BY_TIME, &[&ordered_i64(time_us), id.as_bytes()])
+}
+
+/// The first key of a time-ordered prefix at `time_us`: the entries before
+/// it are older.
+pub fn at_time(prefix: &[u8], time_us: i64) -> Vec<u8> {
+    [prefix, &ordered_i64(time_us)].concat()
+}
+
+/// The key of a client's sync floor.
+pub fn sync_floor(client: Uuid) -> Vec<u8> {
+    key(SYNC_FLOOR, &[client.as_bytes()])
 }
 
 /// A step's check-ins of one year.

@@ -432,7 +432,9 @@ impl Writer<'_> {
 
 /// Upgrades `engine`'s data dir when it holds the first layout; returns
 /// the number of entries written, or `None` when there was nothing to do.
-pub fn upgrade(engine: &SledKv) -> Result<Option<u64>> {
+/// Replays, which the first layout kept undated, are dated `now_us` for
+/// retention.
+pub fn upgrade(engine: &SledKv, now_us: i64) -> Result<Option<u64>> {
     let db = engine.db();
     let names: Vec<Vec<u8>> = db.tree_names().iter().map(|n| n.to_vec()).collect();
     if !names.iter().any(|name| name.as_slice() == b"entities") {
@@ -468,7 +470,7 @@ pub fn upgrade(engine: &SledKv) -> Result<Option<u64>> {
         out.put(keys::key(keys::SEQUENCE, &[&client]), seq.to_vec())?;
     }
     records(&tree("entities")?, &zones, &mut out)?;
-    replays(&tree("mutations")?, &mut out)?;
+    replays(&tree("mutations")?, now_us, &mut out)?;
     care(db, &mut out)?;
     let written = out.finish()?;
     for name in OLD_TREES {
@@ -495,6 +497,12 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
             keys::change(meta.client_id, meta.version),
             meta.id.as_bytes().to_vec(),
         )?;
+        if entity.is_deleted() {
+            out.put(
+                keys::tombstone_by_time(meta.update_time_us, meta.id),
+                Vec::new(),
+            )?;
+        }
         let (Some(parent), Some(order)) = (entity.parent(), entity.order()) else {
             continue;
         };
@@ -535,8 +543,8 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
     Ok(())
 }
 
-/// What each mutation did, as a replay needs it.
-fn replays(mutations: &sled::Tree, out: &mut Writer<'_>) -> Result<()> {
+/// What each mutation did, as a replay needs it, dated `now_us`.
+fn replays(mutations: &sled::Tree, now_us: i64, out: &mut Writer<'_>) -> Result<()> {
     for entry in mutations.iter() {
         let (key, value) = entry?;
         let account = Uuid::from_slice(key.get(..16).ok_or_else(|| bad("replay"))?)
@@ -568,6 +576,10 @@ fn replays(mutations: &sled::Tree, out: &mut Writer<'_>) -> Result<()> {
             }),
         };
         out.put(keys::replay(account, &result.mutation_id), replay.encode())?;
+        out.put(
+            keys::replay_by_time(now_us, account, &result.mutation_id),
+            Vec::new(),
+        )?;
     }
     Ok(())
 }
@@ -680,7 +692,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::domain::ManualClock;
+    use crate::domain::{Clock, Expiring, ManualClock};
     use crate::store::Store;
     use crate::store::kv::KvStore;
 
@@ -837,13 +849,17 @@ mod tests {
         let (client, therapist, check_in) = old_store(dir.path());
 
         let engine = SledKv::open(dir.path(), 16 * 1024 * 1024).expect("open");
-        let written = upgrade(&engine)
+        let clock = Arc::new(ManualClock::starting_now());
+        let written = upgrade(&engine, clock.now_micros())
             .expect("upgrade")
             .expect("there was an old layout");
         assert!(written > 10);
-        assert_eq!(upgrade(&engine).expect("again"), None, "done once");
-        let clock = Arc::new(ManualClock::starting_now());
-        let store: Arc<dyn Store> = Arc::new(KvStore::open(engine, clock).expect("store"));
+        assert_eq!(
+            upgrade(&engine, clock.now_micros()).expect("again"),
+            None,
+            "done once"
+        );
+        let store: Arc<dyn Store> = Arc::new(KvStore::open(engine, clock.clone()).expect("store"));
 
         assert_eq!(store.epoch(), [9u8; 16], "cursors stay valid");
         assert_eq!(store.head(client).await.expect("head"), 4);
@@ -875,6 +891,29 @@ mod tests {
                 .len(),
             1
         );
+
+        // Retention finds what was upgraded: the tombstone by the time of
+        // its deletion (2023), the replay by the time of the upgrade.
+        let purge = |what: Expiring, before_us: i64| {
+            let store = store.clone();
+            async move {
+                store
+                    .write(Uuid::nil(), move |tx| tx.purge(what, before_us, 100, None))
+                    .await
+                    .expect("purge")
+                    .removed
+            }
+        };
+        let now = clock.now_micros();
+        assert_eq!(purge(Expiring::Tombstones, now).await, 1);
+        let changes = store
+            .changes(client, (0, 4), (100, usize::MAX), false)
+            .await
+            .expect("changes");
+        assert_eq!(changes.entities.len(), 3, "the tombstone left the index");
+        assert_eq!(store.sync_floor(client).await.expect("floor"), 4);
+        assert_eq!(purge(Expiring::Replays, now).await, 0, "dated now");
+        assert_eq!(purge(Expiring::Replays, now + 1).await, 1);
     }
 
     /// A backup of the first layout, as that version's `stepwise backup`
@@ -911,8 +950,10 @@ mod tests {
         let restored = tempfile::tempdir().expect("temp dir");
         super::super::snapshot::restore(&file, restored.path()).expect("restore");
         let engine = SledKv::open(restored.path(), 16 * 1024 * 1024).expect("open");
-        upgrade(&engine).expect("upgrade").expect("an old layout");
         let clock = Arc::new(ManualClock::starting_now());
+        upgrade(&engine, clock.now_micros())
+            .expect("upgrade")
+            .expect("an old layout");
         let store: Arc<dyn Store> = Arc::new(KvStore::open(engine, clock).expect("store"));
         assert_ne!(store.epoch(), [9u8; 16], "a restored store has a new epoch");
         assert_eq!(store.head(client).await.expect("head"), 4);

@@ -217,6 +217,13 @@ impl<E: Engine> Store for KvStore<E> {
         read_head(&*self.engine, client)
     }
 
+    async fn sync_floor(&self, client: Uuid) -> Result<i64> {
+        match self.engine.get(&keys::sync_floor(client))? {
+            Some(bytes) => decode_seq(bytes.as_ref()),
+            None => Ok(0),
+        }
+    }
+
     async fn changes(
         &self,
         client: Uuid,

@@ -16,11 +16,13 @@ use super::codec::{Value, decode_entity, decode_id, decode_seq, encode_entity, e
 use super::engine::{Batch, Engine};
 use super::keys;
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, Entity, Invite, Kind, Order, Parent, Replay,
-    StepTrack, TrackedRating, TrackedStep,
+    AccessEvent, Account, AdminEvent, CareLink, Entity, Expiring, Invite, Kind, Order, Parent,
+    Replay, StepTrack, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
-use crate::store::Tx;
+use crate::store::{Purged, Tx};
+
+mod retention;
 
 /// Pending writes: a key set to a value, or removed (`None`).
 #[derive(Debug, Default)]
@@ -87,12 +89,20 @@ impl<'a, E: Engine> KvTx<'a, E> {
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        for layer in self.layers.iter().rev().chain([&*self.group]) {
-            if let Some(value) = layer.entries.get(key) {
-                return Ok(value.clone());
-            }
+        match self.pending(key) {
+            Some(value) => Ok(value.clone()),
+            None => Ok(self.engine.get(key)?.map(|v| v.as_ref().to_vec())),
         }
-        Ok(self.engine.get(key)?.map(|v| v.as_ref().to_vec()))
+    }
+
+    /// What the pending layers say of `key`: set, removed (`Some(None)`),
+    /// or nothing (`None`: the engine's value stands).
+    fn pending(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        self.layers
+            .iter()
+            .rev()
+            .chain([&*self.group])
+            .find_map(|layer| layer.entries.get(key))
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
@@ -115,24 +125,50 @@ impl<'a, E: Engine> KvTx<'a, E> {
     fn keys_with(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
         let end = keys::prefix_end(prefix);
         let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-        let mut found = BTreeSet::new();
-        self.engine
-            .scan((Bound::Included(prefix), upper), &mut |key, _| {
-                found.insert(key.to_vec());
-                Ok(true)
-            })?;
+        Ok(self
+            .scan((Bound::Included(prefix), upper), usize::MAX)?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect())
+    }
+
+    /// The first `limit` entries in `range`, in key order, as this
+    /// transaction sees them.
+    fn scan(
+        &self,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        if is_empty(range) {
+            return Ok(Vec::new());
+        }
+        let mut found = BTreeMap::new();
+        self.engine.scan(range, &mut |key, value| {
+            if found.len() >= limit {
+                return Ok(false);
+            }
+            match self.pending(key) {
+                Some(None) => {}
+                Some(Some(pending)) => {
+                    found.insert(key.to_vec(), pending.clone());
+                }
+                None => {
+                    found.insert(key.to_vec(), value.to_vec());
+                }
+            }
+            Ok(true)
+        })?;
+        // Entries only the pending layers hold; those after the engine's
+        // last one cannot make it into the first `limit` if it stopped early.
         for layer in [&*self.group].into_iter().chain(self.layers.iter()) {
-            for (key, value) in layer
-                .entries
-                .range::<[u8], _>((Bound::Included(prefix), upper))
-            {
+            for (key, value) in layer.entries.range::<[u8], _>(range) {
                 match value {
-                    Some(_) => found.insert(key.clone()),
+                    Some(value) => found.insert(key.clone(), value.clone()),
                     None => found.remove(key),
                 };
             }
         }
-        Ok(found.into_iter().collect())
+        Ok(found.into_iter().take(limit).collect())
     }
 
     fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
@@ -193,6 +229,17 @@ impl<'a, E: Engine> KvTx<'a, E> {
     }
 }
 
+/// Whether a range holds no key at all (ordered maps refuse to scan a
+/// range whose start is past its end).
+fn is_empty((from, to): (Bound<&[u8]>, Bound<&[u8]>)) -> bool {
+    use Bound::{Excluded, Included};
+    match (from, to) {
+        (Included(start), Included(end)) => start > end,
+        (Included(start) | Excluded(start), Included(end) | Excluded(end)) => start >= end,
+        _ => false,
+    }
+}
+
 impl<E: Engine> Tx for KvTx<'_, E> {
     fn actor(&self) -> Uuid {
         self.actor
@@ -245,6 +292,10 @@ impl<E: Engine> Tx for KvTx<'_, E> {
 
     fn tombstone(&mut self, entity: &Entity) -> Result<Entity> {
         self.remove(Self::child_key(entity)?);
+        self.put(
+            keys::tombstone_by_time(self.now_us, entity.meta().id),
+            Vec::new(),
+        );
         self.stamp_and_put(Entity::Tombstone(entity.tombstone()))
     }
 
@@ -270,7 +321,28 @@ impl<E: Engine> Tx for KvTx<'_, E> {
 
     fn remember(&mut self, mutation_id: &str, replay: &Replay) -> Result<()> {
         self.put(keys::replay(self.actor, mutation_id), replay.encode());
+        self.put(
+            keys::replay_by_time(self.now_us, self.actor, mutation_id),
+            Vec::new(),
+        );
         Ok(())
+    }
+
+    fn sync_floor(&mut self, client: Uuid) -> Result<i64> {
+        match self.get(&keys::sync_floor(client))? {
+            Some(bytes) => decode_seq(&bytes),
+            None => Ok(0),
+        }
+    }
+
+    fn purge(
+        &mut self,
+        what: Expiring,
+        before_us: i64,
+        limit: usize,
+        resume: Option<&[u8]>,
+    ) -> Result<Purged> {
+        retention::purge(self, what, before_us, limit, resume)
     }
 
     fn step_year(&mut self, step: Uuid, year: i32) -> Result<StepTrack> {

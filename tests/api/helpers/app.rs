@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use stepwise::app::ADMIN_TOKEN_FILE;
+use stepwise::app::{ADMIN_TOKEN_FILE, Retention};
 use stepwise::client::{BearerToken, authenticated};
 use stepwise::config::ServeConfig;
 use stepwise::pb;
@@ -29,6 +29,7 @@ pub struct TestApp {
     pub metrics_addr: Option<SocketAddr>,
     /// The first administrator's token, read from `admin.token`.
     pub admin_token: String,
+    retention: Retention,
     data_dir: TempDir,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
@@ -64,6 +65,7 @@ impl TestApp {
         let app = Server::build(&config).await.expect("server starts");
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr();
+        let retention = app.retention();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -80,6 +82,7 @@ impl TestApp {
             addr,
             metrics_addr,
             admin_token,
+            retention,
             data_dir,
             shutdown,
             server,
@@ -98,6 +101,12 @@ impl TestApp {
         let _ = self.shutdown.send(());
         self.server.await.expect("server task ends cleanly");
         self.data_dir
+    }
+
+    /// Runs a retention pass now, as the server does every hour, as of the
+    /// server's clock; returns what it removed.
+    pub async fn run_retention(&self) -> stepwise::domain::PurgeReport {
+        self.retention.run_pass().await.expect("retention pass")
     }
 
     /// The data dir.

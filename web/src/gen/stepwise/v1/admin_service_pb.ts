@@ -84,7 +84,8 @@ export const ListAdminEventsResponseSchema: GenMessage<ListAdminEventsResponse> 
 export const AdminService: GenService<{
   /**
    * Lists what administrators did, oldest first (so paging never skips an
-   * event written meanwhile). Administrators only.
+   * event written meanwhile). Administrators only. Events are kept six
+   * years (the server's --audit-retention-days), then deleted.
    *
    * @generated from rpc stepwise.v1.AdminService.ListAdminEvents
    */

@@ -458,7 +458,9 @@ export const FlagSchema: GenEnum<Flag> = /*@__PURE__*/
  */
 export const CareService: GenService<{
   /**
-   * Makes a single-use invite code valid for 7 days. Therapists only.
+   * Makes a single-use invite code valid for 7 days. Therapists only. An
+   * invite is deleted 30 days after it expired (the server's
+   * --invite-retention-days); its code is INVITE_NOT_FOUND from then on.
    *
    * @generated from rpc stepwise.v1.CareService.CreateInvite
    */
@@ -519,7 +521,8 @@ export const CareService: GenService<{
    * when it first delivers a client's data, and again when it delivers
    * that client's data an hour or more after the last event it recorded
    * for them; opening a stream, heartbeats and link events record nothing.
-   * Every event is on disk before the data it records is sent.
+   * Every event is on disk before the data it records is sent. Events are
+   * kept six years (the server's --audit-retention-days), then deleted.
    *
    * @generated from rpc stepwise.v1.CareService.ListAccessEvents
    */
