@@ -6,12 +6,19 @@
 //! is always valid.
 
 pub mod admin;
+pub mod assessment;
+pub mod assignments;
+pub mod attainment;
 pub mod care;
 pub mod clock;
 pub mod fields;
 pub mod insights;
+pub mod instruments;
 pub mod records;
+pub mod skills;
 pub mod sync;
+pub mod thoughts;
+pub mod violation;
 
 pub use admin::*;
 pub use care::*;
