@@ -41,19 +41,21 @@ pub const MAX_WEIGHT: u32 = 100;
 /// Longest level description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
-/// The outcome a goal reached, −2 to +2.
+/// The outcome a goal reached, −2 to +2. The discriminants are the API's
+/// enum numbers (0 there means "not set"), not the levels: use
+/// [`AttainmentLevel::value`] for arithmetic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AttainmentLevel {
     /// −2: much less than expected.
-    MuchLessThanExpected,
+    MuchLessThanExpected = 1,
     /// −1: less than expected.
-    LessThanExpected,
+    LessThanExpected = 2,
     /// 0: the expected outcome.
-    Expected,
+    Expected = 3,
     /// +1: more than expected.
-    MoreThanExpected,
+    MoreThanExpected = 4,
     /// +2: much more than expected.
-    MuchMoreThanExpected,
+    MuchMoreThanExpected = 5,
 }
 
 impl AttainmentLevel {
@@ -87,6 +89,22 @@ impl AttainmentLevel {
 
     fn index(self) -> usize {
         (self.value() + 2) as usize
+    }
+}
+
+impl TryFrom<i32> for AttainmentLevel {
+    type Error = String;
+
+    /// The level with this API number (1 for −2 ... 5 for +2); 0
+    /// (unspecified) and unknown numbers are refused.
+    fn try_from(number: i32) -> Result<Self, String> {
+        match number {
+            0 => Err("must be specified".into()),
+            _ => Self::ALL
+                .into_iter()
+                .find(|l| *l as i32 == number)
+                .ok_or_else(|| format!("unknown value {number}")),
+        }
     }
 }
 
@@ -313,6 +331,12 @@ mod tests {
         assert_eq!(LessThanExpected.to_string(), "-1");
         assert_eq!(MoreThanExpected.to_string(), "+1");
         assert_eq!(Expected.to_string(), "+0");
+        // The API numbers 1 to 5 stand for −2 to +2.
+        assert_eq!(AttainmentLevel::try_from(1), Ok(MuchLessThanExpected));
+        assert_eq!(AttainmentLevel::try_from(3), Ok(Expected));
+        assert_eq!(AttainmentLevel::try_from(5), Ok(MuchMoreThanExpected));
+        assert!(AttainmentLevel::try_from(0).is_err());
+        assert!(AttainmentLevel::try_from(6).is_err());
     }
 
     fn draft() -> AttainmentScaleDraft {
