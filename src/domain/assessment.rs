@@ -1,5 +1,7 @@
 //! How an assessment result compares with the client's first result on the
-//! same instrument, and which flags it raises.
+//! same instrument, and which flags it raises; and, from a client's
+//! aggregate ([`ClientTrack`]), their results in order, what is due, and
+//! where they stand on each instrument.
 //!
 //! Definitions (also in `assessment.proto`), for instruments with
 //! [`ChangeRules`] (PHQ-9 and GAD-7, where a higher total means more
@@ -19,13 +21,15 @@
 //!   *deterioration*.
 //! - *Response*: the total dropped by at least 50 % of the first total,
 //!   `2 × (first − total) ≥ first` in whole numbers, so exactly half counts
-//!   (the usual definition in depression trials; Kroenke et al. 2001 used it
-//!   for the PHQ-9). Not applicable (`None`) when the first total is 0, as
-//!   nothing can drop.
-//! - *Remission*: the total is below 5 (PHQ-9: Kroenke et al. 2001, the
-//!   "minimal" band; GAD-7: Spitzer et al. 2006, likewise). Not applicable
-//!   (`None`) when the first total was already below 5: a client who never
-//!   had more than minimal symptoms cannot remit.
+//!   (the usual definition of treatment response; for the PHQ-9, Kroenke &
+//!   Spitzer, "The PHQ-9: a new depression diagnostic and severity
+//!   measure", Psychiatric Annals 2002;32(9):509–515). Not applicable
+//!   (`None`) when the first total is 0, as nothing can drop.
+//! - *Remission*: the total is below 5 (PHQ-9: Kroenke & Spitzer 2002; the
+//!   GAD-7 takes the same cut-off, the end of its "minimal" band, Spitzer
+//!   et al. 2006). Not applicable (`None`) when the first total was already
+//!   below 5: a client who never had more than minimal symptoms cannot
+//!   remit.
 //! - The first result itself has no change.
 //!
 //! Flags of a result, most severe first:
@@ -41,7 +45,12 @@
 //! reported (reliable change, response and remission are `None`), and they
 //! raise no flags. Their thresholds would need a study of the instrument.
 
-use super::instruments::{ChangeRules, Instrument};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::instruments::{self, ChangeRules, Instrument};
+use super::{AssessmentResult, ClientTrack, Meta, TrackedResult};
+use crate::error::{Error, FieldViolation, Result};
 
 /// Whether a difference is reliable, and which way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,11 +82,23 @@ pub struct ResultChange {
 
 /// Compares `total` with `first_total` under the instrument's change rules.
 pub fn change(instrument: &Instrument, first_total: u32, total: u32) -> ResultChange {
+    change_under(instrument.change_rules, first_total, total)
+}
+
+/// The change rules of the instrument with this id: only built-in
+/// instruments have them.
+pub fn change_rules(instrument_id: Uuid) -> Option<ChangeRules> {
+    instruments::built_in(instrument_id).and_then(|i| i.change_rules)
+}
+
+/// Compares `total` with `first_total` under `rules` (none: only the
+/// difference).
+pub fn change_under(rules: Option<ChangeRules>, first_total: u32, total: u32) -> ResultChange {
     let difference = i64::from(total) - i64::from(first_total);
     let Some(ChangeRules {
         reliable_change,
         remission_below,
-    }) = instrument.change_rules
+    }) = rules
     else {
         return ResultChange {
             first_total,
@@ -123,14 +144,214 @@ pub fn flags(
     answers: &[u8],
     change: Option<&ResultChange>,
 ) -> Vec<ResultFlag> {
+    raised(instrument.signals_self_harm(answers), change)
+}
+
+/// The flags of a result that does or does not signal a risk of self-harm,
+/// with `change`, most severe first.
+fn raised(self_harm: bool, change: Option<&ResultChange>) -> Vec<ResultFlag> {
     let mut flags = Vec::new();
-    if instrument.signals_self_harm(answers) {
+    if self_harm {
         flags.push(ResultFlag::SelfHarmRisk);
     }
     if change.and_then(|c| c.reliable_change) == Some(ReliableChange::Deterioration) {
         flags.push(ResultFlag::ReliableDeterioration);
     }
     flags
+}
+
+/// A client's results on one instrument, oldest first: by local date, then
+/// submission, then id (the order of `ListAssessmentResults`).
+pub fn history(track: &ClientTrack, instrument_id: Uuid) -> Vec<(Uuid, TrackedResult)> {
+    let mut results: Vec<(Uuid, TrackedResult)> = track
+        .results
+        .iter()
+        .filter(|(_, r)| r.instrument_id == instrument_id)
+        .map(|(id, r)| (*id, *r))
+        .collect();
+    results.sort_by_key(|(id, r)| (r.local_date, r.submitted_us, *id));
+    results
+}
+
+/// An assignment waiting for a result on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Due {
+    /// The assignment.
+    pub assignment_id: Uuid,
+    /// The due date waiting for a result.
+    pub due_date: NaiveDate,
+    /// Whether a due date more than two days old has no result.
+    pub overdue: bool,
+}
+
+/// The client's assignments pending on `day` (see
+/// [`super::assignments`]), by due date, then assignment id.
+pub fn due(track: &ClientTrack, day: NaiveDate) -> Vec<Due> {
+    let mut due: Vec<Due> = track
+        .assignments
+        .iter()
+        .filter_map(|(id, assignment)| {
+            let dates = result_dates(track, assignment.instrument_id);
+            let due_date = assignment.schedule.pending(day, &dates)?;
+            Some(Due {
+                assignment_id: *id,
+                due_date,
+                overdue: assignment.schedule.overdue(day, &dates).is_some(),
+            })
+        })
+        .collect();
+    due.sort_by_key(|d| (d.due_date, d.assignment_id));
+    due
+}
+
+/// The local dates of the client's results on an instrument.
+fn result_dates(track: &ClientTrack, instrument_id: Uuid) -> Vec<NaiveDate> {
+    track
+        .results
+        .values()
+        .filter(|r| r.instrument_id == instrument_id)
+        .map(|r| r.local_date)
+        .collect()
+}
+
+/// Where a client stands on one instrument as of a day, for the
+/// therapist's dashboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// The instrument.
+    pub instrument_id: Uuid,
+    /// The client's first result on it, ever.
+    pub first: Option<(Uuid, TrackedResult)>,
+    /// The latest result dated on or before the day.
+    pub latest: Option<(Uuid, TrackedResult)>,
+    /// Whether an assignment of it is overdue on the day.
+    pub overdue: bool,
+}
+
+/// The client's standing on each instrument that has an assignment in
+/// force on `day` or a result dated on or before it, by instrument id.
+pub fn standings(track: &ClientTrack, day: NaiveDate) -> Vec<Standing> {
+    let mut instruments: Vec<Uuid> = track
+        .assignments
+        .values()
+        .filter(|a| a.schedule.cancelled_on.is_none_or(|c| c > day))
+        .map(|a| a.instrument_id)
+        .chain(
+            track
+                .results
+                .values()
+                .filter(|r| r.local_date <= day)
+                .map(|r| r.instrument_id),
+        )
+        .collect();
+    instruments.sort_unstable();
+    instruments.dedup();
+    instruments
+        .into_iter()
+        .map(|instrument_id| {
+            let history = history(track, instrument_id);
+            let dates: Vec<NaiveDate> = history.iter().map(|(_, r)| r.local_date).collect();
+            Standing {
+                instrument_id,
+                first: history.first().copied(),
+                latest: history
+                    .iter()
+                    .rev()
+                    .find(|(_, r)| r.local_date <= day)
+                    .copied(),
+                overdue: track.assignments.values().any(|a| {
+                    a.instrument_id == instrument_id && a.schedule.overdue(day, &dates).is_some()
+                }),
+            }
+        })
+        .collect()
+}
+
+/// A result compared with the first result on its instrument: the first
+/// result's id and the change (none for the first result itself), and the
+/// flags, most severe first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assessed {
+    /// The first result's id, and the change against it.
+    pub change: Option<(Uuid, ResultChange)>,
+    /// What needs a therapist's attention.
+    pub flags: Vec<ResultFlag>,
+}
+
+/// Assesses result `id` against the client's first result on the same
+/// instrument (`first`: its id and total).
+pub fn assess(
+    instrument_id: Uuid,
+    first: Option<(Uuid, u32)>,
+    (id, result): (Uuid, &TrackedResult),
+) -> Assessed {
+    let change = first
+        .filter(|(first_id, _)| *first_id != id)
+        .map(|(first_id, first_total)| {
+            let rules = change_rules(instrument_id);
+            (first_id, change_under(rules, first_total, result.total))
+        });
+    let flags = raised(result.self_harm, change.as_ref().map(|(_, c)| c));
+    Assessed { change, flags }
+}
+
+/// The flags a result raises by itself, without comparing it with others
+/// (as a change feed carries it).
+pub fn own_flags(result: &AssessmentResult) -> Vec<ResultFlag> {
+    raised(result.signals_self_harm(), None)
+}
+
+/// Answers as a client submits them, before they are checked against the
+/// instrument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultDraft {
+    /// The result's id.
+    pub id: Uuid,
+    /// The instrument answered.
+    pub instrument_id: Uuid,
+    /// The version answered; 0 for the current one.
+    pub instrument_version: i64,
+    /// The day answered, in the client's time zone.
+    pub local_date: NaiveDate,
+    /// One answer per item, as sent.
+    pub answers: Vec<i32>,
+}
+
+impl ResultDraft {
+    /// The result of `client` once every answer passed
+    /// [`Instrument::check_answers`]: `INVALID_ARGUMENT` naming each bad
+    /// answer (`result.answers[3]`), `INSTRUMENT_CHANGED` for answers to
+    /// another version.
+    pub fn score(self, instrument: &Instrument, client: Uuid) -> Result<AssessmentResult> {
+        let current = instrument.version;
+        if self.instrument_version != 0 && self.instrument_version != i64::from(current) {
+            return Err(Error::InstrumentChanged {
+                answered: self.instrument_version,
+                current,
+            });
+        }
+        let scored = instrument
+            .check_answers(&self.answers)
+            .map_err(|violations| {
+                Error::InvalidFields(
+                    violations
+                        .into_iter()
+                        .map(|v| FieldViolation {
+                            field: format!("result.{}", v.field),
+                            description: v.description,
+                        })
+                        .collect(),
+                )
+            })?;
+        Ok(AssessmentResult {
+            meta: Meta::new(self.id, client),
+            instrument_id: self.instrument_id,
+            instrument_version: current,
+            local_date: self.local_date,
+            severity: instrument.ranked_band(scored.total),
+            answers: scored.answers,
+        })
+    }
 }
 
 #[cfg(test)]

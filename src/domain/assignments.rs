@@ -47,6 +47,17 @@ pub struct AssignmentSchedule {
     pub cancelled_on: Option<NaiveDate>,
 }
 
+impl Default for AssignmentSchedule {
+    /// Daily from 1970-01-01: a placeholder, never a checked schedule.
+    fn default() -> Self {
+        Self {
+            start: NaiveDate::default(),
+            every_days: 1,
+            cancelled_on: None,
+        }
+    }
+}
+
 /// Checks the interval of an assignment: 1 to [`MAX_EVERY_DAYS`] days.
 pub fn every_days(value: i64) -> Result<u32, String> {
     u32::try_from(value)

@@ -44,13 +44,14 @@ pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// The outcome a goal reached, −2 to +2. The discriminants are the API's
 /// enum numbers (0 there means "not set"), not the levels: use
 /// [`AttainmentLevel::value`] for arithmetic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AttainmentLevel {
     /// −2: much less than expected.
     MuchLessThanExpected = 1,
     /// −1: less than expected.
     LessThanExpected = 2,
     /// 0: the expected outcome.
+    #[default]
     Expected = 3,
     /// +1: more than expected.
     MoreThanExpected = 4,
@@ -126,6 +127,21 @@ pub struct AttainmentScale {
 }
 
 impl AttainmentScale {
+    /// A scale as stored: checked when it was written, so not checked
+    /// again (`descriptions` of the levels −2 to +2, in that order).
+    pub fn restore(descriptions: [String; 5], weight: u32, baseline: AttainmentLevel) -> Self {
+        Self {
+            descriptions,
+            weight,
+            baseline,
+        }
+    }
+
+    /// The descriptions of the levels −2 to +2, in that order.
+    pub fn descriptions(&self) -> &[String; 5] {
+        &self.descriptions
+    }
+
     /// The description of a level.
     pub fn description(&self, level: AttainmentLevel) -> &str {
         &self.descriptions[level.index()]
@@ -158,12 +174,12 @@ pub struct AttainmentScaleDraft {
     /// Weight; 0 means 1.
     pub weight: u32,
     /// Level at goal setting; required.
-    pub baseline: Option<AttainmentLevel>,
+    pub baseline_level: Option<AttainmentLevel>,
 }
 
 impl AttainmentScaleDraft {
     /// Checks the scale against the rules in the module doc. Paths are the
-    /// draft's field names (`expected`, `weight`, `baseline`).
+    /// draft's field names (`expected`, `weight`, `baseline_level`).
     pub fn check(self) -> Result<AttainmentScale, Vec<Violation>> {
         let mut v = Violations::new();
         let fields = [
@@ -204,15 +220,15 @@ impl AttainmentScaleDraft {
                 1
             }
         };
-        let baseline = match self.baseline {
+        let baseline = match self.baseline_level {
             None => {
-                v.push(Violation::new("baseline", "is required"));
+                v.push(Violation::new("baseline_level", "is required"));
                 AttainmentLevel::LessThanExpected
             }
             Some(b) if b < AttainmentLevel::Expected => b,
             Some(b) => {
                 v.push(Violation::new(
-                    "baseline",
+                    "baseline_level",
                     format!("must be -2 or -1, below the expected outcome, got {b}"),
                 ));
                 b
@@ -347,7 +363,7 @@ mod tests {
             more_than_expected: "Walks to the park both days".into(),
             much_more_than_expected: "Meets a friend at the park".into(),
             weight: 0,
-            baseline: Some(LessThanExpected),
+            baseline_level: Some(LessThanExpected),
         }
     }
 
@@ -377,7 +393,7 @@ mod tests {
             less_than_expected: " ".into(),
             more_than_expected: "walks to the park ONCE a weekend".into(),
             weight: 101,
-            baseline: Some(Expected),
+            baseline_level: Some(Expected),
             ..draft()
         };
         let fields: Vec<(String, String)> = bad
@@ -399,18 +415,18 @@ mod tests {
                     "must be between 1 and 100 (0 means 1), got 101".into()
                 ),
                 (
-                    "baseline".into(),
+                    "baseline_level".into(),
                     "must be -2 or -1, below the expected outcome, got +0".into()
                 ),
             ]
         );
         let no_baseline = AttainmentScaleDraft {
-            baseline: None,
+            baseline_level: None,
             ..draft()
         };
         assert!(no_baseline.check().is_err());
         let lowest = AttainmentScaleDraft {
-            baseline: Some(MuchLessThanExpected),
+            baseline_level: Some(MuchLessThanExpected),
             ..draft()
         };
         assert!(lowest.check().is_ok());

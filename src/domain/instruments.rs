@@ -110,6 +110,15 @@ pub struct SeverityBand {
     pub label: Text,
 }
 
+/// A severity band with its position among its instrument's bands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RankedBand {
+    /// Position of the band, 0 for the least severe.
+    pub rank: u32,
+    /// The band.
+    pub band: SeverityBand,
+}
+
 /// How change of an instrument's total is judged; higher totals mean more
 /// symptoms. Only validated instruments have them (see
 /// [`super::assessment`] for the sources).
@@ -284,6 +293,43 @@ pub const GAD7: Instrument = Instrument {
 /// Every built-in instrument, in the order lists show them.
 pub const BUILT_IN: &[Instrument] = &[PHQ9, GAD7];
 
+/// A custom instrument as the store keeps it: the instrument, and who wrote
+/// it when. It belongs to that therapist, not to any client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomInstrument {
+    /// The therapist who wrote it.
+    pub owner: Uuid,
+    /// When it was created, microseconds since the Unix epoch.
+    pub create_time_us: i64,
+    /// The instrument.
+    pub instrument: Instrument,
+}
+
+/// An instrument as callers see it: a built-in one, or a therapist's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnyInstrument {
+    /// One of [`BUILT_IN`].
+    BuiltIn(&'static Instrument),
+    /// A therapist's own.
+    Custom(Box<CustomInstrument>),
+}
+
+impl From<CustomInstrument> for AnyInstrument {
+    fn from(custom: CustomInstrument) -> Self {
+        AnyInstrument::Custom(Box::new(custom))
+    }
+}
+
+impl AnyInstrument {
+    /// The instrument itself.
+    pub fn definition(&self) -> &Instrument {
+        match self {
+            AnyInstrument::BuiltIn(instrument) => instrument,
+            AnyInstrument::Custom(custom) => &custom.instrument,
+        }
+    }
+}
+
 /// The built-in instrument with this id, if it is one.
 pub fn built_in(id: Uuid) -> Option<&'static Instrument> {
     BUILT_IN.iter().find(|i| i.id == id)
@@ -372,6 +418,15 @@ impl Instrument {
             .iter()
             .enumerate()
             .find(|(_, b)| (b.min_score..=b.max_score).contains(&total))
+    }
+
+    /// The band a total falls in, with its rank; `None` when the
+    /// instrument has no bands.
+    pub fn ranked_band(&self, total: u32) -> Option<RankedBand> {
+        self.band(total).map(|(rank, band)| RankedBand {
+            rank: u32::try_from(rank).unwrap_or(u32::MAX),
+            band: band.clone(),
+        })
     }
 
     /// Whether checked answers signal a risk of self-harm: any answer above 0

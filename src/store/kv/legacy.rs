@@ -345,6 +345,8 @@ fn entity(old: OldStoredEntity) -> Result<Entity> {
                 3 => GoalStatus::Archived,
                 _ => GoalStatus::Active,
             },
+            // The first layout had no attainment scales.
+            attainment_scale: None,
         }),
         OldEntity::ActionStep(s) => Entity::ActionStep(ActionStep {
             meta: meta(&s.meta)?,
@@ -526,7 +528,14 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
                 keys::tracked_rating(meta.client_id, meta.id),
                 TrackedRating::of(rating, zone).encode(),
             )?,
-            Entity::Goal(_) | Entity::Tombstone(_) => {}
+            // The first layout had none of these, and goals without
+            // attainment scales need no aggregate.
+            Entity::Goal(_)
+            | Entity::Assignment(_)
+            | Entity::AssessmentResult(_)
+            | Entity::AttainmentRating(_)
+            | Entity::Comment(_)
+            | Entity::Tombstone(_) => {}
         }
     }
     for ((step, year), track) in step_years {
