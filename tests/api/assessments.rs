@@ -12,7 +12,7 @@ use tokio_stream::StreamExt;
 use tonic::{Code, Status};
 
 use crate::care::{Team, access_events, care, invite, team};
-use crate::devices::{pull_everything, pull_from_client, sync_api};
+use crate::devices::{delete_of, pull_everything, pull_from_client, push_outcomes, sync_api};
 use crate::helpers::*;
 
 pub(crate) const PHQ9: &str = "00000000-0000-0000-0000-000000000009";
@@ -41,6 +41,19 @@ pub(crate) async fn submit(
         })
         .await
         .map(tonic::Response::into_inner)
+}
+
+/// Submits answers to `instrument` on `date` as `token`, which must succeed.
+pub(crate) async fn submitted(
+    app: &TestApp,
+    token: &str,
+    instrument: &str,
+    date: &str,
+    given: &[i32],
+) -> pb::AssessmentResult {
+    submit(app, token, answers(instrument, date, given))
+        .await
+        .expect("submit")
 }
 
 /// Every result of `client_id` ("" for the caller) as `token` sees them.
@@ -122,28 +135,23 @@ async fn summary(app: &TestApp, therapist: &str, as_of: &str) -> pb::ClientSumma
     summaries.remove(0)
 }
 
-/// Answers to the PHQ-9 summing to `total` without touching item 9.
-fn phq9_totalling(total: i32) -> Vec<i32> {
+/// Answers to the first `items` items summing to `total`, filled from the
+/// first item (so PHQ-9 item 9 stays 0 for totals up to 24).
+fn totalling(items: usize, total: i32) -> Vec<i32> {
     let mut left = total;
-    (0..9)
-        .map(|item| {
-            let answer = if item == 8 { 0 } else { left.min(3) };
-            left -= answer;
-            answer
-        })
-        .collect()
-}
-
-/// Answers to the GAD-7 summing to `total`.
-fn gad7_totalling(total: i32) -> Vec<i32> {
-    let mut left = total;
-    (0..7)
+    (0..items)
         .map(|_| {
             let answer = left.min(3);
             left -= answer;
             answer
         })
         .collect()
+}
+
+/// Answers to the PHQ-9 summing to `total` (at most 24), item 9 at 0.
+fn phq9_totalling(total: i32) -> Vec<i32> {
+    assert!(total <= 24, "item 9 stays 0");
+    totalling(9, total)
 }
 
 fn flags(result: &pb::AssessmentResult) -> Vec<pb::AssessmentFlag> {
@@ -248,40 +256,44 @@ async fn phq9_results_are_scored_banded_and_compared_with_the_first_by_date() {
     let client = app.new_client("Ada").await;
     // Submitted out of date order: the first result is the earliest day.
     // 2+2+1+1+2+1+1+2+0 = 12 on 03-16, then 3+3+2·6+0 = 18 on 03-02.
-    let second = submit(
+    let second = submitted(
         &app,
         &client,
-        answers(PHQ9, "2026-03-16", &[2, 2, 1, 1, 2, 1, 1, 2, 0]),
+        PHQ9,
+        "2026-03-16",
+        &[2, 2, 1, 1, 2, 1, 1, 2, 0],
     )
-    .await
-    .expect("submit");
+    .await;
     assert_eq!(second.total, 12);
     assert_eq!(band(&second), ("Moderate".into(), 2));
     assert_eq!(second.change, None, "the only result is its own first");
-    let first = submit(
+    let first = submitted(
         &app,
         &client,
-        answers(PHQ9, "2026-03-02", &[3, 3, 2, 2, 2, 2, 2, 2, 0]),
+        PHQ9,
+        "2026-03-02",
+        &[3, 3, 2, 2, 2, 2, 2, 2, 0],
     )
-    .await
-    .expect("submit");
+    .await;
     assert_eq!(first.total, 18);
     assert_eq!(band(&first), ("Moderately severe".into(), 3));
     // 1·7 + 2 + 0 = 9 on 03-30, 1+1+1+0+0+0+1+0+0 = 4 on 04-13.
-    let third = submit(
+    let third = submitted(
         &app,
         &client,
-        answers(PHQ9, "2026-03-30", &[1, 1, 1, 1, 1, 1, 1, 2, 0]),
+        PHQ9,
+        "2026-03-30",
+        &[1, 1, 1, 1, 1, 1, 1, 2, 0],
     )
-    .await
-    .expect("submit");
-    let fourth = submit(
+    .await;
+    let fourth = submitted(
         &app,
         &client,
-        answers(PHQ9, "2026-04-13", &[1, 1, 1, 0, 0, 0, 1, 0, 0]),
+        PHQ9,
+        "2026-04-13",
+        &[1, 1, 1, 0, 0, 0, 1, 0, 0],
     )
-    .await
-    .expect("submit");
+    .await;
     assert_eq!((third.total, fourth.total), (9, 4));
 
     let listed = results(&app, &client, "").await.expect("list");
@@ -325,7 +337,7 @@ async fn phq9_results_are_scored_banded_and_compared_with_the_first_by_date() {
 async fn severity_bands_follow_the_published_cut_offs() {
     let app = TestApp::spawn().await;
     let client = app.new_client("Ada").await;
-    let phq9 = [
+    let phq9: &[(i32, &str)] = &[
         (0, "Minimal"),
         (4, "Minimal"),
         (5, "Mild"),
@@ -337,17 +349,7 @@ async fn severity_bands_follow_the_published_cut_offs() {
         (20, "Severe"),
         (24, "Severe"),
     ];
-    for (total, label) in phq9 {
-        let result = submit(
-            &app,
-            &client,
-            answers(PHQ9, "2026-03-02", &phq9_totalling(total)),
-        )
-        .await
-        .expect("submit");
-        assert_eq!((result.total, band(&result).0.as_str()), (total, label));
-    }
-    let gad7 = [
+    let gad7: &[(i32, &str)] = &[
         (4, "Minimal"),
         (5, "Mild"),
         (9, "Mild"),
@@ -356,15 +358,12 @@ async fn severity_bands_follow_the_published_cut_offs() {
         (15, "Severe"),
         (21, "Severe"),
     ];
-    for (total, label) in gad7 {
-        let result = submit(
-            &app,
-            &client,
-            answers(GAD7, "2026-03-02", &gad7_totalling(total)),
-        )
-        .await
-        .expect("submit");
-        assert_eq!((result.total, band(&result).0.as_str()), (total, label));
+    for (instrument, items, cases) in [(PHQ9, 9, phq9), (GAD7, 7, gad7)] {
+        for (total, label) in cases {
+            let answered = answers(instrument, "2026-03-02", &totalling(items, *total));
+            let result = submit(&app, &client, answered).await.expect("submit");
+            assert_eq!((result.total, band(&result).0.as_str()), (*total, *label));
+        }
     }
 }
 
@@ -373,27 +372,9 @@ async fn a_gad7_rise_of_four_points_is_a_reliable_deterioration() {
     let app = TestApp::spawn().await;
     let client = app.new_client("Ada").await;
     // 1·6 + 2 = 8, then 1·3... : 11 (+3) and 12 (+4).
-    submit(
-        &app,
-        &client,
-        answers(GAD7, "2026-03-02", &[1, 1, 1, 1, 1, 1, 2]),
-    )
-    .await
-    .expect("submit");
-    let within = submit(
-        &app,
-        &client,
-        answers(GAD7, "2026-03-09", &[2, 2, 2, 2, 1, 1, 1]),
-    )
-    .await
-    .expect("submit");
-    let worse = submit(
-        &app,
-        &client,
-        answers(GAD7, "2026-03-16", &[2, 2, 2, 2, 2, 1, 1]),
-    )
-    .await
-    .expect("submit");
+    submitted(&app, &client, GAD7, "2026-03-02", &[1, 1, 1, 1, 1, 1, 2]).await;
+    let within = submitted(&app, &client, GAD7, "2026-03-09", &[2, 2, 2, 2, 1, 1, 1]).await;
+    let worse = submitted(&app, &client, GAD7, "2026-03-16", &[2, 2, 2, 2, 2, 1, 1]).await;
     assert_eq!((within.total, worse.total), (11, 12));
     let reliable = |r: &pb::AssessmentResult| r.change.as_ref().expect("change").reliable_change;
     assert_eq!(reliable(&within), pb::ReliableChange::None as i32);
@@ -500,14 +481,15 @@ async fn a_self_harm_answer_reaches_the_watching_therapist_and_tops_the_dashboar
         .expect("watch")
         .into_inner();
     // Item 9, "thoughts that you would be better off dead", several days.
-    let submitted = submit(
+    let answered = submitted(
         &app,
         &client,
-        answers(PHQ9, "2026-03-02", &[1, 1, 1, 1, 1, 1, 1, 1, 1]),
+        PHQ9,
+        "2026-03-02",
+        &[1, 1, 1, 1, 1, 1, 1, 1, 1],
     )
-    .await
-    .expect("submit");
-    assert_eq!(flags(&submitted), [pb::AssessmentFlag::SelfHarmRisk]);
+    .await;
+    assert_eq!(flags(&answered), [pb::AssessmentFlag::SelfHarmRisk]);
 
     let event = next_change(&mut watch).await;
     assert_eq!(event.client_id, client_id);
@@ -517,7 +499,7 @@ async fn a_self_harm_answer_reaches_the_watching_therapist_and_tops_the_dashboar
     else {
         panic!("expected the result, got {event:?}");
     };
-    assert_eq!(delivered.id, submitted.id);
+    assert_eq!(delivered.id, answered.id);
     assert_eq!(delivered.total, 9);
     assert_eq!(flags(&delivered), [pb::AssessmentFlag::SelfHarmRisk]);
 
@@ -536,13 +518,14 @@ async fn a_self_harm_answer_reaches_the_watching_therapist_and_tops_the_dashboar
     assert_eq!(phq9.flags, [pb::AssessmentFlag::SelfHarmRisk as i32]);
 
     // A later PHQ-9 answering item 9 with 0 clears the flag.
-    submit(
+    submitted(
         &app,
         &client,
-        answers(PHQ9, "2026-03-16", &[1, 1, 1, 1, 1, 1, 1, 1, 0]),
+        PHQ9,
+        "2026-03-16",
+        &[1, 1, 1, 1, 1, 1, 1, 1, 0],
     )
-    .await
-    .expect("submit");
+    .await;
     let cleared = summary(&app, &therapist, "2026-03-16").await;
     assert!(!cleared.flags.contains(&(pb::Flag::SelfHarmRisk as i32)));
     assert_ne!(cleared.severity, pb::SummarySeverity::Critical as i32);
@@ -557,21 +540,9 @@ async fn a_reliable_deterioration_ranks_the_client_high_on_the_dashboard() {
     let Team {
         therapist, client, ..
     } = team(&app).await;
-    submit(
-        &app,
-        &client,
-        answers(PHQ9, "2026-03-02", &phq9_totalling(6)),
-    )
-    .await
-    .expect("submit");
+    submitted(&app, &client, PHQ9, "2026-03-02", &phq9_totalling(6)).await;
     // +5 is within measurement error for the PHQ-9; +6 is not.
-    let within = submit(
-        &app,
-        &client,
-        answers(PHQ9, "2026-03-09", &phq9_totalling(11)),
-    )
-    .await
-    .expect("submit");
+    let within = submitted(&app, &client, PHQ9, "2026-03-09", &phq9_totalling(11)).await;
     assert_eq!(
         within.change.expect("change").reliable_change,
         pb::ReliableChange::None as i32
@@ -580,13 +551,7 @@ async fn a_reliable_deterioration_ranks_the_client_high_on_the_dashboard() {
         summary(&app, &therapist, "2026-03-09").await.severity,
         pb::SummarySeverity::High as i32
     );
-    submit(
-        &app,
-        &client,
-        answers(PHQ9, "2026-03-16", &phq9_totalling(12)),
-    )
-    .await
-    .expect("submit");
+    submitted(&app, &client, PHQ9, "2026-03-16", &phq9_totalling(12)).await;
     let summary = summary(&app, &therapist, "2026-03-16").await;
     assert_eq!(summary.flags[0], pb::Flag::ReliableDeterioration as i32);
     assert_eq!(summary.severity, pb::SummarySeverity::High as i32);
@@ -632,13 +597,7 @@ async fn an_assignment_falls_due_goes_overdue_after_two_days_and_stops_when_canc
 
     // Answered on Wednesday: nothing is due until next Monday.
     clock.advance(2 * day);
-    submit(
-        &app,
-        &client,
-        answers(PHQ9, "2026-06-03", &phq9_totalling(7)),
-    )
-    .await
-    .expect("submit");
+    submitted(&app, &client, PHQ9, "2026-06-03", &phq9_totalling(7)).await;
     assert_eq!(
         due(&app, &client, "", "")
             .await
@@ -888,13 +847,9 @@ async fn a_custom_instrument_belongs_to_its_therapist_and_reaches_clients_by_ass
         .await
         .expect_err("item 1 goes to 4");
     assert_invalid(&out_of_range, &["result.answers[0]"]);
-    let first = submit(&app, &client, answers(&custom.id, "2026-03-02", &[1, 2]))
-        .await
-        .expect("submit");
+    let first = submitted(&app, &client, &custom.id, "2026-03-02", &[1, 2]).await;
     assert_eq!((first.total, band(&first)), (3, ("Fine".into(), 0)));
-    let later = submit(&app, &client, answers(&custom.id, "2026-03-09", &[4, 3]))
-        .await
-        .expect("submit");
+    let later = submitted(&app, &client, &custom.id, "2026-03-09", &[4, 3]).await;
     assert_eq!(band(&later), ("Poor".into(), 1));
     let change = later.change.expect("change");
     assert_eq!(
@@ -987,9 +942,7 @@ async fn therapists_of_other_clients_and_the_wrong_roles_are_refused() {
     let assignment = assign(&app, &therapist, &client_id, PHQ9, (7, "2026-03-02"))
         .await
         .expect("assign");
-    submit(&app, &client, answers(PHQ9, "2026-03-02", &[0; 9]))
-        .await
-        .expect("submit");
+    submitted(&app, &client, PHQ9, "2026-03-02", &[0; 9]).await;
 
     assert_not_found(
         &results(&app, &stranger, &client_id)
@@ -1068,9 +1021,7 @@ async fn a_therapist_reading_results_and_due_dates_is_audited() {
         client_id,
         ..
     } = team(&app).await;
-    submit(&app, &client, answers(PHQ9, "2026-03-02", &[0; 9]))
-        .await
-        .expect("submit");
+    submitted(&app, &client, PHQ9, "2026-03-02", &[0; 9]).await;
     assert_eq!(
         results(&app, &therapist, &client_id)
             .await
@@ -1114,32 +1065,33 @@ async fn results_and_assignments_sync_to_devices_and_answers_are_checked_on_push
         op: Some(pb::mutation::Op::SubmitAssessmentResult(result)),
     };
     let offline_id = new_id();
-    let pushed = api
-        .push(pb::PushRequest {
-            device_id: "phone".into(),
-            mutations: vec![
-                mutation("bad", answers(GAD7, "2026-03-02", &[3, 3, 3, 3, 3, 3, 9])),
-                mutation(
-                    "good",
-                    pb::AssessmentResult {
-                        id: offline_id.clone(),
-                        ..answers(GAD7, "2026-03-02", &[1, 1, 1, 1, 1, 1, 1])
-                    },
-                ),
-            ],
-        })
-        .await
-        .expect("push")
-        .into_inner()
-        .results;
-    assert_eq!(pushed[0].outcome, pb::Outcome::Rejected as i32);
+    let (outcomes, pushed) = push_outcomes(
+        &mut api,
+        vec![
+            mutation("bad", answers(GAD7, "2026-03-02", &[3, 3, 3, 3, 3, 3, 9])),
+            mutation(
+                "good",
+                pb::AssessmentResult {
+                    id: offline_id.clone(),
+                    ..answers(GAD7, "2026-03-02", &[1, 1, 1, 1, 1, 1, 1])
+                },
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        outcomes,
+        [
+            (pb::Outcome::Rejected, "INVALID_FIELDS".to_owned()),
+            (pb::Outcome::Applied, String::new())
+        ]
+    );
     let fields: Vec<&str> = pushed[0]
         .field_violations
         .iter()
         .map(|v| v.field.as_str())
         .collect();
     assert_eq!(fields, ["result.answers[6]"]);
-    assert_eq!(pushed[1].outcome, pb::Outcome::Applied as i32);
     let Some(pb::change::Entity::AssessmentResult(stored)) =
         pushed[1].current.as_ref().and_then(|c| c.entity.clone())
     else {
@@ -1149,32 +1101,23 @@ async fn results_and_assignments_sync_to_devices_and_answers_are_checked_on_push
     assert_eq!(band(&stored), ("Mild".into(), 1));
 
     // Results cannot be changed, nor deleted.
-    let changed = api
-        .push(pb::PushRequest {
-            device_id: "phone".into(),
-            mutations: vec![
-                pb::Mutation {
-                    base_version: stored.version,
-                    ..mutation("change", stored.clone())
-                },
-                pb::Mutation {
-                    mutation_id: "delete".into(),
-                    base_version: stored.version,
-                    op: Some(pb::mutation::Op::Delete(pb::EntityRef {
-                        entity_type: pb::EntityType::AssessmentResult as i32,
-                        id: stored.id.clone(),
-                    })),
-                },
-            ],
-        })
-        .await
-        .expect("push")
-        .into_inner()
-        .results;
-    assert!(
-        changed
-            .iter()
-            .all(|r| r.outcome == pb::Outcome::Rejected as i32)
+    let change = pb::Mutation {
+        base_version: stored.version,
+        ..mutation("change", stored.clone())
+    };
+    let delete = delete_of(
+        "delete",
+        stored.version,
+        pb::EntityType::AssessmentResult,
+        &stored.id,
+    );
+    let (outcomes, _) = push_outcomes(&mut api, vec![change, delete]).await;
+    assert_eq!(
+        outcomes,
+        [
+            (pb::Outcome::Rejected, "INVALID_FIELDS".to_owned()),
+            (pb::Outcome::Rejected, "PERMISSION_DENIED".to_owned())
+        ]
     );
 
     let (changes, _) = pull_everything(&mut api).await;

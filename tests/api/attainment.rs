@@ -6,7 +6,7 @@ use stepwise::pb;
 use tonic::{Code, Status};
 
 use crate::care::{Team, access_events, team};
-use crate::devices::{pull_everything, sync_api};
+use crate::devices::{pull_everything, push_outcomes, sync_api};
 use crate::helpers::*;
 
 use pb::AttainmentLevel::{
@@ -377,29 +377,18 @@ async fn scales_and_ratings_sync_and_go_with_their_goal() {
             },
         )),
     };
-    let results = api
-        .push(pb::PushRequest {
-            device_id: "phone".into(),
-            mutations: vec![
-                upsert("undated", &walk.id, ""),
-                upsert("unscaled", &plain.id, "2026-04-01"),
-                upsert("good", &walk.id, "2026-04-01"),
-            ],
-        })
-        .await
-        .expect("push")
-        .into_inner()
-        .results;
-    let outcomes: Vec<(i32, &str)> = results
-        .iter()
-        .map(|r| (r.outcome, r.reason.as_str()))
-        .collect();
+    let mutations = vec![
+        upsert("undated", &walk.id, ""),
+        upsert("unscaled", &plain.id, "2026-04-01"),
+        upsert("good", &walk.id, "2026-04-01"),
+    ];
+    let (outcomes, _) = push_outcomes(&mut api, mutations).await;
     assert_eq!(
         outcomes,
         [
-            (pb::Outcome::Rejected as i32, "INVALID_FIELDS"),
-            (pb::Outcome::Rejected as i32, "NO_ATTAINMENT_SCALE"),
-            (pb::Outcome::Applied as i32, ""),
+            (pb::Outcome::Rejected, "INVALID_FIELDS".to_owned()),
+            (pb::Outcome::Rejected, "NO_ATTAINMENT_SCALE".to_owned()),
+            (pb::Outcome::Applied, String::new()),
         ]
     );
     let (changes, cursor) = pull_everything(&mut api).await;

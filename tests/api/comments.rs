@@ -4,9 +4,11 @@
 use stepwise::pb;
 use tonic::{Code, Status};
 
-use crate::assessments::{PHQ9, answers, submit};
+use crate::assessments::{PHQ9, submitted};
 use crate::care::{Team, team};
-use crate::devices::{pull_everything, pull_from, pull_from_client, sync_api};
+use crate::devices::{
+    delete_of, pull_everything, pull_from, pull_from_client, push_outcomes, sync_api,
+};
 use crate::helpers::*;
 
 use pb::comment::Target;
@@ -111,9 +113,7 @@ async fn the_client_and_a_linked_therapist_discuss_every_kind_of_record() {
     )
     .await
     .expect("log");
-    let result = submit(&app, &client, answers(PHQ9, "2026-03-02", &[0; 9]))
-        .await
-        .expect("submit");
+    let result = submitted(&app, &client, PHQ9, "2026-03-02", &[0; 9]).await;
     for target in [
         Target::GoalId(goal.id),
         Target::ActionStepId(step.id),
@@ -430,43 +430,27 @@ async fn comments_sync_both_ways_and_reach_the_watching_therapist() {
         text: "Walked on the train".into(),
         ..Default::default()
     };
-    let results = api
-        .push(pb::PushRequest {
-            device_id: "phone".into(),
-            mutations: vec![
-                upsert("write", 0, written.clone()),
-                upsert(
-                    "not mine",
-                    from_therapist.version,
-                    pb::Comment {
-                        text: "Changed".into(),
-                        ..from_therapist.clone()
-                    },
-                ),
-                pb::Mutation {
-                    mutation_id: "delete theirs".into(),
-                    base_version: from_therapist.version,
-                    op: Some(pb::mutation::Op::Delete(pb::EntityRef {
-                        entity_type: pb::EntityType::Comment as i32,
-                        id: from_therapist.id.clone(),
-                    })),
-                },
-            ],
-        })
-        .await
-        .expect("push")
-        .into_inner()
-        .results;
-    let outcomes: Vec<(i32, &str)> = results
-        .iter()
-        .map(|r| (r.outcome, r.reason.as_str()))
-        .collect();
+    let not_mine = pb::Comment {
+        text: "Changed".into(),
+        ..from_therapist.clone()
+    };
+    let mutations = vec![
+        upsert("write", 0, written.clone()),
+        upsert("not mine", from_therapist.version, not_mine),
+        delete_of(
+            "delete theirs",
+            from_therapist.version,
+            pb::EntityType::Comment,
+            &from_therapist.id,
+        ),
+    ];
+    let (outcomes, results) = push_outcomes(&mut api, mutations).await;
     assert_eq!(
         outcomes,
         [
-            (pb::Outcome::Applied as i32, ""),
-            (pb::Outcome::Rejected as i32, "PERMISSION_DENIED"),
-            (pb::Outcome::Rejected as i32, "PERMISSION_DENIED"),
+            (pb::Outcome::Applied, String::new()),
+            (pb::Outcome::Rejected, "PERMISSION_DENIED".to_owned()),
+            (pb::Outcome::Rejected, "PERMISSION_DENIED".to_owned()),
         ]
     );
 
@@ -489,23 +473,12 @@ async fn comments_sync_both_ways_and_reach_the_watching_therapist() {
         Some(pb::change::Entity::Comment(c)) => c.version,
         other => panic!("expected the comment, got {other:?}"),
     };
-    let edited = api
-        .push(pb::PushRequest {
-            device_id: "phone".into(),
-            mutations: vec![upsert(
-                "edit",
-                version,
-                pb::Comment {
-                    text: "Walked on the treadmill".into(),
-                    ..written
-                },
-            )],
-        })
-        .await
-        .expect("push")
-        .into_inner()
-        .results;
-    assert_eq!(edited[0].outcome, pb::Outcome::Applied as i32);
+    let edit = pb::Comment {
+        text: "Walked on the treadmill".into(),
+        ..written
+    };
+    let (outcomes, _) = push_outcomes(&mut api, vec![upsert("edit", version, edit)]).await;
+    assert_eq!(outcomes, [(pb::Outcome::Applied, String::new())]);
     let (changes, _) = pull_everything(&mut api).await;
     let (mut live, _) = comments_in(&changes);
     live.sort();
