@@ -473,6 +473,120 @@ mod tests {
         assert_eq!(flags(&custom(), &[10], Some(&c)), []);
     }
 
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    /// A client's aggregate: results (instrument, day, submitted, total)
+    /// and weekly assignments (instrument, start, cancelled).
+    fn track(
+        results: &[(Uuid, &str, i64, u32)],
+        assignments: &[(Uuid, &str, Option<&str>)],
+    ) -> ClientTrack {
+        use crate::domain::TrackedAssignment;
+        use crate::domain::assignments::AssignmentSchedule;
+        let mut track = ClientTrack::default();
+        for (n, (instrument_id, date, submitted_us, total)) in results.iter().enumerate() {
+            track.results.insert(
+                Uuid::from_u128(100 + n as u128),
+                TrackedResult {
+                    instrument_id: *instrument_id,
+                    local_date: day(date),
+                    submitted_us: *submitted_us,
+                    total: *total,
+                    self_harm: false,
+                },
+            );
+        }
+        for (n, (instrument_id, start, cancelled)) in assignments.iter().enumerate() {
+            let schedule = AssignmentSchedule::new(day(start), 7).expect("valid");
+            let schedule = match cancelled {
+                Some(on) => schedule.cancelled(day(on)),
+                None => schedule,
+            };
+            track.assignments.insert(
+                Uuid::from_u128(200 + n as u128),
+                TrackedAssignment {
+                    instrument_id: *instrument_id,
+                    schedule,
+                },
+            );
+        }
+        track
+    }
+
+    #[test]
+    fn the_first_result_is_the_earliest_day_then_the_earliest_submission() {
+        let phq9 = PHQ9.id;
+        // Submitted in the order 12, 18, 9; dated 03-16, 03-02, 03-02.
+        let t = track(
+            &[
+                (phq9, "2026-03-16", 1, 12),
+                (phq9, "2026-03-02", 2, 18),
+                (phq9, "2026-03-02", 3, 9),
+                (GAD7.id, "2026-01-01", 0, 3),
+            ],
+            &[],
+        );
+        let totals: Vec<u32> = history(&t, phq9).iter().map(|(_, r)| r.total).collect();
+        assert_eq!(totals, [18, 9, 12]);
+        // As of 03-10 the latest is the 9 of 03-02; the first stays 18.
+        let standings = standings(&t, day("2026-03-10"));
+        let phq9_standing = standings
+            .iter()
+            .find(|s| s.instrument_id == phq9)
+            .expect("PHQ-9");
+        assert_eq!(phq9_standing.first.map(|(_, r)| r.total), Some(18));
+        assert_eq!(phq9_standing.latest.map(|(_, r)| r.total), Some(9));
+        assert_eq!(standings.len(), 2, "GAD-7 has a result too");
+    }
+
+    #[test]
+    fn due_assignments_come_by_due_date_and_cancelled_ones_drop_out() {
+        let (a, b) = (PHQ9.id, GAD7.id);
+        // Weekly from 06-01 (a) and 06-03 (b); b answered on 06-03; a third,
+        // cancelled on 06-05, never shows again.
+        let t = track(
+            &[(b, "2026-06-03", 0, 4)],
+            &[
+                (a, "2026-06-01", None),
+                (b, "2026-06-03", None),
+                (b, "2026-05-01", Some("2026-06-05")),
+            ],
+        );
+        let on = |d| due(&t, day(d));
+        let ids = |list: Vec<Due>| {
+            list.into_iter()
+                .map(|d| (d.assignment_id.as_u128(), d.due_date, d.overdue))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(on("2026-06-04")),
+            [
+                // The cancelled one, due 05-29, is answered by 06-03.
+                (200, day("2026-06-01"), true),
+            ]
+        );
+        // a was never answered: 06-01 is more than two days past.
+        assert_eq!(
+            ids(on("2026-06-10")),
+            [
+                (200, day("2026-06-08"), true),
+                (201, day("2026-06-10"), false),
+            ]
+        );
+        let standing = standings(&t, day("2026-06-10"));
+        let overdue: Vec<(Uuid, bool)> = standing
+            .iter()
+            .map(|s| (s.instrument_id, s.overdue))
+            .collect();
+        assert_eq!(
+            overdue,
+            [(b, false), (a, true)],
+            "by id; the cancelled one adds nothing"
+        );
+    }
+
     #[test]
     fn flags_come_most_severe_first() {
         // 9 → 16 with item 9 answered "Several days": self-harm risk, and
