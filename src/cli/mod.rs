@@ -39,7 +39,7 @@ impl Command {
     pub async fn run(self) -> ExitCode {
         match self {
             Command::Serve(config) => {
-                stepwise::telemetry::init(config.log_format);
+                let _logs = stepwise::telemetry::init(config.log_format);
                 #[cfg(feature = "failpoints")]
                 stepwise::failpoints::control_from_stdin();
                 let result = async {

@@ -498,6 +498,26 @@ async fn daily_step_done_on(
 }
 
 #[tokio::test]
+async fn a_summary_as_of_a_day_before_the_client_practised_shows_no_check_in() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    daily_step_done_on(&app, &team.client, &["2025-03-28"]).await;
+    let summaries = care(&app, &team.therapist)
+        .await
+        .list_client_summaries(pb::ListClientSummariesRequest {
+            as_of_date: "2025-03-27".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("summaries")
+        .into_inner()
+        .client_summaries;
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].last_check_in_time, None, "it came a day later");
+    assert_eq!(summaries[0].adherence_7d, None);
+}
+
+#[tokio::test]
 async fn the_dashboard_summarises_linked_clients_and_flags_who_needs_attention() {
     let app = TestApp::spawn().await;
     let team = team(&app).await;

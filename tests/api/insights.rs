@@ -175,3 +175,26 @@ async fn a_client_wide_progress_needs_access_to_the_client() {
         .expect_err("not Bo's");
     assert_not_found(&status);
 }
+
+#[tokio::test]
+async fn progress_as_of_a_day_before_a_step_began_is_all_zeros() {
+    let app = TestApp::spawn().await;
+    let ada = client_in_berlin(&app).await;
+    let (goal, step) = goal_with_step(&app, &ada).await;
+    log_check_in(&app, &ada, &step.id, "2025-03-24", Done)
+        .await
+        .expect("log");
+    for target in [
+        pb::get_progress_request::Target::ActionStepId(step.id.clone()),
+        pb::get_progress_request::Target::GoalId(goal.id.clone()),
+        pb::get_progress_request::Target::ClientId(goal.client_id.clone()),
+    ] {
+        let report = progress_of(&app, &ada, target, "2025-03-23").await;
+        let stats = report.stats.expect("stats");
+        assert_eq!(
+            (stats.current_streak, stats.adherence_28d),
+            (0, None),
+            "nothing was practised before the step began"
+        );
+    }
+}

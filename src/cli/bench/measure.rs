@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::fixture::Fixture;
+use super::process::Usage;
 use super::workload::{Workload, request};
 
 /// The result of one workload.
@@ -28,6 +29,10 @@ pub struct Measurement {
     pub records_per_s: Option<f64>,
     /// Requests that failed.
     pub errors: u64,
+    /// Server CPU time per request (user and system), against `--server`.
+    pub server_cpu_us_per_req: Option<f64>,
+    /// Server context switches per request, against `--server`.
+    pub server_switches_per_req: Option<f64>,
 }
 
 /// A measurement as reported: with the baseline and the ratio to it.
@@ -57,8 +62,11 @@ impl Measurement {
             let records = self
                 .records_per_s
                 .map_or("-".to_owned(), |r| format!("{r:.0}"));
+            let per_request = |v: Option<f64>, digits: usize| {
+                v.map_or("-".to_owned(), |v| format!("{v:.digits$}"))
+            };
             println!(
-                "{:<24} {:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>7.2} {:>12} {:>7}",
+                "{:<24} {:>10.0} {:>8.2} {:>8.2} {:>9.2} {:>7.2} {:>12} {:>7} {:>9} {:>9}",
                 self.workload,
                 self.rps,
                 self.p50_ms,
@@ -66,7 +74,9 @@ impl Measurement {
                 self.p999_ms,
                 ratio,
                 records,
-                self.errors
+                self.errors,
+                per_request(self.server_cpu_us_per_req, 0),
+                per_request(self.server_switches_per_req, 1),
             );
         }
     }
@@ -75,8 +85,17 @@ impl Measurement {
 /// The table's header.
 pub fn print_header() {
     println!(
-        "{:<24} {:>10} {:>8} {:>8} {:>9} {:>7} {:>12} {:>7}",
-        "workload", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "ratio", "records/s", "errors"
+        "{:<24} {:>10} {:>8} {:>8} {:>9} {:>7} {:>12} {:>7} {:>9} {:>9}",
+        "workload",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "ratio",
+        "records/s",
+        "errors",
+        "cpu µs/r",
+        "csw/r"
     );
 }
 
@@ -86,13 +105,16 @@ fn histogram() -> Histogram<u64> {
 }
 
 /// Runs `workload` (the baseline without one) with `concurrency` requests
-/// in flight for `duration`.
+/// in flight for `duration`; reads the usage of the server process
+/// `server` around it, when it runs apart.
 pub async fn measure(
     fixture: &Arc<Fixture>,
     workload: Option<Workload>,
     concurrency: u32,
     duration: Duration,
+    server: Option<u32>,
 ) -> Measurement {
+    let usage_before = server.and_then(Usage::of);
     let started = Instant::now();
     let until = started + duration;
     let workers: Vec<_> = (0..concurrency as usize)
@@ -125,6 +147,9 @@ pub async fn measure(
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let usage = usage_before
+        .zip(server.and_then(Usage::of))
+        .map(|(before, after)| after.per_request(before, latencies.len()));
     let ms = |q: f64| latencies.value_at_quantile(q) as f64 / 1000.0;
     Measurement {
         workload: workload.map_or("health-check (baseline)", Workload::name),
@@ -136,5 +161,7 @@ pub async fn measure(
             .filter(|w| w.moves_records())
             .map(|_| records as f64 / elapsed),
         errors,
+        server_cpu_us_per_req: usage.map(|(cpu, _)| cpu),
+        server_switches_per_req: usage.map(|(_, switches)| switches),
     }
 }

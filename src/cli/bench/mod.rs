@@ -15,6 +15,7 @@
 
 mod fixture;
 mod measure;
+mod process;
 mod storage;
 mod workload;
 
@@ -132,14 +133,16 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
     }
     let fixture = Arc::new(Fixture::prepare(channels, &admin_token, &workloads).await?);
     let duration = Duration::from_secs_f64(args.seconds.max(0.1));
-    let baseline = measure(&fixture, None, args.concurrency, duration).await;
+    // The server's own usage is readable only when it runs apart.
+    let server = embedded.is_none().then_some(args.server_pid).flatten();
+    let baseline = measure(&fixture, None, args.concurrency, duration, server).await;
     if !args.json {
         measure::print_header();
     }
     baseline.report(&baseline, args.json);
     let mut results = vec![baseline.clone()];
     for workload in workloads {
-        let measured = measure(&fixture, Some(workload), args.concurrency, duration).await;
+        let measured = measure(&fixture, Some(workload), args.concurrency, duration, server).await;
         measured.report(&baseline, args.json);
         results.push(measured);
     }

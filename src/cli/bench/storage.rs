@@ -13,6 +13,7 @@ use tonic::Status;
 
 use super::BenchError;
 use super::fixture::{Fixture, goal_batch};
+use super::process::{rss_bytes, write_bytes};
 
 /// Goals per push while filling.
 const BATCH: u64 = 500;
@@ -118,24 +119,6 @@ impl StorageReport {
             );
         }
     }
-}
-
-/// A field of `/proc/<pid>/<file>` (first number after `key`).
-fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
-    let line = text.lines().find(|l| l.starts_with(key))?;
-    line[key.len()..].split_whitespace().next()?.parse().ok()
-}
-
-/// Resident memory of process `pid`. For the embedded server, that is the
-/// server and the load generator together.
-fn rss_bytes(pid: u32) -> Option<u64> {
-    proc_field(pid, "status", "VmRSS:").map(|kib| kib * 1024)
-}
-
-/// Bytes process `pid` caused to be written to the storage layer.
-fn write_bytes(pid: u32) -> Option<u64> {
-    proc_field(pid, "io", "write_bytes:")
 }
 
 /// Bytes of the files under `dir`.

@@ -90,6 +90,13 @@ impl Progress {
     }
 }
 
+/// A group the writer applied, for the flusher: its number and how many
+/// writes it answers.
+struct Applied {
+    group: u64,
+    writes: usize,
+}
+
 /// Clients whose sequence advanced in a group, with their new heads; the
 /// store tells their watchers.
 pub(super) type Touched = Vec<(Uuid, i64)>;
@@ -116,7 +123,7 @@ impl<E: Engine> Pipeline<E> {
             durable: watch::channel(Durable::Upto(0)).0,
         });
         let (commands, incoming) = mpsc::channel::<Command<E>>();
-        let (flush_requests, flush_incoming) = mpsc::channel::<u64>();
+        let (flush_requests, flush_incoming) = mpsc::channel::<Applied>();
         let writer = {
             let engine = engine.clone();
             let progress = progress.clone();
@@ -210,7 +217,7 @@ fn write_groups<E: Engine>(
     clock: &dyn Clock,
     progress: &Progress,
     incoming: &mpsc::Receiver<Command<E>>,
-    flush_requests: &mpsc::Sender<u64>,
+    flush_requests: &mpsc::Sender<Applied>,
     notify: &dyn Fn(Touched),
     head: &dyn Fn(&E, Uuid) -> Result<i64>,
 ) {
@@ -282,7 +289,10 @@ fn write_groups<E: Engine>(
         if !heads.is_empty() {
             notify(heads);
         }
-        let _ = flush_requests.send(group);
+        let _ = flush_requests.send(Applied {
+            group,
+            writes: answers.len(),
+        });
         for (reply, value) in answers {
             // A caller that went away (a cancelled call) needs no answer.
             let _ = reply.send((value, group));
@@ -292,13 +302,17 @@ fn write_groups<E: Engine>(
 
 /// The flusher thread's loop: one flush for every group applied since the
 /// last one.
-fn flush_groups<E: Engine>(engine: &E, progress: &Progress, requests: &mpsc::Receiver<u64>) {
+fn flush_groups<E: Engine>(engine: &E, progress: &Progress, requests: &mpsc::Receiver<Applied>) {
     while let Ok(first) = requests.recv() {
-        let group = requests.try_iter().fold(first, u64::max);
+        let (group, writes) = requests
+            .try_iter()
+            .fold((first.group, first.writes), |(group, writes), next| {
+                (group.max(next.group), writes + next.writes)
+            });
         fail::fail_point!("store::flush");
         let started = std::time::Instant::now();
         let outcome = engine.flush();
-        crate::metrics::metrics().commit(1, started.elapsed());
+        crate::metrics::metrics().commit(writes, started.elapsed());
         match outcome {
             Ok(()) => progress.durable.send_replace(Durable::Upto(group)),
             Err(error) => {

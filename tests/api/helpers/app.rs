@@ -56,7 +56,10 @@ impl TestApp {
         // TEST_LOG=1 shows the servers' logs (with --nocapture, or of
         // failing tests), as zero-to-production does.
         if std::env::var_os("TEST_LOG").is_some() {
-            stepwise::telemetry::init(stepwise::telemetry::LogFormat::Pretty);
+            // Logs are written for as long as the test process runs.
+            static LOGS: std::sync::OnceLock<stepwise::telemetry::LogGuard> =
+                std::sync::OnceLock::new();
+            LOGS.get_or_init(|| stepwise::telemetry::init(stepwise::telemetry::LogFormat::Pretty));
         }
         let mut config = ServeConfig::new("127.0.0.1:0".parse().expect("address"), data_dir.path());
         adjust(&mut config);
