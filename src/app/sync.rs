@@ -100,14 +100,24 @@ impl App {
         mutations: Vec<Mutation>,
     ) -> Result<Vec<MutationResult>> {
         let caller = principal.clone();
-        self.store
+        let results: Vec<MutationResult> = self
+            .store
             .write(principal.account_id, move |tx| {
                 mutations
                     .iter()
                     .map(|mutation| apply_mutation(tx, &caller, mutation))
                     .collect()
             })
-            .await
+            .await?;
+        // The records a push shows are the caller's own, but a replay shows
+        // a record as it is now, and who may see it can have changed.
+        Ok(results
+            .into_iter()
+            .map(|result| MutationResult {
+                current: result.current.and_then(|e| self.as_seen_by(principal, e)),
+                ..result
+            })
+            .collect())
     }
 
     /// Checks access and the cursor, then streams the backlog and live
@@ -360,10 +370,13 @@ fn apply(
         MutationOp::Submit(draft) => (Kind::AssessmentResult, draft.id, Action::Own),
     };
     principal.permit(action)?;
-    // Records of clients the caller may not act for do not exist for it.
-    let existing = tx
-        .entity(id)?
-        .filter(|e| e.kind() == kind && principal.is_client(e.meta().client_id));
+    // Records of clients the caller may not act for, or hidden from it (a
+    // comment on a private note by someone else), do not exist for it.
+    let existing = tx.entity(id)?.filter(|e| {
+        e.kind() == kind
+            && principal.is_client(e.meta().client_id)
+            && e.visible_to(principal.account_id)
+    });
     match (op, existing) {
         (_, Some(gone)) if gone.is_deleted() => Ok((Outcome::Gone, gone)),
         (MutationOp::Delete(..), None) => Err(Error::NotFound(kind.noun())),

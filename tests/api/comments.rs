@@ -247,7 +247,7 @@ async fn a_comment_on_a_private_note_is_seen_by_its_author_only() {
     let secret = comment(&app, &client, on_it.clone(), "About that note...")
         .await
         .expect("comment");
-    comment(&app, &therapist, on_it.clone(), "Keep going")
+    let theirs = comment(&app, &therapist, on_it.clone(), "Keep going")
         .await
         .expect("comment");
 
@@ -267,6 +267,23 @@ async fn a_comment_on_a_private_note_is_seen_by_its_author_only() {
         .await
         .expect_err("hidden");
     assert_not_found(&probe);
+    // Nor does a push under the hidden comment's id show it to the client.
+    let probe = pb::Mutation {
+        mutation_id: "probe".into(),
+        base_version: 0,
+        op: Some(pb::mutation::Op::UpsertComment(pb::Comment {
+            id: theirs.id.clone(),
+            target: Some(on_it.clone()),
+            text: "Guess".into(),
+            ..Default::default()
+        })),
+    };
+    let (outcomes, results) = push_outcomes(&mut sync_api(&app, &client).await, vec![probe]).await;
+    assert_eq!(
+        outcomes,
+        [(pb::Outcome::Rejected, "ALREADY_EXISTS".to_owned())]
+    );
+    assert_eq!(results[0].current, None);
     // The therapist's replica learns of the client's comment only as a
     // tombstone, and never of its text.
     let mut therapist_sync = sync_api(&app, &therapist).await;
