@@ -508,7 +508,10 @@ export type AssessmentResult = Message<"stepwise.v1.AssessmentResult"> & {
   /**
    * Change against the client's first result on the same instrument (by
    * local_date, then by submission order), as of when the result is
-   * returned (output only); unset on the first result itself.
+   * returned (output only); unset on the first result itself. Set by
+   * AssessmentService; a change feed (SyncService, CareService.WatchClients)
+   * carries only what follows from the result's own answers: total,
+   * severity and ASSESSMENT_FLAG_SELF_HARM_RISK.
    *
    * @generated from field: stepwise.v1.ResultChange change = 9;
    */
@@ -694,8 +697,8 @@ export type InstrumentSummary = Message<"stepwise.v1.InstrumentSummary"> & {
   shortName: string;
 
   /**
-   * Id of the latest result (by local_date, then submission); empty when
-   * there is none yet.
+   * Id of the latest result dated on or before the summary's day (by
+   * local_date, then submission); empty when there is none.
    *
    * @generated from field: string latest_result_id = 3;
    */

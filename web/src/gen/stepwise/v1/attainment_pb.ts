@@ -131,7 +131,8 @@ export type AttainmentRating = Message<"stepwise.v1.AttainmentRating"> & {
 
   /**
    * The day rated, "YYYY-MM-DD" in the client's time zone, from 2000-01-01
-   * to 2099-12-31; empty means today there.
+   * to 2099-12-31; empty means today there (in a SyncService push it is
+   * required: a device offline knows its day).
    *
    * @generated from field: string local_date = 5;
    */

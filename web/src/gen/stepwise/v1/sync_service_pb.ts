@@ -362,7 +362,8 @@ export type Mutation = Message<"stepwise.v1.Mutation"> & {
     case: "submitAssessmentResult";
   } | {
     /**
-     * Record a goal attainment rating (ratings cannot be changed).
+     * Record a goal attainment rating (ratings cannot be changed; its
+     * local_date is required).
      *
      * @generated from field: stepwise.v1.AttainmentRating upsert_attainment_rating = 9;
      */
