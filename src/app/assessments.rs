@@ -63,13 +63,17 @@ pub struct AssessedResult {
 
 impl App {
     /// A page of the instruments the caller may use: built-in ones first,
-    /// then by id.
+    /// then by id; at most [`instruments::MAX_INSTRUMENTS_PER_PAGE`].
     pub async fn list_instruments(
         &self,
         principal: &Principal,
         page: PageRequest<'_>,
     ) -> Result<Page<AnyInstrument>> {
         principal.permit(Action::Read)?;
+        let page = PageRequest {
+            size: page.size.min(instruments::MAX_INSTRUMENTS_PER_PAGE),
+            ..page
+        };
         /// An entry of the list, before custom instruments are read.
         enum Listed {
             BuiltIn(&'static Instrument),

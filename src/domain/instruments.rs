@@ -67,6 +67,10 @@ pub const MAX_SHORT_NAME_CHARS: usize = 20;
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest instructions, in characters (as notes).
 pub const MAX_INSTRUCTIONS_CHARS: usize = 4000;
+/// Most instruments on one page of a list. The largest custom instrument
+/// the limits above allow takes about 340 KB (4-byte characters
+/// throughout), so ten stay within the 4 MiB of a gRPC message.
+pub const MAX_INSTRUMENTS_PER_PAGE: usize = 10;
 
 /// Id of the built-in PHQ-9: `00000000-0000-0000-0000-000000000009`.
 ///

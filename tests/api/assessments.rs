@@ -1140,3 +1140,47 @@ async fn results_and_assignments_sync_to_devices_and_answers_are_checked_on_push
     let (theirs, _) = pull_from_client(&app, &therapist, &client_id).await;
     assert_eq!(theirs, changes);
 }
+
+#[tokio::test]
+async fn instruments_are_listed_in_pages_of_at_most_ten_without_gaps_or_repeats() {
+    let app = TestApp::spawn().await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let mut written = Vec::new();
+    for _ in 0..12 {
+        let created = create_instrument(&app, &therapist, sleep_check())
+            .await
+            .expect("create");
+        written.push(created.id);
+    }
+    written.sort();
+    let list = |size: i32, token: String| {
+        let app = &app;
+        let therapist = therapist.clone();
+        async move {
+            let page = app
+                .assessments(&therapist)
+                .await
+                .list_instruments(pb::ListInstrumentsRequest {
+                    page_size: size,
+                    page_token: token,
+                })
+                .await
+                .expect("list")
+                .into_inner();
+            let ids: Vec<String> = page.instruments.into_iter().map(|i| i.id).collect();
+            (ids, page.next_page_token)
+        }
+    };
+    for size in [0, 3, 1000] {
+        let pages = all_pages(|token| list(size, token)).await;
+        let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+        let expected = match size {
+            3 => vec![3, 3, 3, 3, 2],
+            _ => vec![10, 4],
+        };
+        assert_eq!(sizes, expected, "page_size {size}");
+        let ids: Vec<String> = pages.concat();
+        assert_eq!(&ids[..2], [GAD7, PHQ9]);
+        assert_eq!(ids[2..], written[..], "then the therapist's own, by id");
+    }
+}

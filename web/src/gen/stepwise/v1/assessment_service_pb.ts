@@ -21,7 +21,9 @@ export const file_stepwise_v1_assessment_service: GenFile = /*@__PURE__*/
  */
 export type ListInstrumentsRequest = Message<"stepwise.v1.ListInstrumentsRequest"> & {
   /**
-   * Maximum number of instruments to return: 0 means 50, at most 1000.
+   * Maximum number of instruments to return: 0 means 10, at most 10 (a
+   * custom instrument can take a few hundred kilobytes; ten always fit in a
+   * message).
    *
    * @generated from field: int32 page_size = 1;
    */
