@@ -126,7 +126,7 @@ if ! gc "$WORK/list.txt" "$ADDR" list; then
   fail "grpcurl list (server reflection) failed"
 fi
 for svc in stepwise.v1.AccountService stepwise.v1.AdminService stepwise.v1.GoalService stepwise.v1.ProgressService \
-  grpc.health.v1.Health; do
+  stepwise.v1.AssessmentService stepwise.v1.CommentService grpc.health.v1.Health; do
   grep -qxF "$svc" "$WORK/list.txt" || {
     cat "$WORK/list.txt" >&2
     fail "grpcurl list does not include $svc"
@@ -244,6 +244,72 @@ COUNT="$(jget "$WORK/list_check_ins.json" check_ins | "$PYTHON" -c 'import json,
 expect "$WORK/list_check_ins.json" check_ins.0.id "$CHECK_IN_ID"
 expect "$WORK/list_check_ins.json" check_ins.0.state CHECK_IN_STATE_DONE
 ok "ProgressService/ListCheckIns: 1 check-in"
+
+# ---------------------------------------------------------------------------
+# Questionnaires, goal attainment and comments, with a linked therapist.
+# ---------------------------------------------------------------------------
+PHQ9=00000000-0000-0000-0000-000000000009
+call create_therapist "$ADMIN_TOKEN" stepwise.v1.AccountService/CreateAccount \
+  '{"account": {"role": "ROLE_THERAPIST", "display_name": "grpcurl therapist"}}'
+THERAPIST_TOKEN="$(nonempty "$WORK/create_therapist.json" token)"
+call invite "$THERAPIST_TOKEN" stepwise.v1.CareService/CreateInvite '{}'
+CODE="$(nonempty "$WORK/invite.json" code)"
+call accept "$CLIENT_TOKEN" stepwise.v1.CareService/AcceptInvite "{\"code\": \"$CODE\"}"
+expect "$WORK/accept.json" state CARE_LINK_STATE_ACTIVE
+ok "CareService/CreateInvite and AcceptInvite: the client is linked"
+
+call assign "$THERAPIST_TOKEN" stepwise.v1.AssessmentService/AssignAssessment \
+  "{\"assignment\": {\"client_id\": \"$CLIENT_ID\", \"instrument_id\": \"$PHQ9\", \"every_days\": 14, \"start_date\": \"2026-11-20\"}}"
+expect "$WORK/assign.json" state ASSIGNMENT_STATE_ACTIVE
+ok "AssessmentService/AssignAssessment: PHQ-9 every 14 days"
+
+call due "$CLIENT_TOKEN" stepwise.v1.AssessmentService/ListDueAssessments '{"as_of_date": "2026-11-20"}'
+expect "$WORK/due.json" due_assessments.0.due_date 2026-11-20
+expect "$WORK/due.json" due_assessments.0.instrument_version 1
+ok "AssessmentService/ListDueAssessments: due today"
+
+call phq9 "$CLIENT_TOKEN" stepwise.v1.AssessmentService/GetInstrument "{\"id\": \"$PHQ9\", \"version\": 1}"
+expect "$WORK/phq9.json" short_name PHQ-9
+expect "$WORK/phq9.json" items.8.labels.3.label "Nearly every day"
+ok "AssessmentService/GetInstrument: the PHQ-9"
+
+call submit "$CLIENT_TOKEN" stepwise.v1.AssessmentService/SubmitAssessment \
+  "{\"result\": {\"instrument_id\": \"$PHQ9\", \"local_date\": \"2026-11-20\", \"answers\": [2, 2, 1, 1, 2, 1, 1, 2, 0]}}"
+RESULT_ID="$(nonempty "$WORK/submit.json" id)"
+expect "$WORK/submit.json" total 12
+expect "$WORK/submit.json" severity.label Moderate
+ok "AssessmentService/SubmitAssessment: total 12, Moderate"
+
+rc=0
+gc "$WORK/bad_answers.json" -rpc-header "authorization: Bearer $CLIENT_TOKEN" \
+  -d "{\"result\": {\"instrument_id\": \"$PHQ9\", \"local_date\": \"2026-11-20\", \"answers\": [4]}}" \
+  "$ADDR" stepwise.v1.AssessmentService/SubmitAssessment || rc=$?
+if ((rc != 67)) || ! grep -q 'result.answers\[0\]' "$WORK/bad_answers.json.err"; then
+  cat "$WORK/bad_answers.json" "$WORK/bad_answers.json.err" >&2
+  fail "SubmitAssessment with bad answers: want InvalidArgument naming result.answers[0], got exit $rc"
+fi
+ok "AssessmentService/SubmitAssessment with bad answers: InvalidArgument"
+
+call results "$THERAPIST_TOKEN" stepwise.v1.AssessmentService/ListAssessmentResults "{\"client_id\": \"$CLIENT_ID\"}"
+expect "$WORK/results.json" assessment_results.0.id "$RESULT_ID"
+ok "AssessmentService/ListAssessmentResults (the therapist)"
+
+call scaled_goal "$CLIENT_TOKEN" stepwise.v1.GoalService/CreateGoal \
+  '{"goal": {"title": "Sleep better", "attainment_scale": {"much_less_than_expected": "Never in bed by 23:00", "less_than_expected": "Once a week", "expected": "Three times a week", "more_than_expected": "Five times a week", "much_more_than_expected": "Every night", "weight": 2, "baseline_level": "ATTAINMENT_LEVEL_LESS_THAN_EXPECTED"}}}'
+SCALED_GOAL_ID="$(nonempty "$WORK/scaled_goal.json" id)"
+expect "$WORK/scaled_goal.json" attainment_scale.weight 2
+call attain "$THERAPIST_TOKEN" stepwise.v1.ProgressService/RecordAttainment \
+  "{\"rating\": {\"goal_id\": \"$SCALED_GOAL_ID\", \"level\": \"ATTAINMENT_LEVEL_MORE_THAN_EXPECTED\", \"local_date\": \"2026-11-20\"}}"
+call gas "$THERAPIST_TOKEN" stepwise.v1.ProgressService/GetProgress \
+  "{\"client_id\": \"$CLIENT_ID\", \"as_of_date\": \"2026-11-20\"}"
+expect "$WORK/gas.json" attainment.t_score 60
+ok "GoalService/CreateGoal with an attainment scale, RecordAttainment, GetProgress: T-score 60"
+
+call comment "$THERAPIST_TOKEN" stepwise.v1.CommentService/CreateComment \
+  "{\"comment\": {\"check_in_id\": \"$CHECK_IN_ID\", \"text\": \"Well done\"}}"
+call comments "$CLIENT_TOKEN" stepwise.v1.CommentService/ListComments "{\"check_in_id\": \"$CHECK_IN_ID\"}"
+expect "$WORK/comments.json" comments.0.text "Well done"
+ok "CommentService/CreateComment and ListComments"
 
 # ---------------------------------------------------------------------------
 # Without a token: Unauthenticated (grpcurl exits with 64 + status code 16).

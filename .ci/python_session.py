@@ -28,6 +28,9 @@ from stepwise.v1 import (  # noqa: E402
     account_service_pb2,
     account_service_pb2_grpc,
     action_step_pb2,
+    assessment_pb2,
+    assessment_service_pb2,
+    assessment_service_pb2_grpc,
     check_in_pb2,
     efficacy_rating_pb2,
     goal_pb2,
@@ -434,6 +437,7 @@ def main():
     ok("call without a token (or with a bogus one) -> UNAUTHENTICATED")
 
     offline_sync_session(channel, create_client)
+    questionnaire_session(channel, create_client)
     channel.close()
 
 
@@ -502,6 +506,75 @@ def offline_sync_session(channel, create_client):
     page = call("Pull (incremental)", sync.Pull, S.PullRequest(cursor=cursor), token)
     check([c.goal.title for c in page.changes] == ["Walk to work daily"], f"incremental pull {page.changes}")
     ok("Pull from the saved cursor returns only the change since")
+
+
+def questionnaire_session(channel, create_client):
+    """A client answers the GAD-7: every bad answer is named in the
+    BadRequest, offline answers are pushed and scored, and the change
+    against the first result is a reliable deterioration."""
+    assessments = assessment_service_pb2_grpc.AssessmentServiceStub(channel)
+    sync = sync_service_pb2_grpc.SyncServiceStub(channel)
+    _, token = create_client("Dan (questionnaires)")
+    gad7 = "00000000-0000-0000-0000-000000000007"
+    instrument = call(
+        "GetInstrument",
+        assessments.GetInstrument,
+        assessment_service_pb2.GetInstrumentRequest(id=gad7, version=1),
+        token,
+    )
+    check(instrument.short_name == "GAD-7" and len(instrument.items) == 7, f"GetInstrument {instrument!r}")
+    ok("GetInstrument: the GAD-7 with its seven items")
+
+    def answers(date, values):
+        return assessment_pb2.AssessmentResult(instrument_id=gad7, local_date=date, answers=values)
+
+    err = expect_code(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "SubmitAssessment with bad answers",
+        assessments.SubmitAssessment,
+        assessment_service_pb2.SubmitAssessmentRequest(result=answers("2026-11-20", [1, 4, 0, -1, 0])),
+        metadata=auth(token),
+    )
+    status = rpc_status.from_call(err)
+    fields = []
+    for detail in status.details if status else []:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            fields = [v.field for v in bad.field_violations]
+    want = ["result.answers[1]", "result.answers[3]", "result.answers[5]", "result.answers[6]"]
+    check(fields == want, f"BadRequest fields {fields}, want {want}")
+    ok("SubmitAssessment names every bad answer in the BadRequest")
+
+    S = sync_service_pb2
+    push = S.PushRequest(device_id="dans-phone", mutations=[
+        S.Mutation(mutation_id=str(uuid.uuid4()), base_version=0,
+                   submit_assessment_result=answers("2026-11-06", [1, 1, 1, 1, 1, 1, 2])),
+        S.Mutation(mutation_id=str(uuid.uuid4()), base_version=0,
+                   submit_assessment_result=answers("2026-11-20", [2, 2, 2, 2, 2, 1, 1])),
+    ])
+    pushed = call("Push (answers)", sync.Push, push, token)
+    totals = [r.current.assessment_result.total for r in pushed.results]
+    check(totals == [8, 12], f"pushed totals {totals}, want [8, 12]")
+    ok("Push of answers made offline: scored 8 and 12")
+
+    listed = call(
+        "ListAssessmentResults",
+        assessments.ListAssessmentResults,
+        assessment_service_pb2.ListAssessmentResultsRequest(instrument_id=gad7),
+        token,
+    ).assessment_results
+    latest = listed[-1]
+    check(latest.change.difference == 4, f"change {latest.change!r}, want +4")
+    check(
+        latest.change.reliable_change == assessment_pb2.RELIABLE_CHANGE_DETERIORATION,
+        f"reliable change {latest.change.reliable_change}",
+    )
+    check(
+        list(latest.flags) == [assessment_pb2.ASSESSMENT_FLAG_RELIABLE_DETERIORATION],
+        f"flags {list(latest.flags)}",
+    )
+    ok("ListAssessmentResults: +4 on the GAD-7 is a reliable deterioration")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,22 @@ pub enum Error {
     /// A failure inside the server; the cause is logged, not returned.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A goal without an attainment scale cannot be rated for attainment.
+    #[error(
+        "this goal has no attainment scale; describe its five levels (attainment_scale) before rating it"
+    )]
+    NoAttainmentScale,
+    /// Answers were given to another version of the instrument than the
+    /// current one.
+    #[error(
+        "the instrument is at version {current}, not {answered}; fetch it again and answer its current questions"
+    )]
+    InstrumentChanged {
+        /// The version the client answered.
+        answered: i64,
+        /// The instrument's current version.
+        current: u32,
+    },
 }
 
 impl Error {
@@ -187,6 +203,8 @@ error_codes! {
     TooManyStreams => ResourceExhausted,
     ShuttingDown => Unavailable,
     Internal => Internal,
+    NoAttainmentScale => FailedPrecondition,
+    InstrumentChanged => FailedPrecondition,
 }
 
 /// `VersionMismatch` → `VERSION_MISMATCH`.

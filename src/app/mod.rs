@@ -8,7 +8,10 @@
 
 mod accounts;
 mod admin;
+mod assessments;
+mod attainment;
 mod care;
+mod comments;
 mod dashboard;
 mod delivery;
 pub mod invite_guard;
@@ -34,9 +37,13 @@ use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
 pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
+pub use assessments::{AssessedResult, DueAssessment, NewAssignment};
 pub use dashboard::WatchEvent;
 pub use principal::{Action, Principal};
-pub use progress::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
+pub use progress::{
+    AttainmentStats, ClientSummary, Flag, InstrumentSummary, LatestResult, ProgressReport,
+    ProgressTarget, StepProgress, SummarySeverity,
+};
 pub use retention::{PASS_INTERVAL, Retention};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 
@@ -163,7 +170,8 @@ impl App {
         }
     }
 
-    /// A live record the caller may do `action` on; `NOT_FOUND` otherwise.
+    /// A live record the caller may do `action` on (and see: a comment
+    /// on a private note is its author's only); `NOT_FOUND` otherwise.
     async fn visible(
         &self,
         principal: &Principal,
@@ -176,12 +184,24 @@ impl App {
             .store
             .live(id, kind)
             .await?
+            .filter(|entity| entity.visible_to(principal.account_id))
             .ok_or(Error::NotFound(kind.noun()))?;
         if self.may(principal, action, entity.meta().client_id).await? {
             Ok(entity)
         } else {
             Err(Error::NotFound(kind.noun()))
         }
+    }
+
+    /// The client's local day today, in their time zone.
+    async fn client_today(&self, client_id: Uuid) -> Result<chrono::NaiveDate> {
+        let zone = self
+            .store
+            .account(client_id)
+            .await?
+            .ok_or(Error::NotFound("client"))?
+            .time_zone;
+        Ok(crate::domain::local_day(self.now_micros(), zone))
     }
 
     /// A live record the caller may do `action` on, for a reference from a

@@ -107,7 +107,27 @@ impl App {
         within: (Option<Order>, Option<Order>),
         page: PageRequest<'_>,
     ) -> Result<Page<R>> {
-        let page = self.store.children(parent, R::KIND, within, page).await?;
+        self.list_where(principal, parent, within, page, |_| true)
+            .await
+    }
+
+    /// As [`App::list`], of the records for which `wanted` holds.
+    pub(super) async fn list_where<R: Record>(
+        &self,
+        principal: &Principal,
+        parent: Uuid,
+        within: (Option<Order>, Option<Order>),
+        page: PageRequest<'_>,
+        wanted: impl Fn(&R) -> bool + Send + Sync,
+    ) -> Result<Page<R>> {
+        let viewer = principal.account_id;
+        let matches = move |entity: &crate::domain::Entity| {
+            entity.visible_to(viewer) && R::in_entity(entity).is_some_and(&wanted)
+        };
+        let page = self
+            .store
+            .matching_children(parent, R::KIND, within, page, &matches)
+            .await?;
         Ok(Page {
             items: page
                 .items
@@ -119,18 +139,21 @@ impl App {
         })
     }
 
-    /// A record as `principal` may see it: therapists see private text
-    /// blanked, or not at all.
+    /// A record as `principal` may see it in a change feed: therapists see
+    /// private text blanked, or not at all; a record hidden from the caller
+    /// (a comment on a private note, for anyone but its author) is a
+    /// tombstone.
     pub(super) fn as_seen_by(
         &self,
         principal: &Principal,
         entity: crate::domain::Entity,
     ) -> Option<crate::domain::Entity> {
-        if principal.is_client(entity.meta().client_id) {
+        let entity = if principal.is_client(entity.meta().client_id) {
             Some(entity)
         } else {
             entity.for_therapist()
-        }
+        };
+        entity.map(|entity| entity.seen_by(principal.account_id))
     }
 
     /// Stores a new record whose parent (if any) the caller may act on; if

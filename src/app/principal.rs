@@ -28,8 +28,12 @@ pub enum Action {
     Read,
     /// Create or edit goals and action steps (the care plan).
     Plan,
-    /// Log check-ins, record ratings, delete records: the client's own acts.
+    /// Log check-ins, record ratings, answer questionnaires, delete
+    /// records: the client's own acts.
     Own,
+    /// Comment on records and rate goal attainment: what both sides of the
+    /// care team do between sessions.
+    Feedback,
 }
 
 impl Principal {
@@ -65,9 +69,10 @@ impl Principal {
     /// `PERMISSION_DENIED` unless the caller's role may ever do `action`.
     pub fn permit(&self, action: Action) -> Result<()> {
         match (self.role, action) {
-            (Role::Client, _) | (Role::Therapist, Action::Read | Action::Plan) => Ok(()),
+            (Role::Client, _)
+            | (Role::Therapist, Action::Read | Action::Plan | Action::Feedback) => Ok(()),
             (Role::Therapist, Action::Own) => Err(Error::PermissionDenied(
-                "only the client can log check-ins, record ratings or delete records",
+                "only the client can log check-ins, record ratings, answer questionnaires or delete records",
             )),
             (Role::Admin, _) => Err(Error::PermissionDenied(
                 "administrator accounts manage accounts and cannot access client data",

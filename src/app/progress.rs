@@ -1,14 +1,20 @@
 //! Progress for a step, a goal or a client, and the therapist's client
-//! summaries (see [`crate::domain::progress`] for the definitions). Both
-//! read the aggregates the store keeps ([`ClientTrack`], [`StepTrack`]):
-//! a few small values per client, whatever the length of their history.
+//! summaries (see [`crate::domain::progress`], [`crate::domain::attainment`]
+//! and [`crate::domain::assessment`] for the definitions). Both read the
+//! aggregates the store keeps ([`ClientTrack`], [`StepTrack`]): a few
+//! small values per client, whatever the length of their history.
 //! The arithmetic runs on tokio's blocking pool.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::{Action, App, Principal};
+use crate::domain::assessment::{self, Assessed, ResultFlag, Standing};
+use crate::domain::attainment;
+use crate::domain::instruments::{self, Instrument, RankedBand};
 use crate::domain::progress::{self, Efficacy, Stats};
 use crate::domain::{ActionStepStatus, ClientTrack, Kind, StepTrack, TrackedStep, local_day};
 use crate::error::{Error, Result};
@@ -55,6 +61,17 @@ pub struct ProgressReport {
     /// the day: its local day and when it was first logged. One older than
     /// the window is not looked for; the client is inactive either way.
     pub last_check_in: Option<(NaiveDate, i64)>,
+    /// Goal attainment of the goal or client; `None` for a step.
+    pub attainment: Option<AttainmentStats>,
+}
+
+/// The GAS T-score over goals with a current attainment rating.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttainmentStats {
+    /// The T-score; `None` when no goal has a current rating.
+    pub t_score: Option<f64>,
+    /// Goals with an attainment scale and a current rating.
+    pub goals_rated: usize,
 }
 
 /// A client at a glance, for a therapist's dashboard.
@@ -66,8 +83,41 @@ pub struct ClientSummary {
     pub display_name: String,
     /// The client's progress as of today.
     pub progress: ProgressReport,
-    /// What needs attention.
+    /// Each questionnaire the client has an assignment in force of, or
+    /// results of, by instrument id.
+    pub instruments: Vec<InstrumentSummary>,
+    /// What needs attention, most severe first.
     pub flags: Vec<Flag>,
+    /// The severity of the most severe flag.
+    pub severity: SummarySeverity,
+}
+
+/// Where a client stands on one questionnaire.
+#[derive(Debug, Clone)]
+pub struct InstrumentSummary {
+    /// The instrument.
+    pub instrument_id: Uuid,
+    /// Its short name.
+    pub short_name: String,
+    /// The latest result up to the summary's day, if any.
+    pub latest: Option<LatestResult>,
+    /// Whether an assignment of it is overdue on the summary's day.
+    pub overdue: bool,
+}
+
+/// The latest result on a questionnaire, as a summary shows it.
+#[derive(Debug, Clone)]
+pub struct LatestResult {
+    /// The result.
+    pub id: Uuid,
+    /// Its day.
+    pub local_date: NaiveDate,
+    /// Its total.
+    pub total: u32,
+    /// The band of the total.
+    pub severity: Option<RankedBand>,
+    /// Its change against the first result, and its flags.
+    pub assessed: Assessed,
 }
 
 /// A reason to look at a client.
@@ -79,9 +129,65 @@ pub enum Flag {
     LowAdherence,
     /// Efficacy down 20 points or more over 28 days.
     EfficacyDrop,
+    /// The latest PHQ-9 answered item 9 (thoughts of self-harm) above 0.
+    SelfHarmRisk,
+    /// The latest result of a questionnaire is reliably worse than the
+    /// first.
+    ReliableDeterioration,
+    /// An assignment is overdue.
+    AssessmentOverdue,
+}
+
+/// How urgently a client needs attention, least urgent first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SummarySeverity {
+    /// No flag.
+    None,
+    /// Worth a look at the next session.
+    Low,
+    /// Confidence fell markedly.
+    Medium,
+    /// Symptoms got measurably worse.
+    High,
+    /// Thoughts of self-harm reported.
+    Critical,
 }
 
 impl Flag {
+    /// How urgent the flag is.
+    pub fn severity(self) -> SummarySeverity {
+        match self {
+            Flag::SelfHarmRisk => SummarySeverity::Critical,
+            Flag::ReliableDeterioration => SummarySeverity::High,
+            Flag::EfficacyDrop => SummarySeverity::Medium,
+            Flag::Inactive | Flag::LowAdherence | Flag::AssessmentOverdue => SummarySeverity::Low,
+        }
+    }
+
+    /// The flags of a client's report and questionnaires, most severe first.
+    pub fn of_client(report: &ProgressReport, instruments: &[InstrumentSummary]) -> Vec<Flag> {
+        let raised = |flag: ResultFlag| {
+            instruments
+                .iter()
+                .filter_map(|i| i.latest.as_ref())
+                .any(|latest| latest.assessed.flags.contains(&flag))
+        };
+        let mut flags = Vec::new();
+        if raised(ResultFlag::SelfHarmRisk) {
+            flags.push(Flag::SelfHarmRisk);
+        }
+        if raised(ResultFlag::ReliableDeterioration) {
+            flags.push(Flag::ReliableDeterioration);
+        }
+        flags.extend(Flag::of(report));
+        if instruments.iter().any(|i| i.overdue) {
+            flags.push(Flag::AssessmentOverdue);
+        }
+        // Stable: flags of one severity keep the order above.
+        flags.sort_by_key(|flag| std::cmp::Reverse(flag.severity()));
+        flags
+    }
+
     /// The flags a report raises.
     pub fn of(report: &ProgressReport) -> Vec<Flag> {
         let inactive_since = report
@@ -112,6 +218,10 @@ struct Inputs {
     plan: ClientTrack,
     steps: Vec<(Uuid, TrackedStep, StepTrack)>,
 }
+
+/// What a client summary needs besides progress: the custom instruments
+/// the client has assignments or results of.
+type Custom = BTreeMap<Uuid, Instrument>;
 
 impl App {
     /// Progress as of `as_of` (default: today in the client's time zone).
@@ -165,19 +275,29 @@ impl App {
             let inputs = self
                 .progress_inputs(ProgressTarget::Client(link.client_id), link.client_id)
                 .await?;
-            clients.push((link.client_id, name, inputs));
+            let custom = self.custom_instruments_of(&inputs.plan).await?;
+            clients.push((link.client_id, name, inputs, custom));
         }
         let now = self.now_micros();
         let items = self
             .off_the_workers(move || {
                 Ok(clients
                     .into_iter()
-                    .map(|(client_id, display_name, inputs)| {
+                    .map(|(client_id, display_name, inputs, custom)| {
                         let progress = report(&inputs, as_of, now);
+                        let instruments =
+                            instrument_summaries(&inputs.plan, progress.as_of, &custom);
+                        let flags = Flag::of_client(&progress, &instruments);
                         ClientSummary {
                             client_id,
                             display_name,
-                            flags: Flag::of(&progress),
+                            severity: flags
+                                .iter()
+                                .map(|flag| flag.severity())
+                                .max()
+                                .unwrap_or(SummarySeverity::None),
+                            flags,
+                            instruments,
                             progress,
                         }
                     })
@@ -188,6 +308,25 @@ impl App {
             items,
             next_page_token: links.next_page_token,
         })
+    }
+
+    /// The custom instruments a client has assignments or results of.
+    async fn custom_instruments_of(&self, plan: &ClientTrack) -> Result<Custom> {
+        let mut custom = Custom::new();
+        let ids = plan
+            .assignments
+            .values()
+            .map(|a| a.instrument_id)
+            .chain(plan.results.values().map(|r| r.instrument_id));
+        for id in ids {
+            if instruments::built_in(id).is_none()
+                && !custom.contains_key(&id)
+                && let Some(stored) = self.store.instrument(id).await?
+            {
+                custom.insert(id, stored.instrument);
+            }
+        }
+        Ok(custom)
     }
 
     /// Reads what the report of `target`, a record of `client`, needs.
@@ -264,15 +403,26 @@ fn report(inputs: &Inputs, as_of: Option<NaiveDate>, now_us: i64) -> ProgressRep
             efficacy: efficacy(&inputs.plan, &[*id], as_of),
         });
     }
-    let (stats, efficacy) = match inputs.target {
-        ProgressTarget::ActionStep(_) => steps
-            .first()
-            .map(|s| (s.stats.clone(), s.efficacy.clone()))
-            .unwrap_or_default(),
-        ProgressTarget::Goal(goal) => (roll_up(&steps), efficacy(&inputs.plan, &[goal], as_of)),
+    let (stats, efficacy, attainment) = match inputs.target {
+        ProgressTarget::ActionStep(_) => {
+            let (stats, efficacy) = steps
+                .first()
+                .map(|s| (s.stats.clone(), s.efficacy.clone()))
+                .unwrap_or_default();
+            (stats, efficacy, None)
+        }
+        ProgressTarget::Goal(goal) => (
+            roll_up(&steps),
+            efficacy(&inputs.plan, &[goal], as_of),
+            Some(attainment_of(&inputs.plan, Some(goal), as_of)),
+        ),
         ProgressTarget::Client(_) => {
             let goals = inputs.plan.rated_goals();
-            (roll_up(&steps), efficacy(&inputs.plan, &goals, as_of))
+            (
+                roll_up(&steps),
+                efficacy(&inputs.plan, &goals, as_of),
+                Some(attainment_of(&inputs.plan, None, as_of)),
+            )
         }
     };
     ProgressReport {
@@ -281,7 +431,71 @@ fn report(inputs: &Inputs, as_of: Option<NaiveDate>, now_us: i64) -> ProgressRep
         efficacy,
         steps,
         last_check_in,
+        attainment,
     }
+}
+
+/// The GAS T-score of one goal, or of all the client's (`None`), as of a
+/// day: over the goals with an attainment scale and a current rating.
+fn attainment_of(plan: &ClientTrack, goal: Option<Uuid>, as_of: NaiveDate) -> AttainmentStats {
+    let mut ratings: Vec<_> = plan
+        .attainments
+        .iter()
+        .filter(|(_, r)| goal.is_none_or(|g| r.goal_id == g))
+        .filter(|(_, r)| plan.scales.contains_key(&r.goal_id))
+        .collect();
+    // In recording order, as the current level's rule needs them.
+    ratings.sort_by_key(|(id, r)| (r.recorded_us, **id));
+    let ratings: Vec<_> = ratings
+        .into_iter()
+        .map(|(_, r)| (r.goal_id, r.local_date, r.level))
+        .collect();
+    let rated: Vec<(u32, attainment::AttainmentLevel)> =
+        attainment::current_levels(&ratings, as_of)
+            .into_iter()
+            .filter_map(|(goal, level)| plan.scales.get(&goal).map(|s| (s.weight, level)))
+            .collect();
+    AttainmentStats {
+        t_score: attainment::t_score(&rated),
+        goals_rated: rated.len(),
+    }
+}
+
+/// Where the client stands on each questionnaire as of `day`.
+fn instrument_summaries(
+    plan: &ClientTrack,
+    day: NaiveDate,
+    custom: &Custom,
+) -> Vec<InstrumentSummary> {
+    assessment::standings(plan, day)
+        .into_iter()
+        .map(
+            |Standing {
+                 instrument_id,
+                 first,
+                 latest,
+                 overdue,
+             }| {
+                let instrument =
+                    instruments::built_in(instrument_id).or(custom.get(&instrument_id));
+                let first = first.map(|(id, result)| (id, result.total));
+                InstrumentSummary {
+                    instrument_id,
+                    short_name: instrument
+                        .map(|i| i.short_name.to_string())
+                        .unwrap_or_default(),
+                    latest: latest.map(|(id, result)| LatestResult {
+                        id,
+                        local_date: result.local_date,
+                        total: result.total,
+                        severity: instrument.and_then(|i| i.ranked_band(result.total)),
+                        assessed: assessment::assess(instrument_id, first, (id, &result)),
+                    }),
+                    overdue,
+                }
+            },
+        )
+        .collect()
 }
 
 /// The statistics of the active steps together.

@@ -1,13 +1,17 @@
 //! Writing client-owned records inside a transaction. Every use case that
 //! creates, changes or deletes a record goes through here, so the
 //! aggregates (`StepTrack`, `ClientTrack`) change in the same transaction
-//! as the records they summarise, and a delete takes everything under the
-//! record with it.
+//! as the records they summarise, a delete takes everything under the
+//! record with it, and a comment on a check-in is visible to its author
+//! only exactly while the check-in's note is private.
 
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use crate::domain::{Entity, Kind, TrackedRating, TrackedStep, track_year};
+use crate::domain::{
+    Comment, CommentTarget, Entity, Kind, TrackedAssignment, TrackedAttainment, TrackedRating,
+    TrackedResult, TrackedScale, TrackedStep, track_year,
+};
 use crate::error::{Error, Result};
 use crate::store::Tx;
 
@@ -18,8 +22,22 @@ pub(super) fn live(tx: &mut dyn Tx, id: Uuid, kind: Kind) -> Result<Entity> {
         .ok_or(Error::NotFound(kind.noun()))
 }
 
-/// Stores a new record.
-pub(super) fn create(tx: &mut dyn Tx, entity: Entity) -> Result<Entity> {
+/// Stores a new record. An attainment rating needs a goal with an
+/// attainment scale.
+pub(super) fn create(tx: &mut dyn Tx, mut entity: Entity) -> Result<Entity> {
+    match &mut entity {
+        Entity::Comment(comment) => comment.author_only = on_private_note(tx, comment.target)?,
+        Entity::AttainmentRating(rating) => {
+            let scaled = matches!(
+                tx.entity(rating.goal_id)?,
+                Some(Entity::Goal(goal)) if goal.attainment_scale.is_some()
+            );
+            if !scaled {
+                return Err(Error::NoAttainmentScale);
+            }
+        }
+        _ => {}
+    }
     let created = tx.create(entity)?;
     track(tx, None, Some(&created))?;
     Ok(created)
@@ -30,7 +48,37 @@ pub(super) fn update(tx: &mut dyn Tx, entity: Entity) -> Result<Entity> {
     let before = tx.entity(entity.meta().id)?;
     let updated = tx.update(entity)?;
     track(tx, before.as_ref(), Some(&updated))?;
+    if let (Some(Entity::CheckIn(before)), Entity::CheckIn(after)) = (&before, &updated)
+        && before.private_note != after.private_note
+    {
+        hide_comments(tx, after.meta.id, after.private_note)?;
+    }
     Ok(updated)
+}
+
+/// Whether a comment on `target` is for its author only: the target is a
+/// check-in with a private note, which the comment may discuss.
+fn on_private_note(tx: &mut dyn Tx, target: CommentTarget) -> Result<bool> {
+    let CommentTarget::CheckIn(id) = target else {
+        return Ok(false);
+    };
+    Ok(matches!(tx.entity(id)?, Some(Entity::CheckIn(check_in)) if check_in.private_note))
+}
+
+/// Makes the comments on a check-in visible to their authors only, or to
+/// everyone again: each takes a new version, so every replica learns who
+/// may see it.
+fn hide_comments(tx: &mut dyn Tx, check_in: Uuid, author_only: bool) -> Result<()> {
+    for child in tx.children(check_in)? {
+        if let Some(Entity::Comment(comment)) = tx.entity(child)? {
+            let comment = Comment {
+                author_only,
+                ..comment
+            };
+            update(tx, Entity::Comment(comment))?;
+        }
+    }
+    Ok(())
 }
 
 /// Deletes a live record and everything under it (a goal's steps and
@@ -84,7 +132,38 @@ fn track(tx: &mut dyn Tx, before: Option<&Entity>, after: Option<&Entity>) -> Re
             tx.put_tracked_rating(client, now.meta.id, Some(&tracked))
         }
         (Entity::EfficacyRating(rating), _) => tx.put_tracked_rating(client, rating.meta.id, None),
-        // Progress needs nothing of goals themselves.
-        (Entity::Goal(_) | Entity::Tombstone(_), _) => Ok(()),
+        (Entity::Goal(goal), now) => {
+            let scale = match now {
+                Some(Entity::Goal(now)) => now.attainment_scale.as_ref(),
+                _ => None,
+            };
+            let tracked = scale.map(|scale| TrackedScale {
+                weight: scale.weight(),
+            });
+            tx.put_tracked_scale(client, goal.meta.id, tracked.as_ref())
+        }
+        (Entity::Assignment(assignment), now) => {
+            let tracked = match now {
+                Some(Entity::Assignment(now)) => Some(TrackedAssignment::of(now)),
+                _ => None,
+            };
+            tx.put_tracked_assignment(client, assignment.meta.id, tracked.as_ref())
+        }
+        (Entity::AssessmentResult(result), now) => {
+            let tracked = match now {
+                Some(Entity::AssessmentResult(now)) => Some(TrackedResult::of(now)),
+                _ => None,
+            };
+            tx.put_tracked_result(client, result.meta.id, tracked.as_ref())
+        }
+        (Entity::AttainmentRating(rating), now) => {
+            let tracked = match now {
+                Some(Entity::AttainmentRating(now)) => Some(TrackedAttainment::of(now)),
+                _ => None,
+            };
+            tx.put_tracked_attainment(client, rating.meta.id, tracked.as_ref())
+        }
+        // Nothing summarises comments.
+        (Entity::Comment(_) | Entity::Tombstone(_), _) => Ok(()),
     }
 }

@@ -17,10 +17,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::assessments::score;
+use super::comments::{check_author, target_field};
 use super::delivery::{Delivery, Looks};
 use super::{Action, App, Principal, records};
 use crate::domain::{
-    Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent,
+    Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent, Record,
     Rejection, Replay, Role,
 };
 use crate::error::{Error, Result};
@@ -87,6 +89,9 @@ impl App {
                 .entities
                 .into_iter()
                 .filter_map(|e| self.as_seen_by(principal, e))
+                // An initial sync leaves out tombstones, also those of
+                // records hidden from the caller.
+                .filter(|e| !(initial && e.is_deleted()))
                 .collect(),
             next_cursor: self.cursor(client_id, page.last_seq),
             has_more: page.has_more,
@@ -109,7 +114,8 @@ impl App {
     ) -> Result<Vec<MutationResult>> {
         let (seen, _) = self.resume_point(principal.account_id, cursor).await?;
         let caller = principal.clone();
-        self.store
+        let results: Vec<MutationResult> = self
+            .store
             .write(principal.account_id, move |tx| {
                 // In the push's own transaction: no retention batch can
                 // come between this check and the mutations.
@@ -121,7 +127,16 @@ impl App {
                     .map(|mutation| apply_mutation(tx, &caller, mutation))
                     .collect()
             })
-            .await
+            .await?;
+        // The records a push shows are the caller's own, but a replay shows
+        // a record as it is now, and who may see it can have changed.
+        Ok(results
+            .into_iter()
+            .map(|result| MutationResult {
+                current: result.current.and_then(|e| self.as_seen_by(principal, e)),
+                ..result
+            })
+            .collect())
     }
 
     /// Checks access and the cursor, then streams the backlog and live
@@ -343,8 +358,31 @@ fn apply_mutation(
 /// The action a caller needs for a mutation of `kind`.
 fn action_for(kind: Kind) -> Action {
     match kind {
-        Kind::Goal | Kind::ActionStep => Action::Plan,
-        Kind::CheckIn | Kind::EfficacyRating => Action::Own,
+        // Assignments are made by therapists, never pushed (no mutation
+        // carries one); Plan keeps the rule that only the client pushes.
+        Kind::Goal | Kind::ActionStep | Kind::Assignment => Action::Plan,
+        Kind::CheckIn | Kind::EfficacyRating | Kind::AssessmentResult => Action::Own,
+        Kind::AttainmentRating | Kind::Comment => Action::Feedback,
+    }
+}
+
+/// `PERMISSION_DENIED` unless the caller may delete or change `record` by
+/// itself (beyond acting for its client): comments are their authors';
+/// assignments (cancelled by therapists), assessment results and
+/// attainment ratings are never deleted on their own.
+fn may_alter(principal: &Principal, record: &Entity) -> Result<()> {
+    match record {
+        Entity::Comment(comment) => check_author(comment, principal.account_id),
+        Entity::Assignment(_) | Entity::AssessmentResult(_) | Entity::AttainmentRating(_) => {
+            Err(Error::PermissionDenied(
+                "assignments, assessment results and attainment ratings cannot be deleted or changed",
+            ))
+        }
+        Entity::Goal(_)
+        | Entity::ActionStep(_)
+        | Entity::CheckIn(_)
+        | Entity::EfficacyRating(_)
+        | Entity::Tombstone(_) => Ok(()),
     }
 }
 
@@ -359,12 +397,16 @@ fn apply(
     let (kind, id, action) = match op {
         MutationOp::Upsert(entity) => (entity.kind(), entity.meta().id, action_for(entity.kind())),
         MutationOp::Delete(kind, id) => (*kind, *id, Action::Own),
+        MutationOp::Submit(draft) => (Kind::AssessmentResult, draft.id, Action::Own),
     };
     principal.permit(action)?;
-    // Records of clients the caller may not act for do not exist for it.
-    let existing = tx
-        .entity(id)?
-        .filter(|e| e.kind() == kind && principal.is_client(e.meta().client_id));
+    // Records of clients the caller may not act for, or hidden from it (a
+    // comment on a private note by someone else), do not exist for it.
+    let existing = tx.entity(id)?.filter(|e| {
+        e.kind() == kind
+            && principal.is_client(e.meta().client_id)
+            && e.visible_to(principal.account_id)
+    });
     match (op, existing) {
         (_, Some(gone)) if gone.is_deleted() => Ok((Outcome::Gone, gone)),
         (MutationOp::Delete(..), None) => Err(Error::NotFound(kind.noun())),
@@ -373,13 +415,23 @@ fn apply(
             Ok((Outcome::Conflict, current))
         }
         (MutationOp::Delete(..), Some(current)) => {
+            may_alter(principal, &current)?;
             Ok((Outcome::Applied, records::delete(tx, &current)?))
         }
         (MutationOp::Upsert(incoming), Some(current)) => {
+            may_alter(principal, &current)?;
             let replaced = replace_editable(current, incoming)?;
             Ok((Outcome::Applied, records::update(tx, replaced)?))
         }
+        (MutationOp::Submit(_), Some(_)) => Err(Error::invalid(
+            "result",
+            "an assessment result cannot be changed; submit a new one",
+        )),
         (MutationOp::Upsert(incoming), None) => create(tx, principal, incoming.clone()),
+        (MutationOp::Submit(draft), None) => {
+            let result = score(tx, principal.account_id, draft.clone())?;
+            create(tx, principal, result.into_entity())
+        }
     }
 }
 
@@ -411,6 +463,10 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
         (Entity::ActionStep(c), Entity::ActionStep(i)) => replace(c, i, "action_step"),
         (Entity::CheckIn(c), Entity::CheckIn(i)) => replace(c, i, "check_in"),
         (Entity::EfficacyRating(c), Entity::EfficacyRating(i)) => replace(c, i, "rating"),
+        (Entity::Assignment(c), Entity::Assignment(i)) => replace(c, i, "assignment"),
+        (Entity::AssessmentResult(c), Entity::AssessmentResult(i)) => replace(c, i, "result"),
+        (Entity::AttainmentRating(c), Entity::AttainmentRating(i)) => replace(c, i, "rating"),
+        (Entity::Comment(c), Entity::Comment(i)) => replace(c, i, "comment"),
         (current, _) => Err(Error::NotFound(current.kind().noun())),
     }
 }
@@ -463,6 +519,11 @@ fn parent_field(entity: &Entity) -> String {
             crate::domain::RatingTarget::Goal(_) => "rating.goal_id".into(),
             crate::domain::RatingTarget::ActionStep(_) => "rating.action_step_id".into(),
         },
-        Entity::Goal(_) | Entity::Tombstone(_) => "parent".into(),
+        Entity::AttainmentRating(_) => "rating.goal_id".into(),
+        Entity::Comment(comment) => target_field(&comment.target).into(),
+        Entity::Goal(_)
+        | Entity::Assignment(_)
+        | Entity::AssessmentResult(_)
+        | Entity::Tombstone(_) => "parent".into(),
     }
 }

@@ -254,3 +254,87 @@ async fn accounts_and_tokens_round_trip_through_the_store() {
         .expect("kept");
     assert_eq!(stored.time_zone, chrono_tz::Europe::Berlin);
 }
+
+#[tokio::test]
+async fn a_custom_instrument_is_kept_under_its_therapist() {
+    use crate::domain::instruments::{CustomInstrumentDraft, ItemDraft};
+    let app = app();
+    let ruth = account(&app, Role::Therapist).await;
+    let ada = account(&app, Role::Client).await;
+    let draft = CustomInstrumentDraft {
+        short_name: "MOOD".into(),
+        title: "Mood".into(),
+        instructions: String::new(),
+        items: vec![ItemDraft {
+            text: "How low?".into(),
+            min_value: 0,
+            max_value: 10,
+            labels: vec![(0, "Not".into()), (10, "Very".into())],
+        }],
+        bands: Vec::new(),
+    };
+    let instrument = draft.check(Uuid::now_v7()).expect("valid");
+    let refused = app.create_instrument(&ada, instrument.clone()).await;
+    assert!(matches!(refused, Err(Error::PermissionDenied(_))));
+    let created = app
+        .create_instrument(&ruth, instrument.clone())
+        .await
+        .expect("created");
+    let kept = app
+        .store
+        .instrument(instrument.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(kept, created);
+    assert_eq!(kept.owner, ruth.account_id);
+    let ids = app
+        .store
+        .instrument_ids(ruth.account_id)
+        .await
+        .expect("ids");
+    assert_eq!(ids, [instrument.id]);
+    let none: Vec<Uuid> = app.store.instrument_ids(ada.account_id).await.expect("ids");
+    assert!(none.is_empty());
+    let again = app.create_instrument(&ruth, instrument).await;
+    assert!(matches!(again, Err(Error::AlreadyExists("instrument"))));
+}
+
+#[tokio::test]
+async fn a_submitted_result_and_an_offline_one_reach_the_clients_aggregate() {
+    use crate::domain::assessment::ResultDraft;
+    use crate::domain::instruments::PHQ9_ID;
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    let draft = |answers: Vec<i32>| ResultDraft {
+        id: Uuid::now_v7(),
+        instrument_id: PHQ9_ID,
+        instrument_version: 0,
+        local_date: "2027-01-01".parse().expect("date"),
+        answers,
+    };
+    let first = app
+        .submit_assessment(&ada, draft(vec![3; 8].into_iter().chain([0]).collect()))
+        .await
+        .expect("submitted");
+    assert_eq!(first.result.total(), 24);
+    let offline = draft(vec![1; 9]);
+    let pushed = app
+        .push(
+            &ada,
+            "",
+            vec![Mutation {
+                mutation_id: "m1".into(),
+                base_version: 0,
+                payload_digest: [1; 32],
+                op: Ok(MutationOp::Submit(offline.clone())),
+            }],
+        )
+        .await
+        .expect("pushed");
+    assert_eq!(pushed[0].outcome, Outcome::Applied);
+    let track = app.store.client_track(ada.account_id).await.expect("track");
+    let kept = track.results.get(&offline.id).expect("in the aggregate");
+    assert_eq!((kept.total, kept.self_harm), (9, true));
+    assert!(!track.results[&first.result.meta.id].self_harm);
+}

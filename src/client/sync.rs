@@ -438,6 +438,10 @@ pub fn change_version(change: &pb::Change) -> i64 {
         Some(Entity::ActionStep(r)) => r.version,
         Some(Entity::CheckIn(r)) => r.version,
         Some(Entity::EfficacyRating(r)) => r.version,
+        Some(Entity::Assignment(r)) => r.version,
+        Some(Entity::AssessmentResult(r)) => r.version,
+        Some(Entity::AttainmentRating(r)) => r.version,
+        Some(Entity::Comment(r)) => r.version,
         Some(Entity::Tombstone(r)) => r.version,
         None => 0,
     }
@@ -450,6 +454,10 @@ pub fn entity_id(entity: &Entity) -> &str {
         Entity::ActionStep(r) => &r.id,
         Entity::CheckIn(r) => &r.id,
         Entity::EfficacyRating(r) => &r.id,
+        Entity::Assignment(r) => &r.id,
+        Entity::AssessmentResult(r) => &r.id,
+        Entity::AttainmentRating(r) => &r.id,
+        Entity::Comment(r) => &r.id,
         Entity::Tombstone(r) => &r.id,
     }
 }
@@ -460,6 +468,10 @@ fn set_entity_id(entity: &mut Entity, id: String) {
         Entity::ActionStep(r) => r.id = id,
         Entity::CheckIn(r) => r.id = id,
         Entity::EfficacyRating(r) => r.id = id,
+        Entity::Assignment(r) => r.id = id,
+        Entity::AssessmentResult(r) => r.id = id,
+        Entity::AttainmentRating(r) => r.id = id,
+        Entity::Comment(r) => r.id = id,
         Entity::Tombstone(r) => r.id = id,
     }
 }
@@ -470,7 +482,11 @@ fn upsert_op(entity: Entity) -> Option<Op> {
         Entity::ActionStep(r) => Op::UpsertActionStep(r),
         Entity::CheckIn(r) => Op::UpsertCheckIn(r),
         Entity::EfficacyRating(r) => Op::UpsertEfficacyRating(r),
-        Entity::Tombstone(_) => return None,
+        Entity::AssessmentResult(r) => Op::SubmitAssessmentResult(r),
+        Entity::AttainmentRating(r) => Op::UpsertAttainmentRating(r),
+        Entity::Comment(r) => Op::UpsertComment(r),
+        // Therapists assign; no device pushes an assignment.
+        Entity::Assignment(_) | Entity::Tombstone(_) => return None,
     })
 }
 
@@ -480,6 +496,9 @@ fn op_entity(op: &Op) -> Option<Entity> {
         Op::UpsertActionStep(r) => Entity::ActionStep(r.clone()),
         Op::UpsertCheckIn(r) => Entity::CheckIn(r.clone()),
         Op::UpsertEfficacyRating(r) => Entity::EfficacyRating(r.clone()),
+        Op::SubmitAssessmentResult(r) => Entity::AssessmentResult(r.clone()),
+        Op::UpsertAttainmentRating(r) => Entity::AttainmentRating(r.clone()),
+        Op::UpsertComment(r) => Entity::Comment(r.clone()),
         Op::Delete(_) => return None,
     })
 }
@@ -490,6 +509,9 @@ fn mutation_target(mutation: &pb::Mutation) -> Option<&str> {
         Op::UpsertActionStep(r) => &r.id,
         Op::UpsertCheckIn(r) => &r.id,
         Op::UpsertEfficacyRating(r) => &r.id,
+        Op::SubmitAssessmentResult(r) => &r.id,
+        Op::UpsertAttainmentRating(r) => &r.id,
+        Op::UpsertComment(r) => &r.id,
         Op::Delete(r) => &r.id,
     })
 }

@@ -13,6 +13,10 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::assignments::AssignmentSchedule;
+use super::attainment::{AttainmentLevel, AttainmentScale};
+use super::instruments::{self, RankedBand};
+
 /// Fields every client-owned record has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Meta {
@@ -69,6 +73,8 @@ pub struct Goal {
     pub target_date: Option<NaiveDate>,
     /// Where the goal stands.
     pub status: GoalStatus,
+    /// How its attainment is rated, if it is (goal attainment scaling).
+    pub attainment_scale: Option<AttainmentScale>,
 }
 
 /// Whether an action step is practised.
@@ -194,6 +200,121 @@ pub struct EfficacyRating {
     pub rate_time_us: i64,
 }
 
+/// A therapist's request that the client answer an instrument on a
+/// schedule of local days (see [`super::assignments`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// Common fields; `created_by` is the therapist who assigned it.
+    pub meta: Meta,
+    /// The instrument to answer: a built-in one or the therapist's own.
+    pub instrument_id: Uuid,
+    /// Its due dates, and the day it was cancelled, if it was.
+    pub schedule: AssignmentSchedule,
+}
+
+/// A client's answers to an instrument on one local day. Checked against
+/// the instrument when it was submitted, and never changed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AssessmentResult {
+    /// Common fields.
+    pub meta: Meta,
+    /// The instrument answered.
+    pub instrument_id: Uuid,
+    /// Its version when answered.
+    pub instrument_version: u32,
+    /// The day answered, in the client's time zone.
+    pub local_date: NaiveDate,
+    /// One answer per item, in item order, each within its item's range.
+    pub answers: Vec<u8>,
+    /// The band of the total, fixed by the instrument's version when the
+    /// answers were checked (kept, so a custom instrument need not be read
+    /// to show it).
+    pub severity: Option<RankedBand>,
+}
+
+impl AssessmentResult {
+    /// The sum of the answers.
+    pub fn total(&self) -> u32 {
+        instruments::total(&self.answers)
+    }
+
+    /// Whether an answer signals a risk of self-harm (PHQ-9 item 9). Only
+    /// built-in instruments have such an item, so the result alone tells.
+    pub fn signals_self_harm(&self) -> bool {
+        instruments::built_in(self.instrument_id)
+            .is_some_and(|instrument| instrument.signals_self_harm(&self.answers))
+    }
+}
+
+/// The level a goal reached on a local day, against its attainment scale.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttainmentRating {
+    /// Common fields; `created_by` is the client or a therapist.
+    pub meta: Meta,
+    /// The goal rated.
+    pub goal_id: Uuid,
+    /// The level reached.
+    pub level: AttainmentLevel,
+    /// The day rated, in the client's time zone.
+    pub local_date: NaiveDate,
+}
+
+/// What a comment is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentTarget {
+    /// A goal.
+    Goal(Uuid),
+    /// An action step.
+    ActionStep(Uuid),
+    /// A check-in.
+    CheckIn(Uuid),
+    /// An assessment result.
+    AssessmentResult(Uuid),
+}
+
+impl CommentTarget {
+    /// Id of the record commented on.
+    pub fn id(&self) -> Uuid {
+        match self {
+            CommentTarget::Goal(id)
+            | CommentTarget::ActionStep(id)
+            | CommentTarget::CheckIn(id)
+            | CommentTarget::AssessmentResult(id) => *id,
+        }
+    }
+
+    /// Kind of the record commented on.
+    pub fn kind(&self) -> Kind {
+        match self {
+            CommentTarget::Goal(_) => Kind::Goal,
+            CommentTarget::ActionStep(_) => Kind::ActionStep,
+            CommentTarget::CheckIn(_) => Kind::CheckIn,
+            CommentTarget::AssessmentResult(_) => Kind::AssessmentResult,
+        }
+    }
+}
+
+impl Default for CommentTarget {
+    fn default() -> Self {
+        CommentTarget::Goal(Uuid::nil())
+    }
+}
+
+/// Feedback between sessions, by the client or a linked therapist.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Comment {
+    /// Common fields; `created_by` is the author.
+    pub meta: Meta,
+    /// The record commented on.
+    pub target: CommentTarget,
+    /// What the author wrote.
+    pub text: String,
+    /// Visible to its author only: it is on a check-in whose note is
+    /// private, and may discuss it. Kept by the store's use cases (see
+    /// `crate::app`), never sent by a caller.
+    pub author_only: bool,
+}
+
 /// What a record hangs under: its client (top-level records) or another
 /// record, which it is deleted with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +334,10 @@ pub enum Order {
     Day(NaiveDate),
     /// By time (microseconds since the Unix epoch), then id.
     Time(i64),
+    /// By local day, then time (microseconds since the Unix epoch), then
+    /// id; a day holds any number of records. A bound of [`Order::Day`]
+    /// takes in the whole day.
+    DayTime(NaiveDate, i64),
 }
 
 /// What every kind of client-owned record says about itself.
@@ -234,10 +359,17 @@ pub trait Record: Clone + Send + Sync + 'static {
     fn for_therapist(self) -> Option<Self> {
         Some(self)
     }
+    /// Whether the account `viewer`, who may see the client's records, may
+    /// see this one.
+    fn visible_to(&self, _viewer: Uuid) -> bool {
+        true
+    }
     /// Wraps it.
     fn into_entity(self) -> Entity;
     /// The record inside `entity`, if it is one of this kind.
     fn from_entity(entity: Entity) -> Option<Self>;
+    /// The record inside `entity`, if it is one of this kind, borrowed.
+    fn in_entity(entity: &Entity) -> Option<&Self>;
 }
 
 /// Defines the kinds of records: the [`Kind`] enum, the [`Entity`] sum of
@@ -324,6 +456,15 @@ macro_rules! records {
                     tombstone @ Entity::Tombstone(_) => Some(tombstone),
                 }
             }
+
+            /// Whether the account `viewer`, who may see the client's
+            /// records, may see this one (a tombstone: yes).
+            pub fn visible_to(&self, viewer: Uuid) -> bool {
+                match self {
+                    $(Entity::$kind(r) => r.visible_to(viewer),)*
+                    Entity::Tombstone(_) => true,
+                }
+            }
         }
 
         $(
@@ -341,6 +482,10 @@ records! {
     ActionStep: "action step",
     CheckIn: "check-in",
     EfficacyRating: "efficacy rating",
+    Assignment: "assignment",
+    AssessmentResult: "assessment result",
+    AttainmentRating: "attainment rating",
+    Comment: "comment",
 }
 
 impl Entity {
@@ -354,6 +499,17 @@ impl Entity {
         Tombstone {
             kind: self.kind(),
             meta: *self.meta(),
+        }
+    }
+
+    /// The entity as `viewer`, who may see the client's records, sees it in
+    /// a change feed: itself, or a tombstone when it is hidden from them,
+    /// so a replica that holds a copy drops it.
+    pub fn seen_by(self, viewer: Uuid) -> Entity {
+        if self.visible_to(viewer) {
+            self
+        } else {
+            Entity::Tombstone(self.tombstone())
         }
     }
 }
@@ -392,6 +548,12 @@ macro_rules! record {
                     _ => None,
                 }
             }
+            fn in_entity(entity: &Entity) -> Option<&Self> {
+                match entity {
+                    Entity::$kind(record) => Some(record),
+                    _ => None,
+                }
+            }
             $($($rest)*)?
         }
     };
@@ -417,6 +579,31 @@ record!(
     parent: |rating| Parent::Record(rating.target.kind(), rating.target.id()),
     fn order(&self) -> Order {
         Order::Time(self.rate_time_us)
+    }
+);
+record!(Assignment, parent: |_assignment| Parent::Client);
+record!(
+    AssessmentResult,
+    parent: |_result| Parent::Client,
+    fn order(&self) -> Order {
+        Order::DayTime(self.local_date, self.meta.create_time_us)
+    }
+);
+record!(
+    AttainmentRating,
+    parent: |rating| Parent::Record(Kind::Goal, rating.goal_id),
+    fn order(&self) -> Order {
+        Order::DayTime(self.local_date, self.meta.create_time_us)
+    }
+);
+record!(
+    Comment,
+    parent: |comment| Parent::Record(comment.target.kind(), comment.target.id()),
+    fn order(&self) -> Order {
+        Order::Time(self.meta.create_time_us)
+    }
+    fn visible_to(&self, viewer: Uuid) -> bool {
+        !self.author_only || self.meta.created_by == viewer
     }
 );
 
@@ -460,14 +647,17 @@ impl<R: Editable> Patch<R> {
     }
 }
 
-/// Implements [`Editable`]: `Kind / FieldEnum { Variant: "api_name" => field, ... }`
-/// and the immutable fields after `immutable`.
+/// Implements [`Editable`]: `Kind / FieldEnum { Variant: "api_name" => field, ... }`,
+/// the immutable fields after `immutable`, and optionally the fields the
+/// server derives after `derived` (never taken from an edit, nor compared
+/// with one).
 macro_rules! editable {
     (
         $kind:ident / $field_enum:ident {
             $($variant:ident: $name:literal => $field:ident,)*
         }
         immutable { $($fixed:ident: $fixed_name:literal,)* }
+        $(derived { $($derived:ident,)* })?
     ) => {
         #[doc = concat!("An editable field of [`", stringify!($kind), "`].")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -502,9 +692,11 @@ macro_rules! editable {
 
         #[cfg(test)]
         impl $kind {
-            /// Copies the immutable fields, for the completeness test.
+            /// Copies the immutable and derived fields, for the
+            /// completeness test.
             fn copy_immutable(&mut self, _from: &Self) {
                 $(self.$fixed.clone_from(&_from.$fixed);)*
+                $($(self.$derived.clone_from(&_from.$derived);)*)?
             }
         }
     };
@@ -516,6 +708,7 @@ editable! {
         Why: "why" => why,
         TargetDate: "target_date" => target_date,
         Status: "status" => status,
+        AttainmentScale: "attainment_scale" => attainment_scale,
     }
     immutable {}
 }
@@ -544,6 +737,35 @@ editable! {
     immutable { target: "target", score: "score", note: "note", rate_time_us: "rate_time", }
 }
 
+editable! {
+    Assignment / AssignmentField {}
+    immutable { instrument_id: "instrument_id", schedule: "schedule", }
+}
+
+editable! {
+    AssessmentResult / AssessmentResultField {}
+    immutable {
+        instrument_id: "instrument_id",
+        instrument_version: "instrument_version",
+        local_date: "local_date",
+        answers: "answers",
+    }
+    derived { severity, }
+}
+
+editable! {
+    AttainmentRating / AttainmentRatingField {}
+    immutable { goal_id: "goal_id", level: "level", local_date: "local_date", }
+}
+
+editable! {
+    Comment / CommentField {
+        Text: "text" => text,
+    }
+    immutable { target: "target", }
+    derived { author_only, }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,6 +788,7 @@ mod tests {
                 why: "a".into(),
                 target_date: None,
                 status: GoalStatus::Active,
+                attainment_scale: None,
             };
             let b = Goal {
                 meta: Meta::default(),
@@ -573,6 +796,7 @@ mod tests {
                 why: "b".into(),
                 target_date: Some(day("2026-01-01")),
                 status: GoalStatus::Archived,
+                attainment_scale: Some(scale()),
             };
             (a, b)
         }
@@ -648,6 +872,96 @@ mod tests {
         }
     }
 
+    fn scale() -> AttainmentScale {
+        crate::domain::attainment::AttainmentScaleDraft {
+            much_less_than_expected: "a".into(),
+            less_than_expected: "b".into(),
+            expected: "c".into(),
+            more_than_expected: "d".into(),
+            much_more_than_expected: "e".into(),
+            weight: 2,
+            baseline_level: Some(AttainmentLevel::LessThanExpected),
+        }
+        .check()
+        .expect("valid scale")
+    }
+
+    impl Samples for Assignment {
+        fn samples() -> (Self, Self) {
+            let schedule =
+                |start, every| AssignmentSchedule::new(day(start), every).expect("valid");
+            let a = Assignment {
+                meta: Meta::default(),
+                instrument_id: Uuid::from_u128(1),
+                schedule: schedule("2026-01-01", 7),
+            };
+            let b = Assignment {
+                meta: Meta::default(),
+                instrument_id: Uuid::from_u128(2),
+                schedule: schedule("2026-02-01", 14).cancelled(day("2026-03-01")),
+            };
+            (a, b)
+        }
+    }
+
+    impl Samples for AssessmentResult {
+        fn samples() -> (Self, Self) {
+            let a = AssessmentResult {
+                meta: Meta::default(),
+                instrument_id: Uuid::from_u128(1),
+                instrument_version: 1,
+                local_date: day("2026-01-01"),
+                answers: vec![0, 1],
+                severity: None,
+            };
+            let b = AssessmentResult {
+                meta: Meta::default(),
+                instrument_id: Uuid::from_u128(2),
+                instrument_version: 2,
+                local_date: day("2026-01-02"),
+                answers: vec![3],
+                severity: instruments::PHQ9.ranked_band(3),
+            };
+            (a, b)
+        }
+    }
+
+    impl Samples for AttainmentRating {
+        fn samples() -> (Self, Self) {
+            let a = AttainmentRating {
+                meta: Meta::default(),
+                goal_id: Uuid::from_u128(1),
+                level: AttainmentLevel::LessThanExpected,
+                local_date: day("2026-01-01"),
+            };
+            let b = AttainmentRating {
+                meta: Meta::default(),
+                goal_id: Uuid::from_u128(2),
+                level: AttainmentLevel::MoreThanExpected,
+                local_date: day("2026-01-02"),
+            };
+            (a, b)
+        }
+    }
+
+    impl Samples for Comment {
+        fn samples() -> (Self, Self) {
+            let a = Comment {
+                meta: Meta::default(),
+                target: CommentTarget::Goal(Uuid::from_u128(1)),
+                text: "a".into(),
+                author_only: false,
+            };
+            let b = Comment {
+                meta: Meta::default(),
+                target: CommentTarget::CheckIn(Uuid::from_u128(2)),
+                text: "b".into(),
+                author_only: true,
+            };
+            (a, b)
+        }
+    }
+
     /// Copying every editable and every immutable field of `b` onto `a`
     /// must give `b`: a field in neither list (forgotten when it was
     /// added) keeps `a`'s value and fails this.
@@ -672,6 +986,31 @@ mod tests {
         check!(ActionStep);
         check!(CheckIn);
         check!(EfficacyRating);
+        check!(Assignment);
+        check!(AssessmentResult);
+        check!(AttainmentRating);
+        check!(Comment);
+    }
+
+    #[test]
+    fn a_comment_on_a_private_note_is_seen_by_its_author_only() {
+        let (_, comment) = Comment::samples();
+        let author = Uuid::from_u128(7);
+        let comment = Comment {
+            meta: Meta {
+                created_by: author,
+                ..comment.meta
+            },
+            ..comment
+        };
+        let entity = Entity::Comment(comment.clone());
+        assert_eq!(entity.clone().seen_by(author), entity);
+        assert!(entity.clone().seen_by(Uuid::from_u128(8)).is_deleted());
+        let open = Entity::Comment(Comment {
+            author_only: false,
+            ..comment
+        });
+        assert_eq!(open.clone().seen_by(Uuid::from_u128(8)), open);
     }
 
     #[test]

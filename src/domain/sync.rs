@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::assessment::ResultDraft;
 use super::{Entity, Kind};
 use crate::error::{Error, FieldViolation};
 
@@ -103,6 +104,9 @@ pub enum MutationOp {
     Upsert(Entity),
     /// Delete a record and what hangs under it.
     Delete(Kind, Uuid),
+    /// Create an assessment result from answers, which are checked against
+    /// the instrument when the mutation is applied.
+    Submit(ResultDraft),
 }
 
 /// One parsed mutation; `op` is why the content is bad, which becomes a

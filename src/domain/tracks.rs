@@ -2,8 +2,9 @@
 //! summarise, so progress and dashboards read a few small values instead
 //! of a client's whole history: per step, the state of each day it was
 //! checked in ([`StepTrack`], kept by calendar year so a check-in rewrites
-//! one year's days); per client, each step and rating as progress needs it
-//! ([`ClientTrack`], one small entry each).
+//! one year's days); per client, each step, rating, assignment, assessment
+//! result, goal attainment scale and attainment rating as progress and the
+//! dashboard need it ([`ClientTrack`], one small entry each).
 //!
 //! Local days are fixed when a record is written, in the client's time zone
 //! of that moment: a later change of time zone leaves recorded days as they
@@ -15,8 +16,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
+use super::assignments::AssignmentSchedule;
+use super::attainment::AttainmentLevel;
 use super::{
-    ActionStep, ActionStepStatus, CheckIn, CheckInState, EfficacyRating, RatingTarget, Schedule,
+    ActionStep, ActionStepStatus, AssessmentResult, Assignment, AttainmentRating, CheckIn,
+    CheckInState, EfficacyRating, RatingTarget, Schedule,
 };
 
 /// A step's check-ins, by local day.
@@ -59,13 +63,102 @@ pub fn track_year(day: NaiveDate) -> i32 {
     chrono::Datelike::year(&day)
 }
 
-/// A client's steps and ratings, as progress needs them.
+/// A client's records, as progress and the dashboard need them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientTrack {
     /// Live steps, by id.
     pub steps: BTreeMap<Uuid, TrackedStep>,
     /// Live ratings, by id.
     pub ratings: BTreeMap<Uuid, TrackedRating>,
+    /// Questionnaire assignments, active and cancelled, by id.
+    pub assignments: BTreeMap<Uuid, TrackedAssignment>,
+    /// Assessment results, by id.
+    pub results: BTreeMap<Uuid, TrackedResult>,
+    /// The live goals that have an attainment scale, by id.
+    pub scales: BTreeMap<Uuid, TrackedScale>,
+    /// Live attainment ratings, by id.
+    pub attainments: BTreeMap<Uuid, TrackedAttainment>,
+}
+
+/// A questionnaire assignment, as due dates need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackedAssignment {
+    /// The instrument assigned.
+    pub instrument_id: Uuid,
+    /// Its due dates.
+    pub schedule: AssignmentSchedule,
+}
+
+impl TrackedAssignment {
+    /// `assignment` as due dates need it.
+    pub fn of(assignment: &Assignment) -> Self {
+        Self {
+            instrument_id: assignment.instrument_id,
+            schedule: assignment.schedule,
+        }
+    }
+}
+
+/// An assessment result, as change and summaries need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackedResult {
+    /// The instrument answered.
+    pub instrument_id: Uuid,
+    /// The day answered.
+    pub local_date: NaiveDate,
+    /// When it was submitted, microseconds since the Unix epoch: the order
+    /// of results of one day.
+    pub submitted_us: i64,
+    /// The sum of the answers.
+    pub total: u32,
+    /// Whether an answer signals a risk of self-harm (PHQ-9 item 9).
+    pub self_harm: bool,
+}
+
+impl TrackedResult {
+    /// `result` as change and summaries need it.
+    pub fn of(result: &AssessmentResult) -> Self {
+        Self {
+            instrument_id: result.instrument_id,
+            local_date: result.local_date,
+            submitted_us: result.meta.create_time_us,
+            total: result.total(),
+            self_harm: result.signals_self_harm(),
+        }
+    }
+}
+
+/// A goal's attainment scale, as the T-score needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackedScale {
+    /// The goal's weight.
+    pub weight: u32,
+}
+
+/// An attainment rating, as the T-score needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackedAttainment {
+    /// The goal rated.
+    pub goal_id: Uuid,
+    /// The day rated.
+    pub local_date: NaiveDate,
+    /// When it was recorded, microseconds since the Unix epoch: the order
+    /// of ratings of one day.
+    pub recorded_us: i64,
+    /// The level reached.
+    pub level: AttainmentLevel,
+}
+
+impl TrackedAttainment {
+    /// `rating` as the T-score needs it.
+    pub fn of(rating: &AttainmentRating) -> Self {
+        Self {
+            goal_id: rating.goal_id,
+            local_date: rating.local_date,
+            recorded_us: rating.meta.create_time_us,
+            level: rating.level,
+        }
+    }
 }
 
 impl TrackedStep {

@@ -30,12 +30,17 @@ use crate::metrics::ScrapeGauge;
 use crate::pb;
 use crate::pb::account_service_server::AccountServiceServer;
 use crate::pb::admin_service_server::AdminServiceServer;
+use crate::pb::assessment_service_server::AssessmentServiceServer;
 use crate::pb::backup_service_server::BackupServiceServer;
 use crate::pb::care_service_server::CareServiceServer;
+use crate::pb::comment_service_server::CommentServiceServer;
 use crate::pb::goal_service_server::GoalServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
-use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
+use crate::service::{
+    AccountApi, AdminApi, AssessmentApi, BackupApi, CareApi, CommentApi, GoalApi, ProgressApi,
+    SyncApi,
+};
 use crate::store::kv::KvStore;
 use crate::store::kv::legacy;
 use crate::store::kv::sled::SledKv;
@@ -100,6 +105,8 @@ const SERVICE_NAMES: &[&str] = &[
     "stepwise.v1.GoalService",
     "stepwise.v1.ProgressService",
     "stepwise.v1.SyncService",
+    "stepwise.v1.AssessmentService",
+    "stepwise.v1.CommentService",
 ];
 
 impl Server {
@@ -263,6 +270,10 @@ impl Server {
                 app(),
                 heartbeat
             ))))
+            .add_service(limited!(AssessmentServiceServer::new(AssessmentApi::new(
+                app()
+            ))))
+            .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
             .serve_with_incoming_shutdown(incoming(self.listener), signal);
         // A peer that never lets its connection close must not keep the
         // process alive: past the grace period the remaining connections

@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod admin;
+pub mod assessment;
 pub mod backup;
 pub mod care;
+pub mod comment;
 pub mod convert;
 pub mod goal;
 pub mod progress;
@@ -12,8 +14,10 @@ pub mod sync;
 
 pub use account::AccountApi;
 pub use admin::AdminApi;
+pub use assessment::AssessmentApi;
 pub use backup::BackupApi;
 pub use care::CareApi;
+pub use comment::CommentApi;
 pub use goal::GoalApi;
 pub use progress::ProgressApi;
 pub use sync::SyncApi;

@@ -1,4 +1,5 @@
-//! `stepwise.v1.ProgressService`: check-ins and self-efficacy ratings.
+//! `stepwise.v1.ProgressService`: check-ins, self-efficacy ratings, goal
+//! attainment ratings and progress.
 
 use tonic::{Request, Response, Status};
 
@@ -103,5 +104,33 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
         let report = self.app.get_progress(&principal, target, as_of).await?;
         Ok(Response::new(report.into()))
+    }
+
+    async fn record_attainment(
+        &self,
+        request: Request<pb::RecordAttainmentRequest>,
+    ) -> Result<Response<pb::AttainmentRating>, Status> {
+        let principal = principal(&request)?;
+        let (rating, local_date) = convert::new_attainment(request.into_inner().rating)?;
+        let rating = self
+            .app
+            .record_attainment(&principal, rating, local_date)
+            .await?;
+        Ok(Response::new(rating.into()))
+    }
+
+    async fn list_attainments(
+        &self,
+        request: Request<pb::ListAttainmentsRequest>,
+    ) -> Result<Response<pb::ListAttainmentsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let goal_id = convert::id(&request.goal_id, "goal_id")?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_attainments(&principal, goal_id, page).await?;
+        Ok(Response::new(pb::ListAttainmentsResponse {
+            attainment_ratings: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
     }
 }

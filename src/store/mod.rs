@@ -29,7 +29,10 @@
 pub mod kv;
 mod page_token;
 
+pub use page_token::page_of;
+
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -37,9 +40,11 @@ use chrono::NaiveDate;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Expiring, Invite, Kind, Order,
-    Replay, StepTrack, TrackedRating, TrackedStep,
+    Replay, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
+    TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -167,6 +172,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// A client's steps and ratings, as their aggregate keeps them.
     async fn client_track(&self, client: Uuid) -> Result<ClientTrack>;
+
+    /// As [`Store::children`], of the records for which `matches` holds
+    /// (the others are skipped without counting towards the page).
+    async fn matching_children(
+        &self,
+        parent: Uuid,
+        kind: Kind,
+        within: (Option<Order>, Option<Order>),
+        page: PageRequest<'_>,
+        matches: &(dyn for<'e> Fn(&'e Entity) -> bool + Send + Sync),
+    ) -> Result<Page<Entity>>;
+
+    // --- therapists' custom instruments ---
+
+    /// A custom instrument by id.
+    async fn instrument(&self, id: Uuid) -> Result<Option<CustomInstrument>>;
+
+    /// The ids of the custom instruments a therapist wrote, in id order.
+    async fn instrument_ids(&self, owner: Uuid) -> Result<Vec<Uuid>>;
 
     // --- accounts ---
 
@@ -341,6 +365,48 @@ pub trait Tx {
         rating: Uuid,
         track: Option<&TrackedRating>,
     ) -> Result<()>;
+    /// A client's questionnaire assignments, as the aggregate keeps them.
+    fn tracked_assignments(&mut self, client: Uuid) -> Result<BTreeMap<Uuid, TrackedAssignment>>;
+    /// Replaces (or with `None`, drops) an assignment in its client's
+    /// aggregate.
+    fn put_tracked_assignment(
+        &mut self,
+        client: Uuid,
+        assignment: Uuid,
+        track: Option<&TrackedAssignment>,
+    ) -> Result<()>;
+    /// Replaces (or with `None`, drops) an assessment result in its
+    /// client's aggregate.
+    fn put_tracked_result(
+        &mut self,
+        client: Uuid,
+        result: Uuid,
+        track: Option<&TrackedResult>,
+    ) -> Result<()>;
+    /// Replaces (or with `None`, drops) a goal's attainment scale in its
+    /// client's aggregate.
+    fn put_tracked_scale(
+        &mut self,
+        client: Uuid,
+        goal: Uuid,
+        track: Option<&TrackedScale>,
+    ) -> Result<()>;
+    /// Replaces (or with `None`, drops) an attainment rating in its
+    /// client's aggregate.
+    fn put_tracked_attainment(
+        &mut self,
+        client: Uuid,
+        rating: Uuid,
+        track: Option<&TrackedAttainment>,
+    ) -> Result<()>;
+
+    // --- therapists' custom instruments ---
+
+    /// A custom instrument by id.
+    fn instrument(&mut self, id: Uuid) -> Result<Option<CustomInstrument>>;
+    /// Stores a new custom instrument under its owner
+    /// (`ALREADY_EXISTS` if its id was used).
+    fn create_instrument(&mut self, instrument: &CustomInstrument) -> Result<()>;
 
     // --- accounts ---
 

@@ -128,6 +128,45 @@ pub fn upsert_goal(mutation_id: &str, base_version: i64, goal: pb::Goal) -> pb::
     }
 }
 
+/// A mutation deleting the record `id` of `entity_type`.
+pub fn delete_of(
+    mutation_id: &str,
+    base_version: i64,
+    entity_type: pb::EntityType,
+    id: &str,
+) -> pb::Mutation {
+    pb::Mutation {
+        mutation_id: mutation_id.into(),
+        base_version,
+        op: Some(pb::mutation::Op::Delete(pb::EntityRef {
+            entity_type: entity_type as i32,
+            id: id.into(),
+        })),
+    }
+}
+
+/// Pushes `mutations` from a phone; returns each result's outcome and
+/// reason.
+pub async fn push_outcomes(
+    api: &mut SyncServiceClient<Authed>,
+    mutations: Vec<pb::Mutation>,
+) -> (Vec<(pb::Outcome, String)>, Vec<pb::MutationResult>) {
+    let results = api
+        .push(push("phone", mutations))
+        .await
+        .expect("push")
+        .into_inner()
+        .results;
+    let outcomes = results
+        .iter()
+        .map(|r| {
+            let outcome = pb::Outcome::try_from(r.outcome).expect("a known outcome");
+            (outcome, r.reason.clone())
+        })
+        .collect();
+    (outcomes, results)
+}
+
 /// A push request from `device`.
 pub fn push(device: &str, mutations: Vec<pb::Mutation>) -> pb::PushRequest {
     pb::PushRequest {

@@ -141,7 +141,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await row(world.ada.name).waitFor();
 
     const names = await page.locator("table.caseload-table tbody th").allInnerTexts();
-    assert.deepEqual(names, [world.ben.name, world.ada.name], "Ben (three flags) comes before Ada");
+    assert.deepEqual(names, [world.ben.name, world.ada.name], "Ben (a risk of self-harm, and three flags) comes before Ada");
 
     for (const client of [world.ada, world.ben]) {
       const expected = await summary(client.id);
@@ -155,9 +155,10 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     const ben = await cells(world.ben.name);
     assert.equal(ben["Adherence, 7 days"], "0%");
     assert.equal(ben["Last check-in"], "Never");
-    for (const flag of ["Efficacy drop", "Inactive", "Low adherence"]) {
+    for (const flag of ["Self-harm risk", "Efficacy drop", "Inactive", "Low adherence"]) {
       assert.ok(ben["Needs attention"]?.includes(flag), `Ben is flagged ${flag}`);
     }
+    assert.ok(ben["Needs attention"]?.startsWith("Self-harm risk"), "the most severe flag comes first");
     assert.match(ben["Self-efficacy"] ?? "", /^50 \(\u221230/);
     const ada = await cells(world.ada.name);
     assert.equal(ada["Needs attention"], "On track");

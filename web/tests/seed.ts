@@ -1,12 +1,14 @@
 // The people and records of the end-to-end test, made through the public API
 // (gRPC-Web from Node, the same transport the dashboard uses): a therapist,
 // and two clients who signed up with the therapist's invites and keep goals,
-// action steps, check-ins and self-efficacy ratings.
+// action steps, check-ins and self-efficacy ratings; one of them answered
+// the PHQ-9's item 9 (thoughts of self-harm) above 0.
 
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient } from "@connectrpc/connect";
 import { Role } from "../src/gen/stepwise/v1/account_pb";
 import { AccountService } from "../src/gen/stepwise/v1/account_service_pb";
+import { AssessmentService } from "../src/gen/stepwise/v1/assessment_service_pb";
 import { CareService } from "../src/gen/stepwise/v1/care_service_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
 import { GoalService } from "../src/gen/stepwise/v1/goal_service_pb";
@@ -16,6 +18,7 @@ import { stepwiseTransport } from "../src/transport";
 /** The services, as the holder of one token. */
 export interface Api {
   accounts: Client<typeof AccountService>;
+  assessments: Client<typeof AssessmentService>;
   care: Client<typeof CareService>;
   goals: Client<typeof GoalService>;
   progress: Client<typeof ProgressService>;
@@ -26,6 +29,7 @@ export function api(url: string, token: string): Api {
   const transport = stepwiseTransport(url, () => token);
   return {
     accounts: createClient(AccountService, transport),
+    assessments: createClient(AssessmentService, transport),
     care: createClient(CareService, transport),
     goals: createClient(GoalService, transport),
     progress: createClient(ProgressService, transport),
@@ -135,6 +139,15 @@ export async function seed(url: string, adminToken: string): Promise<World> {
       },
     });
   }
+
+  // PHQ-9 item 9 answered "Several days": the most severe flag.
+  await ben.api.assessments.submitAssessment({
+    result: {
+      instrumentId: "00000000-0000-0000-0000-000000000009",
+      localDate: today,
+      answers: [1, 1, 1, 1, 1, 1, 1, 1, 1],
+    },
+  });
 
   return {
     therapistToken: made.token,

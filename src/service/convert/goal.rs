@@ -4,8 +4,8 @@ use prost_types::FieldMask;
 use uuid::Uuid;
 
 use super::{
-    EditableFields, client_or_caller, editable_fields, enum_conversions, enum_or, enum_value,
-    new_id, new_meta, patch, required, timestamp,
+    EditableFields, attainment_scale, client_or_caller, editable_fields, enum_conversions, enum_or,
+    enum_value, new_id, new_meta, patch, required, timestamp,
 };
 use crate::domain::{Goal, GoalField, GoalStatus, Patch, fields};
 use crate::error::{Result, Violations};
@@ -45,6 +45,13 @@ impl EditableFields<pb::Goal> for Goal {
                     enum_value::<pb::GoalStatus, _>(api.status)
                 };
                 into.status = check.check(&path("status"), parsed);
+            }
+            GoalField::AttainmentScale => {
+                into.attainment_scale = attainment_scale(
+                    api.attainment_scale.as_ref(),
+                    &path("attainment_scale"),
+                    check,
+                )
             }
         }
     }
@@ -90,6 +97,7 @@ impl From<Goal> for pb::Goal {
             why,
             target_date,
             status,
+            attainment_scale,
         } = goal;
         pb::Goal {
             id: meta.id.to_string(),
@@ -103,6 +111,7 @@ impl From<Goal> for pb::Goal {
             version: meta.version,
             created_by: meta.created_by.to_string(),
             updated_by: meta.updated_by.to_string(),
+            attainment_scale: attainment_scale.map(Into::into),
         }
     }
 }

@@ -6,8 +6,11 @@
 
 mod account;
 mod action_step;
+mod assessment;
+mod attainment;
 mod care;
 mod check_in;
+mod comment;
 mod goal;
 mod progress;
 mod rating;
@@ -15,8 +18,11 @@ mod sync;
 
 pub use account::*;
 pub use action_step::*;
+pub use assessment::*;
+pub use attainment::*;
 pub use care::*;
 pub use check_in::*;
+pub use comment::*;
 pub use goal::*;
 pub use progress::*;
 pub use rating::*;
@@ -75,6 +81,21 @@ pub fn page(size: i32, token: &str) -> Result<PageRequest<'_>> {
 /// Optional date in a request.
 pub fn optional_date(value: &str, field: &str) -> Result<Option<NaiveDate>> {
     fields::optional_date(value).map_err(|e| Error::invalid(field, e))
+}
+
+/// Records the violations a domain rule found (paths relative to the value
+/// it checked) under the request path `prefix`.
+fn add_violations(
+    check: &mut Violations,
+    prefix: &str,
+    violations: Vec<crate::domain::violation::Violation>,
+) {
+    for violation in violations {
+        check.add(
+            &format!("{prefix}.{}", violation.field),
+            violation.description,
+        );
+    }
 }
 
 /// A new record's common fields.

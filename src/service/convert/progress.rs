@@ -1,7 +1,9 @@
 //! Progress and client summaries.
 
 use super::{enum_conversions, id, timestamp};
-use crate::app::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
+use crate::app::{
+    ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress, SummarySeverity,
+};
 use crate::domain::fields;
 use crate::domain::progress::{Efficacy, Stats};
 use crate::error::{Error, Result};
@@ -13,6 +15,19 @@ enum_conversions!(
         Inactive,
         LowAdherence,
         EfficacyDrop,
+        SelfHarmRisk,
+        ReliableDeterioration,
+        AssessmentOverdue,
+    }
+);
+enum_conversions!(
+    SummarySeverity,
+    pb::SummarySeverity {
+        None,
+        Low,
+        Medium,
+        High,
+        Critical,
     }
 );
 
@@ -63,6 +78,7 @@ impl From<ProgressReport> for pb::Progress {
             efficacy,
             steps,
             last_check_in: _,
+            attainment,
         } = report;
         pb::Progress {
             as_of_date: fields::format_date(as_of),
@@ -87,6 +103,7 @@ impl From<ProgressReport> for pb::Progress {
                     }
                 })
                 .collect(),
+            attainment: attainment.map(Into::into),
         }
     }
 }
@@ -97,7 +114,9 @@ impl From<ClientSummary> for pb::ClientSummary {
             client_id,
             display_name,
             progress,
+            instruments,
             flags,
+            severity,
         } = summary;
         pb::ClientSummary {
             client_id: client_id.to_string(),
@@ -112,6 +131,8 @@ impl From<ClientSummary> for pb::ClientSummary {
                 .into_iter()
                 .map(|flag| pb::Flag::from(flag) as i32)
                 .collect(),
+            instruments: instruments.into_iter().map(Into::into).collect(),
+            severity: pb::SummarySeverity::from(severity) as i32,
         }
     }
 }

@@ -3,8 +3,8 @@
 use uuid::Uuid;
 
 use super::{
-    enum_conversions, enum_value, id, new_action_step, new_check_in, new_goal, new_rating,
-    timestamp,
+    assessment_result, enum_conversions, enum_value, id, new_action_step, new_attainment,
+    new_check_in, new_comment, new_goal, new_rating, result_draft, timestamp,
 };
 use crate::domain::{
     Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
@@ -19,6 +19,10 @@ enum_conversions!(
         ActionStep,
         CheckIn,
         EfficacyRating,
+        Assignment,
+        AssessmentResult,
+        AttainmentRating,
+        Comment,
     }
 );
 enum_conversions!(
@@ -39,6 +43,10 @@ pub fn change(entity: Entity) -> pb::Change {
         Entity::ActionStep(r) => Api::ActionStep(r.into()),
         Entity::CheckIn(r) => Api::CheckIn(r.into()),
         Entity::EfficacyRating(r) => Api::EfficacyRating(r.into()),
+        Entity::Assignment(r) => Api::Assignment(r.into()),
+        Entity::AssessmentResult(r) => Api::AssessmentResult(assessment_result(r)),
+        Entity::AttainmentRating(r) => Api::AttainmentRating(r.into()),
+        Entity::Comment(r) => Api::Comment(r.into()),
         Entity::Tombstone(Tombstone { kind, meta }) => Api::Tombstone(pb::Tombstone {
             entity_type: pb::EntityType::from(kind) as i32,
             id: meta.id.to_string(),
@@ -140,6 +148,13 @@ fn mutation_op(caller: Uuid, op: Option<pb::mutation::Op>, now_us: i64) -> Resul
         Some(Op::UpsertEfficacyRating(r)) => {
             MutationOp::Upsert(new_rating(Some(r), now_us)?.into())
         }
+        Some(Op::SubmitAssessmentResult(r)) => MutationOp::Submit(result_draft(Some(r))?),
+        Some(Op::UpsertAttainmentRating(r)) => match new_attainment(Some(r))? {
+            (rating, Some(_)) => MutationOp::Upsert(rating.into()),
+            // An app offline knows its day; the server would guess it.
+            (_, None) => return Err(Error::invalid("rating.local_date", "is required in a push")),
+        },
+        Some(Op::UpsertComment(c)) => MutationOp::Upsert(new_comment(Some(c))?.into()),
         Some(Op::Delete(target)) => {
             let kind = enum_value::<pb::EntityType, Kind>(target.entity_type)
                 .map_err(|e| Error::invalid("delete.entity_type", e))?;

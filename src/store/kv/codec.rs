@@ -9,22 +9,33 @@
 //! - a record's id is its key, so the value leaves it out; `created_by`
 //!   and `updated_by` are left out when they equal the client and the
 //!   creator (flags say which), as they mostly do;
-//! - a record's text (titles, notes: what people wrote) comes last, after a
-//!   byte saying how it is kept (0: plain), so it can be sealed as a whole.
+//! - a record's text (titles, notes: what people wrote; also a
+//!   questionnaire's answers) comes last, after a byte saying how it is
+//!   kept (0: plain), so it can be sealed as a whole;
+//! - a field added to a kind after records of it were stored is announced
+//!   by a flag bit that older records leave clear (a goal's attainment
+//!   scale), so they decode unchanged.
 //!
 //! Each enum's byte values are fixed forever (stored data uses them); the
 //! matches are exhaustive, so a new variant must be given its byte here.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
+use crate::domain::assignments::AssignmentSchedule;
+use crate::domain::attainment::{AttainmentLevel, AttainmentScale};
+use crate::domain::instruments::{
+    AnswerLabel, CustomInstrument, Instrument, Item, RankedBand, SeverityBand,
+};
 use crate::domain::{
-    AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, CareLink,
-    CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind,
-    Meta, Outcome, RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone,
-    TrackedDay, TrackedRating, TrackedStep,
+    AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, AssessmentResult,
+    Assignment, AttainmentRating, CareLink, CareLinkState, CheckIn, CheckInState, Comment,
+    CommentTarget, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind, Meta, Outcome,
+    RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone, TrackedAssignment,
+    TrackedAttainment, TrackedDay, TrackedRating, TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -223,6 +234,13 @@ byte_enum!(Role, "role", { Client = 1, Therapist = 2, Admin = 3, });
 byte_enum!(CareLinkState, "link state", { Active = 1, Revoked = 2, });
 byte_enum!(AdminAction, "admin action", { BackupCreated = 1, AccountCreated = 2, });
 byte_enum!(Outcome, "outcome", { Applied = 1, Conflict = 2, Gone = 3, Rejected = 4, });
+byte_enum!(AttainmentLevel, "attainment level", {
+    MuchLessThanExpected = 1,
+    LessThanExpected = 2,
+    Expected = 3,
+    MoreThanExpected = 4,
+    MuchMoreThanExpected = 5,
+});
 
 impl Encoder {
     fn byte_enum(&mut self, value: impl ByteEnum) {
@@ -321,18 +339,25 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             why,
             target_date,
             status,
+            attainment_scale,
         }) => {
             e.byte_enum(*status);
-            match target_date {
-                Some(day) => {
-                    e.u8(1);
-                    e.day(*day);
-                }
-                None => e.u8(0),
+            let flags = u8::from(target_date.is_some())
+                | (u8::from(attainment_scale.is_some()) * GOAL_HAS_SCALE);
+            e.u8(flags);
+            if let Some(day) = target_date {
+                e.day(*day);
+            }
+            if let Some(scale) = attainment_scale {
+                e.varint(u64::from(scale.weight()));
+                e.byte_enum(scale.baseline());
             }
             e.u8(TEXT_PLAIN);
             e.text(title);
             e.text(why);
+            for description in attainment_scale.iter().flat_map(|s| s.descriptions()) {
+                e.text(description);
+            }
         }
         Entity::ActionStep(ActionStep {
             meta: _,
@@ -383,9 +408,100 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.u8(TEXT_PLAIN);
             e.text(note);
         }
+        Entity::Assignment(Assignment {
+            meta: _,
+            instrument_id,
+            schedule,
+        }) => {
+            e.id(*instrument_id);
+            put_schedule(&mut e, schedule);
+        }
+        Entity::AssessmentResult(AssessmentResult {
+            meta: _,
+            instrument_id,
+            instrument_version,
+            local_date,
+            answers,
+            severity,
+        }) => {
+            e.id(*instrument_id);
+            e.varint(u64::from(*instrument_version));
+            e.day(*local_date);
+            e.u8(u8::from(severity.is_some()));
+            e.u8(TEXT_PLAIN);
+            e.bytes(answers);
+            if let Some(RankedBand { rank, band }) = severity {
+                e.varint(u64::from(*rank));
+                put_band(&mut e, band);
+            }
+        }
+        Entity::AttainmentRating(AttainmentRating {
+            meta: _,
+            goal_id,
+            level,
+            local_date,
+        }) => {
+            e.id(*goal_id);
+            e.byte_enum(*level);
+            e.day(*local_date);
+        }
+        Entity::Comment(Comment {
+            meta: _,
+            target,
+            text,
+            author_only,
+        }) => {
+            e.u8(kind_byte(target.kind()));
+            e.id(target.id());
+            e.u8(u8::from(*author_only));
+            e.u8(TEXT_PLAIN);
+            e.text(text);
+        }
         Entity::Tombstone(_) => {}
     }
     e.finish()
+}
+
+/// A goal's flag: an attainment scale follows (bit 0 says a target date
+/// does).
+const GOAL_HAS_SCALE: u8 = 2;
+
+fn put_schedule(e: &mut Encoder, schedule: &AssignmentSchedule) {
+    e.day(schedule.start);
+    e.varint(u64::from(schedule.every()));
+    match schedule.cancelled_on {
+        Some(day) => {
+            e.u8(1);
+            e.day(day);
+        }
+        None => e.u8(0),
+    }
+}
+
+fn put_band(e: &mut Encoder, band: &SeverityBand) {
+    e.varint(u64::from(band.min_score));
+    e.varint(u64::from(band.max_score));
+    e.text(&band.label);
+}
+
+fn get_band(d: &mut Decoder<'_>) -> Result<SeverityBand> {
+    let mut score = || u32::try_from(d.varint()?).map_err(|_| corrupt("band"));
+    let (min_score, max_score) = (score()?, score()?);
+    Ok(SeverityBand {
+        min_score,
+        max_score,
+        label: Cow::Owned(d.text()?),
+    })
+}
+
+fn get_schedule(d: &mut Decoder<'_>) -> Result<AssignmentSchedule> {
+    let start = d.day()?;
+    let every = i64::try_from(d.varint()?).map_err(|_| corrupt("schedule"))?;
+    let schedule = AssignmentSchedule::new(start, every).map_err(|_| corrupt("schedule"))?;
+    Ok(match d.u8()? {
+        0 => schedule,
+        _ => schedule.cancelled(d.day()?),
+    })
 }
 
 fn text_section(d: &mut Decoder<'_>) -> Result<()> {
@@ -410,17 +526,34 @@ pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
     let entity = match kind {
         Kind::Goal => {
             let status = d.byte_enum()?;
-            let target_date = match d.u8()? {
+            let flags = d.u8()?;
+            let target_date = match flags & 1 {
                 0 => None,
                 _ => Some(d.day()?),
             };
+            let scale = match flags & GOAL_HAS_SCALE {
+                0 => None,
+                _ => {
+                    let weight = u32::try_from(d.varint()?).map_err(|_| corrupt("weight"))?;
+                    Some((weight, d.byte_enum()?))
+                }
+            };
             text_section(&mut d)?;
+            let (title, why) = (d.text()?, d.text()?);
+            let attainment_scale = match scale {
+                None => None,
+                Some((weight, baseline)) => {
+                    let descriptions = [d.text()?, d.text()?, d.text()?, d.text()?, d.text()?];
+                    Some(AttainmentScale::restore(descriptions, weight, baseline))
+                }
+            };
             Entity::Goal(Goal {
                 meta,
-                title: d.text()?,
-                why: d.text()?,
+                title,
+                why,
                 target_date,
                 status,
+                attainment_scale,
             })
         }
         Kind::ActionStep => {
@@ -471,6 +604,60 @@ pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
                 score,
                 note: d.text()?,
                 rate_time_us,
+            })
+        }
+        Kind::Assignment => Entity::Assignment(Assignment {
+            meta,
+            instrument_id: d.id()?,
+            schedule: get_schedule(&mut d)?,
+        }),
+        Kind::AssessmentResult => {
+            let instrument_id = d.id()?;
+            let instrument_version =
+                u32::try_from(d.varint()?).map_err(|_| corrupt("instrument version"))?;
+            let local_date = d.day()?;
+            let has_severity = d.u8()? != 0;
+            text_section(&mut d)?;
+            let answers = d.bytes()?.to_vec();
+            let severity = match has_severity {
+                false => None,
+                true => Some(RankedBand {
+                    rank: u32::try_from(d.varint()?).map_err(|_| corrupt("band"))?,
+                    band: get_band(&mut d)?,
+                }),
+            };
+            Entity::AssessmentResult(AssessmentResult {
+                meta,
+                instrument_id,
+                instrument_version,
+                local_date,
+                answers,
+                severity,
+            })
+        }
+        Kind::AttainmentRating => Entity::AttainmentRating(AttainmentRating {
+            meta,
+            goal_id: d.id()?,
+            level: d.byte_enum()?,
+            local_date: d.day()?,
+        }),
+        Kind::Comment => {
+            let target_kind = kind_from_byte(d.u8()?)?;
+            let target_id = d.id()?;
+            let target = match target_kind {
+                Kind::Goal => CommentTarget::Goal(target_id),
+                Kind::ActionStep => CommentTarget::ActionStep(target_id),
+                Kind::CheckIn => CommentTarget::CheckIn(target_id),
+                Kind::AssessmentResult => CommentTarget::AssessmentResult(target_id),
+                _ => return Err(corrupt("comment target")),
+            };
+            let author_only = d.u8()? != 0;
+            text_section(&mut d)?;
+            Entity::Comment(Comment {
+                meta,
+                target,
+                text: d.text()?,
+                author_only,
             })
         }
     };
@@ -670,6 +857,172 @@ impl Value for TrackedRating {
             rate_time_us: d.signed()?,
             local_day: d.day()?,
             score: d.u8()?,
+        })
+    }
+}
+
+impl Value for TrackedAssignment {
+    fn put(&self, e: &mut Encoder) {
+        let TrackedAssignment {
+            instrument_id,
+            schedule,
+        } = self;
+        e.id(*instrument_id);
+        put_schedule(e, schedule);
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        Ok(TrackedAssignment {
+            instrument_id: d.id()?,
+            schedule: get_schedule(d)?,
+        })
+    }
+}
+
+impl Value for TrackedResult {
+    fn put(&self, e: &mut Encoder) {
+        let TrackedResult {
+            instrument_id,
+            local_date,
+            submitted_us,
+            total,
+            self_harm,
+        } = self;
+        e.id(*instrument_id);
+        e.day(*local_date);
+        e.signed(*submitted_us);
+        e.varint(u64::from(*total));
+        e.u8(u8::from(*self_harm));
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        Ok(TrackedResult {
+            instrument_id: d.id()?,
+            local_date: d.day()?,
+            submitted_us: d.signed()?,
+            total: u32::try_from(d.varint()?).map_err(|_| corrupt("total"))?,
+            self_harm: d.u8()? != 0,
+        })
+    }
+}
+
+impl Value for TrackedScale {
+    fn put(&self, e: &mut Encoder) {
+        let TrackedScale { weight } = self;
+        e.varint(u64::from(*weight));
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        Ok(TrackedScale {
+            weight: u32::try_from(d.varint()?).map_err(|_| corrupt("weight"))?,
+        })
+    }
+}
+
+impl Value for TrackedAttainment {
+    fn put(&self, e: &mut Encoder) {
+        let TrackedAttainment {
+            goal_id,
+            local_date,
+            recorded_us,
+            level,
+        } = self;
+        e.id(*goal_id);
+        e.day(*local_date);
+        e.signed(*recorded_us);
+        e.byte_enum(*level);
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        Ok(TrackedAttainment {
+            goal_id: d.id()?,
+            local_date: d.day()?,
+            recorded_us: d.signed()?,
+            level: d.byte_enum()?,
+        })
+    }
+}
+
+/// A custom instrument: what a therapist wrote (its texts) in the text
+/// section. Custom instruments have no change rules, self-harm item or
+/// attribution, so none are kept.
+impl Value for CustomInstrument {
+    fn put(&self, e: &mut Encoder) {
+        let CustomInstrument {
+            owner,
+            create_time_us,
+            instrument,
+        } = self;
+        e.id(instrument.id);
+        e.id(*owner);
+        e.signed(*create_time_us);
+        e.varint(u64::from(instrument.version));
+        e.u8(TEXT_PLAIN);
+        e.text(&instrument.short_name);
+        e.text(&instrument.title);
+        e.text(&instrument.instructions);
+        e.varint(instrument.items.len() as u64);
+        for item in instrument.items.iter() {
+            e.text(&item.text);
+            e.u8(item.min_value);
+            e.u8(item.max_value);
+            e.varint(item.labels.len() as u64);
+            for label in item.labels.iter() {
+                e.u8(label.value);
+                e.text(&label.label);
+            }
+        }
+        e.varint(instrument.bands.len() as u64);
+        for band in instrument.bands.iter() {
+            put_band(e, band);
+        }
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        let id = d.id()?;
+        let owner = d.id()?;
+        let create_time_us = d.signed()?;
+        let version = u32::try_from(d.varint()?).map_err(|_| corrupt("version"))?;
+        text_section(d)?;
+        let (short_name, title, instructions) = (d.text()?, d.text()?, d.text()?);
+        let items = (0..d.varint()?)
+            .map(|_| {
+                let text = d.text()?;
+                let (min_value, max_value) = (d.u8()?, d.u8()?);
+                let labels = (0..d.varint()?)
+                    .map(|_| {
+                        Ok(AnswerLabel {
+                            value: d.u8()?,
+                            label: Cow::Owned(d.text()?),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Item {
+                    text: Cow::Owned(text),
+                    min_value,
+                    max_value,
+                    labels: Cow::Owned(labels),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let bands = (0..d.varint()?)
+            .map(|_| get_band(d))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CustomInstrument {
+            owner,
+            create_time_us,
+            instrument: Instrument {
+                id,
+                version,
+                short_name: Cow::Owned(short_name),
+                title: Cow::Owned(title),
+                instructions: Cow::Owned(instructions),
+                items: Cow::Owned(items),
+                bands: Cow::Owned(bands),
+                change_rules: None,
+                self_harm_item: None,
+                attribution: Cow::Borrowed(""),
+            },
         })
     }
 }
@@ -891,7 +1244,21 @@ mod tests {
             why: "Energy".into(),
             target_date: Some(day("2026-12-31")),
             status: GoalStatus::Achieved,
+            attainment_scale: None,
         }));
+        for target_date in [None, Some(day("2027-03-01"))] {
+            round_trip(Entity::Goal(Goal {
+                meta: meta(Uuid::from_u128(2)),
+                title: "Sleep".into(),
+                target_date,
+                attainment_scale: Some(AttainmentScale::restore(
+                    ["a", "b", "c", "d", "é"].map(String::from),
+                    7,
+                    AttainmentLevel::MuchLessThanExpected,
+                )),
+                ..Goal::default()
+            }));
+        }
         round_trip(Entity::Goal(Goal {
             meta: meta(Uuid::from_u128(9)),
             target_date: None,
@@ -925,10 +1292,116 @@ mod tests {
             note: String::new(),
             rate_time_us: -5,
         }));
+        for cancelled in [None, Some(day("2026-04-01"))] {
+            let schedule = AssignmentSchedule::new(day("2026-03-02"), 14).expect("valid");
+            round_trip(Entity::Assignment(Assignment {
+                meta: meta(Uuid::from_u128(9)),
+                instrument_id: Uuid::from_u128(7),
+                schedule: match cancelled {
+                    Some(on) => schedule.cancelled(on),
+                    None => schedule,
+                },
+            }));
+        }
+        for severity in [None, crate::domain::instruments::PHQ9.ranked_band(12)] {
+            round_trip(Entity::AssessmentResult(AssessmentResult {
+                meta: meta(Uuid::from_u128(2)),
+                instrument_id: Uuid::from_u128(9),
+                instrument_version: 1,
+                local_date: day("2026-03-02"),
+                answers: vec![1, 2, 0, 3, 1, 0, 2, 1, 2],
+                severity,
+            }));
+        }
+        round_trip(Entity::AttainmentRating(AttainmentRating {
+            meta: meta(Uuid::from_u128(9)),
+            goal_id: Uuid::from_u128(5),
+            level: AttainmentLevel::MuchMoreThanExpected,
+            local_date: day("2026-03-02"),
+        }));
+        for (target, author_only) in [
+            (CommentTarget::CheckIn(Uuid::from_u128(6)), true),
+            (CommentTarget::AssessmentResult(Uuid::from_u128(6)), false),
+        ] {
+            round_trip(Entity::Comment(Comment {
+                meta: meta(Uuid::from_u128(9)),
+                target,
+                text: "Well done".into(),
+                author_only,
+            }));
+        }
         round_trip(Entity::Tombstone(Tombstone {
             kind: Kind::CheckIn,
             meta: meta(Uuid::from_u128(2)),
         }));
+    }
+
+    #[test]
+    fn a_goal_stored_before_attainment_scales_still_decodes() {
+        // The layout of a goal before scales: status, target date flag 0/1,
+        // then the text section; it must read as a goal without a scale.
+        let goal = Entity::Goal(Goal {
+            meta: meta(Uuid::from_u128(2)),
+            title: "Walk".into(),
+            why: "Energy".into(),
+            target_date: Some(day("2026-12-31")),
+            ..Goal::default()
+        });
+        let bytes = encode_entity(&goal);
+        let decoded = decode_entity(goal.meta().id, &bytes).expect("decodes");
+        assert_eq!(decoded, goal);
+        let Entity::Goal(decoded) = decoded else {
+            panic!("a goal")
+        };
+        assert_eq!(decoded.attainment_scale, None);
+    }
+
+    #[test]
+    fn aggregate_entries_and_custom_instruments_round_trip() {
+        fn again<T: Value + PartialEq + std::fmt::Debug>(value: T) {
+            assert_eq!(T::decode(&value.encode()).expect("decodes"), value);
+        }
+        again(TrackedAssignment {
+            instrument_id: Uuid::from_u128(9),
+            schedule: AssignmentSchedule::new(day("2026-03-02"), 7)
+                .expect("valid")
+                .cancelled(day("2026-05-01")),
+        });
+        again(TrackedResult {
+            instrument_id: Uuid::from_u128(9),
+            local_date: day("2026-03-02"),
+            submitted_us: 1_800_000_000_000_000,
+            total: 27,
+            self_harm: true,
+        });
+        again(TrackedScale { weight: 3 });
+        again(TrackedAttainment {
+            goal_id: Uuid::from_u128(4),
+            local_date: day("2026-03-02"),
+            recorded_us: -1,
+            level: AttainmentLevel::LessThanExpected,
+        });
+        let draft = crate::domain::instruments::CustomInstrumentDraft {
+            short_name: "SLEEP".into(),
+            title: "Sleep check".into(),
+            instructions: "Last week:".into(),
+            items: vec![crate::domain::instruments::ItemDraft {
+                text: "How rested?".into(),
+                min_value: 1,
+                max_value: 5,
+                labels: vec![(1, "Not".into()), (3, "Some".into()), (5, "Fully".into())],
+            }],
+            bands: vec![crate::domain::instruments::BandDraft {
+                min_score: 1,
+                max_score: 5,
+                label: "Any".into(),
+            }],
+        };
+        again(CustomInstrument {
+            owner: Uuid::from_u128(3),
+            create_time_us: 1_800_000_000_000_000,
+            instrument: draft.check(Uuid::from_u128(77)).expect("valid"),
+        });
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! | `e` | time, record id | empty: tombstones by the time of the deletion, for retention |
 //! | `F` | client | the lowest sequence number a cursor of the client may hold: older cursors fall before what retention removed |
 //! | `T` | step, year (2 bytes) | the step's check-ins of that year ([`crate::domain::StepTrack`]) |
-//! | `K` | client, `s` or `r`, id | a step or rating of the client ([`crate::domain::ClientTrack`]) |
+//! | `K` | client, `s`, `r`, `a`, `q`, `g` or `l`, id | a step, rating, assignment, assessment result, goal scale or attainment rating of the client ([`crate::domain::ClientTrack`]) |
 //! | `A` | account id | the account |
 //! | `H` | SHA-256(token) | account id |
 //! | `I` | invite code | the invite |
@@ -24,10 +24,12 @@
 //! | `X` | client, time, 8 random bytes | an access event |
 //! | `x` | therapist, time, 8 random bytes | the same event, by therapist |
 //! | `D` | time, 8 random bytes | an administrator's event |
+//! | `N` | instrument id | a therapist's custom instrument ([`crate::domain::instruments::CustomInstrument`]) |
+//! | `n` | therapist, instrument id | empty: a therapist's instruments |
 //! | `0` | `epoch` | the store's random epoch |
 //!
-//! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`) are written
-//! in the same atomic batch as what they point at, so they are exact.
+//! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`) are
+//! written in the same atomic batch as what they point at, so they are exact.
 //! Retention removes a tombstone's `C` and `e` entries but keeps its `E`
 //! entry, so its id stays taken.
 
@@ -77,6 +79,10 @@ pub const ACCESS_BY_CLIENT: u8 = b'X';
 pub const ACCESS_BY_THERAPIST: u8 = b'x';
 /// Administrators' events.
 pub const ADMIN_EVENT: u8 = b'D';
+/// Custom instruments.
+pub const INSTRUMENT: u8 = b'N';
+/// Custom instruments by therapist.
+pub const INSTRUMENT_BY_OWNER: u8 = b'n';
 /// The store's own settings.
 pub const META: u8 = b'0';
 
@@ -214,6 +220,68 @@ pub fn client_track(client: Uuid) -> Vec<u8> {
     key(CLIENT_TRACK, &[client.as_bytes()])
 }
 
+/// The entries of a client's aggregate besides steps and ratings: one
+/// byte after the client names the kind of entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracked {
+    /// A questionnaire assignment.
+    Assignment,
+    /// An assessment result.
+    Result,
+    /// A goal's attainment scale.
+    Scale,
+    /// An attainment rating.
+    Attainment,
+}
+
+impl Tracked {
+    /// Every kind of entry.
+    pub const ALL: [Tracked; 4] = [
+        Tracked::Assignment,
+        Tracked::Result,
+        Tracked::Scale,
+        Tracked::Attainment,
+    ];
+
+    /// The byte naming the kind in keys. Fixed forever.
+    pub fn byte(self) -> u8 {
+        match self {
+            Tracked::Assignment => b'a',
+            Tracked::Result => b'q',
+            Tracked::Scale => b'g',
+            Tracked::Attainment => b'l',
+        }
+    }
+}
+
+/// An entry of a client's aggregate of kind `tracked` about record `id`.
+pub fn tracked(client: Uuid, tracked: Tracked, id: Uuid) -> Vec<u8> {
+    key(
+        CLIENT_TRACK,
+        &[client.as_bytes(), &[tracked.byte()], id.as_bytes()],
+    )
+}
+
+/// The entries of a client's aggregate of kind `tracked`.
+pub fn tracked_of(client: Uuid, tracked: Tracked) -> Vec<u8> {
+    key(CLIENT_TRACK, &[client.as_bytes(), &[tracked.byte()]])
+}
+
+/// A custom instrument.
+pub fn instrument(id: Uuid) -> Vec<u8> {
+    key(INSTRUMENT, &[id.as_bytes()])
+}
+
+/// A therapist's custom instrument in their index.
+pub fn instrument_of(owner: Uuid, id: Uuid) -> Vec<u8> {
+    key(INSTRUMENT_BY_OWNER, &[owner.as_bytes(), id.as_bytes()])
+}
+
+/// Every custom instrument of a therapist.
+pub fn instruments_of(owner: Uuid) -> Vec<u8> {
+    key(INSTRUMENT_BY_OWNER, &[owner.as_bytes()])
+}
+
 /// The byte of a kind in keys. Fixed forever: stored keys use them.
 pub fn kind_byte(kind: Kind) -> u8 {
     match kind {
@@ -221,6 +289,10 @@ pub fn kind_byte(kind: Kind) -> u8 {
         Kind::ActionStep => 2,
         Kind::CheckIn => 3,
         Kind::EfficacyRating => 4,
+        Kind::Assignment => 5,
+        Kind::AssessmentResult => 6,
+        Kind::AttainmentRating => 7,
+        Kind::Comment => 8,
     }
 }
 
@@ -230,6 +302,7 @@ pub fn order_bytes(order: Order) -> Vec<u8> {
         Order::Id => Vec::new(),
         Order::Day(day) => day_bytes(day).to_vec(),
         Order::Time(us) => ordered_i64(us).to_vec(),
+        Order::DayTime(day, us) => [&day_bytes(day)[..], &ordered_i64(us)].concat(),
     }
 }
 

@@ -345,6 +345,8 @@ fn entity(old: OldStoredEntity) -> Result<Entity> {
                 3 => GoalStatus::Archived,
                 _ => GoalStatus::Active,
             },
+            // The first layout had no attainment scales.
+            attainment_scale: None,
         }),
         OldEntity::ActionStep(s) => Entity::ActionStep(ActionStep {
             meta: meta(&s.meta)?,
@@ -534,7 +536,14 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
                 keys::tracked_rating(meta.client_id, meta.id),
                 TrackedRating::of(rating, zone).encode(),
             )?,
-            Entity::Goal(_) | Entity::Tombstone(_) => {}
+            // The first layout had none of these, and goals without
+            // attainment scales need no aggregate.
+            Entity::Goal(_)
+            | Entity::Assignment(_)
+            | Entity::AssessmentResult(_)
+            | Entity::AttainmentRating(_)
+            | Entity::Comment(_)
+            | Entity::Tombstone(_) => {}
         }
     }
     for ((step, year), track) in step_years {
@@ -717,8 +726,11 @@ mod tests {
 
     /// A data dir of the first layout: a client with a goal, a step, a
     /// check-in, a deleted goal, a replay, and a linked therapist.
-    fn old_store(dir: &std::path::Path) -> (Uuid, Uuid, Uuid) {
-        let db = sled::open(dir).expect("old store");
+    /// Fills `db` with a store of the first layout. Its handle is passed
+    /// around rather than opened again: sled's threads hold the data dir's
+    /// lock for a moment after a handle is dropped, so a second open right
+    /// away can fail.
+    fn old_store(db: &sled::Db) -> (Uuid, Uuid, Uuid) {
         let (client, therapist) = (Uuid::now_v7(), Uuid::now_v7());
         let (goal, step, check_in, gone) = (
             Uuid::now_v7(),
@@ -846,7 +858,7 @@ mod tests {
     #[tokio::test]
     async fn a_store_of_the_first_layout_keeps_everything_after_the_upgrade() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (client, therapist, check_in) = old_store(dir.path());
+        let (client, therapist, check_in) = old_store(&sled::open(dir.path()).expect("old store"));
 
         let engine = SledKv::open(dir.path(), 16 * 1024 * 1024).expect("open");
         let clock = Arc::new(ManualClock::starting_now());
@@ -918,9 +930,8 @@ mod tests {
 
     /// A backup of the first layout, as that version's `stepwise backup`
     /// wrote it.
-    fn first_layout_backup(dir: &std::path::Path, to: &std::path::Path) {
+    fn first_layout_backup(db: &sled::Db, to: &std::path::Path) {
         use sha2::{Digest, Sha256};
-        let db = sled::open(dir).expect("old store");
         let mut bytes = b"STEPWISE-BACKUP1".to_vec();
         for name in db.tree_names() {
             for entry in db.open_tree(&name).expect("tree").iter() {
@@ -943,9 +954,10 @@ mod tests {
     #[tokio::test]
     async fn a_backup_of_the_first_layout_restores_and_upgrades() {
         let old = tempfile::tempdir().expect("temp dir");
-        let (client, _, _) = old_store(old.path());
+        let db = sled::open(old.path().join("db")).expect("old store");
+        let (client, _, _) = old_store(&db);
         let file = old.path().join("first.backup");
-        first_layout_backup(old.path(), &file);
+        first_layout_backup(&db, &file);
 
         let restored = tempfile::tempdir().expect("temp dir");
         super::super::snapshot::restore(&file, restored.path()).expect("restore");

@@ -30,12 +30,14 @@ use uuid::Uuid;
 
 use self::codec::{Value, decode_entity, decode_id, decode_seq};
 use self::engine::Engine;
+use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use super::page_token::KeyRange;
 use super::{ChangePage, Page, PageRequest, Side, SnapshotInfo, Store, Write};
+use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Kind, Order, StepTrack,
-    TrackedRating, TrackedStep,
+    TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -287,8 +289,20 @@ impl<E: Engine> Store for KvStore<E> {
         &self,
         parent: Uuid,
         kind: Kind,
+        within: (Option<Order>, Option<Order>),
+        page: PageRequest<'_>,
+    ) -> Result<Page<Entity>> {
+        self.matching_children(parent, kind, within, page, &|_| true)
+            .await
+    }
+
+    async fn matching_children(
+        &self,
+        parent: Uuid,
+        kind: Kind,
         (from, to): (Option<Order>, Option<Order>),
         page: PageRequest<'_>,
+        matches: &(dyn for<'e> Fn(&'e Entity) -> bool + Send + Sync),
     ) -> Result<Page<Entity>> {
         let prefix = keys::children_of(parent, kind);
         let from = from.map(keys::order_bytes).unwrap_or_default();
@@ -296,8 +310,23 @@ impl<E: Engine> Store for KvStore<E> {
         let range = KeyRange::new(&prefix, (from, to));
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
-            Ok(self.entity_now(id)?.filter(|e| !e.is_deleted()))
+            Ok(self
+                .entity_now(id)?
+                .filter(|entity| !entity.is_deleted() && matches(entity)))
         })
+    }
+
+    async fn instrument(&self, id: Uuid) -> Result<Option<CustomInstrument>> {
+        self.value(&keys::instrument(id))
+    }
+
+    async fn instrument_ids(&self, owner: Uuid) -> Result<Vec<Uuid>> {
+        let mut ids = Vec::new();
+        self.scan_prefix(&keys::instruments_of(owner), |key, _| {
+            ids.push(keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?);
+            Ok(())
+        })?;
+        Ok(ids)
     }
 
     async fn step_track(&self, step: Uuid) -> Result<StepTrack> {
@@ -314,14 +343,34 @@ impl<E: Engine> Store for KvStore<E> {
         let mut track = ClientTrack::default();
         self.scan_prefix(&prefix, |key, value| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad track key"))?;
-            match key.get(prefix.len()) {
+            let tracked = |byte| Tracked::ALL.into_iter().find(|t| t.byte() == byte);
+            match key.get(prefix.len()).copied() {
                 Some(b's') => {
                     track.steps.insert(id, TrackedStep::decode(value)?);
                 }
                 Some(b'r') => {
                     track.ratings.insert(id, TrackedRating::decode(value)?);
                 }
-                _ => return Err(Error::internal("bad track key")),
+                Some(byte) => match tracked(byte) {
+                    Some(Tracked::Assignment) => {
+                        track
+                            .assignments
+                            .insert(id, TrackedAssignment::decode(value)?);
+                    }
+                    Some(Tracked::Result) => {
+                        track.results.insert(id, TrackedResult::decode(value)?);
+                    }
+                    Some(Tracked::Scale) => {
+                        track.scales.insert(id, TrackedScale::decode(value)?);
+                    }
+                    Some(Tracked::Attainment) => {
+                        track
+                            .attainments
+                            .insert(id, TrackedAttainment::decode(value)?);
+                    }
+                    None => return Err(Error::internal("bad track key")),
+                },
+                None => return Err(Error::internal("bad track key")),
             }
             Ok(())
         })?;

@@ -14,10 +14,12 @@ use uuid::Uuid;
 
 use super::codec::{Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq};
 use super::engine::{Batch, Engine};
-use super::keys;
+use super::keys::{self, Tracked};
+use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, Entity, Expiring, Invite, Kind, Order, Parent,
-    Replay, StepTrack, TrackedRating, TrackedStep,
+    Replay, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
+    TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 use crate::store::{Purged, Tx};
@@ -173,6 +175,14 @@ impl<'a, E: Engine> KvTx<'a, E> {
 
     fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
         self.get(key)?.map(|bytes| T::decode(&bytes)).transpose()
+    }
+
+    /// Sets `key` to `value`, or removes it for `None`.
+    fn put_or_remove<T: Value>(&mut self, key: Vec<u8>, value: Option<&T>) {
+        match value {
+            Some(value) => self.put(key, value.encode()),
+            None => self.remove(key),
+        }
     }
 
     /// Gives the record the owner's next version, moves its change index
@@ -397,6 +407,72 @@ impl<E: Engine> Tx for KvTx<'_, E> {
             Some(track) => self.put(key, track.encode()),
             None => self.remove(key),
         }
+        Ok(())
+    }
+
+    fn tracked_assignments(&mut self, client: Uuid) -> Result<BTreeMap<Uuid, TrackedAssignment>> {
+        let mut assignments = BTreeMap::new();
+        for key in self.keys_with(&keys::tracked_of(client, Tracked::Assignment))? {
+            let id = keys::child_id(&key).ok_or_else(|| Error::internal("bad track key"))?;
+            if let Some(track) = self.value(&key)? {
+                assignments.insert(id, track);
+            }
+        }
+        Ok(assignments)
+    }
+
+    fn put_tracked_assignment(
+        &mut self,
+        client: Uuid,
+        assignment: Uuid,
+        track: Option<&TrackedAssignment>,
+    ) -> Result<()> {
+        let key = keys::tracked(client, Tracked::Assignment, assignment);
+        self.put_or_remove(key, track);
+        Ok(())
+    }
+
+    fn put_tracked_result(
+        &mut self,
+        client: Uuid,
+        result: Uuid,
+        track: Option<&TrackedResult>,
+    ) -> Result<()> {
+        self.put_or_remove(keys::tracked(client, Tracked::Result, result), track);
+        Ok(())
+    }
+
+    fn put_tracked_scale(
+        &mut self,
+        client: Uuid,
+        goal: Uuid,
+        track: Option<&TrackedScale>,
+    ) -> Result<()> {
+        self.put_or_remove(keys::tracked(client, Tracked::Scale, goal), track);
+        Ok(())
+    }
+
+    fn put_tracked_attainment(
+        &mut self,
+        client: Uuid,
+        rating: Uuid,
+        track: Option<&TrackedAttainment>,
+    ) -> Result<()> {
+        self.put_or_remove(keys::tracked(client, Tracked::Attainment, rating), track);
+        Ok(())
+    }
+
+    fn instrument(&mut self, id: Uuid) -> Result<Option<CustomInstrument>> {
+        self.value(&keys::instrument(id))
+    }
+
+    fn create_instrument(&mut self, instrument: &CustomInstrument) -> Result<()> {
+        let id = instrument.instrument.id;
+        if self.get(&keys::instrument(id))?.is_some() {
+            return Err(Error::AlreadyExists("instrument"));
+        }
+        self.put(keys::instrument(id), instrument.encode());
+        self.put(keys::instrument_of(instrument.owner, id), Vec::new());
         Ok(())
     }
 

@@ -9,6 +9,8 @@ use stepwise::client::{BearerToken, authenticated};
 use stepwise::config::ServeConfig;
 use stepwise::pb;
 use stepwise::pb::account_service_client::AccountServiceClient;
+use stepwise::pb::assessment_service_client::AssessmentServiceClient;
+use stepwise::pb::comment_service_client::CommentServiceClient;
 use stepwise::pb::goal_service_client::GoalServiceClient;
 use stepwise::pb::progress_service_client::ProgressServiceClient;
 use stepwise::server::Server;
@@ -141,6 +143,16 @@ impl TestApp {
     /// ProgressService as the holder of `token`.
     pub async fn progress(&self, token: &str) -> ProgressServiceClient<Authed> {
         ProgressServiceClient::new(self.authed(token).await)
+    }
+
+    /// AssessmentService as the holder of `token`.
+    pub async fn assessments(&self, token: &str) -> AssessmentServiceClient<Authed> {
+        AssessmentServiceClient::new(self.authed(token).await)
+    }
+
+    /// CommentService as the holder of `token`.
+    pub async fn comments(&self, token: &str) -> CommentServiceClient<Authed> {
+        CommentServiceClient::new(self.authed(token).await)
     }
 
     /// Creates an account with `role` through the admin; returns it and its

@@ -16,22 +16,27 @@ import { coalesced } from "../tasks";
 /** Weeks in the adherence sparkline, this week included. */
 export const WEEKS = 8;
 
-/** How much each flag weighs when sorting by need for attention. */
+/** How much each flag weighs among clients of the same severity. */
 const FLAG_WEIGHT: Record<Flag, number> = {
   [Flag.UNSPECIFIED]: 0,
-  [Flag.EFFICACY_DROP]: 4,
-  [Flag.INACTIVE]: 2,
-  [Flag.LOW_ADHERENCE]: 1,
+  [Flag.SELF_HARM_RISK]: 32,
+  [Flag.RELIABLE_DETERIORATION]: 16,
+  [Flag.EFFICACY_DROP]: 8,
+  [Flag.INACTIVE]: 4,
+  [Flag.LOW_ADHERENCE]: 2,
+  [Flag.ASSESSMENT_OVERDUE]: 1,
 };
 
 /**
- * Orders clients by need for attention: the weight of their flags (a drop
- * in self-efficacy first, then inactivity, then low adherence), then lower
- * 7-day adherence, then name.
+ * Orders clients by need for attention: the server's severity (a risk of
+ * self-harm first, then worse symptoms, then a drop in self-efficacy, then
+ * the rest), then the weight of their flags, then lower 7-day adherence,
+ * then name.
  */
 export function byNeedForAttention(a: ClientSummary, b: ClientSummary): number {
   const weight = (s: ClientSummary) => s.flags.reduce((sum, flag) => sum + FLAG_WEIGHT[flag], 0);
   return (
+    b.severity - a.severity ||
     weight(b) - weight(a) ||
     (a.adherence7d ?? 2) - (b.adherence7d ?? 2) ||
     a.displayName.localeCompare(b.displayName) ||

@@ -10,7 +10,14 @@ import { type ClientSummary, Flag } from "../gen/stepwise/v1/care_service_pb";
 import { flagBadge, missing, orMissing, problemNotice, type View } from "./common";
 
 /** Badges in the order of the caseload's sort: the most serious first. */
-const FLAG_ORDER = [Flag.EFFICACY_DROP, Flag.INACTIVE, Flag.LOW_ADHERENCE];
+const FLAG_ORDER = [
+  Flag.SELF_HARM_RISK,
+  Flag.RELIABLE_DETERIORATION,
+  Flag.EFFICACY_DROP,
+  Flag.INACTIVE,
+  Flag.LOW_ADHERENCE,
+  Flag.ASSESSMENT_OVERDUE,
+];
 
 /** The caseload view, rendered again on every change of `caseload`. */
 export function caseloadView(caseload: Caseload): View {
@@ -76,7 +83,11 @@ function table(caseload: Caseload, charts: Charts): HTMLElement {
         "caption",
         null,
         `${count} ${count === 1 ? "client" : "clients"}, most in need of attention first `,
-        el("span", { class: "caption-note" }, "(a drop in self-efficacy, then inactivity, then low adherence)"),
+        el(
+          "span",
+          { class: "caption-note" },
+          "(a risk of self-harm, then worse symptoms, then a drop in self-efficacy, then inactivity, low adherence and overdue questionnaires)",
+        ),
       ),
       el(
         "thead",

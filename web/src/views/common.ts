@@ -32,6 +32,16 @@ export function orMissing(value: string | undefined, why: string): Child {
 
 const FLAGS: Record<Flag, { label: string; explain: string; tone: string } | undefined> = {
   [Flag.UNSPECIFIED]: undefined,
+  [Flag.SELF_HARM_RISK]: {
+    label: "Self-harm risk",
+    explain: "the latest PHQ-9 answered item 9 (thoughts of self-harm) above 0; follow up now",
+    tone: "danger",
+  },
+  [Flag.RELIABLE_DETERIORATION]: {
+    label: "Symptoms worse",
+    explain: "the latest questionnaire score is reliably worse than the first",
+    tone: "danger",
+  },
   [Flag.EFFICACY_DROP]: {
     label: "Efficacy drop",
     explain: "self-efficacy fell 20 points or more in 28 days",
@@ -45,6 +55,11 @@ const FLAGS: Record<Flag, { label: string; explain: string; tone: string } | und
   [Flag.LOW_ADHERENCE]: {
     label: "Low adherence",
     explain: "under 50% over the last 7 days",
+    tone: "caution",
+  },
+  [Flag.ASSESSMENT_OVERDUE]: {
+    label: "Questionnaire overdue",
+    explain: "a due questionnaire is more than two days late",
     tone: "caution",
   },
 };

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { InstrumentSummary } from "./assessment_pb";
+import { file_stepwise_v1_assessment } from "./assessment_pb";
 import type { AccessEvent, CareLink, CareLinkSchema, InviteSchema } from "./care_pb";
 import { file_stepwise_v1_care } from "./care_pb";
 import type { Change, Heartbeat } from "./sync_service_pb";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/care_service.proto.
  */
 export const file_stepwise_v1_care_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki8AIKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGRCEgoQX2VmZmljYWN5X2xhdGVzdEIWChRfZWZmaWNhY3lfY2hhbmdlXzI4ZCIVChNXYXRjaENsaWVudHNSZXF1ZXN0IrIBChRXYXRjaENsaWVudHNSZXNwb25zZRIRCgljbGllbnRfaWQYASABKAkSJQoGY2hhbmdlGAIgASgLMhMuc3RlcHdpc2UudjEuQ2hhbmdlSAASKgoJY2FyZV9saW5rGAMgASgLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmtIABIrCgloZWFydGJlYXQYBCABKAsyFi5zdGVwd2lzZS52MS5IZWFydGJlYXRIAEIHCgVldmVudCpfCgRGbGFnEhQKEEZMQUdfVU5TUEVDSUZJRUQQABIRCg1GTEFHX0lOQUNUSVZFEAESFgoSRkxBR19MT1dfQURIRVJFTkNFEAISFgoSRkxBR19FRkZJQ0FDWV9EUk9QEAMy5AQKC0NhcmVTZXJ2aWNlEkUKDENyZWF0ZUludml0ZRIgLnN0ZXB3aXNlLnYxLkNyZWF0ZUludml0ZVJlcXVlc3QaEy5zdGVwd2lzZS52MS5JbnZpdGUSRwoMQWNjZXB0SW52aXRlEiAuc3RlcHdpc2UudjEuQWNjZXB0SW52aXRlUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rElYKDUxpc3RDYXJlTGlua3MSIS5zdGVwd2lzZS52MS5MaXN0Q2FyZUxpbmtzUmVxdWVzdBoiLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXNwb25zZRJLCg5SZXZva2VDYXJlTGluaxIiLnN0ZXB3aXNlLnYxLlJldm9rZUNhcmVMaW5rUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rEl8KEExpc3RBY2Nlc3NFdmVudHMSJC5zdGVwd2lzZS52MS5MaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBolLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXNwb25zZRJoChNMaXN0Q2xpZW50U3VtbWFyaWVzEicuc3RlcHdpc2UudjEuTGlzdENsaWVudFN1bW1hcmllc1JlcXVlc3QaKC5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVzcG9uc2USVQoMV2F0Y2hDbGllbnRzEiAuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVxdWVzdBohLnN0ZXB3aXNlLnYxLldhdGNoQ2xpZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_stepwise_v1_care, file_stepwise_v1_sync_service]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki1QMKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnEjMKC2luc3RydW1lbnRzGAogAygLMh4uc3RlcHdpc2UudjEuSW5zdHJ1bWVudFN1bW1hcnkSLgoIc2V2ZXJpdHkYCyABKA4yHC5zdGVwd2lzZS52MS5TdW1tYXJ5U2V2ZXJpdHlCDwoNX2FkaGVyZW5jZV83ZEIQCg5fYWRoZXJlbmNlXzI4ZEISChBfZWZmaWNhY3lfbGF0ZXN0QhYKFF9lZmZpY2FjeV9jaGFuZ2VfMjhkIhUKE1dhdGNoQ2xpZW50c1JlcXVlc3QisgEKFFdhdGNoQ2xpZW50c1Jlc3BvbnNlEhEKCWNsaWVudF9pZBgBIAEoCRIlCgZjaGFuZ2UYAiABKAsyEy5zdGVwd2lzZS52MS5DaGFuZ2VIABIqCgljYXJlX2xpbmsYAyABKAsyFS5zdGVwd2lzZS52MS5DYXJlTGlua0gAEisKCWhlYXJ0YmVhdBgEIAEoCzIWLnN0ZXB3aXNlLnYxLkhlYXJ0YmVhdEgAQgcKBWV2ZW50KrYBCgRGbGFnEhQKEEZMQUdfVU5TUEVDSUZJRUQQABIRCg1GTEFHX0lOQUNUSVZFEAESFgoSRkxBR19MT1dfQURIRVJFTkNFEAISFgoSRkxBR19FRkZJQ0FDWV9EUk9QEAMSFwoTRkxBR19TRUxGX0hBUk1fUklTSxAEEh8KG0ZMQUdfUkVMSUFCTEVfREVURVJJT1JBVElPThAFEhsKF0ZMQUdfQVNTRVNTTUVOVF9PVkVSRFVFEAYqvwEKD1N1bW1hcnlTZXZlcml0eRIgChxTVU1NQVJZX1NFVkVSSVRZX1VOU1BFQ0lGSUVEEAASGQoVU1VNTUFSWV9TRVZFUklUWV9OT05FEAESGAoUU1VNTUFSWV9TRVZFUklUWV9MT1cQAhIbChdTVU1NQVJZX1NFVkVSSVRZX01FRElVTRADEhkKFVNVTU1BUllfU0VWRVJJVFlfSElHSBAEEh0KGVNVTU1BUllfU0VWRVJJVFlfQ1JJVElDQUwQBTLkBAoLQ2FyZVNlcnZpY2USRQoMQ3JlYXRlSW52aXRlEiAuc3RlcHdpc2UudjEuQ3JlYXRlSW52aXRlUmVxdWVzdBoTLnN0ZXB3aXNlLnYxLkludml0ZRJHCgxBY2NlcHRJbnZpdGUSIC5zdGVwd2lzZS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSVgoNTGlzdENhcmVMaW5rcxIhLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXF1ZXN0GiIuc3RlcHdpc2UudjEuTGlzdENhcmVMaW5rc1Jlc3BvbnNlEksKDlJldm9rZUNhcmVMaW5rEiIuc3RlcHdpc2UudjEuUmV2b2tlQ2FyZUxpbmtSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSXwoQTGlzdEFjY2Vzc0V2ZW50cxIkLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXF1ZXN0GiUuc3RlcHdpc2UudjEuTGlzdEFjY2Vzc0V2ZW50c1Jlc3BvbnNlEmgKE0xpc3RDbGllbnRTdW1tYXJpZXMSJy5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBooLnN0ZXB3aXNlLnYxLkxpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRJVCgxXYXRjaENsaWVudHMSIC5zdGVwd2lzZS52MS5XYXRjaENsaWVudHNSZXF1ZXN0GiEuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_stepwise_v1_assessment, file_stepwise_v1_care, file_stepwise_v1_sync_service]);
 
 /**
  * Request for CareService.CreateInvite.
@@ -323,11 +325,31 @@ export type ClientSummary = Message<"stepwise.v1.ClientSummary"> & {
   efficacyChange28d?: number | undefined;
 
   /**
-   * What needs the therapist's attention.
+   * What needs the therapist's attention, most severe first (see
+   * SummarySeverity for the order).
    *
    * @generated from field: repeated stepwise.v1.Flag flags = 9;
    */
   flags: Flag[];
+
+  /**
+   * The latest state of each questionnaire the client has an active
+   * assignment of or results of, by instrument id (built-in ones first):
+   * latest score, severity band, change against the first result, flags,
+   * and whether the assignment is overdue as of the summary's day.
+   *
+   * @generated from field: repeated stepwise.v1.InstrumentSummary instruments = 10;
+   */
+  instruments: InstrumentSummary[];
+
+  /**
+   * How urgently the client needs attention: the severity of the most
+   * severe flag (SUMMARY_SEVERITY_NONE without flags). Numbered so that a
+   * higher number is more urgent: a dashboard sorts by it, descending.
+   *
+   * @generated from field: stepwise.v1.SummarySeverity severity = 11;
+   */
+  severity: SummarySeverity;
 };
 
 /**
@@ -440,6 +462,34 @@ export enum Flag {
    * @generated from enum value: FLAG_EFFICACY_DROP = 3;
    */
   EFFICACY_DROP = 3,
+
+  /**
+   * The latest PHQ-9 result up to the summary's day answered item 9
+   * ("Thoughts that you would be better off dead or of hurting yourself in
+   * some way") above 0; it stays until a later PHQ-9 answers it with 0. The
+   * most severe flag (SUMMARY_SEVERITY_CRITICAL). Stepwise is not a crisis
+   * service: see AssessmentFlag.ASSESSMENT_FLAG_SELF_HARM_RISK.
+   *
+   * @generated from enum value: FLAG_SELF_HARM_RISK = 4;
+   */
+  SELF_HARM_RISK = 4,
+
+  /**
+   * The latest result of a PHQ-9 or GAD-7 up to the summary's day is
+   * reliably worse than the client's first result on it (PHQ-9 6 points or
+   * more, GAD-7 4 or more; see ChangeRules).
+   *
+   * @generated from enum value: FLAG_RELIABLE_DETERIORATION = 5;
+   */
+  RELIABLE_DETERIORATION = 5,
+
+  /**
+   * An active questionnaire assignment is overdue: one of its due dates is
+   * more than two days past without a result (see Assignment).
+   *
+   * @generated from enum value: FLAG_ASSESSMENT_OVERDUE = 6;
+   */
+  ASSESSMENT_OVERDUE = 6,
 }
 
 /**
@@ -447,6 +497,63 @@ export enum Flag {
  */
 export const FlagSchema: GenEnum<Flag> = /*@__PURE__*/
   enumDesc(file_stepwise_v1_care_service, 0);
+
+/**
+ * How urgently a client needs a therapist's attention, from the flags of
+ * their summary. A higher number is more urgent.
+ *
+ * @generated from enum stepwise.v1.SummarySeverity
+ */
+export enum SummarySeverity {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: SUMMARY_SEVERITY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No flag.
+   *
+   * @generated from enum value: SUMMARY_SEVERITY_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * FLAG_INACTIVE, FLAG_LOW_ADHERENCE or FLAG_ASSESSMENT_OVERDUE: worth a
+   * look at the next session.
+   *
+   * @generated from enum value: SUMMARY_SEVERITY_LOW = 2;
+   */
+  LOW = 2,
+
+  /**
+   * FLAG_EFFICACY_DROP: the client's confidence fell markedly.
+   *
+   * @generated from enum value: SUMMARY_SEVERITY_MEDIUM = 3;
+   */
+  MEDIUM = 3,
+
+  /**
+   * FLAG_RELIABLE_DETERIORATION: symptoms got measurably worse.
+   *
+   * @generated from enum value: SUMMARY_SEVERITY_HIGH = 4;
+   */
+  HIGH = 4,
+
+  /**
+   * FLAG_SELF_HARM_RISK: the client reported thoughts of self-harm.
+   *
+   * @generated from enum value: SUMMARY_SEVERITY_CRITICAL = 5;
+   */
+  CRITICAL = 5,
+}
+
+/**
+ * Describes the enum stepwise.v1.SummarySeverity.
+ */
+export const SummarySeveritySchema: GenEnum<SummarySeverity> = /*@__PURE__*/
+  enumDesc(file_stepwise_v1_care_service, 1);
 
 /**
  * The care team: invites, the consent links between clients and therapists,

@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { AttainmentScale } from "./attainment_pb";
+import { file_stepwise_v1_attainment } from "./attainment_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file stepwise/v1/goal.proto.
  */
 export const file_stepwise_v1_goal: GenFile = /*@__PURE__*/
-  fileDesc("ChZzdGVwd2lzZS92MS9nb2FsLnByb3RvEgtzdGVwd2lzZS52MSKaAgoER29hbBIKCgJpZBgBIAEoCRIRCgljbGllbnRfaWQYAiABKAkSDQoFdGl0bGUYAyABKAkSCwoDd2h5GAQgASgJEhMKC3RhcmdldF9kYXRlGAUgASgJEicKBnN0YXR1cxgGIAEoDjIXLnN0ZXB3aXNlLnYxLkdvYWxTdGF0dXMSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAkgASgDEhIKCmNyZWF0ZWRfYnkYCiABKAkSEgoKdXBkYXRlZF9ieRgLIAEoCSp1CgpHb2FsU3RhdHVzEhsKF0dPQUxfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSR09BTF9TVEFUVVNfQUNUSVZFEAESGAoUR09BTF9TVEFUVVNfQUNISUVWRUQQAhIYChRHT0FMX1NUQVRVU19BUkNISVZFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChZzdGVwd2lzZS92MS9nb2FsLnByb3RvEgtzdGVwd2lzZS52MSLSAgoER29hbBIKCgJpZBgBIAEoCRIRCgljbGllbnRfaWQYAiABKAkSDQoFdGl0bGUYAyABKAkSCwoDd2h5GAQgASgJEhMKC3RhcmdldF9kYXRlGAUgASgJEicKBnN0YXR1cxgGIAEoDjIXLnN0ZXB3aXNlLnYxLkdvYWxTdGF0dXMSLwoLY3JlYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAkgASgDEhIKCmNyZWF0ZWRfYnkYCiABKAkSEgoKdXBkYXRlZF9ieRgLIAEoCRI2ChBhdHRhaW5tZW50X3NjYWxlGAwgASgLMhwuc3RlcHdpc2UudjEuQXR0YWlubWVudFNjYWxlKnUKCkdvYWxTdGF0dXMSGwoXR09BTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJHT0FMX1NUQVRVU19BQ1RJVkUQARIYChRHT0FMX1NUQVRVU19BQ0hJRVZFRBACEhgKFEdPQUxfU1RBVFVTX0FSQ0hJVkVEEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_stepwise_v1_attainment]);
 
 /**
  * Something a client wants to change, agreed with their therapist, and why it
@@ -102,6 +104,19 @@ export type Goal = Message<"stepwise.v1.Goal"> & {
    * @generated from field: string updated_by = 11;
    */
   updatedBy: string;
+
+  /**
+   * How attainment of the goal is rated (goal attainment scaling): five
+   * levels described when the goal is set, the goal's weight and the level
+   * at the start. Optional; unset means the goal is not rated for
+   * attainment. Editable like the other fields (update mask path
+   * "attainment_scale"; an update that names it without a value removes
+   * the scale, and the goal's ratings then no longer count towards the
+   * T-score).
+   *
+   * @generated from field: stepwise.v1.AttainmentScale attainment_scale = 12;
+   */
+  attainmentScale?: AttainmentScale | undefined;
 };
 
 /**

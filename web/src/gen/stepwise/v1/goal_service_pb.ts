@@ -139,8 +139,10 @@ export type UpdateGoalRequest = Message<"stepwise.v1.UpdateGoalRequest"> & {
   goal?: Goal | undefined;
 
   /**
-   * Fields to change: any of "title", "why", "target_date", "status". Empty
-   * or "*" replaces all of them with the values given.
+   * Fields to change: any of "title", "why", "target_date", "status",
+   * "attainment_scale" (the whole scale; a nested path such as
+   * "attainment_scale.weight" is INVALID_ARGUMENT). Empty or "*" replaces
+   * all of them with the values given.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

@@ -8,6 +8,8 @@ import type { EmptySchema } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty } from "@bufbuild/protobuf/wkt";
 import type { ActionStepStatus } from "./action_step_pb";
 import { file_stepwise_v1_action_step } from "./action_step_pb";
+import type { AttainmentRating, AttainmentRatingSchema, AttainmentStats } from "./attainment_pb";
+import { file_stepwise_v1_attainment } from "./attainment_pb";
 import type { CheckIn, CheckInSchema } from "./check_in_pb";
 import { file_stepwise_v1_check_in } from "./check_in_pb";
 import type { EfficacyRating, EfficacyRatingSchema } from "./efficacy_rating_pb";
@@ -18,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/progress_service.proto.
  */
 export const file_stepwise_v1_progress_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJzdGVwd2lzZS92MS9wcm9ncmVzc19zZXJ2aWNlLnByb3RvEgtzdGVwd2lzZS52MSI7ChFMb2dDaGVja0luUmVxdWVzdBImCghjaGVja19pbhgBIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4iegoTTGlzdENoZWNrSW5zUmVxdWVzdBIWCg5hY3Rpb25fc3RlcF9pZBgBIAEoCRISCgpzdGFydF9kYXRlGAIgASgJEhAKCGVuZF9kYXRlGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlgKFExpc3RDaGVja0luc1Jlc3BvbnNlEicKCWNoZWNrX2lucxgBIAMoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjMKFERlbGV0ZUNoZWNrSW5SZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMiSgobUmVjb3JkRWZmaWNhY3lSYXRpbmdSZXF1ZXN0EisKBnJhdGluZxgBIAEoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nInoKGkxpc3RFZmZpY2FjeVJhdGluZ3NSZXF1ZXN0EhEKB2dvYWxfaWQYASABKAlIABIYCg5hY3Rpb25fc3RlcF9pZBgCIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJQggKBnRhcmdldCJtChtMaXN0RWZmaWNhY3lSYXRpbmdzUmVzcG9uc2USNQoQZWZmaWNhY3lfcmF0aW5ncxgBIAMoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI6ChtEZWxldGVFZmZpY2FjeVJhdGluZ1JlcXVlc3QSCgoCaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAyJ0ChJHZXRQcm9ncmVzc1JlcXVlc3QSGAoOYWN0aW9uX3N0ZXBfaWQYASABKAlIABIRCgdnb2FsX2lkGAIgASgJSAASEwoJY2xpZW50X2lkGAMgASgJSAASEgoKYXNfb2ZfZGF0ZRgEIAEoCUIICgZ0YXJnZXQioQEKCFByb2dyZXNzEhIKCmFzX29mX2RhdGUYASABKAkSKQoFc3RhdHMYAiABKAsyGi5zdGVwd2lzZS52MS5Qcm9ncmVzc1N0YXRzEiwKCGVmZmljYWN5GAMgASgLMhouc3RlcHdpc2UudjEuRWZmaWNhY3lTdGF0cxIoCgVzdGVwcxgEIAMoCzIZLnN0ZXB3aXNlLnYxLlN0ZXBQcm9ncmVzcyK/AQoMU3RlcFByb2dyZXNzEhYKDmFjdGlvbl9zdGVwX2lkGAEgASgJEg8KB2dvYWxfaWQYAiABKAkSLQoGc3RhdHVzGAMgASgOMh0uc3RlcHdpc2UudjEuQWN0aW9uU3RlcFN0YXR1cxIpCgVzdGF0cxgEIAEoCzIaLnN0ZXB3aXNlLnYxLlByb2dyZXNzU3RhdHMSLAoIZWZmaWNhY3kYBSABKAsyGi5zdGVwd2lzZS52MS5FZmZpY2FjeVN0YXRzIq4BCg1Qcm9ncmVzc1N0YXRzEhYKDmN1cnJlbnRfc3RyZWFrGAEgASgFEhMKC2Jlc3Rfc3RyZWFrGAIgASgFEhkKDGFkaGVyZW5jZV83ZBgDIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBCABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgFIAEoAUIPCg1fYWRoZXJlbmNlXzdkQhAKDl9hZGhlcmVuY2VfMjhkIoQBCg1FZmZpY2FjeVN0YXRzEhIKBWZpcnN0GAEgASgFSACIAQESEwoGbGF0ZXN0GAIgASgFSAGIAQESFwoKY2hhbmdlXzI4ZBgDIAEoBUgCiAEBEg0KBWNvdW50GAQgASgFQggKBl9maXJzdEIJCgdfbGF0ZXN0Qg0KC19jaGFuZ2VfMjhkMuAECg9Qcm9ncmVzc1NlcnZpY2USQgoKTG9nQ2hlY2tJbhIeLnN0ZXB3aXNlLnYxLkxvZ0NoZWNrSW5SZXF1ZXN0GhQuc3RlcHdpc2UudjEuQ2hlY2tJbhJTCgxMaXN0Q2hlY2tJbnMSIC5zdGVwd2lzZS52MS5MaXN0Q2hlY2tJbnNSZXF1ZXN0GiEuc3RlcHdpc2UudjEuTGlzdENoZWNrSW5zUmVzcG9uc2USSgoNRGVsZXRlQ2hlY2tJbhIhLnN0ZXB3aXNlLnYxLkRlbGV0ZUNoZWNrSW5SZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5El0KFFJlY29yZEVmZmljYWN5UmF0aW5nEiguc3RlcHdpc2UudjEuUmVjb3JkRWZmaWNhY3lSYXRpbmdSZXF1ZXN0Ghsuc3RlcHdpc2UudjEuRWZmaWNhY3lSYXRpbmcSaAoTTGlzdEVmZmljYWN5UmF0aW5ncxInLnN0ZXB3aXNlLnYxLkxpc3RFZmZpY2FjeVJhdGluZ3NSZXF1ZXN0Giguc3RlcHdpc2UudjEuTGlzdEVmZmljYWN5UmF0aW5nc1Jlc3BvbnNlElgKFERlbGV0ZUVmZmljYWN5UmF0aW5nEiguc3RlcHdpc2UudjEuRGVsZXRlRWZmaWNhY3lSYXRpbmdSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5EkUKC0dldFByb2dyZXNzEh8uc3RlcHdpc2UudjEuR2V0UHJvZ3Jlc3NSZXF1ZXN0GhUuc3RlcHdpc2UudjEuUHJvZ3Jlc3NiBnByb3RvMw", [file_google_protobuf_empty, file_stepwise_v1_action_step, file_stepwise_v1_check_in, file_stepwise_v1_efficacy_rating]);
+  fileDesc("CiJzdGVwd2lzZS92MS9wcm9ncmVzc19zZXJ2aWNlLnByb3RvEgtzdGVwd2lzZS52MSI7ChFMb2dDaGVja0luUmVxdWVzdBImCghjaGVja19pbhgBIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4iegoTTGlzdENoZWNrSW5zUmVxdWVzdBIWCg5hY3Rpb25fc3RlcF9pZBgBIAEoCRISCgpzdGFydF9kYXRlGAIgASgJEhAKCGVuZF9kYXRlGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlgKFExpc3RDaGVja0luc1Jlc3BvbnNlEicKCWNoZWNrX2lucxgBIAMoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjMKFERlbGV0ZUNoZWNrSW5SZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMiSgobUmVjb3JkRWZmaWNhY3lSYXRpbmdSZXF1ZXN0EisKBnJhdGluZxgBIAEoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nInoKGkxpc3RFZmZpY2FjeVJhdGluZ3NSZXF1ZXN0EhEKB2dvYWxfaWQYASABKAlIABIYCg5hY3Rpb25fc3RlcF9pZBgCIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJQggKBnRhcmdldCJtChtMaXN0RWZmaWNhY3lSYXRpbmdzUmVzcG9uc2USNQoQZWZmaWNhY3lfcmF0aW5ncxgBIAMoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI6ChtEZWxldGVFZmZpY2FjeVJhdGluZ1JlcXVlc3QSCgoCaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAyJ0ChJHZXRQcm9ncmVzc1JlcXVlc3QSGAoOYWN0aW9uX3N0ZXBfaWQYASABKAlIABIRCgdnb2FsX2lkGAIgASgJSAASEwoJY2xpZW50X2lkGAMgASgJSAASEgoKYXNfb2ZfZGF0ZRgEIAEoCUIICgZ0YXJnZXQi0wEKCFByb2dyZXNzEhIKCmFzX29mX2RhdGUYASABKAkSKQoFc3RhdHMYAiABKAsyGi5zdGVwd2lzZS52MS5Qcm9ncmVzc1N0YXRzEiwKCGVmZmljYWN5GAMgASgLMhouc3RlcHdpc2UudjEuRWZmaWNhY3lTdGF0cxIoCgVzdGVwcxgEIAMoCzIZLnN0ZXB3aXNlLnYxLlN0ZXBQcm9ncmVzcxIwCgphdHRhaW5tZW50GAUgASgLMhwuc3RlcHdpc2UudjEuQXR0YWlubWVudFN0YXRzIr8BCgxTdGVwUHJvZ3Jlc3MSFgoOYWN0aW9uX3N0ZXBfaWQYASABKAkSDwoHZ29hbF9pZBgCIAEoCRItCgZzdGF0dXMYAyABKA4yHS5zdGVwd2lzZS52MS5BY3Rpb25TdGVwU3RhdHVzEikKBXN0YXRzGAQgASgLMhouc3RlcHdpc2UudjEuUHJvZ3Jlc3NTdGF0cxIsCghlZmZpY2FjeRgFIAEoCzIaLnN0ZXB3aXNlLnYxLkVmZmljYWN5U3RhdHMirgEKDVByb2dyZXNzU3RhdHMSFgoOY3VycmVudF9zdHJlYWsYASABKAUSEwoLYmVzdF9zdHJlYWsYAiABKAUSGQoMYWRoZXJlbmNlXzdkGAMgASgBSACIAQESGgoNYWRoZXJlbmNlXzI4ZBgEIAEoAUgBiAEBEhYKDmhhYml0X3N0cmVuZ3RoGAUgASgBQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGQihAEKDUVmZmljYWN5U3RhdHMSEgoFZmlyc3QYASABKAVIAIgBARITCgZsYXRlc3QYAiABKAVIAYgBARIXCgpjaGFuZ2VfMjhkGAMgASgFSAKIAQESDQoFY291bnQYBCABKAVCCAoGX2ZpcnN0QgkKB19sYXRlc3RCDQoLX2NoYW5nZV8yOGQiSAoXUmVjb3JkQXR0YWlubWVudFJlcXVlc3QSLQoGcmF0aW5nGAEgASgLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZyJQChZMaXN0QXR0YWlubWVudHNSZXF1ZXN0Eg8KB2dvYWxfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkibQoXTGlzdEF0dGFpbm1lbnRzUmVzcG9uc2USOQoSYXR0YWlubWVudF9yYXRpbmdzGAEgAygLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkylwYKD1Byb2dyZXNzU2VydmljZRJCCgpMb2dDaGVja0luEh4uc3RlcHdpc2UudjEuTG9nQ2hlY2tJblJlcXVlc3QaFC5zdGVwd2lzZS52MS5DaGVja0luElMKDExpc3RDaGVja0lucxIgLnN0ZXB3aXNlLnYxLkxpc3RDaGVja0luc1JlcXVlc3QaIS5zdGVwd2lzZS52MS5MaXN0Q2hlY2tJbnNSZXNwb25zZRJKCg1EZWxldGVDaGVja0luEiEuc3RlcHdpc2UudjEuRGVsZXRlQ2hlY2tJblJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSXQoUUmVjb3JkRWZmaWNhY3lSYXRpbmcSKC5zdGVwd2lzZS52MS5SZWNvcmRFZmZpY2FjeVJhdGluZ1JlcXVlc3QaGy5zdGVwd2lzZS52MS5FZmZpY2FjeVJhdGluZxJoChNMaXN0RWZmaWNhY3lSYXRpbmdzEicuc3RlcHdpc2UudjEuTGlzdEVmZmljYWN5UmF0aW5nc1JlcXVlc3QaKC5zdGVwd2lzZS52MS5MaXN0RWZmaWNhY3lSYXRpbmdzUmVzcG9uc2USWAoURGVsZXRlRWZmaWNhY3lSYXRpbmcSKC5zdGVwd2lzZS52MS5EZWxldGVFZmZpY2FjeVJhdGluZ1JlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSRQoLR2V0UHJvZ3Jlc3MSHy5zdGVwd2lzZS52MS5HZXRQcm9ncmVzc1JlcXVlc3QaFS5zdGVwd2lzZS52MS5Qcm9ncmVzcxJXChBSZWNvcmRBdHRhaW5tZW50EiQuc3RlcHdpc2UudjEuUmVjb3JkQXR0YWlubWVudFJlcXVlc3QaHS5zdGVwd2lzZS52MS5BdHRhaW5tZW50UmF0aW5nElwKD0xpc3RBdHRhaW5tZW50cxIjLnN0ZXB3aXNlLnYxLkxpc3RBdHRhaW5tZW50c1JlcXVlc3QaJC5zdGVwd2lzZS52MS5MaXN0QXR0YWlubWVudHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_empty, file_stepwise_v1_action_step, file_stepwise_v1_attainment, file_stepwise_v1_check_in, file_stepwise_v1_efficacy_rating]);
 
 /**
  * Request for ProgressService.LogCheckIn.
@@ -381,6 +383,14 @@ export type Progress = Message<"stepwise.v1.Progress"> & {
    * @generated from field: repeated stepwise.v1.StepProgress steps = 4;
    */
   steps: StepProgress[];
+
+  /**
+   * Goal attainment: the GAS T-score of the goal, or of all the client's
+   * goals; unset for an action step.
+   *
+   * @generated from field: stepwise.v1.AttainmentStats attainment = 5;
+   */
+  attainment?: AttainmentStats | undefined;
 };
 
 /**
@@ -540,6 +550,93 @@ export const EfficacyStatsSchema: GenMessage<EfficacyStats> = /*@__PURE__*/
   messageDesc(file_stepwise_v1_progress_service, 12);
 
 /**
+ * Request for ProgressService.RecordAttainment.
+ *
+ * @generated from message stepwise.v1.RecordAttainmentRequest
+ */
+export type RecordAttainmentRequest = Message<"stepwise.v1.RecordAttainmentRequest"> & {
+  /**
+   * The rating: goal_id and level are required, local_date is optional;
+   * output-only fields are ignored.
+   *
+   * @generated from field: stepwise.v1.AttainmentRating rating = 1;
+   */
+  rating?: AttainmentRating | undefined;
+};
+
+/**
+ * Describes the message stepwise.v1.RecordAttainmentRequest.
+ * Use `create(RecordAttainmentRequestSchema)` to create a new message.
+ */
+export const RecordAttainmentRequestSchema: GenMessage<RecordAttainmentRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_progress_service, 13);
+
+/**
+ * Request for ProgressService.ListAttainments.
+ *
+ * @generated from message stepwise.v1.ListAttainmentsRequest
+ */
+export type ListAttainmentsRequest = Message<"stepwise.v1.ListAttainmentsRequest"> & {
+  /**
+   * Id of the goal whose ratings to list. Required.
+   *
+   * @generated from field: string goal_id = 1;
+   */
+  goalId: string;
+
+  /**
+   * Maximum number of ratings to return: 0 means 50, at most 1000.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListAttainmentsRequest.
+ * Use `create(ListAttainmentsRequestSchema)` to create a new message.
+ */
+export const ListAttainmentsRequestSchema: GenMessage<ListAttainmentsRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_progress_service, 14);
+
+/**
+ * Response for ProgressService.ListAttainments.
+ *
+ * @generated from message stepwise.v1.ListAttainmentsResponse
+ */
+export type ListAttainmentsResponse = Message<"stepwise.v1.ListAttainmentsResponse"> & {
+  /**
+   * The ratings on this page, by local_date, then recording order.
+   *
+   * @generated from field: repeated stepwise.v1.AttainmentRating attainment_ratings = 1;
+   */
+  attainmentRatings: AttainmentRating[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListAttainmentsResponse.
+ * Use `create(ListAttainmentsResponseSchema)` to create a new message.
+ */
+export const ListAttainmentsResponseSchema: GenMessage<ListAttainmentsResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_progress_service, 15);
+
+/**
  * Records what a client practised (check-ins) and how confident they feel
  * (self-efficacy ratings).
  *
@@ -625,6 +722,30 @@ export const ProgressService: GenService<{
     methodKind: "unary";
     input: typeof GetProgressRequestSchema;
     output: typeof ProgressSchema;
+  },
+  /**
+   * Records the attainment level a goal reached (goal attainment scaling).
+   * For the client and its linked therapists. The goal must have an
+   * attainment scale: FAILED_PRECONDITION (reason NO_ATTAINMENT_SCALE)
+   * otherwise.
+   *
+   * @generated from rpc stepwise.v1.ProgressService.RecordAttainment
+   */
+  recordAttainment: {
+    methodKind: "unary";
+    input: typeof RecordAttainmentRequestSchema;
+    output: typeof AttainmentRatingSchema;
+  },
+  /**
+   * Lists a goal's attainment ratings by local_date, then recording order,
+   * oldest first. For the client and its linked therapists.
+   *
+   * @generated from rpc stepwise.v1.ProgressService.ListAttainments
+   */
+  listAttainments: {
+    methodKind: "unary";
+    input: typeof ListAttainmentsRequestSchema;
+    output: typeof ListAttainmentsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_progress_service, 0);

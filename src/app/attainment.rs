@@ -1,0 +1,59 @@
+//! Goal attainment scaling: rating the level a goal reached against the
+//! scale written for it (see [`crate::domain::attainment`]). The T-score is
+//! part of progress ([`super::progress`]).
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{Action, App, Principal};
+use crate::domain::{AttainmentRating, Entity, Kind};
+use crate::error::{Error, Result};
+use crate::store::{Page, PageRequest};
+
+impl App {
+    /// Records the level a goal reached on `local_date` (default: the
+    /// client's today), by the client or a linked therapist. The goal must
+    /// have an attainment scale.
+    pub async fn record_attainment(
+        &self,
+        principal: &Principal,
+        mut rating: AttainmentRating,
+        local_date: Option<NaiveDate>,
+    ) -> Result<AttainmentRating> {
+        let field = "rating.goal_id";
+        let goal = self
+            .referenced(
+                principal,
+                Action::Feedback,
+                rating.goal_id,
+                Kind::Goal,
+                field,
+            )
+            .await?;
+        let Entity::Goal(goal) = goal else {
+            return Err(Error::internal("kind changed"));
+        };
+        if goal.attainment_scale.is_none() {
+            return Err(Error::NoAttainmentScale);
+        }
+        rating.meta.client_id = goal.meta.client_id;
+        rating.local_date = match local_date {
+            Some(day) => day,
+            None => self.client_today(goal.meta.client_id).await?,
+        };
+        self.create(principal, rating, Some(field)).await
+    }
+
+    /// A page of a goal's attainment ratings, by local date, then recording
+    /// order.
+    pub async fn list_attainments(
+        &self,
+        principal: &Principal,
+        goal_id: Uuid,
+        page: PageRequest<'_>,
+    ) -> Result<Page<AttainmentRating>> {
+        self.visible(principal, Action::Read, goal_id, Kind::Goal)
+            .await?;
+        self.list(principal, goal_id, (None, None), page).await
+    }
+}

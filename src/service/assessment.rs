@@ -1,0 +1,156 @@
+//! `stepwise.v1.AssessmentService`: questionnaires, assignments and
+//! results.
+
+use tonic::{Request, Response, Status};
+
+use super::{convert, principal};
+use crate::app::App;
+use crate::pb;
+
+/// Implements `AssessmentService` over the use cases.
+pub struct AssessmentApi {
+    app: App,
+}
+
+impl AssessmentApi {
+    /// The service over `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::assessment_service_server::AssessmentService for AssessmentApi {
+    async fn list_instruments(
+        &self,
+        request: Request<pb::ListInstrumentsRequest>,
+    ) -> Result<Response<pb::ListInstrumentsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_instruments(&principal, page).await?;
+        Ok(Response::new(pb::ListInstrumentsResponse {
+            instruments: page.items.into_iter().map(convert::instrument).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn get_instrument(
+        &self,
+        request: Request<pb::GetInstrumentRequest>,
+    ) -> Result<Response<pb::Instrument>, Status> {
+        let principal = principal(&request)?;
+        let id = convert::id(&request.get_ref().id, "id")?;
+        let version = request.get_ref().version;
+        let instrument = self.app.get_instrument(&principal, id, version).await?;
+        Ok(Response::new(convert::instrument(instrument)))
+    }
+
+    async fn create_instrument(
+        &self,
+        request: Request<pb::CreateInstrumentRequest>,
+    ) -> Result<Response<pb::Instrument>, Status> {
+        let principal = principal(&request)?;
+        let instrument = convert::new_instrument(request.into_inner().instrument)?;
+        let custom = self.app.create_instrument(&principal, instrument).await?;
+        Ok(Response::new(convert::instrument(custom.into())))
+    }
+
+    async fn assign_assessment(
+        &self,
+        request: Request<pb::AssignAssessmentRequest>,
+    ) -> Result<Response<pb::Assignment>, Status> {
+        let principal = principal(&request)?;
+        let new = convert::new_assignment(request.into_inner().assignment)?;
+        let assignment = self.app.assign_assessment(&principal, new).await?;
+        Ok(Response::new(assignment.into()))
+    }
+
+    async fn list_assignments(
+        &self,
+        request: Request<pb::ListAssignmentsRequest>,
+    ) -> Result<Response<pb::ListAssignmentsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let client_id =
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self
+            .app
+            .list_assignments(&principal, client_id, request.show_cancelled, page)
+            .await?;
+        Ok(Response::new(pb::ListAssignmentsResponse {
+            assignments: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn cancel_assignment(
+        &self,
+        request: Request<pb::CancelAssignmentRequest>,
+    ) -> Result<Response<pb::Assignment>, Status> {
+        let principal = principal(&request)?;
+        let id = convert::id(&request.get_ref().id, "id")?;
+        let version = request.get_ref().version;
+        let assignment = self.app.cancel_assignment(&principal, id, version).await?;
+        Ok(Response::new(assignment.into()))
+    }
+
+    async fn list_due_assessments(
+        &self,
+        request: Request<pb::ListDueAssessmentsRequest>,
+    ) -> Result<Response<pb::ListDueAssessmentsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let client_id =
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
+        let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let (day, page) = self
+            .app
+            .list_due_assessments(&principal, client_id, as_of, page)
+            .await?;
+        Ok(Response::new(pb::ListDueAssessmentsResponse {
+            as_of_date: crate::domain::fields::format_date(day),
+            due_assessments: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn submit_assessment(
+        &self,
+        request: Request<pb::SubmitAssessmentRequest>,
+    ) -> Result<Response<pb::AssessmentResult>, Status> {
+        let principal = principal(&request)?;
+        let draft = convert::result_draft(request.into_inner().result)?;
+        let result = self.app.submit_assessment(&principal, draft).await?;
+        Ok(Response::new(result.into()))
+    }
+
+    async fn list_assessment_results(
+        &self,
+        request: Request<pb::ListAssessmentResultsRequest>,
+    ) -> Result<Response<pb::ListAssessmentResultsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let client_id =
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
+        let instrument = match request.instrument_id.as_str() {
+            "" => None,
+            id => Some(convert::id(id, "instrument_id")?),
+        };
+        let dates = (
+            convert::optional_date(&request.start_date, "start_date")?,
+            convert::optional_date(&request.end_date, "end_date")?,
+        );
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self
+            .app
+            .list_assessment_results(&principal, client_id, instrument, dates, page)
+            .await?;
+        Ok(Response::new(pb::ListAssessmentResultsResponse {
+            assessment_results: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+}

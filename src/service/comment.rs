@@ -1,0 +1,71 @@
+//! `stepwise.v1.CommentService`: feedback between sessions.
+
+use tonic::{Request, Response, Status};
+
+use super::{convert, principal};
+use crate::app::App;
+use crate::pb;
+
+/// Implements `CommentService` over the use cases.
+pub struct CommentApi {
+    app: App,
+}
+
+impl CommentApi {
+    /// The service over `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::comment_service_server::CommentService for CommentApi {
+    async fn create_comment(
+        &self,
+        request: Request<pb::CreateCommentRequest>,
+    ) -> Result<Response<pb::Comment>, Status> {
+        let principal = principal(&request)?;
+        let comment = convert::new_comment(request.into_inner().comment)?;
+        let comment = self.app.create_comment(&principal, comment).await?;
+        Ok(Response::new(comment.into()))
+    }
+
+    async fn list_comments(
+        &self,
+        request: Request<pb::ListCommentsRequest>,
+    ) -> Result<Response<pb::ListCommentsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let target = convert::comments_target(request.target)?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_comments(&principal, target, page).await?;
+        Ok(Response::new(pb::ListCommentsResponse {
+            comments: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn update_comment(
+        &self,
+        request: Request<pb::UpdateCommentRequest>,
+    ) -> Result<Response<pb::Comment>, Status> {
+        let principal = principal(&request)?;
+        let (id, version, patch) = convert::comment_update(request.into_inner())?;
+        let comment = self
+            .app
+            .update_comment(&principal, id, version, patch)
+            .await?;
+        Ok(Response::new(comment.into()))
+    }
+
+    async fn delete_comment(
+        &self,
+        request: Request<pb::DeleteCommentRequest>,
+    ) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let id = convert::id(&request.get_ref().id, "id")?;
+        let version = request.get_ref().version;
+        self.app.delete_comment(&principal, id, version).await?;
+        Ok(Response::new(()))
+    }
+}
