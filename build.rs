@@ -20,6 +20,16 @@ const PROTO_FILES: &[&str] = &[
     "stepwise/v1/backup_service.proto",
     "stepwise/v1/admin.proto",
     "stepwise/v1/admin_service.proto",
+    "stepwise/v1/assessment.proto",
+    "stepwise/v1/assessment_service.proto",
+    "stepwise/v1/attainment.proto",
+    "stepwise/v1/comment.proto",
+    "stepwise/v1/comment_service.proto",
+    "stepwise/v1/skill.proto",
+    "stepwise/v1/skill_service.proto",
+    "stepwise/v1/thought_record.proto",
+    "stepwise/v1/insight_service.proto",
+    "stepwise/v1/session.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

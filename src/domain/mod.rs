@@ -5,14 +5,21 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod assessment;
+pub mod assignments;
+pub mod attainment;
 pub mod care;
 pub mod clock;
 pub mod fields;
+pub mod instruments;
 pub mod progress;
 pub mod records;
+pub mod skills;
 pub mod sync;
+pub mod thoughts;
 pub mod token;
 pub mod tracks;
+pub mod violation;
 
 pub use accounts::*;
 pub use admin::*;
