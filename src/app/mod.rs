@@ -17,10 +17,13 @@ mod practice;
 mod principal;
 mod progress;
 mod records;
+mod sessions;
+mod skills;
 mod streams;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod thoughts;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,7 +39,10 @@ pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
 pub use dashboard::WatchEvent;
 pub use principal::{Action, Principal};
 pub use progress::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
+pub use sessions::SessionDigest;
+pub use skills::{SkillStatsReport, SkillStatsTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
+pub use thoughts::InsightReport;
 
 /// The use cases, over one store.
 #[derive(Clone)]
@@ -236,6 +242,18 @@ where
             return Ok(items);
         }
         token = next.next_page_token;
+    }
+}
+
+/// The action a caller needs to create or change a record of `kind`
+/// (deleting is always [`Action::Own`]): therapists write the care plan
+/// and coping skills with the client; the rest is the client's own.
+fn action_for(kind: Kind) -> Action {
+    match kind {
+        Kind::Goal | Kind::ActionStep | Kind::Skill => Action::Plan,
+        Kind::CheckIn | Kind::EfficacyRating | Kind::SkillPractice | Kind::ThoughtRecord => {
+            Action::Own
+        }
     }
 }
 

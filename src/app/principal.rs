@@ -26,9 +26,11 @@ pub struct Principal {
 pub enum Action {
     /// Read the client's records.
     Read,
-    /// Create or edit goals and action steps (the care plan).
+    /// Create or edit goals, action steps and coping skills (the care
+    /// plan).
     Plan,
-    /// Log check-ins, record ratings, delete records: the client's own acts.
+    /// Log check-ins and skill practices, record ratings, write thought
+    /// records, delete records: the client's own acts.
     Own,
 }
 
@@ -67,7 +69,8 @@ impl Principal {
         match (self.role, action) {
             (Role::Client, _) | (Role::Therapist, Action::Read | Action::Plan) => Ok(()),
             (Role::Therapist, Action::Own) => Err(Error::PermissionDenied(
-                "only the client can log check-ins, record ratings or delete records",
+                "only the client can log check-ins and skill practices, record ratings, write \
+                 thought records or delete records",
             )),
             (Role::Admin, _) => Err(Error::PermissionDenied(
                 "administrator accounts manage accounts and cannot access client data",

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Action, App, Principal};
 use crate::domain::progress::{self, Efficacy, Stats};
 use crate::domain::{ActionStepStatus, ClientTrack, Kind, StepTrack, TrackedStep, local_day};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{Page, PageRequest, Side};
 
 /// What to compute progress for.
@@ -190,14 +190,24 @@ impl App {
         })
     }
 
+    /// A client's progress as of each of `days` (no access checked: the
+    /// caller did).
+    pub(super) async fn client_progress_on<const N: usize>(
+        &self,
+        client: Uuid,
+        days: [NaiveDate; N],
+    ) -> Result<[ProgressReport; N]> {
+        let inputs = self
+            .progress_inputs(ProgressTarget::Client(client), client)
+            .await?;
+        let now = self.now_micros();
+        self.off_the_workers(move || Ok(days.map(|day| report(&inputs, Some(day), now))))
+            .await
+    }
+
     /// Reads what the report of `target`, a record of `client`, needs.
     async fn progress_inputs(&self, target: ProgressTarget, client: Uuid) -> Result<Inputs> {
-        let zone = self
-            .store
-            .account(client)
-            .await?
-            .ok_or(Error::NotFound("client"))?
-            .time_zone;
+        let zone = self.time_zone(client).await?;
         let plan = self.store.client_track(client).await?;
         let wanted: Vec<(Uuid, TrackedStep)> = plan
             .steps

@@ -84,7 +84,15 @@ fn track(tx: &mut dyn Tx, before: Option<&Entity>, after: Option<&Entity>) -> Re
             tx.put_tracked_rating(client, now.meta.id, Some(&tracked))
         }
         (Entity::EfficacyRating(rating), _) => tx.put_tracked_rating(client, rating.meta.id, None),
-        // Progress needs nothing of goals themselves.
-        (Entity::Goal(_) | Entity::Tombstone(_), _) => Ok(()),
+        // Progress needs nothing of goals themselves; skills, practices
+        // and thought records are read whole where they are summarised.
+        (
+            Entity::Goal(_)
+            | Entity::Skill(_)
+            | Entity::SkillPractice(_)
+            | Entity::ThoughtRecord(_)
+            | Entity::Tombstone(_),
+            _,
+        ) => Ok(()),
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::delivery::{Delivery, Looks};
-use super::{Action, App, Principal, records};
+use super::{Action, App, Principal, action_for, records};
 use crate::domain::{
     Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent,
     Rejection, Replay, Role,
@@ -310,14 +310,6 @@ fn apply_mutation(
     })
 }
 
-/// The action a caller needs for a mutation of `kind`.
-fn action_for(kind: Kind) -> Action {
-    match kind {
-        Kind::Goal | Kind::ActionStep => Action::Plan,
-        Kind::CheckIn | Kind::EfficacyRating => Action::Own,
-    }
-}
-
 /// Applies one mutation. Outcomes other than APPLIED are results, not
 /// errors; an error undoes the mutation and becomes a REJECTED result.
 fn apply(
@@ -349,7 +341,7 @@ fn apply(
             let replaced = replace_editable(current, incoming)?;
             Ok((Outcome::Applied, records::update(tx, replaced)?))
         }
-        (MutationOp::Upsert(incoming), None) => create(tx, principal, incoming.clone()),
+        (MutationOp::Upsert(incoming), None) => create(tx, principal, (**incoming).clone()),
     }
 }
 
@@ -357,7 +349,7 @@ fn apply(
 /// as an offline edit sends the whole record); immutable fields must not
 /// differ.
 fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
-    fn replace<R: Editable>(mut current: R, incoming: &R, prefix: &str) -> Result<Entity> {
+    fn replace<R: Editable>(current: R, incoming: &R, prefix: &str) -> Result<Entity> {
         if R::FIELDS.is_empty() {
             return Err(Error::invalid(
                 prefix,
@@ -373,14 +365,21 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
                 "cannot be changed",
             ));
         }
-        current.replace_editable(incoming);
-        Ok(current.into_entity())
+        let mut replaced = current.clone();
+        replaced.replace_editable(incoming);
+        if let Some((field, why)) = current.refused_change(&replaced) {
+            return Err(Error::invalid(format!("{prefix}.{field}"), why));
+        }
+        Ok(replaced.into_entity())
     }
     match (current, incoming) {
         (Entity::Goal(c), Entity::Goal(i)) => replace(c, i, "goal"),
         (Entity::ActionStep(c), Entity::ActionStep(i)) => replace(c, i, "action_step"),
         (Entity::CheckIn(c), Entity::CheckIn(i)) => replace(c, i, "check_in"),
         (Entity::EfficacyRating(c), Entity::EfficacyRating(i)) => replace(c, i, "rating"),
+        (Entity::Skill(c), Entity::Skill(i)) => replace(c, i, "skill"),
+        (Entity::SkillPractice(c), Entity::SkillPractice(i)) => replace(c, i, "skill_practice"),
+        (Entity::ThoughtRecord(c), Entity::ThoughtRecord(i)) => replace(c, i, "thought_record"),
         (current, _) => Err(Error::NotFound(current.kind().noun())),
     }
 }
@@ -433,6 +432,9 @@ fn parent_field(entity: &Entity) -> String {
             crate::domain::RatingTarget::Goal(_) => "rating.goal_id".into(),
             crate::domain::RatingTarget::ActionStep(_) => "rating.action_step_id".into(),
         },
-        Entity::Goal(_) | Entity::Tombstone(_) => "parent".into(),
+        Entity::SkillPractice(_) => "skill_practice.skill_id".into(),
+        Entity::Goal(_) | Entity::Skill(_) | Entity::ThoughtRecord(_) | Entity::Tombstone(_) => {
+            "parent".into()
+        }
     }
 }

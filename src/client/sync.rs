@@ -423,6 +423,9 @@ pub fn change_version(change: &pb::Change) -> i64 {
         Some(Entity::ActionStep(r)) => r.version,
         Some(Entity::CheckIn(r)) => r.version,
         Some(Entity::EfficacyRating(r)) => r.version,
+        Some(Entity::Skill(r)) => r.version,
+        Some(Entity::SkillPractice(r)) => r.version,
+        Some(Entity::ThoughtRecord(r)) => r.version,
         Some(Entity::Tombstone(r)) => r.version,
         None => 0,
     }
@@ -435,6 +438,9 @@ pub fn entity_id(entity: &Entity) -> &str {
         Entity::ActionStep(r) => &r.id,
         Entity::CheckIn(r) => &r.id,
         Entity::EfficacyRating(r) => &r.id,
+        Entity::Skill(r) => &r.id,
+        Entity::SkillPractice(r) => &r.id,
+        Entity::ThoughtRecord(r) => &r.id,
         Entity::Tombstone(r) => &r.id,
     }
 }
@@ -445,6 +451,9 @@ fn set_entity_id(entity: &mut Entity, id: String) {
         Entity::ActionStep(r) => r.id = id,
         Entity::CheckIn(r) => r.id = id,
         Entity::EfficacyRating(r) => r.id = id,
+        Entity::Skill(r) => r.id = id,
+        Entity::SkillPractice(r) => r.id = id,
+        Entity::ThoughtRecord(r) => r.id = id,
         Entity::Tombstone(r) => r.id = id,
     }
 }
@@ -455,6 +464,9 @@ fn upsert_op(entity: Entity) -> Option<Op> {
         Entity::ActionStep(r) => Op::UpsertActionStep(r),
         Entity::CheckIn(r) => Op::UpsertCheckIn(r),
         Entity::EfficacyRating(r) => Op::UpsertEfficacyRating(r),
+        Entity::Skill(r) => Op::UpsertSkill(r),
+        Entity::SkillPractice(r) => Op::UpsertSkillPractice(r),
+        Entity::ThoughtRecord(r) => Op::UpsertThoughtRecord(r),
         Entity::Tombstone(_) => return None,
     })
 }
@@ -465,6 +477,9 @@ fn op_entity(op: &Op) -> Option<Entity> {
         Op::UpsertActionStep(r) => Entity::ActionStep(r.clone()),
         Op::UpsertCheckIn(r) => Entity::CheckIn(r.clone()),
         Op::UpsertEfficacyRating(r) => Entity::EfficacyRating(r.clone()),
+        Op::UpsertSkill(r) => Entity::Skill(r.clone()),
+        Op::UpsertSkillPractice(r) => Entity::SkillPractice(r.clone()),
+        Op::UpsertThoughtRecord(r) => Entity::ThoughtRecord(r.clone()),
         Op::Delete(_) => return None,
     })
 }
@@ -475,6 +490,9 @@ fn mutation_target(mutation: &pb::Mutation) -> Option<&str> {
         Op::UpsertActionStep(r) => &r.id,
         Op::UpsertCheckIn(r) => &r.id,
         Op::UpsertEfficacyRating(r) => &r.id,
+        Op::UpsertSkill(r) => &r.id,
+        Op::UpsertSkillPractice(r) => &r.id,
+        Op::UpsertThoughtRecord(r) => &r.id,
         Op::Delete(r) => &r.id,
     })
 }

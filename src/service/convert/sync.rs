@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::{
     enum_conversions, enum_value, id, new_action_step, new_check_in, new_goal, new_rating,
-    timestamp,
+    new_skill, new_skill_practice, new_thought_record, timestamp,
 };
 use crate::domain::{
     Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
@@ -19,6 +19,9 @@ enum_conversions!(
         ActionStep,
         CheckIn,
         EfficacyRating,
+        Skill,
+        SkillPractice,
+        ThoughtRecord,
     }
 );
 enum_conversions!(
@@ -39,7 +42,15 @@ pub fn change(entity: Entity) -> pb::Change {
         Entity::ActionStep(r) => Api::ActionStep(r.into()),
         Entity::CheckIn(r) => Api::CheckIn(r.into()),
         Entity::EfficacyRating(r) => Api::EfficacyRating(r.into()),
-        Entity::Tombstone(Tombstone { kind, meta }) => Api::Tombstone(pb::Tombstone {
+        Entity::Skill(r) => Api::Skill(r.into()),
+        Entity::SkillPractice(r) => Api::SkillPractice(r.into()),
+        Entity::ThoughtRecord(r) => Api::ThoughtRecord(r.into()),
+        // Whether therapists see it was decided before it got here.
+        Entity::Tombstone(Tombstone {
+            kind,
+            meta,
+            hidden_from_therapists: _,
+        }) => Api::Tombstone(pb::Tombstone {
             entity_type: pb::EntityType::from(kind) as i32,
             id: meta.id.to_string(),
             version: meta.version,
@@ -134,11 +145,14 @@ fn payload_digest(mutation: &pb::Mutation) -> [u8; 32] {
 fn mutation_op(caller: Uuid, op: Option<pb::mutation::Op>, now_us: i64) -> Result<MutationOp> {
     use pb::mutation::Op;
     Ok(match op {
-        Some(Op::UpsertGoal(g)) => MutationOp::Upsert(new_goal(caller, Some(g))?.into()),
-        Some(Op::UpsertActionStep(s)) => MutationOp::Upsert(new_action_step(Some(s))?.into()),
-        Some(Op::UpsertCheckIn(c)) => MutationOp::Upsert(new_check_in(Some(c))?.0.into()),
-        Some(Op::UpsertEfficacyRating(r)) => {
-            MutationOp::Upsert(new_rating(Some(r), now_us)?.into())
+        Some(Op::UpsertGoal(g)) => MutationOp::upsert(new_goal(caller, Some(g))?),
+        Some(Op::UpsertActionStep(s)) => MutationOp::upsert(new_action_step(Some(s))?),
+        Some(Op::UpsertCheckIn(c)) => MutationOp::upsert(new_check_in(Some(c))?.0),
+        Some(Op::UpsertEfficacyRating(r)) => MutationOp::upsert(new_rating(Some(r), now_us)?),
+        Some(Op::UpsertSkill(s)) => MutationOp::upsert(new_skill(caller, Some(s))?),
+        Some(Op::UpsertSkillPractice(p)) => MutationOp::upsert(new_skill_practice(Some(p))?),
+        Some(Op::UpsertThoughtRecord(t)) => {
+            MutationOp::upsert(new_thought_record(caller, Some(t))?)
         }
         Some(Op::Delete(target)) => {
             let kind = enum_value::<pb::EntityType, Kind>(target.entity_type)

@@ -20,11 +20,13 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
+use crate::domain::skills::SkillCategory;
+use crate::domain::thoughts::{Distortion, Emotion};
 use crate::domain::{
     AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, CareLink,
     CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind,
-    Meta, Outcome, RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone,
-    TrackedDay, TrackedRating, TrackedStep,
+    Meta, Outcome, RatingTarget, Rejection, Replay, Role, Schedule, Session, Skill, SkillPractice,
+    StepTrack, ThoughtRecord, Tombstone, TrackedDay, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -223,6 +225,15 @@ byte_enum!(Role, "role", { Client = 1, Therapist = 2, Admin = 3, });
 byte_enum!(CareLinkState, "link state", { Active = 1, Revoked = 2, });
 byte_enum!(AdminAction, "admin action", { BackupCreated = 1, AccountCreated = 2, });
 byte_enum!(Outcome, "outcome", { Applied = 1, Conflict = 2, Gone = 3, Rejected = 4, });
+byte_enum!(SkillCategory, "skill category", {
+    Breathing = 1, Mindfulness = 2, Grounding = 3, Relaxation = 4, Communication = 5,
+    ProblemSolving = 6, Other = 7,
+});
+byte_enum!(Distortion, "distortion", {
+    AllOrNothingThinking = 1, Overgeneralisation = 2, MentalFilter = 3,
+    DisqualifyingThePositive = 4, JumpingToConclusions = 5, MagnificationOrMinimisation = 6,
+    EmotionalReasoning = 7, ShouldStatements = 8, Labelling = 9, Personalisation = 10,
+});
 
 impl Encoder {
     fn byte_enum(&mut self, value: impl ByteEnum) {
@@ -238,6 +249,11 @@ impl Decoder<'_> {
 
 /// The byte of a tombstone where a record's kind byte would be.
 const TOMBSTONE: u8 = 0x7F;
+/// The same, for a tombstone hidden from therapists.
+const HIDDEN_TOMBSTONE: u8 = 0x7E;
+
+/// An optional rating of 0 to 100 in one byte: this byte means none.
+const NO_RATING: u8 = 0xFF;
 
 fn kind_from_byte(byte: u8) -> Result<Kind> {
     Kind::ALL
@@ -303,8 +319,16 @@ fn get_meta(d: &mut Decoder<'_>, id: Uuid) -> Result<Meta> {
 pub fn encode_entity(entity: &Entity) -> Vec<u8> {
     let mut e = Encoder::new();
     match entity {
-        Entity::Tombstone(Tombstone { kind, meta }) => {
-            e.u8(TOMBSTONE);
+        Entity::Tombstone(Tombstone {
+            kind,
+            meta,
+            hidden_from_therapists,
+        }) => {
+            e.u8(if *hidden_from_therapists {
+                HIDDEN_TOMBSTONE
+            } else {
+                TOMBSTONE
+            });
             e.u8(kind_byte(*kind));
             put_meta(&mut e, meta);
             return e.finish();
@@ -383,9 +407,92 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.u8(TEXT_PLAIN);
             e.text(note);
         }
+        Entity::Skill(Skill {
+            meta: _,
+            title,
+            category,
+            instructions,
+        }) => {
+            e.byte_enum(*category);
+            e.u8(TEXT_PLAIN);
+            e.text(title);
+            e.text(instructions);
+        }
+        Entity::SkillPractice(SkillPractice {
+            meta: _,
+            skill_id,
+            local_date,
+            distress_before,
+            distress_after,
+            duration_minutes,
+            note,
+            private_note,
+        }) => {
+            e.id(*skill_id);
+            e.day(*local_date);
+            e.u8(*distress_before);
+            e.u8(*distress_after);
+            e.u8(u8::from(*private_note) | (u8::from(duration_minutes.is_some()) << 1));
+            if let Some(minutes) = duration_minutes {
+                e.varint(u64::from(*minutes));
+            }
+            e.u8(TEXT_PLAIN);
+            e.text(note);
+        }
+        Entity::ThoughtRecord(ThoughtRecord {
+            meta: _,
+            local_date,
+            situation,
+            automatic_thought,
+            emotions,
+            distortions,
+            evidence_for,
+            evidence_against,
+            balanced_thought,
+            belief_before,
+            belief_after,
+            private,
+        }) => {
+            e.day(*local_date);
+            e.u8(u8::from(*private));
+            e.u8(belief_before.unwrap_or(NO_RATING));
+            e.u8(belief_after.unwrap_or(NO_RATING));
+            e.varint(distortions.len() as u64);
+            for distortion in distortions {
+                e.byte_enum(*distortion);
+            }
+            e.varint(emotions.len() as u64);
+            for emotion in emotions {
+                e.u8(emotion.before);
+                e.u8(emotion.after.unwrap_or(NO_RATING));
+            }
+            // What the client wrote, the emotions' names included.
+            e.u8(TEXT_PLAIN);
+            for text in [
+                situation,
+                automatic_thought,
+                evidence_for,
+                evidence_against,
+                balanced_thought,
+            ] {
+                e.text(text);
+            }
+            for emotion in emotions {
+                e.text(&emotion.name);
+            }
+        }
         Entity::Tombstone(_) => {}
     }
     e.finish()
+}
+
+/// An optional rating written with [`NO_RATING`] for none.
+fn optional_rating(byte: u8) -> Result<Option<u8>> {
+    match byte {
+        NO_RATING => Ok(None),
+        0..=100 => Ok(Some(byte)),
+        _ => Err(corrupt("rating")),
+    }
 }
 
 fn text_section(d: &mut Decoder<'_>) -> Result<()> {
@@ -399,11 +506,15 @@ fn text_section(d: &mut Decoder<'_>) -> Result<()> {
 pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
     let mut d = Decoder::new(bytes)?;
     let tag = d.u8()?;
-    if tag == TOMBSTONE {
+    if tag == TOMBSTONE || tag == HIDDEN_TOMBSTONE {
         let kind = kind_from_byte(d.u8()?)?;
         let meta = get_meta(&mut d, id)?;
         d.end()?;
-        return Ok(Entity::Tombstone(Tombstone { kind, meta }));
+        return Ok(Entity::Tombstone(Tombstone {
+            kind,
+            meta,
+            hidden_from_therapists: tag == HIDDEN_TOMBSTONE,
+        }));
     }
     let kind = kind_from_byte(tag)?;
     let meta = get_meta(&mut d, id)?;
@@ -471,6 +582,80 @@ pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
                 score,
                 note: d.text()?,
                 rate_time_us,
+            })
+        }
+        Kind::Skill => {
+            let category = d.byte_enum()?;
+            text_section(&mut d)?;
+            Entity::Skill(Skill {
+                meta,
+                category,
+                title: d.text()?,
+                instructions: d.text()?,
+            })
+        }
+        Kind::SkillPractice => {
+            let skill_id = d.id()?;
+            let local_date = d.day()?;
+            let distress_before = d.u8()?;
+            let distress_after = d.u8()?;
+            let flags = d.u8()?;
+            let duration_minutes = if flags & 2 != 0 {
+                Some(u32::try_from(d.varint()?).map_err(|_| corrupt("duration"))?)
+            } else {
+                None
+            };
+            text_section(&mut d)?;
+            Entity::SkillPractice(SkillPractice {
+                meta,
+                skill_id,
+                local_date,
+                distress_before,
+                distress_after,
+                duration_minutes,
+                note: d.text()?,
+                private_note: flags & 1 != 0,
+            })
+        }
+        Kind::ThoughtRecord => {
+            let local_date = d.day()?;
+            let private = d.u8()? & 1 != 0;
+            let belief_before = optional_rating(d.u8()?)?;
+            let belief_after = optional_rating(d.u8()?)?;
+            let mut distortions = std::collections::BTreeSet::new();
+            for _ in 0..d.varint()? {
+                distortions.insert(d.byte_enum()?);
+            }
+            let mut emotions = Vec::new();
+            for _ in 0..d.varint()? {
+                emotions.push(Emotion {
+                    name: String::new(),
+                    before: d.u8()?,
+                    after: optional_rating(d.u8()?)?,
+                });
+            }
+            text_section(&mut d)?;
+            let situation = d.text()?;
+            let automatic_thought = d.text()?;
+            let evidence_for = d.text()?;
+            let evidence_against = d.text()?;
+            let balanced_thought = d.text()?;
+            for emotion in &mut emotions {
+                emotion.name = d.text()?;
+            }
+            Entity::ThoughtRecord(ThoughtRecord {
+                meta,
+                local_date,
+                situation,
+                automatic_thought,
+                emotions,
+                distortions,
+                evidence_for,
+                evidence_against,
+                balanced_thought,
+                belief_before,
+                belief_after,
+                private,
             })
         }
     };
@@ -838,6 +1023,43 @@ impl Value for AdminEvent {
     }
 }
 
+impl Value for Session {
+    fn put(&self, e: &mut Encoder) {
+        let Session {
+            id,
+            therapist_id,
+            client_id,
+            session_time_us,
+            note,
+            create_time_us,
+        } = self;
+        e.id(*id);
+        e.id(*therapist_id);
+        e.id(*client_id);
+        e.signed(*session_time_us);
+        e.signed(*create_time_us);
+        e.u8(TEXT_PLAIN);
+        e.text(note);
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        let id = d.id()?;
+        let therapist_id = d.id()?;
+        let client_id = d.id()?;
+        let session_time_us = d.signed()?;
+        let create_time_us = d.signed()?;
+        text_section(d)?;
+        Ok(Session {
+            id,
+            therapist_id,
+            client_id,
+            session_time_us,
+            note: d.text()?,
+            create_time_us,
+        })
+    }
+}
+
 /// A sequence number.
 pub fn encode_seq(seq: i64) -> Vec<u8> {
     seq.to_be_bytes().to_vec()
@@ -925,10 +1147,80 @@ mod tests {
             note: String::new(),
             rate_time_us: -5,
         }));
-        round_trip(Entity::Tombstone(Tombstone {
-            kind: Kind::CheckIn,
-            meta: meta(Uuid::from_u128(2)),
+        round_trip(Entity::Skill(Skill {
+            meta: meta(Uuid::from_u128(9)),
+            title: "Box breathing".into(),
+            category: SkillCategory::ProblemSolving,
+            instructions: "In 4, hold 4, out 4, hold 4".into(),
         }));
+        for (duration_minutes, private_note) in [(None, false), (Some(1440), true)] {
+            round_trip(Entity::SkillPractice(SkillPractice {
+                meta: meta(Uuid::from_u128(2)),
+                skill_id: Uuid::from_u128(7),
+                local_date: day("2026-03-01"),
+                distress_before: 100,
+                distress_after: 0,
+                duration_minutes,
+                note: "calmer".into(),
+                private_note,
+            }));
+        }
+        round_trip(Entity::ThoughtRecord(ThoughtRecord {
+            meta: meta(Uuid::from_u128(2)),
+            local_date: day("2026-05-02"),
+            situation: "Meeting".into(),
+            automatic_thought: "They think I'm useless".into(),
+            emotions: vec![
+                Emotion {
+                    name: "anxious".into(),
+                    before: 80,
+                    after: Some(0),
+                },
+                Emotion {
+                    name: "ashamed".into(),
+                    before: 100,
+                    after: None,
+                },
+            ],
+            distortions: [
+                Distortion::Personalisation,
+                Distortion::AllOrNothingThinking,
+            ]
+            .into(),
+            evidence_for: "for".into(),
+            evidence_against: "against".into(),
+            balanced_thought: "balanced".into(),
+            belief_before: Some(0),
+            belief_after: None,
+            private: true,
+        }));
+        round_trip(Entity::ThoughtRecord(ThoughtRecord {
+            meta: meta(Uuid::from_u128(2)),
+            ..ThoughtRecord::default()
+        }));
+        for hidden_from_therapists in [false, true] {
+            round_trip(Entity::Tombstone(Tombstone {
+                kind: Kind::CheckIn,
+                meta: meta(Uuid::from_u128(2)),
+                hidden_from_therapists,
+            }));
+        }
+    }
+
+    #[test]
+    fn a_session_round_trips() {
+        let session = Session {
+            id: Uuid::from_u128(1),
+            therapist_id: Uuid::from_u128(2),
+            client_id: Uuid::from_u128(3),
+            session_time_us: 1_800_000_000_000_000,
+            note: "Talked about sleep".into(),
+            create_time_us: 1_800_000_100_000_000,
+        };
+        assert_eq!(
+            Session::decode(&session.encode()).expect("decodes"),
+            session
+        );
     }
 
     #[test]

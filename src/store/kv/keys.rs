@@ -21,9 +21,11 @@
 //! | `X` | client, time, 8 random bytes | an access event |
 //! | `x` | therapist, time, 8 random bytes | the same event, by therapist |
 //! | `D` | time, 8 random bytes | an administrator's event |
+//! | `N` | session id | a therapist's session ([`crate::domain::Session`]) |
+//! | `n` | therapist, client, !session time, session id | empty: a therapist's sessions with a client, newest first |
 //! | `0` | `epoch` | the store's random epoch |
 //!
-//! Secondary entries (`C`, `P`, `l`, `c`, `t`, `x`) are written in the same
+//! Secondary entries (`C`, `P`, `l`, `c`, `t`, `x`, `n`) are written in the same
 //! atomic batch as what they point at, so they are exact.
 
 use chrono::{Datelike, NaiveDate};
@@ -66,6 +68,10 @@ pub const ACCESS_BY_CLIENT: u8 = b'X';
 pub const ACCESS_BY_THERAPIST: u8 = b'x';
 /// Administrators' events.
 pub const ADMIN_EVENT: u8 = b'D';
+/// Therapists' sessions.
+pub const SESSION: u8 = b'N';
+/// Sessions by therapist and client.
+pub const SESSION_BY_PAIR: u8 = b'n';
 /// The store's own settings.
 pub const META: u8 = b'0';
 
@@ -159,6 +165,25 @@ pub fn client_track(client: Uuid) -> Vec<u8> {
     key(CLIENT_TRACK, &[client.as_bytes()])
 }
 
+/// The key of a session.
+pub fn session(id: Uuid) -> Vec<u8> {
+    key(SESSION, &[id.as_bytes()])
+}
+
+/// The prefix of a therapist's sessions with a client.
+pub fn sessions_of(therapist: Uuid, client: Uuid) -> Vec<u8> {
+    key(SESSION_BY_PAIR, &[therapist.as_bytes(), client.as_bytes()])
+}
+
+/// The index entry of a session: its time inverted, so the newest sorts
+/// first.
+pub fn session_entry(therapist: Uuid, client: Uuid, session_time_us: i64, id: Uuid) -> Vec<u8> {
+    let mut key = sessions_of(therapist, client);
+    key.extend_from_slice(&ordered_i64(!session_time_us));
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
 /// The byte of a kind in keys. Fixed forever: stored keys use them.
 pub fn kind_byte(kind: Kind) -> u8 {
     match kind {
@@ -166,6 +191,9 @@ pub fn kind_byte(kind: Kind) -> u8 {
         Kind::ActionStep => 2,
         Kind::CheckIn => 3,
         Kind::EfficacyRating => 4,
+        Kind::Skill => 5,
+        Kind::SkillPractice => 6,
+        Kind::ThoughtRecord => 7,
     }
 }
 

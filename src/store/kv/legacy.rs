@@ -386,6 +386,8 @@ fn entity(old: OldStoredEntity) -> Result<Entity> {
         OldEntity::Tombstone(t) => Entity::Tombstone(Tombstone {
             kind: kind(t.kind)?,
             meta: meta(&t.meta)?,
+            // The first layout had no records hidden from therapists.
+            hidden_from_therapists: false,
         }),
     })
 }
@@ -526,7 +528,12 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
                 keys::tracked_rating(meta.client_id, meta.id),
                 TrackedRating::of(rating, zone).encode(),
             )?,
-            Entity::Goal(_) | Entity::Tombstone(_) => {}
+            // The first layout had none of the later kinds.
+            Entity::Goal(_)
+            | Entity::Skill(_)
+            | Entity::SkillPractice(_)
+            | Entity::ThoughtRecord(_)
+            | Entity::Tombstone(_) => {}
         }
     }
     for ((step, year), track) in step_years {
