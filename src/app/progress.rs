@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use super::{Action, App, Principal};
 use crate::domain::progress::{self, Efficacy, Stats};
-use crate::domain::{ActionStepStatus, ClientTrack, Kind, StepTrack, TrackedStep, local_day};
+use crate::domain::{
+    ActionStepStatus, ClientTrack, Kind, Order, Skill, SkillPractice, StepTrack, ThoughtRecord,
+    TrackedStep, local_day,
+};
 use crate::error::Result;
 use crate::store::{Page, PageRequest, Side};
 
@@ -68,6 +71,11 @@ pub struct ClientSummary {
     pub progress: ProgressReport,
     /// What needs attention.
     pub flags: Vec<Flag>,
+    /// Skill practices of the 7 days up to the summary's day.
+    pub skill_practices_7d: u32,
+    /// Thought records of those days that the therapist may see (private
+    /// ones are not counted).
+    pub thought_records_7d: u32,
 }
 
 /// A reason to look at a client.
@@ -159,26 +167,31 @@ impl App {
             .links(principal.account_id, Side::Therapist, page)
             .await?;
         let mut clients = Vec::new();
-        for link in links.items.into_iter().filter(|l| l.is_active()) {
-            principal.note_access(link.client_id);
-            let name = self.display_name(link.client_id).await?;
-            let inputs = self
-                .progress_inputs(ProgressTarget::Client(link.client_id), link.client_id)
-                .await?;
-            clients.push((link.client_id, name, inputs));
-        }
         let now = self.now_micros();
+        for link in links.items.into_iter().filter(|l| l.is_active()) {
+            let client = link.client_id;
+            principal.note_access(client);
+            let name = self.display_name(client).await?;
+            let inputs = self
+                .progress_inputs(ProgressTarget::Client(client), client)
+                .await?;
+            let day = as_of.unwrap_or_else(|| local_day(now, inputs.zone));
+            let homework = self.homework(principal, client, day).await?;
+            clients.push((client, name, inputs, day, homework));
+        }
         let items = self
             .off_the_workers(move || {
                 Ok(clients
                     .into_iter()
-                    .map(|(client_id, display_name, inputs)| {
-                        let progress = report(&inputs, as_of, now);
+                    .map(|(client_id, display_name, inputs, day, homework)| {
+                        let progress = report(&inputs, Some(day), now);
                         ClientSummary {
                             client_id,
                             display_name,
                             flags: Flag::of(&progress),
                             progress,
+                            skill_practices_7d: homework.0,
+                            thought_records_7d: homework.1,
                         }
                     })
                     .collect())
@@ -188,6 +201,28 @@ impl App {
             items,
             next_page_token: links.next_page_token,
         })
+    }
+
+    /// The skill practices and thought records of the 7 days up to `day`
+    /// that the caller may see, counted.
+    async fn homework(
+        &self,
+        principal: &Principal,
+        client: Uuid,
+        day: NaiveDate,
+    ) -> Result<(u32, u32)> {
+        let first = day
+            .checked_sub_days(chrono::Days::new(6))
+            .unwrap_or(NaiveDate::MIN);
+        let week = (Some(Order::Day(first)), Some(Order::Day(day)));
+        let mut practices = 0;
+        let skills: Vec<Skill> = self.every(principal, client, (None, None)).await?;
+        for skill in skills {
+            let of_skill: Vec<SkillPractice> = self.every(principal, skill.meta.id, week).await?;
+            practices += of_skill.len();
+        }
+        let records: Vec<ThoughtRecord> = self.every(principal, client, week).await?;
+        Ok((practices as u32, records.len() as u32))
     }
 
     /// A client's progress as of each of `days` (no access checked: the

@@ -98,6 +98,8 @@ impl From<ClientSummary> for pb::ClientSummary {
             display_name,
             progress,
             flags,
+            skill_practices_7d,
+            thought_records_7d,
         } = summary;
         pb::ClientSummary {
             client_id: client_id.to_string(),
@@ -112,6 +114,8 @@ impl From<ClientSummary> for pb::ClientSummary {
                 .into_iter()
                 .map(|flag| pb::Flag::from(flag) as i32)
                 .collect(),
+            skill_practices_7d: skill_practices_7d as i32,
+            thought_records_7d: thought_records_7d as i32,
         }
     }
 }
