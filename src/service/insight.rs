@@ -51,10 +51,7 @@ impl pb::insight_service_server::InsightService for InsightApi {
         let request = request.into_inner();
         let client_id =
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let dates = (
-            convert::optional_date(&request.start_date, "start_date")?,
-            convert::optional_date(&request.end_date, "end_date")?,
-        );
+        let dates = convert::date_range(&request.start_date, &request.end_date)?;
         let page = convert::page(request.page_size, &request.page_token)?;
         let page = self
             .app
@@ -94,10 +91,7 @@ impl pb::insight_service_server::InsightService for InsightApi {
         let request = request.into_inner();
         let client_id =
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let window = (
-            convert::optional_date(&request.start_date, "start_date")?,
-            convert::optional_date(&request.end_date, "end_date")?,
-        );
+        let window = convert::date_range(&request.start_date, &request.end_date)?;
         let report = self
             .app
             .insight_stats(&principal, client_id, window)

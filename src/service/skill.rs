@@ -96,10 +96,7 @@ impl pb::skill_service_server::SkillService for SkillApi {
         let principal = principal(&request)?;
         let request = request.into_inner();
         let skill_id = convert::id(&request.skill_id, "skill_id")?;
-        let dates = (
-            convert::optional_date(&request.start_date, "start_date")?,
-            convert::optional_date(&request.end_date, "end_date")?,
-        );
+        let dates = convert::date_range(&request.start_date, &request.end_date)?;
         let page = convert::page(request.page_size, &request.page_token)?;
         let page = self
             .app

@@ -676,29 +676,42 @@ async fn paging_as_a_therapist_skips_private_records_without_a_trace() {
     );
 }
 
-/// The next event of a subscription, heartbeats skipped.
-async fn next_change(stream: &mut Streaming<pb::SubscribeResponse>) -> pb::Change {
-    loop {
-        let event = stream.next().await.expect("event").expect("ok");
-        if let Some(pb::subscribe_response::Event::Change(change)) = event.event {
-            return change;
-        }
-    }
+/// A therapist's open stream of a client's changes.
+enum Stream {
+    Subscription(Streaming<pb::SubscribeResponse>),
+    Watch(Streaming<pb::WatchClientsResponse>),
 }
 
-/// The next change of a watch, heartbeats and link events skipped.
-async fn next_watched(watch: &mut Streaming<pb::WatchClientsResponse>) -> pb::Change {
-    loop {
-        let event = watch.next().await.expect("event").expect("ok");
-        if let Some(Event::Change(change)) = event.event {
-            return change;
+impl Stream {
+    /// The next change, heartbeats and link events skipped.
+    async fn next_change(&mut self) -> Option<pb::Change> {
+        match self {
+            Stream::Subscription(s) => match s.next().await.expect("event").expect("ok").event {
+                Some(pb::subscribe_response::Event::Change(change)) => Some(change),
+                _ => None,
+            },
+            Stream::Watch(w) => match w.next().await.expect("event").expect("ok").event {
+                Some(Event::Change(change)) => Some(change),
+                _ => None,
+            },
         }
     }
-}
 
-/// Whether a change is the goal titled `title`.
-fn is_goal(change: &pb::Change, title: &str) -> bool {
-    matches!(&change.entity, Some(pb::change::Entity::Goal(g)) if g.title == title)
+    /// The changes up to and including the goal titled `marker`.
+    async fn changes_until(&mut self, marker: &str) -> Vec<pb::Change> {
+        let mut changes = Vec::new();
+        loop {
+            let Some(change) = self.next_change().await else {
+                continue;
+            };
+            let done =
+                matches!(&change.entity, Some(pb::change::Entity::Goal(g)) if g.title == marker);
+            changes.push(change);
+            if done {
+                return changes;
+            }
+        }
+    }
 }
 
 /// Whatever a therapist received, as text: the private record's text and
@@ -721,13 +734,13 @@ async fn private_records_and_notes_never_reach_a_therapist_on_any_path() {
     let app = TestApp::spawn().await;
     let team = team(&app).await;
     // The therapist's dashboard is open: a watch and a subscription.
-    let mut watch = care(&app, &team.therapist)
+    let watch = care(&app, &team.therapist)
         .await
         .watch_clients(pb::WatchClientsRequest {})
         .await
         .expect("watch")
         .into_inner();
-    let mut subscription = sync_api(&app, &team.therapist)
+    let subscription = sync_api(&app, &team.therapist)
         .await
         .subscribe(pb::SubscribeRequest {
             client_id: team.client_id.clone(),
@@ -736,6 +749,10 @@ async fn private_records_and_notes_never_reach_a_therapist_on_any_path() {
         .await
         .expect("subscribe")
         .into_inner();
+    let mut streams = [
+        ("Subscribe", Stream::Subscription(subscription)),
+        ("WatchClients", Stream::Watch(watch)),
+    ];
 
     // The client writes a shared record, a private one and a practice with
     // a private note, then a goal that marks the end.
@@ -776,30 +793,8 @@ async fn private_records_and_notes_never_reach_a_therapist_on_any_path() {
     create_goal(&app, &team.client, "Marker").await;
 
     // Streams: everything up to the marker, nothing private.
-    for (path, received) in [
-        ("Subscribe", {
-            let mut seen = Vec::new();
-            loop {
-                let change = next_change(&mut subscription).await;
-                let done = is_goal(&change, "Marker");
-                seen.push(change);
-                if done {
-                    break seen;
-                }
-            }
-        }),
-        ("WatchClients", {
-            let mut seen = Vec::new();
-            loop {
-                let change = next_watched(&mut watch).await;
-                let done = is_goal(&change, "Marker");
-                seen.push(change);
-                if done {
-                    break seen;
-                }
-            }
-        }),
-    ] {
+    for (path, stream) in &mut streams {
+        let received = stream.changes_until("Marker").await;
         assert_nothing_private(&received, &private.id);
         let kinds: Vec<&str> = received
             .iter()
@@ -897,30 +892,8 @@ async fn private_records_and_notes_never_reach_a_therapist_on_any_path() {
         .await
         .expect("delete");
     create_goal(&app, &team.client, "Second marker").await;
-    for received in [
-        {
-            let mut seen = Vec::new();
-            loop {
-                let change = next_change(&mut subscription).await;
-                let done = is_goal(&change, "Second marker");
-                seen.push(change);
-                if done {
-                    break seen;
-                }
-            }
-        },
-        {
-            let mut seen = Vec::new();
-            loop {
-                let change = next_watched(&mut watch).await;
-                let done = is_goal(&change, "Second marker");
-                seen.push(change);
-                if done {
-                    break seen;
-                }
-            }
-        },
-    ] {
+    for (_, stream) in &mut streams {
+        let received = stream.changes_until("Second marker").await;
         assert_nothing_private(&received, &private.id);
         assert_eq!(
             received.len(),

@@ -84,6 +84,16 @@ pub fn optional_date(value: &str, field: &str) -> Result<Option<NaiveDate>> {
     fields::optional_date(value).map_err(|e| Error::invalid(field, e))
 }
 
+/// The optional first and last dates of a request (`start_date`,
+/// `end_date`).
+pub fn date_range(start: &str, end: &str) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let mut check = Violations::new();
+    let start = check.check("start_date", fields::optional_date(start));
+    let end = check.check("end_date", fields::optional_date(end));
+    check.finish()?;
+    Ok((start, end))
+}
+
 /// A new record's common fields.
 fn new_meta(id: Uuid, client_id: Uuid) -> Meta {
     Meta::new(id, client_id)
