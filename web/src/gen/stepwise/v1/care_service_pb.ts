@@ -8,6 +8,8 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { AccessEvent, CareLink, CareLinkSchema, InviteSchema } from "./care_pb";
 import { file_stepwise_v1_care } from "./care_pb";
+import type { GetSessionDigestRequestSchema, ListSessionsRequestSchema, ListSessionsResponseSchema, RecordSessionRequestSchema, SessionDigestSchema, SessionSchema } from "./session_pb";
+import { file_stepwise_v1_session } from "./session_pb";
 import type { Change, Heartbeat } from "./sync_service_pb";
 import { file_stepwise_v1_sync_service } from "./sync_service_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/care_service.proto.
  */
 export const file_stepwise_v1_care_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki8AIKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGRCEgoQX2VmZmljYWN5X2xhdGVzdEIWChRfZWZmaWNhY3lfY2hhbmdlXzI4ZCIVChNXYXRjaENsaWVudHNSZXF1ZXN0IrIBChRXYXRjaENsaWVudHNSZXNwb25zZRIRCgljbGllbnRfaWQYASABKAkSJQoGY2hhbmdlGAIgASgLMhMuc3RlcHdpc2UudjEuQ2hhbmdlSAASKgoJY2FyZV9saW5rGAMgASgLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmtIABIrCgloZWFydGJlYXQYBCABKAsyFi5zdGVwd2lzZS52MS5IZWFydGJlYXRIAEIHCgVldmVudCpfCgRGbGFnEhQKEEZMQUdfVU5TUEVDSUZJRUQQABIRCg1GTEFHX0lOQUNUSVZFEAESFgoSRkxBR19MT1dfQURIRVJFTkNFEAISFgoSRkxBR19FRkZJQ0FDWV9EUk9QEAMy5AQKC0NhcmVTZXJ2aWNlEkUKDENyZWF0ZUludml0ZRIgLnN0ZXB3aXNlLnYxLkNyZWF0ZUludml0ZVJlcXVlc3QaEy5zdGVwd2lzZS52MS5JbnZpdGUSRwoMQWNjZXB0SW52aXRlEiAuc3RlcHdpc2UudjEuQWNjZXB0SW52aXRlUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rElYKDUxpc3RDYXJlTGlua3MSIS5zdGVwd2lzZS52MS5MaXN0Q2FyZUxpbmtzUmVxdWVzdBoiLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXNwb25zZRJLCg5SZXZva2VDYXJlTGluaxIiLnN0ZXB3aXNlLnYxLlJldm9rZUNhcmVMaW5rUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rEl8KEExpc3RBY2Nlc3NFdmVudHMSJC5zdGVwd2lzZS52MS5MaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBolLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXNwb25zZRJoChNMaXN0Q2xpZW50U3VtbWFyaWVzEicuc3RlcHdpc2UudjEuTGlzdENsaWVudFN1bW1hcmllc1JlcXVlc3QaKC5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVzcG9uc2USVQoMV2F0Y2hDbGllbnRzEiAuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVxdWVzdBohLnN0ZXB3aXNlLnYxLldhdGNoQ2xpZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_stepwise_v1_care, file_stepwise_v1_sync_service]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAMKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnEhoKEnNraWxsX3ByYWN0aWNlc183ZBgKIAEoBRIaChJ0aG91Z2h0X3JlY29yZHNfN2QYCyABKAVCDwoNX2FkaGVyZW5jZV83ZEIQCg5fYWRoZXJlbmNlXzI4ZEISChBfZWZmaWNhY3lfbGF0ZXN0QhYKFF9lZmZpY2FjeV9jaGFuZ2VfMjhkIhUKE1dhdGNoQ2xpZW50c1JlcXVlc3QisgEKFFdhdGNoQ2xpZW50c1Jlc3BvbnNlEhEKCWNsaWVudF9pZBgBIAEoCRIlCgZjaGFuZ2UYAiABKAsyEy5zdGVwd2lzZS52MS5DaGFuZ2VIABIqCgljYXJlX2xpbmsYAyABKAsyFS5zdGVwd2lzZS52MS5DYXJlTGlua0gAEisKCWhlYXJ0YmVhdBgEIAEoCzIWLnN0ZXB3aXNlLnYxLkhlYXJ0YmVhdEgAQgcKBWV2ZW50Kl8KBEZsYWcSFAoQRkxBR19VTlNQRUNJRklFRBAAEhEKDUZMQUdfSU5BQ1RJVkUQARIWChJGTEFHX0xPV19BREhFUkVOQ0UQAhIWChJGTEFHX0VGRklDQUNZX0RST1AQAzLZBgoLQ2FyZVNlcnZpY2USRQoMQ3JlYXRlSW52aXRlEiAuc3RlcHdpc2UudjEuQ3JlYXRlSW52aXRlUmVxdWVzdBoTLnN0ZXB3aXNlLnYxLkludml0ZRJHCgxBY2NlcHRJbnZpdGUSIC5zdGVwd2lzZS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSVgoNTGlzdENhcmVMaW5rcxIhLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXF1ZXN0GiIuc3RlcHdpc2UudjEuTGlzdENhcmVMaW5rc1Jlc3BvbnNlEksKDlJldm9rZUNhcmVMaW5rEiIuc3RlcHdpc2UudjEuUmV2b2tlQ2FyZUxpbmtSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSXwoQTGlzdEFjY2Vzc0V2ZW50cxIkLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXF1ZXN0GiUuc3RlcHdpc2UudjEuTGlzdEFjY2Vzc0V2ZW50c1Jlc3BvbnNlEmgKE0xpc3RDbGllbnRTdW1tYXJpZXMSJy5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBooLnN0ZXB3aXNlLnYxLkxpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRJVCgxXYXRjaENsaWVudHMSIC5zdGVwd2lzZS52MS5XYXRjaENsaWVudHNSZXF1ZXN0GiEuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVzcG9uc2UwARJICg1SZWNvcmRTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmVjb3JkU2Vzc2lvblJlcXVlc3QaFC5zdGVwd2lzZS52MS5TZXNzaW9uElMKDExpc3RTZXNzaW9ucxIgLnN0ZXB3aXNlLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaIS5zdGVwd2lzZS52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJUChBHZXRTZXNzaW9uRGlnZXN0EiQuc3RlcHdpc2UudjEuR2V0U2Vzc2lvbkRpZ2VzdFJlcXVlc3QaGi5zdGVwd2lzZS52MS5TZXNzaW9uRGlnZXN0YgZwcm90bzM", [file_google_protobuf_timestamp, file_stepwise_v1_care, file_stepwise_v1_session, file_stepwise_v1_sync_service]);
 
 /**
  * Request for CareService.CreateInvite.
@@ -328,6 +330,21 @@ export type ClientSummary = Message<"stepwise.v1.ClientSummary"> & {
    * @generated from field: repeated stepwise.v1.Flag flags = 9;
    */
   flags: Flag[];
+
+  /**
+   * Skill practices of the client's last 7 local days (the summary's day
+   * and the 6 before).
+   *
+   * @generated from field: int32 skill_practices_7d = 10;
+   */
+  skillPractices7d: number;
+
+  /**
+   * Thought records dated in those days; private ones are not counted.
+   *
+   * @generated from field: int32 thought_records_7d = 11;
+   */
+  thoughtRecords7d: number;
 };
 
 /**
@@ -556,6 +573,43 @@ export const CareService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchClientsRequestSchema;
     output: typeof WatchClientsResponseSchema;
+  },
+  /**
+   * Notes a session the caller had with an actively linked client (the
+   * start of the next digest). Therapists only; the session and its note
+   * are the therapist's own (see Session), so no access event is recorded.
+   * ALREADY_EXISTS if the given id is taken.
+   *
+   * @generated from rpc stepwise.v1.CareService.RecordSession
+   */
+  recordSession: {
+    methodKind: "unary";
+    input: typeof RecordSessionRequestSchema;
+    output: typeof SessionSchema;
+  },
+  /**
+   * Lists the caller's sessions with a client, newest first, also after
+   * the link was revoked (they are the therapist's own notes). Therapists
+   * only.
+   *
+   * @generated from rpc stepwise.v1.CareService.ListSessions
+   */
+  listSessions: {
+    methodKind: "unary";
+    input: typeof ListSessionsRequestSchema;
+    output: typeof ListSessionsResponseSchema;
+  },
+  /**
+   * What changed for an actively linked client since a time (by default
+   * the caller's latest session with them), in one answer: see
+   * SessionDigest. Therapists only; one access event.
+   *
+   * @generated from rpc stepwise.v1.CareService.GetSessionDigest
+   */
+  getSessionDigest: {
+    methodKind: "unary";
+    input: typeof GetSessionDigestRequestSchema;
+    output: typeof SessionDigestSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_care_service, 0);

@@ -14,13 +14,17 @@ import type { EfficacyRating } from "./efficacy_rating_pb";
 import { file_stepwise_v1_efficacy_rating } from "./efficacy_rating_pb";
 import type { Goal } from "./goal_pb";
 import { file_stepwise_v1_goal } from "./goal_pb";
+import type { Skill, SkillPractice } from "./skill_pb";
+import { file_stepwise_v1_skill } from "./skill_pb";
+import type { ThoughtRecord } from "./thought_record_pb";
+import { file_stepwise_v1_thought_record } from "./thought_record_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file stepwise/v1/sync_service.proto.
  */
 export const file_stepwise_v1_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9zeW5jX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIkMKC1B1bGxSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFIlsKDFB1bGxSZXNwb25zZRIkCgdjaGFuZ2VzGAEgAygLMhMuc3RlcHdpc2UudjEuQ2hhbmdlEhMKC25leHRfY3Vyc29yGAIgASgJEhAKCGhhc19tb3JlGAMgASgIIvQBCgZDaGFuZ2USIQoEZ29hbBgBIAEoCzIRLnN0ZXB3aXNlLnYxLkdvYWxIABIuCgthY3Rpb25fc3RlcBgCIAEoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXBIABIoCghjaGVja19pbhgDIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW5IABI2Cg9lZmZpY2FjeV9yYXRpbmcYBCABKAsyGy5zdGVwd2lzZS52MS5FZmZpY2FjeVJhdGluZ0gAEisKCXRvbWJzdG9uZRgFIAEoCzIWLnN0ZXB3aXNlLnYxLlRvbWJzdG9uZUgAQggKBmVudGl0eSKaAQoJVG9tYnN0b25lEiwKC2VudGl0eV90eXBlGAEgASgOMhcuc3RlcHdpc2UudjEuRW50aXR5VHlwZRIKCgJpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEhEKCWNsaWVudF9pZBgEIAEoCRIvCgtkZWxldGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSgoLUHVzaFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgJEigKCW11dGF0aW9ucxgCIAMoCzIVLnN0ZXB3aXNlLnYxLk11dGF0aW9uIrYCCghNdXRhdGlvbhITCgttdXRhdGlvbl9pZBgBIAEoCRIUCgxiYXNlX3ZlcnNpb24YAiABKAMSKAoLdXBzZXJ0X2dvYWwYAyABKAsyES5zdGVwd2lzZS52MS5Hb2FsSAASNQoSdXBzZXJ0X2FjdGlvbl9zdGVwGAQgASgLMhcuc3RlcHdpc2UudjEuQWN0aW9uU3RlcEgAEi8KD3Vwc2VydF9jaGVja19pbhgFIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW5IABI9ChZ1cHNlcnRfZWZmaWNhY3lfcmF0aW5nGAYgASgLMhsuc3RlcHdpc2UudjEuRWZmaWNhY3lSYXRpbmdIABIoCgZkZWxldGUYByABKAsyFi5zdGVwd2lzZS52MS5FbnRpdHlSZWZIAEIECgJvcCJFCglFbnRpdHlSZWYSLAoLZW50aXR5X3R5cGUYASABKA4yFy5zdGVwd2lzZS52MS5FbnRpdHlUeXBlEgoKAmlkGAIgASgJIjwKDFB1c2hSZXNwb25zZRIsCgdyZXN1bHRzGAEgAygLMhsuc3RlcHdpc2UudjEuTXV0YXRpb25SZXN1bHQiyAEKDk11dGF0aW9uUmVzdWx0EhMKC211dGF0aW9uX2lkGAEgASgJEiUKB291dGNvbWUYAiABKA4yFC5zdGVwd2lzZS52MS5PdXRjb21lEiQKB2N1cnJlbnQYAyABKAsyEy5zdGVwd2lzZS52MS5DaGFuZ2USDQoFZXJyb3IYBCABKAkSDgoGcmVhc29uGAUgASgJEjUKEGZpZWxkX3Zpb2xhdGlvbnMYBiADKAsyGy5zdGVwd2lzZS52MS5GaWVsZFZpb2xhdGlvbiI0Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSI1ChBTdWJzY3JpYmVSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkigAEKEVN1YnNjcmliZVJlc3BvbnNlEiUKBmNoYW5nZRgBIAEoCzITLnN0ZXB3aXNlLnYxLkNoYW5nZUgAEisKCWhlYXJ0YmVhdBgCIAEoCzIWLnN0ZXB3aXNlLnYxLkhlYXJ0YmVhdEgAEg4KBmN1cnNvchgDIAEoCUIHCgVldmVudCI1CglIZWFydGJlYXQSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqlwEKCkVudGl0eVR5cGUSGwoXRU5USVRZX1RZUEVfVU5TUEVDSUZJRUQQABIUChBFTlRJVFlfVFlQRV9HT0FMEAESGwoXRU5USVRZX1RZUEVfQUNUSU9OX1NURVAQAhIYChRFTlRJVFlfVFlQRV9DSEVDS19JThADEh8KG0VOVElUWV9UWVBFX0VGRklDQUNZX1JBVElORxAEKnUKB091dGNvbWUSFwoTT1VUQ09NRV9VTlNQRUNJRklFRBAAEhMKD09VVENPTUVfQVBQTElFRBABEhQKEE9VVENPTUVfQ09ORkxJQ1QQAhIQCgxPVVRDT01FX0dPTkUQAxIUChBPVVRDT01FX1JFSkVDVEVEEAQy1QEKC1N5bmNTZXJ2aWNlEjsKBFB1bGwSGC5zdGVwd2lzZS52MS5QdWxsUmVxdWVzdBoZLnN0ZXB3aXNlLnYxLlB1bGxSZXNwb25zZRI7CgRQdXNoEhguc3RlcHdpc2UudjEuUHVzaFJlcXVlc3QaGS5zdGVwd2lzZS52MS5QdXNoUmVzcG9uc2USTAoJU3Vic2NyaWJlEh0uc3RlcHdpc2UudjEuU3Vic2NyaWJlUmVxdWVzdBoeLnN0ZXB3aXNlLnYxLlN1YnNjcmliZVJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_stepwise_v1_action_step, file_stepwise_v1_check_in, file_stepwise_v1_efficacy_rating, file_stepwise_v1_goal]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9zeW5jX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIkMKC1B1bGxSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFIlsKDFB1bGxSZXNwb25zZRIkCgdjaGFuZ2VzGAEgAygLMhMuc3RlcHdpc2UudjEuQ2hhbmdlEhMKC25leHRfY3Vyc29yGAIgASgJEhAKCGhhc19tb3JlGAMgASgIIoUDCgZDaGFuZ2USIQoEZ29hbBgBIAEoCzIRLnN0ZXB3aXNlLnYxLkdvYWxIABIuCgthY3Rpb25fc3RlcBgCIAEoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXBIABIoCghjaGVja19pbhgDIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW5IABI2Cg9lZmZpY2FjeV9yYXRpbmcYBCABKAsyGy5zdGVwd2lzZS52MS5FZmZpY2FjeVJhdGluZ0gAEisKCXRvbWJzdG9uZRgFIAEoCzIWLnN0ZXB3aXNlLnYxLlRvbWJzdG9uZUgAEiMKBXNraWxsGAYgASgLMhIuc3RlcHdpc2UudjEuU2tpbGxIABI0Cg5za2lsbF9wcmFjdGljZRgHIAEoCzIaLnN0ZXB3aXNlLnYxLlNraWxsUHJhY3RpY2VIABI0Cg50aG91Z2h0X3JlY29yZBgIIAEoCzIaLnN0ZXB3aXNlLnYxLlRob3VnaHRSZWNvcmRIAEIICgZlbnRpdHkimgEKCVRvbWJzdG9uZRIsCgtlbnRpdHlfdHlwZRgBIAEoDjIXLnN0ZXB3aXNlLnYxLkVudGl0eVR5cGUSCgoCaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoAxIRCgljbGllbnRfaWQYBCABKAkSLwoLZGVsZXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkoKC1B1c2hSZXF1ZXN0EhEKCWRldmljZV9pZBgBIAEoCRIoCgltdXRhdGlvbnMYAiADKAsyFS5zdGVwd2lzZS52MS5NdXRhdGlvbiLcAwoITXV0YXRpb24SEwoLbXV0YXRpb25faWQYASABKAkSFAoMYmFzZV92ZXJzaW9uGAIgASgDEigKC3Vwc2VydF9nb2FsGAMgASgLMhEuc3RlcHdpc2UudjEuR29hbEgAEjUKEnVwc2VydF9hY3Rpb25fc3RlcBgEIAEoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXBIABIvCg91cHNlcnRfY2hlY2tfaW4YBSABKAsyFC5zdGVwd2lzZS52MS5DaGVja0luSAASPQoWdXBzZXJ0X2VmZmljYWN5X3JhdGluZxgGIAEoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nSAASKAoGZGVsZXRlGAcgASgLMhYuc3RlcHdpc2UudjEuRW50aXR5UmVmSAASKgoMdXBzZXJ0X3NraWxsGAggASgLMhIuc3RlcHdpc2UudjEuU2tpbGxIABI7ChV1cHNlcnRfc2tpbGxfcHJhY3RpY2UYCSABKAsyGi5zdGVwd2lzZS52MS5Ta2lsbFByYWN0aWNlSAASOwoVdXBzZXJ0X3Rob3VnaHRfcmVjb3JkGAogASgLMhouc3RlcHdpc2UudjEuVGhvdWdodFJlY29yZEgAQgQKAm9wIkUKCUVudGl0eVJlZhIsCgtlbnRpdHlfdHlwZRgBIAEoDjIXLnN0ZXB3aXNlLnYxLkVudGl0eVR5cGUSCgoCaWQYAiABKAkiPAoMUHVzaFJlc3BvbnNlEiwKB3Jlc3VsdHMYASADKAsyGy5zdGVwd2lzZS52MS5NdXRhdGlvblJlc3VsdCLIAQoOTXV0YXRpb25SZXN1bHQSEwoLbXV0YXRpb25faWQYASABKAkSJQoHb3V0Y29tZRgCIAEoDjIULnN0ZXB3aXNlLnYxLk91dGNvbWUSJAoHY3VycmVudBgDIAEoCzITLnN0ZXB3aXNlLnYxLkNoYW5nZRINCgVlcnJvchgEIAEoCRIOCgZyZWFzb24YBSABKAkSNQoQZmllbGRfdmlvbGF0aW9ucxgGIAMoCzIbLnN0ZXB3aXNlLnYxLkZpZWxkVmlvbGF0aW9uIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIjUKEFN1YnNjcmliZVJlcXVlc3QSEQoJY2xpZW50X2lkGAEgASgJEg4KBmN1cnNvchgCIAEoCSKAAQoRU3Vic2NyaWJlUmVzcG9uc2USJQoGY2hhbmdlGAEgASgLMhMuc3RlcHdpc2UudjEuQ2hhbmdlSAASKwoJaGVhcnRiZWF0GAIgASgLMhYuc3RlcHdpc2UudjEuSGVhcnRiZWF0SAASDgoGY3Vyc29yGAMgASgJQgcKBWV2ZW50IjUKCUhlYXJ0YmVhdBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCruAQoKRW50aXR5VHlwZRIbChdFTlRJVFlfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEVOVElUWV9UWVBFX0dPQUwQARIbChdFTlRJVFlfVFlQRV9BQ1RJT05fU1RFUBACEhgKFEVOVElUWV9UWVBFX0NIRUNLX0lOEAMSHwobRU5USVRZX1RZUEVfRUZGSUNBQ1lfUkFUSU5HEAQSFQoRRU5USVRZX1RZUEVfU0tJTEwQBRIeChpFTlRJVFlfVFlQRV9TS0lMTF9QUkFDVElDRRAGEh4KGkVOVElUWV9UWVBFX1RIT1VHSFRfUkVDT1JEEAcqdQoHT3V0Y29tZRIXChNPVVRDT01FX1VOU1BFQ0lGSUVEEAASEwoPT1VUQ09NRV9BUFBMSUVEEAESFAoQT1VUQ09NRV9DT05GTElDVBACEhAKDE9VVENPTUVfR09ORRADEhQKEE9VVENPTUVfUkVKRUNURUQQBDLVAQoLU3luY1NlcnZpY2USOwoEUHVsbBIYLnN0ZXB3aXNlLnYxLlB1bGxSZXF1ZXN0Ghkuc3RlcHdpc2UudjEuUHVsbFJlc3BvbnNlEjsKBFB1c2gSGC5zdGVwd2lzZS52MS5QdXNoUmVxdWVzdBoZLnN0ZXB3aXNlLnYxLlB1c2hSZXNwb25zZRJMCglTdWJzY3JpYmUSHS5zdGVwd2lzZS52MS5TdWJzY3JpYmVSZXF1ZXN0Gh4uc3RlcHdpc2UudjEuU3Vic2NyaWJlUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_stepwise_v1_action_step, file_stepwise_v1_check_in, file_stepwise_v1_efficacy_rating, file_stepwise_v1_goal, file_stepwise_v1_skill, file_stepwise_v1_thought_record]);
 
 /**
  * Request for SyncService.Pull.
@@ -145,6 +149,30 @@ export type Change = Message<"stepwise.v1.Change"> & {
      */
     value: Tombstone;
     case: "tombstone";
+  } | {
+    /**
+     * A coping skill.
+     *
+     * @generated from field: stepwise.v1.Skill skill = 6;
+     */
+    value: Skill;
+    case: "skill";
+  } | {
+    /**
+     * A practice of a coping skill.
+     *
+     * @generated from field: stepwise.v1.SkillPractice skill_practice = 7;
+     */
+    value: SkillPractice;
+    case: "skillPractice";
+  } | {
+    /**
+     * A thought record.
+     *
+     * @generated from field: stepwise.v1.ThoughtRecord thought_record = 8;
+     */
+    value: ThoughtRecord;
+    case: "thoughtRecord";
   } | { case: undefined; value?: undefined };
 };
 
@@ -306,6 +334,31 @@ export type Mutation = Message<"stepwise.v1.Mutation"> & {
      */
     value: EntityRef;
     case: "delete";
+  } | {
+    /**
+     * Create or replace a coping skill.
+     *
+     * @generated from field: stepwise.v1.Skill upsert_skill = 8;
+     */
+    value: Skill;
+    case: "upsertSkill";
+  } | {
+    /**
+     * Log a practice (practices cannot be changed, only deleted).
+     *
+     * @generated from field: stepwise.v1.SkillPractice upsert_skill_practice = 9;
+     */
+    value: SkillPractice;
+    case: "upsertSkillPractice";
+  } | {
+    /**
+     * Create or replace a thought record (a shared record cannot be made
+     * private again: OUTCOME_REJECTED on thought_record.private_record).
+     *
+     * @generated from field: stepwise.v1.ThoughtRecord upsert_thought_record = 10;
+     */
+    value: ThoughtRecord;
+    case: "upsertThoughtRecord";
   } | { case: undefined; value?: undefined };
 };
 
@@ -586,6 +639,27 @@ export enum EntityType {
    * @generated from enum value: ENTITY_TYPE_EFFICACY_RATING = 4;
    */
   EFFICACY_RATING = 4,
+
+  /**
+   * A Skill.
+   *
+   * @generated from enum value: ENTITY_TYPE_SKILL = 5;
+   */
+  SKILL = 5,
+
+  /**
+   * A SkillPractice.
+   *
+   * @generated from enum value: ENTITY_TYPE_SKILL_PRACTICE = 6;
+   */
+  SKILL_PRACTICE = 6,
+
+  /**
+   * A ThoughtRecord.
+   *
+   * @generated from enum value: ENTITY_TYPE_THOUGHT_RECORD = 7;
+   */
+  THOUGHT_RECORD = 7,
 }
 
 /**
@@ -657,6 +731,9 @@ export const OutcomeSchema: GenEnum<Outcome> = /*@__PURE__*/
  * that sequence, so a device that pulls from its cursor gets every record
  * changed since, exactly once, at its latest version, including tombstones
  * of deleted records. Every call needs `authorization: Bearer <token>`.
+ *
+ * A therapist receives records as the unary calls show them: private notes
+ * blank, private thought records not at all (nor their tombstones).
  *
  * A cursor is tied to one store: after the server's data was wiped or
  * restored, an old cursor fails with FAILED_PRECONDITION and ErrorInfo reason
