@@ -281,7 +281,13 @@ fn report(inputs: &Inputs, as_of: Option<NaiveDate>, now_us: i64) -> ProgressRep
         let earliest = track.days.keys().next().copied();
         let start = earliest.map_or(step.start_day, |first| step.start_day.min(first));
         let window = progress::window_start(step.schedule.period_days, start, as_of);
-        let in_window = track.days.range(window..=as_of);
+        // A step first practised after the day has nothing in its window
+        // (and a range from its first day back to the day would panic).
+        let in_window = if window <= as_of {
+            track.days.range(window..=as_of)
+        } else {
+            track.days.range(window..window)
+        };
         let last = in_window
             .clone()
             .filter(|(_, day)| day.state != crate::domain::CheckInState::Skipped)
