@@ -84,7 +84,9 @@ for part in sys.argv[2].split(".") if sys.argv[2] else []:
         else:
             # grpcurl prints proto field names; newer protojson uses lowerCamelCase.
             head, *rest = part.split("_")
-            value = value[head + "".join(w.title() for w in rest)]
+            # (protojson uppercases only the letter after "_": "practices_7d"
+            # is "practices7d").
+            value = value[head + "".join(w[:1].upper() + w[1:] for w in rest)]
     except (KeyError, IndexError, ValueError, TypeError):
         sys.exit(3)
 print(value if isinstance(value, str) else json.dumps(value))
@@ -126,7 +128,8 @@ if ! gc "$WORK/list.txt" "$ADDR" list; then
   fail "grpcurl list (server reflection) failed"
 fi
 for svc in stepwise.v1.AccountService stepwise.v1.AdminService stepwise.v1.GoalService stepwise.v1.ProgressService \
-  stepwise.v1.AssessmentService stepwise.v1.CommentService grpc.health.v1.Health; do
+  stepwise.v1.AssessmentService stepwise.v1.CommentService stepwise.v1.SkillService \
+  stepwise.v1.InsightService grpc.health.v1.Health; do
   grep -qxF "$svc" "$WORK/list.txt" || {
     cat "$WORK/list.txt" >&2
     fail "grpcurl list does not include $svc"
@@ -310,6 +313,44 @@ call comment "$THERAPIST_TOKEN" stepwise.v1.CommentService/CreateComment \
 call comments "$CLIENT_TOKEN" stepwise.v1.CommentService/ListComments "{\"check_in_id\": \"$CHECK_IN_ID\"}"
 expect "$WORK/comments.json" comments.0.text "Well done"
 ok "CommentService/CreateComment and ListComments"
+
+# ---------------------------------------------------------------------------
+# Coping skill, practice, statistics; thought record, insight statistics.
+# ---------------------------------------------------------------------------
+call create_skill "$CLIENT_TOKEN" stepwise.v1.SkillService/CreateSkill \
+  '{"skill": {"title": "Box breathing", "category": "SKILL_CATEGORY_BREATHING"}}'
+SKILL_ID="$(nonempty "$WORK/create_skill.json" id)"
+expect "$WORK/create_skill.json" client_id "$CLIENT_ID"
+expect "$WORK/create_skill.json" category SKILL_CATEGORY_BREATHING
+ok "SkillService/CreateSkill: skill $SKILL_ID"
+
+call log_practice "$CLIENT_TOKEN" stepwise.v1.SkillService/LogSkillPractice \
+  "{\"skill_practice\": {\"skill_id\": \"$SKILL_ID\", \"local_date\": \"2026-11-20\", \"distress_before\": 70, \"distress_after\": 40}}"
+expect "$WORK/log_practice.json" distress_before 70
+expect "$WORK/log_practice.json" distress_after 40
+ok "SkillService/LogSkillPractice"
+
+call skill_stats "$CLIENT_TOKEN" stepwise.v1.SkillService/GetSkillStats \
+  "{\"skill_id\": \"$SKILL_ID\", \"as_of_date\": \"2026-11-21\"}"
+expect "$WORK/skill_stats.json" stats.practices_7d 1
+expect "$WORK/skill_stats.json" stats.mean_distress_drop_28d 30
+expect "$WORK/skill_stats.json" stats.trend SKILL_TREND_INSUFFICIENT_DATA
+ok "SkillService/GetSkillStats: 1 practice, mean drop 30"
+
+call create_thought_record "$CLIENT_TOKEN" stepwise.v1.InsightService/CreateThoughtRecord \
+  '{"thought_record": {"local_date": "2026-11-20", "automatic_thought": "I always fail",
+    "emotions": [{"name": "anxious", "intensity_before": 80, "intensity_after": 50}],
+    "distortions": ["COGNITIVE_DISTORTION_OVERGENERALISATION"], "belief_before": 90, "belief_after": 40}}'
+nonempty "$WORK/create_thought_record.json" id >/dev/null
+expect "$WORK/create_thought_record.json" distortions.0 COGNITIVE_DISTORTION_OVERGENERALISATION
+ok "InsightService/CreateThoughtRecord"
+
+call insight_stats "$CLIENT_TOKEN" stepwise.v1.InsightService/GetInsightStats \
+  '{"start_date": "2026-11-01", "end_date": "2026-11-30"}'
+expect "$WORK/insight_stats.json" records 1
+expect "$WORK/insight_stats.json" mean_emotion_change -30
+expect "$WORK/insight_stats.json" mean_belief_change -50
+ok "InsightService/GetInsightStats: 1 record, emotion -30, belief -50"
 
 # ---------------------------------------------------------------------------
 # Without a token: Unauthenticated (grpcurl exits with 64 + status code 16).

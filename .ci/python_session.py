@@ -31,15 +31,24 @@ from stepwise.v1 import (  # noqa: E402
     assessment_pb2,
     assessment_service_pb2,
     assessment_service_pb2_grpc,
+    care_service_pb2,
+    care_service_pb2_grpc,
     check_in_pb2,
     efficacy_rating_pb2,
     goal_pb2,
     goal_service_pb2,
     goal_service_pb2_grpc,
+    insight_service_pb2,
+    insight_service_pb2_grpc,
     progress_service_pb2,
     progress_service_pb2_grpc,
+    session_pb2,
+    skill_pb2,
+    skill_service_pb2,
+    skill_service_pb2_grpc,
     sync_service_pb2,
     sync_service_pb2_grpc,
+    thought_record_pb2,
 )
 
 TIMEOUT = 15.0  # seconds per call
@@ -438,6 +447,7 @@ def main():
 
     offline_sync_session(channel, create_client)
     questionnaire_session(channel, create_client)
+    skills_and_insight_session(channel, create_client)
     channel.close()
 
 
@@ -508,6 +518,148 @@ def offline_sync_session(channel, create_client):
     ok("Pull from the saved cursor returns only the change since")
 
 
+def bad_request_fields(err):
+    """The field paths of the google.rpc.BadRequest detail of an error."""
+    status = rpc_status.from_call(err)
+    fields = []
+    for detail in status.details if status else []:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            fields.extend(v.field for v in bad_request.field_violations)
+    return sorted(fields)
+
+
+def skills_and_insight_session(channel, create_client):
+    """A client practises a skill and keeps thought records, one private; its
+    therapist records a session and reads the digest, which leaves the
+    private record out."""
+    accounts = account_service_pb2_grpc.AccountServiceStub(channel)
+    care = care_service_pb2_grpc.CareServiceStub(channel)
+    skills = skill_service_pb2_grpc.SkillServiceStub(channel)
+    insights = insight_service_pb2_grpc.InsightServiceStub(channel)
+    therapist = call(
+        "CreateAccount (therapist)",
+        accounts.CreateAccount,
+        account_service_pb2.CreateAccountRequest(
+            account=account_pb2.Account(role=account_pb2.ROLE_THERAPIST, display_name="Dr. Py")
+        ),
+        ADMIN_TOKEN,
+    ).token
+    client, token = create_client("Dana (skills and insight)")
+    code = call("CreateInvite", care.CreateInvite, care_service_pb2.CreateInviteRequest(), therapist).code
+    call("AcceptInvite", care.AcceptInvite, care_service_pb2.AcceptInviteRequest(code=code), token)
+
+    skill = call(
+        "CreateSkill",
+        skills.CreateSkill,
+        skill_service_pb2.CreateSkillRequest(
+            skill=skill_pb2.Skill(title="Box breathing", category=skill_pb2.SKILL_CATEGORY_BREATHING)
+        ),
+        token,
+    )
+    practice = call(
+        "LogSkillPractice",
+        skills.LogSkillPractice,
+        skill_service_pb2.LogSkillPracticeRequest(
+            skill_practice=skill_pb2.SkillPractice(
+                skill_id=skill.id, local_date="2026-11-20", distress_before=70,
+                distress_after=40, note="before the call", private_note=True,
+            )
+        ),
+        token,
+    )
+    check(practice.note == "before the call", "LogSkillPractice: the client's note is kept")
+    seen = call(
+        "ListSkillPractices (therapist)",
+        skills.ListSkillPractices,
+        skill_service_pb2.ListSkillPracticesRequest(skill_id=skill.id),
+        therapist,
+    ).skill_practices
+    check([(p.note, p.private_note) for p in seen] == [("", True)], f"therapist sees {seen}")
+    ok("LogSkillPractice with a private note; the therapist sees it blank")
+
+    err = expect_code(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "CreateThoughtRecord with bad fields",
+        insights.CreateThoughtRecord,
+        insight_service_pb2.CreateThoughtRecordRequest(
+            thought_record=thought_record_pb2.ThoughtRecord(
+                local_date="2026-11-31",
+                emotions=[thought_record_pb2.Emotion(name="anxious", intensity_before=120)],
+                distortions=[thought_record_pb2.COGNITIVE_DISTORTION_UNSPECIFIED],
+            )
+        ),
+        metadata=auth(token),
+    )
+    fields = bad_request_fields(err)
+    want = sorted([
+        "thought_record.local_date",
+        "thought_record.emotions[0].intensity_before",
+        "thought_record.distortions[0]",
+    ])
+    check(fields == want, f"CreateThoughtRecord: violations {fields}, want {want}")
+    ok("CreateThoughtRecord with bad fields -> INVALID_ARGUMENT naming each")
+
+    records = {}
+    for private in (False, True):
+        records[private] = call(
+            "CreateThoughtRecord",
+            insights.CreateThoughtRecord,
+            insight_service_pb2.CreateThoughtRecordRequest(
+                thought_record=thought_record_pb2.ThoughtRecord(
+                    local_date="2026-11-20",
+                    automatic_thought="They will laugh at me",
+                    distortions=[thought_record_pb2.COGNITIVE_DISTORTION_JUMPING_TO_CONCLUSIONS],
+                    belief_before=80,
+                    belief_after=30,
+                    private_record=private,
+                )
+            ),
+            token,
+        )
+    expect_code(
+        grpc.StatusCode.NOT_FOUND,
+        "GetThoughtRecord (therapist, private)",
+        insights.GetThoughtRecord,
+        insight_service_pb2.GetThoughtRecordRequest(id=records[True].id),
+        metadata=auth(therapist),
+    )
+    stats = call(
+        "GetInsightStats (therapist)",
+        insights.GetInsightStats,
+        insight_service_pb2.GetInsightStatsRequest(
+            client_id=client.id, start_date="2026-11-01", end_date="2026-11-30"
+        ),
+        therapist,
+    )
+    check(stats.records == 1, f"GetInsightStats (therapist): {stats.records} records, want 1")
+    check(stats.mean_belief_change == -50, f"GetInsightStats: belief change {stats.mean_belief_change}")
+    ok("a private thought record is NOT_FOUND and not counted for the therapist")
+
+    session = call(
+        "RecordSession",
+        care.RecordSession,
+        session_pb2.RecordSessionRequest(
+            session=session_pb2.Session(client_id=client.id, session_time=practice.create_time)
+        ),
+        therapist,
+    )
+    check(session.id, "RecordSession: empty id")
+    digest = call(
+        "GetSessionDigest",
+        care.GetSessionDigest,
+        session_pb2.GetSessionDigestRequest(client_id=client.id),
+        therapist,
+    )
+    check(digest.since_session_id == session.id, f"digest since {digest.since_session_id!r}")
+    check(
+        [r.id for r in digest.thought_records] == [records[False].id],
+        f"digest thought records {[r.id for r in digest.thought_records]}",
+    )
+    ok("RecordSession, then GetSessionDigest since it: the shared thought record only")
+
+
 def questionnaire_session(channel, create_client):
     """A client answers the GAD-7: every bad answer is named in the
     BadRequest, offline answers are pushed and scored, and the change
@@ -535,13 +687,7 @@ def questionnaire_session(channel, create_client):
         assessment_service_pb2.SubmitAssessmentRequest(result=answers("2026-11-20", [1, 4, 0, -1, 0])),
         metadata=auth(token),
     )
-    status = rpc_status.from_call(err)
-    fields = []
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields = [v.field for v in bad.field_violations]
+    fields = bad_request_fields(err)
     want = ["result.answers[1]", "result.answers[3]", "result.answers[5]", "result.answers[6]"]
     check(fields == want, f"BadRequest fields {fields}, want {want}")
     ok("SubmitAssessment names every bad answer in the BadRequest")
@@ -575,7 +721,6 @@ def questionnaire_session(channel, create_client):
         f"flags {list(latest.flags)}",
     )
     ok("ListAssessmentResults: +4 on the GAD-7 is a reliable deterioration")
-
 
 if __name__ == "__main__":
     try:

@@ -17,6 +17,9 @@ use crate::domain::{CareLink, Entity};
 use crate::error::{Error, Result};
 use crate::store::{PageRequest, Side};
 
+/// The commits of the watched clients.
+type Commits = StreamMap<Uuid, WatchStream<i64>>;
+
 /// A link made or revoked, as watches learn of it.
 #[derive(Debug, Clone)]
 pub(super) struct LinkChange {
@@ -57,14 +60,17 @@ impl App {
             self.store.links(therapist, Side::Therapist, page).await
         })
         .await?;
-        let clients = links
-            .into_iter()
-            .filter(|link| link.is_active())
-            .map(|link| link.client_id)
-            .collect();
+        // Each client's position is taken now, before the answer, so that
+        // "from now on" means from the call, not from when the stream's
+        // task first runs.
+        let mut commits = StreamMap::new();
+        let mut seen = HashMap::new();
+        for link in links.into_iter().filter(|link| link.is_active()) {
+            self.watch_client(link.client_id, None, &mut commits, &mut seen)?;
+        }
         let caller = principal.clone();
         self.spawn_stream(principal, move |app, events| async move {
-            app.follow_clients(&caller, clients, link_events, heartbeat, &events)
+            app.follow_clients(&caller, (commits, seen), link_events, heartbeat, &events)
                 .await
         })
     }
@@ -72,16 +78,11 @@ impl App {
     async fn follow_clients(
         &self,
         principal: &Principal,
-        clients: Vec<Uuid>,
+        (mut commits, mut seen): (Commits, HashMap<Uuid, i64>),
         mut link_events: broadcast::Receiver<LinkChange>,
         heartbeat: Duration,
         events: &mpsc::Sender<Result<WatchEvent>>,
     ) -> Result<()> {
-        let mut commits = StreamMap::new();
-        let mut seen = HashMap::new();
-        for client in clients {
-            self.watch_client(client, None, &mut commits, &mut seen)?;
-        }
         let mut shutdown = self.shutdown.subscribe();
         if *shutdown.borrow_and_update() {
             return Err(Error::ShuttingDown);
@@ -145,7 +146,7 @@ impl App {
         &self,
         client: Uuid,
         since: Option<i64>,
-        commits: &mut StreamMap<Uuid, WatchStream<i64>>,
+        commits: &mut Commits,
         seen: &mut HashMap<Uuid, i64>,
     ) -> Result<()> {
         let receiver = self.store.watch(client)?;

@@ -21,10 +21,13 @@ mod principal;
 mod progress;
 mod records;
 mod retention;
+mod sessions;
+mod skills;
 mod streams;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod thoughts;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,7 +48,10 @@ pub use progress::{
     ProgressTarget, StepProgress, SummarySeverity,
 };
 pub use retention::{PASS_INTERVAL, Retention};
+pub use sessions::SessionDigest;
+pub use skills::{SkillStatsReport, SkillStatsTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
+pub use thoughts::InsightReport;
 
 /// The use cases, over one store.
 #[derive(Clone)]
@@ -270,6 +276,24 @@ where
             return Ok(items);
         }
         token = next.next_page_token;
+    }
+}
+
+/// The action a caller needs to create or change a record of `kind`
+/// (deleting is always [`Action::Own`]): therapists write the care plan,
+/// coping skills and assignments with the client and give feedback; the
+/// rest is the client's own.
+fn action_for(kind: Kind) -> Action {
+    match kind {
+        // Assignments are made by therapists, never pushed (no mutation
+        // carries one); Plan keeps the rule that only the client pushes.
+        Kind::Goal | Kind::ActionStep | Kind::Skill | Kind::Assignment => Action::Plan,
+        Kind::CheckIn
+        | Kind::EfficacyRating
+        | Kind::AssessmentResult
+        | Kind::SkillPractice
+        | Kind::ThoughtRecord => Action::Own,
+        Kind::AttainmentRating | Kind::Comment => Action::Feedback,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{Action, App, Principal, check_version, records};
+use super::{Action, App, Principal, action_for, check_version, records};
 use crate::domain::{ActionStep, Editable, Goal, Kind, Order, Patch, Record};
 use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest};
@@ -40,7 +40,7 @@ impl App {
         version: i64,
         patch: Patch<Goal>,
     ) -> Result<Goal> {
-        self.patch(principal, id, version, patch).await
+        self.patch(principal, (id, version), patch, "goal").await
     }
 
     /// Creates an action step under a goal the caller may plan for.
@@ -82,7 +82,8 @@ impl App {
         version: i64,
         patch: Patch<ActionStep>,
     ) -> Result<ActionStep> {
-        self.patch(principal, id, version, patch).await
+        self.patch(principal, (id, version), patch, "action_step")
+            .await
     }
 
     /// A live record of type `R` the caller may read.
@@ -120,23 +121,39 @@ impl App {
         page: PageRequest<'_>,
         wanted: impl Fn(&R) -> bool + Send + Sync,
     ) -> Result<Page<R>> {
-        let viewer = principal.account_id;
-        let matches = move |entity: &crate::domain::Entity| {
-            entity.visible_to(viewer) && R::in_entity(entity).is_some_and(&wanted)
+        // Records hidden from the caller are left out, not shown as
+        // tombstones as a change feed does.
+        let seen = |entity: crate::domain::Entity| {
+            let listed = entity.visible_to(principal.account_id)
+                && R::in_entity(&entity).is_some_and(&wanted);
+            listed.then(|| self.as_seen_by(principal, entity)).flatten()
         };
         let page = self
             .store
-            .matching_children(parent, R::KIND, within, page, &matches)
+            .children(parent, R::KIND, within, page, &seen)
             .await?;
         Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .filter_map(|entity| self.as_seen_by(principal, entity))
-                .filter_map(R::from_entity)
-                .collect(),
+            items: page.items.into_iter().filter_map(R::from_entity).collect(),
             next_page_token: page.next_page_token,
         })
+    }
+
+    /// Every record of type `R` under `parent` within `within`, as the
+    /// caller may see them; the caller's access was checked.
+    pub(super) async fn every<R: Record>(
+        &self,
+        principal: &Principal,
+        parent: Uuid,
+        within: (Option<Order>, Option<Order>),
+    ) -> Result<Vec<R>> {
+        super::all(|token| async move {
+            let page = PageRequest {
+                size: super::BATCH,
+                token: &token,
+            };
+            self.list(principal, parent, within, page).await
+        })
+        .await
     }
 
     /// A record as `principal` may see it in a change feed: therapists see
@@ -183,24 +200,30 @@ impl App {
         R::from_entity(created).ok_or_else(|| Error::internal("created record changed kind"))
     }
 
-    /// Applies `patch` to a live record of type `R` the caller may plan
-    /// for, if `version` is 0 or current.
+    /// Applies `patch` to a live record of type `R` the caller may change
+    /// (see [`action_for`]), if `version` is 0 or current; `prefix` is the
+    /// request path of the record, for a change the kind refuses.
     pub(super) async fn patch<R: Editable>(
         &self,
         principal: &Principal,
-        id: Uuid,
-        version: i64,
+        (id, version): (Uuid, i64),
         patch: Patch<R>,
+        prefix: &'static str,
     ) -> Result<R> {
-        self.visible(principal, Action::Plan, id, R::KIND).await?;
+        self.visible(principal, action_for(R::KIND), id, R::KIND)
+            .await?;
         let updated = self
             .store
             .write(principal.account_id, move |tx| {
                 let entity = records::live(tx, id, R::KIND)?;
                 check_version(&entity, version)?;
-                let mut record =
+                let current =
                     R::from_entity(entity).ok_or_else(|| Error::internal("kind changed"))?;
+                let mut record = current.clone();
                 patch.apply(&mut record);
+                if let Some((field, why)) = current.refused_change(&record) {
+                    return Err(Error::invalid(format!("{prefix}.{field}"), why));
+                }
                 records::update(tx, record.into_entity())
             })
             .await?;

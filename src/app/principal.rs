@@ -26,10 +26,12 @@ pub struct Principal {
 pub enum Action {
     /// Read the client's records.
     Read,
-    /// Create or edit goals and action steps (the care plan).
+    /// Create or edit goals, action steps and coping skills (the care
+    /// plan).
     Plan,
-    /// Log check-ins, record ratings, answer questionnaires, delete
-    /// records: the client's own acts.
+    /// Log check-ins and skill practices, record ratings, answer
+    /// questionnaires, write thought records, delete records: the client's
+    /// own acts.
     Own,
     /// Comment on records and rate goal attainment: what both sides of the
     /// care team do between sessions.
@@ -72,7 +74,8 @@ impl Principal {
             (Role::Client, _)
             | (Role::Therapist, Action::Read | Action::Plan | Action::Feedback) => Ok(()),
             (Role::Therapist, Action::Own) => Err(Error::PermissionDenied(
-                "only the client can log check-ins, record ratings, answer questionnaires or delete records",
+                "only the client can log check-ins and skill practices, record ratings, answer \
+                 questionnaires, write thought records or delete records",
             )),
             (Role::Admin, _) => Err(Error::PermissionDenied(
                 "administrator accounts manage accounts and cannot access client data",

@@ -16,8 +16,11 @@ use crate::domain::assessment::{self, Assessed, ResultFlag, Standing};
 use crate::domain::attainment;
 use crate::domain::instruments::{self, Instrument, RankedBand};
 use crate::domain::progress::{self, Efficacy, Stats};
-use crate::domain::{ActionStepStatus, ClientTrack, Kind, StepTrack, TrackedStep, local_day};
-use crate::error::{Error, Result};
+use crate::domain::{
+    ActionStepStatus, ClientTrack, Kind, Order, Skill, SkillPractice, StepTrack, ThoughtRecord,
+    TrackedStep, local_day,
+};
+use crate::error::Result;
 use crate::store::{Page, PageRequest, Side};
 
 /// What to compute progress for.
@@ -90,6 +93,11 @@ pub struct ClientSummary {
     pub flags: Vec<Flag>,
     /// The severity of the most severe flag.
     pub severity: SummarySeverity,
+    /// Skill practices of the 7 days up to the summary's day.
+    pub skill_practices_7d: u32,
+    /// Thought records of those days that the therapist may see (private
+    /// ones are not counted).
+    pub thought_records_7d: u32,
 }
 
 /// Where a client stands on one questionnaire.
@@ -269,22 +277,25 @@ impl App {
             .links(principal.account_id, Side::Therapist, page)
             .await?;
         let mut clients = Vec::new();
-        for link in links.items.into_iter().filter(|l| l.is_active()) {
-            principal.note_access(link.client_id);
-            let name = self.display_name(link.client_id).await?;
-            let inputs = self
-                .progress_inputs(ProgressTarget::Client(link.client_id), link.client_id)
-                .await?;
-            let custom = self.custom_instruments_of(&inputs.plan).await?;
-            clients.push((link.client_id, name, inputs, custom));
-        }
         let now = self.now_micros();
+        for link in links.items.into_iter().filter(|l| l.is_active()) {
+            let client = link.client_id;
+            principal.note_access(client);
+            let name = self.display_name(client).await?;
+            let inputs = self
+                .progress_inputs(ProgressTarget::Client(client), client)
+                .await?;
+            let day = as_of.unwrap_or_else(|| local_day(now, inputs.zone));
+            let homework = self.homework(principal, client, day).await?;
+            let custom = self.custom_instruments_of(&inputs.plan).await?;
+            clients.push((client, name, inputs, day, homework, custom));
+        }
         let items = self
             .off_the_workers(move || {
                 Ok(clients
                     .into_iter()
-                    .map(|(client_id, display_name, inputs, custom)| {
-                        let progress = report(&inputs, as_of, now);
+                    .map(|(client_id, display_name, inputs, day, homework, custom)| {
+                        let progress = report(&inputs, Some(day), now);
                         let instruments =
                             instrument_summaries(&inputs.plan, progress.as_of, &custom);
                         let flags = Flag::of_client(&progress, &instruments);
@@ -299,6 +310,8 @@ impl App {
                             flags,
                             instruments,
                             progress,
+                            skill_practices_7d: homework.0,
+                            thought_records_7d: homework.1,
                         }
                     })
                     .collect())
@@ -329,14 +342,46 @@ impl App {
         Ok(custom)
     }
 
+    /// The skill practices and thought records of the 7 days up to `day`
+    /// that the caller may see, counted.
+    async fn homework(
+        &self,
+        principal: &Principal,
+        client: Uuid,
+        day: NaiveDate,
+    ) -> Result<(u32, u32)> {
+        let first = day
+            .checked_sub_days(chrono::Days::new(6))
+            .unwrap_or(NaiveDate::MIN);
+        let week = (Some(Order::Day(first)), Some(Order::Day(day)));
+        let mut practices = 0;
+        let skills: Vec<Skill> = self.every(principal, client, (None, None)).await?;
+        for skill in skills {
+            let of_skill: Vec<SkillPractice> = self.every(principal, skill.meta.id, week).await?;
+            practices += of_skill.len();
+        }
+        let records: Vec<ThoughtRecord> = self.every(principal, client, week).await?;
+        Ok((practices as u32, records.len() as u32))
+    }
+
+    /// A client's progress as of each of `days` (no access checked: the
+    /// caller did).
+    pub(super) async fn client_progress_on<const N: usize>(
+        &self,
+        client: Uuid,
+        days: [NaiveDate; N],
+    ) -> Result<[ProgressReport; N]> {
+        let inputs = self
+            .progress_inputs(ProgressTarget::Client(client), client)
+            .await?;
+        let now = self.now_micros();
+        self.off_the_workers(move || Ok(days.map(|day| report(&inputs, Some(day), now))))
+            .await
+    }
+
     /// Reads what the report of `target`, a record of `client`, needs.
     async fn progress_inputs(&self, target: ProgressTarget, client: Uuid) -> Result<Inputs> {
-        let zone = self
-            .store
-            .account(client)
-            .await?
-            .ok_or(Error::NotFound("client"))?
-            .time_zone;
+        let zone = self.time_zone(client).await?;
         let plan = self.store.client_track(client).await?;
         let wanted: Vec<(Uuid, TrackedStep)> = plan
             .steps

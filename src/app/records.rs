@@ -163,7 +163,15 @@ fn track(tx: &mut dyn Tx, before: Option<&Entity>, after: Option<&Entity>) -> Re
             };
             tx.put_tracked_attainment(client, rating.meta.id, tracked.as_ref())
         }
-        // Nothing summarises comments.
-        (Entity::Comment(_) | Entity::Tombstone(_), _) => Ok(()),
+        // Nothing summarises comments; skills, practices and thought
+        // records are read whole where they are summarised.
+        (
+            Entity::Comment(_)
+            | Entity::Skill(_)
+            | Entity::SkillPractice(_)
+            | Entity::ThoughtRecord(_)
+            | Entity::Tombstone(_),
+            _,
+        ) => Ok(()),
     }
 }

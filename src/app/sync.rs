@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::assessments::score;
 use super::comments::{check_author, target_field};
 use super::delivery::{Delivery, Looks};
-use super::{Action, App, Principal, records};
+use super::{Action, App, Principal, action_for, records};
 use crate::domain::{
     Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent, Record,
     Rejection, Replay, Role,
@@ -355,17 +355,6 @@ fn apply_mutation(
     })
 }
 
-/// The action a caller needs for a mutation of `kind`.
-fn action_for(kind: Kind) -> Action {
-    match kind {
-        // Assignments are made by therapists, never pushed (no mutation
-        // carries one); Plan keeps the rule that only the client pushes.
-        Kind::Goal | Kind::ActionStep | Kind::Assignment => Action::Plan,
-        Kind::CheckIn | Kind::EfficacyRating | Kind::AssessmentResult => Action::Own,
-        Kind::AttainmentRating | Kind::Comment => Action::Feedback,
-    }
-}
-
 /// `PERMISSION_DENIED` unless the caller may delete or change `record` by
 /// itself (beyond acting for its client): comments are their authors';
 /// assignments (cancelled by therapists), assessment results and
@@ -382,6 +371,9 @@ fn may_alter(principal: &Principal, record: &Entity) -> Result<()> {
         | Entity::ActionStep(_)
         | Entity::CheckIn(_)
         | Entity::EfficacyRating(_)
+        | Entity::Skill(_)
+        | Entity::SkillPractice(_)
+        | Entity::ThoughtRecord(_)
         | Entity::Tombstone(_) => Ok(()),
     }
 }
@@ -427,7 +419,7 @@ fn apply(
             "result",
             "an assessment result cannot be changed; submit a new one",
         )),
-        (MutationOp::Upsert(incoming), None) => create(tx, principal, incoming.clone()),
+        (MutationOp::Upsert(incoming), None) => create(tx, principal, (**incoming).clone()),
         (MutationOp::Submit(draft), None) => {
             let result = score(tx, principal.account_id, draft.clone())?;
             create(tx, principal, result.into_entity())
@@ -439,7 +431,7 @@ fn apply(
 /// as an offline edit sends the whole record); immutable fields must not
 /// differ.
 fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
-    fn replace<R: Editable>(mut current: R, incoming: &R, prefix: &str) -> Result<Entity> {
+    fn replace<R: Editable>(current: R, incoming: &R, prefix: &str) -> Result<Entity> {
         if R::FIELDS.is_empty() {
             return Err(Error::invalid(
                 prefix,
@@ -455,8 +447,12 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
                 "cannot be changed",
             ));
         }
-        current.replace_editable(incoming);
-        Ok(current.into_entity())
+        let mut replaced = current.clone();
+        replaced.replace_editable(incoming);
+        if let Some((field, why)) = current.refused_change(&replaced) {
+            return Err(Error::invalid(format!("{prefix}.{field}"), why));
+        }
+        Ok(replaced.into_entity())
     }
     match (current, incoming) {
         (Entity::Goal(c), Entity::Goal(i)) => replace(c, i, "goal"),
@@ -467,6 +463,9 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
         (Entity::AssessmentResult(c), Entity::AssessmentResult(i)) => replace(c, i, "result"),
         (Entity::AttainmentRating(c), Entity::AttainmentRating(i)) => replace(c, i, "rating"),
         (Entity::Comment(c), Entity::Comment(i)) => replace(c, i, "comment"),
+        (Entity::Skill(c), Entity::Skill(i)) => replace(c, i, "skill"),
+        (Entity::SkillPractice(c), Entity::SkillPractice(i)) => replace(c, i, "skill_practice"),
+        (Entity::ThoughtRecord(c), Entity::ThoughtRecord(i)) => replace(c, i, "thought_record"),
         (current, _) => Err(Error::NotFound(current.kind().noun())),
     }
 }
@@ -521,9 +520,12 @@ fn parent_field(entity: &Entity) -> String {
         },
         Entity::AttainmentRating(_) => "rating.goal_id".into(),
         Entity::Comment(comment) => target_field(&comment.target).into(),
+        Entity::SkillPractice(_) => "skill_practice.skill_id".into(),
         Entity::Goal(_)
         | Entity::Assignment(_)
         | Entity::AssessmentResult(_)
+        | Entity::Skill(_)
+        | Entity::ThoughtRecord(_)
         | Entity::Tombstone(_) => "parent".into(),
     }
 }

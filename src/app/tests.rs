@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{App, NewAccount, Principal, ProgressTarget};
 use crate::domain::{
-    Account, ActionStep, CheckIn, CheckInState, Entity, Goal, Kind, ManualClock, Meta, Mutation,
+    Account, ActionStep, CheckIn, CheckInState, Goal, Kind, ManualClock, Meta, Mutation,
     MutationOp, Outcome, Role, Schedule,
 };
 use crate::error::Error;
@@ -160,7 +160,7 @@ async fn a_replayed_push_applies_nothing_and_a_reused_id_is_refused() {
         mutation_id: "m1".into(),
         base_version: 0,
         payload_digest: [digest; 32],
-        op: Ok(MutationOp::Upsert(Entity::Goal(goal(&ada, title)))),
+        op: Ok(MutationOp::upsert(goal(&ada, title))),
     };
     let first = app
         .push(&ada, "", vec![upsert("Move", 1)])

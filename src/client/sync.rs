@@ -442,6 +442,9 @@ pub fn change_version(change: &pb::Change) -> i64 {
         Some(Entity::AssessmentResult(r)) => r.version,
         Some(Entity::AttainmentRating(r)) => r.version,
         Some(Entity::Comment(r)) => r.version,
+        Some(Entity::Skill(r)) => r.version,
+        Some(Entity::SkillPractice(r)) => r.version,
+        Some(Entity::ThoughtRecord(r)) => r.version,
         Some(Entity::Tombstone(r)) => r.version,
         None => 0,
     }
@@ -458,6 +461,9 @@ pub fn entity_id(entity: &Entity) -> &str {
         Entity::AssessmentResult(r) => &r.id,
         Entity::AttainmentRating(r) => &r.id,
         Entity::Comment(r) => &r.id,
+        Entity::Skill(r) => &r.id,
+        Entity::SkillPractice(r) => &r.id,
+        Entity::ThoughtRecord(r) => &r.id,
         Entity::Tombstone(r) => &r.id,
     }
 }
@@ -472,6 +478,9 @@ fn set_entity_id(entity: &mut Entity, id: String) {
         Entity::AssessmentResult(r) => r.id = id,
         Entity::AttainmentRating(r) => r.id = id,
         Entity::Comment(r) => r.id = id,
+        Entity::Skill(r) => r.id = id,
+        Entity::SkillPractice(r) => r.id = id,
+        Entity::ThoughtRecord(r) => r.id = id,
         Entity::Tombstone(r) => r.id = id,
     }
 }
@@ -485,6 +494,9 @@ fn upsert_op(entity: Entity) -> Option<Op> {
         Entity::AssessmentResult(r) => Op::SubmitAssessmentResult(r),
         Entity::AttainmentRating(r) => Op::UpsertAttainmentRating(r),
         Entity::Comment(r) => Op::UpsertComment(r),
+        Entity::Skill(r) => Op::UpsertSkill(r),
+        Entity::SkillPractice(r) => Op::UpsertSkillPractice(r),
+        Entity::ThoughtRecord(r) => Op::UpsertThoughtRecord(r),
         // Therapists assign; no device pushes an assignment.
         Entity::Assignment(_) | Entity::Tombstone(_) => return None,
     })
@@ -499,6 +511,9 @@ fn op_entity(op: &Op) -> Option<Entity> {
         Op::SubmitAssessmentResult(r) => Entity::AssessmentResult(r.clone()),
         Op::UpsertAttainmentRating(r) => Entity::AttainmentRating(r.clone()),
         Op::UpsertComment(r) => Entity::Comment(r.clone()),
+        Op::UpsertSkill(r) => Entity::Skill(r.clone()),
+        Op::UpsertSkillPractice(r) => Entity::SkillPractice(r.clone()),
+        Op::UpsertThoughtRecord(r) => Entity::ThoughtRecord(r.clone()),
         Op::Delete(_) => return None,
     })
 }
@@ -512,6 +527,9 @@ fn mutation_target(mutation: &pb::Mutation) -> Option<&str> {
         Op::SubmitAssessmentResult(r) => &r.id,
         Op::UpsertAttainmentRating(r) => &r.id,
         Op::UpsertComment(r) => &r.id,
+        Op::UpsertSkill(r) => &r.id,
+        Op::UpsertSkillPractice(r) => &r.id,
+        Op::UpsertThoughtRecord(r) => &r.id,
         Op::Delete(r) => &r.id,
     })
 }

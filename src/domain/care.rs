@@ -1,4 +1,5 @@
-//! The care team: invites, consent links, and the audit trail.
+//! The care team: invites, consent links, the audit trail, and therapists'
+//! notes of their sessions.
 
 use uuid::Uuid;
 
@@ -66,6 +67,25 @@ pub struct AccessEvent {
     pub method: String,
     /// When, microseconds since the Unix epoch.
     pub time_us: i64,
+}
+
+/// A session a therapist had with a client: the therapist's own record,
+/// never the client's (it is in no client's change index), so neither the
+/// client nor the client's other therapists ever see it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Session {
+    /// The session's id.
+    pub id: Uuid,
+    /// The therapist who recorded it, and its only reader.
+    pub therapist_id: Uuid,
+    /// The client.
+    pub client_id: Uuid,
+    /// When it took place, microseconds since the Unix epoch.
+    pub session_time_us: i64,
+    /// The therapist's note.
+    pub note: String,
+    /// When it was recorded, microseconds since the Unix epoch.
+    pub create_time_us: i64,
 }
 
 /// A new random invite code, normalised (no dash).

@@ -144,25 +144,37 @@ pub fn format_date(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// The time a rating was given, in microseconds since the Unix epoch: from
-/// [`MIN_DATE`] (00:00 UTC) to [`MAX_RATE_TIME_AHEAD_US`] after `now_us`
-/// (and never after [`MAX_DATE`]).
+/// The time a rating was given (or a session took place), in microseconds
+/// since the Unix epoch: from [`MIN_DATE`] (00:00 UTC) to
+/// [`MAX_RATE_TIME_AHEAD_US`] after `now_us` (and never after [`MAX_DATE`]).
 pub fn rate_time(micros: i64, now_us: i64) -> Result<i64, String> {
+    time_until(
+        micros,
+        now_us.saturating_add(MAX_RATE_TIME_AHEAD_US),
+        "one day after the server's current time",
+    )
+}
+
+/// A time in the past, in microseconds since the Unix epoch: from
+/// [`MIN_DATE`] (00:00 UTC) to `now_us`.
+pub fn past_time(micros: i64, now_us: i64) -> Result<i64, String> {
+    time_until(micros, now_us, "the server's current time")
+}
+
+/// A time from [`MIN_DATE`] (00:00 UTC) to `latest_us` (described as
+/// `latest`), and never after [`MAX_DATE`].
+fn time_until(micros: i64, latest_us: i64, latest: &str) -> Result<i64, String> {
     let day_us = |date: NaiveDate| {
         date.and_hms_opt(0, 0, 0)
             .map_or(0, |midnight| midnight.and_utc().timestamp_micros())
     };
     let earliest = day_us(MIN_DATE);
     let after_max_date = day_us(MAX_DATE) + 24 * 3600 * 1_000_000;
-    let latest = now_us
-        .saturating_add(MAX_RATE_TIME_AHEAD_US)
-        .min(after_max_date - 1);
-    if (earliest..=latest).contains(&micros) {
+    let latest_us = latest_us.min(after_max_date - 1);
+    if (earliest..=latest_us).contains(&micros) {
         Ok(micros)
     } else {
-        Err(format!(
-            "must be from {MIN_DATE}T00:00:00Z to one day after the server's current time"
-        ))
+        Err(format!("must be from {MIN_DATE}T00:00:00Z to {latest}"))
     }
 }
 
@@ -287,6 +299,9 @@ mod tests {
         assert_eq!(rate_time(y2k, now), Ok(y2k));
         assert!(rate_time(y2k - 1, now).is_err());
         assert!(rate_time(i64::MAX, i64::MAX).is_err(), "never after 2099");
+        assert_eq!(past_time(now, now), Ok(now));
+        assert!(past_time(now + 1, now).is_err());
+        assert!(past_time(y2k - 1, now).is_err());
     }
 
     #[test]

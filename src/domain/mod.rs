@@ -10,6 +10,7 @@ pub mod assignments;
 pub mod attainment;
 pub mod care;
 pub mod clock;
+pub mod digest;
 pub mod fields;
 pub mod instruments;
 pub mod progress;

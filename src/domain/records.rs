@@ -10,12 +10,16 @@
 //! `tests::every_field_is_editable_or_immutable` catches a struct field
 //! missing from the editable list.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::assignments::AssignmentSchedule;
 use super::attainment::{AttainmentLevel, AttainmentScale};
 use super::instruments::{self, RankedBand};
+use super::skills::SkillCategory;
+use super::thoughts::{Distortion, Emotion};
 
 /// Fields every client-owned record has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -154,7 +158,7 @@ pub struct CheckIn {
 }
 
 /// What a self-efficacy rating is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RatingTarget {
     /// A goal.
     Goal(Uuid),
@@ -315,6 +319,71 @@ pub struct Comment {
     pub author_only: bool,
 }
 
+/// A coping skill the client practises (box breathing, 5-4-3-2-1
+/// grounding), written by the client or a linked therapist.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Skill {
+    /// Common fields.
+    pub meta: Meta,
+    /// Its name.
+    pub title: String,
+    /// What kind of skill it is.
+    pub category: SkillCategory,
+    /// How to do it.
+    pub instructions: String,
+}
+
+/// One time the client practised a skill, with their distress before and
+/// after on the 0 to 100 SUDS scale (see [`super::skills`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkillPractice {
+    /// Common fields.
+    pub meta: Meta,
+    /// The skill practised.
+    pub skill_id: Uuid,
+    /// The day, in the client's time zone.
+    pub local_date: NaiveDate,
+    /// Distress before practising, 0 to 100.
+    pub distress_before: u8,
+    /// Distress after practising, 0 to 100.
+    pub distress_after: u8,
+    /// How long it took, in minutes, if the client said.
+    pub duration_minutes: Option<u32>,
+    /// The client's words.
+    pub note: String,
+    /// The note is for the client only, not for therapists.
+    pub private_note: bool,
+}
+
+/// A thought record of cognitive restructuring (see [`super::thoughts`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ThoughtRecord {
+    /// Common fields.
+    pub meta: Meta,
+    /// The day of the situation, in the client's time zone.
+    pub local_date: NaiveDate,
+    /// What happened.
+    pub situation: String,
+    /// The thought that went through the client's mind.
+    pub automatic_thought: String,
+    /// The emotions felt, in the client's order.
+    pub emotions: Vec<Emotion>,
+    /// The distortions the client sees in the thought.
+    pub distortions: BTreeSet<Distortion>,
+    /// Facts that support the thought.
+    pub evidence_for: String,
+    /// Facts that do not.
+    pub evidence_against: String,
+    /// A more balanced way to see it.
+    pub balanced_thought: String,
+    /// Belief in the automatic thought at first, 0 to 100, once rated.
+    pub belief_before: Option<u8>,
+    /// Belief after the balanced thought, 0 to 100, once re-rated.
+    pub belief_after: Option<u8>,
+    /// The client's alone: therapists never receive it, nor count it.
+    pub private: bool,
+}
+
 /// What a record hangs under: its client (top-level records) or another
 /// record, which it is deleted with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -330,7 +399,7 @@ pub enum Parent {
 pub enum Order {
     /// By id (ids made by the server are time-ordered UUIDs).
     Id,
-    /// By local day; the day is a slot that holds one record.
+    /// By local day, then id (check-ins keep one record per day and step).
     Day(NaiveDate),
     /// By time (microseconds since the Unix epoch), then id.
     Time(i64),
@@ -453,6 +522,7 @@ macro_rules! records {
             pub fn for_therapist(self) -> Option<Entity> {
                 match self {
                     $(Entity::$kind(r) => r.for_therapist().map(Entity::$kind),)*
+                    Entity::Tombstone(t) if t.hidden_from_therapists => None,
                     tombstone @ Entity::Tombstone(_) => Some(tombstone),
                 }
             }
@@ -486,6 +556,9 @@ records! {
     AssessmentResult: "assessment result",
     AttainmentRating: "attainment rating",
     Comment: "comment",
+    Skill: "skill",
+    SkillPractice: "skill practice",
+    ThoughtRecord: "thought record",
 }
 
 impl Entity {
@@ -494,11 +567,13 @@ impl Entity {
         matches!(self, Entity::Tombstone(_))
     }
 
-    /// A tombstone of this record.
+    /// A tombstone of this record; one of a record therapists may not see
+    /// is hidden from them too.
     pub fn tombstone(&self) -> Tombstone {
         Tombstone {
             kind: self.kind(),
             meta: *self.meta(),
+            hidden_from_therapists: self.clone().for_therapist().is_none(),
         }
     }
 
@@ -522,6 +597,9 @@ pub struct Tombstone {
     /// The record's common fields; `version` and `update_time_us` are the
     /// deletion's.
     pub meta: Meta,
+    /// Therapists never saw the record (it was private when deleted, and
+    /// never shared before): they get no tombstone either.
+    pub hidden_from_therapists: bool,
 }
 
 /// Implements [`Record`] for a kind: its meta accessors and wrapping.
@@ -607,6 +685,31 @@ record!(
     }
 );
 
+record!(Skill, parent: |_skill| Parent::Client);
+record!(
+    SkillPractice,
+    parent: |practice| Parent::Record(Kind::Skill, practice.skill_id),
+    fn order(&self) -> Order {
+        Order::Day(self.local_date)
+    }
+    fn for_therapist(mut self) -> Option<Self> {
+        if self.private_note {
+            self.note.clear();
+        }
+        Some(self)
+    }
+);
+record!(
+    ThoughtRecord,
+    parent: |_record| Parent::Client,
+    fn order(&self) -> Order {
+        Order::Day(self.local_date)
+    }
+    fn for_therapist(self) -> Option<Self> {
+        (!self.private).then_some(self)
+    }
+);
+
 /// The fields of a kind that an update may change: the one list that the
 /// update mask, a sync upsert (which replaces all of them) and a patch read.
 pub trait Editable: Record {
@@ -619,6 +722,11 @@ pub trait Editable: Record {
     /// The first field that differs from `other` but may never change
     /// (besides the id, client and meta), as an API name.
     fn changed_immutable(&self, other: &Self) -> Option<&'static str>;
+    /// Why the record may not become `to` although only editable fields
+    /// change: the field's API name and the reason.
+    fn refused_change(&self, _to: &Self) -> Option<(&'static str, &'static str)> {
+        None
+    }
 
     /// Copies every editable field from `from`: a full replacement, as an
     /// offline edit sends the whole record.
@@ -648,9 +756,10 @@ impl<R: Editable> Patch<R> {
 }
 
 /// Implements [`Editable`]: `Kind / FieldEnum { Variant: "api_name" => field, ... }`,
-/// the immutable fields after `immutable`, and optionally the fields the
+/// the immutable fields after `immutable`, optionally the fields the
 /// server derives after `derived` (never taken from an edit, nor compared
-/// with one).
+/// with one), and optionally after `refuse` the rule of
+/// [`Editable::refused_change`].
 macro_rules! editable {
     (
         $kind:ident / $field_enum:ident {
@@ -658,6 +767,7 @@ macro_rules! editable {
         }
         immutable { $($fixed:ident: $fixed_name:literal,)* }
         $(derived { $($derived:ident,)* })?
+        $(refuse |$before:ident, $after:ident| $refuse:expr)?
     ) => {
         #[doc = concat!("An editable field of [`", stringify!($kind), "`].")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -688,6 +798,13 @@ macro_rules! editable {
                 )*
                 None
             }
+
+            $(
+                fn refused_change(&self, to: &Self) -> Option<(&'static str, &'static str)> {
+                    let ($before, $after) = (self, to);
+                    $refuse
+                }
+            )?
         }
 
         #[cfg(test)]
@@ -764,6 +881,50 @@ editable! {
     }
     immutable { target: "target", }
     derived { author_only, }
+}
+
+editable! {
+    Skill / SkillField {
+        Title: "title" => title,
+        Category: "category" => category,
+        Instructions: "instructions" => instructions,
+    }
+    immutable {}
+}
+
+editable! {
+    SkillPractice / SkillPracticeField {}
+    immutable {
+        skill_id: "skill_id",
+        local_date: "local_date",
+        distress_before: "distress_before",
+        distress_after: "distress_after",
+        duration_minutes: "duration_minutes",
+        note: "note",
+        private_note: "private_note",
+    }
+}
+
+editable! {
+    ThoughtRecord / ThoughtRecordField {
+        LocalDate: "local_date" => local_date,
+        Situation: "situation" => situation,
+        AutomaticThought: "automatic_thought" => automatic_thought,
+        Emotions: "emotions" => emotions,
+        Distortions: "distortions" => distortions,
+        EvidenceFor: "evidence_for" => evidence_for,
+        EvidenceAgainst: "evidence_against" => evidence_against,
+        BalancedThought: "balanced_thought" => balanced_thought,
+        BeliefBefore: "belief_before" => belief_before,
+        BeliefAfter: "belief_after" => belief_after,
+        Private: "private_record" => private,
+    }
+    immutable {}
+    refuse |before, after| (!before.private && after.private).then_some((
+        "private_record",
+        "a shared thought record cannot be made private again: your therapists may have \
+         seen it; delete it instead",
+    ))
 }
 
 #[cfg(test)]
@@ -904,6 +1065,24 @@ mod tests {
         }
     }
 
+    impl Samples for Skill {
+        fn samples() -> (Self, Self) {
+            let a = Skill {
+                meta: Meta::default(),
+                title: "a".into(),
+                category: SkillCategory::Breathing,
+                instructions: "a".into(),
+            };
+            let b = Skill {
+                meta: Meta::default(),
+                title: "b".into(),
+                category: SkillCategory::Grounding,
+                instructions: "b".into(),
+            };
+            (a, b)
+        }
+    }
+
     impl Samples for AssessmentResult {
         fn samples() -> (Self, Self) {
             let a = AssessmentResult {
@@ -921,6 +1100,32 @@ mod tests {
                 local_date: day("2026-01-02"),
                 answers: vec![3],
                 severity: instruments::PHQ9.ranked_band(3),
+            };
+            (a, b)
+        }
+    }
+
+    impl Samples for SkillPractice {
+        fn samples() -> (Self, Self) {
+            let a = SkillPractice {
+                meta: Meta::default(),
+                skill_id: Uuid::from_u128(1),
+                local_date: day("2026-01-01"),
+                distress_before: 70,
+                distress_after: 40,
+                duration_minutes: None,
+                note: "a".into(),
+                private_note: false,
+            };
+            let b = SkillPractice {
+                meta: Meta::default(),
+                skill_id: Uuid::from_u128(2),
+                local_date: day("2026-01-02"),
+                distress_before: 60,
+                distress_after: 65,
+                duration_minutes: Some(10),
+                note: "b".into(),
+                private_note: true,
             };
             (a, b)
         }
@@ -962,6 +1167,44 @@ mod tests {
         }
     }
 
+    impl Samples for ThoughtRecord {
+        fn samples() -> (Self, Self) {
+            let a = ThoughtRecord {
+                meta: Meta::default(),
+                local_date: day("2026-01-01"),
+                situation: "a".into(),
+                automatic_thought: "a".into(),
+                emotions: vec![],
+                distortions: BTreeSet::new(),
+                evidence_for: "a".into(),
+                evidence_against: "a".into(),
+                balanced_thought: "a".into(),
+                belief_before: None,
+                belief_after: None,
+                private: false,
+            };
+            let b = ThoughtRecord {
+                meta: Meta::default(),
+                local_date: day("2026-01-02"),
+                situation: "b".into(),
+                automatic_thought: "b".into(),
+                emotions: vec![Emotion {
+                    name: "sad".into(),
+                    before: 80,
+                    after: Some(40),
+                }],
+                distortions: BTreeSet::from([Distortion::Labelling]),
+                evidence_for: "b".into(),
+                evidence_against: "b".into(),
+                balanced_thought: "b".into(),
+                belief_before: Some(90),
+                belief_after: Some(50),
+                private: true,
+            };
+            (a, b)
+        }
+    }
+
     /// Copying every editable and every immutable field of `b` onto `a`
     /// must give `b`: a field in neither list (forgotten when it was
     /// added) keeps `a`'s value and fails this.
@@ -986,6 +1229,9 @@ mod tests {
         check!(ActionStep);
         check!(CheckIn);
         check!(EfficacyRating);
+        check!(Skill);
+        check!(SkillPractice);
+        check!(ThoughtRecord);
         check!(Assignment);
         check!(AssessmentResult);
         check!(AttainmentRating);
@@ -1018,5 +1264,23 @@ mod tests {
         let (_, check_in) = CheckIn::samples();
         let seen = check_in.for_therapist().expect("visible");
         assert_eq!((seen.note.as_str(), seen.private_note), ("", true));
+        let (_, practice) = SkillPractice::samples();
+        let seen = practice.for_therapist().expect("visible");
+        assert_eq!((seen.note.as_str(), seen.private_note), ("", true));
+    }
+
+    #[test]
+    fn a_private_thought_record_and_its_tombstone_stay_hidden_from_therapists() {
+        let (shared, private) = ThoughtRecord::samples();
+        assert!(private.clone().for_therapist().is_none());
+        let tombstone = Entity::ThoughtRecord(private).tombstone();
+        assert!(tombstone.hidden_from_therapists);
+        assert_eq!(Entity::Tombstone(tombstone).for_therapist(), None);
+        let tombstone = Entity::ThoughtRecord(shared.clone()).tombstone();
+        assert!(Entity::Tombstone(tombstone).for_therapist().is_some());
+        let mut made_private = shared.clone();
+        made_private.private = true;
+        assert!(shared.refused_change(&made_private).is_some());
+        assert!(made_private.refused_change(&shared).is_none());
     }
 }

@@ -27,7 +27,8 @@
 
 use chrono::{Days, NaiveDate};
 
-use super::violation::{self, Violation, Violations};
+use super::SkillPractice;
+use super::fields;
 
 /// Fewest practices each half of the trend needs.
 pub const MIN_TREND_PRACTICES: usize = 3;
@@ -35,116 +36,42 @@ pub const MIN_TREND_PRACTICES: usize = 3;
 pub const TREND_THRESHOLD: f64 = 5.0;
 /// Longest duration of a practice, in minutes (a day).
 pub const MAX_DURATION_MINUTES: u32 = 1440;
-/// Longest skill title, in characters (as goal titles).
-pub const MAX_TITLE_CHARS: usize = 200;
-/// Longest instructions or note, in characters.
-pub const MAX_TEXT_CHARS: usize = 4000;
 
-/// What kind of coping skill it is. Numbers match the API's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What kind of coping skill it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum SkillCategory {
     /// Paced or diaphragmatic breathing.
-    Breathing = 1,
+    Breathing,
     /// Mindfulness and meditation.
-    Mindfulness = 2,
+    Mindfulness,
     /// Grounding in the present through the senses (e.g. 5-4-3-2-1).
-    Grounding = 3,
+    Grounding,
     /// Progressive muscle relaxation, imagery.
-    Relaxation = 4,
+    Relaxation,
     /// Assertive or interpersonal communication.
-    Communication = 5,
+    Communication,
     /// Structured problem solving.
-    ProblemSolving = 6,
+    ProblemSolving,
     /// Anything else.
-    Other = 7,
+    #[default]
+    Other,
 }
 
-impl SkillCategory {
-    /// Every category, in API order.
-    pub const ALL: [Self; 7] = [
-        Self::Breathing,
-        Self::Mindfulness,
-        Self::Grounding,
-        Self::Relaxation,
-        Self::Communication,
-        Self::ProblemSolving,
-        Self::Other,
-    ];
-}
-
-impl TryFrom<i32> for SkillCategory {
-    type Error = String;
-
-    /// The category with this API number; 0 (unspecified) and unknown
-    /// numbers are refused.
-    fn try_from(value: i32) -> Result<Self, String> {
-        match value {
-            0 => Err("must be specified".into()),
-            _ => Self::ALL
-                .into_iter()
-                .find(|c| *c as i32 == value)
-                .ok_or_else(|| format!("unknown value {value}")),
-        }
-    }
-}
-
-/// Checks a SUDS rating: 0 to 100.
+/// Checks a SUDS rating: 0 to 100, as every rating scale of the API.
 pub fn suds(value: i32) -> Result<u8, String> {
-    violation::percent(value)
+    fields::score(value)
 }
 
-/// Checks a skill's title: 1 to [`MAX_TITLE_CHARS`] characters, trimmed.
-pub fn title(value: &str) -> Result<String, String> {
-    violation::text(value, 1, MAX_TITLE_CHARS)
-}
-
-/// Checks a skill's instructions or a practice's note: up to
-/// [`MAX_TEXT_CHARS`] characters.
-pub fn text(value: &str) -> Result<String, String> {
-    if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(format!("must be at most {MAX_TEXT_CHARS} characters"));
+/// Checks a practice's duration: 1 to [`MAX_DURATION_MINUTES`] minutes, 0
+/// meaning not given.
+pub fn duration(minutes: u32) -> Result<Option<u32>, String> {
+    match minutes {
+        0 => Ok(None),
+        m if m <= MAX_DURATION_MINUTES => Ok(Some(m)),
+        m => Err(format!(
+            "must be at most {MAX_DURATION_MINUTES} minutes (0 for none), got {m}"
+        )),
     }
-    Ok(value.to_owned())
-}
-
-/// The checked ratings of a practice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PracticeRatings {
-    /// Distress before, 0 to 100.
-    pub before: u8,
-    /// Distress after, 0 to 100.
-    pub after: u8,
-    /// How long it took, in minutes; `None` when not given.
-    pub duration_minutes: Option<u32>,
-}
-
-/// Checks a practice's ratings: SUDS before and after, and a duration of 1
-/// to [`MAX_DURATION_MINUTES`] minutes, 0 meaning not given. Paths are
-/// `distress_before`, `distress_after` and `duration_minutes`.
-pub fn practice_ratings(
-    before: i32,
-    after: i32,
-    duration_minutes: u32,
-) -> Result<PracticeRatings, Vec<Violation>> {
-    let mut v = Violations::new();
-    let before = v.check("distress_before", suds(before));
-    let after = v.check("distress_after", suds(after));
-    let duration = match duration_minutes {
-        0 => None,
-        m if m <= MAX_DURATION_MINUTES => Some(m),
-        m => {
-            v.push(Violation::new(
-                "duration_minutes",
-                format!("must be at most {MAX_DURATION_MINUTES} minutes (0 for none), got {m}"),
-            ));
-            None
-        }
-    };
-    v.finish(|| PracticeRatings {
-        before: before.unwrap_or_default(),
-        after: after.unwrap_or_default(),
-        duration_minutes: duration,
-    })
 }
 
 /// One practice as the statistics see it: its local date and the distress
@@ -157,6 +84,16 @@ pub struct Practice {
     pub before: u8,
     /// Distress after, 0 to 100.
     pub after: u8,
+}
+
+impl From<&SkillPractice> for Practice {
+    fn from(practice: &SkillPractice) -> Self {
+        Self {
+            date: practice.local_date,
+            before: practice.distress_before,
+            after: practice.distress_after,
+        }
+    }
 }
 
 impl Practice {
@@ -366,41 +303,12 @@ mod tests {
     }
 
     #[test]
-    fn ratings_are_checked_together() {
-        assert_eq!(
-            practice_ratings(70, 40, 0),
-            Ok(PracticeRatings {
-                before: 70,
-                after: 40,
-                duration_minutes: None
-            })
-        );
-        assert_eq!(
-            practice_ratings(0, 100, 1440).map(|r| r.duration_minutes),
-            Ok(Some(1440))
-        );
-        let fields: Vec<String> = practice_ratings(-1, 101, 1441)
-            .expect_err("invalid")
-            .into_iter()
-            .map(|v| v.field)
-            .collect();
-        assert_eq!(
-            fields,
-            ["distress_before", "distress_after", "duration_minutes"]
-        );
-    }
-
-    #[test]
-    fn categories_use_the_api_numbers() {
-        assert_eq!(SkillCategory::try_from(1), Ok(SkillCategory::Breathing));
-        assert_eq!(
-            SkillCategory::try_from(6),
-            Ok(SkillCategory::ProblemSolving)
-        );
-        assert_eq!(SkillCategory::try_from(7), Ok(SkillCategory::Other));
-        assert!(SkillCategory::try_from(0).is_err());
-        assert!(SkillCategory::try_from(8).is_err());
-        assert!(title("  ").is_err());
-        assert_eq!(title(" Box breathing ").as_deref(), Ok("Box breathing"));
+    fn durations_are_optional_and_at_most_a_day() {
+        assert_eq!(duration(0), Ok(None));
+        assert_eq!(duration(1440), Ok(Some(1440)));
+        assert!(duration(1441).is_err());
+        assert_eq!(suds(100), Ok(100));
+        assert!(suds(-1).is_err());
+        assert!(suds(101).is_err());
     }
 }

@@ -100,13 +100,21 @@ impl MutationResult {
 /// What a mutation does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MutationOp {
-    /// Create or replace a record (all its editable fields).
-    Upsert(Entity),
+    /// Create or replace a record (all its editable fields); boxed, as
+    /// records differ much in size.
+    Upsert(Box<Entity>),
     /// Delete a record and what hangs under it.
     Delete(Kind, Uuid),
     /// Create an assessment result from answers, which are checked against
     /// the instrument when the mutation is applied.
     Submit(ResultDraft),
+}
+
+impl MutationOp {
+    /// Creates or replaces `record`.
+    pub fn upsert(record: impl Into<Entity>) -> Self {
+        MutationOp::Upsert(Box::new(record.into()))
+    }
 }
 
 /// One parsed mutation; `op` is why the content is bad, which becomes a

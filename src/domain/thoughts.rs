@@ -1,5 +1,5 @@
 //! Thought records (cognitive restructuring, as in CBT): the cognitive
-//! distortions, the checked content of a record, and insight statistics.
+//! distortions, the rules of a record's content, and insight statistics.
 //!
 //! Definitions (also in `thought_record.proto`):
 //! - The distortions are Burns' ten (Burns, *Feeling Good: The New Mood
@@ -14,9 +14,13 @@
 //! - Belief in the automatic thought is rated 0 to 100 before and, once
 //!   re-rated, after. Both are optional: a record may be filled in stages.
 //! - Texts (situation, automatic thought, evidence for and against,
-//!   balanced thought) are 0 to [`MAX_TEXT_CHARS`] characters each.
+//!   balanced thought) are 0 to 4000 characters each, as notes are
+//!   ([`fields::note`]).
 //! - A *private* record is the client's alone: it is never shown to a
-//!   therapist, not even counted in their statistics ([`Audience`]).
+//!   therapist, not even counted in their statistics (the use cases pass
+//!   [`insight_stats`] only the records the caller may see). A record can
+//!   be shared later, but a shared record cannot be made private again:
+//!   therapists may have seen it (it can be deleted instead).
 //! - Insight statistics over a window of local dates (both ends included):
 //!   the number of records; the mean emotion change = mean of (after −
 //!   before) over every emotion re-rated, pooled across records (negative:
@@ -25,46 +29,43 @@
 //!   number of records naming it, most frequent first, ties in Burns' order
 //!   (the order of [`Distortion::ALL`]), distortions never named left out.
 
-use std::collections::BTreeSet;
-
 use chrono::NaiveDate;
 
-use super::violation::{self, Violation, Violations};
+use super::{ThoughtRecord, fields};
 
 /// Most emotions per record.
 pub const MAX_EMOTIONS: usize = 10;
 /// Longest emotion name, in characters.
 pub const MAX_EMOTION_NAME_CHARS: usize = 50;
-/// Longest text field, in characters (as notes).
-pub const MAX_TEXT_CHARS: usize = 4000;
 
-/// One of Burns' ten cognitive distortions. Numbers match the API's.
+/// One of Burns' ten cognitive distortions, in Burns' order (which breaks
+/// ties in the statistics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Distortion {
     /// Seeing things in black and white.
-    AllOrNothingThinking = 1,
+    AllOrNothingThinking,
     /// One negative event seen as a never-ending pattern.
-    Overgeneralisation = 2,
+    Overgeneralisation,
     /// Dwelling on a single negative detail.
-    MentalFilter = 3,
+    MentalFilter,
     /// Positive experiences "don't count".
-    DisqualifyingThePositive = 4,
+    DisqualifyingThePositive,
     /// Mind reading and fortune telling without evidence.
-    JumpingToConclusions = 5,
+    JumpingToConclusions,
     /// Blowing things up or shrinking them inappropriately.
-    MagnificationOrMinimisation = 6,
+    MagnificationOrMinimisation,
     /// "I feel it, so it must be true."
-    EmotionalReasoning = 7,
+    EmotionalReasoning,
     /// "Should", "must", "ought to" aimed at oneself or others.
-    ShouldStatements = 8,
+    ShouldStatements,
     /// "I'm a loser" instead of "I made a mistake".
-    Labelling = 9,
+    Labelling,
     /// Blaming oneself for what one was not responsible for.
-    Personalisation = 10,
+    Personalisation,
 }
 
 impl Distortion {
-    /// All ten, in Burns' order (which breaks ties in the statistics).
+    /// All ten, in Burns' order.
     pub const ALL: [Self; 10] = [
         Self::AllOrNothingThinking,
         Self::Overgeneralisation,
@@ -79,24 +80,8 @@ impl Distortion {
     ];
 }
 
-impl TryFrom<i32> for Distortion {
-    type Error = String;
-
-    /// The distortion with this API number; 0 (unspecified) and unknown
-    /// numbers are refused.
-    fn try_from(value: i32) -> Result<Self, String> {
-        match value {
-            0 => Err("must be specified".into()),
-            _ => Self::ALL
-                .into_iter()
-                .find(|d| *d as i32 == value)
-                .ok_or_else(|| format!("unknown value {value}")),
-        }
-    }
-}
-
 /// An emotion felt in the situation, rated 0 to 100.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Emotion {
     /// The client's word for it, e.g. "anxious".
     pub name: String,
@@ -106,150 +91,55 @@ pub struct Emotion {
     pub after: Option<u8>,
 }
 
-impl Emotion {
-    /// Checks an emotion: a name and intensities from 0 to 100. Paths are
-    /// `name`, `intensity_before`, `intensity_after`.
-    pub fn new(name: &str, before: i32, after: Option<i32>) -> Result<Self, Vec<Violation>> {
-        let mut v = Violations::new();
-        let name = v.check("name", violation::text(name, 1, MAX_EMOTION_NAME_CHARS));
-        let before = v.check("intensity_before", violation::percent(before));
-        let after = after.map(|a| v.check("intensity_after", violation::percent(a)));
-        v.finish(|| Self {
-            name: name.unwrap_or_default(),
-            before: before.unwrap_or_default(),
-            after: after.flatten(),
-        })
+/// Checks an emotion's name: 1 to [`MAX_EMOTION_NAME_CHARS`] characters,
+/// trimmed.
+pub fn emotion_name(value: &str) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty".into());
     }
-}
-
-/// A thought record as written, before it is checked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ThoughtRecordDraft {
-    /// What happened: where, when, who.
-    pub situation: String,
-    /// The thought that went through the client's mind.
-    pub automatic_thought: String,
-    /// Emotions as (name, intensity before, intensity after).
-    pub emotions: Vec<(String, i32, Option<i32>)>,
-    /// Distortions by API number, in any order; repeats are merged.
-    pub distortions: Vec<i32>,
-    /// Facts that support the thought.
-    pub evidence_for: String,
-    /// Facts that do not.
-    pub evidence_against: String,
-    /// A more balanced way to see it.
-    pub balanced_thought: String,
-    /// Belief in the automatic thought before, 0 to 100.
-    pub belief_before: Option<i32>,
-    /// Belief after writing the balanced thought, 0 to 100.
-    pub belief_after: Option<i32>,
-    /// Hidden from therapists entirely.
-    pub private: bool,
-}
-
-/// The checked content of a thought record.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ThoughtRecordContent {
-    /// What happened.
-    pub situation: String,
-    /// The automatic thought.
-    pub automatic_thought: String,
-    /// The emotions, in the client's order.
-    pub emotions: Vec<Emotion>,
-    /// The distortions identified.
-    pub distortions: BTreeSet<Distortion>,
-    /// Evidence for the thought.
-    pub evidence_for: String,
-    /// Evidence against it.
-    pub evidence_against: String,
-    /// The balanced thought.
-    pub balanced_thought: String,
-    /// Belief before, 0 to 100.
-    pub belief_before: Option<u8>,
-    /// Belief after, 0 to 100.
-    pub belief_after: Option<u8>,
-    /// Hidden from therapists entirely.
-    pub private: bool,
-}
-
-impl ThoughtRecordDraft {
-    /// Checks the draft against the rules in the module doc; paths are the
-    /// draft's field names, with `emotions[i].name` and `distortions[i]`.
-    pub fn check(self) -> Result<ThoughtRecordContent, Vec<Violation>> {
-        let mut v = Violations::new();
-        let mut text = |field: &str, value: &str| {
-            v.check(field, violation::text(value, 0, MAX_TEXT_CHARS))
-                .unwrap_or_default()
-        };
-        let situation = text("situation", &self.situation);
-        let automatic_thought = text("automatic_thought", &self.automatic_thought);
-        let evidence_for = text("evidence_for", &self.evidence_for);
-        let evidence_against = text("evidence_against", &self.evidence_against);
-        let balanced_thought = text("balanced_thought", &self.balanced_thought);
-        if self.emotions.len() > MAX_EMOTIONS {
-            v.push(Violation::new(
-                "emotions",
-                format!(
-                    "must have at most {MAX_EMOTIONS} emotions, got {}",
-                    self.emotions.len()
-                ),
-            ));
-        }
-        let mut emotions: Vec<Emotion> = Vec::with_capacity(self.emotions.len());
-        // Names seen so far, also of emotions with other faults, so a
-        // repeated name is reported whatever else is wrong.
-        let mut names: Vec<String> = Vec::with_capacity(self.emotions.len());
-        for (i, (name, before, after)) in self.emotions.iter().enumerate() {
-            let path = format!("emotions[{i}]");
-            let key = name.trim().to_lowercase();
-            if !key.is_empty() && names.contains(&key) {
-                v.push(Violation::new(
-                    format!("{path}.name"),
-                    format!("{:?} is named twice", name.trim()),
-                ));
-                continue;
-            }
-            names.push(key);
-            match Emotion::new(name, *before, *after) {
-                Err(nested) => v.extend_under(&path, nested),
-                Ok(e) => emotions.push(e),
-            }
-        }
-        let mut distortions = BTreeSet::new();
-        for (i, value) in self.distortions.iter().enumerate() {
-            if let Some(d) = v.check(format!("distortions[{i}]"), Distortion::try_from(*value)) {
-                distortions.insert(d);
-            }
-        }
-        let belief_before = self
-            .belief_before
-            .and_then(|b| v.check("belief_before", violation::percent(b)));
-        let belief_after = self
-            .belief_after
-            .and_then(|b| v.check("belief_after", violation::percent(b)));
-        v.finish(|| ThoughtRecordContent {
-            situation,
-            automatic_thought,
-            emotions,
-            distortions,
-            evidence_for,
-            evidence_against,
-            balanced_thought,
-            belief_before,
-            belief_after,
-            private: self.private,
-        })
+    let chars = trimmed.chars().count();
+    if chars > MAX_EMOTION_NAME_CHARS {
+        return Err(format!(
+            "must be at most {MAX_EMOTION_NAME_CHARS} characters, got {chars}"
+        ));
     }
+    Ok(trimmed.to_owned())
 }
 
-/// Who the statistics are for: a therapist never sees private records, not
-/// even as a count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Audience {
-    /// The client who owns the records: all of them count.
-    Client,
-    /// A linked therapist: private records are left out.
-    Therapist,
+/// Checks a rating of the record (an emotion's intensity, belief in the
+/// thought): 0 to 100, as every rating scale of the API.
+pub fn rating(value: i32) -> Result<u8, String> {
+    fields::score(value)
+}
+
+/// The problems of a record's list of emotions as a whole: too many
+/// (`None`: the list itself), and names used twice ignoring case (the index
+/// of each repeat).
+pub fn emotion_list_problems(names: &[&str]) -> Vec<(Option<usize>, String)> {
+    let mut problems = Vec::new();
+    if names.len() > MAX_EMOTIONS {
+        problems.push((
+            None,
+            format!(
+                "must have at most {MAX_EMOTIONS} emotions, got {}",
+                names.len()
+            ),
+        ));
+    }
+    let mut seen: Vec<String> = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let key = name.trim().to_lowercase();
+        if key.is_empty() {
+            continue;
+        }
+        if seen.contains(&key) {
+            problems.push((Some(i), format!("{:?} is named twice", name.trim())));
+        } else {
+            seen.push(key);
+        }
+    }
+    problems
 }
 
 /// Insight statistics over a window of local dates.
@@ -267,51 +157,47 @@ pub struct InsightStats {
     pub distortions: Vec<(Distortion, u32)>,
 }
 
-/// The statistics of the records (local date, content) dated from `from` to
-/// `to`, both included, as `audience` may see them.
-pub fn insight_stats(
-    records: &[(NaiveDate, ThoughtRecordContent)],
-    from: NaiveDate,
-    to: NaiveDate,
-    audience: Audience,
-) -> InsightStats {
-    let visible: Vec<&ThoughtRecordContent> = records
+/// The statistics of the records dated from `from` to `to`, both included.
+/// The caller passes only the records its audience may see.
+pub fn insight_stats(records: &[ThoughtRecord], from: NaiveDate, to: NaiveDate) -> InsightStats {
+    let in_window: Vec<&ThoughtRecord> = records
         .iter()
-        .filter(|(date, r)| {
-            (from..=to).contains(date) && !(r.private && audience == Audience::Therapist)
-        })
-        .map(|(_, r)| r)
+        .filter(|r| (from..=to).contains(&r.local_date))
         .collect();
-    let emotion_changes: Vec<f64> = visible
+    let emotion_changes: Vec<f64> = in_window
         .iter()
         .flat_map(|r| &r.emotions)
         .filter_map(|e| e.after.map(|a| f64::from(a) - f64::from(e.before)))
         .collect();
-    let belief_changes: Vec<f64> = visible
+    let belief_changes: Vec<f64> = in_window
         .iter()
         .filter_map(|r| Some(f64::from(r.belief_after?) - f64::from(r.belief_before?)))
         .collect();
-    let mut distortions: Vec<(Distortion, u32)> = Distortion::ALL
+    InsightStats {
+        records: in_window.len() as u32,
+        mean_emotion_change: mean(&emotion_changes),
+        mean_belief_change: mean(&belief_changes),
+        distortions: distortion_counts(in_window.iter().copied()),
+    }
+}
+
+/// Each distortion named by `records` with the number of records naming
+/// it, most frequent first, ties in Burns' order, those never named left
+/// out.
+pub fn distortion_counts<'a>(
+    records: impl Iterator<Item = &'a ThoughtRecord> + Clone,
+) -> Vec<(Distortion, u32)> {
+    let mut counts: Vec<(Distortion, u32)> = Distortion::ALL
         .into_iter()
         .map(|d| {
-            (
-                d,
-                visible
-                    .iter()
-                    .filter(|r| r.distortions.contains(&d))
-                    .count() as u32,
-            )
+            let named = records.clone().filter(|r| r.distortions.contains(&d));
+            (d, named.count() as u32)
         })
         .filter(|(_, n)| *n > 0)
         .collect();
     // Stable sort: equal counts keep Burns' order from ALL.
-    distortions.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    InsightStats {
-        records: visible.len() as u32,
-        mean_emotion_change: mean(&emotion_changes),
-        mean_belief_change: mean(&belief_changes),
-        distortions,
-    }
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    counts
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
@@ -328,91 +214,73 @@ mod tests {
     }
 
     fn record(
-        emotions: &[(&str, i32, Option<i32>)],
+        date: &str,
+        emotions: &[(&str, u8, Option<u8>)],
         distortions: &[Distortion],
-        belief: (Option<i32>, Option<i32>),
-        private: bool,
-    ) -> ThoughtRecordContent {
-        ThoughtRecordDraft {
+        belief: (Option<u8>, Option<u8>),
+    ) -> ThoughtRecord {
+        ThoughtRecord {
+            local_date: day(date),
             automatic_thought: "They think I'm useless".into(),
             emotions: emotions
                 .iter()
-                .map(|(n, b, a)| (n.to_string(), *b, *a))
+                .map(|(name, before, after)| Emotion {
+                    name: name.to_string(),
+                    before: *before,
+                    after: *after,
+                })
                 .collect(),
-            distortions: distortions.iter().map(|d| *d as i32).collect(),
+            distortions: distortions.iter().copied().collect(),
             belief_before: belief.0,
             belief_after: belief.1,
-            private,
             ..Default::default()
         }
-        .check()
-        .expect("valid")
     }
 
     /// Four records in May 2026 and one in April.
-    fn may() -> Vec<(NaiveDate, ThoughtRecordContent)> {
+    fn may() -> Vec<ThoughtRecord> {
         vec![
             // April: outside the window.
-            (
-                day("2026-04-30"),
-                record(
-                    &[("sad", 90, Some(10))],
-                    &[Labelling],
-                    (Some(100), Some(0)),
-                    false,
-                ),
+            record(
+                "2026-04-30",
+                &[("sad", 90, Some(10))],
+                &[Labelling],
+                (Some(100), Some(0)),
             ),
             // Anxious 80 → 50 (−30), ashamed 60 → 40 (−20); belief 90 → 60 (−30).
-            (
-                day("2026-05-02"),
-                record(
-                    &[("anxious", 80, Some(50)), ("ashamed", 60, Some(40))],
-                    &[JumpingToConclusions, Labelling],
-                    (Some(90), Some(60)),
-                    false,
-                ),
+            record(
+                "2026-05-02",
+                &[("anxious", 80, Some(50)), ("ashamed", 60, Some(40))],
+                &[JumpingToConclusions, Labelling],
+                (Some(90), Some(60)),
             ),
             // Angry 70, not yet re-rated; belief before only.
-            (
-                day("2026-05-09"),
-                record(
-                    &[("angry", 70, None)],
-                    &[ShouldStatements, JumpingToConclusions],
-                    (Some(80), None),
-                    false,
-                ),
+            record(
+                "2026-05-09",
+                &[("angry", 70, None)],
+                &[ShouldStatements, JumpingToConclusions],
+                (Some(80), None),
             ),
             // Sad 50 → 60 (+10); belief 70 → 50 (−20).
-            (
-                day("2026-05-20"),
-                record(
-                    &[("sad", 50, Some(60))],
-                    &[Labelling, MentalFilter],
-                    (Some(70), Some(50)),
-                    false,
-                ),
+            record(
+                "2026-05-20",
+                &[("sad", 50, Some(60))],
+                &[Labelling, MentalFilter],
+                (Some(70), Some(50)),
             ),
-            // Private: lonely 90 → 30 (−60); belief 100 → 20 (−80).
-            (
-                day("2026-05-31"),
-                record(
-                    &[("lonely", 90, Some(30))],
-                    &[Personalisation],
-                    (Some(100), Some(20)),
-                    true,
-                ),
+            // Lonely 90 → 30 (−60); belief 100 → 20 (−80).
+            record(
+                "2026-05-31",
+                &[("lonely", 90, Some(30))],
+                &[Personalisation],
+                (Some(100), Some(20)),
             ),
         ]
     }
 
     #[test]
-    fn the_client_sees_every_record_of_the_window() {
-        let s = insight_stats(
-            &may(),
-            day("2026-05-01"),
-            day("2026-05-31"),
-            Audience::Client,
-        );
+    fn statistics_cover_the_records_of_the_window() {
+        let s = insight_stats(&may(), day("2026-05-01"), day("2026-05-31"));
         assert_eq!(s.records, 4);
         // Emotions re-rated: −30, −20, +10, −60 → −100 / 4 = −25.
         assert_eq!(s.mean_emotion_change, Some(-25.0));
@@ -420,9 +288,9 @@ mod tests {
         let belief = s.mean_belief_change.expect("rated");
         assert!((belief - -130.0 / 3.0).abs() < 1e-12);
         // Labelling 2 (05-02, 05-20); jumping to conclusions 2 (05-02,
-        // 05-09): a tie, so Burns' order: jumping (5) before labelling (9).
-        // Then mental filter (3), should statements (8), personalisation
-        // (10), each 1, in Burns' order.
+        // 05-09): a tie, so Burns' order: jumping (5th) before labelling
+        // (9th). Then mental filter, should statements, personalisation,
+        // each 1, in Burns' order.
         assert_eq!(
             s.distortions,
             [
@@ -436,30 +304,8 @@ mod tests {
     }
 
     #[test]
-    fn a_therapist_never_sees_private_records_even_as_numbers() {
-        let s = insight_stats(
-            &may(),
-            day("2026-05-01"),
-            day("2026-05-31"),
-            Audience::Therapist,
-        );
-        assert_eq!(s.records, 3);
-        // −30, −20, +10 → −40 / 3.
-        let emotion = s.mean_emotion_change.expect("rated");
-        assert!((emotion - -40.0 / 3.0).abs() < 1e-12);
-        // −30, −20 → −25.
-        assert_eq!(s.mean_belief_change, Some(-25.0));
-        assert!(!s.distortions.iter().any(|(d, _)| *d == Personalisation));
-    }
-
-    #[test]
     fn an_empty_window_has_no_means() {
-        let s = insight_stats(
-            &may(),
-            day("2026-06-01"),
-            day("2026-06-30"),
-            Audience::Client,
-        );
+        let s = insight_stats(&may(), day("2026-06-01"), day("2026-06-30"));
         assert_eq!(
             s,
             InsightStats {
@@ -472,59 +318,20 @@ mod tests {
     }
 
     #[test]
-    fn distortions_use_the_api_numbers_and_repeat_only_once() {
-        assert_eq!(Distortion::try_from(1), Ok(AllOrNothingThinking));
-        assert_eq!(Distortion::try_from(10), Ok(Personalisation));
-        assert!(Distortion::try_from(0).is_err());
-        assert!(Distortion::try_from(11).is_err());
-        let r = record(
-            &[],
-            &[Labelling, MentalFilter, Labelling],
-            (None, None),
-            false,
-        );
-        assert_eq!(r.distortions, BTreeSet::from([MentalFilter, Labelling]));
-    }
-
-    #[test]
-    fn a_bad_record_names_every_bad_field() {
-        let draft = ThoughtRecordDraft {
-            situation: "x".repeat(MAX_TEXT_CHARS + 1),
-            emotions: vec![
-                ("anxious".into(), 80, Some(101)),
-                ("Anxious".into(), 50, None),
-                ("".into(), -1, None),
-            ],
-            distortions: vec![3, 0, 42],
-            belief_before: Some(120),
-            belief_after: Some(50),
-            ..Default::default()
-        };
-        let fields: Vec<String> = draft
-            .check()
-            .expect_err("invalid")
-            .into_iter()
-            .map(|v| v.field)
-            .collect();
+    fn a_list_of_emotions_is_short_and_names_each_once() {
+        assert!(emotion_list_problems(&["anxious", "sad"]).is_empty());
         assert_eq!(
-            fields,
+            emotion_list_problems(&["anxious", " Anxious ", "", "sad", "SAD"]),
             [
-                "situation",
-                "emotions[0].intensity_after",
-                "emotions[1].name",
-                "emotions[2].name",
-                "emotions[2].intensity_before",
-                "distortions[1]",
-                "distortions[2]",
-                "belief_before",
+                (Some(1), "\"Anxious\" is named twice".to_owned()),
+                (Some(4), "\"SAD\" is named twice".to_owned()),
             ]
         );
-        let many = ThoughtRecordDraft {
-            emotions: (0..=MAX_EMOTIONS)
-                .map(|i| (format!("e{i}"), 50, None))
-                .collect(),
-            ..Default::default()
-        };
-        assert_eq!(many.check().expect_err("too many")[0].field, "emotions");
+        let many: Vec<String> = (0..=MAX_EMOTIONS).map(|i| format!("e{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(emotion_list_problems(&many)[0].0, None);
+        assert_eq!(emotion_name(" sad ").as_deref(), Ok("sad"));
+        assert!(emotion_name(" ").is_err());
+        assert!(emotion_name(&"x".repeat(MAX_EMOTION_NAME_CHARS + 1)).is_err());
     }
 }

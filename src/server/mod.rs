@@ -35,11 +35,13 @@ use crate::pb::backup_service_server::BackupServiceServer;
 use crate::pb::care_service_server::CareServiceServer;
 use crate::pb::comment_service_server::CommentServiceServer;
 use crate::pb::goal_service_server::GoalServiceServer;
+use crate::pb::insight_service_server::InsightServiceServer;
 use crate::pb::progress_service_server::ProgressServiceServer;
+use crate::pb::skill_service_server::SkillServiceServer;
 use crate::pb::sync_service_server::SyncServiceServer;
 use crate::service::{
-    AccountApi, AdminApi, AssessmentApi, BackupApi, CareApi, CommentApi, GoalApi, ProgressApi,
-    SyncApi,
+    AccountApi, AdminApi, AssessmentApi, BackupApi, CareApi, CommentApi, GoalApi, InsightApi,
+    ProgressApi, SkillApi, SyncApi,
 };
 use crate::store::kv::KvStore;
 use crate::store::kv::legacy;
@@ -107,6 +109,8 @@ const SERVICE_NAMES: &[&str] = &[
     "stepwise.v1.SyncService",
     "stepwise.v1.AssessmentService",
     "stepwise.v1.CommentService",
+    "stepwise.v1.SkillService",
+    "stepwise.v1.InsightService",
 ];
 
 impl Server {
@@ -274,6 +278,8 @@ impl Server {
                 app()
             ))))
             .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
+            .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
+            .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
             .serve_with_incoming_shutdown(incoming(self.listener), signal);
         // A peer that never lets its connection close must not keep the
         // process alive: past the grace period the remaining connections

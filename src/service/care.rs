@@ -1,4 +1,5 @@
-//! `stepwise.v1.CareService`: invites, care links and the audit trail.
+//! `stepwise.v1.CareService`: invites, care links, the audit trail, the
+//! therapist's dashboard, sessions and the pre-session digest.
 
 use std::pin::Pin;
 use std::time::Duration;
@@ -147,5 +148,45 @@ impl pb::care_service_server::CareService for CareApi {
             })
         });
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn record_session(
+        &self,
+        request: Request<pb::RecordSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        let principal = principal(&request)?;
+        let session = convert::new_session(request.into_inner().session, self.app.now_micros())?;
+        let session = self.app.record_session(&principal, session).await?;
+        Ok(Response::new(session.into()))
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.get_ref();
+        let client_id = convert::id(&request.client_id, "client_id")?;
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_sessions(&principal, client_id, page).await?;
+        Ok(Response::new(pb::ListSessionsResponse {
+            sessions: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn get_session_digest(
+        &self,
+        request: Request<pb::GetSessionDigestRequest>,
+    ) -> Result<Response<pb::SessionDigest>, Status> {
+        let principal = principal(&request)?;
+        let request = request.get_ref();
+        let client_id = convert::id(&request.client_id, "client_id")?;
+        let since = convert::since_time(request.since_time.as_ref(), self.app.now_micros())?;
+        let digest = self
+            .app
+            .session_digest(&principal, client_id, since)
+            .await?;
+        Ok(Response::new(digest.into()))
     }
 }

@@ -9,7 +9,9 @@ pub mod care;
 pub mod comment;
 pub mod convert;
 pub mod goal;
+pub mod insight;
 pub mod progress;
+pub mod skill;
 pub mod sync;
 
 pub use account::AccountApi;
@@ -19,7 +21,9 @@ pub use backup::BackupApi;
 pub use care::CareApi;
 pub use comment::CommentApi;
 pub use goal::GoalApi;
+pub use insight::InsightApi;
 pub use progress::ProgressApi;
+pub use skill::SkillApi;
 pub use sync::SyncApi;
 
 use tonic::{Request, Response, Status};
@@ -61,7 +65,10 @@ delete_request!(
     pb::DeleteGoalRequest,
     pb::DeleteActionStepRequest,
     pb::DeleteCheckInRequest,
-    pb::DeleteEfficacyRatingRequest
+    pb::DeleteEfficacyRatingRequest,
+    pb::DeleteSkillRequest,
+    pb::DeleteSkillPracticeRequest,
+    pb::DeleteThoughtRecordRequest
 );
 
 /// Every `Delete*` RPC: the same rules for every kind of record.

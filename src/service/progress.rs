@@ -40,10 +40,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         let principal = principal(&request)?;
         let request = request.into_inner();
         let step_id = convert::id(&request.action_step_id, "action_step_id")?;
-        let dates = (
-            convert::optional_date(&request.start_date, "start_date")?,
-            convert::optional_date(&request.end_date, "end_date")?,
-        );
+        let dates = convert::date_range(&request.start_date, &request.end_date)?;
         let page = convert::page(request.page_size, &request.page_token)?;
         let page = self
             .app

@@ -43,7 +43,7 @@ use uuid::Uuid;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Expiring, Invite, Kind, Order,
-    Replay, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
+    Replay, Session, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
     TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
@@ -108,6 +108,10 @@ pub struct Purged {
     pub resume: Option<Vec<u8>>,
 }
 
+/// A record as one reader may see it: changed (private text blanked), or
+/// `None` when hidden from that reader entirely.
+pub type SeenBy<'a> = &'a (dyn Fn(Entity) -> Option<Entity> + Send + Sync);
+
 /// A write: runs inside one transaction. A backend may run it more than
 /// once (retrying after a conflict), so it must have no effect outside
 /// `tx`; an error writes nothing.
@@ -158,13 +162,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// A page of the live records of `kind` under `parent` (a client for
     /// top-level records, else a record), in order, within the inclusive
-    /// order bounds `within`.
+    /// order bounds `within`, each as `seen` turns it. A record `seen`
+    /// hides neither counts towards the page nor ends up in its token, so
+    /// a reader learns nothing of what it may not see.
     async fn children(
         &self,
         parent: Uuid,
         kind: Kind,
         within: (Option<Order>, Option<Order>),
         page: PageRequest<'_>,
+        seen: SeenBy<'_>,
     ) -> Result<Page<Entity>>;
 
     /// A step's check-ins, as its aggregate keeps them.
@@ -172,17 +179,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// A client's steps and ratings, as their aggregate keeps them.
     async fn client_track(&self, client: Uuid) -> Result<ClientTrack>;
-
-    /// As [`Store::children`], of the records for which `matches` holds
-    /// (the others are skipped without counting towards the page).
-    async fn matching_children(
-        &self,
-        parent: Uuid,
-        kind: Kind,
-        within: (Option<Order>, Option<Order>),
-        page: PageRequest<'_>,
-        matches: &(dyn for<'e> Fn(&'e Entity) -> bool + Send + Sync),
-    ) -> Result<Page<Entity>>;
 
     // --- therapists' custom instruments ---
 
@@ -229,6 +225,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The administrators' events, oldest first.
     async fn admin_events(&self, page: PageRequest<'_>) -> Result<Page<AdminEvent>>;
+
+    /// A therapist's sessions with a client, newest first.
+    async fn sessions(
+        &self,
+        therapist: Uuid,
+        client: Uuid,
+        page: PageRequest<'_>,
+    ) -> Result<Page<Session>>;
 
     // --- operations ---
 
@@ -284,7 +288,7 @@ impl dyn Store {
 /// Record writes keep the rules of the module: [`Tx::create`],
 /// [`Tx::update`] and [`Tx::tombstone`] stamp the owner's next version, the
 /// time and the actor, and keep the change index and the parent index
-/// exact. Aggregates ([`StepTrack`], [`ClientTrack`]) are kept by the use
+/// exact (an update that changes a record's order moves its entry). Aggregates ([`StepTrack`], [`ClientTrack`]) are kept by the use
 /// cases in the same transaction.
 pub trait Tx {
     /// The account on whose behalf the transaction runs.
@@ -433,6 +437,13 @@ pub trait Tx {
     fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()>;
     /// Appends to the audit trail of administrators.
     fn append_admin_event(&mut self, event: &AdminEvent) -> Result<()>;
+
+    // --- therapists' sessions ---
+
+    /// A session by id.
+    fn session(&mut self, id: Uuid) -> Result<Option<Session>>;
+    /// Stores a new session.
+    fn put_session(&mut self, session: &Session) -> Result<()>;
 }
 
 /// An order bound for a day: lists of check-ins between two dates.

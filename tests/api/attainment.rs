@@ -27,7 +27,7 @@ fn scale(weight: u32) -> pb::AttainmentScale {
 }
 
 /// Creates a goal with an attainment scale of `weight` as `token`.
-async fn scaled_goal(app: &TestApp, token: &str, title: &str, weight: u32) -> pb::Goal {
+pub(crate) async fn scaled_goal(app: &TestApp, token: &str, title: &str, weight: u32) -> pb::Goal {
     try_create_goal(
         app,
         token,
@@ -41,7 +41,7 @@ async fn scaled_goal(app: &TestApp, token: &str, title: &str, weight: u32) -> pb
 }
 
 /// Records that `goal_id` reached `level` on `date` ("" for today).
-async fn rate(
+pub(crate) async fn rate(
     app: &TestApp,
     token: &str,
     goal_id: &str,

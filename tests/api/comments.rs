@@ -14,7 +14,7 @@ use crate::helpers::*;
 use pb::comment::Target;
 
 /// Writes `text` on `target` as `token`.
-async fn comment(
+pub(crate) async fn comment(
     app: &TestApp,
     token: &str,
     target: Target,

@@ -198,3 +198,37 @@ async fn progress_as_of_a_day_before_a_step_began_is_all_zeros() {
         );
     }
 }
+
+#[tokio::test]
+async fn progress_and_summaries_as_of_a_day_before_a_step_began_are_empty_not_an_error() {
+    use pb::get_progress_request::Target;
+    // The step begins today (in 2026 or later, by the machine's clock) and
+    // has a check-in; the dashboard's history asks for weeks before that.
+    let app = TestApp::spawn().await;
+    let team = crate::care::team(&app).await;
+    let (_, step) = goal_with_step(&app, &team.client).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    log_check_in(&app, &team.client, &step.id, &today, Done)
+        .await
+        .expect("log");
+
+    let before = progress_of(
+        &app,
+        &team.client,
+        Target::ClientId(team.client_id.clone()),
+        "2025-01-01",
+    )
+    .await;
+    let stats = before.stats.expect("stats");
+    assert_eq!((stats.adherence_7d, stats.habit_strength), (None, 0.0));
+    let summaries = crate::care::care(&app, &team.therapist)
+        .await
+        .list_client_summaries(pb::ListClientSummariesRequest {
+            as_of_date: "2025-01-01".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("summaries")
+        .into_inner();
+    assert_eq!(summaries.client_summaries[0].adherence_7d, None);
+}

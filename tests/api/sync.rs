@@ -701,3 +701,176 @@ async fn a_replay_encoded_differently_by_another_client_library_gets_the_first_r
     assert_eq!(replay, first);
     assert_eq!(list_goals(&app, &token).await.len(), 1, "applied once");
 }
+
+#[tokio::test]
+async fn skills_practices_and_thought_records_round_trip_through_push_and_pull() {
+    use pb::mutation::Op;
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let mut api = sync_api(&app, &token).await;
+    let (skill_id, practice_id, record_id) = (new_id(), new_id(), new_id());
+    let skill = pb::Skill {
+        id: skill_id.clone(),
+        ..crate::skills::skill("", "Box breathing", pb::SkillCategory::Breathing)
+    };
+    let practice = pb::SkillPractice {
+        id: practice_id.clone(),
+        duration_minutes: 4,
+        note: "On the bus".into(),
+        private_note: true,
+        ..crate::skills::practice(&skill_id, "2026-03-01", 70, 35)
+    };
+    let record = pb::ThoughtRecord {
+        id: record_id.clone(),
+        emotions: vec![pb::Emotion {
+            name: "anxious".into(),
+            intensity_before: 80,
+            intensity_after: Some(30),
+        }],
+        distortions: vec![pb::CognitiveDistortion::EmotionalReasoning as i32],
+        belief_before: Some(90),
+        private_record: true,
+        ..crate::thought_records::thought("2026-03-01", "I feel it, so it's true")
+    };
+    let mutation = |id: &str, base_version, op| pb::Mutation {
+        mutation_id: id.into(),
+        base_version,
+        op: Some(op),
+    };
+    // Made offline, in order: the practice after its skill.
+    let created = api
+        .push(push(
+            "phone",
+            vec![
+                mutation("m1", 0, Op::UpsertSkill(skill.clone())),
+                mutation("m2", 0, Op::UpsertSkillPractice(practice.clone())),
+                mutation("m3", 0, Op::UpsertThoughtRecord(record.clone())),
+            ],
+        ))
+        .await
+        .expect("push")
+        .into_inner();
+    assert!(
+        created
+            .results
+            .iter()
+            .all(|r| outcome(r) == pb::Outcome::Applied),
+        "{created:?}"
+    );
+    let current: Vec<pb::Change> = created
+        .results
+        .into_iter()
+        .map(|r| r.current.expect("current"))
+        .collect();
+
+    // Another device pulls exactly what the first one was told.
+    let (pulled, cursor) = pull_everything(&mut sync_api(&app, &token).await).await;
+    assert_eq!(pulled, current);
+    match &pulled[2].entity {
+        Some(pb::change::Entity::ThoughtRecord(pulled)) => assert_eq!(
+            (
+                &pulled.emotions,
+                &pulled.distortions,
+                pulled.belief_before,
+                pulled.private_record
+            ),
+            (&record.emotions, &record.distortions, Some(90), true)
+        ),
+        other => panic!("expected the thought record, got {other:?}"),
+    }
+    let version_of = stepwise::client::change_version;
+
+    // Edits: the record re-rated, the skill renamed; a practice cannot be
+    // changed (delete it and log it again).
+    let edited = api
+        .push(push(
+            "phone",
+            vec![
+                mutation(
+                    "m4",
+                    version_of(&current[2]),
+                    Op::UpsertThoughtRecord(pb::ThoughtRecord {
+                        belief_after: Some(40),
+                        ..record.clone()
+                    }),
+                ),
+                mutation(
+                    "m5",
+                    version_of(&current[0]),
+                    Op::UpsertSkill(pb::Skill {
+                        title: "4-4-4-4 breathing".into(),
+                        ..skill.clone()
+                    }),
+                ),
+                mutation(
+                    "m6",
+                    version_of(&current[1]),
+                    Op::UpsertSkillPractice(pb::SkillPractice {
+                        distress_after: 20,
+                        ..practice.clone()
+                    }),
+                ),
+            ],
+        ))
+        .await
+        .expect("push")
+        .into_inner();
+    let outcomes: Vec<pb::Outcome> = edited.results.iter().map(outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            pb::Outcome::Applied,
+            pb::Outcome::Applied,
+            pb::Outcome::Rejected
+        ]
+    );
+    assert_eq!(
+        edited.results[2].field_violations[0].field,
+        "skill_practice"
+    );
+
+    // Deleting the skill takes its practice with it.
+    let deleted = api
+        .push(push(
+            "phone",
+            vec![pb::Mutation {
+                mutation_id: "m7".into(),
+                base_version: version_of(edited.results[1].current.as_ref().expect("renamed")),
+                op: Some(Op::Delete(pb::EntityRef {
+                    entity_type: pb::EntityType::Skill as i32,
+                    id: skill_id.clone(),
+                })),
+            }],
+        ))
+        .await
+        .expect("push")
+        .into_inner();
+    assert_eq!(outcome(&deleted.results[0]), pb::Outcome::Applied);
+    let (after, _) = pull_from(&mut sync_api(&app, &token).await, &cursor, 0).await;
+    let summary: Vec<(String, &str)> = after
+        .iter()
+        .map(|c| match &c.entity {
+            Some(pb::change::Entity::ThoughtRecord(r)) => {
+                assert_eq!(r.belief_after, Some(40));
+                (r.id.clone(), "thought record")
+            }
+            Some(pb::change::Entity::Tombstone(t)) => (
+                t.id.clone(),
+                match pb::EntityType::try_from(t.entity_type) {
+                    Ok(pb::EntityType::Skill) => "skill deleted",
+                    Ok(pb::EntityType::SkillPractice) => "practice deleted",
+                    other => panic!("unexpected tombstone of {other:?}"),
+                },
+            ),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (record_id, "thought record"),
+            (practice_id, "practice deleted"),
+            (skill_id, "skill deleted"),
+        ]
+    );
+}

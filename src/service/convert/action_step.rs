@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::{
     EditableFields, editable_fields, enum_conversions, enum_or, enum_value, new_id, new_meta,
-    patch, required, timestamp,
+    required, timestamp, update,
 };
 use crate::domain::{ActionStep, ActionStepField, ActionStepStatus, Patch, Schedule, fields};
 use crate::error::{Result, Violations};
@@ -72,12 +72,7 @@ pub fn new_action_step(step: Option<pb::ActionStep>) -> Result<ActionStep> {
 pub fn action_step_update(
     request: pb::UpdateActionStepRequest,
 ) -> Result<(Uuid, i64, Patch<ActionStep>)> {
-    let api = required(request.action_step, "action_step")?;
-    let mut check = Violations::new();
-    let patch = patch(&api, &request.update_mask, "action_step", &mut check)?;
-    let id = check.check("action_step.id", fields::id(&api.id));
-    check.finish()?;
-    Ok((id, api.version, patch))
+    update(request.action_step, &request.update_mask, "action_step")
 }
 
 impl From<ActionStep> for pb::ActionStep {

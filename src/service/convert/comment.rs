@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::{EditableFields, editable_fields, id, new_id, new_meta, patch, required, timestamp};
+use super::{EditableFields, editable_fields, id, new_id, new_meta, required, timestamp, update};
 use crate::domain::violation;
 use crate::domain::{Comment, CommentField, CommentTarget, Patch, fields};
 use crate::error::{Error, Result, Violations};
@@ -73,12 +73,7 @@ pub fn new_comment(comment: Option<pb::Comment>) -> Result<Comment> {
 
 /// The id, expected version and patch of an `UpdateCommentRequest`.
 pub fn comment_update(request: pb::UpdateCommentRequest) -> Result<(Uuid, i64, Patch<Comment>)> {
-    let api = required(request.comment, "comment")?;
-    let mut check = Violations::new();
-    let patch = patch(&api, &request.update_mask, "comment", &mut check)?;
-    let id = check.check("comment.id", fields::id(&api.id));
-    check.finish()?;
-    Ok((id, api.version, patch))
+    update(request.comment, &request.update_mask, "comment")
 }
 
 /// The target of a `ListCommentsRequest`.

@@ -1,11 +1,10 @@
 //! Goals.
 
-use prost_types::FieldMask;
 use uuid::Uuid;
 
 use super::{
     EditableFields, attainment_scale, client_or_caller, editable_fields, enum_conversions, enum_or,
-    enum_value, new_id, new_meta, patch, required, timestamp,
+    enum_value, new_id, new_meta, required, timestamp, update,
 };
 use crate::domain::{Goal, GoalField, GoalStatus, Patch, fields};
 use crate::error::{Result, Violations};
@@ -77,16 +76,7 @@ pub fn new_goal(caller: Uuid, goal: Option<pb::Goal>) -> Result<Goal> {
 
 /// The id, expected version and patch of an `UpdateGoalRequest`.
 pub fn goal_update(request: pb::UpdateGoalRequest) -> Result<(Uuid, i64, Patch<Goal>)> {
-    let api = required(request.goal, "goal")?;
-    update_of(&api, &request.update_mask)
-}
-
-fn update_of(api: &pb::Goal, mask: &Option<FieldMask>) -> Result<(Uuid, i64, Patch<Goal>)> {
-    let mut check = Violations::new();
-    let patch = patch(api, mask, "goal", &mut check)?;
-    let id = check.check("goal.id", fields::id(&api.id));
-    check.finish()?;
-    Ok((id, api.version, patch))
+    update(request.goal, &request.update_mask, "goal")
 }
 
 impl From<Goal> for pb::Goal {

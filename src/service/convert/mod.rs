@@ -14,7 +14,10 @@ mod comment;
 mod goal;
 mod progress;
 mod rating;
+mod session;
+mod skill;
 mod sync;
+mod thought_record;
 
 pub use account::*;
 pub use action_step::*;
@@ -26,7 +29,10 @@ pub use comment::*;
 pub use goal::*;
 pub use progress::*;
 pub use rating::*;
+pub use session::*;
+pub use skill::*;
 pub use sync::*;
+pub use thought_record::*;
 
 use chrono::NaiveDate;
 use prost_types::{FieldMask, Timestamp};
@@ -34,6 +40,7 @@ use uuid::Uuid;
 
 use crate::domain::{Editable, Meta, Patch, fields};
 use crate::error::{Error, Result, Violations};
+use crate::pb;
 use crate::store::PageRequest;
 
 /// Timestamp of microseconds since the Unix epoch.
@@ -96,6 +103,16 @@ fn add_violations(
             violation.description,
         );
     }
+}
+
+/// The optional first and last dates of a request (`start_date`,
+/// `end_date`).
+pub fn date_range(start: &str, end: &str) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let mut check = Violations::new();
+    let start = check.check("start_date", fields::optional_date(start));
+    let end = check.check("end_date", fields::optional_date(end));
+    check.finish()?;
+    Ok((start, end))
 }
 
 /// A new record's common fields.
@@ -214,6 +231,50 @@ pub fn patch<A, R: EditableFields<A>>(
         R::parse_field(api, *field, &mut values, check, (prefix, false));
     }
     Ok(Patch { fields, values })
+}
+
+/// An API message of a record that `Update*` requests carry.
+pub trait UpdatedRecord {
+    /// The record's id as sent.
+    fn id(&self) -> &str;
+    /// The version the caller expects.
+    fn version(&self) -> i64;
+}
+
+macro_rules! updated_record {
+    ($($api:ty),*) => {$(
+        impl UpdatedRecord for $api {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn version(&self) -> i64 {
+                self.version
+            }
+        }
+    )*};
+}
+
+updated_record!(
+    pb::Goal,
+    pb::ActionStep,
+    pb::Comment,
+    pb::Skill,
+    pb::ThoughtRecord
+);
+
+/// The id, expected version and patch of an `Update*Request` carrying
+/// `api` under `prefix` (its request field).
+pub fn update<A: UpdatedRecord, R: EditableFields<A>>(
+    api: Option<A>,
+    mask: &Option<FieldMask>,
+    prefix: &str,
+) -> Result<(Uuid, i64, Patch<R>)> {
+    let api = required(api, prefix)?;
+    let mut check = Violations::new();
+    let patch = patch(&api, mask, prefix, &mut check)?;
+    let id = check.check(&format!("{prefix}.id"), fields::id(api.id()));
+    check.finish()?;
+    Ok((id, api.version(), patch))
 }
 
 /// A new record of a kind: every editable field parsed from `api`.

@@ -117,6 +117,8 @@ impl From<ClientSummary> for pb::ClientSummary {
             instruments,
             flags,
             severity,
+            skill_practices_7d,
+            thought_records_7d,
         } = summary;
         pb::ClientSummary {
             client_id: client_id.to_string(),
@@ -133,6 +135,8 @@ impl From<ClientSummary> for pb::ClientSummary {
                 .collect(),
             instruments: instruments.into_iter().map(Into::into).collect(),
             severity: pb::SummarySeverity::from(severity) as i32,
+            skill_practices_7d: skill_practices_7d as i32,
+            thought_records_7d: thought_records_7d as i32,
         }
     }
 }

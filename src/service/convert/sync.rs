@@ -4,7 +4,8 @@ use uuid::Uuid;
 
 use super::{
     assessment_result, enum_conversions, enum_value, id, new_action_step, new_attainment,
-    new_check_in, new_comment, new_goal, new_rating, result_draft, timestamp,
+    new_check_in, new_comment, new_goal, new_rating, new_skill, new_skill_practice,
+    new_thought_record, result_draft, timestamp,
 };
 use crate::domain::{
     Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
@@ -23,6 +24,9 @@ enum_conversions!(
         AssessmentResult,
         AttainmentRating,
         Comment,
+        Skill,
+        SkillPractice,
+        ThoughtRecord,
     }
 );
 enum_conversions!(
@@ -47,7 +51,15 @@ pub fn change(entity: Entity) -> pb::Change {
         Entity::AssessmentResult(r) => Api::AssessmentResult(assessment_result(r)),
         Entity::AttainmentRating(r) => Api::AttainmentRating(r.into()),
         Entity::Comment(r) => Api::Comment(r.into()),
-        Entity::Tombstone(Tombstone { kind, meta }) => Api::Tombstone(pb::Tombstone {
+        Entity::Skill(r) => Api::Skill(r.into()),
+        Entity::SkillPractice(r) => Api::SkillPractice(r.into()),
+        Entity::ThoughtRecord(r) => Api::ThoughtRecord(r.into()),
+        // Whether therapists see it was decided before it got here.
+        Entity::Tombstone(Tombstone {
+            kind,
+            meta,
+            hidden_from_therapists: _,
+        }) => Api::Tombstone(pb::Tombstone {
             entity_type: pb::EntityType::from(kind) as i32,
             id: meta.id.to_string(),
             version: meta.version,
@@ -142,19 +154,22 @@ fn payload_digest(mutation: &pb::Mutation) -> [u8; 32] {
 fn mutation_op(caller: Uuid, op: Option<pb::mutation::Op>, now_us: i64) -> Result<MutationOp> {
     use pb::mutation::Op;
     Ok(match op {
-        Some(Op::UpsertGoal(g)) => MutationOp::Upsert(new_goal(caller, Some(g))?.into()),
-        Some(Op::UpsertActionStep(s)) => MutationOp::Upsert(new_action_step(Some(s))?.into()),
-        Some(Op::UpsertCheckIn(c)) => MutationOp::Upsert(new_check_in(Some(c))?.0.into()),
-        Some(Op::UpsertEfficacyRating(r)) => {
-            MutationOp::Upsert(new_rating(Some(r), now_us)?.into())
+        Some(Op::UpsertGoal(g)) => MutationOp::upsert(new_goal(caller, Some(g))?),
+        Some(Op::UpsertActionStep(s)) => MutationOp::upsert(new_action_step(Some(s))?),
+        Some(Op::UpsertCheckIn(c)) => MutationOp::upsert(new_check_in(Some(c))?.0),
+        Some(Op::UpsertEfficacyRating(r)) => MutationOp::upsert(new_rating(Some(r), now_us)?),
+        Some(Op::UpsertSkill(s)) => MutationOp::upsert(new_skill(caller, Some(s))?),
+        Some(Op::UpsertSkillPractice(p)) => MutationOp::upsert(new_skill_practice(Some(p))?),
+        Some(Op::UpsertThoughtRecord(t)) => {
+            MutationOp::upsert(new_thought_record(caller, Some(t))?)
         }
         Some(Op::SubmitAssessmentResult(r)) => MutationOp::Submit(result_draft(Some(r))?),
         Some(Op::UpsertAttainmentRating(r)) => match new_attainment(Some(r))? {
-            (rating, Some(_)) => MutationOp::Upsert(rating.into()),
+            (rating, Some(_)) => MutationOp::upsert(rating),
             // An app offline knows its day; the server would guess it.
             (_, None) => return Err(Error::invalid("rating.local_date", "is required in a push")),
         },
-        Some(Op::UpsertComment(c)) => MutationOp::Upsert(new_comment(Some(c))?.into()),
+        Some(Op::UpsertComment(c)) => MutationOp::upsert(new_comment(Some(c))?),
         Some(Op::Delete(target)) => {
             let kind = enum_value::<pb::EntityType, Kind>(target.entity_type)
                 .map_err(|e| Error::invalid("delete.entity_type", e))?;

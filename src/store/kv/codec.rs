@@ -30,12 +30,15 @@ use crate::domain::attainment::{AttainmentLevel, AttainmentScale};
 use crate::domain::instruments::{
     AnswerLabel, CustomInstrument, Instrument, Item, RankedBand, SeverityBand,
 };
+use crate::domain::skills::SkillCategory;
+use crate::domain::thoughts::{Distortion, Emotion};
 use crate::domain::{
     AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, AssessmentResult,
     Assignment, AttainmentRating, CareLink, CareLinkState, CheckIn, CheckInState, Comment,
     CommentTarget, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind, Meta, Outcome,
-    RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone, TrackedAssignment,
-    TrackedAttainment, TrackedDay, TrackedRating, TrackedResult, TrackedScale, TrackedStep,
+    RatingTarget, Rejection, Replay, Role, Schedule, Session, Skill, SkillPractice, StepTrack,
+    ThoughtRecord, Tombstone, TrackedAssignment, TrackedAttainment, TrackedDay, TrackedRating,
+    TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -241,6 +244,15 @@ byte_enum!(AttainmentLevel, "attainment level", {
     MoreThanExpected = 4,
     MuchMoreThanExpected = 5,
 });
+byte_enum!(SkillCategory, "skill category", {
+    Breathing = 1, Mindfulness = 2, Grounding = 3, Relaxation = 4, Communication = 5,
+    ProblemSolving = 6, Other = 7,
+});
+byte_enum!(Distortion, "distortion", {
+    AllOrNothingThinking = 1, Overgeneralisation = 2, MentalFilter = 3,
+    DisqualifyingThePositive = 4, JumpingToConclusions = 5, MagnificationOrMinimisation = 6,
+    EmotionalReasoning = 7, ShouldStatements = 8, Labelling = 9, Personalisation = 10,
+});
 
 impl Encoder {
     fn byte_enum(&mut self, value: impl ByteEnum) {
@@ -256,6 +268,11 @@ impl Decoder<'_> {
 
 /// The byte of a tombstone where a record's kind byte would be.
 const TOMBSTONE: u8 = 0x7F;
+/// The same, for a tombstone hidden from therapists.
+const HIDDEN_TOMBSTONE: u8 = 0x7E;
+
+/// An optional rating of 0 to 100 in one byte: this byte means none.
+const NO_RATING: u8 = 0xFF;
 
 fn kind_from_byte(byte: u8) -> Result<Kind> {
     Kind::ALL
@@ -321,8 +338,16 @@ fn get_meta(d: &mut Decoder<'_>, id: Uuid) -> Result<Meta> {
 pub fn encode_entity(entity: &Entity) -> Vec<u8> {
     let mut e = Encoder::new();
     match entity {
-        Entity::Tombstone(Tombstone { kind, meta }) => {
-            e.u8(TOMBSTONE);
+        Entity::Tombstone(Tombstone {
+            kind,
+            meta,
+            hidden_from_therapists,
+        }) => {
+            e.u8(if *hidden_from_therapists {
+                HIDDEN_TOMBSTONE
+            } else {
+                TOMBSTONE
+            });
             e.u8(kind_byte(*kind));
             put_meta(&mut e, meta);
             return e.finish();
@@ -457,6 +482,80 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.u8(TEXT_PLAIN);
             e.text(text);
         }
+        Entity::Skill(Skill {
+            meta: _,
+            title,
+            category,
+            instructions,
+        }) => {
+            e.byte_enum(*category);
+            e.u8(TEXT_PLAIN);
+            e.text(title);
+            e.text(instructions);
+        }
+        Entity::SkillPractice(SkillPractice {
+            meta: _,
+            skill_id,
+            local_date,
+            distress_before,
+            distress_after,
+            duration_minutes,
+            note,
+            private_note,
+        }) => {
+            e.id(*skill_id);
+            e.day(*local_date);
+            e.u8(*distress_before);
+            e.u8(*distress_after);
+            e.u8(u8::from(*private_note) | (u8::from(duration_minutes.is_some()) << 1));
+            if let Some(minutes) = duration_minutes {
+                e.varint(u64::from(*minutes));
+            }
+            e.u8(TEXT_PLAIN);
+            e.text(note);
+        }
+        Entity::ThoughtRecord(ThoughtRecord {
+            meta: _,
+            local_date,
+            situation,
+            automatic_thought,
+            emotions,
+            distortions,
+            evidence_for,
+            evidence_against,
+            balanced_thought,
+            belief_before,
+            belief_after,
+            private,
+        }) => {
+            e.day(*local_date);
+            e.u8(u8::from(*private));
+            e.u8(belief_before.unwrap_or(NO_RATING));
+            e.u8(belief_after.unwrap_or(NO_RATING));
+            e.varint(distortions.len() as u64);
+            for distortion in distortions {
+                e.byte_enum(*distortion);
+            }
+            e.varint(emotions.len() as u64);
+            for emotion in emotions {
+                e.u8(emotion.before);
+                e.u8(emotion.after.unwrap_or(NO_RATING));
+            }
+            // What the client wrote, the emotions' names included.
+            e.u8(TEXT_PLAIN);
+            for text in [
+                situation,
+                automatic_thought,
+                evidence_for,
+                evidence_against,
+                balanced_thought,
+            ] {
+                e.text(text);
+            }
+            for emotion in emotions {
+                e.text(&emotion.name);
+            }
+        }
         Entity::Tombstone(_) => {}
     }
     e.finish()
@@ -504,6 +603,15 @@ fn get_schedule(d: &mut Decoder<'_>) -> Result<AssignmentSchedule> {
     })
 }
 
+/// An optional rating written with [`NO_RATING`] for none.
+fn optional_rating(byte: u8) -> Result<Option<u8>> {
+    match byte {
+        NO_RATING => Ok(None),
+        0..=100 => Ok(Some(byte)),
+        _ => Err(corrupt("rating")),
+    }
+}
+
 fn text_section(d: &mut Decoder<'_>) -> Result<()> {
     match d.u8()? {
         TEXT_PLAIN => Ok(()),
@@ -515,11 +623,15 @@ fn text_section(d: &mut Decoder<'_>) -> Result<()> {
 pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
     let mut d = Decoder::new(bytes)?;
     let tag = d.u8()?;
-    if tag == TOMBSTONE {
+    if tag == TOMBSTONE || tag == HIDDEN_TOMBSTONE {
         let kind = kind_from_byte(d.u8()?)?;
         let meta = get_meta(&mut d, id)?;
         d.end()?;
-        return Ok(Entity::Tombstone(Tombstone { kind, meta }));
+        return Ok(Entity::Tombstone(Tombstone {
+            kind,
+            meta,
+            hidden_from_therapists: tag == HIDDEN_TOMBSTONE,
+        }));
     }
     let kind = kind_from_byte(tag)?;
     let meta = get_meta(&mut d, id)?;
@@ -658,6 +770,80 @@ pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
                 target,
                 text: d.text()?,
                 author_only,
+            })
+        }
+        Kind::Skill => {
+            let category = d.byte_enum()?;
+            text_section(&mut d)?;
+            Entity::Skill(Skill {
+                meta,
+                category,
+                title: d.text()?,
+                instructions: d.text()?,
+            })
+        }
+        Kind::SkillPractice => {
+            let skill_id = d.id()?;
+            let local_date = d.day()?;
+            let distress_before = d.u8()?;
+            let distress_after = d.u8()?;
+            let flags = d.u8()?;
+            let duration_minutes = if flags & 2 != 0 {
+                Some(u32::try_from(d.varint()?).map_err(|_| corrupt("duration"))?)
+            } else {
+                None
+            };
+            text_section(&mut d)?;
+            Entity::SkillPractice(SkillPractice {
+                meta,
+                skill_id,
+                local_date,
+                distress_before,
+                distress_after,
+                duration_minutes,
+                note: d.text()?,
+                private_note: flags & 1 != 0,
+            })
+        }
+        Kind::ThoughtRecord => {
+            let local_date = d.day()?;
+            let private = d.u8()? & 1 != 0;
+            let belief_before = optional_rating(d.u8()?)?;
+            let belief_after = optional_rating(d.u8()?)?;
+            let mut distortions = std::collections::BTreeSet::new();
+            for _ in 0..d.varint()? {
+                distortions.insert(d.byte_enum()?);
+            }
+            let mut emotions = Vec::new();
+            for _ in 0..d.varint()? {
+                emotions.push(Emotion {
+                    name: String::new(),
+                    before: d.u8()?,
+                    after: optional_rating(d.u8()?)?,
+                });
+            }
+            text_section(&mut d)?;
+            let situation = d.text()?;
+            let automatic_thought = d.text()?;
+            let evidence_for = d.text()?;
+            let evidence_against = d.text()?;
+            let balanced_thought = d.text()?;
+            for emotion in &mut emotions {
+                emotion.name = d.text()?;
+            }
+            Entity::ThoughtRecord(ThoughtRecord {
+                meta,
+                local_date,
+                situation,
+                automatic_thought,
+                emotions,
+                distortions,
+                evidence_for,
+                evidence_against,
+                balanced_thought,
+                belief_before,
+                belief_after,
+                private,
             })
         }
     };
@@ -1191,6 +1377,43 @@ impl Value for AdminEvent {
     }
 }
 
+impl Value for Session {
+    fn put(&self, e: &mut Encoder) {
+        let Session {
+            id,
+            therapist_id,
+            client_id,
+            session_time_us,
+            note,
+            create_time_us,
+        } = self;
+        e.id(*id);
+        e.id(*therapist_id);
+        e.id(*client_id);
+        e.signed(*session_time_us);
+        e.signed(*create_time_us);
+        e.u8(TEXT_PLAIN);
+        e.text(note);
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        let id = d.id()?;
+        let therapist_id = d.id()?;
+        let client_id = d.id()?;
+        let session_time_us = d.signed()?;
+        let create_time_us = d.signed()?;
+        text_section(d)?;
+        Ok(Session {
+            id,
+            therapist_id,
+            client_id,
+            session_time_us,
+            note: d.text()?,
+            create_time_us,
+        })
+    }
+}
+
 /// A sequence number.
 pub fn encode_seq(seq: i64) -> Vec<u8> {
     seq.to_be_bytes().to_vec()
@@ -1292,6 +1515,57 @@ mod tests {
             note: String::new(),
             rate_time_us: -5,
         }));
+        round_trip(Entity::Skill(Skill {
+            meta: meta(Uuid::from_u128(9)),
+            title: "Box breathing".into(),
+            category: SkillCategory::ProblemSolving,
+            instructions: "In 4, hold 4, out 4, hold 4".into(),
+        }));
+        for (duration_minutes, private_note) in [(None, false), (Some(1440), true)] {
+            round_trip(Entity::SkillPractice(SkillPractice {
+                meta: meta(Uuid::from_u128(2)),
+                skill_id: Uuid::from_u128(7),
+                local_date: day("2026-03-01"),
+                distress_before: 100,
+                distress_after: 0,
+                duration_minutes,
+                note: "calmer".into(),
+                private_note,
+            }));
+        }
+        round_trip(Entity::ThoughtRecord(ThoughtRecord {
+            meta: meta(Uuid::from_u128(2)),
+            local_date: day("2026-05-02"),
+            situation: "Meeting".into(),
+            automatic_thought: "They think I'm useless".into(),
+            emotions: vec![
+                Emotion {
+                    name: "anxious".into(),
+                    before: 80,
+                    after: Some(0),
+                },
+                Emotion {
+                    name: "ashamed".into(),
+                    before: 100,
+                    after: None,
+                },
+            ],
+            distortions: [
+                Distortion::Personalisation,
+                Distortion::AllOrNothingThinking,
+            ]
+            .into(),
+            evidence_for: "for".into(),
+            evidence_against: "against".into(),
+            balanced_thought: "balanced".into(),
+            belief_before: Some(0),
+            belief_after: None,
+            private: true,
+        }));
+        round_trip(Entity::ThoughtRecord(ThoughtRecord {
+            meta: meta(Uuid::from_u128(2)),
+            ..ThoughtRecord::default()
+        }));
         for cancelled in [None, Some(day("2026-04-01"))] {
             let schedule = AssignmentSchedule::new(day("2026-03-02"), 14).expect("valid");
             round_trip(Entity::Assignment(Assignment {
@@ -1330,10 +1604,29 @@ mod tests {
                 author_only,
             }));
         }
-        round_trip(Entity::Tombstone(Tombstone {
-            kind: Kind::CheckIn,
-            meta: meta(Uuid::from_u128(2)),
-        }));
+        for hidden_from_therapists in [false, true] {
+            round_trip(Entity::Tombstone(Tombstone {
+                kind: Kind::CheckIn,
+                meta: meta(Uuid::from_u128(2)),
+                hidden_from_therapists,
+            }));
+        }
+    }
+
+    #[test]
+    fn a_session_round_trips() {
+        let session = Session {
+            id: Uuid::from_u128(1),
+            therapist_id: Uuid::from_u128(2),
+            client_id: Uuid::from_u128(3),
+            session_time_us: 1_800_000_000_000_000,
+            note: "Talked about sleep".into(),
+            create_time_us: 1_800_000_100_000_000,
+        };
+        assert_eq!(
+            Session::decode(&session.encode()).expect("decodes"),
+            session
+        );
     }
 
     #[test]

@@ -26,9 +26,11 @@
 //! | `D` | time, 8 random bytes | an administrator's event |
 //! | `N` | instrument id | a therapist's custom instrument ([`crate::domain::instruments::CustomInstrument`]) |
 //! | `n` | therapist, instrument id | empty: a therapist's instruments |
+//! | `V` | session id | a therapist's session ([`crate::domain::Session`]) |
+//! | `v` | therapist, client, !session time, session id | empty: a therapist's sessions with a client, newest first |
 //! | `0` | `epoch` | the store's random epoch |
 //!
-//! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`) are
+//! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`, `v`) are
 //! written in the same atomic batch as what they point at, so they are exact.
 //! Retention removes a tombstone's `C` and `e` entries but keeps its `E`
 //! entry, so its id stays taken.
@@ -83,6 +85,10 @@ pub const ADMIN_EVENT: u8 = b'D';
 pub const INSTRUMENT: u8 = b'N';
 /// Custom instruments by therapist.
 pub const INSTRUMENT_BY_OWNER: u8 = b'n';
+/// Therapists' sessions.
+pub const SESSION: u8 = b'V';
+/// Sessions by therapist and client.
+pub const SESSION_BY_PAIR: u8 = b'v';
 /// The store's own settings.
 pub const META: u8 = b'0';
 
@@ -282,6 +288,25 @@ pub fn instruments_of(owner: Uuid) -> Vec<u8> {
     key(INSTRUMENT_BY_OWNER, &[owner.as_bytes()])
 }
 
+/// The key of a session.
+pub fn session(id: Uuid) -> Vec<u8> {
+    key(SESSION, &[id.as_bytes()])
+}
+
+/// The prefix of a therapist's sessions with a client.
+pub fn sessions_of(therapist: Uuid, client: Uuid) -> Vec<u8> {
+    key(SESSION_BY_PAIR, &[therapist.as_bytes(), client.as_bytes()])
+}
+
+/// The index entry of a session: its time inverted, so the newest sorts
+/// first.
+pub fn session_entry(therapist: Uuid, client: Uuid, session_time_us: i64, id: Uuid) -> Vec<u8> {
+    let mut key = sessions_of(therapist, client);
+    key.extend_from_slice(&ordered_i64(!session_time_us));
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
 /// The byte of a kind in keys. Fixed forever: stored keys use them.
 pub fn kind_byte(kind: Kind) -> u8 {
     match kind {
@@ -293,6 +318,9 @@ pub fn kind_byte(kind: Kind) -> u8 {
         Kind::AssessmentResult => 6,
         Kind::AttainmentRating => 7,
         Kind::Comment => 8,
+        Kind::Skill => 9,
+        Kind::SkillPractice => 10,
+        Kind::ThoughtRecord => 11,
     }
 }
 

@@ -388,6 +388,8 @@ fn entity(old: OldStoredEntity) -> Result<Entity> {
         OldEntity::Tombstone(t) => Entity::Tombstone(Tombstone {
             kind: kind(t.kind)?,
             meta: meta(&t.meta)?,
+            // The first layout had no records hidden from therapists.
+            hidden_from_therapists: false,
         }),
     })
 }
@@ -536,13 +538,16 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
                 keys::tracked_rating(meta.client_id, meta.id),
                 TrackedRating::of(rating, zone).encode(),
             )?,
-            // The first layout had none of these, and goals without
-            // attainment scales need no aggregate.
+            // The first layout had none of the later kinds, and goals
+            // without attainment scales need no aggregate.
             Entity::Goal(_)
             | Entity::Assignment(_)
             | Entity::AssessmentResult(_)
             | Entity::AttainmentRating(_)
             | Entity::Comment(_)
+            | Entity::Skill(_)
+            | Entity::SkillPractice(_)
+            | Entity::ThoughtRecord(_)
             | Entity::Tombstone(_) => {}
         }
     }

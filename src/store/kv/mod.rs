@@ -33,11 +33,12 @@ use self::engine::Engine;
 use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use super::page_token::KeyRange;
-use super::{ChangePage, Page, PageRequest, Side, SnapshotInfo, Store, Write};
+use super::{ChangePage, Page, PageRequest, SeenBy, Side, SnapshotInfo, Store, Write};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Kind, Order, StepTrack,
-    TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult, TrackedScale, TrackedStep,
+    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Kind, Order, Session,
+    StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult, TrackedScale,
+    TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -91,7 +92,9 @@ impl<E: Engine> KvStore<E> {
     }
 
     /// Reads one page of `range`, turning entries into items with `load`
-    /// (`None` skips an entry).
+    /// (`None` skips an entry). The token continues after the page's last
+    /// item, and only when another item follows: skipped entries neither
+    /// end up in a token nor make an empty last page.
     fn page<T>(
         &self,
         range: &KeyRange,
@@ -104,13 +107,14 @@ impl<E: Engine> KvStore<E> {
         let mut more = false;
         self.engine
             .scan((as_ref(&start), as_ref(&end)), &mut |key, value| {
+                let Some(item) = load(key, value)? else {
+                    return Ok(true);
+                };
                 if items.len() == page.size {
                     more = true;
                     return Ok(false);
                 }
-                if let Some(item) = load(key, value)? {
-                    items.push(item);
-                }
+                items.push(item);
                 last_key = key.to_vec();
                 Ok(true)
             })?;
@@ -289,20 +293,9 @@ impl<E: Engine> Store for KvStore<E> {
         &self,
         parent: Uuid,
         kind: Kind,
-        within: (Option<Order>, Option<Order>),
-        page: PageRequest<'_>,
-    ) -> Result<Page<Entity>> {
-        self.matching_children(parent, kind, within, page, &|_| true)
-            .await
-    }
-
-    async fn matching_children(
-        &self,
-        parent: Uuid,
-        kind: Kind,
         (from, to): (Option<Order>, Option<Order>),
         page: PageRequest<'_>,
-        matches: &(dyn for<'e> Fn(&'e Entity) -> bool + Send + Sync),
+        seen: SeenBy<'_>,
     ) -> Result<Page<Entity>> {
         let prefix = keys::children_of(parent, kind);
         let from = from.map(keys::order_bytes).unwrap_or_default();
@@ -312,7 +305,8 @@ impl<E: Engine> Store for KvStore<E> {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
             Ok(self
                 .entity_now(id)?
-                .filter(|entity| !entity.is_deleted() && matches(entity)))
+                .filter(|e| !e.is_deleted())
+                .and_then(seen))
         })
     }
 
@@ -456,6 +450,19 @@ impl<E: Engine> Store for KvStore<E> {
     async fn admin_events(&self, page: PageRequest<'_>) -> Result<Page<AdminEvent>> {
         let range = KeyRange::new(&[keys::ADMIN_EVENT], (Vec::new(), None));
         self.page(&range, page, |_, value| AdminEvent::decode(value).map(Some))
+    }
+
+    async fn sessions(
+        &self,
+        therapist: Uuid,
+        client: Uuid,
+        page: PageRequest<'_>,
+    ) -> Result<Page<Session>> {
+        let range = KeyRange::new(&keys::sessions_of(therapist, client), (Vec::new(), None));
+        self.page(&range, page, |key, _| {
+            let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
+            self.value(&keys::session(id))
+        })
     }
 
     async fn snapshot(&self, path: &Path) -> Result<SnapshotInfo> {

@@ -18,7 +18,7 @@ use super::keys::{self, Tracked};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, Entity, Expiring, Invite, Kind, Order, Parent,
-    Replay, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
+    Replay, Session, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
     TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
@@ -297,6 +297,15 @@ impl<E: Engine> Tx for KvTx<'_, E> {
         if entity.is_deleted() {
             return Err(Error::internal("cannot update a tombstone"));
         }
+        // A changed order (a thought record moved to another day) moves the
+        // record's parent index entry.
+        if let Some(before) = self.entity(entity.meta().id)?.filter(|e| !e.is_deleted()) {
+            let (old, new) = (Self::child_key(&before)?, Self::child_key(&entity)?);
+            if old != new {
+                self.remove(old);
+                self.put(new, Vec::new());
+            }
+        }
         self.stamp_and_put(entity)
     }
 
@@ -544,6 +553,22 @@ impl<E: Engine> Tx for KvTx<'_, E> {
     fn append_admin_event(&mut self, event: &AdminEvent) -> Result<()> {
         let trail = [vec![keys::ADMIN_EVENT]];
         self.append_event(&trail, event.time_us, event.encode());
+        Ok(())
+    }
+
+    fn session(&mut self, id: Uuid) -> Result<Option<Session>> {
+        self.value(&keys::session(id))
+    }
+
+    fn put_session(&mut self, session: &Session) -> Result<()> {
+        self.put(keys::session(session.id), session.encode());
+        let entry = keys::session_entry(
+            session.therapist_id,
+            session.client_id,
+            session.session_time_us,
+            session.id,
+        );
+        self.put(entry, Vec::new());
         Ok(())
     }
 }

@@ -12,7 +12,9 @@ use stepwise::pb::account_service_client::AccountServiceClient;
 use stepwise::pb::assessment_service_client::AssessmentServiceClient;
 use stepwise::pb::comment_service_client::CommentServiceClient;
 use stepwise::pb::goal_service_client::GoalServiceClient;
+use stepwise::pb::insight_service_client::InsightServiceClient;
 use stepwise::pb::progress_service_client::ProgressServiceClient;
+use stepwise::pb::skill_service_client::SkillServiceClient;
 use stepwise::server::Server;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -153,6 +155,16 @@ impl TestApp {
     /// CommentService as the holder of `token`.
     pub async fn comments(&self, token: &str) -> CommentServiceClient<Authed> {
         CommentServiceClient::new(self.authed(token).await)
+    }
+
+    /// SkillService as the holder of `token`.
+    pub async fn skills(&self, token: &str) -> SkillServiceClient<Authed> {
+        SkillServiceClient::new(self.authed(token).await)
+    }
+
+    /// InsightService as the holder of `token`.
+    pub async fn insights(&self, token: &str) -> InsightServiceClient<Authed> {
+        InsightServiceClient::new(self.authed(token).await)
     }
 
     /// Creates an account with `role` through the admin; returns it and its

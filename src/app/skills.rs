@@ -1,0 +1,170 @@
+//! Coping skills, their practices, and how well the practices work (see
+//! [`crate::domain::skills`] for the statistics).
+
+use chrono::{Days, NaiveDate};
+use uuid::Uuid;
+
+use super::{Action, App, Principal};
+use crate::domain::skills::{self, Practice, SkillStats};
+use crate::domain::{Kind, Order, Patch, Skill, SkillPractice, local_day};
+use crate::error::{Error, Result};
+use crate::store::{Page, PageRequest};
+
+/// Days of practices the statistics read, back from the as-of day.
+const STATS_DAYS: u64 = 28;
+
+/// What to compute practice statistics for.
+#[derive(Debug, Clone, Copy)]
+pub enum SkillStatsTarget {
+    /// One skill.
+    Skill(Uuid),
+    /// All of a client's skills, together and each.
+    Client(Uuid),
+}
+
+/// Practice statistics as of a local day.
+#[derive(Debug, Clone)]
+pub struct SkillStatsReport {
+    /// The local day.
+    pub as_of: NaiveDate,
+    /// The skill's own statistics, or those of all the client's practices
+    /// pooled (`None`: the client's).
+    pub overall: (Option<Uuid>, SkillStats),
+    /// For a client, each skill's own, by skill id.
+    pub skills: Vec<(Uuid, SkillStats)>,
+}
+
+impl App {
+    /// Creates a skill for `skill.meta.client_id`, by the client or a linked
+    /// therapist.
+    pub async fn create_skill(&self, principal: &Principal, skill: Skill) -> Result<Skill> {
+        self.require(principal, Action::Plan, skill.meta.client_id)
+            .await?;
+        self.create(principal, skill, None).await
+    }
+
+    /// A skill.
+    pub async fn get_skill(&self, principal: &Principal, id: Uuid) -> Result<Skill> {
+        self.get(principal, id).await
+    }
+
+    /// A page of a client's skills, by id.
+    pub async fn list_skills(
+        &self,
+        principal: &Principal,
+        client_id: Uuid,
+        page: PageRequest<'_>,
+    ) -> Result<Page<Skill>> {
+        self.require(principal, Action::Read, client_id).await?;
+        self.list(principal, client_id, (None, None), page).await
+    }
+
+    /// Changes a skill.
+    pub async fn update_skill(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        version: i64,
+        patch: Patch<Skill>,
+    ) -> Result<Skill> {
+        self.patch(principal, (id, version), patch, "skill").await
+    }
+
+    /// Logs a practice of one of the calling client's skills.
+    pub async fn log_skill_practice(
+        &self,
+        principal: &Principal,
+        mut practice: SkillPractice,
+    ) -> Result<SkillPractice> {
+        let field = "skill_practice.skill_id";
+        let skill = self
+            .referenced(
+                principal,
+                Action::Own,
+                practice.skill_id,
+                Kind::Skill,
+                field,
+            )
+            .await?;
+        practice.meta.client_id = skill.meta().client_id;
+        self.create(principal, practice, Some(field)).await
+    }
+
+    /// A page of a skill's practices between two dates (inclusive), by
+    /// date.
+    pub async fn list_skill_practices(
+        &self,
+        principal: &Principal,
+        skill_id: Uuid,
+        (start, end): (Option<NaiveDate>, Option<NaiveDate>),
+        page: PageRequest<'_>,
+    ) -> Result<Page<SkillPractice>> {
+        self.visible(principal, Action::Read, skill_id, Kind::Skill)
+            .await?;
+        let within = (start.map(Order::Day), end.map(Order::Day));
+        self.list(principal, skill_id, within, page).await
+    }
+
+    /// Practice statistics as of `as_of` (default: today in the client's
+    /// time zone).
+    pub async fn skill_stats(
+        &self,
+        principal: &Principal,
+        target: SkillStatsTarget,
+        as_of: Option<NaiveDate>,
+    ) -> Result<SkillStatsReport> {
+        let (client, skill_ids) = match target {
+            SkillStatsTarget::Skill(id) => {
+                let skill = self
+                    .visible(principal, Action::Read, id, Kind::Skill)
+                    .await?;
+                (skill.meta().client_id, vec![id])
+            }
+            SkillStatsTarget::Client(client) => {
+                self.require(principal, Action::Read, client).await?;
+                let skills: Vec<Skill> = self.every(principal, client, (None, None)).await?;
+                (client, skills.iter().map(|s| s.meta.id).collect())
+            }
+        };
+        let as_of = match as_of {
+            Some(day) => day,
+            None => local_day(self.now_micros(), self.time_zone(client).await?),
+        };
+        let first = as_of
+            .checked_sub_days(Days::new(STATS_DAYS - 1))
+            .unwrap_or(NaiveDate::MIN);
+        let within = (Some(Order::Day(first)), Some(Order::Day(as_of)));
+        let mut per_skill = Vec::with_capacity(skill_ids.len());
+        for skill in skill_ids {
+            let practices: Vec<SkillPractice> = self.every(principal, skill, within).await?;
+            let practices: Vec<Practice> = practices.iter().map(Practice::from).collect();
+            per_skill.push((skill, practices));
+        }
+        let pooled: Vec<Practice> = per_skill.iter().flat_map(|(_, p)| p.clone()).collect();
+        Ok(match target {
+            SkillStatsTarget::Skill(id) => SkillStatsReport {
+                as_of,
+                overall: (Some(id), skills::stats(&pooled, as_of)),
+                skills: Vec::new(),
+            },
+            SkillStatsTarget::Client(_) => SkillStatsReport {
+                as_of,
+                overall: (None, skills::stats(&pooled, as_of)),
+                skills: per_skill
+                    .iter()
+                    .map(|(id, practices)| (*id, skills::stats(practices, as_of)))
+                    .collect(),
+            },
+        })
+    }
+
+    /// A client's time zone.
+    pub(super) async fn time_zone(&self, client: Uuid) -> Result<chrono_tz::Tz> {
+        Ok(self
+            .store
+            .account(client)
+            .await?
+            .ok_or(Error::NotFound("client"))?
+            .time_zone)
+    }
+}
