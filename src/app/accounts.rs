@@ -1,6 +1,5 @@
 //! Accounts, tokens, and the first administrator.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
@@ -60,7 +59,11 @@ impl App {
             .insert_account(new, None, |token| {
                 // Written before the account exists: a crash in between leaves a
                 // store without accounts, and the next start tries again.
-                write_secret(&data_dir.join(ADMIN_TOKEN_FILE), token)
+                Ok(crate::data_dir::write_secret(
+                    &data_dir.join(ADMIN_TOKEN_FILE),
+                    token,
+                    false,
+                )?)
             })
             .await?;
         tracing::info!(account_id = %account.id, "created the first administrator account");
@@ -117,19 +120,4 @@ impl App {
             version: 1,
         }
     }
-}
-
-/// Writes a secret readable only by its owner, durably.
-fn write_secret(path: &Path, secret: &str) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    // `mode` applies only to new files; tighten an existing one too.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    writeln!(file, "{secret}")?;
-    file.sync_all()?;
-    Ok(())
 }

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::store::PageRequest;
 use crate::store::kv::KvStore;
 use crate::store::kv::memory::MemoryKv;
+use crate::store::kv::seal::MasterKey;
 
 const FIRST_PAGE: PageRequest<'static> = PageRequest {
     size: 100,
@@ -23,7 +24,8 @@ const FIRST_PAGE: PageRequest<'static> = PageRequest {
 
 fn app() -> App {
     let clock = Arc::new(ManualClock::starting_at(1_800_000_000_000_000));
-    let store = KvStore::open(MemoryKv::default(), clock.clone()).expect("store opens");
+    let store = KvStore::open(MemoryKv::default(), clock.clone(), MasterKey::generate())
+        .expect("store opens");
     App::new(
         Arc::new(store),
         std::env::temp_dir(),

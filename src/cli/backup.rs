@@ -117,6 +117,12 @@ pub struct RestoreArgs {
     /// New (or empty) data dir to rebuild the store in.
     #[arg(long)]
     pub data_dir: PathBuf,
+    /// The master key of the server the backup comes from (its data dir's
+    /// `master.key`, or its `--master-key-file`). It is checked against the
+    /// backup and copied into the new data dir. Without it, the restored
+    /// store's server needs `--master-key-file` at start.
+    #[arg(long, env = "STEPWISE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// `stepwise backup`: streams a backup from the server into `args.to`.
@@ -133,11 +139,21 @@ pub async fn backup(args: BackupArgs) -> Result<(), CommandError> {
 
 /// `stepwise restore`: rebuilds a store from a backup file.
 pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
-    let entries = stepwise::store::kv::snapshot::restore(&args.from, &args.data_dir)?;
+    let entries = stepwise::store::kv::snapshot::restore(
+        &args.from,
+        &args.data_dir,
+        args.master_key_file.as_deref(),
+    )?;
     println!(
         "store rebuilt in {} ({entries} entries, new epoch)",
         args.data_dir.display()
     );
+    if args.master_key_file.is_none() {
+        println!(
+            "no master key given: start its server with --master-key-file naming the key \
+             of the server the backup comes from"
+        );
+    }
     Ok(())
 }
 

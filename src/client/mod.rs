@@ -15,6 +15,8 @@ use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
+pub use crate::error::with_causes;
+
 /// Adds `authorization: Bearer <token>` to every call (nothing for an
 /// empty token: a call anyone may make, such as signing up).
 #[derive(Clone)]
@@ -48,17 +50,6 @@ pub enum ConnectError {
     /// nothing about a refused connection or an untrusted certificate).
     #[error("cannot connect: {}", with_causes(.0))]
     Transport(#[from] tonic::transport::Error),
-}
-
-/// An error and its chain of causes, on one line.
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text = format!("{text}: {next}");
-        cause = next.source();
-    }
-    text
 }
 
 /// A channel to the server at `server` (`http://` or `https://`); for

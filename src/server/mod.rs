@@ -38,6 +38,7 @@ use crate::pb::sync_service_server::SyncServiceServer;
 use crate::service::{AccountApi, AdminApi, BackupApi, CareApi, GoalApi, ProgressApi, SyncApi};
 use crate::store::kv::KvStore;
 use crate::store::kv::legacy;
+use crate::store::kv::seal::{MASTER_KEY_FILE, MasterKeySource};
 use crate::store::kv::sled::SledKv;
 use auth::AuthLayer;
 use prometheus_client::registry::Unit;
@@ -47,7 +48,7 @@ use trace::RpcTraceLayer;
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The data dir could not be opened or prepared.
-    #[error("cannot open the store in {dir}: {source}")]
+    #[error("cannot open the store in {}: {}", .dir.display(), crate::error::with_causes(.source))]
     Store {
         /// The data dir.
         dir: PathBuf,
@@ -121,7 +122,13 @@ impl Server {
             .unwrap_or_else(|| Arc::new(SystemClock));
         let engine = SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
         legacy::upgrade(&engine).map_err(store_error)?;
-        let store = KvStore::open(engine, clock.clone()).map_err(store_error)?;
+        let master = match &config.master_key_file {
+            Some(path) => MasterKeySource::Operator(path.clone()),
+            None => MasterKeySource::DataDir(dir.join(MASTER_KEY_FILE)),
+        }
+        .load(KvStore::is_sealed(&engine).map_err(store_error)?)
+        .map_err(store_error)?;
+        let store = KvStore::open(engine, clock.clone(), master).map_err(store_error)?;
         // Only after sled's exclusive lock is held: a second server started
         // on the same data dir fails above without touching the scratch dir
         // that the first one is using.

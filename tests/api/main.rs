@@ -13,6 +13,7 @@ mod crash;
 mod devices;
 #[cfg(feature = "failpoints")]
 mod durability;
+mod erasure;
 mod expensive;
 mod files;
 mod fuzz;

@@ -9,12 +9,17 @@
 //! - a record's id is its key, so the value leaves it out; `created_by`
 //!   and `updated_by` are left out when they equal the client and the
 //!   creator (flags say which), as they mostly do;
-//! - a record's text (titles, notes: what people wrote) comes last, after a
-//!   byte saying how it is kept (0: plain), so it can be sealed as a whole.
+//! - a record's text (titles, notes: what people wrote) comes last, in its
+//!   *text section*: a byte saying how it is kept, then the text. A kind
+//!   opens it with [`Encoder::text_section`] and [`text_section`] and
+//!   writes its text fields after it; the store seals the section as a
+//!   whole with the client's key ([`Encoded::sealed`], [`super::seal`]), so
+//!   every kind's text is sealed without code of its own.
 //!
 //! Each enum's byte values are fixed forever (stored data uses them); the
 //! matches are exhaustive, so a new variant must be given its byte here.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -33,13 +38,19 @@ use super::keys::kind_byte;
 /// The layout this code writes.
 pub const FORMAT: u8 = 1;
 
-/// Text kept as is.
-const TEXT_PLAIN: u8 = 0;
+/// A text section kept as is: written by versions before sealing, and by
+/// a store's upgrade before it seals them.
+const SECTION_PLAIN: u8 = 0;
+/// A text section sealed with the client's key: a nonce, the ciphertext
+/// and its tag ([`super::seal`]).
+const SECTION_SEALED: u8 = 1;
 
 /// Appends values to a buffer.
 #[derive(Default)]
 pub struct Encoder {
     buf: Vec<u8>,
+    /// Where the text section's marker is, once opened.
+    section: Option<usize>,
 }
 
 impl Encoder {
@@ -47,6 +58,7 @@ impl Encoder {
     pub fn new() -> Self {
         let mut encoder = Self {
             buf: Vec::with_capacity(96),
+            section: None,
         };
         encoder.u8(FORMAT);
         encoder
@@ -59,6 +71,15 @@ impl Encoder {
 
     fn u8(&mut self, value: u8) {
         self.buf.push(value);
+    }
+
+    /// Opens the value's text section: everything written after this is
+    /// what a client wrote, sealed by the store as a whole. Last in a
+    /// value, at most once.
+    pub fn text_section(&mut self) {
+        debug_assert!(self.section.is_none(), "one text section per value");
+        self.section = Some(self.buf.len());
+        self.u8(SECTION_PLAIN);
     }
 
     fn varint(&mut self, mut value: u64) {
@@ -97,7 +118,27 @@ impl Encoder {
 
 /// Reads values back; every read checks that the bytes are there.
 pub struct Decoder<'a> {
-    buf: &'a [u8],
+    /// The value; after a sealed text section is opened, its plaintext.
+    buf: Cow<'a, [u8]>,
+    /// Bytes read so far.
+    at: usize,
+    /// Who can open a sealed text section, and for which record.
+    text: Option<TextContext<'a>>,
+}
+
+/// The record whose text section a decoder may meet.
+#[derive(Clone, Copy)]
+struct TextContext<'a> {
+    id: Uuid,
+    client: Uuid,
+    keys: &'a dyn OpenText,
+}
+
+/// Opens sealed text sections: the store, which holds the keys.
+pub trait OpenText {
+    /// The plaintext of `sealed`, a text section of a record of `client`
+    /// sealed with associated data `aad`.
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>>;
 }
 
 /// The error for bytes that are not a value of the expected type.
@@ -108,7 +149,11 @@ fn corrupt(what: &str) -> Error {
 impl<'a> Decoder<'a> {
     /// A decoder of `buf`, after checking its format byte.
     pub fn new(buf: &'a [u8]) -> Result<Self> {
-        let mut decoder = Self { buf };
+        let mut decoder = Self {
+            buf: Cow::Borrowed(buf),
+            at: 0,
+            text: None,
+        };
         match decoder.u8()? {
             FORMAT => Ok(decoder),
             other => Err(Error::internal(format!(
@@ -117,13 +162,21 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if self.buf.len() < n {
-            return Err(corrupt("value"));
-        }
-        let (head, rest) = self.buf.split_at(n);
-        self.buf = rest;
-        Ok(head)
+    fn take(&mut self, n: usize) -> Result<&[u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.buf.len())
+            .ok_or_else(|| corrupt("value"))?;
+        let taken = &self.buf[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    /// Whether every byte was read (values that grew a trailing field read
+    /// older values without it).
+    fn at_end(&self) -> bool {
+        self.at == self.buf.len()
     }
 
     fn u8(&mut self) -> Result<u8> {
@@ -151,7 +204,7 @@ impl<'a> Decoder<'a> {
         Uuid::from_slice(self.take(16)?).map_err(|_| corrupt("id"))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8]> {
+    fn bytes(&mut self) -> Result<&[u8]> {
         let len = usize::try_from(self.varint()?).map_err(|_| corrupt("length"))?;
         self.take(len)
     }
@@ -172,7 +225,7 @@ impl<'a> Decoder<'a> {
 
     /// Checks that nothing is left over.
     pub fn end(self) -> Result<()> {
-        if self.buf.is_empty() {
+        if self.at_end() {
             Ok(())
         } else {
             Err(corrupt("value (trailing bytes)"))
@@ -299,15 +352,66 @@ fn get_meta(d: &mut Decoder<'_>, id: Uuid) -> Result<Meta> {
     })
 }
 
-/// Encodes a record or tombstone (its id is its key).
-pub fn encode_entity(entity: &Entity) -> Vec<u8> {
+/// A record's encoding, its text section not yet sealed.
+#[must_use = "a record's text must be sealed (or deliberately kept plain)"]
+pub struct Encoded {
+    id: Uuid,
+    client: Uuid,
+    encoder: Encoder,
+}
+
+impl Encoded {
+    /// The bytes with the text section sealed: `seal(client, aad, plain)`
+    /// returns the sealed form of the section's bytes `plain`, bound to
+    /// `aad` (the record's id and the value's bytes before the section).
+    pub fn sealed(
+        self,
+        seal: impl FnOnce(Uuid, &[u8], &[u8]) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
+        let Encoder { mut buf, section } = self.encoder;
+        let Some(at) = section else {
+            return Ok(buf);
+        };
+        let aad = section_aad(self.id, &buf[..at]);
+        let sealed = seal(self.client, &aad, &buf[at + 1..])?;
+        buf.truncate(at);
+        buf.push(SECTION_SEALED);
+        buf.extend_from_slice(&sealed);
+        Ok(buf)
+    }
+
+    /// The bytes with the text as is: only for a store's upgrade, which
+    /// seals it afterwards, and for tests.
+    pub fn plain(self) -> Vec<u8> {
+        self.encoder.finish()
+    }
+}
+
+/// What sealed text of record `id` is bound to: the id and every byte of
+/// the value before the text section.
+fn section_aad(id: Uuid, head: &[u8]) -> Vec<u8> {
+    [id.as_bytes(), head].concat()
+}
+
+/// Encodes a record or tombstone (its id is its key); the store seals its
+/// text.
+pub fn encode_entity(entity: &Entity) -> Encoded {
+    let meta = entity.meta();
+    Encoded {
+        id: meta.id,
+        client: meta.client_id,
+        encoder: encode_fields(entity),
+    }
+}
+
+fn encode_fields(entity: &Entity) -> Encoder {
     let mut e = Encoder::new();
     match entity {
         Entity::Tombstone(Tombstone { kind, meta }) => {
             e.u8(TOMBSTONE);
             e.u8(kind_byte(*kind));
             put_meta(&mut e, meta);
-            return e.finish();
+            return e;
         }
         live => {
             e.u8(kind_byte(live.kind()));
@@ -330,7 +434,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
                 }
                 None => e.u8(0),
             }
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(title);
             e.text(why);
         }
@@ -345,7 +449,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.varint(u64::from(*times));
             e.varint(u64::from(*period_days));
             e.byte_enum(*status);
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(title);
         }
         Entity::CheckIn(CheckIn {
@@ -365,7 +469,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             if *amount != 0.0 {
                 e.f64(*amount);
             }
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(note);
         }
         Entity::EfficacyRating(EfficacyRating {
@@ -380,23 +484,34 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.id(target_id);
             e.u8(*score);
             e.signed(*rate_time_us);
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(note);
         }
         Entity::Tombstone(_) => {}
     }
-    e.finish()
+    e
 }
 
+/// Enters a value's text section: what follows is read from the
+/// plaintext, opened by the store if it is sealed.
 fn text_section(d: &mut Decoder<'_>) -> Result<()> {
+    let marker = d.at;
     match d.u8()? {
-        TEXT_PLAIN => Ok(()),
+        SECTION_PLAIN => Ok(()),
+        SECTION_SEALED => {
+            let TextContext { id, client, keys } = d.text.ok_or_else(|| corrupt("text section"))?;
+            let aad = section_aad(id, &d.buf[..marker]);
+            let plain = keys.open_text(client, &aad, &d.buf[d.at..])?;
+            d.buf = Cow::Owned(plain);
+            d.at = 0;
+            Ok(())
+        }
         _ => Err(corrupt("text section")),
     }
 }
 
-/// Decodes a record or tombstone stored under `id`.
-pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
+/// Decodes a record or tombstone stored under `id`; `keys` opens its text.
+pub fn decode_entity(id: Uuid, bytes: &[u8], keys: &dyn OpenText) -> Result<Entity> {
     let mut d = Decoder::new(bytes)?;
     let tag = d.u8()?;
     if tag == TOMBSTONE {
@@ -407,6 +522,11 @@ pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
     }
     let kind = kind_from_byte(tag)?;
     let meta = get_meta(&mut d, id)?;
+    d.text = Some(TextContext {
+        id,
+        client: meta.client_id,
+        keys,
+    });
     let entity = match kind {
         Kind::Goal => {
             let status = d.byte_enum()?;
@@ -858,6 +978,7 @@ pub fn decode_id(bytes: &[u8]) -> Result<Uuid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::kv::seal::{ClientKey, MasterKey};
 
     fn day(s: &str) -> NaiveDate {
         s.parse().expect("date")
@@ -875,12 +996,33 @@ mod tests {
         }
     }
 
+    /// One client's key, sealing and opening as the store does.
+    struct TestKey(ClientKey);
+
+    impl OpenText for TestKey {
+        fn open_text(&self, _client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+            self.0.open(aad, sealed)
+        }
+    }
+
+    fn test_key() -> TestKey {
+        TestKey(MasterKey::generate().new_client_key(Uuid::nil()).0)
+    }
+
+    fn sealed(entity: &Entity, key: &TestKey) -> Vec<u8> {
+        encode_entity(entity)
+            .sealed(|_, aad, plain| Ok(key.0.seal(aad, plain)))
+            .expect("seals")
+    }
+
     fn round_trip(entity: Entity) {
-        let bytes = encode_entity(&entity);
-        assert_eq!(
-            decode_entity(entity.meta().id, &bytes).expect("decodes"),
-            entity
-        );
+        let key = test_key();
+        let id = entity.meta().id;
+        let bytes = sealed(&entity, &key);
+        assert_eq!(decode_entity(id, &bytes, &key).expect("decodes"), entity);
+        // A store written before sealing, or being upgraded, has plain text.
+        let plain = encode_entity(&entity).plain();
+        assert_eq!(decode_entity(id, &plain, &key).expect("plain"), entity);
     }
 
     #[test]
@@ -946,20 +1088,51 @@ mod tests {
         // date flag, text flag,
         // title and why: well under the API's encoding of ids as text.
         assert!(
-            encode_entity(&goal).len() < 50,
+            encode_entity(&goal).plain().len() < 50,
             "{}",
-            encode_entity(&goal).len()
+            encode_entity(&goal).plain().len()
         );
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        let bytes = encode_entity(&Entity::Goal(Goal::default()));
+        let key = test_key();
+        let bytes = sealed(&Entity::Goal(Goal::default()), &key);
         for cut in 0..bytes.len() {
-            assert!(decode_entity(Uuid::nil(), &bytes[..cut]).is_err());
+            assert!(decode_entity(Uuid::nil(), &bytes[..cut], &key).is_err());
         }
         let mut future = bytes.clone();
         future[0] = FORMAT + 1;
-        assert!(decode_entity(Uuid::nil(), &future).is_err());
+        assert!(decode_entity(Uuid::nil(), &future, &key).is_err());
+    }
+
+    #[test]
+    fn sealed_text_is_unreadable_and_bound_to_its_record() {
+        let key = test_key();
+        let goal = Entity::Goal(Goal {
+            meta: meta(Uuid::from_u128(2)),
+            title: "TITLE-MARKER".into(),
+            why: "WHY-MARKER".into(),
+            ..Goal::default()
+        });
+        let id = goal.meta().id;
+        let bytes = sealed(&goal, &key);
+        for marker in [&b"TITLE-MARKER"[..], b"WHY-MARKER"] {
+            assert!(!bytes.windows(marker.len()).any(|w| w == marker));
+        }
+        assert!(
+            decode_entity(Uuid::from_u128(99), &bytes, &key).is_err(),
+            "moved to another record"
+        );
+        let mut tampered = bytes.clone();
+        tampered[2] ^= 1;
+        assert!(
+            decode_entity(id, &tampered, &key).is_err(),
+            "a field changed"
+        );
+        assert!(
+            decode_entity(id, &bytes, &test_key()).is_err(),
+            "another key"
+        );
     }
 }

@@ -22,6 +22,8 @@
 //! | `x` | therapist, time, 8 random bytes | the same event, by therapist |
 //! | `D` | time, 8 random bytes | an administrator's event |
 //! | `0` | `epoch` | the store's random epoch |
+//! | `0` | `keycheck` | a value sealed by the master key ([`super::seal`]) |
+//! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
 //!
 //! Secondary entries (`C`, `P`, `l`, `c`, `t`, `x`) are written in the same
 //! atomic batch as what they point at, so they are exact.
@@ -68,12 +70,22 @@ pub const ACCESS_BY_THERAPIST: u8 = b'x';
 pub const ADMIN_EVENT: u8 = b'D';
 /// The store's own settings.
 pub const META: u8 = b'0';
+/// Clients' keys.
+pub const CLIENT_KEY: u8 = b'Y';
 
 /// The key of the store's epoch.
 pub fn epoch() -> Vec<u8> {
-    let mut key = vec![META];
-    key.extend_from_slice(b"epoch");
-    key
+    key(META, &[b"epoch"])
+}
+
+/// The key of the master key's check value.
+pub fn key_check() -> Vec<u8> {
+    key(META, &[b"keycheck"])
+}
+
+/// The key of a client's key.
+pub fn client_key(client: Uuid) -> Vec<u8> {
+    key(CLIENT_KEY, &[client.as_bytes()])
 }
 
 /// `prefix` followed by the parts.

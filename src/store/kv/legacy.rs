@@ -490,7 +490,8 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
         let (_, value) = entry?;
         let entity = entity(decode(&value, "record")?)?;
         let meta = *entity.meta();
-        out.put(keys::record(meta.id), encode_entity(&entity))?;
+        // Sealed when the store is first opened with its master key.
+        out.put(keys::record(meta.id), encode_entity(&entity).plain())?;
         out.put(
             keys::change(meta.client_id, meta.version),
             meta.id.as_bytes().to_vec(),
@@ -683,6 +684,7 @@ mod tests {
     use crate::domain::ManualClock;
     use crate::store::Store;
     use crate::store::kv::KvStore;
+    use crate::store::kv::seal::MasterKey;
 
     fn old_meta(id: Uuid, client: Uuid, version: i64) -> OldMeta {
         OldMeta {
@@ -843,7 +845,8 @@ mod tests {
         assert!(written > 10);
         assert_eq!(upgrade(&engine).expect("again"), None, "done once");
         let clock = Arc::new(ManualClock::starting_now());
-        let store: Arc<dyn Store> = Arc::new(KvStore::open(engine, clock).expect("store"));
+        let store: Arc<dyn Store> =
+            Arc::new(KvStore::open(engine, clock, MasterKey::generate()).expect("store"));
 
         assert_eq!(store.epoch(), [9u8; 16], "cursors stay valid");
         assert_eq!(store.head(client).await.expect("head"), 4);
@@ -909,11 +912,12 @@ mod tests {
         first_layout_backup(old.path(), &file);
 
         let restored = tempfile::tempdir().expect("temp dir");
-        super::super::snapshot::restore(&file, restored.path()).expect("restore");
+        super::super::snapshot::restore(&file, restored.path(), None).expect("restore");
         let engine = SledKv::open(restored.path(), 16 * 1024 * 1024).expect("open");
         upgrade(&engine).expect("upgrade").expect("an old layout");
         let clock = Arc::new(ManualClock::starting_now());
-        let store: Arc<dyn Store> = Arc::new(KvStore::open(engine, clock).expect("store"));
+        let store: Arc<dyn Store> =
+            Arc::new(KvStore::open(engine, clock, MasterKey::generate()).expect("store"));
         assert_ne!(store.epoch(), [9u8; 16], "a restored store has a new epoch");
         assert_eq!(store.head(client).await.expect("head"), 4);
     }

@@ -4,14 +4,17 @@
 //! Writes go through the commit pipeline ([`pipeline`]): one writer thread,
 //! groups applied in atomic batches, one flush per group. Reads go to the
 //! engine directly, without locks of their own. The key layout is in
-//! [`keys`], the encoding of values in [`codec`].
+//! [`keys`], the encoding of values in [`codec`], and the sealing of
+//! clients' text in [`seal`].
 
 pub mod codec;
 pub mod engine;
 pub mod keys;
 pub mod legacy;
 pub mod memory;
+mod migrate;
 mod pipeline;
+pub mod seal;
 pub mod sled;
 pub mod snapshot;
 mod tx;
@@ -26,9 +29,10 @@ use async_trait::async_trait;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
-use self::codec::{Value, decode_entity, decode_id, decode_seq};
+use self::codec::{OpenText, Value, decode_entity, decode_id, decode_seq};
 use self::engine::Engine;
 use self::pipeline::{Command, Pipeline, Touched};
+use self::seal::MasterKey;
 use super::page_token::KeyRange;
 use super::{ChangePage, Page, PageRequest, Side, SnapshotInfo, Store, Write};
 use crate::domain::{
@@ -46,12 +50,36 @@ pub struct KvStore<E: Engine> {
     epoch: [u8; 16],
     watchers: Watchers,
     pipeline: Pipeline<E>,
+    master: Arc<MasterKey>,
 }
 
 impl<E: Engine> KvStore<E> {
+    /// Whether the store in `engine` holds text sealed by a master key
+    /// (then only that key opens it).
+    pub fn is_sealed(engine: &E) -> Result<bool> {
+        Ok(engine.get(&keys::key_check())?.is_some())
+    }
+
     /// The store over `engine` (new or existing); `clock` stamps the times
-    /// of changes.
-    pub fn open(engine: E, clock: Arc<dyn Clock>) -> Result<Self> {
+    /// of changes; `master` wraps the keys that seal clients' text. A store
+    /// sealed by another master key is refused; one with plain text is
+    /// sealed first ([`migrate`]).
+    pub fn open(engine: E, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
+        match engine.get(&keys::key_check())? {
+            Some(check) if master.matches(check.as_ref()) => {}
+            Some(_) => {
+                return Err(Error::internal(
+                    "the master key does not open this store (it is another store's key); \
+                     start the server with the key this store was sealed with",
+                ));
+            }
+            None => {
+                migrate::run(&engine, &master)?;
+                engine.apply(vec![(keys::key_check(), Some(master.key_check()))])?;
+                engine.flush()?;
+            }
+        }
+        let master = Arc::new(master);
         let engine = Arc::new(engine);
         let epoch = match engine.get(&keys::epoch())? {
             Some(epoch) => epoch
@@ -70,14 +98,18 @@ impl<E: Engine> KvStore<E> {
             let watchers = watchers.clone();
             move |heads: Touched| notify(&watchers, heads)
         };
-        let pipeline = Pipeline::start(engine.clone(), clock, notify, |engine: &E, client| {
-            read_head(engine, client)
-        })?;
+        let pipeline = Pipeline::start(
+            engine.clone(),
+            (clock, master.clone()),
+            notify,
+            |engine: &E, client| read_head(engine, client),
+        )?;
         Ok(Self {
             engine,
             epoch,
             watchers,
             pipeline,
+            master,
         })
     }
 
@@ -145,12 +177,20 @@ impl<E: Engine> KvStore<E> {
     fn entity_now(&self, id: Uuid) -> Result<Option<Entity>> {
         self.engine
             .get(&keys::record(id))?
-            .map(|bytes| decode_entity(id, bytes.as_ref()))
+            .map(|bytes| decode_entity(id, bytes.as_ref(), self))
             .transpose()
     }
 
     fn care_link_now(&self, id: Uuid) -> Result<Option<CareLink>> {
         self.value(&keys::key(keys::LINK, &[id.as_bytes()]))
+    }
+}
+
+impl<E: Engine> OpenText for KvStore<E> {
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        let wrapped = self.engine.get(&keys::client_key(client))?;
+        let wrapped = wrapped.as_ref().map(AsRef::as_ref);
+        seal::open_text(&self.master, client, wrapped, aad, sealed)
     }
 }
 
@@ -259,7 +299,7 @@ impl<E: Engine> Store for KvStore<E> {
                 return Err(Error::internal("change index points at a missing record"));
             };
             page.last_seq = seq;
-            let entity = decode_entity(id, stored.as_ref())?;
+            let entity = decode_entity(id, stored.as_ref(), self)?;
             // A record changed again since its entry was read appears later,
             // at its new sequence number.
             if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {

@@ -24,6 +24,7 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::engine::Engine;
+use super::seal::MasterKey;
 use super::tx::{KvTx, Layer};
 use crate::domain::Clock;
 use crate::error::{Error, Result};
@@ -104,10 +105,11 @@ pub(super) struct Pipeline<E: Engine> {
 impl<E: Engine> Pipeline<E> {
     /// Starts the writer and flusher threads over `engine`; `notify` is
     /// called with the clients whose sequence advanced, after each group
-    /// is applied; `head` reads a client's sequence after a group.
+    /// is applied; `head` reads a client's sequence after a group; clients'
+    /// text is sealed with keys wrapped by `master`.
     pub(super) fn start(
         engine: Arc<E>,
-        clock: Arc<dyn Clock>,
+        (clock, master): (Arc<dyn Clock>, Arc<MasterKey>),
         notify: impl Fn(Touched) + Send + 'static,
         head: impl Fn(&E, Uuid) -> Result<i64> + Send + 'static,
     ) -> Result<Self> {
@@ -125,7 +127,7 @@ impl<E: Engine> Pipeline<E> {
                 .spawn(move || {
                     write_groups(
                         &*engine,
-                        &*clock,
+                        (&*clock, &master),
                         &progress,
                         &incoming,
                         &flush_requests,
@@ -207,7 +209,7 @@ impl<E: Engine> Drop for Pipeline<E> {
 /// The writer thread's loop.
 fn write_groups<E: Engine>(
     engine: &E,
-    clock: &dyn Clock,
+    (clock, master): (&dyn Clock, &MasterKey),
     progress: &Progress,
     incoming: &mpsc::Receiver<Command<E>>,
     flush_requests: &mpsc::Sender<u64>,
@@ -254,7 +256,13 @@ fn write_groups<E: Engine>(
             else {
                 continue;
             };
-            let mut tx = KvTx::new(engine, &mut layer, &mut touched, actor, clock.now_micros());
+            let mut tx = KvTx::new(
+                engine,
+                &mut layer,
+                &mut touched,
+                (actor, clock.now_micros()),
+                master,
+            );
             let value = write(&mut tx);
             tx.finish(value.is_ok());
             answers.push((reply, value));

@@ -12,9 +12,12 @@ use std::ops::Bound;
 
 use uuid::Uuid;
 
-use super::codec::{Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq};
+use super::codec::{
+    OpenText, Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq,
+};
 use super::engine::{Batch, Engine};
 use super::keys;
+use super::seal::{self, MasterKey};
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, Entity, Invite, Kind, Order, Parent, Replay,
     StepTrack, TrackedRating, TrackedStep,
@@ -56,16 +59,19 @@ pub(super) struct KvTx<'a, E: Engine> {
     now_us: i64,
     /// Clients whose sequence advanced, for their watchers.
     touched: &'a mut BTreeSet<Uuid>,
+    /// Wraps the clients' keys that seal their text.
+    master: &'a MasterKey,
 }
 
 impl<'a, E: Engine> KvTx<'a, E> {
-    /// A transaction of `actor` at `now_us` over `group`.
+    /// A transaction of `actor` at `now_us` over `group`; clients' text is
+    /// sealed with keys wrapped by `master`.
     pub(super) fn new(
         engine: &'a E,
         group: &'a mut Layer,
         touched: &'a mut BTreeSet<Uuid>,
-        actor: Uuid,
-        now_us: i64,
+        (actor, now_us): (Uuid, i64),
+        master: &'a MasterKey,
     ) -> Self {
         Self {
             engine,
@@ -74,6 +80,7 @@ impl<'a, E: Engine> KvTx<'a, E> {
             actor,
             now_us,
             touched,
+            master,
         }
     }
 
@@ -154,8 +161,24 @@ impl<'a, E: Engine> KvTx<'a, E> {
         meta.updated_by = self.actor;
         let id = meta.id;
         self.put(keys::change(client, version), id.as_bytes().to_vec());
-        self.put(keys::record(id), encode_entity(&entity));
+        let value = encode_entity(&entity)
+            .sealed(|client, aad, plain| Ok(self.client_key(client)?.seal(aad, plain)))?;
+        self.put(keys::record(id), value);
         Ok(entity)
+    }
+
+    /// The key that seals `client`'s text, made (and stored, wrapped) with
+    /// the client's first text.
+    fn client_key(&mut self, client: Uuid) -> Result<seal::ClientKey> {
+        let entry = keys::client_key(client);
+        match self.get(&entry)? {
+            Some(wrapped) => self.master.unwrap_client_key(client, &wrapped),
+            None => {
+                let (key, wrapped) = self.master.new_client_key(client);
+                self.put(entry, wrapped);
+                Ok(key)
+            }
+        }
     }
 
     fn next_version(&mut self, client: Uuid) -> Result<i64> {
@@ -193,6 +216,13 @@ impl<'a, E: Engine> KvTx<'a, E> {
     }
 }
 
+impl<E: Engine> OpenText for KvTx<'_, E> {
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        let wrapped = self.get(&keys::client_key(client))?;
+        seal::open_text(self.master, client, wrapped.as_deref(), aad, sealed)
+    }
+}
+
 impl<E: Engine> Tx for KvTx<'_, E> {
     fn actor(&self) -> Uuid {
         self.actor
@@ -217,7 +247,7 @@ impl<E: Engine> Tx for KvTx<'_, E> {
 
     fn entity(&mut self, id: Uuid) -> Result<Option<Entity>> {
         self.get(&keys::record(id))?
-            .map(|bytes| decode_entity(id, &bytes))
+            .map(|bytes| decode_entity(id, &bytes, self))
             .transpose()
     }
 
