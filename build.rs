@@ -20,6 +20,7 @@ const PROTO_FILES: &[&str] = &[
     "stepwise/v1/backup_service.proto",
     "stepwise/v1/admin.proto",
     "stepwise/v1/admin_service.proto",
+    "stepwise/v1/token.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

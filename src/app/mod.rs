@@ -11,6 +11,8 @@ mod admin;
 mod care;
 mod dashboard;
 mod delivery;
+mod erasure;
+mod export;
 pub mod invite_guard;
 mod plan;
 mod practice;
@@ -21,6 +23,7 @@ mod streams;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod tokens;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,8 +35,9 @@ use crate::domain::{Clock, Entity, Kind, Role};
 use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
-pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
+pub use accounts::{ADMIN_TOKEN_FILE, AccountChange, NewAccount};
 pub use dashboard::WatchEvent;
+pub use export::ExportItem;
 pub use principal::{Action, Principal};
 pub use progress::{ClientSummary, Flag, ProgressReport, ProgressTarget, StepProgress};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
@@ -59,6 +63,10 @@ pub struct App {
     streams: Arc<streams::StreamQuota>,
     /// The tasks of live streams.
     tasks: tokio_util::task::TaskTracker,
+    /// Tokens whose use is being recorded.
+    token_uses: Arc<tokens::TokenUses>,
+    /// Counts changes to tokens, accounts and links that may end streams.
+    access: Arc<watch::Sender<u64>>,
 }
 
 impl App {
@@ -82,6 +90,8 @@ impl App {
                 crate::limits::MAX_STREAMS_PER_ACCOUNT,
             )),
             tasks: tokio_util::task::TaskTracker::new(),
+            token_uses: Arc::default(),
+            access: Arc::new(watch::channel(0).0),
         }
     }
 

@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Invite, Kind, Order, Replay,
-    StepTrack, TrackedRating, TrackedStep,
+    StepTrack, Token, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -157,11 +157,17 @@ pub trait Store: Send + Sync + 'static {
     /// The account with `id`.
     async fn account(&self, id: Uuid) -> Result<Option<Account>>;
 
-    /// The account whose token hashes to `token_hash`.
-    async fn account_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Account>>;
+    /// The token whose secret hashes to `token_hash`.
+    async fn token(&self, token_hash: &[u8; 32]) -> Result<Option<Token>>;
+
+    /// An account's tokens, oldest first.
+    async fn tokens(&self, account: Uuid, page: PageRequest<'_>) -> Result<Page<Token>>;
 
     /// Whether any account exists (a new store has none).
     async fn has_accounts(&self) -> Result<bool>;
+
+    /// Every account (deleted ones as their receipts), oldest first.
+    async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>>;
 
     // --- the care team and the audit trails ---
 
@@ -178,6 +184,9 @@ pub trait Store: Send + Sync + 'static {
         side: Side,
         page: PageRequest<'_>,
     ) -> Result<Page<CareLink>>;
+
+    /// A therapist's unused invites (expired ones too), oldest first.
+    async fn invites(&self, therapist: Uuid, page: PageRequest<'_>) -> Result<Page<Invite>>;
 
     /// The access events about a client or by a therapist, oldest first.
     async fn access_events(
@@ -314,21 +323,35 @@ pub trait Tx {
     fn account(&mut self, id: Uuid) -> Result<Option<Account>>;
     /// Stores an account.
     fn put_account(&mut self, account: &Account) -> Result<()>;
-    /// Lets the token with `token_hash` authenticate as `account`.
-    fn put_token(&mut self, token_hash: &[u8; 32], account: Uuid) -> Result<()>;
+    /// The token whose secret hashes to `token_hash`.
+    fn token(&mut self, token_hash: &[u8; 32]) -> Result<Option<Token>>;
+    /// Stores a token (new, or changed).
+    fn put_token(&mut self, token: &Token) -> Result<()>;
+    /// Every token of an account.
+    fn tokens_of(&mut self, account: Uuid) -> Result<Vec<Token>>;
+    /// Erases everything a client owns: every record and tombstone, their
+    /// indexes and aggregates, the client's sequence and replays, and last
+    /// the client's key, so no copy of their text can be read any more.
+    /// Returns how many records and tombstones it erased. (An entry kept
+    /// per client that a new feature adds must be erased here too.)
+    fn erase_client(&mut self, client: Uuid) -> Result<u64>;
 
     // --- the care team and the audit trails ---
 
     /// The invite with `code`.
     fn invite(&mut self, code: &str) -> Result<Option<Invite>>;
-    /// Stores an invite.
+    /// Stores an invite (new, or used).
     fn put_invite(&mut self, invite: &Invite) -> Result<()>;
+    /// Removes an invite: its code works no more.
+    fn remove_invite(&mut self, invite: &Invite) -> Result<()>;
     /// A care link by id.
     fn care_link(&mut self, id: Uuid) -> Result<Option<CareLink>>;
     /// The latest link between a therapist and a client.
     fn link_between(&mut self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>>;
     /// Stores a link (new, or changed: revoked).
     fn put_link(&mut self, link: &CareLink) -> Result<()>;
+    /// Every link of an account on `side`.
+    fn links_of(&mut self, account: Uuid, side: Side) -> Result<Vec<CareLink>>;
     /// Appends to the audit trail of therapists' access.
     fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()>;
     /// Appends to the audit trail of administrators.

@@ -26,10 +26,10 @@ use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
 use crate::domain::{
-    AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, CareLink,
-    CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind,
-    Meta, Outcome, RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone,
-    TrackedDay, TrackedRating, TrackedStep,
+    AccessEvent, Account, AccountState, ActionStep, ActionStepStatus, AdminAction, AdminEvent,
+    CareLink, CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus,
+    Invite, Kind, Meta, Outcome, RatingTarget, Rejection, Replay, Revocation, RevokeReason, Role,
+    Schedule, StepTrack, Token, Tombstone, TrackedDay, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -274,8 +274,16 @@ byte_enum!(ActionStepStatus, "step status", { Active = 1, Paused = 2, Archived =
 byte_enum!(CheckInState, "check-in state", { Done = 1, Partial = 2, Skipped = 3, });
 byte_enum!(Role, "role", { Client = 1, Therapist = 2, Admin = 3, });
 byte_enum!(CareLinkState, "link state", { Active = 1, Revoked = 2, });
-byte_enum!(AdminAction, "admin action", { BackupCreated = 1, AccountCreated = 2, });
+byte_enum!(AdminAction, "admin action", {
+    BackupCreated = 1,
+    AccountCreated = 2,
+    AccountDisabled = 3,
+    AccountEnabled = 4,
+    AccountDeleted = 5,
+});
 byte_enum!(Outcome, "outcome", { Applied = 1, Conflict = 2, Gone = 3, Rejected = 4, });
+byte_enum!(AccountState, "account state", { Active = 1, Disabled = 2, Deleted = 3, });
+byte_enum!(RevokeReason, "revoke reason", { Revoked = 1, AccountDeleted = 2, });
 
 impl Encoder {
     fn byte_enum(&mut self, value: impl ByteEnum) {
@@ -804,6 +812,7 @@ impl Value for Account {
             create_time_us,
             update_time_us,
             version,
+            state,
         } = self;
         e.id(*id);
         e.byte_enum(*role);
@@ -812,6 +821,7 @@ impl Value for Account {
         e.signed(*update_time_us);
         e.signed(*version);
         e.text(display_name);
+        e.byte_enum(*state);
     }
 
     fn get(d: &mut Decoder<'_>) -> Result<Self> {
@@ -826,6 +836,76 @@ impl Value for Account {
             update_time_us: d.signed()?,
             version: d.signed()?,
             display_name: d.text()?,
+            // Accounts stored before states existed end here.
+            state: if d.at_end() {
+                AccountState::Active
+            } else {
+                d.byte_enum()?
+            },
+        })
+    }
+}
+
+/// An optional time: 0 for none (no stored time is the epoch itself).
+fn put_optional_time(e: &mut Encoder, time_us: Option<i64>) {
+    e.signed(time_us.unwrap_or(0));
+}
+
+fn get_optional_time(d: &mut Decoder<'_>) -> Result<Option<i64>> {
+    Ok(Some(d.signed()?).filter(|us| *us != 0))
+}
+
+impl Value for Token {
+    fn put(&self, e: &mut Encoder) {
+        let Token {
+            id,
+            hash,
+            account_id,
+            label,
+            create_time_us,
+            last_use_time_us,
+            expire_time_us,
+            revoked,
+        } = self;
+        e.id(*id);
+        e.buf.extend_from_slice(hash);
+        e.id(*account_id);
+        e.signed(*create_time_us);
+        put_optional_time(e, *last_use_time_us);
+        put_optional_time(e, *expire_time_us);
+        match revoked {
+            Some(Revocation { time_us, reason }) => {
+                e.byte_enum(*reason);
+                e.signed(*time_us);
+            }
+            None => e.u8(0),
+        }
+        e.text(label);
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        let id = d.id()?;
+        let hash = d.take(32)?.try_into().map_err(|_| corrupt("token hash"))?;
+        let account_id = d.id()?;
+        let create_time_us = d.signed()?;
+        let last_use_time_us = get_optional_time(d)?;
+        let expire_time_us = get_optional_time(d)?;
+        let revoked = match d.u8()? {
+            0 => None,
+            reason => Some(Revocation {
+                reason: RevokeReason::from_byte(reason)?,
+                time_us: d.signed()?,
+            }),
+        };
+        Ok(Token {
+            id,
+            hash,
+            account_id,
+            label: d.text()?,
+            create_time_us,
+            last_use_time_us,
+            expire_time_us,
+            revoked,
         })
     }
 }
@@ -881,7 +961,7 @@ impl Value for CareLink {
         e.id(*client_id);
         e.byte_enum(*state);
         e.signed(*create_time_us);
-        e.signed(revoke_time_us.unwrap_or(0));
+        put_optional_time(e, *revoke_time_us);
     }
 
     fn get(d: &mut Decoder<'_>) -> Result<Self> {
@@ -891,7 +971,7 @@ impl Value for CareLink {
             client_id: d.id()?,
             state: d.byte_enum()?,
             create_time_us: d.signed()?,
-            revoke_time_us: Some(d.signed()?).filter(|us| *us != 0),
+            revoke_time_us: get_optional_time(d)?,
         })
     }
 }

@@ -12,7 +12,7 @@
 //! | `T` | step, year (2 bytes) | the step's check-ins of that year ([`crate::domain::StepTrack`]) |
 //! | `K` | client, `s` or `r`, id | a step or rating of the client ([`crate::domain::ClientTrack`]) |
 //! | `A` | account id | the account |
-//! | `H` | SHA-256(token) | account id |
+//! | `H` | SHA-256(token) | the token ([`crate::domain::Token`]) |
 //! | `I` | invite code | the invite |
 //! | `L` | link id | the care link |
 //! | `l` | therapist, client | id of their latest link |
@@ -24,8 +24,10 @@
 //! | `0` | `epoch` | the store's random epoch |
 //! | `0` | `keycheck` | a value sealed by the master key ([`super::seal`]) |
 //! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
+//! | `k` | account, token id | SHA-256(token): an account's tokens |
+//! | `i` | therapist, create time, invite code | empty: a therapist's unused invites |
 //!
-//! Secondary entries (`C`, `P`, `l`, `c`, `t`, `x`) are written in the same
+//! Secondary entries (`C`, `P`, `l`, `c`, `t`, `x`, `k`, `i`) are written in the same
 //! atomic batch as what they point at, so they are exact.
 
 use chrono::{Datelike, NaiveDate};
@@ -72,6 +74,10 @@ pub const ADMIN_EVENT: u8 = b'D';
 pub const META: u8 = b'0';
 /// Clients' keys.
 pub const CLIENT_KEY: u8 = b'Y';
+/// Tokens by account.
+pub const TOKEN_BY_ACCOUNT: u8 = b'k';
+/// Unused invites by therapist.
+pub const INVITE_BY_THERAPIST: u8 = b'i';
 
 /// The key of the store's epoch.
 pub fn epoch() -> Vec<u8> {
@@ -86,6 +92,38 @@ pub fn key_check() -> Vec<u8> {
 /// The key of a client's key.
 pub fn client_key(client: Uuid) -> Vec<u8> {
     key(CLIENT_KEY, &[client.as_bytes()])
+}
+
+/// The key of a token.
+pub fn token(hash: &[u8; 32]) -> Vec<u8> {
+    key(TOKEN, &[hash])
+}
+
+/// The index entry of a token under its account.
+pub fn token_of(account: Uuid, token: Uuid) -> Vec<u8> {
+    key(TOKEN_BY_ACCOUNT, &[account.as_bytes(), token.as_bytes()])
+}
+
+/// The key of an invite.
+pub fn invite(code: &str) -> Vec<u8> {
+    key(INVITE, &[code.as_bytes()])
+}
+
+/// The index entry of an unused invite under its therapist.
+pub fn invite_of(therapist: Uuid, create_time_us: i64, code: &str) -> Vec<u8> {
+    key(
+        INVITE_BY_THERAPIST,
+        &[
+            therapist.as_bytes(),
+            &ordered_i64(create_time_us),
+            code.as_bytes(),
+        ],
+    )
+}
+
+/// The key of an account.
+pub fn account(id: Uuid) -> Vec<u8> {
+    key(ACCOUNT, &[id.as_bytes()])
 }
 
 /// `prefix` followed by the parts.

@@ -21,10 +21,10 @@ use super::engine::{Batch, Engine};
 use super::keys;
 use super::sled::SledKv;
 use crate::domain::{
-    AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, CareLink,
-    CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind,
-    Meta, Outcome, Parent, RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone,
-    TrackedRating, TrackedStep, track_year,
+    AccessEvent, Account, AccountState, ActionStep, ActionStepStatus, AdminAction, AdminEvent,
+    CareLink, CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus,
+    Invite, Kind, Meta, Outcome, Parent, RatingTarget, Rejection, Replay, Role, Schedule,
+    StepTrack, Tombstone, TrackedRating, TrackedStep, track_year,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -403,6 +403,7 @@ fn account(old: OldAccount) -> Result<Account> {
         create_time_us: old.create_time_us,
         update_time_us: old.update_time_us,
         version: old.version,
+        state: AccountState::Active,
     })
 }
 
@@ -860,13 +861,18 @@ mod tests {
         };
         assert_eq!((kept.note.as_str(), kept.private_note), ("Felt good", true));
         assert!(store.link_active(therapist, client).await.expect("link"));
-        assert!(
-            store
-                .account_by_token(&[7; 32])
-                .await
-                .expect("token")
-                .is_some()
-        );
+        let token = store.token(&[7; 32]).await.expect("token").expect("kept");
+        let listed = store
+            .tokens(
+                token.account_id,
+                crate::store::PageRequest {
+                    size: 10,
+                    token: "",
+                },
+            )
+            .await
+            .expect("listed");
+        assert_eq!(listed.items, vec![token], "tokens are listed by account");
         let track = store.client_track(client).await.expect("track");
         assert_eq!(track.steps.len(), 1, "the aggregate is rebuilt");
         assert_eq!(

@@ -1,6 +1,11 @@
 //! Brings a store that earlier versions of the key-value layout wrote up to
-//! date, once, when it is first opened with a master key: their records'
-//! text sections are plain, and this seals them with the clients' keys.
+//! date, once, when it is first opened with a master key:
+//! - their records' text sections are plain: they are sealed with the
+//!   clients' keys;
+//! - their tokens are bare account ids under the token's hash: each
+//!   becomes a [`Token`] (with an id derived from its hash, no label, made
+//!   when its account was) listed under its account;
+//! - their therapists' unused invites get the index that lists them.
 //!
 //! It runs while the store has no key check (see [`super::seal`]): a new
 //! store, an upgraded first-layout store, or one restored from a backup of
@@ -13,25 +18,105 @@ use std::ops::Bound;
 
 use uuid::Uuid;
 
-use super::codec::{OpenText, decode_entity, encode_entity};
+use sha2::{Digest, Sha256};
+
+use super::codec::{OpenText, Value, decode_entity, encode_entity};
 use super::engine::{Batch, Engine};
 use super::keys;
 use super::seal::{self, ClientKey, MasterKey};
-use crate::error::Result;
+use crate::domain::{Account, Invite, Token};
+use crate::error::{Error, Result};
 
 /// Records read and rewritten per batch.
 const BATCH: usize = 1000;
 
 /// Runs every step; returns how many entries it rewrote.
 pub(super) fn run<E: Engine>(engine: &E, master: &MasterKey) -> Result<u64> {
-    let rewritten = seal_records(engine, master)?;
-    if rewritten > 0 {
+    let records = seal_records(engine, master)?;
+    let tokens = rewrite(engine, keys::TOKEN, bare_token)?;
+    let invites = rewrite(engine, keys::INVITE, list_invite)?;
+    if records + tokens + invites > 0 {
         tracing::info!(
-            records = rewritten,
-            "sealed the text of records stored in plain"
+            records,
+            tokens,
+            invites,
+            "upgraded the store: sealed records' text, listed tokens and invites"
         );
     }
-    Ok(rewritten)
+    Ok(records + tokens + invites)
+}
+
+/// Calls `upgrade` on every entry under `prefix` and applies what it
+/// returns; returns how many entries it upgraded.
+fn rewrite<E: Engine>(
+    engine: &E,
+    prefix: u8,
+    upgrade: impl Fn(&E, &[u8], &[u8]) -> Result<Batch>,
+) -> Result<u64> {
+    let mut batch = Batch::new();
+    let mut upgraded = 0;
+    let (start, end) = ([prefix], [prefix + 1]);
+    engine.scan(
+        (Bound::Included(&start[..]), Bound::Excluded(&end[..])),
+        &mut |key, value| {
+            let writes = upgrade(engine, key, value)?;
+            if !writes.is_empty() {
+                upgraded += 1;
+                batch.extend(writes);
+            }
+            Ok(true)
+        },
+    )?;
+    // Tokens and invites are few next to records: one batch.
+    engine.apply(batch)?;
+    Ok(upgraded)
+}
+
+/// A token stored as its bare account id, as a [`Token`] and its index
+/// entry; nothing for one already upgraded.
+fn bare_token<E: Engine>(engine: &E, key: &[u8], value: &[u8]) -> Result<Batch> {
+    if value.len() != 16 {
+        return Ok(Batch::new());
+    }
+    let bad = || Error::internal("bad token entry");
+    let hash: [u8; 32] = key[1..].try_into().map_err(|_| bad())?;
+    let account_id = Uuid::from_slice(value).map_err(|_| bad())?;
+    let made = engine
+        .get(&keys::account(account_id))?
+        .map(|account| Account::decode(account.as_ref()))
+        .transpose()?
+        .map_or(0, |account| account.create_time_us);
+    // Derived from the hash, so that a run cut short and run again makes
+    // the same token.
+    let digest = Sha256::new()
+        .chain_update(b"stepwise token id")
+        .chain_update(hash)
+        .finalize();
+    let id_bytes: [u8; 16] = digest[..16].try_into().map_err(|_| bad())?;
+    let token = Token {
+        id: uuid::Builder::from_random_bytes(id_bytes).into_uuid(),
+        hash,
+        account_id,
+        label: String::new(),
+        create_time_us: made,
+        last_use_time_us: None,
+        expire_time_us: None,
+        revoked: None,
+    };
+    Ok(vec![
+        (key.to_vec(), Some(token.encode())),
+        (keys::token_of(account_id, token.id), Some(hash.to_vec())),
+    ])
+}
+
+/// The index entry of an unused invite.
+fn list_invite<E: Engine>(_: &E, _: &[u8], value: &[u8]) -> Result<Batch> {
+    let invite = Invite::decode(value)?;
+    if invite.used_by.is_some() {
+        return Ok(Batch::new());
+    }
+    let listed = keys::invite_of(invite.therapist_id, invite.create_time_us, &invite.code);
+    Ok(vec![(listed, Some(Vec::new()))])
 }
 
 /// Keys made during the run, before their batch is applied.

@@ -36,8 +36,8 @@ use self::seal::MasterKey;
 use super::page_token::KeyRange;
 use super::{ChangePage, Page, PageRequest, Side, SnapshotInfo, Store, Write};
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Kind, Order, StepTrack,
-    TrackedRating, TrackedStep,
+    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Invite, Kind, Order,
+    StepTrack, Token, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -364,14 +364,19 @@ impl<E: Engine> Store for KvStore<E> {
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<Account>> {
-        self.value(&keys::key(keys::ACCOUNT, &[id.as_bytes()]))
+        self.value(&keys::account(id))
     }
 
-    async fn account_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Account>> {
-        match self.engine.get(&keys::key(keys::TOKEN, &[token_hash]))? {
-            Some(id) => self.value(&keys::key(keys::ACCOUNT, &[id.as_ref()])),
-            None => Ok(None),
-        }
+    async fn token(&self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
+        self.value(&keys::token(token_hash))
+    }
+
+    async fn tokens(&self, account: Uuid, page: PageRequest<'_>) -> Result<Page<Token>> {
+        let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
+        let range = KeyRange::new(&prefix, (Vec::new(), None));
+        self.page(&range, page, |_, hash| {
+            self.value(&keys::key(keys::TOKEN, &[hash]))
+        })
     }
 
     async fn has_accounts(&self) -> Result<bool> {
@@ -386,6 +391,11 @@ impl<E: Engine> Store for KvStore<E> {
             },
         )?;
         Ok(found)
+    }
+
+    async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>> {
+        let range = KeyRange::new(&[keys::ACCOUNT], (Vec::new(), None));
+        self.page(&range, page, |_, value| Account::decode(value).map(Some))
     }
 
     async fn care_link(&self, id: Uuid) -> Result<Option<CareLink>> {
@@ -417,6 +427,18 @@ impl<E: Engine> Store for KvStore<E> {
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
             self.care_link_now(id)
+        })
+    }
+
+    async fn invites(&self, therapist: Uuid, page: PageRequest<'_>) -> Result<Page<Invite>> {
+        let prefix = keys::key(keys::INVITE_BY_THERAPIST, &[therapist.as_bytes()]);
+        let range = KeyRange::new(&prefix, (Vec::new(), None));
+        // The code ends the index entry, after the therapist and the time.
+        let code_at = prefix.len() + 8;
+        self.page(&range, page, |key, _| {
+            let code = std::str::from_utf8(&key[code_at..])
+                .map_err(|_| Error::internal("bad invite index key"))?;
+            self.value(&keys::invite(code))
         })
     }
 

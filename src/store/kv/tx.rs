@@ -20,10 +20,10 @@ use super::keys;
 use super::seal::{self, MasterKey};
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, Entity, Invite, Kind, Order, Parent, Replay,
-    StepTrack, TrackedRating, TrackedStep,
+    StepTrack, Token, TrackedRating, TrackedStep,
 };
 use crate::error::{Error, Result};
-use crate::store::Tx;
+use crate::store::{Side, Tx};
 
 /// Pending writes: a key set to a value, or removed (`None`).
 #[derive(Debug, Default)]
@@ -359,28 +359,95 @@ impl<E: Engine> Tx for KvTx<'_, E> {
     }
 
     fn account(&mut self, id: Uuid) -> Result<Option<Account>> {
-        self.value(&keys::key(keys::ACCOUNT, &[id.as_bytes()]))
+        self.value(&keys::account(id))
     }
 
     fn put_account(&mut self, account: &Account) -> Result<()> {
-        let key = keys::key(keys::ACCOUNT, &[account.id.as_bytes()]);
-        self.put(key, account.encode());
+        self.put(keys::account(account.id), account.encode());
         Ok(())
     }
 
-    fn put_token(&mut self, token_hash: &[u8; 32], account: Uuid) -> Result<()> {
-        let key = keys::key(keys::TOKEN, &[token_hash]);
-        self.put(key, account.as_bytes().to_vec());
+    fn token(&mut self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
+        self.value(&keys::token(token_hash))
+    }
+
+    fn put_token(&mut self, token: &Token) -> Result<()> {
+        self.put(keys::token(&token.hash), token.encode());
+        self.put(
+            keys::token_of(token.account_id, token.id),
+            token.hash.to_vec(),
+        );
         Ok(())
+    }
+
+    fn tokens_of(&mut self, account: Uuid) -> Result<Vec<Token>> {
+        let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
+        let mut tokens = Vec::new();
+        for entry in self.keys_with(&prefix)? {
+            let hash = self.get(&entry)?.unwrap_or_default();
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| Error::internal("bad token index entry"))?;
+            tokens.extend(self.token(&hash)?);
+        }
+        Ok(tokens)
+    }
+
+    fn erase_client(&mut self, client: Uuid) -> Result<u64> {
+        let mut erased = 0;
+        for change in self.keys_with(&keys::key(keys::CHANGE, &[client.as_bytes()]))? {
+            let id = decode_id(&self.get(&change)?.unwrap_or_default())?;
+            // Read while the client's key is still there.
+            if let Some(entity) = self.entity(id)? {
+                if !entity.is_deleted() {
+                    self.remove(Self::child_key(&entity)?);
+                }
+                if entity.kind() == Kind::ActionStep {
+                    self.drop_step_track(id)?;
+                }
+            }
+            self.remove(keys::record(id));
+            self.remove(change);
+            erased += 1;
+        }
+        let per_client = [
+            keys::client_track(client),
+            keys::key(keys::REPLAY, &[client.as_bytes()]),
+        ];
+        for prefix in per_client {
+            for key in self.keys_with(&prefix)? {
+                self.remove(key);
+            }
+        }
+        self.remove(keys::sequence(client));
+        // Last: whatever copy of the client's text is left anywhere (the
+        // engine's log, older backups) is sealed with this key.
+        self.remove(keys::client_key(client));
+        Ok(erased)
     }
 
     fn invite(&mut self, code: &str) -> Result<Option<Invite>> {
-        self.value(&keys::key(keys::INVITE, &[code.as_bytes()]))
+        self.value(&keys::invite(code))
     }
 
     fn put_invite(&mut self, invite: &Invite) -> Result<()> {
-        let key = keys::key(keys::INVITE, &[invite.code.as_bytes()]);
-        self.put(key, invite.encode());
+        self.put(keys::invite(&invite.code), invite.encode());
+        let listed = keys::invite_of(invite.therapist_id, invite.create_time_us, &invite.code);
+        if invite.used_by.is_none() {
+            self.put(listed, Vec::new());
+        } else {
+            self.remove(listed);
+        }
+        Ok(())
+    }
+
+    fn remove_invite(&mut self, invite: &Invite) -> Result<()> {
+        self.remove(keys::invite(&invite.code));
+        self.remove(keys::invite_of(
+            invite.therapist_id,
+            invite.create_time_us,
+            &invite.code,
+        ));
         Ok(())
     }
 
@@ -410,6 +477,19 @@ impl<E: Engine> Tx for KvTx<'_, E> {
             Vec::new(),
         );
         Ok(())
+    }
+
+    fn links_of(&mut self, account: Uuid, side: Side) -> Result<Vec<CareLink>> {
+        let prefix = match side {
+            Side::Client => keys::LINK_BY_CLIENT,
+            Side::Therapist => keys::LINK_BY_THERAPIST,
+        };
+        let mut links = Vec::new();
+        for entry in self.keys_with(&keys::key(prefix, &[account.as_bytes()]))? {
+            let id = keys::child_id(&entry).ok_or_else(|| Error::internal("bad index key"))?;
+            links.extend(self.care_link(id)?);
+        }
+        Ok(links)
     }
 
     fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()> {
