@@ -236,7 +236,9 @@ fn report(inputs: &Inputs, as_of: Option<NaiveDate>, now_us: i64) -> ProgressRep
         let earliest = track.days.keys().next().copied();
         let start = earliest.map_or(step.start_day, |first| step.start_day.min(first));
         let window = progress::window_start(step.schedule.period_days, start, as_of);
-        let in_window = track.days.range(window..=as_of);
+        // A day before the step began (asked for, or "today" after the
+        // client moved west) has an empty window, not a reversed one.
+        let in_window = track.days.range(window.min(as_of)..=as_of);
         let last = in_window
             .clone()
             .filter(|(_, day)| day.state != crate::domain::CheckInState::Skipped)

@@ -175,3 +175,17 @@ async fn a_client_wide_progress_needs_access_to_the_client() {
         .expect_err("not Bo's");
     assert_not_found(&status);
 }
+
+#[tokio::test]
+async fn progress_as_of_a_day_before_the_step_began_is_empty_not_an_error() {
+    let app = TestApp::spawn().await;
+    let token = client_in_berlin(&app).await;
+    let (_, step) = goal_with_step(&app, &token).await;
+    let target = pb::get_progress_request::Target::ActionStepId(step.id.clone());
+
+    let progress = progress_of(&app, &token, target, "2001-01-01").await;
+
+    let stats = progress.stats.expect("stats");
+    assert_eq!((stats.current_streak, stats.best_streak), (0, 0));
+    assert_eq!(stats.habit_strength, 0.0);
+}

@@ -32,5 +32,6 @@ mod streams;
 mod sync;
 mod sync_property;
 mod tls;
+mod tokens;
 mod validation;
 mod web;
