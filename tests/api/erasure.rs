@@ -1,15 +1,23 @@
-//! Clients' text at rest: sealed with a key per client, never on disk in
-//! plain, not in backups, and gone for good once the client is erased.
+//! Clients' text at rest, and erasure: text sealed with a key per client,
+//! never on disk in plain nor in backups; DeleteAccount erases everything
+//! of a client, ends every device's and therapist's access, and leaves a
+//! receipt.
 
 use std::path::{Path, PathBuf};
 
 use stepwise::config::ServeConfig;
 use stepwise::pb;
+use stepwise::pb::watch_clients_response::Event;
 use stepwise::server::Server;
 use stepwise::store::kv::seal::MASTER_KEY_FILE;
+use tokio_stream::StreamExt;
+use tonic::{Code, Status, Streaming};
 
 use crate::backup::{restore_store, take_backup};
+use crate::care::{access_events, care, team};
+use crate::devices::{pull_everything, sync_api};
 use crate::helpers::*;
+use crate::tokens::{device_token, stream_end};
 
 /// Text no other test writes, so finding it means finding this test's.
 const TITLE_MARKER: &str = "Zebra-crossing-title-7f3a";
@@ -165,4 +173,264 @@ async fn a_backup_restores_only_with_the_master_key_of_its_server() {
     let app = TestApp::spawn_on(restored).await;
     let read = get_goal(&app, &client, &goal.id).await.expect("readable");
     assert_eq!(read.title, TITLE_MARKER);
+}
+
+/// Deletes the account `id` as the holder of `token`, confirming with
+/// `confirm`.
+async fn delete_account(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    confirm: &str,
+) -> Result<pb::Account, Status> {
+    app.accounts(token)
+        .await
+        .delete_account(pb::DeleteAccountRequest {
+            id: id.into(),
+            confirm_account_id: confirm.into(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// The next event of a watch that is not a heartbeat.
+async fn next_watch_event(
+    watch: &mut Streaming<pb::WatchClientsResponse>,
+) -> pb::WatchClientsResponse {
+    loop {
+        let event = watch.next().await.expect("event").expect("ok");
+        if !matches!(event.event, Some(Event::Heartbeat(_))) {
+            return event;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_deletes_their_account_and_every_device_and_therapist_lets_go() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let plan = seed_plan(&app, &team.client).await;
+    let (_, phone) = device_token(&app, &team.client, "Ada's iPhone").await;
+    get_goal(&app, &team.therapist, &plan.goal.id)
+        .await
+        .expect("the therapist looks");
+    let mut dashboard = care(&app, &team.therapist)
+        .await
+        .watch_clients(pb::WatchClientsRequest {})
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut following = sync_api(&app, &team.therapist)
+        .await
+        .subscribe(pb::SubscribeRequest {
+            client_id: team.client_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("subscribe")
+        .into_inner();
+
+    let receipt = delete_account(&app, &phone, "", &team.client_id)
+        .await
+        .expect("delete");
+
+    assert_eq!(receipt.id, team.client_id);
+    assert_eq!(receipt.state(), pb::AccountState::Deleted);
+    assert_eq!(receipt.display_name, "", "no name is kept");
+    assert!(receipt.delete_time.is_some());
+    for token in [&team.client, &phone] {
+        let refused = current_account(&app, token).await.expect_err("deleted");
+        assert_status(&refused, Code::Unauthenticated, "ACCOUNT_DELETED");
+    }
+    let ended = stream_end(&mut following).await;
+    assert_status(&ended, Code::PermissionDenied, "ACCESS_REVOKED");
+    let event = next_watch_event(&mut dashboard).await;
+    assert_eq!(event.client_id, team.client_id);
+    assert!(
+        matches!(event.event, Some(Event::CareLink(ref link)) if link.state() == pb::CareLinkState::Revoked),
+        "{event:?}"
+    );
+    let pulled = sync_api(&app, &team.therapist)
+        .await
+        .pull(pb::PullRequest {
+            client_id: team.client_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("the therapist's copy must go");
+    assert_status(&pulled, Code::PermissionDenied, "ACCESS_REVOKED");
+    assert_not_found(
+        &get_goal(&app, &team.therapist, &plan.goal.id)
+            .await
+            .expect_err("erased"),
+    );
+    let looks = access_events(&app, &team.therapist).await;
+    assert!(
+        looks.iter().any(|event| event.client_id == team.client_id),
+        "the therapist's accesses stay on record"
+    );
+    let (accounts, _) = crate::admin::all_accounts(&app, &app.admin_token, 0)
+        .await
+        .expect("accounts");
+    let listed = accounts
+        .iter()
+        .find(|account| account.id == team.client_id)
+        .expect("the receipt is listed");
+    assert_eq!(listed, &receipt);
+}
+
+#[tokio::test]
+async fn after_an_erasure_a_later_backup_restores_nothing_of_the_client() {
+    let app = TestApp::spawn().await;
+    let (ada, _, _) = client_with_markers(&app).await;
+    let ada_id = current_account(&app, &ada).await.expect("Ada").id;
+    let (ada_records, _) = pull_everything(&mut sync_api(&app, &ada).await).await;
+    let bea = app.new_client("Bea").await;
+    let beas_goal = create_goal(&app, &bea, "Bea's goal").await;
+
+    delete_account(&app, &ada, &ada_id, &ada_id)
+        .await
+        .expect("delete");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let backup = dir.path().join("stepwise.backup");
+    take_backup(&app, &backup, &app.admin_token)
+        .await
+        .expect("backup");
+    let restored = tempfile::tempdir().expect("temp dir");
+    restore_store(&backup, restored.path(), app.data_dir()).expect("restore");
+    let entries = {
+        let db = sled::open(restored.path()).expect("open the restored store");
+        let entries: Vec<(Vec<u8>, Vec<u8>)> = db
+            .iter()
+            .map(|entry| entry.expect("entry"))
+            .map(|(key, value)| (key.to_vec(), value.to_vec()))
+            .collect();
+        entries
+    };
+    let ada_bytes = *uuid::Uuid::parse_str(&ada_id).expect("id").as_bytes();
+    for change in &ada_records {
+        let id = record_id(change);
+        let record_key = [&b"E"[..], id.as_bytes()].concat();
+        assert!(
+            !entries.iter().any(|(key, _)| *key == record_key),
+            "a record of Ada's"
+        );
+    }
+    for prefix in [b'C', b'P', b'S', b'R', b'K', b'Y'] {
+        let owned = [&[prefix][..], &ada_bytes].concat();
+        assert!(
+            !entries.iter().any(|(key, _)| key.starts_with(&owned)),
+            "an entry {} of Ada's",
+            prefix as char
+        );
+    }
+    for marker in [TITLE_MARKER, NOTE_MARKER, WHY_MARKER] {
+        assert!(files_holding(&backup, marker).is_empty());
+    }
+
+    let app = TestApp::spawn_on(restored).await;
+    assert_eq!(
+        get_goal(&app, &bea, &beas_goal.id).await.expect("Bea's"),
+        beas_goal
+    );
+    let refused = current_account(&app, &ada).await.expect_err("Ada's token");
+    assert_status(&refused, Code::Unauthenticated, "ACCOUNT_DELETED");
+}
+
+/// The id of a change's record.
+fn record_id(change: &pb::Change) -> uuid::Uuid {
+    use pb::change::Entity;
+    let id = match change.entity.as_ref().expect("entity") {
+        Entity::Goal(r) => &r.id,
+        Entity::ActionStep(r) => &r.id,
+        Entity::CheckIn(r) => &r.id,
+        Entity::EfficacyRating(r) => &r.id,
+        Entity::Tombstone(r) => &r.id,
+    };
+    uuid::Uuid::parse_str(id).expect("record id")
+}
+
+#[tokio::test]
+async fn a_wrong_confirmation_or_someone_elses_account_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let goal = create_goal(&app, &team.client, "Walk more").await;
+    let (bea, bea_token) = app.create_account(pb::Role::Client, "Bea").await;
+
+    let unconfirmed = delete_account(&app, &team.client, "", "")
+        .await
+        .expect_err("no confirmation");
+    assert_invalid(&unconfirmed, &["confirm_account_id"]);
+    let wrong = delete_account(&app, &team.client, "", &bea.id)
+        .await
+        .expect_err("another id as confirmation");
+    assert_invalid(&wrong, &["confirm_account_id"]);
+    let garbage = delete_account(&app, &team.client, "", "yes")
+        .await
+        .expect_err("not an id");
+    assert_invalid(&garbage, &["confirm_account_id"]);
+    let others = delete_account(&app, &team.client, &bea.id, &bea.id)
+        .await
+        .expect_err("Bea's account");
+    assert_status(&others, Code::PermissionDenied, "PERMISSION_DENIED");
+    let therapist = delete_account(&app, &team.therapist, &team.client_id, &team.client_id)
+        .await
+        .expect_err("a therapist");
+    assert_status(&therapist, Code::PermissionDenied, "PERMISSION_DENIED");
+    let not_a_client = delete_account(&app, &app.admin_token, &team.therapist_id, "")
+        .await
+        .expect_err("a therapist's account");
+    assert_status(
+        &not_a_client,
+        Code::FailedPrecondition,
+        "NOT_A_CLIENT_ACCOUNT",
+    );
+    let no_id = delete_account(&app, &app.admin_token, "", "")
+        .await
+        .expect_err("whose?");
+    assert_invalid(&no_id, &["id"]);
+
+    assert_eq!(
+        get_goal(&app, &team.client, &goal.id).await.expect("kept"),
+        goal
+    );
+    get_goal(&app, &team.therapist, &goal.id)
+        .await
+        .expect("the link stands");
+    current_account(&app, &bea_token)
+        .await
+        .expect("Bea is there");
+}
+
+#[tokio::test]
+async fn an_administrator_erases_a_clients_account_and_it_is_audited() {
+    let app = TestApp::spawn().await;
+    let (ada, token) = app.create_account(pb::Role::Client, "Ada").await;
+    create_goal(&app, &token, "Walk more").await;
+
+    let receipt = delete_account(&app, &app.admin_token, &ada.id, "")
+        .await
+        .expect("delete");
+
+    assert_eq!(receipt.state(), pb::AccountState::Deleted);
+    let events = crate::admin::admin_events(&app, &app.admin_token)
+        .await
+        .expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action() == pb::AdminAction::AccountDeleted && e.target_id == ada.id)
+    );
+    let again = delete_account(&app, &app.admin_token, &ada.id, "")
+        .await
+        .expect_err("once");
+    assert_not_found(&again);
+    let disable = app
+        .accounts(&app.admin_token)
+        .await
+        .disable_account(pb::DisableAccountRequest { id: ada.id.clone() })
+        .await
+        .expect_err("nothing changes a receipt");
+    assert_status(&disable, Code::FailedPrecondition, "ALREADY_DELETED");
 }

@@ -21,6 +21,7 @@ mod goals;
 mod grpc_web;
 mod helpers;
 mod insights;
+mod invites;
 mod metrics;
 mod paging;
 mod persistence;
