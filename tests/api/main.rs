@@ -15,6 +15,7 @@ mod devices;
 mod durability;
 mod erasure;
 mod expensive;
+mod export;
 mod files;
 mod fuzz;
 mod goals;
