@@ -10,14 +10,14 @@ use stepwise::pb;
 use stepwise::pb::watch_clients_response::Event;
 use stepwise::server::Server;
 use stepwise::store::kv::seal::MASTER_KEY_FILE;
-use tokio_stream::StreamExt;
-use tonic::{Code, Status, Streaming};
+use tonic::{Code, Status};
 
 use crate::backup::{restore_store, take_backup};
-use crate::care::{access_events, care, team};
+use crate::care::{access_events, team};
 use crate::devices::{pull_everything, sync_api};
 use crate::helpers::*;
-use crate::tokens::{device_token, stream_end};
+use crate::stream_access::{next_event, watch};
+use crate::tokens::{device_token, stream_end, subscription};
 
 /// Text no other test writes, so finding it means finding this test's.
 const TITLE_MARKER: &str = "Zebra-crossing-title-7f3a";
@@ -193,18 +193,6 @@ async fn delete_account(
         .map(tonic::Response::into_inner)
 }
 
-/// The next event of a watch that is not a heartbeat.
-async fn next_watch_event(
-    watch: &mut Streaming<pb::WatchClientsResponse>,
-) -> pb::WatchClientsResponse {
-    loop {
-        let event = watch.next().await.expect("event").expect("ok");
-        if !matches!(event.event, Some(Event::Heartbeat(_))) {
-            return event;
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_client_deletes_their_account_and_every_device_and_therapist_lets_go() {
     let app = TestApp::spawn().await;
@@ -214,21 +202,8 @@ async fn a_client_deletes_their_account_and_every_device_and_therapist_lets_go()
     get_goal(&app, &team.therapist, &plan.goal.id)
         .await
         .expect("the therapist looks");
-    let mut dashboard = care(&app, &team.therapist)
-        .await
-        .watch_clients(pb::WatchClientsRequest {})
-        .await
-        .expect("watch")
-        .into_inner();
-    let mut following = sync_api(&app, &team.therapist)
-        .await
-        .subscribe(pb::SubscribeRequest {
-            client_id: team.client_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .expect("subscribe")
-        .into_inner();
+    let mut dashboard = watch(&app, &team.therapist).await;
+    let mut following = subscription(&app, &team.therapist, &team.client_id).await;
 
     let receipt = delete_account(&app, &phone, "", &team.client_id)
         .await
@@ -244,7 +219,7 @@ async fn a_client_deletes_their_account_and_every_device_and_therapist_lets_go()
     }
     let ended = stream_end(&mut following).await;
     assert_status(&ended, Code::PermissionDenied, "ACCESS_REVOKED");
-    let event = next_watch_event(&mut dashboard).await;
+    let event = next_event(&mut dashboard).await;
     assert_eq!(event.client_id, team.client_id);
     assert!(
         matches!(event.event, Some(Event::CareLink(ref link)) if link.state() == pb::CareLinkState::Revoked),

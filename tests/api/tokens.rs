@@ -64,14 +64,27 @@ pub async fn revoke(app: &TestApp, token: &str, id: &str) -> Result<pb::Token, S
         .map(tonic::Response::into_inner)
 }
 
-/// The client's own subscription, as the holder of `token`.
-pub async fn own_subscription(app: &TestApp, token: &str) -> Streaming<pb::SubscribeResponse> {
+/// A subscription to the data of `client_id` ("" for the caller's own),
+/// as the holder of `token`.
+pub async fn subscription(
+    app: &TestApp,
+    token: &str,
+    client_id: &str,
+) -> Streaming<pb::SubscribeResponse> {
     sync_api(app, token)
         .await
-        .subscribe(pb::SubscribeRequest::default())
+        .subscribe(pb::SubscribeRequest {
+            client_id: client_id.into(),
+            ..Default::default()
+        })
         .await
         .expect("subscribe")
         .into_inner()
+}
+
+/// The client's own subscription, as the holder of `token`.
+pub async fn own_subscription(app: &TestApp, token: &str) -> Streaming<pb::SubscribeResponse> {
+    subscription(app, token, "").await
 }
 
 /// How a stream ends: its first error, after any number of events; a
