@@ -1187,6 +1187,48 @@ mod tests {
     }
 
     #[test]
+    fn accounts_stored_before_states_read_as_active_and_tokens_round_trip() {
+        let account = Account {
+            id: Uuid::from_u128(1),
+            role: Role::Client,
+            display_name: "Ada".into(),
+            time_zone: chrono_tz::Europe::Lisbon,
+            create_time_us: 5,
+            update_time_us: 6,
+            version: 2,
+            state: AccountState::Disabled,
+        };
+        assert_eq!(
+            Account::decode(&account.encode()).expect("decodes"),
+            account
+        );
+        let mut older = account.encode();
+        older.pop();
+        let read = Account::decode(&older).expect("an older account");
+        assert_eq!(read.state, AccountState::Active);
+
+        for revoked in [
+            None,
+            Some(Revocation {
+                time_us: 9,
+                reason: RevokeReason::AccountDeleted,
+            }),
+        ] {
+            let token = Token {
+                id: Uuid::from_u128(3),
+                hash: [7; 32],
+                account_id: Uuid::from_u128(1),
+                label: "Ada's iPhone".into(),
+                create_time_us: 5,
+                last_use_time_us: Some(8),
+                expire_time_us: None,
+                revoked,
+            };
+            assert_eq!(Token::decode(&token.encode()).expect("decodes"), token);
+        }
+    }
+
+    #[test]
     fn sealed_text_is_unreadable_and_bound_to_its_record() {
         let key = test_key();
         let goal = Entity::Goal(Goal {
