@@ -4,9 +4,9 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { AccessEvent, CareLink, CareLinkSchema, InviteSchema } from "./care_pb";
+import type { EmptySchema, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_empty, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { AccessEvent, CareLink, CareLinkSchema, Invite, InviteSchema } from "./care_pb";
 import { file_stepwise_v1_care } from "./care_pb";
 import type { Change, Heartbeat } from "./sync_service_pb";
 import { file_stepwise_v1_sync_service } from "./sync_service_pb";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/care_service.proto.
  */
 export const file_stepwise_v1_care_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki8AIKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGRCEgoQX2VmZmljYWN5X2xhdGVzdEIWChRfZWZmaWNhY3lfY2hhbmdlXzI4ZCIVChNXYXRjaENsaWVudHNSZXF1ZXN0IrIBChRXYXRjaENsaWVudHNSZXNwb25zZRIRCgljbGllbnRfaWQYASABKAkSJQoGY2hhbmdlGAIgASgLMhMuc3RlcHdpc2UudjEuQ2hhbmdlSAASKgoJY2FyZV9saW5rGAMgASgLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmtIABIrCgloZWFydGJlYXQYBCABKAsyFi5zdGVwd2lzZS52MS5IZWFydGJlYXRIAEIHCgVldmVudCpfCgRGbGFnEhQKEEZMQUdfVU5TUEVDSUZJRUQQABIRCg1GTEFHX0lOQUNUSVZFEAESFgoSRkxBR19MT1dfQURIRVJFTkNFEAISFgoSRkxBR19FRkZJQ0FDWV9EUk9QEAMy5AQKC0NhcmVTZXJ2aWNlEkUKDENyZWF0ZUludml0ZRIgLnN0ZXB3aXNlLnYxLkNyZWF0ZUludml0ZVJlcXVlc3QaEy5zdGVwd2lzZS52MS5JbnZpdGUSRwoMQWNjZXB0SW52aXRlEiAuc3RlcHdpc2UudjEuQWNjZXB0SW52aXRlUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rElYKDUxpc3RDYXJlTGlua3MSIS5zdGVwd2lzZS52MS5MaXN0Q2FyZUxpbmtzUmVxdWVzdBoiLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXNwb25zZRJLCg5SZXZva2VDYXJlTGluaxIiLnN0ZXB3aXNlLnYxLlJldm9rZUNhcmVMaW5rUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rEl8KEExpc3RBY2Nlc3NFdmVudHMSJC5zdGVwd2lzZS52MS5MaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBolLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXNwb25zZRJoChNMaXN0Q2xpZW50U3VtbWFyaWVzEicuc3RlcHdpc2UudjEuTGlzdENsaWVudFN1bW1hcmllc1JlcXVlc3QaKC5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVzcG9uc2USVQoMV2F0Y2hDbGllbnRzEiAuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVxdWVzdBohLnN0ZXB3aXNlLnYxLldhdGNoQ2xpZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_stepwise_v1_care, file_stepwise_v1_sync_service]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki8AIKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGRCEgoQX2VmZmljYWN5X2xhdGVzdEIWChRfZWZmaWNhY3lfY2hhbmdlXzI4ZCIVChNXYXRjaENsaWVudHNSZXF1ZXN0IrIBChRXYXRjaENsaWVudHNSZXNwb25zZRIRCgljbGllbnRfaWQYASABKAkSJQoGY2hhbmdlGAIgASgLMhMuc3RlcHdpc2UudjEuQ2hhbmdlSAASKgoJY2FyZV9saW5rGAMgASgLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmtIABIrCgloZWFydGJlYXQYBCABKAsyFi5zdGVwd2lzZS52MS5IZWFydGJlYXRIAEIHCgVldmVudCI7ChJMaXN0SW52aXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVAoTTGlzdEludml0ZXNSZXNwb25zZRIkCgdpbnZpdGVzGAEgAygLMhMuc3RlcHdpc2UudjEuSW52aXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjChNDYW5jZWxJbnZpdGVSZXF1ZXN0EgwKBGNvZGUYASABKAkqXwoERmxhZxIUChBGTEFHX1VOU1BFQ0lGSUVEEAASEQoNRkxBR19JTkFDVElWRRABEhYKEkZMQUdfTE9XX0FESEVSRU5DRRACEhYKEkZMQUdfRUZGSUNBQ1lfRFJPUBADMoAGCgtDYXJlU2VydmljZRJFCgxDcmVhdGVJbnZpdGUSIC5zdGVwd2lzZS52MS5DcmVhdGVJbnZpdGVSZXF1ZXN0GhMuc3RlcHdpc2UudjEuSW52aXRlEkcKDEFjY2VwdEludml0ZRIgLnN0ZXB3aXNlLnYxLkFjY2VwdEludml0ZVJlcXVlc3QaFS5zdGVwd2lzZS52MS5DYXJlTGluaxJWCg1MaXN0Q2FyZUxpbmtzEiEuc3RlcHdpc2UudjEuTGlzdENhcmVMaW5rc1JlcXVlc3QaIi5zdGVwd2lzZS52MS5MaXN0Q2FyZUxpbmtzUmVzcG9uc2USSwoOUmV2b2tlQ2FyZUxpbmsSIi5zdGVwd2lzZS52MS5SZXZva2VDYXJlTGlua1JlcXVlc3QaFS5zdGVwd2lzZS52MS5DYXJlTGluaxJfChBMaXN0QWNjZXNzRXZlbnRzEiQuc3RlcHdpc2UudjEuTGlzdEFjY2Vzc0V2ZW50c1JlcXVlc3QaJS5zdGVwd2lzZS52MS5MaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USaAoTTGlzdENsaWVudFN1bW1hcmllcxInLnN0ZXB3aXNlLnYxLkxpc3RDbGllbnRTdW1tYXJpZXNSZXF1ZXN0Giguc3RlcHdpc2UudjEuTGlzdENsaWVudFN1bW1hcmllc1Jlc3BvbnNlElUKDFdhdGNoQ2xpZW50cxIgLnN0ZXB3aXNlLnYxLldhdGNoQ2xpZW50c1JlcXVlc3QaIS5zdGVwd2lzZS52MS5XYXRjaENsaWVudHNSZXNwb25zZTABElAKC0xpc3RJbnZpdGVzEh8uc3RlcHdpc2UudjEuTGlzdEludml0ZXNSZXF1ZXN0GiAuc3RlcHdpc2UudjEuTGlzdEludml0ZXNSZXNwb25zZRJICgxDYW5jZWxJbnZpdGUSIC5zdGVwd2lzZS52MS5DYW5jZWxJbnZpdGVSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5YgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_stepwise_v1_care, file_stepwise_v1_sync_service]);
 
 /**
  * Request for CareService.CreateInvite.
@@ -408,6 +408,85 @@ export const WatchClientsResponseSchema: GenMessage<WatchClientsResponse> = /*@_
   messageDesc(file_stepwise_v1_care_service, 11);
 
 /**
+ * Request for CareService.ListInvites.
+ *
+ * @generated from message stepwise.v1.ListInvitesRequest
+ */
+export type ListInvitesRequest = Message<"stepwise.v1.ListInvitesRequest"> & {
+  /**
+   * Maximum number of invites: 0 means 50, at most 1000.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListInvitesRequest.
+ * Use `create(ListInvitesRequestSchema)` to create a new message.
+ */
+export const ListInvitesRequestSchema: GenMessage<ListInvitesRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 12);
+
+/**
+ * Response for CareService.ListInvites.
+ *
+ * @generated from message stepwise.v1.ListInvitesResponse
+ */
+export type ListInvitesResponse = Message<"stepwise.v1.ListInvitesResponse"> & {
+  /**
+   * The pending invites on this page.
+   *
+   * @generated from field: repeated stepwise.v1.Invite invites = 1;
+   */
+  invites: Invite[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListInvitesResponse.
+ * Use `create(ListInvitesResponseSchema)` to create a new message.
+ */
+export const ListInvitesResponseSchema: GenMessage<ListInvitesResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 13);
+
+/**
+ * Request for CareService.CancelInvite.
+ *
+ * @generated from message stepwise.v1.CancelInviteRequest
+ */
+export type CancelInviteRequest = Message<"stepwise.v1.CancelInviteRequest"> & {
+  /**
+   * The invite's code (case, spaces and dashes are ignored).
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message stepwise.v1.CancelInviteRequest.
+ * Use `create(CancelInviteRequestSchema)` to create a new message.
+ */
+export const CancelInviteRequestSchema: GenMessage<CancelInviteRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 14);
+
+/**
  * A reason for a therapist to look at a client.
  *
  * @generated from enum stepwise.v1.Flag
@@ -556,6 +635,33 @@ export const CareService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchClientsRequestSchema;
     output: typeof WatchClientsResponseSchema;
+  },
+  /**
+   * Lists the therapist's pending invites (neither used, cancelled nor
+   * expired), oldest first, with their codes and expiry times. Expired
+   * invites on a page are left out, so a page may hold fewer. Therapists
+   * only.
+   *
+   * @generated from rpc stepwise.v1.CareService.ListInvites
+   */
+  listInvites: {
+    methodKind: "unary";
+    input: typeof ListInvitesRequestSchema;
+    output: typeof ListInvitesResponseSchema;
+  },
+  /**
+   * Cancels one of the therapist's unused invites: its code works no more
+   * (INVITE_NOT_FOUND, as a wrong code). A used invite is
+   * FAILED_PRECONDITION (INVITE_USED); a code that is not one of the
+   * therapist's unused invites is NOT_FOUND (INVITE_NOT_FOUND). Therapists
+   * only.
+   *
+   * @generated from rpc stepwise.v1.CareService.CancelInvite
+   */
+  cancelInvite: {
+    methodKind: "unary";
+    input: typeof CancelInviteRequestSchema;
+    output: typeof EmptySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_care_service, 0);
