@@ -175,9 +175,14 @@ impl<E: Engine> KvStore<E> {
     }
 
     fn entity_now(&self, id: Uuid) -> Result<Option<Entity>> {
+        self.entity_with(id, self)
+    }
+
+    /// A record as stored now, its text opened by `keys`.
+    fn entity_with(&self, id: Uuid, keys: &dyn OpenText) -> Result<Option<Entity>> {
         self.engine
             .get(&keys::record(id))?
-            .map(|bytes| decode_entity(id, bytes.as_ref(), self))
+            .map(|bytes| decode_entity(id, bytes.as_ref(), keys))
             .transpose()
     }
 
@@ -191,6 +196,45 @@ impl<E: Engine> OpenText for KvStore<E> {
         let wrapped = self.engine.get(&keys::client_key(client))?;
         let wrapped = wrapped.as_ref().map(AsRef::as_ref);
         seal::open_text(&self.master, client, wrapped, aad, sealed)
+    }
+}
+
+/// Opens text for one read of many records (a page), unwrapping each
+/// client's key once rather than once per record. It lives as long as the
+/// read: a key destroyed meanwhile took its records with it.
+struct ReadKeys<'a, E: Engine> {
+    store: &'a KvStore<E>,
+    last: std::cell::RefCell<Option<(Uuid, seal::ClientKey)>>,
+}
+
+impl<'a, E: Engine> ReadKeys<'a, E> {
+    fn new(store: &'a KvStore<E>) -> Self {
+        Self {
+            store,
+            last: std::cell::RefCell::new(None),
+        }
+    }
+}
+
+impl<E: Engine> OpenText for ReadKeys<'_, E> {
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        if let Some((known, key)) = &*self.last.borrow()
+            && *known == client
+        {
+            return key.open(aad, sealed);
+        }
+        let wrapped = self
+            .store
+            .engine
+            .get(&keys::client_key(client))?
+            .ok_or_else(|| Error::internal("the key of this text's client was destroyed"))?;
+        let key = self
+            .store
+            .master
+            .unwrap_client_key(client, wrapped.as_ref())?;
+        let plain = key.open(aad, sealed);
+        *self.last.borrow_mut() = Some((client, key));
+        plain
     }
 }
 
@@ -278,6 +322,7 @@ impl<E: Engine> Store for KvStore<E> {
         let end = keys::change(client, head);
         let mut bytes = 0;
         let mut ids = Vec::new();
+        let text_keys = ReadKeys::new(self);
         self.engine.scan(
             (Bound::Included(&start), Bound::Included(&end)),
             &mut |key, id| {
@@ -299,7 +344,7 @@ impl<E: Engine> Store for KvStore<E> {
                 return Err(Error::internal("change index points at a missing record"));
             };
             page.last_seq = seq;
-            let entity = decode_entity(id, stored.as_ref(), self)?;
+            let entity = decode_entity(id, stored.as_ref(), &text_keys)?;
             // A record changed again since its entry was read appears later,
             // at its new sequence number.
             if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {
@@ -329,9 +374,12 @@ impl<E: Engine> Store for KvStore<E> {
         let from = from.map(keys::order_bytes).unwrap_or_default();
         let to = to.map(keys::order_bytes);
         let range = KeyRange::new(&prefix, (from, to));
+        let text_keys = ReadKeys::new(self);
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
-            Ok(self.entity_now(id)?.filter(|e| !e.is_deleted()))
+            Ok(self
+                .entity_with(id, &text_keys)?
+                .filter(|e| !e.is_deleted()))
         })
     }
 
