@@ -118,7 +118,7 @@ impl super::App {
     /// The principal of the holder of `token`; `UNAUTHENTICATED` without a
     /// token or with one the server does not know, and with its own reason
     /// for a revoked or expired token or a disabled or deleted account. A
-    /// use of the token is recorded, coarsely ([`App::note_use`]).
+    /// use of the token is recorded, coarsely (`App::note_use`).
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal> {
         let hash = hash_token(token.ok_or(Error::Unauthenticated)?);
         let token = self

@@ -17,6 +17,12 @@
 //! - **No read returns state that is not durable**: a reader that may have
 //!   seen a write still in flight calls [`Store::durable`] before it
 //!   answers anyone.
+//! - **What clients write is never stored in plain.** The text of a
+//!   client's records is kept sealed with a key of that client's own, and
+//!   [`Tx::erase_client`] destroys the key with the records, so copies an
+//!   engine's log or an older backup still holds cannot be read (see
+//!   [`kv::seal`]). Reads hand out plain records: the use cases never see
+//!   ciphertext.
 //!
 //! Implementations: [`kv::KvStore`] over an ordered key-value engine, with
 //! [`kv::sled::SledKv`] (the embedded default) and [`kv::memory::MemoryKv`]

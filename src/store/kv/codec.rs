@@ -11,7 +11,7 @@
 //!   creator (flags say which), as they mostly do;
 //! - a record's text (titles, notes: what people wrote) comes last, in its
 //!   *text section*: a byte saying how it is kept, then the text. A kind
-//!   opens it with [`Encoder::text_section`] and [`text_section`] and
+//!   opens it with [`Encoder::text_section`] and `text_section` and
 //!   writes its text fields after it; the store seals the section as a
 //!   whole with the client's key ([`Encoded::sealed`], [`super::seal`]), so
 //!   every kind's text is sealed without code of its own.

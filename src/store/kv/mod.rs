@@ -63,7 +63,7 @@ impl<E: Engine> KvStore<E> {
     /// The store over `engine` (new or existing); `clock` stamps the times
     /// of changes; `master` wraps the keys that seal clients' text. A store
     /// sealed by another master key is refused; one with plain text is
-    /// sealed first ([`migrate`]).
+    /// sealed first (`migrate`).
     pub fn open(engine: E, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
         match engine.get(&keys::key_check())? {
             Some(check) if master.matches(check.as_ref()) => {}
