@@ -7,7 +7,7 @@
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use crate::domain::{Entity, Kind, TrackedRating, TrackedStep, track_year};
+use crate::domain::{AccountState, Entity, Kind, TrackedRating, TrackedStep, track_year};
 use crate::error::{Error, Result};
 use crate::store::Tx;
 
@@ -18,8 +18,14 @@ pub(super) fn live(tx: &mut dyn Tx, id: Uuid, kind: Kind) -> Result<Entity> {
         .ok_or(Error::NotFound(kind.noun()))
 }
 
-/// Stores a new record.
+/// Stores a new record, for a client whose account is still there: a call
+/// that checked its access just before the client's erasure committed
+/// must not leave a record of theirs behind.
 pub(super) fn create(tx: &mut dyn Tx, entity: Entity) -> Result<Entity> {
+    let owner = tx.account(entity.meta().client_id)?;
+    if owner.is_none_or(|account| account.state == AccountState::Deleted) {
+        return Err(Error::NotFound("client"));
+    }
     let created = tx.create(entity)?;
     track(tx, None, Some(&created))?;
     Ok(created)

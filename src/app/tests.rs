@@ -250,3 +250,21 @@ async fn accounts_and_tokens_round_trip_through_the_store() {
         .expect("kept");
     assert_eq!(stored.time_zone, chrono_tz::Europe::Berlin);
 }
+
+#[tokio::test]
+async fn a_call_that_began_before_an_erasure_leaves_no_record_behind() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    app.create_goal(&ada, goal(&ada, "Move"))
+        .await
+        .expect("goal");
+
+    app.delete_account(&ada, None, Some(ada.account_id))
+        .await
+        .expect("erased");
+    // Ada's principal was made before: a call already past authentication.
+    let late = app.create_goal(&ada, goal(&ada, "Late")).await;
+
+    assert!(matches!(late, Err(Error::NotFound("client"))), "{late:?}");
+    assert_eq!(app.store.head(ada.account_id).await.expect("head"), 0);
+}
