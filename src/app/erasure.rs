@@ -2,8 +2,8 @@
 //!
 //! One transaction erases everything the client owns ([`Tx::erase_client`]:
 //! records with their history, indexes, aggregates, replays, and last the
-//! key that sealed their text, so no copy left in the store's log or in an
-//! older backup can be read), revokes their care links, revokes their
+//! key that sealed their text, which no later backup holds), revokes their
+//! care links, revokes their
 //! tokens with reason `ACCOUNT_DELETED` (keeping the hashes, so a device
 //! learns why it is refused), and replaces the account with its receipt.
 //!

@@ -19,10 +19,10 @@
 //!   answers anyone.
 //! - **What clients write is never stored in plain.** The text of a
 //!   client's records is kept sealed with a key of that client's own, and
-//!   [`Tx::erase_client`] destroys the key with the records, so copies an
-//!   engine's log or an older backup still holds cannot be read (see
-//!   [`kv::seal`]). Reads hand out plain records: the use cases never see
-//!   ciphertext.
+//!   [`Tx::erase_client`] destroys the key with the records: without the
+//!   store's master key nothing of it can be read, and with it, only from
+//!   copies made before the erasure (see [`kv::seal`]). Reads hand out
+//!   plain records: the use cases never see ciphertext.
 //!
 //! Implementations: [`kv::KvStore`] over an ordered key-value engine, with
 //! [`kv::sled::SledKv`] (the embedded default) and [`kv::memory::MemoryKv`]
@@ -337,7 +337,8 @@ pub trait Tx {
     fn tokens_of(&mut self, account: Uuid) -> Result<Vec<Token>>;
     /// Erases everything a client owns: every record and tombstone, their
     /// indexes and aggregates, the client's sequence and replays, and last
-    /// the client's key, so no copy of their text can be read any more.
+    /// the client's key, without which no copy of their text made later
+    /// (a backup) can be read.
     /// Returns how many records and tombstones it erased. (An entry kept
     /// per client that a new feature adds must be erased here too.)
     fn erase_client(&mut self, client: Uuid) -> Result<u64>;

@@ -1,8 +1,10 @@
 //! Clients' text at rest, sealed: what a client wrote (the text section of
 //! every record, see [`super::codec`]) is encrypted under a key of that
-//! client's own, and erasing the client destroys the key, so no copy of the
-//! text that the store's log or an older backup still holds can be read
-//! back with what the server has.
+//! client's own, and erasing the client destroys the key. Without the master
+//! key nothing of a client's text can be read from the data dir or a
+//! backup; with it, an erased client's text only from copies made before
+//! the erasure (older backups, segments of the engine's log not yet
+//! reclaimed).
 //!
 //! - **Cipher**: XChaCha20-Poly1305 (RustCrypto's `chacha20poly1305`), with
 //!   a random 192-bit nonce for every sealing. Random nonces need no counter

@@ -420,8 +420,7 @@ impl<E: Engine> Tx for KvTx<'_, E> {
             }
         }
         self.remove(keys::sequence(client));
-        // Last: whatever copy of the client's text is left anywhere (the
-        // engine's log, older backups) is sealed with this key.
+        // Last: every copy of the client's text is sealed with this key.
         self.remove(keys::client_key(client));
         Ok(erased)
     }

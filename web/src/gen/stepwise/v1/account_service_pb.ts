@@ -719,8 +719,8 @@ export const AccountService: GenService<{
   },
   /**
    * Deletes a client's account and erases their data: every record they own
-   * with its history (the key that sealed their text is destroyed, so copies
-   * in the server's log and in older backups cannot be read), their care
+   * with its history (and the key that sealed their text, so no backup taken
+   * afterwards holds anything of theirs), their care
    * links are revoked (a therapist's next sync call fails with
    * ACCESS_REVOKED: delete your copy), their tokens stop working (reason
    * ACCOUNT_DELETED), and their streams end. What stays: the receipt (the
