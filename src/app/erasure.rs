@@ -3,9 +3,9 @@
 //! One transaction erases everything the client owns ([`Tx::erase_client`]:
 //! records with their history, indexes, aggregates, replays, and last the
 //! key that sealed their text, which no later backup holds), revokes their
-//! care links, revokes their
-//! tokens with reason `ACCOUNT_DELETED` (keeping the hashes, so a device
-//! learns why it is refused), and replaces the account with its receipt.
+//! care links, revokes their tokens with reason `ACCOUNT_DELETED` (keeping
+//! the hashes, so a device learns why it is refused), and replaces the
+//! account with its receipt.
 //!
 //! Kept, and why: the receipt (id, role, create and delete time), so the
 //! erasure can be shown to have happened; the revoked links and the access
