@@ -30,6 +30,7 @@ const PROTO_FILES: &[&str] = &[
     "stepwise/v1/thought_record.proto",
     "stepwise/v1/insight_service.proto",
     "stepwise/v1/session.proto",
+    "stepwise/v1/token.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

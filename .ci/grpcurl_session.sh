@@ -353,6 +353,57 @@ expect "$WORK/insight_stats.json" mean_belief_change -50
 ok "InsightService/GetInsightStats: 1 record, emotion -30, belief -50"
 
 # ---------------------------------------------------------------------------
+# The account's own: profile, a token per device, the export.
+# ---------------------------------------------------------------------------
+call move "$CLIENT_TOKEN" stepwise.v1.AccountService/UpdateCurrentAccount \
+  '{"account": {"time_zone": "Europe/Lisbon"}, "update_mask": {"paths": ["time_zone"]}}'
+expect "$WORK/move.json" time_zone "Europe/Lisbon"
+expect "$WORK/move.json" display_name "grpcurl client"
+ok "AccountService/UpdateCurrentAccount: the time zone alone (update_mask)"
+
+call create_token "$CLIENT_TOKEN" stepwise.v1.AccountService/CreateToken '{"label": "grpcurl device"}'
+DEVICE_TOKEN="$(nonempty "$WORK/create_token.json" secret)"
+DEVICE_TOKEN_ID="$(nonempty "$WORK/create_token.json" token.id)"
+expect "$WORK/create_token.json" token.state TOKEN_STATE_ACTIVE
+call device_account "$DEVICE_TOKEN" stepwise.v1.AccountService/GetCurrentAccount '{}'
+expect "$WORK/device_account.json" id "$CLIENT_ID"
+call list_tokens "$DEVICE_TOKEN" stepwise.v1.AccountService/ListTokens '{}'
+expect "$WORK/list_tokens.json" tokens.1.label "grpcurl device"
+expect "$WORK/list_tokens.json" tokens.1.current true
+ok "AccountService/CreateToken and ListTokens: a second device's token"
+
+call revoke_token "$CLIENT_TOKEN" stepwise.v1.AccountService/RevokeToken "{\"id\": \"$DEVICE_TOKEN_ID\"}"
+expect "$WORK/revoke_token.json" state TOKEN_STATE_REVOKED
+rc=0
+gc "$WORK/revoked.json" -rpc-header "authorization: Bearer $DEVICE_TOKEN" -d '{}' \
+  "$ADDR" stepwise.v1.AccountService/GetCurrentAccount || rc=$?
+if ((rc != 80)) || ! grep -q 'Code: Unauthenticated' "$WORK/revoked.json.err"; then
+  cat "$WORK/revoked.json" "$WORK/revoked.json.err" >&2
+  fail "GetCurrentAccount with a revoked token: want Unauthenticated (grpcurl exit 80), got exit $rc"
+fi
+ok "AccountService/RevokeToken: the revoked token is refused"
+
+call export "$CLIENT_TOKEN" stepwise.v1.AccountService/ExportData '{}'
+COUNTS="$("$PYTHON" - "$WORK/export.json" <<'PY'
+import json, sys
+text, decoder, at, messages = open(sys.argv[1]).read(), json.JSONDecoder(), 0, []
+while text[at:].strip():
+    at += len(text[at:]) - len(text[at:].lstrip())
+    message, at = decoder.raw_decode(text, at)
+    messages.append(message)
+trailer = messages[-1]["trailer"]
+count = trailer.get("item_count", trailer.get("itemCount"))
+print(len(messages) - 1, count, len(trailer["sha256"]))
+PY
+)" || fail "ExportData: cannot read the stream's messages"
+read -r ITEMS COUNT DIGEST_LEN <<<"$COUNTS"
+[[ "$ITEMS" == "$COUNT" && "$ITEMS" -ge 4 && "$DIGEST_LEN" == 64 ]] || {
+  cat "$WORK/export.json" >&2
+  fail "ExportData: $ITEMS items, trailer says $COUNT (digest of $DIGEST_LEN hex digits)"
+}
+ok "AccountService/ExportData: $ITEMS items, then the trailer"
+
+# ---------------------------------------------------------------------------
 # Without a token: Unauthenticated (grpcurl exits with 64 + status code 16).
 # ---------------------------------------------------------------------------
 rc=0

@@ -49,6 +49,7 @@ from stepwise.v1 import (  # noqa: E402
     sync_service_pb2,
     sync_service_pb2_grpc,
     thought_record_pb2,
+    token_pb2,
 )
 
 TIMEOUT = 15.0  # seconds per call
@@ -448,6 +449,7 @@ def main():
     offline_sync_session(channel, create_client)
     questionnaire_session(channel, create_client)
     skills_and_insight_session(channel, create_client)
+    account_rights_session(channel, create_client)
     channel.close()
 
 
@@ -721,6 +723,74 @@ def questionnaire_session(channel, create_client):
         f"flags {list(latest.flags)}",
     )
     ok("ListAssessmentResults: +4 on the GAD-7 is a reliable deterioration")
+
+
+def reason_of(err):
+    """The google.rpc.ErrorInfo reason of a failed call."""
+    status = rpc_status.from_call(err)
+    for detail in status.details if status else []:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info.reason
+    return None
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def account_rights_session(channel, create_client):
+    """A device token revoked, an export checked against its trailer by
+    re-encoding here, and the account erased."""
+    import hashlib
+
+    accounts = account_service_pb2_grpc.AccountServiceStub(channel)
+    A = account_service_pb2
+    dana, token = create_client("Dana (python session)")
+    goals = goal_service_pb2_grpc.GoalServiceStub(channel)
+    call("CreateGoal", goals.CreateGoal,
+         goal_service_pb2.CreateGoalRequest(goal=goal_pb2.Goal(title="Swim", why="Calm")), token)
+
+    made = call("CreateToken", accounts.CreateToken, A.CreateTokenRequest(label="Dana's tablet"), token)
+    check(made.secret and made.token.label == "Dana's tablet", f"CreateToken: {made!r}")
+    call("RevokeToken", accounts.RevokeToken, A.RevokeTokenRequest(id=made.token.id), token)
+    err = expect_code(grpc.StatusCode.UNAUTHENTICATED, "a revoked token", accounts.GetCurrentAccount,
+                      A.GetCurrentAccountRequest(), metadata=auth(made.secret))
+    check(reason_of(err) == "TOKEN_REVOKED", f"revoked token: reason {reason_of(err)!r}")
+    listed = call("ListTokens", accounts.ListTokens, A.ListTokensRequest(), token)
+    states = [token_pb2.TokenState.Name(t.state) for t in listed.tokens]
+    check(states == ["TOKEN_STATE_ACTIVE", "TOKEN_STATE_REVOKED"], f"ListTokens states {states}")
+    ok("CreateToken, RevokeToken: the tablet's token is refused with reason TOKEN_REVOKED")
+
+    messages = list(accounts.ExportData(A.ExportDataRequest(), metadata=auth(token), timeout=TIMEOUT))
+    *items, last = messages
+    check(last.WhichOneof("item") == "trailer", f"ExportData: last message {last!r}")
+    digest = hashlib.sha256()
+    for item in items:
+        encoded = item.SerializeToString(deterministic=True)
+        digest.update(varint(len(encoded)) + encoded)
+    check(last.trailer.item_count == len(items), f"ExportData: {len(items)} items, trailer {last.trailer}")
+    check(last.trailer.sha256 == digest.hexdigest(), "ExportData: the digest re-encoded here differs")
+    kinds = [m.WhichOneof("item") for m in items]
+    check(kinds[0] == "account" and "record" in kinds, f"ExportData items {kinds}")
+    ok(f"ExportData: {len(items)} items whose SHA-256, re-encoded by Python, matches the trailer")
+
+    err = expect_code(grpc.StatusCode.INVALID_ARGUMENT, "DeleteAccount unconfirmed", accounts.DeleteAccount,
+                      A.DeleteAccountRequest(), metadata=auth(token))
+    receipt = call("DeleteAccount", accounts.DeleteAccount,
+                   A.DeleteAccountRequest(confirm_account_id=dana.id), token)
+    check(receipt.state == account_pb2.ACCOUNT_STATE_DELETED and not receipt.display_name,
+          f"DeleteAccount receipt {receipt!r}")
+    err = expect_code(grpc.StatusCode.UNAUTHENTICATED, "a deleted account's token",
+                      accounts.GetCurrentAccount, A.GetCurrentAccountRequest(), metadata=auth(token))
+    check(reason_of(err) == "ACCOUNT_DELETED", f"deleted account: reason {reason_of(err)!r}")
+    ok("DeleteAccount: needs the confirmation, leaves a receipt; the token gets ACCOUNT_DELETED")
+
 
 if __name__ == "__main__":
     try:

@@ -74,6 +74,12 @@ pub struct ServeConfig {
     /// `/`); off when unset. Keep it private: it is not authenticated.
     #[arg(long, env = "STEPWISE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// File holding the master key that wraps the clients' keys (64
+    /// hexadecimal digits). Without it, `master.key` in the data dir, made
+    /// at the first start. Keep a copy apart from the data and its backups:
+    /// without it, no client's text can be read.
+    #[arg(long, env = "STEPWISE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
     /// The wall clock; the system's unless a test injects its own.
     #[arg(skip)]
     pub clock: Option<Arc<dyn Clock>>,
@@ -116,6 +122,7 @@ impl ServeConfig {
             tls_cert: None,
             tls_key: None,
             metrics_listen: None,
+            master_key_file: None,
             clock: None,
         }
     }

@@ -121,3 +121,27 @@ impl Drop for ScratchFile {
         }
     }
 }
+
+/// Writes `secret` and a newline to `path`, readable only by its owner,
+/// durably (the file and its directory entry). With `create_new`, an
+/// existing file is an error, never overwritten.
+pub fn write_secret(path: &Path, secret: &str, create_new: bool) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if create_new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+    let mut file = options.open(path)?;
+    // `mode` applies only to new files; tighten an existing one too.
+    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()?;
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}

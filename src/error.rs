@@ -43,6 +43,27 @@ pub enum Error {
     /// No bearer token, or one the server does not know.
     #[error("missing or unknown bearer token; send `authorization: Bearer <token>`")]
     Unauthenticated,
+    /// The token was revoked.
+    #[error("this token was revoked; sign in again to get a new one")]
+    TokenRevoked,
+    /// The token's expiry time has passed.
+    #[error("this token has expired; sign in again to get a new one")]
+    TokenExpired,
+    /// An administrator disabled the account.
+    #[error("this account is disabled; ask your administrator")]
+    AccountDisabled,
+    /// The account was deleted, with everything it kept.
+    #[error("this account was deleted; delete what this device keeps of it")]
+    AccountDeleted,
+    /// An administrator asked to disable or delete their own account.
+    #[error("administrators cannot disable or delete their own account; ask another administrator")]
+    OwnAccount,
+    /// The account was deleted; nothing can change it any more.
+    #[error("this account was deleted; nothing about it can change")]
+    AlreadyDeleted,
+    /// Only client accounts can be deleted.
+    #[error("only client accounts can be deleted; disable other accounts instead")]
+    NotAClientAccount,
     /// The caller's role may not call this method.
     #[error("{0}")]
     PermissionDenied(&'static str),
@@ -189,6 +210,13 @@ error_codes! {
     AlreadyExists => AlreadyExists,
     VersionMismatch => Aborted,
     Unauthenticated => Unauthenticated,
+    TokenRevoked => Unauthenticated,
+    TokenExpired => Unauthenticated,
+    AccountDisabled => Unauthenticated,
+    AccountDeleted => Unauthenticated,
+    OwnAccount => FailedPrecondition,
+    AlreadyDeleted => FailedPrecondition,
+    NotAClientAccount => FailedPrecondition,
     PermissionDenied => PermissionDenied,
     ResyncRequired => FailedPrecondition,
     MutationIdReused => FailedPrecondition,
@@ -226,6 +254,17 @@ pub fn describe(violations: &[FieldViolation]) -> String {
         .map(|v| format!("{}: {}", v.field, v.description))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// An error and its chain of causes, on one line.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text = format!("{text}: {next}");
+        cause = next.source();
+    }
+    text
 }
 
 impl From<std::io::Error> for Error {

@@ -1,17 +1,30 @@
-//! Accounts, tokens, and the first administrator.
+//! Accounts: making them, the profile, administrators' list, disabling
+//! and enabling, and the first administrator.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::{App, Principal};
-use crate::domain::{Account, AdminAction, AdminEvent, Role, new_token};
+use crate::domain::{Account, AccountState, AdminAction, AdminEvent, Role, Token};
 use crate::error::{Error, Result};
+use crate::store::{Page, PageRequest};
 
 /// File in the data dir that receives the first administrator's token.
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+/// Label of the token an account is made with.
+const FIRST_TOKEN_LABEL: &str = "first token";
+
+/// A validated change of the caller's profile: the fields to set.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    /// A new display name.
+    pub display_name: Option<String>,
+    /// A new time zone.
+    pub time_zone: Option<Tz>,
+}
 
 /// A validated request for a new account.
 #[derive(Debug, Clone)]
@@ -32,8 +45,10 @@ impl App {
         new: NewAccount,
     ) -> Result<(Account, String)> {
         principal.require_admin()?;
-        self.insert_account(new, Some(principal.account_id), |_| Ok(()))
-            .await
+        self.insert_account(new, Some(principal.account_id), FIRST_TOKEN_LABEL, |_| {
+            Ok(())
+        })
+        .await
     }
 
     /// The caller's own account.
@@ -57,35 +72,37 @@ impl App {
             time_zone: chrono_tz::UTC,
         };
         let (account, _token) = self
-            .insert_account(new, None, |token| {
+            .insert_account(new, None, ADMIN_TOKEN_FILE, |token| {
                 // Written before the account exists: a crash in between leaves a
                 // store without accounts, and the next start tries again.
-                write_secret(&data_dir.join(ADMIN_TOKEN_FILE), token)
+                Ok(crate::data_dir::write_secret(
+                    &data_dir.join(ADMIN_TOKEN_FILE),
+                    token,
+                    false,
+                )?)
             })
             .await?;
         tracing::info!(account_id = %account.id, "created the first administrator account");
         Ok(Some(data_dir.join(ADMIN_TOKEN_FILE)))
     }
 
-    /// Stores a new account and returns it with its token, which
-    /// `before_commit` sees first. With `created_by`, the administrator's
-    /// event for the audit trail is stored with it.
+    /// Stores a new account and returns it with the secret of its first
+    /// token (labelled `label`), which `before_commit` sees first. With
+    /// `created_by`, the administrator's event for the audit trail is stored
+    /// with it.
     async fn insert_account(
         &self,
         new: NewAccount,
         created_by: Option<Uuid>,
+        label: &str,
         before_commit: impl FnOnce(&str) -> Result<()>,
     ) -> Result<(Account, String)> {
         let account = self.new_account(new);
-        let (token, hash) = new_token();
-        before_commit(&token)?;
-        let audit = created_by.map(|actor_id| AdminEvent {
-            actor_id,
-            action: AdminAction::AccountCreated,
-            target_id: account.id,
-            size_bytes: 0,
-            sha256: None,
-            time_us: account.create_time_us,
+        let (token, secret) = Token::new(account.id, label.into(), account.create_time_us, None);
+        before_commit(&secret)?;
+        let audit = created_by.map(|actor_id| {
+            let (action, time_us) = (AdminAction::AccountCreated, account.create_time_us);
+            AdminEvent::on_account(actor_id, action, account.id, time_us)
         });
         let stored = account.clone();
         self.store
@@ -94,14 +111,112 @@ impl App {
                     return Err(Error::AlreadyExists("account"));
                 }
                 tx.put_account(&stored)?;
-                tx.put_token(&hash, stored.id)?;
+                tx.put_token(&token)?;
                 if let Some(event) = &audit {
                     tx.append_admin_event(event)?;
                 }
                 Ok(())
             })
             .await?;
-        Ok((account, token))
+        Ok((account, secret))
+    }
+
+    /// The first token of a new account, for sign-up.
+    pub(super) fn first_token(&self, account: &Account) -> (Token, String) {
+        Token::new(
+            account.id,
+            FIRST_TOKEN_LABEL.into(),
+            account.create_time_us,
+            None,
+        )
+    }
+
+    /// Changes the caller's display name or time zone, if `version` is 0 or
+    /// current.
+    pub async fn update_current_account(
+        &self,
+        principal: &Principal,
+        version: i64,
+        change: AccountChange,
+    ) -> Result<Account> {
+        self.store
+            .write(principal.account_id, move |tx| {
+                let mut account = tx.account(tx.actor())?.ok_or(Error::Unauthenticated)?;
+                if version != 0 && version != account.version {
+                    return Err(Error::VersionMismatch {
+                        what: "account",
+                        expected: version,
+                        current: account.version,
+                    });
+                }
+                if let Some(name) = &change.display_name {
+                    account.display_name.clone_from(name);
+                }
+                if let Some(zone) = change.time_zone {
+                    account.time_zone = zone;
+                }
+                account.version += 1;
+                account.update_time_us = tx.now_micros();
+                tx.put_account(&account)?;
+                Ok(account)
+            })
+            .await
+    }
+
+    /// Every account, oldest first. Administrators only.
+    pub async fn list_accounts(
+        &self,
+        principal: &Principal,
+        page: PageRequest<'_>,
+    ) -> Result<Page<Account>> {
+        principal.require_admin()?;
+        self.store.accounts(page).await
+    }
+
+    /// Disables (`enabled` false) or enables an account, with an event in
+    /// the administrators' audit trail when its state changes.
+    /// Administrators only, and not for their own account.
+    pub async fn set_account_enabled(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        enabled: bool,
+    ) -> Result<Account> {
+        principal.require_admin()?;
+        if id == principal.account_id {
+            return Err(Error::OwnAccount);
+        }
+        let (wanted, action) = if enabled {
+            (AccountState::Active, AdminAction::AccountEnabled)
+        } else {
+            (AccountState::Disabled, AdminAction::AccountDisabled)
+        };
+        let actor = principal.account_id;
+        let account = self
+            .store
+            .write(actor, move |tx| {
+                let mut account = tx.account(id)?.ok_or(Error::NotFound("account"))?;
+                match account.state {
+                    AccountState::Deleted => return Err(Error::AlreadyDeleted),
+                    state if state == wanted => return Ok(account),
+                    _ => {}
+                }
+                account.state = wanted;
+                account.version += 1;
+                account.update_time_us = tx.now_micros();
+                tx.put_account(&account)?;
+                tx.append_admin_event(&AdminEvent::on_account(
+                    actor,
+                    action,
+                    id,
+                    account.update_time_us,
+                ))?;
+                Ok(account)
+            })
+            .await?;
+        self.access_changed();
+        tracing::info!(account_id = %id, by = %actor, ?action, "account state set");
+        Ok(account)
     }
 
     /// A new account record with a fresh id.
@@ -115,21 +230,7 @@ impl App {
             create_time_us: now,
             update_time_us: now,
             version: 1,
+            state: AccountState::Active,
         }
     }
-}
-
-/// Writes a secret readable only by its owner, durably.
-fn write_secret(path: &Path, secret: &str) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    // `mode` applies only to new files; tighten an existing one too.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    writeln!(file, "{secret}")?;
-    file.sync_all()?;
-    Ok(())
 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::dashboard::LinkChange;
 use super::{App, NewAccount, Principal};
 use crate::domain::{
-    AccessEvent, Account, CareLink, CareLinkState, Invite, Role, display_code, new_invite_code,
-    new_token, normalize_code,
+    AccessEvent, Account, CareLink, CareLinkState, Invite, Role, Token, display_code,
+    new_invite_code, normalize_code,
 };
 use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest, Side, Tx};
@@ -19,8 +19,8 @@ use crate::store::{Page, PageRequest, Side, Tx};
 enum Redeemer {
     /// An existing client account.
     Client(Uuid),
-    /// A new client account with the hash of its token.
-    NewAccount(Account, [u8; 32]),
+    /// A new client account with its first token.
+    NewAccount(Account, Token),
 }
 
 impl App {
@@ -44,6 +44,52 @@ impl App {
             code: display_code(&invite.code),
             ..invite
         })
+    }
+
+    /// The therapist's pending invites (neither used nor expired), oldest
+    /// first; expired ones on a page are left out.
+    pub async fn list_invites(
+        &self,
+        principal: &Principal,
+        page: PageRequest<'_>,
+    ) -> Result<Page<Invite>> {
+        principal.require_therapist("only therapists have invites")?;
+        let now = self.now_micros();
+        let page = self.store.invites(principal.account_id, page).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .filter(|invite| invite.used_by.is_none() && invite.expire_time_us > now)
+                .map(|invite| Invite {
+                    code: display_code(&invite.code),
+                    ..invite
+                })
+                .collect(),
+            next_page_token: page.next_page_token,
+        })
+    }
+
+    /// Cancels one of the therapist's unused invites: its code works no
+    /// more.
+    pub async fn cancel_invite(&self, principal: &Principal, code: &str) -> Result<()> {
+        principal.require_therapist("only therapists have invites")?;
+        let code = normalize_code(code).ok_or(Error::InviteNotFound)?;
+        let therapist = principal.account_id;
+        self.store
+            .write(therapist, move |tx| {
+                let invite = tx
+                    .invite(&code)?
+                    .filter(|invite| invite.therapist_id == therapist)
+                    .ok_or(Error::InviteNotFound)?;
+                if invite.used_by.is_some() {
+                    return Err(Error::InviteUsed);
+                }
+                tx.remove_invite(&invite)
+            })
+            .await?;
+        tracing::info!(therapist_id = %therapist, "invite cancelled");
+        Ok(())
     }
 
     /// Links the calling client to the invite's therapist.
@@ -72,10 +118,10 @@ impl App {
             role: Role::Client,
             ..new
         });
-        let (token, hash) = new_token();
-        self.redeem(code, peer, Redeemer::NewAccount(account.clone(), hash))
+        let (token, secret) = self.first_token(&account);
+        self.redeem(code, peer, Redeemer::NewAccount(account.clone(), token))
             .await?;
-        Ok((account, token))
+        Ok((account, secret))
     }
 
     async fn redeem(
@@ -208,9 +254,9 @@ fn redeem(tx: &mut dyn Tx, code: &str, redeemer: &Redeemer, link_id: Uuid) -> Re
     }
     let client_id = match redeemer {
         Redeemer::Client(id) => *id,
-        Redeemer::NewAccount(account, token_hash) => {
+        Redeemer::NewAccount(account, token) => {
             tx.put_account(account)?;
-            tx.put_token(token_hash, account.id)?;
+            tx.put_token(token)?;
             account.id
         }
     };

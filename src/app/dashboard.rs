@@ -87,6 +87,7 @@ impl App {
         if *shutdown.borrow_and_update() {
             return Err(Error::ShuttingDown);
         }
+        let mut access = self.access.subscribe();
         let mut looks = Looks::new("stepwise.v1.CareService/WatchClients");
         loop {
             let event = tokio::select! {
@@ -129,7 +130,17 @@ impl App {
                     Err(broadcast::error::RecvError::Lagged(_)) => return Err(Error::internal("link events overflowed")),
                     Err(broadcast::error::RecvError::Closed) => return Err(Error::ShuttingDown),
                 },
-                () = tokio::time::sleep(heartbeat) => WatchEvent::Heartbeat(self.now_micros()),
+                // A token or account changed: end the stream if it was the
+                // caller's (links come as link events).
+                _ = access.changed() => {
+                    self.still_authenticated(principal).await?;
+                    continue;
+                }
+                () = tokio::time::sleep(heartbeat) => {
+                    // An expiry passes without any change: checked here.
+                    self.still_authenticated(principal).await?;
+                    WatchEvent::Heartbeat(self.now_micros())
+                }
                 // The flag only ever turns true.
                 _ = shutdown.changed() => return Err(Error::ShuttingDown),
                 () = events.closed() => return Ok(()),

@@ -2,7 +2,8 @@
 //! of what it delivered.
 //!
 //! A stream delivers a client's changes page by page. Each page is read
-//! first and only then checked against the caller's access: a change
+//! first and only then checked against the caller's access (their token
+//! and account still work, and they may still read the client's data): a change
 //! committed after a revocation can only be read once the revocation is
 //! visible too, so the check after the read stops it. A page is sent only
 //! once it is durable, so no device ever sees a change that a crash could
@@ -120,6 +121,7 @@ impl App {
                     initial && at == from,
                 )
                 .await?;
+            self.still_authenticated(principal).await?;
             if !self.may_still_read(principal, client_id).await? {
                 return Ok(Delivery::AccessEnded);
             }

@@ -14,6 +14,8 @@ mod care;
 mod comments;
 mod dashboard;
 mod delivery;
+mod erasure;
+mod export;
 pub mod invite_guard;
 mod plan;
 mod practice;
@@ -28,6 +30,7 @@ mod sync;
 #[cfg(test)]
 mod tests;
 mod thoughts;
+mod tokens;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,9 +42,10 @@ use crate::domain::{Clock, Entity, Kind, RetentionPolicy, Role};
 use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
-pub use accounts::{ADMIN_TOKEN_FILE, NewAccount};
+pub use accounts::{ADMIN_TOKEN_FILE, AccountChange, NewAccount};
 pub use assessments::{AssessedResult, DueAssessment, NewAssignment};
 pub use dashboard::WatchEvent;
+pub use export::ExportItem;
 pub use principal::{Action, Principal};
 pub use progress::{
     AttainmentStats, ClientSummary, Flag, InstrumentSummary, LatestResult, ProgressReport,
@@ -76,6 +80,10 @@ pub struct App {
     tasks: tokio_util::task::TaskTracker,
     /// How long what expires is kept.
     retention_policy: RetentionPolicy,
+    /// Tokens whose use is being recorded.
+    token_uses: Arc<tokens::TokenUses>,
+    /// Counts changes to tokens, accounts and links that may end streams.
+    access: Arc<watch::Sender<u64>>,
 }
 
 impl App {
@@ -100,6 +108,8 @@ impl App {
             )),
             tasks: tokio_util::task::TaskTracker::new(),
             retention_policy: RetentionPolicy::default(),
+            token_uses: Arc::default(),
+            access: Arc::new(watch::channel(0).0),
         }
     }
 

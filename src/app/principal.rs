@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
-use crate::domain::{AccessEvent, Account, Role, hash_token};
+use crate::domain::{
+    AccessEvent, Account, AccountState, RevokeReason, Role, Token, TokenState, hash_token,
+};
 use crate::error::{Error, Result};
 
 /// The authenticated caller of an RPC.
@@ -16,6 +18,9 @@ pub struct Principal {
     pub account_id: Uuid,
     /// The account's role.
     pub role: Role,
+    /// SHA-256 of the token the call came with, so that streams can check
+    /// that it still works.
+    token_hash: Option<[u8; 32]>,
     /// Clients whose data this call accessed as their therapist, for the
     /// audit trail (shared by the clones of one call's principal).
     accessed: Arc<Mutex<BTreeSet<Uuid>>>,
@@ -44,8 +49,23 @@ impl Principal {
         Self {
             account_id: account.id,
             role: account.role,
+            token_hash: None,
             accessed: Arc::default(),
         }
+    }
+
+    /// The principal of an account that called with the token hashing to
+    /// `token_hash`.
+    pub fn with_token(account: &Account, token_hash: [u8; 32]) -> Self {
+        Self {
+            token_hash: Some(token_hash),
+            ..Self::of(account)
+        }
+    }
+
+    /// SHA-256 of the token the call came with.
+    pub fn token_hash(&self) -> Option<&[u8; 32]> {
+        self.token_hash.as_ref()
     }
 
     /// Whether the caller is the client `client_id` itself.
@@ -104,15 +124,63 @@ impl Principal {
 
 impl super::App {
     /// The principal of the holder of `token`; `UNAUTHENTICATED` without a
-    /// token or with one the server does not know.
+    /// token or with one the server does not know, and with its own reason
+    /// for a revoked or expired token or a disabled or deleted account. A
+    /// use of the token is recorded, coarsely (`App::note_use`).
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal> {
-        let token = token.ok_or(Error::Unauthenticated)?;
-        let account = self
+        let hash = hash_token(token.ok_or(Error::Unauthenticated)?);
+        let token = self
             .store
-            .account_by_token(&hash_token(token))
+            .token(&hash)
             .await?
             .ok_or(Error::Unauthenticated)?;
-        Ok(Principal::of(&account))
+        let account = self.usable_account(&token).await?;
+        self.note_use(&token).await;
+        Ok(Principal::with_token(&account, hash))
+    }
+
+    /// `Ok` while the caller's token and account still work: streams check
+    /// before each delivery and heartbeat, and whenever a token or an
+    /// account changed ([`App::access_changed`]).
+    pub(super) async fn still_authenticated(&self, principal: &Principal) -> Result<()> {
+        match principal.token_hash() {
+            Some(hash) => {
+                let token = self
+                    .store
+                    .token(hash)
+                    .await?
+                    .ok_or(Error::Unauthenticated)?;
+                self.usable_account(&token).await.map(drop)
+            }
+            None => {
+                let account = self
+                    .store
+                    .account(principal.account_id)
+                    .await?
+                    .ok_or(Error::Unauthenticated)?;
+                usable(account).map(drop)
+            }
+        }
+    }
+
+    /// The account of `token`, if the token works now.
+    async fn usable_account(&self, token: &Token) -> Result<Account> {
+        match token.state(self.now_micros()) {
+            TokenState::Active => {}
+            TokenState::Expired => return Err(Error::TokenExpired),
+            TokenState::Revoked => {
+                return Err(match token.revoked.map(|r| r.reason) {
+                    Some(RevokeReason::AccountDeleted) => Error::AccountDeleted,
+                    _ => Error::TokenRevoked,
+                });
+            }
+        }
+        let account = self
+            .store
+            .account(token.account_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        usable(account)
     }
 
     /// Finishes a call of `method` (its full gRPC name) after its handler
@@ -162,5 +230,14 @@ impl super::App {
                 tx.append_access_events(&events)
             })
             .await
+    }
+}
+
+/// The account, unless it is disabled or deleted.
+fn usable(account: Account) -> Result<Account> {
+    match account.state {
+        AccountState::Active => Ok(account),
+        AccountState::Disabled => Err(Error::AccountDisabled),
+        AccountState::Deleted => Err(Error::AccountDeleted),
     }
 }

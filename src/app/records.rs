@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 use crate::domain::{
-    Comment, CommentTarget, Entity, Kind, TrackedAssignment, TrackedAttainment, TrackedRating,
-    TrackedResult, TrackedScale, TrackedStep, track_year,
+    AccountState, Comment, CommentTarget, Entity, Kind, TrackedAssignment, TrackedAttainment,
+    TrackedRating, TrackedResult, TrackedScale, TrackedStep, track_year,
 };
 use crate::error::{Error, Result};
 use crate::store::Tx;
@@ -22,9 +22,15 @@ pub(super) fn live(tx: &mut dyn Tx, id: Uuid, kind: Kind) -> Result<Entity> {
         .ok_or(Error::NotFound(kind.noun()))
 }
 
-/// Stores a new record. An attainment rating needs a goal with an
-/// attainment scale.
+/// Stores a new record, for a client whose account is still there: a call
+/// that checked its access just before the client's erasure committed
+/// must not leave a record of theirs behind. An attainment rating needs a
+/// goal with an attainment scale.
 pub(super) fn create(tx: &mut dyn Tx, mut entity: Entity) -> Result<Entity> {
+    let owner = tx.account(entity.meta().client_id)?;
+    if owner.is_none_or(|account| account.state == AccountState::Deleted) {
+        return Err(Error::NotFound("client"));
+    }
     match &mut entity {
         Entity::Comment(comment) => comment.author_only = on_private_note(tx, comment.target)?,
         Entity::AttainmentRating(rating) => {

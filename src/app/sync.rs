@@ -171,6 +171,7 @@ impl App {
         if *shutdown.borrow_and_update() {
             return Err(Error::ShuttingDown);
         }
+        let mut access = self.access.subscribe();
         let mut looks = Looks::new("stepwise.v1.SyncService/Subscribe");
         loop {
             // Marked seen before reading the head: a commit after this
@@ -204,7 +205,15 @@ impl App {
                         return Err(Error::internal("store stopped publishing commits"));
                     }
                 }
+                // A token, account or link changed: end the stream if it
+                // was the caller's (the change itself is no event).
+                _ = access.changed() => {
+                    self.still_authenticated(principal).await?;
+                    self.read_access(principal, client_id).await?;
+                }
                 () = tokio::time::sleep(heartbeat) => {
+                    // An expiry passes without any change: checked here.
+                    self.still_authenticated(principal).await?;
                     let cursor = self.cursor(client_id, seen);
                     if events.send(Ok(SyncEvent::Heartbeat(cursor, self.now_micros()))).await.is_err() {
                         return Ok(());

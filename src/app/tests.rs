@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::store::PageRequest;
 use crate::store::kv::KvStore;
 use crate::store::kv::memory::MemoryKv;
+use crate::store::kv::seal::MasterKey;
 
 const FIRST_PAGE: PageRequest<'static> = PageRequest {
     size: 100,
@@ -23,7 +24,8 @@ const FIRST_PAGE: PageRequest<'static> = PageRequest {
 
 fn app() -> App {
     let clock = Arc::new(ManualClock::starting_at(1_800_000_000_000_000));
-    let store = KvStore::open(MemoryKv::default(), clock.clone()).expect("store opens");
+    let store = KvStore::open(MemoryKv::default(), clock.clone(), MasterKey::generate())
+        .expect("store opens");
     App::new(
         Arc::new(store),
         std::env::temp_dir(),
@@ -337,4 +339,22 @@ async fn a_submitted_result_and_an_offline_one_reach_the_clients_aggregate() {
     let kept = track.results.get(&offline.id).expect("in the aggregate");
     assert_eq!((kept.total, kept.self_harm), (9, true));
     assert!(!track.results[&first.result.meta.id].self_harm);
+}
+
+#[tokio::test]
+async fn a_call_that_began_before_an_erasure_leaves_no_record_behind() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    app.create_goal(&ada, goal(&ada, "Move"))
+        .await
+        .expect("goal");
+
+    app.delete_account(&ada, None, Some(ada.account_id))
+        .await
+        .expect("erased");
+    // Ada's principal was made before: a call already past authentication.
+    let late = app.create_goal(&ada, goal(&ada, "Late")).await;
+
+    assert!(matches!(late, Err(Error::NotFound("client"))), "{late:?}");
+    assert_eq!(app.store.head(ada.account_id).await.expect("head"), 0);
 }

@@ -5,10 +5,12 @@
 //! the environment variable `STEPWISE_ADMIN_TOKEN` or from a file named
 //! with `--admin-token-file`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use stepwise::client::{self, ConnectError, backup::BackupError};
+use stepwise::client::{self, ConnectError, backup::BackupError, export::ExportError};
+
+use super::remote::{ServerArgs, TokenSource};
 
 /// Environment variable that may hold an administrator's token.
 pub const ADMIN_TOKEN_ENV: &str = "STEPWISE_ADMIN_TOKEN";
@@ -24,41 +26,14 @@ pub struct BackupArgs {
     /// complete and checked).
     #[arg(long)]
     pub to: PathBuf,
-    /// URL of the running server: `http://HOST:PORT`, or
-    /// `https://HOST:PORT` for a server with TLS. A bare `HOST:PORT` means
-    /// `http://`.
-    #[arg(long, env = "STEPWISE_SERVER", default_value = "http://127.0.0.1:50051", value_parser = parse_server)]
-    pub server: http::Uri,
-    /// PEM file with the certificate of a private CA (or the server's own,
-    /// self-signed one) to trust for an `https://` server; without it, the
-    /// system's trusted roots are used.
-    #[arg(long, env = "STEPWISE_TLS_CA")]
-    pub tls_ca: Option<PathBuf>,
+    /// The server.
+    #[command(flatten)]
+    pub remote: ServerArgs,
     /// File holding an administrator's token, such as the server's
     /// `admin.token` (surrounding whitespace is ignored). Takes precedence
     /// over `STEPWISE_ADMIN_TOKEN`.
     #[arg(long, env = "STEPWISE_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
-}
-
-/// A server URL: `http://` or `https://`, a host, an optional port, and
-/// nothing else; a bare `HOST:PORT` is taken as `http://HOST:PORT`, as
-/// earlier versions took it.
-fn parse_server(value: &str) -> Result<http::Uri, String> {
-    let url = if value.contains("://") {
-        value.to_owned()
-    } else {
-        format!("http://{value}")
-    };
-    let problem =
-        || format!("{value:?} is not a server URL like https://stepwise.example.org:50051");
-    let uri: http::Uri = url.parse().map_err(|_| problem())?;
-    let is_server = matches!(uri.scheme_str(), Some("http" | "https"))
-        && uri.host().is_some_and(|host| !host.is_empty())
-        && uri
-            .path_and_query()
-            .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty());
-    if is_server { Ok(uri) } else { Err(problem()) }
 }
 
 /// Why a command failed.
@@ -73,6 +48,9 @@ pub enum CommandError {
     /// The backup failed.
     #[error("{0}")]
     Backup(#[from] BackupError),
+    /// The export failed.
+    #[error("{0}")]
+    Export(#[from] ExportError),
     /// The restore failed.
     #[error("{0}")]
     Restore(#[from] stepwise::error::Error),
@@ -82,30 +60,14 @@ impl BackupArgs {
     /// The administrator's token: the contents of `admin_token_file` if
     /// given, else `from_env`.
     fn token(&self, from_env: Option<String>) -> Result<String, CommandError> {
-        let token = match (&self.admin_token_file, from_env) {
-            (Some(path), _) => String::from_utf8_lossy(&read(path)?).into_owned(),
-            (None, Some(token)) => token,
-            (None, None) => {
-                return Err(CommandError::Config(format!(
-                    "no administrator token: set {ADMIN_TOKEN_ENV} or pass --admin-token-file PATH \
-                     (such as the server's admin.token)"
-                )));
-            }
-        };
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(CommandError::Config(
-                "the administrator token is empty".into(),
-            ));
+        TokenSource {
+            file: self.admin_token_file.as_deref(),
+            flag: "--admin-token-file",
+            env: ADMIN_TOKEN_ENV,
+            whose: "administrator",
         }
-        Ok(token.to_owned())
+        .read(from_env)
     }
-}
-
-/// The contents of a file named in the settings.
-fn read(path: &Path) -> Result<Vec<u8>, CommandError> {
-    std::fs::read(path)
-        .map_err(|e| CommandError::Config(format!("cannot read {}: {e}", path.display())))
 }
 
 /// Settings of `stepwise restore`.
@@ -117,12 +79,18 @@ pub struct RestoreArgs {
     /// New (or empty) data dir to rebuild the store in.
     #[arg(long)]
     pub data_dir: PathBuf,
+    /// The master key of the server the backup comes from (its data dir's
+    /// `master.key`, or its `--master-key-file`). It is checked against the
+    /// backup and copied into the new data dir. Without it, the restored
+    /// store's server needs `--master-key-file` at start.
+    #[arg(long, env = "STEPWISE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// `stepwise backup`: streams a backup from the server into `args.to`.
 pub async fn backup(args: BackupArgs) -> Result<(), CommandError> {
     let token = args.token(std::env::var(ADMIN_TOKEN_ENV).ok())?;
-    let channel = client::connect(&args.server, args.tls_ca.as_deref()).await?;
+    let channel = args.remote.connect().await?;
     let entries = client::backup::download(channel, &token, &args.to).await?;
     println!(
         "backup written to {} ({entries} entries)",
@@ -133,11 +101,21 @@ pub async fn backup(args: BackupArgs) -> Result<(), CommandError> {
 
 /// `stepwise restore`: rebuilds a store from a backup file.
 pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
-    let entries = stepwise::store::kv::snapshot::restore(&args.from, &args.data_dir)?;
+    let entries = stepwise::store::kv::snapshot::restore(
+        &args.from,
+        &args.data_dir,
+        args.master_key_file.as_deref(),
+    )?;
     println!(
         "store rebuilt in {} ({entries} entries, new epoch)",
         args.data_dir.display()
     );
+    if args.master_key_file.is_none() {
+        println!(
+            "no master key given: start its server with --master-key-file naming the key \
+             of the server the backup comes from"
+        );
+    }
     Ok(())
 }
 
@@ -159,7 +137,7 @@ mod tests {
 
     #[test]
     fn the_server_is_a_url_and_a_bare_address_means_http() {
-        let server = |value: &str| backup_config(&["--server", value]).map(|c| c.server);
+        let server = |value: &str| backup_config(&["--server", value]).map(|c| c.remote.server);
         assert_eq!(
             server("127.0.0.1:50051").expect("bare address").to_string(),
             "http://127.0.0.1:50051/"

@@ -4,6 +4,8 @@
 
 pub mod backup;
 pub mod bench;
+pub mod export;
+pub mod remote;
 
 use std::process::ExitCode;
 
@@ -32,6 +34,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Rebuild a store from a backup file, offline, in a new data dir.
     Restore(backup::RestoreArgs),
+    /// Save all your data (a client's) from a running server to a file.
+    Export(export::ExportArgs),
 }
 
 impl Command {
@@ -54,6 +58,7 @@ impl Command {
             Command::Bench(args) => exit_code(bench::run(args).await.map(drop)),
             Command::Backup(args) => exit_code(backup::backup(args).await),
             Command::Restore(args) => exit_code(backup::restore(&args)),
+            Command::Export(args) => exit_code(export::export(args).await),
         }
     }
 }

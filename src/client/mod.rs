@@ -1,8 +1,10 @@
 //! The public client of Stepwise, for tools and tests: authenticated
 //! channels, the reference sync client that mobile apps model themselves
-//! on ([`SyncClient`]), and downloading backups ([`backup`]).
+//! on ([`SyncClient`]), and downloading backups ([`backup`]) and a
+//! client's export ([`export`]).
 
 pub mod backup;
+pub mod export;
 mod sync;
 
 pub use sync::*;
@@ -14,6 +16,8 @@ use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
+
+pub use crate::error::with_causes;
 
 /// Adds `authorization: Bearer <token>` to every call (nothing for an
 /// empty token: a call anyone may make, such as signing up).
@@ -48,17 +52,6 @@ pub enum ConnectError {
     /// nothing about a refused connection or an untrusted certificate).
     #[error("cannot connect: {}", with_causes(.0))]
     Transport(#[from] tonic::transport::Error),
-}
-
-/// An error and its chain of causes, on one line.
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text = format!("{text}: {next}");
-        cause = next.source();
-    }
-    text
 }
 
 /// A channel to the server at `server` (`http://` or `https://`); for

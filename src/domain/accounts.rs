@@ -1,4 +1,4 @@
-//! Accounts: who uses Stepwise, and in which role.
+//! Accounts: who uses Stepwise, in which role, and whether they still may.
 
 use chrono_tz::Tz;
 use uuid::Uuid;
@@ -14,6 +14,19 @@ pub enum Role {
     Therapist,
     /// Manages accounts and backups; reads no client data through the API.
     Admin,
+}
+
+/// Whether an account may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountState {
+    /// In use.
+    #[default]
+    Active,
+    /// Stopped by an administrator: its tokens are refused, its data stays,
+    /// and an administrator can enable it again.
+    Disabled,
+    /// Erased: what is left is the receipt (its id and when); for ever.
+    Deleted,
 }
 
 /// A user of Stepwise.
@@ -33,4 +46,24 @@ pub struct Account {
     pub update_time_us: i64,
     /// Increases on every change.
     pub version: i64,
+    /// Whether it may be used; for a deleted account, `update_time_us` is
+    /// when it was erased.
+    pub state: AccountState,
+}
+
+impl Account {
+    /// What is kept of an erased account: its id, role and times, the
+    /// erasure's time as its last change; no name, the time zone UTC.
+    pub fn erasure_receipt(&self, time_us: i64) -> Account {
+        Account {
+            id: self.id,
+            role: self.role,
+            display_name: String::new(),
+            time_zone: chrono_tz::UTC,
+            create_time_us: self.create_time_us,
+            update_time_us: time_us,
+            version: self.version + 1,
+            state: AccountState::Deleted,
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! The audit trail of administrators: backups and accounts they create.
+//! The audit trail of administrators: backups, and the accounts they
+//! create, disable, enable and delete.
 
 use uuid::Uuid;
 
@@ -9,6 +10,12 @@ pub enum AdminAction {
     BackupCreated,
     /// Created an account.
     AccountCreated,
+    /// Disabled an account.
+    AccountDisabled,
+    /// Enabled a disabled account again.
+    AccountEnabled,
+    /// Deleted (erased) a client's account.
+    AccountDeleted,
 }
 
 /// One thing an administrator did.
@@ -18,7 +25,7 @@ pub struct AdminEvent {
     pub actor_id: Uuid,
     /// What they did.
     pub action: AdminAction,
-    /// The backup's id, or the new account's.
+    /// The backup's id, or the account's.
     pub target_id: Uuid,
     /// Size of the backup file in bytes (0 for other actions).
     pub size_bytes: u64,
@@ -26,4 +33,18 @@ pub struct AdminEvent {
     pub sha256: Option<[u8; 32]>,
     /// When, microseconds since the Unix epoch.
     pub time_us: i64,
+}
+
+impl AdminEvent {
+    /// An administrator's `action` on the account `account_id`.
+    pub fn on_account(actor_id: Uuid, action: AdminAction, account_id: Uuid, time_us: i64) -> Self {
+        Self {
+            actor_id,
+            action,
+            target_id: account_id,
+            size_bytes: 0,
+            sha256: None,
+            time_us,
+        }
+    }
 }

@@ -89,6 +89,38 @@ pub fn display_name(value: &str) -> Result<String, String> {
     bounded_text(trimmed, MAX_DISPLAY_NAME_CHARS)
 }
 
+/// A token's label: like a display name, 1 to [`MAX_DISPLAY_NAME_CHARS`]
+/// characters.
+pub fn token_label(value: &str) -> Result<String, String> {
+    display_name(value)
+}
+
+/// How far ahead a token may expire: tokens for a course of therapy, not
+/// for ever by accident (no expiry at all is its own choice).
+pub const MAX_TOKEN_LIFETIME_US: i64 = 10 * 366 * 24 * 3600 * 1_000_000;
+
+/// A token's expiry time: after `now_us`, at most
+/// [`MAX_TOKEN_LIFETIME_US`] later.
+pub fn token_expiry(micros: i64, now_us: i64) -> Result<i64, String> {
+    if micros <= now_us {
+        return Err("must be in the future".into());
+    }
+    if micros - now_us > MAX_TOKEN_LIFETIME_US {
+        return Err(
+            "must be at most 10 years ahead; leave it unset for a token that never expires".into(),
+        );
+    }
+    Ok(micros)
+}
+
+/// A time zone that must be given: an IANA name, not empty.
+pub fn required_time_zone(value: &str) -> Result<chrono_tz::Tz, String> {
+    if value.is_empty() {
+        return Err("must be an IANA time zone such as \"Europe/Lisbon\"".into());
+    }
+    time_zone(value)
+}
+
 fn bounded_text(value: &str, max_chars: usize) -> Result<String, String> {
     let chars = value.chars().count();
     if chars > max_chars {

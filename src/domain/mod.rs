@@ -30,5 +30,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use records::*;
 pub use retention::{Expiring, PurgeReport, RetentionPolicy};
 pub use sync::*;
-pub use token::{hash_token, new_token};
+pub use token::{
+    LAST_USE_RESOLUTION_US, Revocation, RevokeReason, Token, TokenState, hash_token, new_token,
+};
 pub use tracks::*;

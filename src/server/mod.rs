@@ -45,6 +45,7 @@ use crate::service::{
 };
 use crate::store::kv::KvStore;
 use crate::store::kv::legacy;
+use crate::store::kv::seal::{MASTER_KEY_FILE, MasterKeySource};
 use crate::store::kv::sled::SledKv;
 use auth::AuthLayer;
 use prometheus_client::registry::Unit;
@@ -54,7 +55,7 @@ use trace::RpcTraceLayer;
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The data dir could not be opened or prepared.
-    #[error("cannot open the store in {dir}: {source}")]
+    #[error("cannot open the store in {}: {}", .dir.display(), crate::error::with_causes(.source))]
     Store {
         /// The data dir.
         dir: PathBuf,
@@ -132,7 +133,13 @@ impl Server {
             .unwrap_or_else(|| Arc::new(SystemClock));
         let engine = SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
         legacy::upgrade(&engine, clock.now_micros()).map_err(store_error)?;
-        let store = KvStore::open(engine, clock.clone()).map_err(store_error)?;
+        let master = match &config.master_key_file {
+            Some(path) => MasterKeySource::Operator(path.clone()),
+            None => MasterKeySource::DataDir(dir.join(MASTER_KEY_FILE)),
+        }
+        .load(KvStore::is_sealed(&engine).map_err(store_error)?)
+        .map_err(store_error)?;
+        let store = KvStore::open(engine, clock.clone(), master).map_err(store_error)?;
         // Only after sled's exclusive lock is held: a second server started
         // on the same data dir fails above without touching the scratch dir
         // that the first one is using.

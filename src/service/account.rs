@@ -1,11 +1,17 @@
 //! `stepwise.v1.AccountService`.
 
+use std::pin::Pin;
+
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::convert;
 use super::principal;
 use crate::app::App;
 use crate::pb;
+
+type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportDataResponse, Status>> + Send>>;
 
 /// Implements `AccountService` over the use cases.
 pub struct AccountApi {
@@ -55,5 +61,128 @@ impl pb::account_service_server::AccountService for AccountApi {
             account: Some(account.into()),
             token,
         }))
+    }
+
+    async fn update_current_account(
+        &self,
+        request: Request<pb::UpdateCurrentAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let principal = principal(&request)?;
+        let (version, change) = convert::account_change(request.into_inner())?;
+        let account = self
+            .app
+            .update_current_account(&principal, version, change)
+            .await?;
+        Ok(Response::new(account.into()))
+    }
+
+    async fn create_token(
+        &self,
+        request: Request<pb::CreateTokenRequest>,
+    ) -> Result<Response<pb::CreateTokenResponse>, Status> {
+        let principal = principal(&request)?;
+        let now = self.app.now_micros();
+        let (label, expiry) = convert::new_token(request.into_inner(), now)?;
+        let (token, secret) = self.app.create_token(&principal, label, expiry).await?;
+        Ok(Response::new(pb::CreateTokenResponse {
+            token: Some(convert::token(token, now, principal.token_hash())),
+            secret,
+        }))
+    }
+
+    async fn list_tokens(
+        &self,
+        request: Request<pb::ListTokensRequest>,
+    ) -> Result<Response<pb::ListTokensResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.get_ref();
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_tokens(&principal, page).await?;
+        let now = self.app.now_micros();
+        Ok(Response::new(pb::ListTokensResponse {
+            tokens: page
+                .items
+                .into_iter()
+                .map(|token| convert::token(token, now, principal.token_hash()))
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn revoke_token(
+        &self,
+        request: Request<pb::RevokeTokenRequest>,
+    ) -> Result<Response<pb::Token>, Status> {
+        let principal = principal(&request)?;
+        let id = convert::id(&request.get_ref().id, "id")?;
+        let token = self.app.revoke_token(&principal, id).await?;
+        let now = self.app.now_micros();
+        Ok(Response::new(convert::token(
+            token,
+            now,
+            principal.token_hash(),
+        )))
+    }
+
+    async fn list_accounts(
+        &self,
+        request: Request<pb::ListAccountsRequest>,
+    ) -> Result<Response<pb::ListAccountsResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.get_ref();
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_accounts(&principal, page).await?;
+        Ok(Response::new(pb::ListAccountsResponse {
+            accounts: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn disable_account(
+        &self,
+        request: Request<pb::DisableAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let principal = principal(&request)?;
+        let id = convert::id(&request.get_ref().id, "id")?;
+        let account = self.app.set_account_enabled(&principal, id, false).await?;
+        Ok(Response::new(account.into()))
+    }
+
+    async fn enable_account(
+        &self,
+        request: Request<pb::EnableAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let principal = principal(&request)?;
+        let id = convert::id(&request.get_ref().id, "id")?;
+        let account = self.app.set_account_enabled(&principal, id, true).await?;
+        Ok(Response::new(account.into()))
+    }
+
+    type ExportDataStream = ExportStream;
+
+    async fn export_data(
+        &self,
+        request: Request<pb::ExportDataRequest>,
+    ) -> Result<Response<Self::ExportDataStream>, Status> {
+        let principal = principal(&request)?;
+        let account_id = convert::optional_id(&request.get_ref().account_id, "account_id")?;
+        let items = self.app.export_data(&principal, account_id).await?;
+        let messages = convert::export_messages(ReceiverStream::new(items));
+        Ok(Response::new(Box::pin(messages)))
+    }
+
+    async fn delete_account(
+        &self,
+        request: Request<pb::DeleteAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let principal = principal(&request)?;
+        let request = request.get_ref();
+        let target = convert::optional_id(&request.id, "id")?;
+        let confirmation = convert::optional_id(&request.confirm_account_id, "confirm_account_id")?;
+        let receipt = self
+            .app
+            .delete_account(&principal, target, confirmation)
+            .await?;
+        Ok(Response::new(receipt.into()))
     }
 }

@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use super::{convert, principal};
 use crate::app::{App, WatchEvent};
 use crate::domain::CareLink;
+use crate::error::Error;
 use crate::pb;
 
 /// Implements `CareService` over the use cases.
@@ -175,6 +176,20 @@ impl pb::care_service_server::CareService for CareApi {
         }))
     }
 
+    async fn list_invites(
+        &self,
+        request: Request<pb::ListInvitesRequest>,
+    ) -> Result<Response<pb::ListInvitesResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.get_ref();
+        let page = convert::page(request.page_size, &request.page_token)?;
+        let page = self.app.list_invites(&principal, page).await?;
+        Ok(Response::new(pb::ListInvitesResponse {
+            invites: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
     async fn get_session_digest(
         &self,
         request: Request<pb::GetSessionDigestRequest>,
@@ -188,5 +203,18 @@ impl pb::care_service_server::CareService for CareApi {
             .session_digest(&principal, client_id, since)
             .await?;
         Ok(Response::new(digest.into()))
+    }
+
+    async fn cancel_invite(
+        &self,
+        request: Request<pb::CancelInviteRequest>,
+    ) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let code = &request.get_ref().code;
+        if code.trim().is_empty() {
+            return Err(Error::invalid("code", "is required").into());
+        }
+        self.app.cancel_invite(&principal, code).await?;
+        Ok(Response::new(()))
     }
 }

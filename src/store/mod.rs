@@ -21,6 +21,12 @@
 //! - **Nothing is visible before it is durable**: no read sees a write
 //!   that a crash could still undo, so no answer carries one (and a later
 //!   change could not reuse its version).
+//! - **What clients write is never stored in plain.** The text of a
+//!   client's records is kept sealed with a key of that client's own, and
+//!   [`Tx::erase_client`] destroys the key with the records: without the
+//!   store's master key nothing of it can be read, and with it, only from
+//!   copies made before the erasure (see [`kv::seal`]). Reads hand out
+//!   plain records: the use cases never see ciphertext.
 //!
 //! Implementations: [`kv::KvStore`] over an ordered key-value engine, with
 //! [`kv::sled::SledKv`] (the embedded default) and [`kv::memory::MemoryKv`]
@@ -43,8 +49,8 @@ use uuid::Uuid;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Entity, Expiring, Invite, Kind, Order,
-    Replay, Session, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
-    TrackedScale, TrackedStep,
+    Replay, Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating,
+    TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -193,11 +199,17 @@ pub trait Store: Send + Sync + 'static {
     /// The account with `id`.
     async fn account(&self, id: Uuid) -> Result<Option<Account>>;
 
-    /// The account whose token hashes to `token_hash`.
-    async fn account_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Account>>;
+    /// The token whose secret hashes to `token_hash`.
+    async fn token(&self, token_hash: &[u8; 32]) -> Result<Option<Token>>;
+
+    /// An account's tokens, oldest first.
+    async fn tokens(&self, account: Uuid, page: PageRequest<'_>) -> Result<Page<Token>>;
 
     /// Whether any account exists (a new store has none).
     async fn has_accounts(&self) -> Result<bool>;
+
+    /// Every account (deleted ones as their receipts), oldest first.
+    async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>>;
 
     // --- the care team and the audit trails ---
 
@@ -214,6 +226,9 @@ pub trait Store: Send + Sync + 'static {
         side: Side,
         page: PageRequest<'_>,
     ) -> Result<Page<CareLink>>;
+
+    /// A therapist's unused invites (expired ones too), oldest first.
+    async fn invites(&self, therapist: Uuid, page: PageRequest<'_>) -> Result<Page<Invite>>;
 
     /// The access events about a client or by a therapist, oldest first.
     async fn access_events(
@@ -418,21 +433,36 @@ pub trait Tx {
     fn account(&mut self, id: Uuid) -> Result<Option<Account>>;
     /// Stores an account.
     fn put_account(&mut self, account: &Account) -> Result<()>;
-    /// Lets the token with `token_hash` authenticate as `account`.
-    fn put_token(&mut self, token_hash: &[u8; 32], account: Uuid) -> Result<()>;
+    /// The token whose secret hashes to `token_hash`.
+    fn token(&mut self, token_hash: &[u8; 32]) -> Result<Option<Token>>;
+    /// Stores a token (new, or changed).
+    fn put_token(&mut self, token: &Token) -> Result<()>;
+    /// Every token of an account.
+    fn tokens_of(&mut self, account: Uuid) -> Result<Vec<Token>>;
+    /// Erases everything a client owns: every record and tombstone, their
+    /// indexes and aggregates, the client's sequence and replays, and last
+    /// the client's key, without which no copy of their text made later
+    /// (a backup) can be read.
+    /// Returns how many records and tombstones it erased. (An entry kept
+    /// per client that a new feature adds must be erased here too.)
+    fn erase_client(&mut self, client: Uuid) -> Result<u64>;
 
     // --- the care team and the audit trails ---
 
     /// The invite with `code`.
     fn invite(&mut self, code: &str) -> Result<Option<Invite>>;
-    /// Stores an invite.
+    /// Stores an invite (new, or used).
     fn put_invite(&mut self, invite: &Invite) -> Result<()>;
+    /// Removes an invite: its code works no more.
+    fn remove_invite(&mut self, invite: &Invite) -> Result<()>;
     /// A care link by id.
     fn care_link(&mut self, id: Uuid) -> Result<Option<CareLink>>;
     /// The latest link between a therapist and a client.
     fn link_between(&mut self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>>;
     /// Stores a link (new, or changed: revoked).
     fn put_link(&mut self, link: &CareLink) -> Result<()>;
+    /// Every link of an account on `side`.
+    fn links_of(&mut self, account: Uuid, side: Side) -> Result<Vec<CareLink>>;
     /// Appends to the audit trail of therapists' access.
     fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()>;
     /// Appends to the audit trail of administrators.

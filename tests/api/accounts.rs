@@ -19,15 +19,6 @@ async fn create_account(
         .map(tonic::Response::into_inner)
 }
 
-/// The account of `token`.
-async fn current_account(app: &TestApp, token: &str) -> Result<pb::Account, tonic::Status> {
-    app.accounts(token)
-        .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
-        .await
-        .map(tonic::Response::into_inner)
-}
-
 fn account(role: Role, display_name: &str) -> pb::Account {
     pb::Account {
         role: role as i32,
@@ -209,4 +200,153 @@ async fn a_create_account_request_without_an_account_is_rejected() {
         .expect_err("no account");
 
     assert_invalid(&error, &["account"]);
+}
+
+/// Changes the profile of the holder of `token`: the fields of `account`
+/// named in `paths`.
+async fn update_profile(
+    app: &TestApp,
+    token: &str,
+    account: pb::Account,
+    paths: &[&str],
+) -> Result<pb::Account, tonic::Status> {
+    app.accounts(token)
+        .await
+        .update_current_account(pb::UpdateCurrentAccountRequest {
+            account: Some(account),
+            update_mask: mask(paths),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Today, as `GetProgress` counts it for the holder of `token`.
+async fn progress_today(app: &TestApp, token: &str, client_id: &str) -> String {
+    app.progress(token)
+        .await
+        .get_progress(pb::GetProgressRequest {
+            target: Some(pb::get_progress_request::Target::ClientId(client_id.into())),
+            as_of_date: String::new(),
+        })
+        .await
+        .expect("progress")
+        .into_inner()
+        .as_of_date
+}
+
+#[tokio::test]
+async fn a_client_who_moves_changes_their_time_zone_and_keeps_their_days() {
+    // 23:30 in Lisbon and London on 2026-11-25, already the 26th in Berlin.
+    let evening = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+        .and_then(|day| day.and_hms_opt(23, 30, 0))
+        .expect("time")
+        .and_utc()
+        .timestamp_micros();
+    let clock = std::sync::Arc::new(stepwise::domain::ManualClock::starting_at(evening));
+    let app = TestApp::spawn_with(|config| config.clock = Some(clock.clone())).await;
+    let created = create_account(
+        &app,
+        pb::Account {
+            time_zone: "Europe/Berlin".into(),
+            ..account(Role::Client, "Ada")
+        },
+    )
+    .await
+    .expect("create");
+    let (ada, token) = (created.account.expect("account"), created.token);
+    let (_, step) = goal_with_step(&app, &token).await;
+    log_check_in(&app, &token, &step.id, "2026-11-26", pb::CheckInState::Done)
+        .await
+        .expect("check in, Berlin's today");
+    assert_eq!(progress_today(&app, &token, &ada.id).await, "2026-11-26");
+
+    let moved = update_profile(
+        &app,
+        &token,
+        pb::Account {
+            time_zone: "Europe/Lisbon".into(),
+            ..Default::default()
+        },
+        &["time_zone"],
+    )
+    .await
+    .expect("move to Lisbon");
+
+    assert_eq!(moved.time_zone, "Europe/Lisbon");
+    assert_eq!(moved.display_name, "Ada", "not in the mask, unchanged");
+    assert!(moved.version > ada.version);
+    assert_eq!(current_account(&app, &token).await.expect("read"), moved);
+    assert_eq!(
+        progress_today(&app, &token, &ada.id).await,
+        "2026-11-25",
+        "today is counted in the new zone"
+    );
+    let check_ins = list_check_ins(&app, &token, &step.id, "", "")
+        .await
+        .expect("check-ins");
+    assert_eq!(
+        check_ins[0].local_date, "2026-11-26",
+        "a day keeps its date"
+    );
+}
+
+#[tokio::test]
+async fn a_new_display_name_with_an_empty_mask_changes_both_fields() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+
+    let changed = update_profile(
+        &app,
+        &token,
+        pb::Account {
+            display_name: "Ada L.".into(),
+            time_zone: "America/Sao_Paulo".into(),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await
+    .expect("update");
+
+    assert_eq!(
+        (changed.display_name.as_str(), changed.time_zone.as_str()),
+        ("Ada L.", "America/Sao_Paulo")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_time_zone_or_field_is_refused_and_nothing_changes() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let before = current_account(&app, &token).await.expect("read");
+    let bad = pb::Account {
+        display_name: " ".into(),
+        time_zone: "Mars/Olympus".into(),
+        ..Default::default()
+    };
+
+    let error = update_profile(&app, &token, bad.clone(), &[])
+        .await
+        .expect_err("bad values");
+    assert_invalid(&error, &["account.display_name", "account.time_zone"]);
+    let error = update_profile(&app, &token, bad, &["role"])
+        .await
+        .expect_err("role is not the caller's to change");
+    assert_invalid(&error, &["update_mask"]);
+    let empty_zone = pb::Account::default();
+    let error = update_profile(&app, &token, empty_zone, &["time_zone"])
+        .await
+        .expect_err("an empty time zone");
+    assert_invalid(&error, &["account.time_zone"]);
+    let stale = pb::Account {
+        display_name: "Ada L.".into(),
+        version: before.version + 5,
+        ..Default::default()
+    };
+    let error = update_profile(&app, &token, stale, &["display_name"])
+        .await
+        .expect_err("stale version");
+    assert_status(&error, tonic::Code::Aborted, "VERSION_MISMATCH");
+
+    assert_eq!(current_account(&app, &token).await.expect("read"), before);
 }

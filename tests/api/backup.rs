@@ -34,12 +34,15 @@ pub async fn backup_from(
     client::backup::download(channel, token, to).await
 }
 
-/// Rebuilds a store from `from` in `data_dir`.
-fn restore_store(
+/// Rebuilds a store from `from` in `data_dir`, with the master key of the
+/// server whose data dir was `source`.
+pub fn restore_store(
     from: &std::path::Path,
     data_dir: &std::path::Path,
+    source: &std::path::Path,
 ) -> stepwise::error::Result<u64> {
-    stepwise::store::kv::snapshot::restore(from, data_dir)
+    let key = source.join(stepwise::store::kv::seal::MASTER_KEY_FILE);
+    stepwise::store::kv::snapshot::restore(from, data_dir, Some(&key))
 }
 
 /// Every entry of a stopped store: key → value.
@@ -122,7 +125,7 @@ async fn a_backup_restores_everything_with_a_new_epoch() {
 
     let original = app.stop().await;
     let restored = tempfile::tempdir().expect("temp dir");
-    restore_store(&file, restored.path()).expect("restore");
+    restore_store(&file, restored.path(), original.path()).expect("restore");
     let (mut before, mut after) = (contents(original.path()), contents(restored.path()));
     let epoch_before = before.remove(b"0epoch".as_slice()).expect("epoch");
     let epoch_after = after.remove(b"0epoch".as_slice()).expect("epoch");
@@ -180,7 +183,7 @@ async fn a_damaged_backup_is_refused_and_restore_never_overwrites() {
     std::fs::write(&damaged, bytes).expect("write");
 
     let target = tempfile::tempdir().expect("temp dir");
-    let restore_into = restore_store;
+    let restore_into = |from, into| restore_store(from, into, app.data_dir());
     assert!(restore_into(&damaged, target.path()).is_err(), "truncated");
     assert!(
         restore_into(&file, app.data_dir()).is_err(),
@@ -215,7 +218,7 @@ async fn a_backup_over_tls_trusts_a_private_ca_and_reads_the_token_from_a_file()
     assert!(ok, "stepwise backup over TLS failed: {stderr}");
 
     let restored = tempfile::tempdir().expect("temp dir");
-    let count = restore_store(&file, restored.path()).expect("restore");
+    let count = restore_store(&file, restored.path(), app.data_dir()).expect("restore");
     assert!(count > 0);
     let admin_token = app.admin_token.clone();
     let app = TestApp::spawn_on(restored).await;
@@ -268,7 +271,7 @@ async fn stepwise_backup_takes_the_token_from_the_environment() {
     .await;
     assert!(ok, "stepwise backup failed: {stderr}");
     let restored = tempfile::tempdir().expect("temp dir");
-    restore_store(&file, restored.path()).expect("the file restores");
+    restore_store(&file, restored.path(), app.data_dir()).expect("the file restores");
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ fn goal_in(change: &pb::Change) -> Option<&pb::Goal> {
     }
 }
 
-async fn watch(app: &TestApp, therapist: &str) -> Streaming<pb::WatchClientsResponse> {
+pub(crate) async fn watch(app: &TestApp, therapist: &str) -> Streaming<pb::WatchClientsResponse> {
     care(app, therapist)
         .await
         .watch_clients(pb::WatchClientsRequest {})
@@ -58,7 +58,9 @@ async fn slow_watch(app: &TestApp, therapist: &str) -> Streaming<pb::WatchClient
 }
 
 /// The next event of a watch that is not a heartbeat.
-async fn next_event(watch: &mut Streaming<pb::WatchClientsResponse>) -> pb::WatchClientsResponse {
+pub(crate) async fn next_event(
+    watch: &mut Streaming<pb::WatchClientsResponse>,
+) -> pb::WatchClientsResponse {
     loop {
         let event = watch.next().await.expect("event").expect("ok");
         if !matches!(event.event, Some(Event::Heartbeat(_))) {

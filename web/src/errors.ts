@@ -34,6 +34,20 @@ function isNetworkFailure(error: ConnectError): boolean {
   return error.code === Code.Unknown && error.cause instanceof TypeError;
 }
 
+/** Why the server no longer accepts the sign-in, by ErrorInfo reason. */
+function signedOut(why: string | undefined): string {
+  switch (why) {
+    case "TOKEN_EXPIRED":
+      return "Your token has expired. Sign in again with a current therapist token.";
+    case "TOKEN_REVOKED":
+      return "Your token was revoked. Sign in again with a current therapist token.";
+    case "ACCOUNT_DISABLED":
+      return "Your account is disabled. Ask your administrator; your data stays as it is.";
+    default:
+      return "The server does not accept your sign-in: the token is unknown or was revoked. Sign in again with a current therapist token.";
+  }
+}
+
 /**
  * Explains a failed call. `about` names the client a call was about, for
  * messages such as "Ada no longer shares their data with you".
@@ -50,11 +64,7 @@ export function explain(reason: unknown, about = "This client"): Problem {
   }
   switch (error.code) {
     case Code.Unauthenticated:
-      return {
-        kind: "signed-out",
-        message:
-          "The server does not accept your sign-in: the token is unknown or was revoked. Sign in again with a current therapist token.",
-      };
+      return { kind: "signed-out", message: signedOut(why) };
     case Code.Unavailable:
       return {
         kind: "offline",

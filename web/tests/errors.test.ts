@@ -27,6 +27,14 @@ test("an unknown token asks to sign in again", () => {
   assert.match(problem.message, /Sign in again/);
 });
 
+test("an expired or revoked token and a disabled account each say so", () => {
+  const expired = explain(failure(Code.Unauthenticated, "TOKEN_EXPIRED"));
+  assert.equal(expired.kind, "signed-out");
+  assert.match(expired.message, /^Your token has expired/);
+  assert.match(explain(failure(Code.Unauthenticated, "TOKEN_REVOKED")).message, /^Your token was revoked/);
+  assert.match(explain(failure(Code.Unauthenticated, "ACCOUNT_DISABLED")).message, /administrator/);
+});
+
 test("a network failure and a restarting server both say the dashboard keeps trying", () => {
   const network = explain(new ConnectError("Failed to fetch", Code.Unknown, undefined, undefined, new TypeError("Failed to fetch")));
   assert.equal(network.kind, "offline");

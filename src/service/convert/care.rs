@@ -1,6 +1,6 @@
 //! The care team and the audit trails.
 
-use super::{enum_conversions, timestamp};
+use super::{enum_conversions, hex, timestamp};
 use crate::domain::{AccessEvent, AdminAction, AdminEvent, CareLink, CareLinkState, Invite};
 use crate::pb;
 
@@ -10,6 +10,9 @@ enum_conversions!(
     pb::AdminAction {
         BackupCreated,
         AccountCreated,
+        AccountDisabled,
+        AccountEnabled,
+        AccountDeleted,
     }
 );
 
@@ -87,10 +90,9 @@ impl From<AdminEvent> for pb::AdminEvent {
             target_id: target_id.to_string(),
             size_bytes: i64::try_from(size_bytes).unwrap_or(i64::MAX),
             sha256: sha256
-                .iter()
-                .flat_map(|digest| digest.iter())
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+                .as_ref()
+                .map(|digest| hex(digest))
+                .unwrap_or_default(),
             time: timestamp(time_us),
         }
     }

@@ -11,6 +11,7 @@ mod attainment;
 mod care;
 mod check_in;
 mod comment;
+mod export;
 mod goal;
 mod progress;
 mod rating;
@@ -26,6 +27,7 @@ pub use attainment::*;
 pub use care::*;
 pub use check_in::*;
 pub use comment::*;
+pub use export::*;
 pub use goal::*;
 pub use progress::*;
 pub use rating::*;
@@ -69,6 +71,19 @@ pub fn required<T>(message: Option<T>, field: &str) -> Result<T> {
 /// A required id in a request.
 pub fn id(value: &str, field: &str) -> Result<Uuid> {
     fields::id(value).map_err(|e| Error::invalid(field, e))
+}
+
+/// An optional id in a request: empty means none.
+pub fn optional_id(value: &str, field: &str) -> Result<Option<Uuid>> {
+    match value {
+        "" => Ok(None),
+        given => id(given, field).map(Some),
+    }
+}
+
+/// Bytes as lowercase hex digits, as `sha256sum` prints a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The id of a client in a request; empty means the caller.
@@ -191,6 +206,38 @@ pub trait EditableFields<A>: Editable + Default {
     );
 }
 
+/// The fields named in an update's `mask`, of `fields` (their API names):
+/// all of them when the mask is empty or `*`; an unknown name is
+/// `INVALID_ARGUMENT` on `update_mask`.
+pub fn masked<F: Copy>(mask: &Option<FieldMask>, fields: &[(&str, F)]) -> Result<Vec<F>> {
+    let paths: Vec<&str> = mask
+        .iter()
+        .flat_map(|m| m.paths.iter().map(String::as_str))
+        .collect();
+    if paths.is_empty() || paths == ["*"] {
+        return Ok(fields.iter().map(|(_, field)| *field).collect());
+    }
+    let mut check = Violations::new();
+    let mut chosen = Vec::new();
+    for path in paths {
+        match fields.iter().find(|(name, _)| *name == path) {
+            Some((_, field)) => chosen.push(*field),
+            None => {
+                let allowed: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+                check.add(
+                    "update_mask",
+                    format!(
+                        "cannot update {path:?}; updatable fields are {}",
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    check.finish()?;
+    Ok(chosen)
+}
+
 /// The update of an `Update*Request`: the fields in `mask` (all editable
 /// ones when the mask is empty or `*`), each parsed from `api`.
 pub fn patch<A, R: EditableFields<A>>(
@@ -199,33 +246,7 @@ pub fn patch<A, R: EditableFields<A>>(
     prefix: &str,
     check: &mut Violations,
 ) -> Result<Patch<R>> {
-    let paths: Vec<&str> = mask
-        .iter()
-        .flat_map(|m| m.paths.iter().map(String::as_str))
-        .collect();
-    let fields: Vec<R::Field> = if paths.is_empty() || paths == ["*"] {
-        R::FIELDS.iter().map(|(_, field)| *field).collect()
-    } else {
-        let mut mask_check = Violations::new();
-        let mut fields = Vec::new();
-        for path in paths {
-            match R::FIELDS.iter().find(|(name, _)| *name == path) {
-                Some((_, field)) => fields.push(*field),
-                None => {
-                    let allowed: Vec<&str> = R::FIELDS.iter().map(|(name, _)| *name).collect();
-                    mask_check.add(
-                        "update_mask",
-                        format!(
-                            "cannot update {path:?}; updatable fields are {}",
-                            allowed.join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        mask_check.finish()?;
-        fields
-    };
+    let fields = masked(mask, R::FIELDS)?;
     let mut values = R::default();
     for field in &fields {
         R::parse_field(api, *field, &mut values, check, (prefix, false));

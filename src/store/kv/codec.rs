@@ -10,8 +10,12 @@
 //!   and `updated_by` are left out when they equal the client and the
 //!   creator (flags say which), as they mostly do;
 //! - a record's text (titles, notes: what people wrote; also a
-//!   questionnaire's answers) comes last, after a byte saying how it is
-//!   kept (0: plain), so it can be sealed as a whole;
+//!   questionnaire's answers) comes last, in its
+//!   *text section*: a byte saying how it is kept, then the text. A kind
+//!   opens it with [`Encoder::text_section`] and `text_section` and
+//!   writes its text fields after it; the store seals the section as a
+//!   whole with the client's key ([`Encoded::sealed`], [`super::seal`]), so
+//!   every kind's text is sealed without code of its own.
 //! - a field added to a kind after records of it were stored is announced
 //!   by a flag bit that older records leave clear (a goal's attainment
 //!   scale), so they decode unchanged.
@@ -33,12 +37,12 @@ use crate::domain::instruments::{
 use crate::domain::skills::SkillCategory;
 use crate::domain::thoughts::{Distortion, Emotion};
 use crate::domain::{
-    AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, AssessmentResult,
-    Assignment, AttainmentRating, CareLink, CareLinkState, CheckIn, CheckInState, Comment,
-    CommentTarget, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind, Meta, Outcome,
-    RatingTarget, Rejection, Replay, Role, Schedule, Session, Skill, SkillPractice, StepTrack,
-    ThoughtRecord, Tombstone, TrackedAssignment, TrackedAttainment, TrackedDay, TrackedRating,
-    TrackedResult, TrackedScale, TrackedStep,
+    AccessEvent, Account, AccountState, ActionStep, ActionStepStatus, AdminAction, AdminEvent,
+    AssessmentResult, Assignment, AttainmentRating, CareLink, CareLinkState, CheckIn, CheckInState,
+    Comment, CommentTarget, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind, Meta, Outcome,
+    RatingTarget, Rejection, Replay, Revocation, RevokeReason, Role, Schedule, Session, Skill,
+    SkillPractice, StepTrack, ThoughtRecord, Token, Tombstone, TrackedAssignment,
+    TrackedAttainment, TrackedDay, TrackedRating, TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -47,13 +51,19 @@ use super::keys::kind_byte;
 /// The layout this code writes.
 pub const FORMAT: u8 = 1;
 
-/// Text kept as is.
-const TEXT_PLAIN: u8 = 0;
+/// A text section kept as is: written by versions before sealing, and by
+/// a store's upgrade before it seals them.
+const SECTION_PLAIN: u8 = 0;
+/// A text section sealed with the client's key: a nonce, the ciphertext
+/// and its tag ([`super::seal`]).
+const SECTION_SEALED: u8 = 1;
 
 /// Appends values to a buffer.
 #[derive(Default)]
 pub struct Encoder {
     buf: Vec<u8>,
+    /// Where the text section's marker is, once opened.
+    section: Option<usize>,
 }
 
 impl Encoder {
@@ -61,6 +71,7 @@ impl Encoder {
     pub fn new() -> Self {
         let mut encoder = Self {
             buf: Vec::with_capacity(96),
+            section: None,
         };
         encoder.u8(FORMAT);
         encoder
@@ -73,6 +84,15 @@ impl Encoder {
 
     fn u8(&mut self, value: u8) {
         self.buf.push(value);
+    }
+
+    /// Opens the value's text section: everything written after this is
+    /// what a client wrote, sealed by the store as a whole. Last in a
+    /// value, at most once.
+    pub fn text_section(&mut self) {
+        debug_assert!(self.section.is_none(), "one text section per value");
+        self.section = Some(self.buf.len());
+        self.u8(SECTION_PLAIN);
     }
 
     fn varint(&mut self, mut value: u64) {
@@ -111,7 +131,27 @@ impl Encoder {
 
 /// Reads values back; every read checks that the bytes are there.
 pub struct Decoder<'a> {
-    buf: &'a [u8],
+    /// The value; after a sealed text section is opened, its plaintext.
+    buf: Cow<'a, [u8]>,
+    /// Bytes read so far.
+    at: usize,
+    /// Who can open a sealed text section, and for which record.
+    text: Option<TextContext<'a>>,
+}
+
+/// The record whose text section a decoder may meet.
+#[derive(Clone, Copy)]
+struct TextContext<'a> {
+    id: Uuid,
+    client: Uuid,
+    keys: &'a dyn OpenText,
+}
+
+/// Opens sealed text sections: the store, which holds the keys.
+pub trait OpenText {
+    /// The plaintext of `sealed`, a text section of a record of `client`
+    /// sealed with associated data `aad`.
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>>;
 }
 
 /// The error for bytes that are not a value of the expected type.
@@ -122,7 +162,11 @@ fn corrupt(what: &str) -> Error {
 impl<'a> Decoder<'a> {
     /// A decoder of `buf`, after checking its format byte.
     pub fn new(buf: &'a [u8]) -> Result<Self> {
-        let mut decoder = Self { buf };
+        let mut decoder = Self {
+            buf: Cow::Borrowed(buf),
+            at: 0,
+            text: None,
+        };
         match decoder.u8()? {
             FORMAT => Ok(decoder),
             other => Err(Error::internal(format!(
@@ -131,13 +175,21 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if self.buf.len() < n {
-            return Err(corrupt("value"));
-        }
-        let (head, rest) = self.buf.split_at(n);
-        self.buf = rest;
-        Ok(head)
+    fn take(&mut self, n: usize) -> Result<&[u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.buf.len())
+            .ok_or_else(|| corrupt("value"))?;
+        let taken = &self.buf[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    /// Whether every byte was read (values that grew a trailing field read
+    /// older values without it).
+    fn at_end(&self) -> bool {
+        self.at == self.buf.len()
     }
 
     fn u8(&mut self) -> Result<u8> {
@@ -165,7 +217,7 @@ impl<'a> Decoder<'a> {
         Uuid::from_slice(self.take(16)?).map_err(|_| corrupt("id"))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8]> {
+    fn bytes(&mut self) -> Result<&[u8]> {
         let len = usize::try_from(self.varint()?).map_err(|_| corrupt("length"))?;
         self.take(len)
     }
@@ -186,7 +238,7 @@ impl<'a> Decoder<'a> {
 
     /// Checks that nothing is left over.
     pub fn end(self) -> Result<()> {
-        if self.buf.is_empty() {
+        if self.at_end() {
             Ok(())
         } else {
             Err(corrupt("value (trailing bytes)"))
@@ -235,7 +287,13 @@ byte_enum!(ActionStepStatus, "step status", { Active = 1, Paused = 2, Archived =
 byte_enum!(CheckInState, "check-in state", { Done = 1, Partial = 2, Skipped = 3, });
 byte_enum!(Role, "role", { Client = 1, Therapist = 2, Admin = 3, });
 byte_enum!(CareLinkState, "link state", { Active = 1, Revoked = 2, });
-byte_enum!(AdminAction, "admin action", { BackupCreated = 1, AccountCreated = 2, });
+byte_enum!(AdminAction, "admin action", {
+    BackupCreated = 1,
+    AccountCreated = 2,
+    AccountDisabled = 3,
+    AccountEnabled = 4,
+    AccountDeleted = 5,
+});
 byte_enum!(Outcome, "outcome", { Applied = 1, Conflict = 2, Gone = 3, Rejected = 4, });
 byte_enum!(AttainmentLevel, "attainment level", {
     MuchLessThanExpected = 1,
@@ -253,6 +311,8 @@ byte_enum!(Distortion, "distortion", {
     DisqualifyingThePositive = 4, JumpingToConclusions = 5, MagnificationOrMinimisation = 6,
     EmotionalReasoning = 7, ShouldStatements = 8, Labelling = 9, Personalisation = 10,
 });
+byte_enum!(AccountState, "account state", { Active = 1, Disabled = 2, Deleted = 3, });
+byte_enum!(RevokeReason, "revoke reason", { Revoked = 1, AccountDeleted = 2, });
 
 impl Encoder {
     fn byte_enum(&mut self, value: impl ByteEnum) {
@@ -334,8 +394,59 @@ fn get_meta(d: &mut Decoder<'_>, id: Uuid) -> Result<Meta> {
     })
 }
 
-/// Encodes a record or tombstone (its id is its key).
-pub fn encode_entity(entity: &Entity) -> Vec<u8> {
+/// A record's encoding, its text section not yet sealed.
+#[must_use = "a record's text must be sealed (or deliberately kept plain)"]
+pub struct Encoded {
+    id: Uuid,
+    client: Uuid,
+    encoder: Encoder,
+}
+
+impl Encoded {
+    /// The bytes with the text section sealed: `seal(client, aad, plain)`
+    /// returns the sealed form of the section's bytes `plain`, bound to
+    /// `aad` (the record's id and the value's bytes before the section).
+    pub fn sealed(
+        self,
+        seal: impl FnOnce(Uuid, &[u8], &[u8]) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
+        let Encoder { mut buf, section } = self.encoder;
+        let Some(at) = section else {
+            return Ok(buf);
+        };
+        let aad = section_aad(self.id, &buf[..at]);
+        let sealed = seal(self.client, &aad, &buf[at + 1..])?;
+        buf.truncate(at);
+        buf.push(SECTION_SEALED);
+        buf.extend_from_slice(&sealed);
+        Ok(buf)
+    }
+
+    /// The bytes with the text as is: only for a store's upgrade, which
+    /// seals it afterwards, and for tests.
+    pub fn plain(self) -> Vec<u8> {
+        self.encoder.finish()
+    }
+}
+
+/// What sealed text of record `id` is bound to: the id and every byte of
+/// the value before the text section.
+fn section_aad(id: Uuid, head: &[u8]) -> Vec<u8> {
+    [id.as_bytes(), head].concat()
+}
+
+/// Encodes a record or tombstone (its id is its key); the store seals its
+/// text.
+pub fn encode_entity(entity: &Entity) -> Encoded {
+    let meta = entity.meta();
+    Encoded {
+        id: meta.id,
+        client: meta.client_id,
+        encoder: encode_fields(entity),
+    }
+}
+
+fn encode_fields(entity: &Entity) -> Encoder {
     let mut e = Encoder::new();
     match entity {
         Entity::Tombstone(Tombstone {
@@ -350,7 +461,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             });
             e.u8(kind_byte(*kind));
             put_meta(&mut e, meta);
-            return e.finish();
+            return e;
         }
         live => {
             e.u8(kind_byte(live.kind()));
@@ -377,7 +488,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
                 e.varint(u64::from(scale.weight()));
                 e.byte_enum(scale.baseline());
             }
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(title);
             e.text(why);
             for description in attainment_scale.iter().flat_map(|s| s.descriptions()) {
@@ -395,7 +506,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.varint(u64::from(*times));
             e.varint(u64::from(*period_days));
             e.byte_enum(*status);
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(title);
         }
         Entity::CheckIn(CheckIn {
@@ -415,7 +526,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             if *amount != 0.0 {
                 e.f64(*amount);
             }
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(note);
         }
         Entity::EfficacyRating(EfficacyRating {
@@ -430,7 +541,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.id(target_id);
             e.u8(*score);
             e.signed(*rate_time_us);
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(note);
         }
         Entity::Assignment(Assignment {
@@ -453,7 +564,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.varint(u64::from(*instrument_version));
             e.day(*local_date);
             e.u8(u8::from(severity.is_some()));
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.bytes(answers);
             if let Some(RankedBand { rank, band }) = severity {
                 e.varint(u64::from(*rank));
@@ -479,7 +590,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             e.u8(kind_byte(target.kind()));
             e.id(target.id());
             e.u8(u8::from(*author_only));
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(text);
         }
         Entity::Skill(Skill {
@@ -489,7 +600,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             instructions,
         }) => {
             e.byte_enum(*category);
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(title);
             e.text(instructions);
         }
@@ -511,7 +622,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
             if let Some(minutes) = duration_minutes {
                 e.varint(u64::from(*minutes));
             }
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             e.text(note);
         }
         Entity::ThoughtRecord(ThoughtRecord {
@@ -542,7 +653,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
                 e.u8(emotion.after.unwrap_or(NO_RATING));
             }
             // What the client wrote, the emotions' names included.
-            e.u8(TEXT_PLAIN);
+            e.text_section();
             for text in [
                 situation,
                 automatic_thought,
@@ -558,7 +669,7 @@ pub fn encode_entity(entity: &Entity) -> Vec<u8> {
         }
         Entity::Tombstone(_) => {}
     }
-    e.finish()
+    e
 }
 
 /// A goal's flag: an attainment scale follows (bit 0 says a target date
@@ -612,15 +723,26 @@ fn optional_rating(byte: u8) -> Result<Option<u8>> {
     }
 }
 
+/// Enters a value's text section: what follows is read from the
+/// plaintext, opened by the store if it is sealed.
 fn text_section(d: &mut Decoder<'_>) -> Result<()> {
+    let marker = d.at;
     match d.u8()? {
-        TEXT_PLAIN => Ok(()),
+        SECTION_PLAIN => Ok(()),
+        SECTION_SEALED => {
+            let TextContext { id, client, keys } = d.text.ok_or_else(|| corrupt("text section"))?;
+            let aad = section_aad(id, &d.buf[..marker]);
+            let plain = keys.open_text(client, &aad, &d.buf[d.at..])?;
+            d.buf = Cow::Owned(plain);
+            d.at = 0;
+            Ok(())
+        }
         _ => Err(corrupt("text section")),
     }
 }
 
-/// Decodes a record or tombstone stored under `id`.
-pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
+/// Decodes a record or tombstone stored under `id`; `keys` opens its text.
+pub fn decode_entity(id: Uuid, bytes: &[u8], keys: &dyn OpenText) -> Result<Entity> {
     let mut d = Decoder::new(bytes)?;
     let tag = d.u8()?;
     if tag == TOMBSTONE || tag == HIDDEN_TOMBSTONE {
@@ -635,6 +757,11 @@ pub fn decode_entity(id: Uuid, bytes: &[u8]) -> Result<Entity> {
     }
     let kind = kind_from_byte(tag)?;
     let meta = get_meta(&mut d, id)?;
+    d.text = Some(TextContext {
+        id,
+        client: meta.client_id,
+        keys,
+    });
     let entity = match kind {
         Kind::Goal => {
             let status = d.byte_enum()?;
@@ -1143,7 +1270,7 @@ impl Value for CustomInstrument {
         e.id(*owner);
         e.signed(*create_time_us);
         e.varint(u64::from(instrument.version));
-        e.u8(TEXT_PLAIN);
+        e.text_section();
         e.text(&instrument.short_name);
         e.text(&instrument.title);
         e.text(&instrument.instructions);
@@ -1223,6 +1350,7 @@ impl Value for Account {
             create_time_us,
             update_time_us,
             version,
+            state,
         } = self;
         e.id(*id);
         e.byte_enum(*role);
@@ -1231,6 +1359,7 @@ impl Value for Account {
         e.signed(*update_time_us);
         e.signed(*version);
         e.text(display_name);
+        e.byte_enum(*state);
     }
 
     fn get(d: &mut Decoder<'_>) -> Result<Self> {
@@ -1245,6 +1374,76 @@ impl Value for Account {
             update_time_us: d.signed()?,
             version: d.signed()?,
             display_name: d.text()?,
+            // Accounts stored before states existed end here.
+            state: if d.at_end() {
+                AccountState::Active
+            } else {
+                d.byte_enum()?
+            },
+        })
+    }
+}
+
+/// An optional time: 0 for none (no stored time is the epoch itself).
+fn put_optional_time(e: &mut Encoder, time_us: Option<i64>) {
+    e.signed(time_us.unwrap_or(0));
+}
+
+fn get_optional_time(d: &mut Decoder<'_>) -> Result<Option<i64>> {
+    Ok(Some(d.signed()?).filter(|us| *us != 0))
+}
+
+impl Value for Token {
+    fn put(&self, e: &mut Encoder) {
+        let Token {
+            id,
+            hash,
+            account_id,
+            label,
+            create_time_us,
+            last_use_time_us,
+            expire_time_us,
+            revoked,
+        } = self;
+        e.id(*id);
+        e.buf.extend_from_slice(hash);
+        e.id(*account_id);
+        e.signed(*create_time_us);
+        put_optional_time(e, *last_use_time_us);
+        put_optional_time(e, *expire_time_us);
+        match revoked {
+            Some(Revocation { time_us, reason }) => {
+                e.byte_enum(*reason);
+                e.signed(*time_us);
+            }
+            None => e.u8(0),
+        }
+        e.text(label);
+    }
+
+    fn get(d: &mut Decoder<'_>) -> Result<Self> {
+        let id = d.id()?;
+        let hash = d.take(32)?.try_into().map_err(|_| corrupt("token hash"))?;
+        let account_id = d.id()?;
+        let create_time_us = d.signed()?;
+        let last_use_time_us = get_optional_time(d)?;
+        let expire_time_us = get_optional_time(d)?;
+        let revoked = match d.u8()? {
+            0 => None,
+            reason => Some(Revocation {
+                reason: RevokeReason::from_byte(reason)?,
+                time_us: d.signed()?,
+            }),
+        };
+        Ok(Token {
+            id,
+            hash,
+            account_id,
+            label: d.text()?,
+            create_time_us,
+            last_use_time_us,
+            expire_time_us,
+            revoked,
         })
     }
 }
@@ -1300,7 +1499,7 @@ impl Value for CareLink {
         e.id(*client_id);
         e.byte_enum(*state);
         e.signed(*create_time_us);
-        e.signed(revoke_time_us.unwrap_or(0));
+        put_optional_time(e, *revoke_time_us);
     }
 
     fn get(d: &mut Decoder<'_>) -> Result<Self> {
@@ -1310,7 +1509,7 @@ impl Value for CareLink {
             client_id: d.id()?,
             state: d.byte_enum()?,
             create_time_us: d.signed()?,
-            revoke_time_us: Some(d.signed()?).filter(|us| *us != 0),
+            revoke_time_us: get_optional_time(d)?,
         })
     }
 }
@@ -1392,7 +1591,7 @@ impl Value for Session {
         e.id(*client_id);
         e.signed(*session_time_us);
         e.signed(*create_time_us);
-        e.u8(TEXT_PLAIN);
+        e.text_section();
         e.text(note);
     }
 
@@ -1434,6 +1633,7 @@ pub fn decode_id(bytes: &[u8]) -> Result<Uuid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::kv::seal::{ClientKey, MasterKey};
 
     fn day(s: &str) -> NaiveDate {
         s.parse().expect("date")
@@ -1451,12 +1651,33 @@ mod tests {
         }
     }
 
+    /// One client's key, sealing and opening as the store does.
+    struct TestKey(ClientKey);
+
+    impl OpenText for TestKey {
+        fn open_text(&self, _client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+            self.0.open(aad, sealed)
+        }
+    }
+
+    fn test_key() -> TestKey {
+        TestKey(MasterKey::generate().new_client_key(Uuid::nil()).0)
+    }
+
+    fn sealed(entity: &Entity, key: &TestKey) -> Vec<u8> {
+        encode_entity(entity)
+            .sealed(|_, aad, plain| Ok(key.0.seal(aad, plain)))
+            .expect("seals")
+    }
+
     fn round_trip(entity: Entity) {
-        let bytes = encode_entity(&entity);
-        assert_eq!(
-            decode_entity(entity.meta().id, &bytes).expect("decodes"),
-            entity
-        );
+        let key = test_key();
+        let id = entity.meta().id;
+        let bytes = sealed(&entity, &key);
+        assert_eq!(decode_entity(id, &bytes, &key).expect("decodes"), entity);
+        // A store written before sealing, or being upgraded, has plain text.
+        let plain = encode_entity(&entity).plain();
+        assert_eq!(decode_entity(id, &plain, &key).expect("plain"), entity);
     }
 
     #[test]
@@ -1640,8 +1861,8 @@ mod tests {
             target_date: Some(day("2026-12-31")),
             ..Goal::default()
         });
-        let bytes = encode_entity(&goal);
-        let decoded = decode_entity(goal.meta().id, &bytes).expect("decodes");
+        let bytes = encode_entity(&goal).plain();
+        let decoded = decode_entity(goal.meta().id, &bytes, &test_key()).expect("decodes");
         assert_eq!(decoded, goal);
         let Entity::Goal(decoded) = decoded else {
             panic!("a goal")
@@ -1712,20 +1933,93 @@ mod tests {
         // date flag, text flag,
         // title and why: well under the API's encoding of ids as text.
         assert!(
-            encode_entity(&goal).len() < 50,
+            encode_entity(&goal).plain().len() < 50,
             "{}",
-            encode_entity(&goal).len()
+            encode_entity(&goal).plain().len()
         );
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        let bytes = encode_entity(&Entity::Goal(Goal::default()));
+        let key = test_key();
+        let bytes = sealed(&Entity::Goal(Goal::default()), &key);
         for cut in 0..bytes.len() {
-            assert!(decode_entity(Uuid::nil(), &bytes[..cut]).is_err());
+            assert!(decode_entity(Uuid::nil(), &bytes[..cut], &key).is_err());
         }
         let mut future = bytes.clone();
         future[0] = FORMAT + 1;
-        assert!(decode_entity(Uuid::nil(), &future).is_err());
+        assert!(decode_entity(Uuid::nil(), &future, &key).is_err());
+    }
+
+    #[test]
+    fn accounts_stored_before_states_read_as_active_and_tokens_round_trip() {
+        let account = Account {
+            id: Uuid::from_u128(1),
+            role: Role::Client,
+            display_name: "Ada".into(),
+            time_zone: chrono_tz::Europe::Lisbon,
+            create_time_us: 5,
+            update_time_us: 6,
+            version: 2,
+            state: AccountState::Disabled,
+        };
+        assert_eq!(
+            Account::decode(&account.encode()).expect("decodes"),
+            account
+        );
+        let mut older = account.encode();
+        older.pop();
+        let read = Account::decode(&older).expect("an older account");
+        assert_eq!(read.state, AccountState::Active);
+
+        for revoked in [
+            None,
+            Some(Revocation {
+                time_us: 9,
+                reason: RevokeReason::AccountDeleted,
+            }),
+        ] {
+            let token = Token {
+                id: Uuid::from_u128(3),
+                hash: [7; 32],
+                account_id: Uuid::from_u128(1),
+                label: "Ada's iPhone".into(),
+                create_time_us: 5,
+                last_use_time_us: Some(8),
+                expire_time_us: None,
+                revoked,
+            };
+            assert_eq!(Token::decode(&token.encode()).expect("decodes"), token);
+        }
+    }
+
+    #[test]
+    fn sealed_text_is_unreadable_and_bound_to_its_record() {
+        let key = test_key();
+        let goal = Entity::Goal(Goal {
+            meta: meta(Uuid::from_u128(2)),
+            title: "TITLE-MARKER".into(),
+            why: "WHY-MARKER".into(),
+            ..Goal::default()
+        });
+        let id = goal.meta().id;
+        let bytes = sealed(&goal, &key);
+        for marker in [&b"TITLE-MARKER"[..], b"WHY-MARKER"] {
+            assert!(!bytes.windows(marker.len()).any(|w| w == marker));
+        }
+        assert!(
+            decode_entity(Uuid::from_u128(99), &bytes, &key).is_err(),
+            "moved to another record"
+        );
+        let mut tampered = bytes.clone();
+        tampered[2] ^= 1;
+        assert!(
+            decode_entity(id, &tampered, &key).is_err(),
+            "a field changed"
+        );
+        assert!(
+            decode_entity(id, &bytes, &test_key()).is_err(),
+            "another key"
+        );
     }
 }

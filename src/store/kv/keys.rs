@@ -15,7 +15,7 @@
 //! | `T` | step, year (2 bytes) | the step's check-ins of that year ([`crate::domain::StepTrack`]) |
 //! | `K` | client, `s`, `r`, `a`, `q`, `g` or `l`, id | a step, rating, assignment, assessment result, goal scale or attainment rating of the client ([`crate::domain::ClientTrack`]) |
 //! | `A` | account id | the account |
-//! | `H` | SHA-256(token) | account id |
+//! | `H` | SHA-256(token) | the token ([`crate::domain::Token`]) |
 //! | `I` | invite code | the invite |
 //! | `L` | link id | the care link |
 //! | `l` | therapist, client | id of their latest link |
@@ -29,11 +29,15 @@
 //! | `V` | session id | a therapist's session ([`crate::domain::Session`]) |
 //! | `v` | therapist, client, !session time, session id | empty: a therapist's sessions with a client, newest first |
 //! | `0` | `epoch` | the store's random epoch |
+//! | `0` | `keycheck` | a value sealed by the master key ([`super::seal`]) |
+//! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
+//! | `k` | account, token id | SHA-256(token): an account's tokens |
+//! | `i` | therapist, create time, invite code | empty: a therapist's unused invites |
 //!
-//! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`, `v`) are
-//! written in the same atomic batch as what they point at, so they are exact.
-//! Retention removes a tombstone's `C` and `e` entries but keeps its `E`
-//! entry, so its id stays taken.
+//! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`, `v`, `k`,
+//! `i`) are written in the same atomic batch as what they point at, so they
+//! are exact. Retention removes a tombstone's `C` and `e` entries but keeps
+//! its `E` entry, so its id stays taken.
 
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
@@ -91,12 +95,58 @@ pub const SESSION: u8 = b'V';
 pub const SESSION_BY_PAIR: u8 = b'v';
 /// The store's own settings.
 pub const META: u8 = b'0';
+/// Clients' keys.
+pub const CLIENT_KEY: u8 = b'Y';
+/// Tokens by account.
+pub const TOKEN_BY_ACCOUNT: u8 = b'k';
+/// Unused invites by therapist.
+pub const INVITE_BY_THERAPIST: u8 = b'i';
 
 /// The key of the store's epoch.
 pub fn epoch() -> Vec<u8> {
-    let mut key = vec![META];
-    key.extend_from_slice(b"epoch");
-    key
+    key(META, &[b"epoch"])
+}
+
+/// The key of the master key's check value.
+pub fn key_check() -> Vec<u8> {
+    key(META, &[b"keycheck"])
+}
+
+/// The key of a client's key.
+pub fn client_key(client: Uuid) -> Vec<u8> {
+    key(CLIENT_KEY, &[client.as_bytes()])
+}
+
+/// The key of a token.
+pub fn token(hash: &[u8; 32]) -> Vec<u8> {
+    key(TOKEN, &[hash])
+}
+
+/// The index entry of a token under its account.
+pub fn token_of(account: Uuid, token: Uuid) -> Vec<u8> {
+    key(TOKEN_BY_ACCOUNT, &[account.as_bytes(), token.as_bytes()])
+}
+
+/// The key of an invite.
+pub fn invite(code: &str) -> Vec<u8> {
+    key(INVITE, &[code.as_bytes()])
+}
+
+/// The index entry of an unused invite under its therapist.
+pub fn invite_of(therapist: Uuid, create_time_us: i64, code: &str) -> Vec<u8> {
+    key(
+        INVITE_BY_THERAPIST,
+        &[
+            therapist.as_bytes(),
+            &ordered_i64(create_time_us),
+            code.as_bytes(),
+        ],
+    )
+}
+
+/// The key of an account.
+pub fn account(id: Uuid) -> Vec<u8> {
+    key(ACCOUNT, &[id.as_bytes()])
 }
 
 /// `prefix` followed by the parts.

@@ -21,10 +21,10 @@ use super::engine::{Batch, Engine};
 use super::keys;
 use super::sled::SledKv;
 use crate::domain::{
-    AccessEvent, Account, ActionStep, ActionStepStatus, AdminAction, AdminEvent, CareLink,
-    CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus, Invite, Kind,
-    Meta, Outcome, Parent, RatingTarget, Rejection, Replay, Role, Schedule, StepTrack, Tombstone,
-    TrackedRating, TrackedStep, track_year,
+    AccessEvent, Account, AccountState, ActionStep, ActionStepStatus, AdminAction, AdminEvent,
+    CareLink, CareLinkState, CheckIn, CheckInState, EfficacyRating, Entity, Goal, GoalStatus,
+    Invite, Kind, Meta, Outcome, Parent, RatingTarget, Rejection, Replay, Role, Schedule,
+    StepTrack, Tombstone, TrackedRating, TrackedStep, track_year,
 };
 use crate::error::{Error, FieldViolation, Result};
 
@@ -407,6 +407,7 @@ fn account(old: OldAccount) -> Result<Account> {
         create_time_us: old.create_time_us,
         update_time_us: old.update_time_us,
         version: old.version,
+        state: AccountState::Active,
     })
 }
 
@@ -496,7 +497,8 @@ fn records(entities: &sled::Tree, zones: &BTreeMap<Uuid, Tz>, out: &mut Writer<'
         let (_, value) = entry?;
         let entity = entity(decode(&value, "record")?)?;
         let meta = *entity.meta();
-        out.put(keys::record(meta.id), encode_entity(&entity))?;
+        // Sealed when the store is first opened with its master key.
+        out.put(keys::record(meta.id), encode_entity(&entity).plain())?;
         out.put(
             keys::change(meta.client_id, meta.version),
             meta.id.as_bytes().to_vec(),
@@ -709,6 +711,7 @@ mod tests {
     use crate::domain::{Clock, Expiring, ManualClock};
     use crate::store::Store;
     use crate::store::kv::KvStore;
+    use crate::store::kv::seal::MasterKey;
 
     fn old_meta(id: Uuid, client: Uuid, version: i64) -> OldMeta {
         OldMeta {
@@ -876,7 +879,8 @@ mod tests {
             None,
             "done once"
         );
-        let store: Arc<dyn Store> = Arc::new(KvStore::open(engine, clock.clone()).expect("store"));
+        let store: Arc<dyn Store> =
+            Arc::new(KvStore::open(engine, clock.clone(), MasterKey::generate()).expect("store"));
 
         assert_eq!(store.epoch(), [9u8; 16], "cursors stay valid");
         assert_eq!(store.head(client).await.expect("head"), 4);
@@ -890,13 +894,18 @@ mod tests {
         };
         assert_eq!((kept.note.as_str(), kept.private_note), ("Felt good", true));
         assert!(store.link_active(therapist, client).await.expect("link"));
-        assert!(
-            store
-                .account_by_token(&[7; 32])
-                .await
-                .expect("token")
-                .is_some()
-        );
+        let token = store.token(&[7; 32]).await.expect("token").expect("kept");
+        let listed = store
+            .tokens(
+                token.account_id,
+                crate::store::PageRequest {
+                    size: 10,
+                    token: "",
+                },
+            )
+            .await
+            .expect("listed");
+        assert_eq!(listed.items, vec![token], "tokens are listed by account");
         let track = store.client_track(client).await.expect("track");
         assert_eq!(track.steps.len(), 1, "the aggregate is rebuilt");
         assert_eq!(
@@ -965,13 +974,14 @@ mod tests {
         first_layout_backup(&db, &file);
 
         let restored = tempfile::tempdir().expect("temp dir");
-        super::super::snapshot::restore(&file, restored.path()).expect("restore");
+        super::super::snapshot::restore(&file, restored.path(), None).expect("restore");
         let engine = SledKv::open(restored.path(), 16 * 1024 * 1024).expect("open");
         let clock = Arc::new(ManualClock::starting_now());
         upgrade(&engine, clock.now_micros())
             .expect("upgrade")
             .expect("an old layout");
-        let store: Arc<dyn Store> = Arc::new(KvStore::open(engine, clock).expect("store"));
+        let store: Arc<dyn Store> =
+            Arc::new(KvStore::open(engine, clock, MasterKey::generate()).expect("store"));
         assert_ne!(store.epoch(), [9u8; 16], "a restored store has a new epoch");
         assert_eq!(store.head(client).await.expect("head"), 4);
     }

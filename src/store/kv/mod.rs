@@ -5,14 +5,17 @@
 //! groups applied in atomic, durable batches (sled: through a write-ahead
 //! log, [`wal`]), one `fdatasync` per group. Reads go to the
 //! engine directly, without locks of their own. The key layout is in
-//! [`keys`], the encoding of values in [`codec`].
+//! [`keys`], the encoding of values in [`codec`], and the sealing of
+//! clients' text in [`seal`].
 
 pub mod codec;
 pub mod engine;
 pub mod keys;
 pub mod legacy;
 pub mod memory;
+mod migrate;
 mod pipeline;
+pub mod seal;
 pub mod sled;
 pub mod snapshot;
 mod tx;
@@ -28,17 +31,18 @@ use async_trait::async_trait;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
-use self::codec::{Value, decode_entity, decode_id, decode_seq};
+use self::codec::{OpenText, Value, decode_entity, decode_id, decode_seq};
 use self::engine::Engine;
 use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
+use self::seal::MasterKey;
 use super::page_token::KeyRange;
 use super::{ChangePage, Page, PageRequest, SeenBy, Side, SnapshotInfo, Store, Write};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Kind, Order, Session,
-    StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult, TrackedScale,
-    TrackedStep,
+    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Invite, Kind, Order,
+    Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
+    TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -51,12 +55,36 @@ pub struct KvStore<E: Engine> {
     epoch: [u8; 16],
     watchers: Watchers,
     pipeline: Pipeline<E>,
+    master: Arc<MasterKey>,
 }
 
 impl<E: Engine> KvStore<E> {
+    /// Whether the store in `engine` holds text sealed by a master key
+    /// (then only that key opens it).
+    pub fn is_sealed(engine: &E) -> Result<bool> {
+        Ok(engine.get(&keys::key_check())?.is_some())
+    }
+
     /// The store over `engine` (new or existing); `clock` stamps the times
-    /// of changes.
-    pub fn open(engine: E, clock: Arc<dyn Clock>) -> Result<Self> {
+    /// of changes; `master` wraps the keys that seal clients' text. A store
+    /// sealed by another master key is refused; one with plain text is
+    /// sealed first (`migrate`).
+    pub fn open(engine: E, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
+        match engine.get(&keys::key_check())? {
+            Some(check) if master.matches(check.as_ref()) => {}
+            Some(_) => {
+                return Err(Error::internal(
+                    "the master key does not open this store (it is another store's key); \
+                     start the server with the key this store was sealed with",
+                ));
+            }
+            None => {
+                migrate::run(&engine, &master)?;
+                engine.apply(vec![(keys::key_check(), Some(master.key_check()))])?;
+                engine.flush()?;
+            }
+        }
+        let master = Arc::new(master);
         let engine = Arc::new(engine);
         let epoch = match engine.get(&keys::epoch())? {
             Some(epoch) => epoch
@@ -75,14 +103,18 @@ impl<E: Engine> KvStore<E> {
             let watchers = watchers.clone();
             move |heads: Touched| notify(&watchers, heads)
         };
-        let pipeline = Pipeline::start(engine.clone(), clock, notify, |engine: &E, client| {
-            read_head(engine, client)
-        })?;
+        let pipeline = Pipeline::start(
+            engine.clone(),
+            (clock, master.clone()),
+            notify,
+            |engine: &E, client| read_head(engine, client),
+        )?;
         Ok(Self {
             engine,
             epoch,
             watchers,
             pipeline,
+            master,
         })
     }
 
@@ -151,14 +183,66 @@ impl<E: Engine> KvStore<E> {
     }
 
     fn entity_now(&self, id: Uuid) -> Result<Option<Entity>> {
+        self.entity_with(id, self)
+    }
+
+    /// A record as stored now, its text opened by `keys`.
+    fn entity_with(&self, id: Uuid, keys: &dyn OpenText) -> Result<Option<Entity>> {
         self.engine
             .get(&keys::record(id))?
-            .map(|bytes| decode_entity(id, bytes.as_ref()))
+            .map(|bytes| decode_entity(id, bytes.as_ref(), keys))
             .transpose()
     }
 
     fn care_link_now(&self, id: Uuid) -> Result<Option<CareLink>> {
         self.value(&keys::key(keys::LINK, &[id.as_bytes()]))
+    }
+}
+
+impl<E: Engine> OpenText for KvStore<E> {
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        let wrapped = self.engine.get(&keys::client_key(client))?;
+        let wrapped = wrapped.as_ref().map(AsRef::as_ref);
+        seal::open_text(&self.master, client, wrapped, aad, sealed)
+    }
+}
+
+/// Opens text for one read of many records (a page), unwrapping each
+/// client's key once rather than once per record. It lives as long as the
+/// read: a key destroyed meanwhile took its records with it.
+struct ReadKeys<'a, E: Engine> {
+    store: &'a KvStore<E>,
+    last: std::cell::RefCell<Option<(Uuid, seal::ClientKey)>>,
+}
+
+impl<'a, E: Engine> ReadKeys<'a, E> {
+    fn new(store: &'a KvStore<E>) -> Self {
+        Self {
+            store,
+            last: std::cell::RefCell::new(None),
+        }
+    }
+}
+
+impl<E: Engine> OpenText for ReadKeys<'_, E> {
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        if let Some((known, key)) = &*self.last.borrow()
+            && *known == client
+        {
+            return key.open(aad, sealed);
+        }
+        let wrapped = self
+            .store
+            .engine
+            .get(&keys::client_key(client))?
+            .ok_or_else(|| Error::internal("the key of this text's client was destroyed"))?;
+        let key = self
+            .store
+            .master
+            .unwrap_client_key(client, wrapped.as_ref())?;
+        let plain = key.open(aad, sealed);
+        *self.last.borrow_mut() = Some((client, key));
+        plain
     }
 }
 
@@ -249,6 +333,7 @@ impl<E: Engine> Store for KvStore<E> {
         let end = keys::change(client, head);
         let mut bytes = 0;
         let mut ids = Vec::new();
+        let text_keys = ReadKeys::new(self);
         self.engine.scan(
             (Bound::Included(&start), Bound::Included(&end)),
             &mut |key, id| {
@@ -270,7 +355,7 @@ impl<E: Engine> Store for KvStore<E> {
                 return Err(Error::internal("change index points at a missing record"));
             };
             page.last_seq = seq;
-            let entity = decode_entity(id, stored.as_ref())?;
+            let entity = decode_entity(id, stored.as_ref(), &text_keys)?;
             // A record changed again since its entry was read appears later,
             // at its new sequence number.
             if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {
@@ -301,10 +386,11 @@ impl<E: Engine> Store for KvStore<E> {
         let from = from.map(keys::order_bytes).unwrap_or_default();
         let to = to.map(keys::order_bytes);
         let range = KeyRange::new(&prefix, (from, to));
+        let text_keys = ReadKeys::new(self);
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
             Ok(self
-                .entity_now(id)?
+                .entity_with(id, &text_keys)?
                 .filter(|e| !e.is_deleted())
                 .and_then(seen))
         })
@@ -372,14 +458,19 @@ impl<E: Engine> Store for KvStore<E> {
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<Account>> {
-        self.value(&keys::key(keys::ACCOUNT, &[id.as_bytes()]))
+        self.value(&keys::account(id))
     }
 
-    async fn account_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Account>> {
-        match self.engine.get(&keys::key(keys::TOKEN, &[token_hash]))? {
-            Some(id) => self.value(&keys::key(keys::ACCOUNT, &[id.as_ref()])),
-            None => Ok(None),
-        }
+    async fn token(&self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
+        self.value(&keys::token(token_hash))
+    }
+
+    async fn tokens(&self, account: Uuid, page: PageRequest<'_>) -> Result<Page<Token>> {
+        let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
+        let range = KeyRange::new(&prefix, (Vec::new(), None));
+        self.page(&range, page, |_, hash| {
+            self.value(&keys::key(keys::TOKEN, &[hash]))
+        })
     }
 
     async fn has_accounts(&self) -> Result<bool> {
@@ -394,6 +485,11 @@ impl<E: Engine> Store for KvStore<E> {
             },
         )?;
         Ok(found)
+    }
+
+    async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>> {
+        let range = KeyRange::new(&[keys::ACCOUNT], (Vec::new(), None));
+        self.page(&range, page, |_, value| Account::decode(value).map(Some))
     }
 
     async fn care_link(&self, id: Uuid) -> Result<Option<CareLink>> {
@@ -425,6 +521,18 @@ impl<E: Engine> Store for KvStore<E> {
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
             self.care_link_now(id)
+        })
+    }
+
+    async fn invites(&self, therapist: Uuid, page: PageRequest<'_>) -> Result<Page<Invite>> {
+        let prefix = keys::key(keys::INVITE_BY_THERAPIST, &[therapist.as_bytes()]);
+        let range = KeyRange::new(&prefix, (Vec::new(), None));
+        // The code ends the index entry, after the therapist and the time.
+        let code_at = prefix.len() + 8;
+        self.page(&range, page, |key, _| {
+            let code = std::str::from_utf8(&key[code_at..])
+                .map_err(|_| Error::internal("bad invite index key"))?;
+            self.value(&keys::invite(code))
         })
     }
 

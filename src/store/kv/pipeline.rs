@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::engine::Engine;
+use super::seal::MasterKey;
 use super::tx::{KvTx, Layer};
 use crate::domain::Clock;
 use crate::error::{Error, Result};
@@ -61,17 +62,18 @@ pub(super) struct Pipeline<E: Engine> {
 impl<E: Engine> Pipeline<E> {
     /// Starts the writer thread over `engine`; `notify` is called with the
     /// clients whose sequence advanced, after each group is applied; `head`
-    /// reads a client's sequence after a group.
+    /// reads a client's sequence after a group; clients' text is sealed
+    /// with keys wrapped by `master`.
     pub(super) fn start(
         engine: Arc<E>,
-        clock: Arc<dyn Clock>,
+        (clock, master): (Arc<dyn Clock>, Arc<MasterKey>),
         notify: impl Fn(Touched) + Send + 'static,
         head: impl Fn(&E, Uuid) -> Result<i64> + Send + 'static,
     ) -> Result<Self> {
         let (commands, incoming) = mpsc::channel::<Command<E>>();
         let writer = std::thread::Builder::new()
             .name("stepwise-writer".into())
-            .spawn(move || write_groups(&*engine, &*clock, &incoming, &notify, &head))?;
+            .spawn(move || write_groups(&*engine, (&*clock, &master), &incoming, &notify, &head))?;
         Ok(Self {
             commands: Mutex::new(Some(commands)),
             writer: Mutex::new(Some(writer)),
@@ -126,7 +128,7 @@ impl<E: Engine> Drop for Pipeline<E> {
 /// The writer thread's loop.
 fn write_groups<E: Engine>(
     engine: &E,
-    clock: &dyn Clock,
+    (clock, master): (&dyn Clock, &MasterKey),
     incoming: &mpsc::Receiver<Command<E>>,
     notify: &dyn Fn(Touched),
     head: &dyn Fn(&E, Uuid) -> Result<i64>,
@@ -170,7 +172,13 @@ fn write_groups<E: Engine>(
             else {
                 continue;
             };
-            let mut tx = KvTx::new(engine, &mut layer, &mut touched, actor, clock.now_micros());
+            let mut tx = KvTx::new(
+                engine,
+                &mut layer,
+                &mut touched,
+                (actor, clock.now_micros()),
+                master,
+            );
             let value = write(&mut tx);
             tx.finish(value.is_ok());
             answers.push((reply, value));

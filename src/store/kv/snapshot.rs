@@ -9,6 +9,10 @@
 //! Backups of the store's first layout (`STEPWISE-BACKUP1`, whose entries
 //! also name their sled tree) restore into that layout, which the server
 //! upgrades when it first opens the store (see [`super::legacy`]).
+//!
+//! A snapshot holds clients' text only sealed, and never the master key
+//! ([`super::seal`]): restoring it needs that key, which [`restore`] checks
+//! against the snapshot's key check and copies into the new data dir.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -19,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::engine::Engine;
 use super::keys;
+use super::seal::{MASTER_KEY_FILE, MasterKey};
 use super::sled::SledKv;
 use crate::error::{Error, Result};
 use crate::store::SnapshotInfo;
@@ -89,17 +94,39 @@ pub fn write<E: Engine>(engine: &E, path: &Path) -> Result<SnapshotInfo> {
 /// Rebuilds a store in the new, empty directory `dir` from the snapshot at
 /// `path`, with a new epoch so devices holding cursors of the old store
 /// resync. Returns the number of entries restored.
-pub fn restore(path: &Path, dir: &Path) -> Result<u64> {
+///
+/// `master_key` is the key the snapshot's store was sealed with (the file
+/// the server used): it is checked before anything is written (a wrong key
+/// is refused) and copied into `dir` as its `master.key`. Without it the
+/// store is restored all the same, and its server needs the key at start.
+pub fn restore(path: &Path, dir: &Path, master_key: Option<&Path>) -> Result<u64> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         return Err(Error::invalid(
             "data_dir",
             "must be new or empty; restore never overwrites a store",
         ));
     }
+    let master_key = master_key.map(MasterKey::read).transpose()?;
     if let Some(entries) = read_first_layout(path)? {
-        return restore_first_layout(entries, dir);
+        let count = restore_first_layout(entries, dir)?;
+        if let Some(key) = master_key {
+            key.write(&dir.join(MASTER_KEY_FILE))?;
+        }
+        return Ok(count);
     }
     let entries = read(path)?;
+    if let Some(key) = &master_key {
+        let check = entries
+            .iter()
+            .find(|(entry, _)| *entry == keys::key_check())
+            .map(|(_, value)| value);
+        if check.is_some_and(|check| !key.matches(check)) {
+            return Err(Error::invalid(
+                "master_key",
+                "does not open this backup's text: it is another store's key",
+            ));
+        }
+    }
     let engine = SledKv::open(dir, 64 * 1024 * 1024)?;
     let count = entries.len() as u64;
     let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
@@ -113,6 +140,9 @@ pub fn restore(path: &Path, dir: &Path) -> Result<u64> {
     batch.push((keys::epoch(), Some(epoch.to_vec())));
     engine.apply(batch)?;
     engine.flush()?;
+    if let Some(key) = master_key {
+        key.write(&dir.join(MASTER_KEY_FILE))?;
+    }
     Ok(count)
 }
 

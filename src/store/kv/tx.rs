@@ -12,17 +12,20 @@ use std::ops::Bound;
 
 use uuid::Uuid;
 
-use super::codec::{Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq};
+use super::codec::{
+    OpenText, Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq,
+};
 use super::engine::{Batch, Engine};
 use super::keys::{self, Tracked};
+use super::seal::{self, MasterKey};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, Entity, Expiring, Invite, Kind, Order, Parent,
-    Replay, Session, StepTrack, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
-    TrackedScale, TrackedStep,
+    Replay, Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating,
+    TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
-use crate::store::{Purged, Tx};
+use crate::store::{Purged, Side, Tx};
 
 mod retention;
 
@@ -60,16 +63,19 @@ pub(super) struct KvTx<'a, E: Engine> {
     now_us: i64,
     /// Clients whose sequence advanced, for their watchers.
     touched: &'a mut BTreeSet<Uuid>,
+    /// Wraps the clients' keys that seal their text.
+    master: &'a MasterKey,
 }
 
 impl<'a, E: Engine> KvTx<'a, E> {
-    /// A transaction of `actor` at `now_us` over `group`.
+    /// A transaction of `actor` at `now_us` over `group`; clients' text is
+    /// sealed with keys wrapped by `master`.
     pub(super) fn new(
         engine: &'a E,
         group: &'a mut Layer,
         touched: &'a mut BTreeSet<Uuid>,
-        actor: Uuid,
-        now_us: i64,
+        (actor, now_us): (Uuid, i64),
+        master: &'a MasterKey,
     ) -> Self {
         Self {
             engine,
@@ -78,6 +84,7 @@ impl<'a, E: Engine> KvTx<'a, E> {
             actor,
             now_us,
             touched,
+            master,
         }
     }
 
@@ -200,8 +207,24 @@ impl<'a, E: Engine> KvTx<'a, E> {
         meta.updated_by = self.actor;
         let id = meta.id;
         self.put(keys::change(client, version), id.as_bytes().to_vec());
-        self.put(keys::record(id), encode_entity(&entity));
+        let value = encode_entity(&entity)
+            .sealed(|client, aad, plain| Ok(self.client_key(client)?.seal(aad, plain)))?;
+        self.put(keys::record(id), value);
         Ok(entity)
+    }
+
+    /// The key that seals `client`'s text, made (and stored, wrapped) with
+    /// the client's first text.
+    fn client_key(&mut self, client: Uuid) -> Result<seal::ClientKey> {
+        let entry = keys::client_key(client);
+        match self.get(&entry)? {
+            Some(wrapped) => self.master.unwrap_client_key(client, &wrapped),
+            None => {
+                let (key, wrapped) = self.master.new_client_key(client);
+                self.put(entry, wrapped);
+                Ok(key)
+            }
+        }
     }
 
     fn next_version(&mut self, client: Uuid) -> Result<i64> {
@@ -250,6 +273,13 @@ fn is_empty((from, to): (Bound<&[u8]>, Bound<&[u8]>)) -> bool {
     }
 }
 
+impl<E: Engine> OpenText for KvTx<'_, E> {
+    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        let wrapped = self.get(&keys::client_key(client))?;
+        seal::open_text(self.master, client, wrapped.as_deref(), aad, sealed)
+    }
+}
+
 impl<E: Engine> Tx for KvTx<'_, E> {
     fn actor(&self) -> Uuid {
         self.actor
@@ -274,7 +304,7 @@ impl<E: Engine> Tx for KvTx<'_, E> {
 
     fn entity(&mut self, id: Uuid) -> Result<Option<Entity>> {
         self.get(&keys::record(id))?
-            .map(|bytes| decode_entity(id, &bytes))
+            .map(|bytes| decode_entity(id, &bytes, self))
             .transpose()
     }
 
@@ -486,28 +516,99 @@ impl<E: Engine> Tx for KvTx<'_, E> {
     }
 
     fn account(&mut self, id: Uuid) -> Result<Option<Account>> {
-        self.value(&keys::key(keys::ACCOUNT, &[id.as_bytes()]))
+        self.value(&keys::account(id))
     }
 
     fn put_account(&mut self, account: &Account) -> Result<()> {
-        let key = keys::key(keys::ACCOUNT, &[account.id.as_bytes()]);
-        self.put(key, account.encode());
+        self.put(keys::account(account.id), account.encode());
         Ok(())
     }
 
-    fn put_token(&mut self, token_hash: &[u8; 32], account: Uuid) -> Result<()> {
-        let key = keys::key(keys::TOKEN, &[token_hash]);
-        self.put(key, account.as_bytes().to_vec());
+    fn token(&mut self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
+        self.value(&keys::token(token_hash))
+    }
+
+    fn put_token(&mut self, token: &Token) -> Result<()> {
+        self.put(keys::token(&token.hash), token.encode());
+        self.put(
+            keys::token_of(token.account_id, token.id),
+            token.hash.to_vec(),
+        );
         Ok(())
+    }
+
+    fn tokens_of(&mut self, account: Uuid) -> Result<Vec<Token>> {
+        let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
+        let mut tokens = Vec::new();
+        for entry in self.keys_with(&prefix)? {
+            let hash = self.get(&entry)?.unwrap_or_default();
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| Error::internal("bad token index entry"))?;
+            tokens.extend(self.token(&hash)?);
+        }
+        Ok(tokens)
+    }
+
+    fn erase_client(&mut self, client: Uuid) -> Result<u64> {
+        let mut erased = 0;
+        for change in self.keys_with(&keys::key(keys::CHANGE, &[client.as_bytes()]))? {
+            let id = decode_id(&self.get(&change)?.unwrap_or_default())?;
+            // Read while the client's key is still there.
+            if let Some(entity) = self.entity(id)? {
+                if entity.is_deleted() {
+                    // A tombstone is deleted at its last change.
+                    let deleted_us = entity.meta().update_time_us;
+                    self.remove(keys::tombstone_by_time(deleted_us, id));
+                } else {
+                    self.remove(Self::child_key(&entity)?);
+                }
+                if entity.kind() == Kind::ActionStep {
+                    self.drop_step_track(id)?;
+                }
+            }
+            self.remove(keys::record(id));
+            self.remove(change);
+            erased += 1;
+        }
+        let per_client = [
+            keys::client_track(client),
+            keys::key(keys::REPLAY, &[client.as_bytes()]),
+        ];
+        for prefix in per_client {
+            for key in self.keys_with(&prefix)? {
+                self.remove(key);
+            }
+        }
+        self.remove(keys::sequence(client));
+        self.remove(keys::sync_floor(client));
+        // Last: every copy of the client's text is sealed with this key.
+        self.remove(keys::client_key(client));
+        Ok(erased)
     }
 
     fn invite(&mut self, code: &str) -> Result<Option<Invite>> {
-        self.value(&keys::key(keys::INVITE, &[code.as_bytes()]))
+        self.value(&keys::invite(code))
     }
 
     fn put_invite(&mut self, invite: &Invite) -> Result<()> {
-        let key = keys::key(keys::INVITE, &[invite.code.as_bytes()]);
-        self.put(key, invite.encode());
+        self.put(keys::invite(&invite.code), invite.encode());
+        let listed = keys::invite_of(invite.therapist_id, invite.create_time_us, &invite.code);
+        if invite.used_by.is_none() {
+            self.put(listed, Vec::new());
+        } else {
+            self.remove(listed);
+        }
+        Ok(())
+    }
+
+    fn remove_invite(&mut self, invite: &Invite) -> Result<()> {
+        self.remove(keys::invite(&invite.code));
+        self.remove(keys::invite_of(
+            invite.therapist_id,
+            invite.create_time_us,
+            &invite.code,
+        ));
         Ok(())
     }
 
@@ -537,6 +638,19 @@ impl<E: Engine> Tx for KvTx<'_, E> {
             Vec::new(),
         );
         Ok(())
+    }
+
+    fn links_of(&mut self, account: Uuid, side: Side) -> Result<Vec<CareLink>> {
+        let prefix = match side {
+            Side::Client => keys::LINK_BY_CLIENT,
+            Side::Therapist => keys::LINK_BY_THERAPIST,
+        };
+        let mut links = Vec::new();
+        for entry in self.keys_with(&keys::key(prefix, &[account.as_bytes()]))? {
+            let id = keys::child_id(&entry).ok_or_else(|| Error::internal("bad index key"))?;
+            links.extend(self.care_link(id)?);
+        }
+        Ok(links)
     }
 
     fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()> {

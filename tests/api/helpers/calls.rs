@@ -9,6 +9,15 @@ use tonic::{Response, Status};
 use super::app::TestApp;
 use super::requests::*;
 
+/// The account of `token`.
+pub async fn current_account(app: &TestApp, token: &str) -> Result<pb::Account, Status> {
+    app.accounts(token)
+        .await
+        .get_current_account(pb::GetCurrentAccountRequest {})
+        .await
+        .map(Response::into_inner)
+}
+
 /// Creates a goal as `token` and returns it.
 pub async fn create_goal(app: &TestApp, token: &str, title: &str) -> pb::Goal {
     try_create_goal(app, token, goal(title))

@@ -98,3 +98,23 @@ pub fn micros(ts: &Option<prost_types::Timestamp>) -> i64 {
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
+
+/// What a change carries, named as the export names it, and the record's
+/// id.
+pub fn kind_and_id(change: &pb::Change) -> (&'static str, &str) {
+    use pb::change::Entity;
+    match change.entity.as_ref().expect("a record") {
+        Entity::Goal(r) => ("goal", &r.id),
+        Entity::ActionStep(r) => ("action step", &r.id),
+        Entity::CheckIn(r) => ("check-in", &r.id),
+        Entity::EfficacyRating(r) => ("rating", &r.id),
+        Entity::Assignment(r) => ("assignment", &r.id),
+        Entity::AssessmentResult(r) => ("assessment result", &r.id),
+        Entity::AttainmentRating(r) => ("attainment rating", &r.id),
+        Entity::Comment(r) => ("comment", &r.id),
+        Entity::Skill(r) => ("skill", &r.id),
+        Entity::SkillPractice(r) => ("skill practice", &r.id),
+        Entity::ThoughtRecord(r) => ("thought record", &r.id),
+        Entity::Tombstone(r) => ("tombstone", &r.id),
+    }
+}

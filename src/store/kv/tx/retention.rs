@@ -188,11 +188,14 @@ mod tests {
     };
     use crate::store::kv::KvStore;
     use crate::store::kv::memory::MemoryKv;
+    use crate::store::kv::seal::MasterKey;
     use crate::store::{PageRequest, Purged, Side, Store};
 
     fn store() -> Arc<dyn Store> {
         let clock = Arc::new(ManualClock::starting_at(1_000));
-        Arc::new(KvStore::open(MemoryKv::default(), clock).expect("store opens"))
+        Arc::new(
+            KvStore::open(MemoryKv::default(), clock, MasterKey::generate()).expect("store opens"),
+        )
     }
 
     /// Runs a whole pass over `what` in batches of `limit`; returns the
@@ -351,5 +354,66 @@ mod tests {
             .await
             .expect("read");
         assert_eq!(forgotten, None);
+    }
+
+    #[tokio::test]
+    async fn erasing_a_client_leaves_no_retention_entry_of_theirs() {
+        use std::ops::Bound;
+
+        use crate::domain::{Entity, Goal, Meta};
+        use crate::store::kv::engine::Engine;
+
+        let clock = Arc::new(ManualClock::starting_at(1_000));
+        let store = Arc::new(
+            KvStore::open(MemoryKv::default(), clock, MasterKey::generate()).expect("opens"),
+        );
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let client = Uuid::now_v7();
+        let goal = Entity::Goal(Goal {
+            meta: Meta {
+                id: Uuid::now_v7(),
+                client_id: client,
+                ..Meta::default()
+            },
+            title: "Walk".into(),
+            ..Goal::default()
+        });
+        dyn_store
+            .write(client, move |tx| {
+                let goal = tx.create(goal.clone())?;
+                tx.tombstone(&goal)?;
+                let replay = Replay {
+                    payload_digest: None,
+                    outcome: Outcome::Applied,
+                    record_id: Some(goal.meta().id),
+                    version: 2,
+                    rejection: None,
+                };
+                tx.remember("m1", &replay)
+            })
+            .await
+            .expect("written");
+        pass(&dyn_store, Expiring::Replays, 1_001, 10).await;
+        assert_eq!(store.sync_floor(client).await.expect("floor"), 2);
+
+        dyn_store
+            .write(client, move |tx| tx.erase_client(client))
+            .await
+            .expect("erased");
+
+        let mut left = Vec::new();
+        store
+            .engine
+            .scan((Bound::Unbounded, Bound::Unbounded), &mut |key, _| {
+                left.push(key.to_vec());
+                Ok(true)
+            })
+            .expect("scan");
+        let kept: Vec<u8> = left.iter().map(|key| key[0]).collect();
+        assert_eq!(
+            kept,
+            b"0".repeat(kept.len()),
+            "only the store's own entries"
+        );
     }
 }

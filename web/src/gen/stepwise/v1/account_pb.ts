@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/account.proto.
  */
 export const file_stepwise_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGVwd2lzZS92MS9hY2NvdW50LnByb3RvEgtzdGVwd2lzZS52MSLSAQoHQWNjb3VudBIKCgJpZBgBIAEoCRIfCgRyb2xlGAIgASgOMhEuc3RlcHdpc2UudjEuUm9sZRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEQoJdGltZV96b25lGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgHIAEoAypRCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX0NMSUVOVBABEhIKDlJPTEVfVEhFUkFQSVNUEAISDgoKUk9MRV9BRE1JThADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChlzdGVwd2lzZS92MS9hY2NvdW50LnByb3RvEgtzdGVwd2lzZS52MSKtAgoHQWNjb3VudBIKCgJpZBgBIAEoCRIfCgRyb2xlGAIgASgOMhEuc3RlcHdpc2UudjEuUm9sZRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEQoJdGltZV96b25lGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgHIAEoAxIoCgVzdGF0ZRgIIAEoDjIZLnN0ZXB3aXNlLnYxLkFjY291bnRTdGF0ZRIvCgtkZWxldGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqUQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDwoLUk9MRV9DTElFTlQQARISCg5ST0xFX1RIRVJBUElTVBACEg4KClJPTEVfQURNSU4QAyp+CgxBY2NvdW50U3RhdGUSHQoZQUNDT1VOVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFDQ09VTlRfU1RBVEVfQUNUSVZFEAESGgoWQUNDT1VOVF9TVEFURV9ESVNBQkxFRBACEhkKFUFDQ09VTlRfU1RBVEVfREVMRVRFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A person who uses Stepwise: a client who practises action steps, a
@@ -44,7 +44,9 @@ export type Account = Message<"stepwise.v1.Account"> & {
 
   /**
    * IANA time zone name (for example "Europe/Berlin") in which the client's
-   * local days are counted. Defaults to "UTC" when empty on create.
+   * local days are counted. Defaults to "UTC" when empty on create. A change
+   * (AccountService.UpdateCurrentAccount) applies from then on: what was
+   * recorded keeps its local day (see UpdateCurrentAccount).
    *
    * @generated from field: string time_zone = 4;
    */
@@ -70,6 +72,21 @@ export type Account = Message<"stepwise.v1.Account"> & {
    * @generated from field: int64 version = 7;
    */
   version: bigint;
+
+  /**
+   * Whether the account may be used (output only).
+   *
+   * @generated from field: stepwise.v1.AccountState state = 8;
+   */
+  state: AccountState;
+
+  /**
+   * When the account was deleted; set only for ACCOUNT_STATE_DELETED
+   * (output only).
+   *
+   * @generated from field: google.protobuf.Timestamp delete_time = 9;
+   */
+  deleteTime?: Timestamp | undefined;
 };
 
 /**
@@ -119,4 +136,49 @@ export enum Role {
  */
 export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
   enumDesc(file_stepwise_v1_account, 0);
+
+/**
+ * Whether an account may be used.
+ *
+ * @generated from enum stepwise.v1.AccountState
+ */
+export enum AccountState {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: ACCOUNT_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * In use.
+   *
+   * @generated from enum value: ACCOUNT_STATE_ACTIVE = 1;
+   */
+  ACTIVE = 1,
+
+  /**
+   * Disabled by an administrator: every call with its tokens fails with
+   * UNAUTHENTICATED (reason ACCOUNT_DISABLED) and its open streams end; its
+   * data stays, and an administrator can enable it again.
+   *
+   * @generated from enum value: ACCOUNT_STATE_DISABLED = 2;
+   */
+  DISABLED = 2,
+
+  /**
+   * Deleted: its data was erased and only this receipt is left (id, role,
+   * create_time, delete_time; no name). Its tokens fail with UNAUTHENTICATED
+   * and reason ACCOUNT_DELETED.
+   *
+   * @generated from enum value: ACCOUNT_STATE_DELETED = 3;
+   */
+  DELETED = 3,
+}
+
+/**
+ * Describes the enum stepwise.v1.AccountState.
+ */
+export const AccountStateSchema: GenEnum<AccountState> = /*@__PURE__*/
+  enumDesc(file_stepwise_v1_account, 1);
 

@@ -4,15 +4,23 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Account, AccountSchema } from "./account_pb";
 import { file_stepwise_v1_account } from "./account_pb";
+import type { AccessEvent, CareLink } from "./care_pb";
+import { file_stepwise_v1_care } from "./care_pb";
+import type { Change } from "./sync_service_pb";
+import { file_stepwise_v1_sync_service } from "./sync_service_pb";
+import type { Token, TokenSchema } from "./token_pb";
+import { file_stepwise_v1_token } from "./token_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file stepwise/v1/account_service.proto.
  */
 export const file_stepwise_v1_account_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFzdGVwd2lzZS92MS9hY2NvdW50X3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIj0KFENyZWF0ZUFjY291bnRSZXF1ZXN0EiUKB2FjY291bnQYASABKAsyFC5zdGVwd2lzZS52MS5BY2NvdW50Ik0KFUNyZWF0ZUFjY291bnRSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBINCgV0b2tlbhgCIAEoCSIaChhHZXRDdXJyZW50QWNjb3VudFJlcXVlc3QiUAoXU2lnblVwV2l0aEludml0ZVJlcXVlc3QSDAoEY29kZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEQoJdGltZV96b25lGAMgASgJIlAKGFNpZ25VcFdpdGhJbnZpdGVSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBINCgV0b2tlbhgCIAEoCTKbAgoOQWNjb3VudFNlcnZpY2USVgoNQ3JlYXRlQWNjb3VudBIhLnN0ZXB3aXNlLnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiIuc3RlcHdpc2UudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlElAKEUdldEN1cnJlbnRBY2NvdW50EiUuc3RlcHdpc2UudjEuR2V0Q3VycmVudEFjY291bnRSZXF1ZXN0GhQuc3RlcHdpc2UudjEuQWNjb3VudBJfChBTaWduVXBXaXRoSW52aXRlEiQuc3RlcHdpc2UudjEuU2lnblVwV2l0aEludml0ZVJlcXVlc3QaJS5zdGVwd2lzZS52MS5TaWduVXBXaXRoSW52aXRlUmVzcG9uc2ViBnByb3RvMw", [file_stepwise_v1_account]);
+  fileDesc("CiFzdGVwd2lzZS92MS9hY2NvdW50X3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIj0KFENyZWF0ZUFjY291bnRSZXF1ZXN0EiUKB2FjY291bnQYASABKAsyFC5zdGVwd2lzZS52MS5BY2NvdW50Ik0KFUNyZWF0ZUFjY291bnRSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBINCgV0b2tlbhgCIAEoCSIaChhHZXRDdXJyZW50QWNjb3VudFJlcXVlc3QiUAoXU2lnblVwV2l0aEludml0ZVJlcXVlc3QSDAoEY29kZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEQoJdGltZV96b25lGAMgASgJIlAKGFNpZ25VcFdpdGhJbnZpdGVSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBINCgV0b2tlbhgCIAEoCSJ1ChtVcGRhdGVDdXJyZW50QWNjb3VudFJlcXVlc3QSJQoHYWNjb3VudBgBIAEoCzIULnN0ZXB3aXNlLnYxLkFjY291bnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIlQKEkNyZWF0ZVRva2VuUmVxdWVzdBINCgVsYWJlbBgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSAoTQ3JlYXRlVG9rZW5SZXNwb25zZRIhCgV0b2tlbhgBIAEoCzISLnN0ZXB3aXNlLnYxLlRva2VuEg4KBnNlY3JldBgCIAEoCSI6ChFMaXN0VG9rZW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJRChJMaXN0VG9rZW5zUmVzcG9uc2USIgoGdG9rZW5zGAEgAygLMhIuc3RlcHdpc2UudjEuVG9rZW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiAKElJldm9rZVRva2VuUmVxdWVzdBIKCgJpZBgBIAEoCSI8ChNMaXN0QWNjb3VudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RBY2NvdW50c1Jlc3BvbnNlEiYKCGFjY291bnRzGAEgAygLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoVRGlzYWJsZUFjY291bnRSZXF1ZXN0EgoKAmlkGAEgASgJIiIKFEVuYWJsZUFjY291bnRSZXF1ZXN0EgoKAmlkGAEgASgJIicKEUV4cG9ydERhdGFSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAki+QEKEkV4cG9ydERhdGFSZXNwb25zZRInCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudEgAEiUKBnJlY29yZBgCIAEoCzITLnN0ZXB3aXNlLnYxLkNoYW5nZUgAEioKCWNhcmVfbGluaxgDIAEoCzIVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rSAASMAoMYWNjZXNzX2V2ZW50GAQgASgLMhguc3RlcHdpc2UudjEuQWNjZXNzRXZlbnRIABItCgd0cmFpbGVyGAUgASgLMhouc3RlcHdpc2UudjEuRXhwb3J0VHJhaWxlckgAQgYKBGl0ZW0iMwoNRXhwb3J0VHJhaWxlchISCgppdGVtX2NvdW50GAEgASgDEg4KBnNoYTI1NhgCIAEoCSI+ChREZWxldGVBY2NvdW50UmVxdWVzdBIKCgJpZBgBIAEoCRIaChJjb25maXJtX2FjY291bnRfaWQYAiABKAky3gcKDkFjY291bnRTZXJ2aWNlElYKDUNyZWF0ZUFjY291bnQSIS5zdGVwd2lzZS52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBoiLnN0ZXB3aXNlLnYxLkNyZWF0ZUFjY291bnRSZXNwb25zZRJQChFHZXRDdXJyZW50QWNjb3VudBIlLnN0ZXB3aXNlLnYxLkdldEN1cnJlbnRBY2NvdW50UmVxdWVzdBoULnN0ZXB3aXNlLnYxLkFjY291bnQSXwoQU2lnblVwV2l0aEludml0ZRIkLnN0ZXB3aXNlLnYxLlNpZ25VcFdpdGhJbnZpdGVSZXF1ZXN0GiUuc3RlcHdpc2UudjEuU2lnblVwV2l0aEludml0ZVJlc3BvbnNlElYKFFVwZGF0ZUN1cnJlbnRBY2NvdW50Eiguc3RlcHdpc2UudjEuVXBkYXRlQ3VycmVudEFjY291bnRSZXF1ZXN0GhQuc3RlcHdpc2UudjEuQWNjb3VudBJQCgtDcmVhdGVUb2tlbhIfLnN0ZXB3aXNlLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBogLnN0ZXB3aXNlLnYxLkNyZWF0ZVRva2VuUmVzcG9uc2USTQoKTGlzdFRva2VucxIeLnN0ZXB3aXNlLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh8uc3RlcHdpc2UudjEuTGlzdFRva2Vuc1Jlc3BvbnNlEkIKC1Jldm9rZVRva2VuEh8uc3RlcHdpc2UudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GhIuc3RlcHdpc2UudjEuVG9rZW4SUwoMTGlzdEFjY291bnRzEiAuc3RlcHdpc2UudjEuTGlzdEFjY291bnRzUmVxdWVzdBohLnN0ZXB3aXNlLnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlEkoKDkRpc2FibGVBY2NvdW50EiIuc3RlcHdpc2UudjEuRGlzYWJsZUFjY291bnRSZXF1ZXN0GhQuc3RlcHdpc2UudjEuQWNjb3VudBJICg1FbmFibGVBY2NvdW50EiEuc3RlcHdpc2UudjEuRW5hYmxlQWNjb3VudFJlcXVlc3QaFC5zdGVwd2lzZS52MS5BY2NvdW50Ek8KCkV4cG9ydERhdGESHi5zdGVwd2lzZS52MS5FeHBvcnREYXRhUmVxdWVzdBofLnN0ZXB3aXNlLnYxLkV4cG9ydERhdGFSZXNwb25zZTABEkgKDURlbGV0ZUFjY291bnQSIS5zdGVwd2lzZS52MS5EZWxldGVBY2NvdW50UmVxdWVzdBoULnN0ZXB3aXNlLnYxLkFjY291bnRiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_stepwise_v1_account, file_stepwise_v1_care, file_stepwise_v1_sync_service, file_stepwise_v1_token]);
 
 /**
  * Request for AccountService.CreateAccount.
@@ -143,10 +151,431 @@ export const SignUpWithInviteResponseSchema: GenMessage<SignUpWithInviteResponse
   messageDesc(file_stepwise_v1_account_service, 4);
 
 /**
- * Manages accounts and their bearer tokens.
+ * Request for AccountService.UpdateCurrentAccount.
+ *
+ * @generated from message stepwise.v1.UpdateCurrentAccountRequest
+ */
+export type UpdateCurrentAccountRequest = Message<"stepwise.v1.UpdateCurrentAccountRequest"> & {
+  /**
+   * The new values: display_name (1 to 100 characters) and time_zone (an
+   * IANA name such as "Europe/Lisbon"). With a non-zero version that is not
+   * the account's current one, the update fails with ABORTED
+   * (VERSION_MISMATCH). Other fields are ignored.
+   *
+   * @generated from field: stepwise.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+
+  /**
+   * The fields to change: "display_name", "time_zone"; empty or "*" means
+   * both.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message stepwise.v1.UpdateCurrentAccountRequest.
+ * Use `create(UpdateCurrentAccountRequestSchema)` to create a new message.
+ */
+export const UpdateCurrentAccountRequestSchema: GenMessage<UpdateCurrentAccountRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 5);
+
+/**
+ * Request for AccountService.CreateToken.
+ *
+ * @generated from message stepwise.v1.CreateTokenRequest
+ */
+export type CreateTokenRequest = Message<"stepwise.v1.CreateTokenRequest"> & {
+  /**
+   * What the holder calls the token, such as "Ada's iPhone"; 1 to 100
+   * characters.
+   *
+   * @generated from field: string label = 1;
+   */
+  label: string;
+
+  /**
+   * When the token stops working: after now and at most 10 years ahead;
+   * unset means never.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 2;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message stepwise.v1.CreateTokenRequest.
+ * Use `create(CreateTokenRequestSchema)` to create a new message.
+ */
+export const CreateTokenRequestSchema: GenMessage<CreateTokenRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 6);
+
+/**
+ * Response for AccountService.CreateToken.
+ *
+ * @generated from message stepwise.v1.CreateTokenResponse
+ */
+export type CreateTokenResponse = Message<"stepwise.v1.CreateTokenResponse"> & {
+  /**
+   * The new token.
+   *
+   * @generated from field: stepwise.v1.Token token = 1;
+   */
+  token?: Token | undefined;
+
+  /**
+   * The bearer token to send as `authorization: Bearer <secret>`. It cannot
+   * be retrieved again.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message stepwise.v1.CreateTokenResponse.
+ * Use `create(CreateTokenResponseSchema)` to create a new message.
+ */
+export const CreateTokenResponseSchema: GenMessage<CreateTokenResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 7);
+
+/**
+ * Request for AccountService.ListTokens.
+ *
+ * @generated from message stepwise.v1.ListTokensRequest
+ */
+export type ListTokensRequest = Message<"stepwise.v1.ListTokensRequest"> & {
+  /**
+   * Maximum number of tokens: 0 means 50, at most 1000.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListTokensRequest.
+ * Use `create(ListTokensRequestSchema)` to create a new message.
+ */
+export const ListTokensRequestSchema: GenMessage<ListTokensRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 8);
+
+/**
+ * Response for AccountService.ListTokens.
+ *
+ * @generated from message stepwise.v1.ListTokensResponse
+ */
+export type ListTokensResponse = Message<"stepwise.v1.ListTokensResponse"> & {
+  /**
+   * The tokens on this page.
+   *
+   * @generated from field: repeated stepwise.v1.Token tokens = 1;
+   */
+  tokens: Token[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListTokensResponse.
+ * Use `create(ListTokensResponseSchema)` to create a new message.
+ */
+export const ListTokensResponseSchema: GenMessage<ListTokensResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 9);
+
+/**
+ * Request for AccountService.RevokeToken.
+ *
+ * @generated from message stepwise.v1.RevokeTokenRequest
+ */
+export type RevokeTokenRequest = Message<"stepwise.v1.RevokeTokenRequest"> & {
+  /**
+   * Id of the token (Token.id, not its secret).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message stepwise.v1.RevokeTokenRequest.
+ * Use `create(RevokeTokenRequestSchema)` to create a new message.
+ */
+export const RevokeTokenRequestSchema: GenMessage<RevokeTokenRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 10);
+
+/**
+ * Request for AccountService.ListAccounts.
+ *
+ * @generated from message stepwise.v1.ListAccountsRequest
+ */
+export type ListAccountsRequest = Message<"stepwise.v1.ListAccountsRequest"> & {
+  /**
+   * Maximum number of accounts: 0 means 50, at most 1000.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListAccountsRequest.
+ * Use `create(ListAccountsRequestSchema)` to create a new message.
+ */
+export const ListAccountsRequestSchema: GenMessage<ListAccountsRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 11);
+
+/**
+ * Response for AccountService.ListAccounts.
+ *
+ * @generated from message stepwise.v1.ListAccountsResponse
+ */
+export type ListAccountsResponse = Message<"stepwise.v1.ListAccountsResponse"> & {
+  /**
+   * The accounts on this page.
+   *
+   * @generated from field: repeated stepwise.v1.Account accounts = 1;
+   */
+  accounts: Account[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListAccountsResponse.
+ * Use `create(ListAccountsResponseSchema)` to create a new message.
+ */
+export const ListAccountsResponseSchema: GenMessage<ListAccountsResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 12);
+
+/**
+ * Request for AccountService.DisableAccount.
+ *
+ * @generated from message stepwise.v1.DisableAccountRequest
+ */
+export type DisableAccountRequest = Message<"stepwise.v1.DisableAccountRequest"> & {
+  /**
+   * Id of the account.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message stepwise.v1.DisableAccountRequest.
+ * Use `create(DisableAccountRequestSchema)` to create a new message.
+ */
+export const DisableAccountRequestSchema: GenMessage<DisableAccountRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 13);
+
+/**
+ * Request for AccountService.EnableAccount.
+ *
+ * @generated from message stepwise.v1.EnableAccountRequest
+ */
+export type EnableAccountRequest = Message<"stepwise.v1.EnableAccountRequest"> & {
+  /**
+   * Id of the account.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message stepwise.v1.EnableAccountRequest.
+ * Use `create(EnableAccountRequestSchema)` to create a new message.
+ */
+export const EnableAccountRequestSchema: GenMessage<EnableAccountRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 14);
+
+/**
+ * Request for AccountService.ExportData.
+ *
+ * @generated from message stepwise.v1.ExportDataRequest
+ */
+export type ExportDataRequest = Message<"stepwise.v1.ExportDataRequest"> & {
+  /**
+   * Id of the client whose data to export: empty or the caller's own.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ExportDataRequest.
+ * Use `create(ExportDataRequestSchema)` to create a new message.
+ */
+export const ExportDataRequestSchema: GenMessage<ExportDataRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 15);
+
+/**
+ * One message of AccountService.ExportData: one item, or the trailer.
+ *
+ * @generated from message stepwise.v1.ExportDataResponse
+ */
+export type ExportDataResponse = Message<"stepwise.v1.ExportDataResponse"> & {
+  /**
+   * The item.
+   *
+   * @generated from oneof stepwise.v1.ExportDataResponse.item
+   */
+  item: {
+    /**
+     * The client's account (the first item).
+     *
+     * @generated from field: stepwise.v1.Account account = 1;
+     */
+    value: Account;
+    case: "account";
+  } | {
+    /**
+     * A record the client owns, as sync carries it (never a tombstone).
+     *
+     * @generated from field: stepwise.v1.Change record = 2;
+     */
+    value: Change;
+    case: "record";
+  } | {
+    /**
+     * A care link of the client, active or revoked.
+     *
+     * @generated from field: stepwise.v1.CareLink care_link = 3;
+     */
+    value: CareLink;
+    case: "careLink";
+  } | {
+    /**
+     * An access of a therapist to the client's data.
+     *
+     * @generated from field: stepwise.v1.AccessEvent access_event = 4;
+     */
+    value: AccessEvent;
+    case: "accessEvent";
+  } | {
+    /**
+     * The last message: what came before it.
+     *
+     * @generated from field: stepwise.v1.ExportTrailer trailer = 5;
+     */
+    value: ExportTrailer;
+    case: "trailer";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message stepwise.v1.ExportDataResponse.
+ * Use `create(ExportDataResponseSchema)` to create a new message.
+ */
+export const ExportDataResponseSchema: GenMessage<ExportDataResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 16);
+
+/**
+ * The end of an export, to check it arrived whole.
+ *
+ * @generated from message stepwise.v1.ExportTrailer
+ */
+export type ExportTrailer = Message<"stepwise.v1.ExportTrailer"> & {
+  /**
+   * Number of items (messages before the trailer).
+   *
+   * @generated from field: int64 item_count = 1;
+   */
+  itemCount: bigint;
+
+  /**
+   * SHA-256, as 64 lowercase hex digits, over the items in the order they
+   * were sent, each in its canonical encoding: the ExportDataResponse
+   * message holding it in protobuf's deterministic binary encoding (fields
+   * in field-number order, no unknown fields, defaults left out, as the
+   * server sends it and as a deterministic serializer re-encodes it),
+   * preceded by its length as a varint (as writeDelimitedTo writes it).
+   *
+   * @generated from field: string sha256 = 2;
+   */
+  sha256: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ExportTrailer.
+ * Use `create(ExportTrailerSchema)` to create a new message.
+ */
+export const ExportTrailerSchema: GenMessage<ExportTrailer> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 17);
+
+/**
+ * Request for AccountService.DeleteAccount.
+ *
+ * @generated from message stepwise.v1.DeleteAccountRequest
+ */
+export type DeleteAccountRequest = Message<"stepwise.v1.DeleteAccountRequest"> & {
+  /**
+   * Id of the client account to delete; empty means the caller's own.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The caller's own account id again, when a client deletes their own
+   * account: the confirmation that they mean it. Administrators may leave
+   * it empty.
+   *
+   * @generated from field: string confirm_account_id = 2;
+   */
+  confirmAccountId: string;
+};
+
+/**
+ * Describes the message stepwise.v1.DeleteAccountRequest.
+ * Use `create(DeleteAccountRequestSchema)` to create a new message.
+ */
+export const DeleteAccountRequestSchema: GenMessage<DeleteAccountRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_account_service, 18);
+
+/**
+ * Manages accounts and their bearer tokens: the profile, a token per
+ * device, administrators' list of accounts, and a client's right to take
+ * their data along (ExportData) and to have it erased (DeleteAccount).
  *
  * Every call but SignUpWithInvite needs `authorization: Bearer <token>`
- * metadata.
+ * metadata. A token that was revoked, has expired, or belongs to a disabled
+ * or deleted account fails with UNAUTHENTICATED and ErrorInfo reason
+ * TOKEN_REVOKED, TOKEN_EXPIRED, ACCOUNT_DISABLED or ACCOUNT_DELETED (an
+ * unknown token: UNAUTHENTICATED), and streams it opened end with that
+ * error within a heartbeat.
  *
  * @generated from service stepwise.v1.AccountService
  */
@@ -184,6 +613,130 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof SignUpWithInviteRequestSchema;
     output: typeof SignUpWithInviteResponseSchema;
+  },
+  /**
+   * Changes the caller's own display name and time zone (the fields named in
+   * update_mask; an empty mask or "*" means both). A new time zone counts
+   * local days from then on; what was recorded keeps its local day: a
+   * check-in keeps its local_date, and a rating and an action step keep the
+   * local day they were recorded or started on in the zone in force then.
+   * Statistics count "today" (and so the last 7 and 28 days) in the new
+   * zone from the change on; past days are not moved.
+   *
+   * @generated from rpc stepwise.v1.AccountService.UpdateCurrentAccount
+   */
+  updateCurrentAccount: {
+    methodKind: "unary";
+    input: typeof UpdateCurrentAccountRequestSchema;
+    output: typeof AccountSchema;
+  },
+  /**
+   * Makes a new bearer token for the caller's own account, one per device,
+   * and returns its secret, which is shown only this once.
+   *
+   * @generated from rpc stepwise.v1.AccountService.CreateToken
+   */
+  createToken: {
+    methodKind: "unary";
+    input: typeof CreateTokenRequestSchema;
+    output: typeof CreateTokenResponseSchema;
+  },
+  /**
+   * Lists the caller's tokens, oldest first, without their secrets.
+   *
+   * @generated from rpc stepwise.v1.AccountService.ListTokens
+   */
+  listTokens: {
+    methodKind: "unary";
+    input: typeof ListTokensRequestSchema;
+    output: typeof ListTokensResponseSchema;
+  },
+  /**
+   * Revokes one of the caller's tokens (the calling one too: a sign-out).
+   * Its next call fails with UNAUTHENTICATED (reason TOKEN_REVOKED) and its
+   * open streams end. Another account's token id is NOT_FOUND. Revoking a
+   * revoked token changes nothing.
+   *
+   * @generated from rpc stepwise.v1.AccountService.RevokeToken
+   */
+  revokeToken: {
+    methodKind: "unary";
+    input: typeof RevokeTokenRequestSchema;
+    output: typeof TokenSchema;
+  },
+  /**
+   * Lists every account, deleted ones as their receipts, oldest first.
+   * Administrators only.
+   *
+   * @generated from rpc stepwise.v1.AccountService.ListAccounts
+   */
+  listAccounts: {
+    methodKind: "unary";
+    input: typeof ListAccountsRequestSchema;
+    output: typeof ListAccountsResponseSchema;
+  },
+  /**
+   * Disables an account: its tokens stop working at once and its streams
+   * end; its data stays. Recorded in AdminService.ListAdminEvents.
+   * Administrators only, not for their own account; a deleted account is
+   * FAILED_PRECONDITION. Disabling a disabled account changes nothing.
+   *
+   * @generated from rpc stepwise.v1.AccountService.DisableAccount
+   */
+  disableAccount: {
+    methodKind: "unary";
+    input: typeof DisableAccountRequestSchema;
+    output: typeof AccountSchema;
+  },
+  /**
+   * Enables a disabled account: its tokens work again (revoked and expired
+   * ones do not). Recorded in AdminService.ListAdminEvents. Administrators
+   * only; a deleted account is FAILED_PRECONDITION.
+   *
+   * @generated from rpc stepwise.v1.AccountService.EnableAccount
+   */
+  enableAccount: {
+    methodKind: "unary";
+    input: typeof EnableAccountRequestSchema;
+    output: typeof AccountSchema;
+  },
+  /**
+   * Streams everything the calling client has: their account, every record
+   * they own (private notes included, deleted ones not), their care links
+   * and the access events about them, one item per message, then a trailer
+   * with the count of items and a SHA-256 over them (see ExportTrailer).
+   * Each record appears once, as it was when read; what changes during the
+   * export may or may not be in it. Clients only, for their own data:
+   * another account's id is PERMISSION_DENIED, as is any other role
+   * (administrators read no client data through the API).
+   *
+   * @generated from rpc stepwise.v1.AccountService.ExportData
+   */
+  exportData: {
+    methodKind: "server_streaming";
+    input: typeof ExportDataRequestSchema;
+    output: typeof ExportDataResponseSchema;
+  },
+  /**
+   * Deletes a client's account and erases their data: every record they own
+   * with its history (and the key that sealed their text, so no backup taken
+   * afterwards holds anything of theirs), their care
+   * links are revoked (a therapist's next sync call fails with
+   * ACCESS_REVOKED: delete your copy), their tokens stop working (reason
+   * ACCOUNT_DELETED), and their streams end. What stays: the receipt (the
+   * account's id, role, create and delete time), the revoked links, the
+   * access events about them, and their tokens' hashes; see the README.
+   * The client deletes their own account by repeating its id in
+   * confirm_account_id; an administrator deletes any client's account
+   * (recorded in AdminService.ListAdminEvents). Only client accounts can be
+   * deleted (disable other accounts); a deleted one is NOT_FOUND.
+   *
+   * @generated from rpc stepwise.v1.AccountService.DeleteAccount
+   */
+  deleteAccount: {
+    methodKind: "unary";
+    input: typeof DeleteAccountRequestSchema;
+    output: typeof AccountSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_account_service, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/admin.proto.
  */
 export const file_stepwise_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChdzdGVwd2lzZS92MS9hZG1pbi5wcm90bxILc3RlcHdpc2UudjEiqQEKCkFkbWluRXZlbnQSEAoIYWN0b3JfaWQYASABKAkSKAoGYWN0aW9uGAIgASgOMhguc3RlcHdpc2UudjEuQWRtaW5BY3Rpb24SEQoJdGFyZ2V0X2lkGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKm4KC0FkbWluQWN0aW9uEhwKGEFETUlOX0FDVElPTl9VTlNQRUNJRklFRBAAEh8KG0FETUlOX0FDVElPTl9CQUNLVVBfQ1JFQVRFRBABEiAKHEFETUlOX0FDVElPTl9BQ0NPVU5UX0NSRUFURUQQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChdzdGVwd2lzZS92MS9hZG1pbi5wcm90bxILc3RlcHdpc2UudjEiqQEKCkFkbWluRXZlbnQSEAoIYWN0b3JfaWQYASABKAkSKAoGYWN0aW9uGAIgASgOMhguc3RlcHdpc2UudjEuQWRtaW5BY3Rpb24SEQoJdGFyZ2V0X2lkGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKtUBCgtBZG1pbkFjdGlvbhIcChhBRE1JTl9BQ1RJT05fVU5TUEVDSUZJRUQQABIfChtBRE1JTl9BQ1RJT05fQkFDS1VQX0NSRUFURUQQARIgChxBRE1JTl9BQ1RJT05fQUNDT1VOVF9DUkVBVEVEEAISIQodQURNSU5fQUNUSU9OX0FDQ09VTlRfRElTQUJMRUQQAxIgChxBRE1JTl9BQ1RJT05fQUNDT1VOVF9FTkFCTEVEEAQSIAocQURNSU5fQUNUSU9OX0FDQ09VTlRfREVMRVRFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Something an administrator did that touches clients' data or accounts.
@@ -39,7 +39,7 @@ export type AdminEvent = Message<"stepwise.v1.AdminEvent"> & {
 
   /**
    * What they did it to: the backup's id for ADMIN_ACTION_BACKUP_CREATED,
-   * the new account's id for ADMIN_ACTION_ACCOUNT_CREATED.
+   * the account's id for the other actions.
    *
    * @generated from field: string target_id = 3;
    */
@@ -102,6 +102,29 @@ export enum AdminAction {
    * @generated from enum value: ADMIN_ACTION_ACCOUNT_CREATED = 2;
    */
   ACCOUNT_CREATED = 2,
+
+  /**
+   * Disabled an account (AccountService.DisableAccount).
+   *
+   * @generated from enum value: ADMIN_ACTION_ACCOUNT_DISABLED = 3;
+   */
+  ACCOUNT_DISABLED = 3,
+
+  /**
+   * Enabled a disabled account (AccountService.EnableAccount).
+   *
+   * @generated from enum value: ADMIN_ACTION_ACCOUNT_ENABLED = 4;
+   */
+  ACCOUNT_ENABLED = 4,
+
+  /**
+   * Deleted a client's account and erased its data
+   * (AccountService.DeleteAccount). A client who deletes their own account
+   * leaves no event here; its receipt is in ListAccounts.
+   *
+   * @generated from enum value: ADMIN_ACTION_ACCOUNT_DELETED = 5;
+   */
+  ACCOUNT_DELETED = 5,
 }
 
 /**

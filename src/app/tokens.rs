@@ -1,0 +1,129 @@
+//! Bearer tokens, one per device: making, listing and revoking them, and
+//! recording their use coarsely.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
+use uuid::Uuid;
+
+use super::{App, Principal};
+use crate::domain::{Revocation, RevokeReason, Token};
+use crate::error::{Error, Result};
+use crate::store::{Page, PageRequest};
+
+/// Tokens whose use is being recorded now, so that calls arriving together
+/// after a quiet minute make one write between them, not one each.
+#[derive(Debug, Default)]
+pub(super) struct TokenUses {
+    recording: Mutex<HashSet<[u8; 32]>>,
+}
+
+impl TokenUses {
+    /// Whether the caller should record a use of `hash` (no one else is).
+    fn begin(&self, hash: [u8; 32]) -> bool {
+        self.lock().insert(hash)
+    }
+
+    fn end(&self, hash: &[u8; 32]) {
+        self.lock().remove(hash);
+    }
+
+    /// The set; no code panics while holding it.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<[u8; 32]>> {
+        self.recording
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl App {
+    /// Makes a token for the caller's own account; returns it with its
+    /// secret, which is shown only this once.
+    pub async fn create_token(
+        &self,
+        principal: &Principal,
+        label: String,
+        expire_time_us: Option<i64>,
+    ) -> Result<(Token, String)> {
+        let (token, secret) = Token::new(
+            principal.account_id,
+            label,
+            self.now_micros(),
+            expire_time_us,
+        );
+        let stored = token.clone();
+        self.store
+            .write(principal.account_id, move |tx| tx.put_token(&stored))
+            .await?;
+        tracing::info!(account_id = %principal.account_id, token_id = %token.id, "token created");
+        Ok((token, secret))
+    }
+
+    /// The caller's tokens, oldest first.
+    pub async fn list_tokens(
+        &self,
+        principal: &Principal,
+        page: PageRequest<'_>,
+    ) -> Result<Page<Token>> {
+        self.store.tokens(principal.account_id, page).await
+    }
+
+    /// Revokes one of the caller's tokens; revoking again changes nothing.
+    pub async fn revoke_token(&self, principal: &Principal, id: Uuid) -> Result<Token> {
+        let account = principal.account_id;
+        let token = self
+            .store
+            .write(account, move |tx| {
+                let mut token = tx
+                    .tokens_of(account)?
+                    .into_iter()
+                    .find(|token| token.id == id)
+                    .ok_or(Error::NotFound("token"))?;
+                if token.revoked.is_none() {
+                    token.revoked = Some(Revocation {
+                        time_us: tx.now_micros(),
+                        reason: RevokeReason::Revoked,
+                    });
+                    tx.put_token(&token)?;
+                }
+                Ok(token)
+            })
+            .await?;
+        self.access_changed();
+        tracing::info!(account_id = %account, token_id = %id, "token revoked");
+        Ok(token)
+    }
+
+    /// Records a use of `token` now, if the recorded one is a minute old or
+    /// more: calls cost no write each, and the last use is known to within
+    /// a minute. A failure to record is logged; the call goes on.
+    pub(super) async fn note_use(&self, token: &Token) {
+        let now = self.now_micros();
+        if !token.use_is_news(now) || !self.token_uses.begin(token.hash) {
+            return;
+        }
+        let hash = token.hash;
+        let recorded = self
+            .store
+            .write(token.account_id, move |tx| {
+                if let Some(mut stored) = tx.token(&hash)?
+                    && stored.use_is_news(now)
+                {
+                    stored.last_use_time_us = Some(now);
+                    tx.put_token(&stored)?;
+                }
+                Ok(())
+            })
+            .await;
+        self.token_uses.end(&hash);
+        if let Err(error) = recorded {
+            tracing::warn!(%error, token_id = %token.id, "cannot record a token's use");
+        }
+    }
+
+    /// Tells open streams that a token, an account or a link changed, so
+    /// that each checks whether its caller may still go on.
+    pub(super) fn access_changed(&self) {
+        self.access.send_modify(|generation| *generation += 1);
+    }
+}

@@ -1,0 +1,98 @@
+//! What the commands that talk to a running server share: where it is,
+//! which CA to trust, and the bearer token, which never comes from the
+//! command line, where any user of the machine could read it (`ps`, shell
+//! history): from a file named by a flag, or from an environment variable.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use stepwise::client::{self, ConnectError};
+use tonic::transport::Channel;
+
+use super::backup::CommandError;
+
+/// Where the running server is, and how to trust it.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// URL of the running server: `http://HOST:PORT`, or
+    /// `https://HOST:PORT` for a server with TLS. A bare `HOST:PORT` means
+    /// `http://`.
+    #[arg(long, env = "STEPWISE_SERVER", default_value = "http://127.0.0.1:50051", value_parser = parse_server)]
+    pub server: http::Uri,
+    /// PEM file with the certificate of a private CA (or the server's own,
+    /// self-signed one) to trust for an `https://` server; without it, the
+    /// system's trusted roots are used.
+    #[arg(long, env = "STEPWISE_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// A channel to the server.
+    pub async fn connect(&self) -> Result<Channel, ConnectError> {
+        client::connect(&self.server, self.tls_ca.as_deref()).await
+    }
+}
+
+/// A server URL: `http://` or `https://`, a host, an optional port, and
+/// nothing else; a bare `HOST:PORT` is taken as `http://HOST:PORT`, as
+/// earlier versions took it.
+fn parse_server(value: &str) -> Result<http::Uri, String> {
+    let url = if value.contains("://") {
+        value.to_owned()
+    } else {
+        format!("http://{value}")
+    };
+    let problem =
+        || format!("{value:?} is not a server URL like https://stepwise.example.org:50051");
+    let uri: http::Uri = url.parse().map_err(|_| problem())?;
+    let is_server = matches!(uri.scheme_str(), Some("http" | "https"))
+        && uri.host().is_some_and(|host| !host.is_empty())
+        && uri
+            .path_and_query()
+            .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty());
+    if is_server { Ok(uri) } else { Err(problem()) }
+}
+
+/// Where a command's token comes from: the file named by `flag`, else the
+/// environment variable `env`.
+pub struct TokenSource<'a> {
+    /// The file given with the flag, if any.
+    pub file: Option<&'a Path>,
+    /// The flag's name, for messages.
+    pub flag: &'a str,
+    /// The variable's name.
+    pub env: &'a str,
+    /// Whose token it is, for messages ("administrator", "your").
+    pub whose: &'a str,
+}
+
+impl TokenSource<'_> {
+    /// The token: the contents of the file if given (surrounding
+    /// whitespace ignored), else `from_env` (the variable's value).
+    pub fn read(&self, from_env: Option<String>) -> Result<String, CommandError> {
+        let token = match (self.file, from_env) {
+            (Some(path), _) => String::from_utf8_lossy(&read(path)?).into_owned(),
+            (None, Some(token)) => token,
+            (None, None) => {
+                return Err(CommandError::Config(format!(
+                    "no {} token: set {} or pass {} PATH",
+                    self.whose, self.env, self.flag
+                )));
+            }
+        };
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(CommandError::Config(format!(
+                "the {} token is empty",
+                self.whose
+            )));
+        }
+        Ok(token.to_owned())
+    }
+}
+
+/// The contents of a file named in the settings.
+fn read(path: &Path) -> Result<Vec<u8>, CommandError> {
+    std::fs::read(path)
+        .map_err(|e| CommandError::Config(format!("cannot read {}: {e}", path.display())))
+}
