@@ -4,12 +4,14 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { EmptySchema, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_empty, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { InstrumentSummary } from "./assessment_pb";
 import { file_stepwise_v1_assessment } from "./assessment_pb";
-import type { AccessEvent, CareLink, CareLinkSchema, InviteSchema } from "./care_pb";
+import type { AccessEvent, CareLink, CareLinkSchema, Invite, InviteSchema } from "./care_pb";
 import { file_stepwise_v1_care } from "./care_pb";
+import type { GetSessionDigestRequestSchema, ListSessionsRequestSchema, ListSessionsResponseSchema, RecordSessionRequestSchema, SessionDigestSchema, SessionSchema } from "./session_pb";
+import { file_stepwise_v1_session } from "./session_pb";
 import type { Change, Heartbeat } from "./sync_service_pb";
 import { file_stepwise_v1_sync_service } from "./sync_service_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -18,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/care_service.proto.
  */
 export const file_stepwise_v1_care_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki1QMKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnEjMKC2luc3RydW1lbnRzGAogAygLMh4uc3RlcHdpc2UudjEuSW5zdHJ1bWVudFN1bW1hcnkSLgoIc2V2ZXJpdHkYCyABKA4yHC5zdGVwd2lzZS52MS5TdW1tYXJ5U2V2ZXJpdHlCDwoNX2FkaGVyZW5jZV83ZEIQCg5fYWRoZXJlbmNlXzI4ZEISChBfZWZmaWNhY3lfbGF0ZXN0QhYKFF9lZmZpY2FjeV9jaGFuZ2VfMjhkIhUKE1dhdGNoQ2xpZW50c1JlcXVlc3QisgEKFFdhdGNoQ2xpZW50c1Jlc3BvbnNlEhEKCWNsaWVudF9pZBgBIAEoCRIlCgZjaGFuZ2UYAiABKAsyEy5zdGVwd2lzZS52MS5DaGFuZ2VIABIqCgljYXJlX2xpbmsYAyABKAsyFS5zdGVwd2lzZS52MS5DYXJlTGlua0gAEisKCWhlYXJ0YmVhdBgEIAEoCzIWLnN0ZXB3aXNlLnYxLkhlYXJ0YmVhdEgAQgcKBWV2ZW50KrYBCgRGbGFnEhQKEEZMQUdfVU5TUEVDSUZJRUQQABIRCg1GTEFHX0lOQUNUSVZFEAESFgoSRkxBR19MT1dfQURIRVJFTkNFEAISFgoSRkxBR19FRkZJQ0FDWV9EUk9QEAMSFwoTRkxBR19TRUxGX0hBUk1fUklTSxAEEh8KG0ZMQUdfUkVMSUFCTEVfREVURVJJT1JBVElPThAFEhsKF0ZMQUdfQVNTRVNTTUVOVF9PVkVSRFVFEAYqvwEKD1N1bW1hcnlTZXZlcml0eRIgChxTVU1NQVJZX1NFVkVSSVRZX1VOU1BFQ0lGSUVEEAASGQoVU1VNTUFSWV9TRVZFUklUWV9OT05FEAESGAoUU1VNTUFSWV9TRVZFUklUWV9MT1cQAhIbChdTVU1NQVJZX1NFVkVSSVRZX01FRElVTRADEhkKFVNVTU1BUllfU0VWRVJJVFlfSElHSBAEEh0KGVNVTU1BUllfU0VWRVJJVFlfQ1JJVElDQUwQBTLkBAoLQ2FyZVNlcnZpY2USRQoMQ3JlYXRlSW52aXRlEiAuc3RlcHdpc2UudjEuQ3JlYXRlSW52aXRlUmVxdWVzdBoTLnN0ZXB3aXNlLnYxLkludml0ZRJHCgxBY2NlcHRJbnZpdGUSIC5zdGVwd2lzZS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSVgoNTGlzdENhcmVMaW5rcxIhLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXF1ZXN0GiIuc3RlcHdpc2UudjEuTGlzdENhcmVMaW5rc1Jlc3BvbnNlEksKDlJldm9rZUNhcmVMaW5rEiIuc3RlcHdpc2UudjEuUmV2b2tlQ2FyZUxpbmtSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSXwoQTGlzdEFjY2Vzc0V2ZW50cxIkLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXF1ZXN0GiUuc3RlcHdpc2UudjEuTGlzdEFjY2Vzc0V2ZW50c1Jlc3BvbnNlEmgKE0xpc3RDbGllbnRTdW1tYXJpZXMSJy5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBooLnN0ZXB3aXNlLnYxLkxpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRJVCgxXYXRjaENsaWVudHMSIC5zdGVwd2lzZS52MS5XYXRjaENsaWVudHNSZXF1ZXN0GiEuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_stepwise_v1_assessment, file_stepwise_v1_care, file_stepwise_v1_sync_service]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijQQKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnEjMKC2luc3RydW1lbnRzGAogAygLMh4uc3RlcHdpc2UudjEuSW5zdHJ1bWVudFN1bW1hcnkSLgoIc2V2ZXJpdHkYCyABKA4yHC5zdGVwd2lzZS52MS5TdW1tYXJ5U2V2ZXJpdHkSGgoSc2tpbGxfcHJhY3RpY2VzXzdkGAwgASgFEhoKEnRob3VnaHRfcmVjb3Jkc183ZBgNIAEoBUIPCg1fYWRoZXJlbmNlXzdkQhAKDl9hZGhlcmVuY2VfMjhkQhIKEF9lZmZpY2FjeV9sYXRlc3RCFgoUX2VmZmljYWN5X2NoYW5nZV8yOGQiFQoTV2F0Y2hDbGllbnRzUmVxdWVzdCKyAQoUV2F0Y2hDbGllbnRzUmVzcG9uc2USEQoJY2xpZW50X2lkGAEgASgJEiUKBmNoYW5nZRgCIAEoCzITLnN0ZXB3aXNlLnYxLkNoYW5nZUgAEioKCWNhcmVfbGluaxgDIAEoCzIVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rSAASKwoJaGVhcnRiZWF0GAQgASgLMhYuc3RlcHdpc2UudjEuSGVhcnRiZWF0SABCBwoFZXZlbnQiOwoSTGlzdEludml0ZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlQKE0xpc3RJbnZpdGVzUmVzcG9uc2USJAoHaW52aXRlcxgBIAMoCzITLnN0ZXB3aXNlLnYxLkludml0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoTQ2FuY2VsSW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJKrYBCgRGbGFnEhQKEEZMQUdfVU5TUEVDSUZJRUQQABIRCg1GTEFHX0lOQUNUSVZFEAESFgoSRkxBR19MT1dfQURIRVJFTkNFEAISFgoSRkxBR19FRkZJQ0FDWV9EUk9QEAMSFwoTRkxBR19TRUxGX0hBUk1fUklTSxAEEh8KG0ZMQUdfUkVMSUFCTEVfREVURVJJT1JBVElPThAFEhsKF0ZMQUdfQVNTRVNTTUVOVF9PVkVSRFVFEAYqvwEKD1N1bW1hcnlTZXZlcml0eRIgChxTVU1NQVJZX1NFVkVSSVRZX1VOU1BFQ0lGSUVEEAASGQoVU1VNTUFSWV9TRVZFUklUWV9OT05FEAESGAoUU1VNTUFSWV9TRVZFUklUWV9MT1cQAhIbChdTVU1NQVJZX1NFVkVSSVRZX01FRElVTRADEhkKFVNVTU1BUllfU0VWRVJJVFlfSElHSBAEEh0KGVNVTU1BUllfU0VWRVJJVFlfQ1JJVElDQUwQBTL1BwoLQ2FyZVNlcnZpY2USRQoMQ3JlYXRlSW52aXRlEiAuc3RlcHdpc2UudjEuQ3JlYXRlSW52aXRlUmVxdWVzdBoTLnN0ZXB3aXNlLnYxLkludml0ZRJHCgxBY2NlcHRJbnZpdGUSIC5zdGVwd2lzZS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSVgoNTGlzdENhcmVMaW5rcxIhLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXF1ZXN0GiIuc3RlcHdpc2UudjEuTGlzdENhcmVMaW5rc1Jlc3BvbnNlEksKDlJldm9rZUNhcmVMaW5rEiIuc3RlcHdpc2UudjEuUmV2b2tlQ2FyZUxpbmtSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSXwoQTGlzdEFjY2Vzc0V2ZW50cxIkLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXF1ZXN0GiUuc3RlcHdpc2UudjEuTGlzdEFjY2Vzc0V2ZW50c1Jlc3BvbnNlEmgKE0xpc3RDbGllbnRTdW1tYXJpZXMSJy5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBooLnN0ZXB3aXNlLnYxLkxpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRJVCgxXYXRjaENsaWVudHMSIC5zdGVwd2lzZS52MS5XYXRjaENsaWVudHNSZXF1ZXN0GiEuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVzcG9uc2UwARJICg1SZWNvcmRTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmVjb3JkU2Vzc2lvblJlcXVlc3QaFC5zdGVwd2lzZS52MS5TZXNzaW9uElMKDExpc3RTZXNzaW9ucxIgLnN0ZXB3aXNlLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaIS5zdGVwd2lzZS52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJUChBHZXRTZXNzaW9uRGlnZXN0EiQuc3RlcHdpc2UudjEuR2V0U2Vzc2lvbkRpZ2VzdFJlcXVlc3QaGi5zdGVwd2lzZS52MS5TZXNzaW9uRGlnZXN0ElAKC0xpc3RJbnZpdGVzEh8uc3RlcHdpc2UudjEuTGlzdEludml0ZXNSZXF1ZXN0GiAuc3RlcHdpc2UudjEuTGlzdEludml0ZXNSZXNwb25zZRJICgxDYW5jZWxJbnZpdGUSIC5zdGVwd2lzZS52MS5DYW5jZWxJbnZpdGVSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5YgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_stepwise_v1_assessment, file_stepwise_v1_care, file_stepwise_v1_session, file_stepwise_v1_sync_service]);
 
 /**
  * Request for CareService.CreateInvite.
@@ -350,6 +352,21 @@ export type ClientSummary = Message<"stepwise.v1.ClientSummary"> & {
    * @generated from field: stepwise.v1.SummarySeverity severity = 11;
    */
   severity: SummarySeverity;
+
+  /**
+   * Skill practices of the client's last 7 local days (the summary's day
+   * and the 6 before).
+   *
+   * @generated from field: int32 skill_practices_7d = 12;
+   */
+  skillPractices7d: number;
+
+  /**
+   * Thought records dated in those days; private ones are not counted.
+   *
+   * @generated from field: int32 thought_records_7d = 13;
+   */
+  thoughtRecords7d: number;
 };
 
 /**
@@ -428,6 +445,85 @@ export type WatchClientsResponse = Message<"stepwise.v1.WatchClientsResponse"> &
  */
 export const WatchClientsResponseSchema: GenMessage<WatchClientsResponse> = /*@__PURE__*/
   messageDesc(file_stepwise_v1_care_service, 11);
+
+/**
+ * Request for CareService.ListInvites.
+ *
+ * @generated from message stepwise.v1.ListInvitesRequest
+ */
+export type ListInvitesRequest = Message<"stepwise.v1.ListInvitesRequest"> & {
+  /**
+   * Maximum number of invites: 0 means 50, at most 1000.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` of the previous page of this request, with the same
+   * other fields (only page_size may change; any other token is
+   * INVALID_ARGUMENT); empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListInvitesRequest.
+ * Use `create(ListInvitesRequestSchema)` to create a new message.
+ */
+export const ListInvitesRequestSchema: GenMessage<ListInvitesRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 12);
+
+/**
+ * Response for CareService.ListInvites.
+ *
+ * @generated from message stepwise.v1.ListInvitesResponse
+ */
+export type ListInvitesResponse = Message<"stepwise.v1.ListInvitesResponse"> & {
+  /**
+   * The pending invites on this page.
+   *
+   * @generated from field: repeated stepwise.v1.Invite invites = 1;
+   */
+  invites: Invite[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListInvitesResponse.
+ * Use `create(ListInvitesResponseSchema)` to create a new message.
+ */
+export const ListInvitesResponseSchema: GenMessage<ListInvitesResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 13);
+
+/**
+ * Request for CareService.CancelInvite.
+ *
+ * @generated from message stepwise.v1.CancelInviteRequest
+ */
+export type CancelInviteRequest = Message<"stepwise.v1.CancelInviteRequest"> & {
+  /**
+   * The invite's code (case, spaces and dashes are ignored).
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message stepwise.v1.CancelInviteRequest.
+ * Use `create(CancelInviteRequestSchema)` to create a new message.
+ */
+export const CancelInviteRequestSchema: GenMessage<CancelInviteRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 14);
 
 /**
  * A reason for a therapist to look at a client.
@@ -666,6 +762,70 @@ export const CareService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchClientsRequestSchema;
     output: typeof WatchClientsResponseSchema;
+  },
+  /**
+   * Notes a session the caller had with an actively linked client (the
+   * start of the next digest). Therapists only; the session and its note
+   * are the therapist's own (see Session), so no access event is recorded.
+   * ALREADY_EXISTS if the given id is taken.
+   *
+   * @generated from rpc stepwise.v1.CareService.RecordSession
+   */
+  recordSession: {
+    methodKind: "unary";
+    input: typeof RecordSessionRequestSchema;
+    output: typeof SessionSchema;
+  },
+  /**
+   * Lists the caller's sessions with a client, newest first, also after
+   * the link was revoked (they are the therapist's own notes). Therapists
+   * only.
+   *
+   * @generated from rpc stepwise.v1.CareService.ListSessions
+   */
+  listSessions: {
+    methodKind: "unary";
+    input: typeof ListSessionsRequestSchema;
+    output: typeof ListSessionsResponseSchema;
+  },
+  /**
+   * What changed for an actively linked client since a time (by default
+   * the caller's latest session with them), in one answer: see
+   * SessionDigest. Therapists only; one access event.
+   *
+   * @generated from rpc stepwise.v1.CareService.GetSessionDigest
+   */
+  getSessionDigest: {
+    methodKind: "unary";
+    input: typeof GetSessionDigestRequestSchema;
+    output: typeof SessionDigestSchema;
+  },
+  /**
+   * Lists the therapist's pending invites (neither used, cancelled nor
+   * expired), oldest first, with their codes and expiry times. Expired
+   * invites on a page are left out, so a page may hold fewer. Therapists
+   * only.
+   *
+   * @generated from rpc stepwise.v1.CareService.ListInvites
+   */
+  listInvites: {
+    methodKind: "unary";
+    input: typeof ListInvitesRequestSchema;
+    output: typeof ListInvitesResponseSchema;
+  },
+  /**
+   * Cancels one of the therapist's unused invites: its code works no more
+   * (INVITE_NOT_FOUND, as a wrong code). A used invite is
+   * FAILED_PRECONDITION (INVITE_USED); a code that is not one of the
+   * therapist's unused invites is NOT_FOUND (INVITE_NOT_FOUND). Therapists
+   * only.
+   *
+   * @generated from rpc stepwise.v1.CareService.CancelInvite
+   */
+  cancelInvite: {
+    methodKind: "unary";
+    input: typeof CancelInviteRequestSchema;
+    output: typeof EmptySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_care_service, 0);

@@ -210,7 +210,7 @@ export type GetInsightStatsRequest = Message<"stepwise.v1.GetInsightStatsRequest
 
   /**
    * First local date of the window, "YYYY-MM-DD"; empty means 27 days
-   * before end_date (a 28-day window).
+   * before end_date (a 28-day window). Not after end_date.
    *
    * @generated from field: string start_date = 2;
    */
@@ -240,7 +240,9 @@ export const GetInsightStatsRequestSchema: GenMessage<GetInsightStatsRequest> = 
  * are not private (each access recorded as an AccessEvent); a private
  * record is NOT_FOUND for them, as are records of clients the caller may
  * not see. Lists return at most `page_size` items: 0 means 50, larger
- * values are capped at 1000, negative values are INVALID_ARGUMENT.
+ * values are capped at 1000, negative values are INVALID_ARGUMENT; a
+ * `page_token` continues only the request it came from (only page_size may
+ * change).
  *
  * @generated from service stepwise.v1.InsightService
  */
@@ -267,8 +269,8 @@ export const InsightService: GenService<{
     output: typeof ThoughtRecordSchema;
   },
   /**
-   * Lists a client's thought records by local date, newest first (then by
-   * id).
+   * Lists a client's thought records by local date, oldest first (then by
+   * id), as ProgressService.ListCheckIns does; narrow it with the dates.
    *
    * @generated from rpc stepwise.v1.InsightService.ListThoughtRecords
    */
@@ -279,7 +281,9 @@ export const InsightService: GenService<{
   },
   /**
    * Changes the fields named in `update_mask`. Clients only. ABORTED if
-   * `thought_record.version` is non-zero and not current.
+   * `thought_record.version` is non-zero and not current. A shared record
+   * cannot be made private again (INVALID_ARGUMENT on
+   * `thought_record.private_record`).
    *
    * @generated from rpc stepwise.v1.InsightService.UpdateThoughtRecord
    */

@@ -10,7 +10,7 @@ import type { ActionStep } from "./action_step_pb";
 import { file_stepwise_v1_action_step } from "./action_step_pb";
 import type { AssessmentResult } from "./assessment_pb";
 import { file_stepwise_v1_assessment } from "./assessment_pb";
-import type { AttainmentRating, AttainmentStats } from "./attainment_pb";
+import type { AttainmentRating } from "./attainment_pb";
 import { file_stepwise_v1_attainment } from "./attainment_pb";
 import type { Comment } from "./comment_pb";
 import { file_stepwise_v1_comment } from "./comment_pb";
@@ -28,22 +28,25 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/session.proto.
  */
 export const file_stepwise_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChlzdGVwd2lzZS92MS9zZXNzaW9uLnByb3RvEgtzdGVwd2lzZS52MSLxAQoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIUCgx0aGVyYXBpc3RfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEjAKDHNlc3Npb25fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbm90ZRgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3ZlcnNpb24YCCABKAMiPQoUUmVjb3JkU2Vzc2lvblJlcXVlc3QSJQoHc2Vzc2lvbhgBIAEoCzIULnN0ZXB3aXNlLnYxLlNlc3Npb24iTwoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiVwoUTGlzdFNlc3Npb25zUmVzcG9uc2USJgoIc2Vzc2lvbnMYASADKAsyFC5zdGVwd2lzZS52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJcChdHZXRTZXNzaW9uRGlnZXN0UmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSLgoKc2luY2VfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiyQgKDVNlc3Npb25EaWdlc3QSEQoJY2xpZW50X2lkGAEgASgJEi4KCnNpbmNlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHNpbmNlX3Nlc3Npb25faWQYAyABKAkSLgoKdW50aWxfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoNZ29hbHNfY3JlYXRlZBgFIAMoCzIRLnN0ZXB3aXNlLnYxLkdvYWwSKQoOZ29hbHNfYWNoaWV2ZWQYBiADKAsyES5zdGVwd2lzZS52MS5Hb2FsEikKDmdvYWxzX2FyY2hpdmVkGAcgAygLMhEuc3RlcHdpc2UudjEuR29hbBIuCg1zdGVwc19jcmVhdGVkGAggAygLMhcuc3RlcHdpc2UudjEuQWN0aW9uU3RlcBIvCg5zdGVwc19hcmNoaXZlZBgJIAMoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXASNAoNcHJvZ3Jlc3NfdGhlbhgKIAEoCzIdLnN0ZXB3aXNlLnYxLlByb2dyZXNzU25hcHNob3QSMwoMcHJvZ3Jlc3Nfbm93GAsgASgLMh0uc3RlcHdpc2UudjEuUHJvZ3Jlc3NTbmFwc2hvdBI1ChBlZmZpY2FjeV9yYXRpbmdzGAwgAygLMhsuc3RlcHdpc2UudjEuRWZmaWNhY3lSYXRpbmcSNQoQZWZmaWNhY3lfY2hhbmdlcxgNIAMoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5Q2hhbmdlEjkKEmFzc2Vzc21lbnRfcmVzdWx0cxgOIAMoCzIdLnN0ZXB3aXNlLnYxLkFzc2Vzc21lbnRSZXN1bHQSOQoSYXR0YWlubWVudF9yYXRpbmdzGA8gAygLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZxI1Cg9hdHRhaW5tZW50X3RoZW4YECABKAsyHC5zdGVwd2lzZS52MS5BdHRhaW5tZW50U3RhdHMSNAoOYXR0YWlubWVudF9ub3cYESABKAsyHC5zdGVwd2lzZS52MS5BdHRhaW5tZW50U3RhdHMSMwoPc2tpbGxfcHJhY3RpY2VzGBIgAygLMhouc3RlcHdpc2UudjEuU2tpbGxQcmFjdGljZRIfChJtZWFuX2Rpc3RyZXNzX2Ryb3AYEyABKAFIAIgBARIzCg90aG91Z2h0X3JlY29yZHMYFCADKAsyGi5zdGVwd2lzZS52MS5UaG91Z2h0UmVjb3JkEjEKC2Rpc3RvcnRpb25zGBUgAygLMhwuc3RlcHdpc2UudjEuRGlzdG9ydGlvbkNvdW50EiYKCGNvbW1lbnRzGBYgAygLMhQuc3RlcHdpc2UudjEuQ29tbWVudBIRCgl0cnVuY2F0ZWQYFyABKAhCFQoTX21lYW5fZGlzdHJlc3NfZHJvcCKYAQoQUHJvZ3Jlc3NTbmFwc2hvdBISCgphc19vZl9kYXRlGAEgASgJEhkKDGFkaGVyZW5jZV83ZBgCIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYAyABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgEIAEoAUIPCg1fYWRoZXJlbmNlXzdkQhAKDl9hZGhlcmVuY2VfMjhkIoIBCg5FZmZpY2FjeUNoYW5nZRIRCgdnb2FsX2lkGAEgASgJSAASGAoOYWN0aW9uX3N0ZXBfaWQYAiABKAlIABIXCgpzY29yZV90aGVuGAMgASgFSAGIAQESEQoJc2NvcmVfbm93GAQgASgFQggKBnRhcmdldEINCgtfc2NvcmVfdGhlbmIGcHJvdG8z", [file_google_protobuf_timestamp, file_stepwise_v1_action_step, file_stepwise_v1_assessment, file_stepwise_v1_attainment, file_stepwise_v1_comment, file_stepwise_v1_efficacy_rating, file_stepwise_v1_goal, file_stepwise_v1_skill, file_stepwise_v1_thought_record]);
+  fileDesc("ChlzdGVwd2lzZS92MS9zZXNzaW9uLnByb3RvEgtzdGVwd2lzZS52MSKvAQoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIUCgx0aGVyYXBpc3RfaWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEjAKDHNlc3Npb25fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbm90ZRgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPQoUUmVjb3JkU2Vzc2lvblJlcXVlc3QSJQoHc2Vzc2lvbhgBIAEoCzIULnN0ZXB3aXNlLnYxLlNlc3Npb24iTwoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiVwoUTGlzdFNlc3Npb25zUmVzcG9uc2USJgoIc2Vzc2lvbnMYASADKAsyFC5zdGVwd2lzZS52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJcChdHZXRTZXNzaW9uRGlnZXN0UmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSLgoKc2luY2VfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi3AcKDVNlc3Npb25EaWdlc3QSEQoJY2xpZW50X2lkGAEgASgJEi4KCnNpbmNlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHNpbmNlX3Nlc3Npb25faWQYAyABKAkSLgoKdW50aWxfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoNZ29hbHNfY3JlYXRlZBgFIAMoCzIRLnN0ZXB3aXNlLnYxLkdvYWwSKQoOZ29hbHNfYWNoaWV2ZWQYBiADKAsyES5zdGVwd2lzZS52MS5Hb2FsEikKDmdvYWxzX2FyY2hpdmVkGAcgAygLMhEuc3RlcHdpc2UudjEuR29hbBIuCg1zdGVwc19jcmVhdGVkGAggAygLMhcuc3RlcHdpc2UudjEuQWN0aW9uU3RlcBIvCg5zdGVwc19hcmNoaXZlZBgJIAMoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXASNAoNcHJvZ3Jlc3NfdGhlbhgKIAEoCzIdLnN0ZXB3aXNlLnYxLlByb2dyZXNzU25hcHNob3QSMwoMcHJvZ3Jlc3Nfbm93GAsgASgLMh0uc3RlcHdpc2UudjEuUHJvZ3Jlc3NTbmFwc2hvdBI1ChBlZmZpY2FjeV9yYXRpbmdzGAwgAygLMhsuc3RlcHdpc2UudjEuRWZmaWNhY3lSYXRpbmcSNQoQZWZmaWNhY3lfY2hhbmdlcxgNIAMoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5Q2hhbmdlEjkKEmFzc2Vzc21lbnRfcmVzdWx0cxgOIAMoCzIdLnN0ZXB3aXNlLnYxLkFzc2Vzc21lbnRSZXN1bHQSOQoSYXR0YWlubWVudF9yYXRpbmdzGA8gAygLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZxImCghjb21tZW50cxgQIAMoCzIULnN0ZXB3aXNlLnYxLkNvbW1lbnQSMwoPc2tpbGxfcHJhY3RpY2VzGBIgAygLMhouc3RlcHdpc2UudjEuU2tpbGxQcmFjdGljZRIfChJtZWFuX2Rpc3RyZXNzX2Ryb3AYEyABKAFIAIgBARIzCg90aG91Z2h0X3JlY29yZHMYFCADKAsyGi5zdGVwd2lzZS52MS5UaG91Z2h0UmVjb3JkEjEKC2Rpc3RvcnRpb25zGBUgAygLMhwuc3RlcHdpc2UudjEuRGlzdG9ydGlvbkNvdW50EhEKCXRydW5jYXRlZBgXIAEoCEIVChNfbWVhbl9kaXN0cmVzc19kcm9wIpgBChBQcm9ncmVzc1NuYXBzaG90EhIKCmFzX29mX2RhdGUYASABKAkSGQoMYWRoZXJlbmNlXzdkGAIgASgBSACIAQESGgoNYWRoZXJlbmNlXzI4ZBgDIAEoAUgBiAEBEhYKDmhhYml0X3N0cmVuZ3RoGAQgASgBQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGQiggEKDkVmZmljYWN5Q2hhbmdlEhEKB2dvYWxfaWQYASABKAlIABIYCg5hY3Rpb25fc3RlcF9pZBgCIAEoCUgAEhcKCnNjb3JlX3RoZW4YAyABKAVIAYgBARIRCglzY29yZV9ub3cYBCABKAVCCAoGdGFyZ2V0Qg0KC19zY29yZV90aGVuYgZwcm90bzM", [file_google_protobuf_timestamp, file_stepwise_v1_action_step, file_stepwise_v1_assessment, file_stepwise_v1_attainment, file_stepwise_v1_comment, file_stepwise_v1_efficacy_rating, file_stepwise_v1_goal, file_stepwise_v1_skill, file_stepwise_v1_thought_record]);
 
 /**
  * A therapy session a therapist had with a linked client, noted so the next
  * pre-session digest knows where to start (CareService.RecordSession).
  *
- * A session belongs to the therapist who recorded it: other therapists of
- * the client never see it. The client sees its sessions (time and
- * therapist) with an empty note.
+ * A session is the therapist's own record, not the client's: it is not in
+ * the client's sync (Pull, Subscribe, WatchClients), and neither the client
+ * nor the client's other therapists ever see it or its note. It stays the
+ * therapist's after the care link is revoked. Sessions cannot be changed or
+ * deleted.
  *
  * @generated from message stepwise.v1.Session
  */
 export type Session = Message<"stepwise.v1.Session"> & {
   /**
-   * UUID of the session. A create may carry a client-generated UUID; when
-   * empty the server assigns one.
+   * UUID of the session. A create may carry a UUID the therapist's app
+   * generated (so a retry after a lost answer is ALREADY_EXISTS rather than
+   * a second session); when empty the server assigns one.
    *
    * @generated from field: string id = 1;
    */
@@ -65,7 +68,8 @@ export type Session = Message<"stepwise.v1.Session"> & {
   clientId: string;
 
   /**
-   * When the session took place (its start). Required; not in the future.
+   * When the session took place (its start). Required; from
+   * 2000-01-01T00:00:00Z to one day after the server's clock.
    *
    * @generated from field: google.protobuf.Timestamp session_time = 4;
    */
@@ -85,20 +89,6 @@ export type Session = Message<"stepwise.v1.Session"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 6;
    */
   createTime?: Timestamp | undefined;
-
-  /**
-   * When it last changed (output only).
-   *
-   * @generated from field: google.protobuf.Timestamp update_time = 7;
-   */
-  updateTime?: Timestamp | undefined;
-
-  /**
-   * Server-assigned number that increases on every change (output only).
-   *
-   * @generated from field: int64 version = 8;
-   */
-  version: bigint;
 };
 
 /**
@@ -116,7 +106,7 @@ export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
 export type RecordSessionRequest = Message<"stepwise.v1.RecordSessionRequest"> & {
   /**
    * The session: client_id and session_time are required; output-only
-   * fields are ignored. Therapists only.
+   * fields are ignored.
    *
    * @generated from field: stepwise.v1.Session session = 1;
    */
@@ -137,8 +127,8 @@ export const RecordSessionRequestSchema: GenMessage<RecordSessionRequest> = /*@_
  */
 export type ListSessionsRequest = Message<"stepwise.v1.ListSessionsRequest"> & {
   /**
-   * Account id of the client; for a therapist, empty means all their
-   * clients. A client lists its own sessions and leaves this empty.
+   * Account id of the client whose sessions with the caller to list.
+   * Required.
    *
    * @generated from field: string client_id = 1;
    */
@@ -152,7 +142,8 @@ export type ListSessionsRequest = Message<"stepwise.v1.ListSessionsRequest"> & {
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page of this request (only page_size
+   * may change); empty for the first page.
    *
    * @generated from field: string page_token = 3;
    */
@@ -167,13 +158,13 @@ export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__P
   messageDesc(file_stepwise_v1_session, 2);
 
 /**
- * Response for CareService.ListSessions (by session_time, newest first).
+ * Response for CareService.ListSessions.
  *
  * @generated from message stepwise.v1.ListSessionsResponse
  */
 export type ListSessionsResponse = Message<"stepwise.v1.ListSessionsResponse"> & {
   /**
-   * The sessions on this page.
+   * The sessions on this page, by session_time, newest first (then by id).
    *
    * @generated from field: repeated stepwise.v1.Session sessions = 1;
    */
@@ -195,23 +186,22 @@ export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@_
   messageDesc(file_stepwise_v1_session, 3);
 
 /**
- * Request for CareService.GetSessionDigest. Therapists only, for an actively
- * linked client; one access event.
+ * Request for CareService.GetSessionDigest.
  *
  * @generated from message stepwise.v1.GetSessionDigestRequest
  */
 export type GetSessionDigestRequest = Message<"stepwise.v1.GetSessionDigestRequest"> & {
   /**
-   * Account id of the client. Required.
+   * Account id of the client, actively linked to the caller. Required.
    *
    * @generated from field: string client_id = 1;
    */
   clientId: string;
 
   /**
-   * Start of the period; unset means the session_time of the caller's
-   * latest recorded session with the client, or, without one, when the
-   * care link was made.
+   * Start of the period, from 2000-01-01T00:00:00Z to now; unset means the
+   * session_time of the caller's latest recorded session with the client
+   * (up to now), or, without one, when the care link was made.
    *
    * @generated from field: google.protobuf.Timestamp since_time = 2;
    */
@@ -229,12 +219,14 @@ export const GetSessionDigestRequestSchema: GenMessage<GetSessionDigestRequest> 
  * What changed for a client since a time, in one answer, for a therapist
  * preparing a session. Records are those changed after `since_time` and up
  * to `until_time`, as the therapist may see them (private notes blank,
- * private thought records left out). Each list holds at most 200 entries,
- * the most recent; `truncated` says whether any list was cut.
+ * private thought records left out entirely, not even counted). Each list
+ * holds at most 200 entries, the most recent; `truncated` says whether any
+ * list was cut.
  *
  * Records keep no history of their fields, so a goal or step counts as
  * achieved or archived when its status is that now and it last changed in
- * the period.
+ * the period; progress then is computed from today's data (check-ins logged
+ * since for earlier days count).
  *
  * @generated from message stepwise.v1.SessionDigest
  */
@@ -269,35 +261,35 @@ export type SessionDigest = Message<"stepwise.v1.SessionDigest"> & {
   untilTime?: Timestamp | undefined;
 
   /**
-   * Goals created in the period.
+   * Goals created in the period, oldest first.
    *
    * @generated from field: repeated stepwise.v1.Goal goals_created = 5;
    */
   goalsCreated: Goal[];
 
   /**
-   * Goals achieved in the period.
+   * Goals achieved in the period, oldest first.
    *
    * @generated from field: repeated stepwise.v1.Goal goals_achieved = 6;
    */
   goalsAchieved: Goal[];
 
   /**
-   * Goals archived in the period.
+   * Goals archived in the period, oldest first.
    *
    * @generated from field: repeated stepwise.v1.Goal goals_archived = 7;
    */
   goalsArchived: Goal[];
 
   /**
-   * Action steps created in the period.
+   * Action steps created in the period, oldest first.
    *
    * @generated from field: repeated stepwise.v1.ActionStep steps_created = 8;
    */
   stepsCreated: ActionStep[];
 
   /**
-   * Action steps archived in the period.
+   * Action steps archived in the period, oldest first.
    *
    * @generated from field: repeated stepwise.v1.ActionStep steps_archived = 9;
    */
@@ -319,7 +311,7 @@ export type SessionDigest = Message<"stepwise.v1.SessionDigest"> & {
   progressNow?: ProgressSnapshot | undefined;
 
   /**
-   * Self-efficacy ratings recorded in the period, by rate_time.
+   * Self-efficacy ratings given in the period (by rate_time), oldest first.
    *
    * @generated from field: repeated stepwise.v1.EfficacyRating efficacy_ratings = 12;
    */
@@ -333,37 +325,35 @@ export type SessionDigest = Message<"stepwise.v1.SessionDigest"> & {
   efficacyChanges: EfficacyChange[];
 
   /**
-   * Assessment results of the period, by local_date, each with its change
-   * against the first result and its flags.
+   * Questionnaires answered in the period (by create_time), oldest first,
+   * with their totals, bands and the flags of their own answers (the change
+   * against the client's first result is in
+   * AssessmentService.ListAssessmentResults).
    *
    * @generated from field: repeated stepwise.v1.AssessmentResult assessment_results = 14;
    */
   assessmentResults: AssessmentResult[];
 
   /**
-   * Attainment ratings of the period, by local_date.
+   * Goal attainment ratings given in the period (by create_time), oldest
+   * first.
    *
    * @generated from field: repeated stepwise.v1.AttainmentRating attainment_ratings = 15;
    */
   attainmentRatings: AttainmentRating[];
 
   /**
-   * The GAS T-score at since_time's local day.
+   * Comments written or changed in the period that the caller may see,
+   * oldest change first.
    *
-   * @generated from field: stepwise.v1.AttainmentStats attainment_then = 16;
+   * @generated from field: repeated stepwise.v1.Comment comments = 16;
    */
-  attainmentThen?: AttainmentStats | undefined;
+  comments: Comment[];
 
   /**
-   * The GAS T-score at until_time's local day.
-   *
-   * @generated from field: stepwise.v1.AttainmentStats attainment_now = 17;
-   */
-  attainmentNow?: AttainmentStats | undefined;
-
-  /**
-   * Skill practices of the period, by local_date (their drop is
-   * distress_before − distress_after).
+   * Fields 17 and 22 are kept.
+   * Skill practices logged in the period (by create_time), oldest first;
+   * each one's drop is distress_before − distress_after.
    *
    * @generated from field: repeated stepwise.v1.SkillPractice skill_practices = 18;
    */
@@ -377,27 +367,20 @@ export type SessionDigest = Message<"stepwise.v1.SessionDigest"> & {
   meanDistressDrop?: number | undefined;
 
   /**
-   * Thought records of the period that are not private, by local_date,
-   * with their distortions.
+   * Thought records created or changed in the period that are not private,
+   * oldest change first, with their distortions.
    *
    * @generated from field: repeated stepwise.v1.ThoughtRecord thought_records = 20;
    */
   thoughtRecords: ThoughtRecord[];
 
   /**
-   * The distortions of those records, most frequent first (as in
-   * InsightStats).
+   * The distortions of those records with the number of records naming
+   * each, most frequent first (as in InsightStats).
    *
    * @generated from field: repeated stepwise.v1.DistortionCount distortions = 21;
    */
   distortions: DistortionCount[];
-
-  /**
-   * Comments written in the period, by either side, oldest first.
-   *
-   * @generated from field: repeated stepwise.v1.Comment comments = 22;
-   */
-  comments: Comment[];
 
   /**
    * Whether any list above was cut at 200 entries.
@@ -489,14 +472,15 @@ export type EfficacyChange = Message<"stepwise.v1.EfficacyChange"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * The latest score at since_time; unset when there was none.
+   * The latest score given at or before since_time; unset when there was
+   * none.
    *
    * @generated from field: optional int32 score_then = 3;
    */
   scoreThen?: number | undefined;
 
   /**
-   * The latest score at until_time.
+   * The latest score given at or before until_time.
    *
    * @generated from field: int32 score_now = 4;
    */

@@ -32,7 +32,7 @@ export type Skill = Message<"stepwise.v1.Skill"> & {
 
   /**
    * Account id of the client who owns the skill. On create, empty means the
-   * caller. Immutable.
+   * caller (a therapist names the client). Immutable.
    *
    * @generated from field: string client_id = 2;
    */
@@ -194,7 +194,8 @@ export type SkillPractice = Message<"stepwise.v1.SkillPractice"> & {
 
   /**
    * Server-assigned number that increases on every change. When non-zero on
-   * DeleteSkillPractice it must be current, else ABORTED.
+   * DeleteSkillPractice it must be current, else ABORTED. A practice cannot
+   * be changed, only deleted and logged again.
    *
    * @generated from field: int64 version = 12;
    */

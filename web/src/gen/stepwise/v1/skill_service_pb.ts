@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/skill_service.proto.
  */
 export const file_stepwise_v1_skill_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zdGVwd2lzZS92MS9za2lsbF9zZXJ2aWNlLnByb3RvEgtzdGVwd2lzZS52MSI3ChJDcmVhdGVTa2lsbFJlcXVlc3QSIQoFc2tpbGwYASABKAsyEi5zdGVwd2lzZS52MS5Ta2lsbCIdCg9HZXRTa2lsbFJlcXVlc3QSCgoCaWQYASABKAkiTQoRTGlzdFNraWxsc1JlcXVlc3QSEQoJY2xpZW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlEKEkxpc3RTa2lsbHNSZXNwb25zZRIiCgZza2lsbHMYASADKAsyEi5zdGVwd2lzZS52MS5Ta2lsbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiaAoSVXBkYXRlU2tpbGxSZXF1ZXN0EiEKBXNraWxsGAEgASgLMhIuc3RlcHdpc2UudjEuU2tpbGwSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjEKEkRlbGV0ZVNraWxsUmVxdWVzdBIKCgJpZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDIk0KF0xvZ1NraWxsUHJhY3RpY2VSZXF1ZXN0EjIKDnNraWxsX3ByYWN0aWNlGAEgASgLMhouc3RlcHdpc2UudjEuU2tpbGxQcmFjdGljZSKbAQoZTGlzdFNraWxsUHJhY3RpY2VzUmVxdWVzdBISCghza2lsbF9pZBgBIAEoCUgAEhMKCWNsaWVudF9pZBgCIAEoCUgAEhIKCnN0YXJ0X2RhdGUYAyABKAkSEAoIZW5kX2RhdGUYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAlCCAoGdGFyZ2V0ImoKGkxpc3RTa2lsbFByYWN0aWNlc1Jlc3BvbnNlEjMKD3NraWxsX3ByYWN0aWNlcxgBIAMoCzIaLnN0ZXB3aXNlLnYxLlNraWxsUHJhY3RpY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjkKGkRlbGV0ZVNraWxsUHJhY3RpY2VSZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMiXQoUR2V0U2tpbGxTdGF0c1JlcXVlc3QSEgoIc2tpbGxfaWQYASABKAlIABITCgljbGllbnRfaWQYAiABKAlIABISCgphc19vZl9kYXRlGAMgASgJQggKBnRhcmdldCJ8ChVHZXRTa2lsbFN0YXRzUmVzcG9uc2USEgoKYXNfb2ZfZGF0ZRgBIAEoCRImCgVzdGF0cxgCIAEoCzIXLnN0ZXB3aXNlLnYxLlNraWxsU3RhdHMSJwoGc2tpbGxzGAMgAygLMhcuc3RlcHdpc2UudjEuU2tpbGxTdGF0czLYBQoMU2tpbGxTZXJ2aWNlEkIKC0NyZWF0ZVNraWxsEh8uc3RlcHdpc2UudjEuQ3JlYXRlU2tpbGxSZXF1ZXN0GhIuc3RlcHdpc2UudjEuU2tpbGwSPAoIR2V0U2tpbGwSHC5zdGVwd2lzZS52MS5HZXRTa2lsbFJlcXVlc3QaEi5zdGVwd2lzZS52MS5Ta2lsbBJNCgpMaXN0U2tpbGxzEh4uc3RlcHdpc2UudjEuTGlzdFNraWxsc1JlcXVlc3QaHy5zdGVwd2lzZS52MS5MaXN0U2tpbGxzUmVzcG9uc2USQgoLVXBkYXRlU2tpbGwSHy5zdGVwd2lzZS52MS5VcGRhdGVTa2lsbFJlcXVlc3QaEi5zdGVwd2lzZS52MS5Ta2lsbBJGCgtEZWxldGVTa2lsbBIfLnN0ZXB3aXNlLnYxLkRlbGV0ZVNraWxsUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJUChBMb2dTa2lsbFByYWN0aWNlEiQuc3RlcHdpc2UudjEuTG9nU2tpbGxQcmFjdGljZVJlcXVlc3QaGi5zdGVwd2lzZS52MS5Ta2lsbFByYWN0aWNlEmUKEkxpc3RTa2lsbFByYWN0aWNlcxImLnN0ZXB3aXNlLnYxLkxpc3RTa2lsbFByYWN0aWNlc1JlcXVlc3QaJy5zdGVwd2lzZS52MS5MaXN0U2tpbGxQcmFjdGljZXNSZXNwb25zZRJWChNEZWxldGVTa2lsbFByYWN0aWNlEicuc3RlcHdpc2UudjEuRGVsZXRlU2tpbGxQcmFjdGljZVJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSVgoNR2V0U2tpbGxTdGF0cxIhLnN0ZXB3aXNlLnYxLkdldFNraWxsU3RhdHNSZXF1ZXN0GiIuc3RlcHdpc2UudjEuR2V0U2tpbGxTdGF0c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_field_mask, file_stepwise_v1_skill]);
+  fileDesc("Ch9zdGVwd2lzZS92MS9za2lsbF9zZXJ2aWNlLnByb3RvEgtzdGVwd2lzZS52MSI3ChJDcmVhdGVTa2lsbFJlcXVlc3QSIQoFc2tpbGwYASABKAsyEi5zdGVwd2lzZS52MS5Ta2lsbCIdCg9HZXRTa2lsbFJlcXVlc3QSCgoCaWQYASABKAkiTQoRTGlzdFNraWxsc1JlcXVlc3QSEQoJY2xpZW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlEKEkxpc3RTa2lsbHNSZXNwb25zZRIiCgZza2lsbHMYASADKAsyEi5zdGVwd2lzZS52MS5Ta2lsbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiaAoSVXBkYXRlU2tpbGxSZXF1ZXN0EiEKBXNraWxsGAEgASgLMhIuc3RlcHdpc2UudjEuU2tpbGwSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjEKEkRlbGV0ZVNraWxsUmVxdWVzdBIKCgJpZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDIk0KF0xvZ1NraWxsUHJhY3RpY2VSZXF1ZXN0EjIKDnNraWxsX3ByYWN0aWNlGAEgASgLMhouc3RlcHdpc2UudjEuU2tpbGxQcmFjdGljZSJ6ChlMaXN0U2tpbGxQcmFjdGljZXNSZXF1ZXN0EhAKCHNraWxsX2lkGAEgASgJEhIKCnN0YXJ0X2RhdGUYAiABKAkSEAoIZW5kX2RhdGUYAyABKAkSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiagoaTGlzdFNraWxsUHJhY3RpY2VzUmVzcG9uc2USMwoPc2tpbGxfcHJhY3RpY2VzGAEgAygLMhouc3RlcHdpc2UudjEuU2tpbGxQcmFjdGljZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOQoaRGVsZXRlU2tpbGxQcmFjdGljZVJlcXVlc3QSCgoCaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAyJdChRHZXRTa2lsbFN0YXRzUmVxdWVzdBISCghza2lsbF9pZBgBIAEoCUgAEhMKCWNsaWVudF9pZBgCIAEoCUgAEhIKCmFzX29mX2RhdGUYAyABKAlCCAoGdGFyZ2V0InwKFUdldFNraWxsU3RhdHNSZXNwb25zZRISCgphc19vZl9kYXRlGAEgASgJEiYKBXN0YXRzGAIgASgLMhcuc3RlcHdpc2UudjEuU2tpbGxTdGF0cxInCgZza2lsbHMYAyADKAsyFy5zdGVwd2lzZS52MS5Ta2lsbFN0YXRzMtgFCgxTa2lsbFNlcnZpY2USQgoLQ3JlYXRlU2tpbGwSHy5zdGVwd2lzZS52MS5DcmVhdGVTa2lsbFJlcXVlc3QaEi5zdGVwd2lzZS52MS5Ta2lsbBI8CghHZXRTa2lsbBIcLnN0ZXB3aXNlLnYxLkdldFNraWxsUmVxdWVzdBoSLnN0ZXB3aXNlLnYxLlNraWxsEk0KCkxpc3RTa2lsbHMSHi5zdGVwd2lzZS52MS5MaXN0U2tpbGxzUmVxdWVzdBofLnN0ZXB3aXNlLnYxLkxpc3RTa2lsbHNSZXNwb25zZRJCCgtVcGRhdGVTa2lsbBIfLnN0ZXB3aXNlLnYxLlVwZGF0ZVNraWxsUmVxdWVzdBoSLnN0ZXB3aXNlLnYxLlNraWxsEkYKC0RlbGV0ZVNraWxsEh8uc3RlcHdpc2UudjEuRGVsZXRlU2tpbGxSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5ElQKEExvZ1NraWxsUHJhY3RpY2USJC5zdGVwd2lzZS52MS5Mb2dTa2lsbFByYWN0aWNlUmVxdWVzdBoaLnN0ZXB3aXNlLnYxLlNraWxsUHJhY3RpY2USZQoSTGlzdFNraWxsUHJhY3RpY2VzEiYuc3RlcHdpc2UudjEuTGlzdFNraWxsUHJhY3RpY2VzUmVxdWVzdBonLnN0ZXB3aXNlLnYxLkxpc3RTa2lsbFByYWN0aWNlc1Jlc3BvbnNlElYKE0RlbGV0ZVNraWxsUHJhY3RpY2USJy5zdGVwd2lzZS52MS5EZWxldGVTa2lsbFByYWN0aWNlUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJWCg1HZXRTa2lsbFN0YXRzEiEuc3RlcHdpc2UudjEuR2V0U2tpbGxTdGF0c1JlcXVlc3QaIi5zdGVwd2lzZS52MS5HZXRTa2lsbFN0YXRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_empty, file_google_protobuf_field_mask, file_stepwise_v1_skill]);
 
 /**
  * Request for SkillService.CreateSkill.
@@ -208,53 +208,37 @@ export const LogSkillPracticeRequestSchema: GenMessage<LogSkillPracticeRequest> 
  */
 export type ListSkillPracticesRequest = Message<"stepwise.v1.ListSkillPracticesRequest"> & {
   /**
-   * Whose practices to list. Exactly one is required.
+   * Id of the skill whose practices to list. Required.
    *
-   * @generated from oneof stepwise.v1.ListSkillPracticesRequest.target
+   * @generated from field: string skill_id = 1;
    */
-  target: {
-    /**
-     * The practices of one skill.
-     *
-     * @generated from field: string skill_id = 1;
-     */
-    value: string;
-    case: "skillId";
-  } | {
-    /**
-     * The practices of all of a client's skills.
-     *
-     * @generated from field: string client_id = 2;
-     */
-    value: string;
-    case: "clientId";
-  } | { case: undefined; value?: undefined };
+  skillId: string;
 
   /**
    * First local date to include, "YYYY-MM-DD"; empty means no lower bound.
    *
-   * @generated from field: string start_date = 3;
+   * @generated from field: string start_date = 2;
    */
   startDate: string;
 
   /**
    * Last local date to include, "YYYY-MM-DD"; empty means no upper bound.
    *
-   * @generated from field: string end_date = 4;
+   * @generated from field: string end_date = 3;
    */
   endDate: string;
 
   /**
    * Maximum number of practices to return: 0 means 50, at most 1000.
    *
-   * @generated from field: int32 page_size = 5;
+   * @generated from field: int32 page_size = 4;
    */
   pageSize: number;
 
   /**
    * `next_page_token` of the previous page; empty for the first page.
    *
-   * @generated from field: string page_token = 6;
+   * @generated from field: string page_token = 5;
    */
   pageToken: string;
 };
@@ -389,8 +373,8 @@ export type GetSkillStatsResponse = Message<"stepwise.v1.GetSkillStatsResponse">
   stats?: SkillStats | undefined;
 
   /**
-   * For a client, each skill's own statistics, by skill id; empty for a
-   * skill.
+   * For a client, each of its skills' own statistics, by skill id; empty
+   * for a skill.
    *
    * @generated from field: repeated stepwise.v1.SkillStats skills = 3;
    */
@@ -410,11 +394,14 @@ export const GetSkillStatsResponseSchema: GenMessage<GetSkillStatsResponse> = /*
  *
  * Every call needs `authorization: Bearer <token>` metadata. The client and
  * its actively linked therapists may create, read and change skills (each
- * therapist access recorded as an AccessEvent); logging and deleting
- * practices stay with the client, as check-ins do. Ids of records the
- * caller may not see are NOT_FOUND. Lists return at most `page_size` items:
- * 0 means 50, larger values are capped at 1000, negative values are
- * INVALID_ARGUMENT.
+ * therapist access recorded as an AccessEvent); deleting a skill (which
+ * deletes its practices) and logging and deleting practices stay with the
+ * client, as they do for goals and check-ins: a therapist gets
+ * PERMISSION_DENIED. A therapist sees a practice with `private_note` set
+ * with an empty note. Ids of records the caller may not see are NOT_FOUND.
+ * Lists return at most `page_size` items: 0 means 50, larger values are
+ * capped at 1000, negative values are INVALID_ARGUMENT; a `page_token`
+ * continues only the request it came from (only page_size may change).
  *
  * @generated from service stepwise.v1.SkillService
  */
@@ -461,8 +448,8 @@ export const SkillService: GenService<{
     output: typeof SkillSchema;
   },
   /**
-   * Deletes a skill together with its practices. ABORTED if `version` is
-   * non-zero and not current.
+   * Deletes a skill together with its practices. Clients only. ABORTED if
+   * `version` is non-zero and not current.
    *
    * @generated from rpc stepwise.v1.SkillService.DeleteSkill
    */
@@ -483,7 +470,7 @@ export const SkillService: GenService<{
     output: typeof SkillPracticeSchema;
   },
   /**
-   * Lists practices by local date, oldest first.
+   * Lists a skill's practices by local date, oldest first (then by id).
    *
    * @generated from rpc stepwise.v1.SkillService.ListSkillPractices
    */

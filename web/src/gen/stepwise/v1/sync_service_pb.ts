@@ -8,19 +8,29 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ActionStep } from "./action_step_pb";
 import { file_stepwise_v1_action_step } from "./action_step_pb";
+import type { AssessmentResult, Assignment } from "./assessment_pb";
+import { file_stepwise_v1_assessment } from "./assessment_pb";
+import type { AttainmentRating } from "./attainment_pb";
+import { file_stepwise_v1_attainment } from "./attainment_pb";
 import type { CheckIn } from "./check_in_pb";
 import { file_stepwise_v1_check_in } from "./check_in_pb";
+import type { Comment } from "./comment_pb";
+import { file_stepwise_v1_comment } from "./comment_pb";
 import type { EfficacyRating } from "./efficacy_rating_pb";
 import { file_stepwise_v1_efficacy_rating } from "./efficacy_rating_pb";
 import type { Goal } from "./goal_pb";
 import { file_stepwise_v1_goal } from "./goal_pb";
+import type { Skill, SkillPractice } from "./skill_pb";
+import { file_stepwise_v1_skill } from "./skill_pb";
+import type { ThoughtRecord } from "./thought_record_pb";
+import { file_stepwise_v1_thought_record } from "./thought_record_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file stepwise/v1/sync_service.proto.
  */
 export const file_stepwise_v1_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9zeW5jX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIkMKC1B1bGxSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFIlsKDFB1bGxSZXNwb25zZRIkCgdjaGFuZ2VzGAEgAygLMhMuc3RlcHdpc2UudjEuQ2hhbmdlEhMKC25leHRfY3Vyc29yGAIgASgJEhAKCGhhc19tb3JlGAMgASgIIvQBCgZDaGFuZ2USIQoEZ29hbBgBIAEoCzIRLnN0ZXB3aXNlLnYxLkdvYWxIABIuCgthY3Rpb25fc3RlcBgCIAEoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXBIABIoCghjaGVja19pbhgDIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW5IABI2Cg9lZmZpY2FjeV9yYXRpbmcYBCABKAsyGy5zdGVwd2lzZS52MS5FZmZpY2FjeVJhdGluZ0gAEisKCXRvbWJzdG9uZRgFIAEoCzIWLnN0ZXB3aXNlLnYxLlRvbWJzdG9uZUgAQggKBmVudGl0eSKaAQoJVG9tYnN0b25lEiwKC2VudGl0eV90eXBlGAEgASgOMhcuc3RlcHdpc2UudjEuRW50aXR5VHlwZRIKCgJpZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgDEhEKCWNsaWVudF9pZBgEIAEoCRIvCgtkZWxldGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWgoLUHVzaFJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgJEigKCW11dGF0aW9ucxgCIAMoCzIVLnN0ZXB3aXNlLnYxLk11dGF0aW9uEg4KBmN1cnNvchgDIAEoCSK2AgoITXV0YXRpb24SEwoLbXV0YXRpb25faWQYASABKAkSFAoMYmFzZV92ZXJzaW9uGAIgASgDEigKC3Vwc2VydF9nb2FsGAMgASgLMhEuc3RlcHdpc2UudjEuR29hbEgAEjUKEnVwc2VydF9hY3Rpb25fc3RlcBgEIAEoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXBIABIvCg91cHNlcnRfY2hlY2tfaW4YBSABKAsyFC5zdGVwd2lzZS52MS5DaGVja0luSAASPQoWdXBzZXJ0X2VmZmljYWN5X3JhdGluZxgGIAEoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nSAASKAoGZGVsZXRlGAcgASgLMhYuc3RlcHdpc2UudjEuRW50aXR5UmVmSABCBAoCb3AiRQoJRW50aXR5UmVmEiwKC2VudGl0eV90eXBlGAEgASgOMhcuc3RlcHdpc2UudjEuRW50aXR5VHlwZRIKCgJpZBgCIAEoCSI8CgxQdXNoUmVzcG9uc2USLAoHcmVzdWx0cxgBIAMoCzIbLnN0ZXB3aXNlLnYxLk11dGF0aW9uUmVzdWx0IsgBCg5NdXRhdGlvblJlc3VsdBITCgttdXRhdGlvbl9pZBgBIAEoCRIlCgdvdXRjb21lGAIgASgOMhQuc3RlcHdpc2UudjEuT3V0Y29tZRIkCgdjdXJyZW50GAMgASgLMhMuc3RlcHdpc2UudjEuQ2hhbmdlEg0KBWVycm9yGAQgASgJEg4KBnJlYXNvbhgFIAEoCRI1ChBmaWVsZF92aW9sYXRpb25zGAYgAygLMhsuc3RlcHdpc2UudjEuRmllbGRWaW9sYXRpb24iNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiNQoQU3Vic2NyaWJlUmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSDgoGY3Vyc29yGAIgASgJIoABChFTdWJzY3JpYmVSZXNwb25zZRIlCgZjaGFuZ2UYASABKAsyEy5zdGVwd2lzZS52MS5DaGFuZ2VIABIrCgloZWFydGJlYXQYAiABKAsyFi5zdGVwd2lzZS52MS5IZWFydGJlYXRIABIOCgZjdXJzb3IYAyABKAlCBwoFZXZlbnQiNQoJSGVhcnRiZWF0EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKpcBCgpFbnRpdHlUeXBlEhsKF0VOVElUWV9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQRU5USVRZX1RZUEVfR09BTBABEhsKF0VOVElUWV9UWVBFX0FDVElPTl9TVEVQEAISGAoURU5USVRZX1RZUEVfQ0hFQ0tfSU4QAxIfChtFTlRJVFlfVFlQRV9FRkZJQ0FDWV9SQVRJTkcQBCp1CgdPdXRjb21lEhcKE09VVENPTUVfVU5TUEVDSUZJRUQQABITCg9PVVRDT01FX0FQUExJRUQQARIUChBPVVRDT01FX0NPTkZMSUNUEAISEAoMT1VUQ09NRV9HT05FEAMSFAoQT1VUQ09NRV9SRUpFQ1RFRBAEMtUBCgtTeW5jU2VydmljZRI7CgRQdWxsEhguc3RlcHdpc2UudjEuUHVsbFJlcXVlc3QaGS5zdGVwd2lzZS52MS5QdWxsUmVzcG9uc2USOwoEUHVzaBIYLnN0ZXB3aXNlLnYxLlB1c2hSZXF1ZXN0Ghkuc3RlcHdpc2UudjEuUHVzaFJlc3BvbnNlEkwKCVN1YnNjcmliZRIdLnN0ZXB3aXNlLnYxLlN1YnNjcmliZVJlcXVlc3QaHi5zdGVwd2lzZS52MS5TdWJzY3JpYmVSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp, file_stepwise_v1_action_step, file_stepwise_v1_check_in, file_stepwise_v1_efficacy_rating, file_stepwise_v1_goal]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9zeW5jX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIkMKC1B1bGxSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFIlsKDFB1bGxSZXNwb25zZRIkCgdjaGFuZ2VzGAEgAygLMhMuc3RlcHdpc2UudjEuQ2hhbmdlEhMKC25leHRfY3Vyc29yGAIgASgJEhAKCGhhc19tb3JlGAMgASgIItUECgZDaGFuZ2USIQoEZ29hbBgBIAEoCzIRLnN0ZXB3aXNlLnYxLkdvYWxIABIuCgthY3Rpb25fc3RlcBgCIAEoCzIXLnN0ZXB3aXNlLnYxLkFjdGlvblN0ZXBIABIoCghjaGVja19pbhgDIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW5IABI2Cg9lZmZpY2FjeV9yYXRpbmcYBCABKAsyGy5zdGVwd2lzZS52MS5FZmZpY2FjeVJhdGluZ0gAEisKCXRvbWJzdG9uZRgFIAEoCzIWLnN0ZXB3aXNlLnYxLlRvbWJzdG9uZUgAEi0KCmFzc2lnbm1lbnQYBiABKAsyFy5zdGVwd2lzZS52MS5Bc3NpZ25tZW50SAASOgoRYXNzZXNzbWVudF9yZXN1bHQYByABKAsyHS5zdGVwd2lzZS52MS5Bc3Nlc3NtZW50UmVzdWx0SAASOgoRYXR0YWlubWVudF9yYXRpbmcYCCABKAsyHS5zdGVwd2lzZS52MS5BdHRhaW5tZW50UmF0aW5nSAASJwoHY29tbWVudBgJIAEoCzIULnN0ZXB3aXNlLnYxLkNvbW1lbnRIABIjCgVza2lsbBgKIAEoCzISLnN0ZXB3aXNlLnYxLlNraWxsSAASNAoOc2tpbGxfcHJhY3RpY2UYCyABKAsyGi5zdGVwd2lzZS52MS5Ta2lsbFByYWN0aWNlSAASNAoOdGhvdWdodF9yZWNvcmQYDCABKAsyGi5zdGVwd2lzZS52MS5UaG91Z2h0UmVjb3JkSABCCAoGZW50aXR5IpoBCglUb21ic3RvbmUSLAoLZW50aXR5X3R5cGUYASABKA4yFy5zdGVwd2lzZS52MS5FbnRpdHlUeXBlEgoKAmlkGAIgASgJEg8KB3ZlcnNpb24YAyABKAMSEQoJY2xpZW50X2lkGAQgASgJEi8KC2RlbGV0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJaCgtQdXNoUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAkSKAoJbXV0YXRpb25zGAIgAygLMhUuc3RlcHdpc2UudjEuTXV0YXRpb24SDgoGY3Vyc29yGAMgASgJIpIFCghNdXRhdGlvbhITCgttdXRhdGlvbl9pZBgBIAEoCRIUCgxiYXNlX3ZlcnNpb24YAiABKAMSKAoLdXBzZXJ0X2dvYWwYAyABKAsyES5zdGVwd2lzZS52MS5Hb2FsSAASNQoSdXBzZXJ0X2FjdGlvbl9zdGVwGAQgASgLMhcuc3RlcHdpc2UudjEuQWN0aW9uU3RlcEgAEi8KD3Vwc2VydF9jaGVja19pbhgFIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW5IABI9ChZ1cHNlcnRfZWZmaWNhY3lfcmF0aW5nGAYgASgLMhsuc3RlcHdpc2UudjEuRWZmaWNhY3lSYXRpbmdIABIoCgZkZWxldGUYByABKAsyFi5zdGVwd2lzZS52MS5FbnRpdHlSZWZIABJBChhzdWJtaXRfYXNzZXNzbWVudF9yZXN1bHQYCCABKAsyHS5zdGVwd2lzZS52MS5Bc3Nlc3NtZW50UmVzdWx0SAASQQoYdXBzZXJ0X2F0dGFpbm1lbnRfcmF0aW5nGAkgASgLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZ0gAEi4KDnVwc2VydF9jb21tZW50GAogASgLMhQuc3RlcHdpc2UudjEuQ29tbWVudEgAEioKDHVwc2VydF9za2lsbBgLIAEoCzISLnN0ZXB3aXNlLnYxLlNraWxsSAASOwoVdXBzZXJ0X3NraWxsX3ByYWN0aWNlGAwgASgLMhouc3RlcHdpc2UudjEuU2tpbGxQcmFjdGljZUgAEjsKFXVwc2VydF90aG91Z2h0X3JlY29yZBgNIAEoCzIaLnN0ZXB3aXNlLnYxLlRob3VnaHRSZWNvcmRIAEIECgJvcCJFCglFbnRpdHlSZWYSLAoLZW50aXR5X3R5cGUYASABKA4yFy5zdGVwd2lzZS52MS5FbnRpdHlUeXBlEgoKAmlkGAIgASgJIjwKDFB1c2hSZXNwb25zZRIsCgdyZXN1bHRzGAEgAygLMhsuc3RlcHdpc2UudjEuTXV0YXRpb25SZXN1bHQiyAEKDk11dGF0aW9uUmVzdWx0EhMKC211dGF0aW9uX2lkGAEgASgJEiUKB291dGNvbWUYAiABKA4yFC5zdGVwd2lzZS52MS5PdXRjb21lEiQKB2N1cnJlbnQYAyABKAsyEy5zdGVwd2lzZS52MS5DaGFuZ2USDQoFZXJyb3IYBCABKAkSDgoGcmVhc29uGAUgASgJEjUKEGZpZWxkX3Zpb2xhdGlvbnMYBiADKAsyGy5zdGVwd2lzZS52MS5GaWVsZFZpb2xhdGlvbiI0Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSI1ChBTdWJzY3JpYmVSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkigAEKEVN1YnNjcmliZVJlc3BvbnNlEiUKBmNoYW5nZRgBIAEoCzITLnN0ZXB3aXNlLnYxLkNoYW5nZUgAEisKCWhlYXJ0YmVhdBgCIAEoCzIWLnN0ZXB3aXNlLnYxLkhlYXJ0YmVhdEgAEg4KBmN1cnNvchgDIAEoCUIHCgVldmVudCI1CglIZWFydGJlYXQSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAq6QIKCkVudGl0eVR5cGUSGwoXRU5USVRZX1RZUEVfVU5TUEVDSUZJRUQQABIUChBFTlRJVFlfVFlQRV9HT0FMEAESGwoXRU5USVRZX1RZUEVfQUNUSU9OX1NURVAQAhIYChRFTlRJVFlfVFlQRV9DSEVDS19JThADEh8KG0VOVElUWV9UWVBFX0VGRklDQUNZX1JBVElORxAEEhoKFkVOVElUWV9UWVBFX0FTU0lHTk1FTlQQBRIhCh1FTlRJVFlfVFlQRV9BU1NFU1NNRU5UX1JFU1VMVBAGEiEKHUVOVElUWV9UWVBFX0FUVEFJTk1FTlRfUkFUSU5HEAcSFwoTRU5USVRZX1RZUEVfQ09NTUVOVBAIEhUKEUVOVElUWV9UWVBFX1NLSUxMEAkSHgoaRU5USVRZX1RZUEVfU0tJTExfUFJBQ1RJQ0UQChIeChpFTlRJVFlfVFlQRV9USE9VR0hUX1JFQ09SRBALKnUKB091dGNvbWUSFwoTT1VUQ09NRV9VTlNQRUNJRklFRBAAEhMKD09VVENPTUVfQVBQTElFRBABEhQKEE9VVENPTUVfQ09ORkxJQ1QQAhIQCgxPVVRDT01FX0dPTkUQAxIUChBPVVRDT01FX1JFSkVDVEVEEAQy1QEKC1N5bmNTZXJ2aWNlEjsKBFB1bGwSGC5zdGVwd2lzZS52MS5QdWxsUmVxdWVzdBoZLnN0ZXB3aXNlLnYxLlB1bGxSZXNwb25zZRI7CgRQdXNoEhguc3RlcHdpc2UudjEuUHVzaFJlcXVlc3QaGS5zdGVwd2lzZS52MS5QdXNoUmVzcG9uc2USTAoJU3Vic2NyaWJlEh0uc3RlcHdpc2UudjEuU3Vic2NyaWJlUmVxdWVzdBoeLnN0ZXB3aXNlLnYxLlN1YnNjcmliZVJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_stepwise_v1_action_step, file_stepwise_v1_assessment, file_stepwise_v1_attainment, file_stepwise_v1_check_in, file_stepwise_v1_comment, file_stepwise_v1_efficacy_rating, file_stepwise_v1_goal, file_stepwise_v1_skill, file_stepwise_v1_thought_record]);
 
 /**
  * Request for SyncService.Pull.
@@ -139,12 +149,71 @@ export type Change = Message<"stepwise.v1.Change"> & {
     case: "efficacyRating";
   } | {
     /**
-     * A deleted record.
+     * A deleted record. A comment that the receiver may not see (one on a
+     * check-in with a private note, for anyone but its author) arrives as a
+     * tombstone too, so a replica drops a copy it may hold.
      *
      * @generated from field: stepwise.v1.Tombstone tombstone = 5;
      */
     value: Tombstone;
     case: "tombstone";
+  } | {
+    /**
+     * A questionnaire assignment.
+     *
+     * @generated from field: stepwise.v1.Assignment assignment = 6;
+     */
+    value: Assignment;
+    case: "assignment";
+  } | {
+    /**
+     * An assessment result, with its total, severity band, change against
+     * the client's first result on the instrument, and flags.
+     *
+     * @generated from field: stepwise.v1.AssessmentResult assessment_result = 7;
+     */
+    value: AssessmentResult;
+    case: "assessmentResult";
+  } | {
+    /**
+     * A goal attainment rating.
+     *
+     * @generated from field: stepwise.v1.AttainmentRating attainment_rating = 8;
+     */
+    value: AttainmentRating;
+    case: "attainmentRating";
+  } | {
+    /**
+     * A comment.
+     *
+     * @generated from field: stepwise.v1.Comment comment = 9;
+     */
+    value: Comment;
+    case: "comment";
+  } | {
+    /**
+     * A coping skill.
+     *
+     * @generated from field: stepwise.v1.Skill skill = 10;
+     */
+    value: Skill;
+    case: "skill";
+  } | {
+    /**
+     * A practice of a coping skill.
+     *
+     * @generated from field: stepwise.v1.SkillPractice skill_practice = 11;
+     */
+    value: SkillPractice;
+    case: "skillPractice";
+  } | {
+    /**
+     * A thought record.
+     *
+     * @generated from field: stepwise.v1.ThoughtRecord thought_record = 12;
+     */
+    value: ThoughtRecord;
+    case: "thoughtRecord";
   } | { case: undefined; value?: undefined };
 };
 
@@ -313,12 +382,67 @@ export type Mutation = Message<"stepwise.v1.Mutation"> & {
     case: "upsertEfficacyRating";
   } | {
     /**
-     * Delete a record and what hangs under it.
+     * Delete a record and what hangs under it: a goal, action step,
+     * check-in, efficacy rating, or a comment the client wrote.
+     * Assignments (cancelled by therapists), assessment results and
+     * attainment ratings cannot be deleted.
      *
      * @generated from field: stepwise.v1.EntityRef delete = 7;
      */
     value: EntityRef;
     case: "delete";
+  } | {
+    /**
+     * Submit answers to a questionnaire, as AssessmentService.SubmitAssessment
+     * does (results cannot be changed: base_version must be 0). Every bad
+     * answer is a field violation ("result.answers[3]").
+     *
+     * @generated from field: stepwise.v1.AssessmentResult submit_assessment_result = 8;
+     */
+    value: AssessmentResult;
+    case: "submitAssessmentResult";
+  } | {
+    /**
+     * Record a goal attainment rating (ratings cannot be changed; its
+     * local_date is required).
+     *
+     * @generated from field: stepwise.v1.AttainmentRating upsert_attainment_rating = 9;
+     */
+    value: AttainmentRating;
+    case: "upsertAttainmentRating";
+  } | {
+    /**
+     * Write a comment, or change the text of one the client wrote.
+     *
+     * @generated from field: stepwise.v1.Comment upsert_comment = 10;
+     */
+    value: Comment;
+    case: "upsertComment";
+  } | {
+    /**
+     * Create or replace a coping skill.
+     *
+     * @generated from field: stepwise.v1.Skill upsert_skill = 11;
+     */
+    value: Skill;
+    case: "upsertSkill";
+  } | {
+    /**
+     * Log a practice (practices cannot be changed, only deleted).
+     *
+     * @generated from field: stepwise.v1.SkillPractice upsert_skill_practice = 12;
+     */
+    value: SkillPractice;
+    case: "upsertSkillPractice";
+  } | {
+    /**
+     * Create or replace a thought record (a shared record cannot be made
+     * private again: OUTCOME_REJECTED on thought_record.private_record).
+     *
+     * @generated from field: stepwise.v1.ThoughtRecord upsert_thought_record = 13;
+     */
+    value: ThoughtRecord;
+    case: "upsertThoughtRecord";
   } | { case: undefined; value?: undefined };
 };
 
@@ -599,6 +723,55 @@ export enum EntityType {
    * @generated from enum value: ENTITY_TYPE_EFFICACY_RATING = 4;
    */
   EFFICACY_RATING = 4,
+
+  /**
+   * An Assignment.
+   *
+   * @generated from enum value: ENTITY_TYPE_ASSIGNMENT = 5;
+   */
+  ASSIGNMENT = 5,
+
+  /**
+   * An AssessmentResult.
+   *
+   * @generated from enum value: ENTITY_TYPE_ASSESSMENT_RESULT = 6;
+   */
+  ASSESSMENT_RESULT = 6,
+
+  /**
+   * An AttainmentRating.
+   *
+   * @generated from enum value: ENTITY_TYPE_ATTAINMENT_RATING = 7;
+   */
+  ATTAINMENT_RATING = 7,
+
+  /**
+   * A Comment.
+   *
+   * @generated from enum value: ENTITY_TYPE_COMMENT = 8;
+   */
+  COMMENT = 8,
+
+  /**
+   * A Skill.
+   *
+   * @generated from enum value: ENTITY_TYPE_SKILL = 9;
+   */
+  SKILL = 9,
+
+  /**
+   * A SkillPractice.
+   *
+   * @generated from enum value: ENTITY_TYPE_SKILL_PRACTICE = 10;
+   */
+  SKILL_PRACTICE = 10,
+
+  /**
+   * A ThoughtRecord.
+   *
+   * @generated from enum value: ENTITY_TYPE_THOUGHT_RECORD = 11;
+   */
+  THOUGHT_RECORD = 11,
 }
 
 /**
@@ -670,6 +843,9 @@ export const OutcomeSchema: GenEnum<Outcome> = /*@__PURE__*/
  * that sequence, so a device that pulls from its cursor gets every record
  * changed since, exactly once, at its latest version, including tombstones
  * of deleted records. Every call needs `authorization: Bearer <token>`.
+ *
+ * A therapist receives records as the unary calls show them: private notes
+ * blank, private thought records not at all (nor their tombstones).
  *
  * A cursor is tied to one store: after the server's data was wiped or
  * restored, an old cursor fails with FAILED_PRECONDITION and ErrorInfo reason

@@ -22,9 +22,12 @@ export const file_stepwise_v1_thought_record: GenFile = /*@__PURE__*/
  *
  * A client record: owned by the client, versioned, synced by SyncService.
  * A private record is the client's alone, like a diary entry: therapists
- * never receive it, by any call or stream, nor count it in statistics;
- * when a record becomes private, therapists' replicas receive a tombstone
- * of it, and the record when it stops being private.
+ * never receive it by any call or stream (nor its tombstone once deleted),
+ * nor count it in statistics or the pre-session digest. A private record
+ * can be shared later (its therapists then receive it like a new one), but
+ * a shared record cannot be made private again, since therapists may have
+ * seen it: such an update is INVALID_ARGUMENT on `private_record`; delete
+ * the record instead, which removes it from their replicas.
  *
  * @generated from message stepwise.v1.ThoughtRecord
  */
@@ -38,7 +41,8 @@ export type ThoughtRecord = Message<"stepwise.v1.ThoughtRecord"> & {
   id: string;
 
   /**
-   * Account id of the client who owns the record (output only).
+   * Account id of the client who owns the record: always the caller, who
+   * writes it (output only).
    *
    * @generated from field: string client_id = 2;
    */
@@ -121,8 +125,9 @@ export type ThoughtRecord = Message<"stepwise.v1.ThoughtRecord"> & {
   beliefAfter?: number | undefined;
 
   /**
-   * Whether the record is the client's alone (see above). Named after
-   * CheckIn.private_note; "private" alone is a keyword in many languages.
+   * Whether the record is the client's alone (see above); once false, it
+   * stays false. Named after CheckIn.private_note; "private" alone is a
+   * keyword in many languages.
    *
    * @generated from field: bool private_record = 13;
    */
