@@ -3,18 +3,24 @@
 
 import { createClient } from "@connectrpc/connect";
 import { AccountService } from "./gen/stepwise/v1/account_service_pb";
+import { AssessmentService } from "./gen/stepwise/v1/assessment_service_pb";
 import { CareService } from "./gen/stepwise/v1/care_service_pb";
+import { CommentService } from "./gen/stepwise/v1/comment_service_pb";
 import { GoalService } from "./gen/stepwise/v1/goal_service_pb";
 import { ProgressService } from "./gen/stepwise/v1/progress_service_pb";
+import { SkillService } from "./gen/stepwise/v1/skill_service_pb";
 import { token } from "./session";
 import { stepwiseTransport } from "./transport";
 
 const transport = stepwiseTransport(location.origin, token);
 
 export const accounts = createClient(AccountService, transport);
+export const assessments = createClient(AssessmentService, transport);
 export const care = createClient(CareService, transport);
+export const comments = createClient(CommentService, transport);
 export const goals = createClient(GoalService, transport);
 export const progress = createClient(ProgressService, transport);
+export const skills = createClient(SkillService, transport);
 
 /** The largest page the server hands out. */
 export const PAGE_SIZE = 1000;

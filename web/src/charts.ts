@@ -47,7 +47,7 @@ export class Charts {
     this.plots.push(
       new uPlot(
         {
-          width: 112,
+          width: 96,
           height: 28,
           cursor: { show: false },
           select: { show: false, left: 0, top: 0, width: 0, height: 0 },

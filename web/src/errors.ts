@@ -11,6 +11,7 @@ export type ProblemKind =
   | "revoked" // the client ended the care link
   | "forbidden" // this account may not do this (not a therapist)
   | "not-found" // the record is gone, or no longer shared
+  | "refused" // the server refused what was sent or asked (bad input, a stale copy)
   | "busy" // too many streams, or the server sheds load
   | "timeout" // the server took too long
   | "canceled" // the dashboard itself gave up (navigated away)
@@ -45,6 +46,20 @@ function signedOut(why: string | undefined): string {
       return "Your account is disabled. Ask your administrator; your data stays as it is.";
     default:
       return "The server does not accept your sign-in: the token is unknown or was revoked. Sign in again with a current therapist token.";
+  }
+}
+
+/** Why the server refused a change in the state things are in. */
+function refusedBecause(why: string | undefined): string {
+  switch (why) {
+    case "INVITE_USED":
+      return "This invite was already used: the client is linked to you, so it cannot be cancelled.";
+    case "INVITE_EXPIRED":
+      return "This invite has expired. Create a new one.";
+    case "NO_ATTAINMENT_SCALE":
+      return "This goal has no attainment scale, so it cannot be rated.";
+    default:
+      return "The server cannot do this right now, in the state the records are in. Reload the page and try again.";
   }
 }
 
@@ -87,7 +102,24 @@ export function explain(reason: unknown, about = "This client"): Problem {
     case Code.NotFound:
       return {
         kind: "not-found",
-        message: `${about}'s data is not available to you. The care link may have been revoked.`,
+        message:
+          why === "INVITE_NOT_FOUND"
+            ? "This invite code is no longer pending: it was used, cancelled or has expired."
+            : `${about}'s data is not available to you. The care link may have been revoked.`,
+      };
+    case Code.InvalidArgument:
+      return {
+        kind: "refused",
+        message: "The server did not accept what was entered. Check the form and try again.",
+      };
+    case Code.FailedPrecondition:
+      return { kind: "refused", message: refusedBecause(why) };
+    case Code.AlreadyExists:
+      return { kind: "refused", message: "This was already saved. Reload the page to see it." };
+    case Code.Aborted:
+      return {
+        kind: "refused",
+        message: "Someone changed this in the meantime. The page shows the latest version; try again.",
       };
     case Code.ResourceExhausted:
       return {

@@ -147,7 +147,7 @@ function route(moveFocus = false): void {
     const hash = location.hash;
     const client = CLIENT_ROUTE.exec(hash)?.[1];
     if (client) {
-      current = clientView(client, session.caseload, session.live, onProblem);
+      current = clientView(client, session.account.id, session.caseload, session.live, onProblem);
       title = `${session.caseload.client(client)?.displayName ?? "Client"} · Stepwise`;
     } else if (hash === "#/invites") {
       current = invitesView(onProblem);

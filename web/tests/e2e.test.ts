@@ -1,7 +1,10 @@
 // The dashboard in a real browser against the real server: headless
 // Chromium (Debian's, driven by playwright-core) signs in as a therapist,
-// reads the caseload and a client page, follows live updates, and checks
-// that client text stays text and every page passes axe-core.
+// reads the caseload (most urgent first) and a client page (questionnaires,
+// attainment, skills, the digest since the last session), writes a comment,
+// assigns a questionnaire and records a session, manages invites, follows
+// live updates, and checks that client text stays text, private notes stay
+// private and every page passes axe-core.
 //
 //   STEPWISE_BIN   the server binary (default ../target/debug/stepwise)
 //   CHROMIUM       the browser (default /usr/bin/chromium)
@@ -15,7 +18,7 @@ import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CareLinkState } from "../src/gen/stepwise/v1/care_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
-import { api, PRIVATE_NOTE, seed, type World, XSS_TITLE } from "./seed";
+import { api, GAD7, PHQ9, PRIVATE_NOTE, PRIVATE_PRACTICE_NOTE, seed, type World, XSS_TITLE } from "./seed";
 import { type Server, startServer } from "./server";
 
 const BINARY = process.env.STEPWISE_BIN ?? path.resolve("../target/debug/stepwise");
@@ -91,8 +94,9 @@ async function screenshot(name: string, fullPage = false): Promise<void> {
   await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage });
 }
 
-function percent(fraction: number | undefined): string {
-  return fraction === undefined ? "\u2014" : `${Math.round(fraction * 100)}%`;
+/** A fraction as the dashboard shows it; a missing one is a dash and, for screen readers, why. */
+function percent(fraction: number | undefined, why = ""): string {
+  return fraction === undefined ? `\u2014 ${why}`.trim() : `${Math.round(fraction * 100)}%`;
 }
 
 /** The caseload's row of a client. */
@@ -106,6 +110,11 @@ async function cells(name: string): Promise<Record<string, string>> {
   const values = await row(name).locator("th, td").allInnerTexts();
   const text = (s: string | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
   return Object.fromEntries(headers.map((h, i) => [text(h), text(values[i])]));
+}
+
+/** The urgency badge under a client's name. */
+async function urgency(name: string): Promise<string> {
+  return (await row(name).locator(".urgency").innerText()).replace(/\s+/g, " ").trim();
 }
 
 /** What the therapist's API says about a client today. */
@@ -131,7 +140,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await screenshot("sign-in");
   });
 
-  await t.test("signing in shows both clients, most in need of attention first", async () => {
+  await t.test("signing in shows every client, most urgent first, a risk of self-harm marked", async () => {
     await page.getByLabel("Therapist token").fill(world.therapistToken);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Caseload" }).waitFor();
@@ -139,29 +148,57 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing in localStorage");
     await row(world.ben.name).waitFor();
     await row(world.ada.name).waitFor();
+    await row(world.cleo.name).waitFor();
 
-    const names = await page.locator("table.caseload-table tbody th").allInnerTexts();
-    assert.deepEqual(names, [world.ben.name, world.ada.name], "Ben (a risk of self-harm, and three flags) comes before Ada");
+    const names = await page.locator("table.caseload-table tbody th a").allInnerTexts();
+    assert.deepEqual(
+      names,
+      [world.ben.name, world.cleo.name, world.ada.name],
+      "Ben (a risk of self-harm) before Cleo (reliably worse) before Ada (an overdue questionnaire)",
+    );
 
-    for (const client of [world.ada, world.ben]) {
+    for (const client of [world.ada, world.ben, world.cleo]) {
       const expected = await summary(client.id);
       assert.ok(expected, `${client.name} is linked`);
       const shown = await cells(client.name);
-      assert.equal(shown["Adherence, 7 days"], percent(expected.adherence7d), `${client.name}: 7 days`);
-      assert.equal(shown["Adherence, 28 days"], percent(expected.adherence28d), `${client.name}: 28 days`);
-      assert.equal(shown["Habit strength"], percent(expected.habitStrength), `${client.name}: strength`);
-      assert.ok(shown["Self-efficacy"]?.startsWith(String(expected.efficacyLatest)), `${client.name}: efficacy`);
+      const scheduled = (fraction: number | undefined) => percent(fraction, "nothing scheduled");
+      assert.equal(shown["Adherence, 7 days"], scheduled(expected.adherence7d), `${client.name}: 7 days`);
+      assert.equal(shown["Adherence, 28 days"], scheduled(expected.adherence28d), `${client.name}: 28 days`);
+      assert.equal(shown["Habit strength"], percent(expected.habitStrength, "no steps"), `${client.name}: strength`);
+      if (expected.efficacyLatest !== undefined) {
+        assert.ok(shown["Self-efficacy"]?.startsWith(String(expected.efficacyLatest)), `${client.name}: efficacy`);
+      }
+      assert.equal(
+        shown["Practice, 7 days"],
+        `${expected.skillPractices7d} skill practice${expected.skillPractices7d === 1 ? "" : "s"} ${expected.thoughtRecords7d} thought record${expected.thoughtRecords7d === 1 ? "" : "s"}`,
+        `${client.name}: practice`,
+      );
     }
     const ben = await cells(world.ben.name);
+    assert.equal(await urgency(world.ben.name), "Urgency: Critical");
     assert.equal(ben["Adherence, 7 days"], "0%");
     assert.equal(ben["Last check-in"], "Never");
     for (const flag of ["Self-harm risk", "Efficacy drop", "Inactive", "Low adherence"]) {
       assert.ok(ben["Needs attention"]?.includes(flag), `Ben is flagged ${flag}`);
     }
     assert.ok(ben["Needs attention"]?.startsWith("Self-harm risk"), "the most severe flag comes first");
+    assert.equal(await row(world.ben.name).getAttribute("class"), "row-critical", "Ben's row stands out");
     assert.match(ben["Self-efficacy"] ?? "", /^50 \(\u221230/);
+    assert.match(ben["Questionnaires"] ?? "", /^PHQ-9 9 Mild$/);
+    const crisis = page.locator(".caseload .notice-crisis");
+    assert.match(await crisis.innerText(), /Ben Okafor reported thoughts of self-harm/);
+    assert.match(await crisis.innerText(), /Stepwise is not a crisis service/);
+
+    const cleo = await cells(world.cleo.name);
+    assert.equal(await urgency(world.cleo.name), "Urgency: High");
+    assert.ok(cleo["Needs attention"]?.startsWith("Symptoms worse"), "reliable deterioration is named");
+    assert.equal(cleo["Questionnaires"], "PHQ-9 12 Moderate");
+
     const ada = await cells(world.ada.name);
-    assert.equal(ada["Needs attention"], "On track");
+    assert.equal(await urgency(world.ada.name), "Urgency: Low");
+    assert.match(ada["Needs attention"] ?? "", /^Questionnaire overdue\b/);
+    assert.equal(ada["Questionnaires"], "GAD-7 no result yet (overdue) PHQ-9 10 Moderate");
+    assert.equal(ada["Practice, 7 days"], "2 skill practices 0 thought records");
     assert.equal(ada["Adherence, 7 days"], "100%");
     assert.match(ada["Self-efficacy"] ?? "", /^70 \(\+30/);
     assert.match(ada["Last check-in"] ?? "", /ago|now/);
@@ -220,6 +257,112 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await page.locator("table.calendar td.day-done").filter({ hasText: "2 done" }).waitFor({ timeout: SETTLE_MS });
   });
 
+  await t.test("the client page shows questionnaires with their bands, attainment, skills and the digest", async () => {
+    const phq9 = page.locator("table.results[data-instrument='PHQ-9'] tbody tr");
+    await phq9.first().waitFor();
+    assert.equal(await phq9.count(), 2, "both PHQ-9 results");
+    const latest = (await phq9.first().locator("td").allInnerTexts()).map((c) => c.trim());
+    assert.equal(latest[1], "10 of 27");
+    assert.equal(latest[2], "Moderate");
+    assert.equal(latest[3], "\u22128 since the first (18): reliably better");
+    const first = (await phq9.nth(1).locator("td").allInnerTexts()).map((c) => c.trim());
+    assert.deepEqual(first.slice(1, 4), ["18 of 27", "Moderately severe", "first result"]);
+    assert.equal(await page.locator("section.section-questionnaires .notice-crisis").count(), 0, "no self-harm note for Ada");
+
+    const gad7 = page.locator("table.assignments tbody tr").filter({ hasText: "GAD-7" });
+    assert.match(await gad7.innerText(), /every 14 days/);
+    assert.match(await gad7.innerText(), /Overdue: due/);
+
+    const figure = (label: string) =>
+      page.locator(".figure").filter({ has: page.locator("dt", { hasText: label }) }).locator(".figure-value");
+    assert.equal(await figure("Goal attainment (T-score)").innerText(), "50.0");
+    const scale = page.locator(".attainment").filter({ hasText: "Sleep better" });
+    assert.match(await scale.locator(".level-current").innerText(), /^0\s+Asleep by 23:30 on most nights\s+now$/);
+    assert.match(await scale.locator(".meta").first().innerText(), /^Now at 0, rated .* by Ada Lovelace · started at \u22122/);
+
+    const skills = page.locator("section.section-skills");
+    assert.equal(await skills.locator(".figure", { hasText: "Practices, 7 days" }).locator(".figure-value").innerText(), "2");
+    assert.equal(
+      await skills.locator(".figure", { hasText: "Mean distress drop" }).locator(".figure-value").innerText(),
+      "20.0 points",
+    );
+    await skills.getByText(/Practices of the last 28 days/).click();
+    const practices = skills.locator("table.practices tbody tr");
+    assert.equal(await practices.count(), 2);
+    assert.deepEqual(
+      (await practices.locator("td.note").allInnerTexts()).map((n) => n.replace(/\s+/g, " ").trim()).sort(),
+      ["Private", "\u2014 no note"],
+      "the private practice note shows as Private",
+    );
+    assert.equal(await page.getByText(PRIVATE_PRACTICE_NOTE).count(), 0, "a private practice note never shows");
+
+    const digest = page.locator("section.section-digest");
+    assert.match(await digest.locator(".meta").first().innerText(), /linked with you: no session recorded yet/);
+    assert.match(await digest.locator(".digest").innerText(), /Questionnaires\s+PHQ-9 on .*: 18 Moderately severe/);
+    assert.match(await digest.locator(".digest").innerText(), /Skill practice\s+2 practices, distress down 20\.0 points/);
+    await assertAccessible("client page, all sections");
+    await screenshot("client-sections", true);
+  });
+
+  await t.test("a comment written on a goal appears in the thread and reaches the client", async () => {
+    const goal = page.locator("article.goal").filter({ has: page.getByRole("heading", { name: "Sleep better" }) });
+    await goal.locator("summary", { hasText: "Comments" }).click();
+    await goal.getByText("No comments yet.").waitFor();
+    await goal.getByLabel("Your comment on this goal").fill("Great progress. <b>Keep</b> the 23:30 target this week.");
+    await goal.getByRole("button", { name: "Add comment" }).click();
+    await goal.getByText("Comment saved").waitFor();
+    const comment = goal.locator("li.comment");
+    await comment.waitFor();
+    assert.match(await comment.locator(".comment-meta").innerText(), /^You · /);
+    assert.equal(await comment.locator(".comment-text").innerText(), "Great progress. <b>Keep</b> the 23:30 target this week.");
+    assert.equal(await goal.getByLabel("Your comment on this goal").inputValue(), "", "the form is cleared");
+    const seen = await api(server.url, world.ada.token).comments.listComments({
+      target: { case: "goalId", value: world.ada.sleepGoalId },
+    });
+    assert.deepEqual(
+      seen.comments.map((c) => c.text),
+      ["Great progress. <b>Keep</b> the 23:30 target this week."],
+      "Ada sees the comment",
+    );
+    // The comment is a change of Ada's: the page reloads live, and the open
+    // thread with it.
+    await goal.locator("summary", { hasText: "Comments (1)" }).waitFor({ timeout: SETTLE_MS });
+    await assertAccessible("comment thread");
+  });
+
+  await t.test("an empty comment is refused in words, and nothing is written", async () => {
+    const row = page.locator("table.check-ins tbody tr").filter({ hasText: "Screens off at 22:00" }).first();
+    await row.locator("summary", { hasText: "Comments" }).click();
+    await row.getByRole("button", { name: "Add comment" }).click();
+    await row.getByText("Write something first.").waitFor();
+  });
+
+  await t.test("a questionnaire can be assigned every N days from the client page", async () => {
+    const form = page.locator("form", { has: page.getByRole("heading", { name: "Assign a questionnaire" }) });
+    await form.getByLabel("Questionnaire").selectOption(PHQ9);
+    await form.getByLabel("Every how many days").fill("7");
+    await form.getByRole("button", { name: "Assign" }).click();
+    await form.getByText("Assigned: Ada Lovelace's app asks for the PHQ-9 every 7 days, from today.").waitFor();
+    const phq9 = page.locator("table.assignments tbody tr").filter({ hasText: "PHQ-9" });
+    await phq9.waitFor({ timeout: SETTLE_MS });
+    assert.match(await phq9.innerText(), /every 7 days/);
+    const { assignments } = await api(server.url, world.therapistToken).assessments.listAssignments({ clientId: world.ada.id });
+    assert.deepEqual(assignments.map((a) => a.instrumentId).sort(), [GAD7, PHQ9].sort());
+  });
+
+  await t.test("recording a session starts the next digest there", async () => {
+    const form = page.locator("form", { has: page.getByRole("heading", { name: "Record a session" }) });
+    await form.getByLabel("Your note (only you ever see it)").fill("Talked about evenings");
+    await form.getByRole("button", { name: "Record the session" }).click();
+    await form.getByText(/recorded: the next digest starts there/).waitFor();
+    await page
+      .locator("section.section-digest .meta", { hasText: "Since your session on" })
+      .waitFor({ timeout: SETTLE_MS });
+    const { sessions } = await api(server.url, world.therapistToken).care.listSessions({ clientId: world.ada.id });
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0]?.note, "Talked about evenings");
+  });
+
   await t.test("a check-in logged in the app updates the caseload live, without a reload", async () => {
     await page.getByRole("link", { name: "Back to the caseload" }).click();
     await row(world.ben.name).waitFor();
@@ -249,7 +392,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     assert.ok(link, "Ada has an active link");
     await ada.care.revokeCareLink({ id: link.id });
     await row(world.ada.name).waitFor({ state: "detached", timeout: SETTLE_MS });
-    assert.deepEqual(await page.locator("table.caseload-table tbody th").allInnerTexts(), [world.ben.name]);
+    assert.deepEqual(await page.locator("table.caseload-table tbody th a").allInnerTexts(), [world.ben.name, world.cleo.name]);
     assert.ok(await page.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage));
 
     await page.evaluate((id) => {
@@ -261,12 +404,36 @@ test("a therapist follows their clients in the dashboard", async (t) => {
 
   await t.test("an invite code can be created and handed over", async () => {
     await page.getByRole("link", { name: "Invite a client" }).click();
+    await page.getByText("No invite is waiting to be used.").waitFor();
     await page.getByRole("button", { name: "Create an invite code" }).click();
     const code = page.locator(".invite-code");
     await code.waitFor();
     assert.match(await code.innerText(), /^[A-Z2-9]{5}-[A-Z2-9]{5}$/);
+    await page.locator("table.invites-table tbody tr").filter({ hasText: await code.innerText() }).waitFor();
     await assertAccessible("invites");
     await screenshot("invites");
+  });
+
+  await t.test("pending invites are listed with their expiry, and one can be cancelled", async () => {
+    const therapist = api(server.url, world.therapistToken);
+    const second = await therapist.care.createInvite({});
+    await page.reload();
+    const rows = page.locator("table.invites-table tbody tr");
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2, "both unused codes are listed");
+    const secondRow = rows.filter({ hasText: second.code });
+    assert.match(await secondRow.innerText(), /\d{4}/, "with when they were made and expire");
+    await secondRow.getByRole("button", { name: `Cancel invite ${second.code}` }).click();
+    await page.getByText(`Invite ${second.code} cancelled: the code no longer works.`).waitFor();
+    await secondRow.waitFor({ state: "detached", timeout: SETTLE_MS });
+    assert.equal(await rows.count(), 1);
+    const { invites } = await therapist.care.listInvites({});
+    assert.deepEqual(
+      invites.map((i) => i.code).includes(second.code),
+      false,
+      "the server no longer lists the cancelled code",
+    );
+    await assertAccessible("pending invites");
   });
 
   await t.test("nothing broke the page: no errors, no CSP violations, no dialogs", () => {

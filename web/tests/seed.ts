@@ -1,18 +1,24 @@
 // The people and records of the end-to-end test, made through the public API
 // (gRPC-Web from Node, the same transport the dashboard uses): a therapist,
 // and two clients who signed up with the therapist's invites and keep goals,
-// action steps, check-ins and self-efficacy ratings; one of them answered
-// the PHQ-9's item 9 (thoughts of self-harm) above 0.
+// action steps, check-ins and self-efficacy ratings. Ada also answers
+// questionnaires (her PHQ-9 improved reliably; her GAD-7 is overdue), rates
+// a scaled goal and practises a coping skill; Ben answered the PHQ-9's item 9
+// (thoughts of self-harm) above 0; Cleo's PHQ-9 got reliably worse.
 
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient } from "@connectrpc/connect";
 import { Role } from "../src/gen/stepwise/v1/account_pb";
 import { AccountService } from "../src/gen/stepwise/v1/account_service_pb";
 import { AssessmentService } from "../src/gen/stepwise/v1/assessment_service_pb";
+import { AttainmentLevel } from "../src/gen/stepwise/v1/attainment_pb";
 import { CareService } from "../src/gen/stepwise/v1/care_service_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
 import { GoalService } from "../src/gen/stepwise/v1/goal_service_pb";
+import { CommentService } from "../src/gen/stepwise/v1/comment_service_pb";
 import { ProgressService } from "../src/gen/stepwise/v1/progress_service_pb";
+import { SkillCategory } from "../src/gen/stepwise/v1/skill_pb";
+import { SkillService } from "../src/gen/stepwise/v1/skill_service_pb";
 import { stepwiseTransport } from "../src/transport";
 
 /** The services, as the holder of one token. */
@@ -20,8 +26,10 @@ export interface Api {
   accounts: Client<typeof AccountService>;
   assessments: Client<typeof AssessmentService>;
   care: Client<typeof CareService>;
+  comments: Client<typeof CommentService>;
   goals: Client<typeof GoalService>;
   progress: Client<typeof ProgressService>;
+  skills: Client<typeof SkillService>;
 }
 
 /** The API at `url` as the holder of `token`. */
@@ -31,8 +39,10 @@ export function api(url: string, token: string): Api {
     accounts: createClient(AccountService, transport),
     assessments: createClient(AssessmentService, transport),
     care: createClient(CareService, transport),
+    comments: createClient(CommentService, transport),
     goals: createClient(GoalService, transport),
     progress: createClient(ProgressService, transport),
+    skills: createClient(SkillService, transport),
   };
 }
 
@@ -40,12 +50,18 @@ export function api(url: string, token: string): Api {
 export const XSS_TITLE = "<img src=x onerror=alert(1)>";
 /** A note the client keeps from therapists. */
 export const PRIVATE_NOTE = "Only for me: the night was hard";
+/** A practice note the client keeps from therapists. */
+export const PRIVATE_PRACTICE_NOTE = "Only for me: breathing after the phone call";
+/** The built-in questionnaires. */
+export const PHQ9 = "00000000-0000-0000-0000-000000000009";
+export const GAD7 = "00000000-0000-0000-0000-000000000007";
 
 /** Who the test plays, and the ids it checks. */
 export interface World {
   therapistToken: string;
-  ada: { id: string; token: string; name: string; walkStepId: string };
+  ada: { id: string; token: string; name: string; walkStepId: string; sleepGoalId: string };
   ben: { id: string; token: string; name: string; callStepId: string };
+  cleo: { id: string; token: string; name: string };
   /** Today in the clients' time zone (UTC). */
   today: string;
 }
@@ -78,7 +94,48 @@ export async function seed(url: string, adminToken: string): Promise<World> {
   const today = utcDate();
   const ada = await signUp("Ada Lovelace");
   const sleep = await ada.api.goals.createGoal({
-    goal: { title: "Sleep better", why: "More energy for my kids", targetDate: utcDate(90) },
+    goal: {
+      title: "Sleep better",
+      why: "More energy for my kids",
+      targetDate: utcDate(90),
+      attainmentScale: {
+        muchLessThanExpected: "Asleep after 1:00 most nights",
+        lessThanExpected: "Asleep after midnight most nights",
+        expected: "Asleep by 23:30 on most nights",
+        moreThanExpected: "Asleep by 23:00 on most nights",
+        muchMoreThanExpected: "Asleep by 23:00 every night",
+        weight: 1,
+        baselineLevel: AttainmentLevel.MUCH_LESS_THAN_EXPECTED,
+      },
+    },
+  });
+  await ada.api.progress.recordAttainment({ rating: { goalId: sleep.id, level: AttainmentLevel.EXPECTED } });
+  // PHQ-9 from 18 (moderately severe) to 10 (moderate): reliably better.
+  for (const [daysAgo, answer] of [
+    [28, 2],
+    [0, 1],
+  ] as const) {
+    const answers = Array.from<unknown, number>({ length: 9 }, (_, i) => (i === 8 ? 0 : answer));
+    if (daysAgo === 28) answers[0] = 3;
+    if (daysAgo === 28) answers[1] = 3;
+    if (daysAgo === 0) answers[0] = 3;
+    await ada.api.assessments.submitAssessment({ result: { instrumentId: PHQ9, localDate: utcDate(-daysAgo), answers } });
+  }
+  const breathing = await ada.api.skills.createSkill({
+    skill: { title: "Box breathing", category: SkillCategory.BREATHING, instructions: "4 in, 4 hold, 4 out, 4 hold" },
+  });
+  await ada.api.skills.logSkillPractice({
+    skillPractice: { skillId: breathing.id, localDate: today, distressBefore: 60, distressAfter: 30, durationMinutes: 5 },
+  });
+  await ada.api.skills.logSkillPractice({
+    skillPractice: {
+      skillId: breathing.id,
+      localDate: today,
+      distressBefore: 50,
+      distressAfter: 40,
+      note: PRIVATE_PRACTICE_NOTE,
+      privateNote: true,
+    },
   });
   const screens = await ada.api.goals.createActionStep({
     actionStep: { goalId: sleep.id, title: "Screens off at 22:00", schedule: { times: 1, periodDays: 1 } },
@@ -149,10 +206,27 @@ export async function seed(url: string, adminToken: string): Promise<World> {
     },
   });
 
+  // Cleo: her PHQ-9 went from 5 to 12, reliably worse (6 points or more).
+  const cleo = await signUp("Cleo Tanaka");
+  for (const [daysAgo, total] of [
+    [14, 5],
+    [0, 12],
+  ] as const) {
+    const answers = Array.from({ length: 9 }, (_, i) => (i < 8 ? Math.min(3, Math.max(0, total - 3 * i)) : 0));
+    await cleo.api.assessments.submitAssessment({ result: { instrumentId: PHQ9, localDate: utcDate(-daysAgo), answers } });
+  }
+
+  // The therapist asked Ada for a GAD-7 every 14 days, from 20 days ago:
+  // the one due 6 days ago is unanswered, so it is overdue.
+  await therapist.assessments.assignAssessment({
+    assignment: { clientId: ada.id, instrumentId: GAD7, everyDays: 14, startDate: utcDate(-20) },
+  });
+
   return {
     therapistToken: made.token,
-    ada: { id: ada.id, token: ada.token, name: ada.name, walkStepId: walk.id },
+    ada: { id: ada.id, token: ada.token, name: ada.name, walkStepId: walk.id, sleepGoalId: sleep.id },
     ben: { id: ben.id, token: ben.token, name: ben.name, callStepId: call.id },
+    cleo: { id: cleo.id, token: cleo.token, name: cleo.name },
     today,
   };
 }

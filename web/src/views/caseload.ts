@@ -1,13 +1,27 @@
-// The caseload: every linked client, most in need of attention first, kept
-// current by the live stream without reloading the page.
+// The caseload: every linked client, most urgent first (the server's
+// severity), with their flags, questionnaires and practice, kept current by
+// the live stream without reloading the page. A risk of self-harm is marked
+// on the row and named above the table with the note that Stepwise is not a
+// crisis service.
 
 import { Charts } from "../charts";
 import type { Caseload } from "../data/caseload";
 import { WEEKS } from "../data/caseload";
 import { el, replace, srOnly } from "../dom";
 import { ago, dateTime, isoTime, percent, signed } from "../format";
-import { type ClientSummary, Flag } from "../gen/stepwise/v1/care_service_pb";
-import { flagBadge, missing, orMissing, problemNotice, type View } from "./common";
+import { type ClientSummary, Flag, SummarySeverity } from "../gen/stepwise/v1/care_service_pb";
+import { bandBadge, crisisNote } from "./assessments";
+import { count, flagBadge, missing, orMissing, problemNotice, type View } from "./common";
+
+/** The server's severity in words, with the tone of its badge. */
+const SEVERITY: Record<SummarySeverity, { label: string; tone: string } | undefined> = {
+  [SummarySeverity.UNSPECIFIED]: undefined,
+  [SummarySeverity.NONE]: undefined,
+  [SummarySeverity.LOW]: { label: "Low", tone: "caution" },
+  [SummarySeverity.MEDIUM]: { label: "Medium", tone: "warning" },
+  [SummarySeverity.HIGH]: { label: "High", tone: "danger" },
+  [SummarySeverity.CRITICAL]: { label: "Critical", tone: "critical" },
+};
 
 /** Badges in the order of the caseload's sort: the most serious first. */
 const FLAG_ORDER = [
@@ -53,7 +67,7 @@ export function caseloadView(caseload: Caseload): View {
             el("a", { href: "#/invites" }, "Create an invite"),
             " and give the code to a client.",
           )
-        : table(caseload, charts),
+        : [selfHarmNote(caseload.clients), table(caseload, charts)],
     );
     if (focused) {
       body.querySelector<HTMLElement>(`a[data-client-id="${CSS.escape(focused)}"]`)?.focus();
@@ -72,7 +86,6 @@ export function caseloadView(caseload: Caseload): View {
 }
 
 function table(caseload: Caseload, charts: Charts): HTMLElement {
-  const count = caseload.clients.length;
   return el(
     "div",
     { class: "table-scroll" },
@@ -82,11 +95,11 @@ function table(caseload: Caseload, charts: Charts): HTMLElement {
       el(
         "caption",
         null,
-        `${count} ${count === 1 ? "client" : "clients"}, most in need of attention first `,
+        `${count(caseload.clients.length, "client")}, most urgent first `,
         el(
           "span",
           { class: "caption-note" },
-          "(a risk of self-harm, then worse symptoms, then a drop in self-efficacy, then inactivity, low adherence and overdue questionnaires)",
+          "(a risk of self-harm, then reliably worse symptoms, a drop in self-efficacy, then inactivity, low adherence and overdue questionnaires)",
         ),
       ),
       el(
@@ -97,11 +110,13 @@ function table(caseload: Caseload, charts: Charts): HTMLElement {
           null,
           el("th", { scope: "col" }, "Client"),
           el("th", { scope: "col" }, "Needs attention"),
+          el("th", { scope: "col" }, "Questionnaires"),
           el("th", { scope: "col" }, "Last check-in"),
           el("th", { scope: "col", class: "num" }, "Adherence, 7 days"),
           el("th", { scope: "col", class: "num" }, "Adherence, 28 days"),
           el("th", { scope: "col", class: "num" }, "Habit strength"),
           el("th", { scope: "col", class: "num" }, "Self-efficacy"),
+          el("th", { scope: "col" }, "Practice, 7 days"),
           el("th", { scope: "col" }, `Weekly adherence, ${WEEKS} weeks`),
         ),
       ),
@@ -116,15 +131,23 @@ function table(caseload: Caseload, charts: Charts): HTMLElement {
 
 function row(client: ClientSummary, weeks: (number | undefined)[], charts: Charts): HTMLElement {
   const flags = FLAG_ORDER.filter((flag) => client.flags.includes(flag)).map(flagBadge);
+  const severity = SEVERITY[client.severity];
   return el(
     "tr",
-    { "data-client-id": client.clientId },
+    {
+      "data-client-id": client.clientId,
+      class: client.severity === SummarySeverity.CRITICAL ? "row-critical" : null,
+    },
     el(
       "th",
       { scope: "row" },
       el("a", { href: `#/client/${client.clientId}`, "data-client-id": client.clientId }, client.displayName),
+      severity
+        ? el("span", { class: `urgency badge badge-${severity.tone}` }, srOnly("Urgency: "), severity.label)
+        : null,
     ),
     el("td", null, flags.length ? el("ul", { class: "badges" }, flags) : el("span", { class: "ok" }, "On track")),
+    el("td", null, questionnaires(client)),
     el(
       "td",
       null,
@@ -159,6 +182,13 @@ function row(client: ClientSummary, weeks: (number | undefined)[], charts: Chart
     ),
     el(
       "td",
+      { class: "practice" },
+      count(client.skillPractices7d, "skill practice"),
+      el("br"),
+      count(client.thoughtRecords7d, "thought record"),
+    ),
+    el(
+      "td",
       null,
       charts.sparkline(
         weeks,
@@ -168,4 +198,32 @@ function row(client: ClientSummary, weeks: (number | undefined)[], charts: Chart
       ),
     ),
   );
+}
+
+/** Each questionnaire's latest total and band, e.g. "PHQ-9 12 Moderate". */
+function questionnaires(client: ClientSummary): HTMLElement | string {
+  if (client.instruments.length === 0) return "None";
+  return el(
+    "ul",
+    { class: "instruments" },
+    client.instruments.map((i) =>
+      el(
+        "li",
+        null,
+        el("span", { class: "instrument-name" }, i.shortName),
+        " ",
+        i.latestTotal === undefined ? "no result yet " : `${i.latestTotal} `,
+        bandBadge(i.severity),
+        i.overdue ? [" ", el("span", { class: "overdue" }, "(overdue)")] : null,
+      ),
+    ),
+  );
+}
+
+/** Above the table: who reported thoughts of self-harm, and what Stepwise does not do. */
+function selfHarmNote(clients: readonly ClientSummary[]): HTMLElement | null {
+  const atRisk = clients.filter((c) => c.flags.includes(Flag.SELF_HARM_RISK)).map((c) => c.displayName);
+  if (atRisk.length === 0) return null;
+  const who = atRisk.length === 1 ? `${atRisk[0]} reported` : `${atRisk.length} clients (${atRisk.join(", ")}) reported`;
+  return crisisNote(`${who} thoughts of self-harm on their latest PHQ-9.`);
 }

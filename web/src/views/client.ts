@@ -1,6 +1,8 @@
-// The client page: one client's progress, goals, calendar, self-efficacy and
-// recent check-ins, reloaded when the live stream reports a change of theirs,
-// and cleared at once when their link is revoked.
+// The client page: what changed since the last session, one client's
+// progress, questionnaires, goals, attainment, calendar, self-efficacy, skills
+// and recent check-ins, with comment threads and the forms a therapist uses;
+// reloaded when the live stream reports a change of theirs, and cleared at
+// once when their link is revoked.
 
 import { Charts } from "../charts";
 import type { Caseload } from "../data/caseload";
@@ -13,27 +15,34 @@ import type { LiveEvent } from "../live";
 import { coalesced } from "../tasks";
 import { type LiveListeners, type OnProblem, problemNotice, type View } from "./common";
 import { calendarSection } from "./client/calendar";
+import { assignmentsSection } from "./client/assignments";
+import { attainmentSection } from "./client/attainment";
 import { checkInsSection } from "./client/checkins";
+import { digestSection } from "./client/digest";
 import { efficacySection } from "./client/efficacy";
 import { goalsSection } from "./client/goals";
 import { progressSection } from "./client/progress";
-import type { Section } from "./client/section";
+import { questionnairesSection } from "./client/questionnaires";
+import type { Kept, Section } from "./client/section";
+import { skillsSection } from "./client/skills";
 
-/**
- * The sections, top to bottom. Assessments (with severity bands), goal
- * attainment ratings, skill practice and comments join this list, each as
- * its own module, once the API offers them.
- */
+/** The sections, top to bottom: what a therapist preparing a session reads first. */
 const SECTIONS: readonly Section[] = [
+  digestSection,
   progressSection,
+  questionnairesSection,
+  assignmentsSection,
   goalsSection,
+  attainmentSection,
   calendarSection,
   efficacySection,
+  skillsSection,
   checkInsSection,
 ];
 
 export function clientView(
   clientId: string,
+  me: string,
   caseload: Caseload,
   live: LiveListeners,
   onProblem: OnProblem,
@@ -54,6 +63,13 @@ export function clientView(
   let records: ClientRecords | undefined;
   let gone = false;
   let loading: AbortController | undefined;
+  const kept = new Map<string, Kept>();
+  const keep = (key: string, make: () => Kept): HTMLElement => {
+    let part = kept.get(key);
+    if (part) part.update?.();
+    else kept.set(key, (part = make()));
+    return part.node;
+  };
 
   // Remembered, so the name still shows once a revocation removed the client
   // from the caseload.
@@ -75,7 +91,13 @@ export function clientView(
       name: name() ?? "This client",
       charts,
       chartWidth: Math.max(280, Math.min(860, (node.isConnected ? body.clientWidth : window.innerWidth) - 32)),
+      me,
+      keep,
+      refresh: () => reload(),
+      onProblem,
     };
+    // A kept form survives the new rendering; so does the focus inside it.
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     replace(
       body,
       SECTIONS.map((section) =>
@@ -87,6 +109,7 @@ export function clientView(
         ),
       ),
     );
+    if (focused && focused !== document.activeElement && focused.isConnected) focused.focus();
   }
 
   /** The client's data is no longer ours to show: drop it. */
@@ -98,6 +121,7 @@ export function clientView(
     loading?.abort();
     replace(asOf);
     replace(notice);
+    kept.clear();
     replace(body, problemNotice(problem), el("p", null, el("a", { href: "#/" }, "Back to the caseload")));
   }
 

@@ -1,7 +1,7 @@
 // Pieces several views show the same way.
 
-import { type Child, decorative, el, srOnly } from "../dom";
-import type { Problem } from "../errors";
+import { type Attrs, type Child, decorative, el, replace, srOnly } from "../dom";
+import { explain, type Problem } from "../errors";
 import { ActionStepStatus, type Schedule } from "../gen/stepwise/v1/action_step_pb";
 import { Flag } from "../gen/stepwise/v1/care_service_pb";
 import { CheckInState } from "../gen/stepwise/v1/check_in_pb";
@@ -35,7 +35,7 @@ const FLAGS: Record<Flag, { label: string; explain: string; tone: string } | und
   [Flag.SELF_HARM_RISK]: {
     label: "Self-harm risk",
     explain: "the latest PHQ-9 answered item 9 (thoughts of self-harm) above 0; follow up now",
-    tone: "danger",
+    tone: "critical",
   },
   [Flag.RELIABLE_DETERIORATION]: {
     label: "Symptoms worse",
@@ -138,3 +138,82 @@ export function figure(label: string, value: Child, detail?: Child): Child {
     el("dd", null, el("span", { class: "figure-value" }, value), detail ? el("span", { class: "figure-detail" }, detail) : null),
   );
 }
+
+/**
+ * Runs what a button does: the button is disabled meanwhile, and `status`
+ * then shows what `work` returns, or the failure in words (unless
+ * `onProblem` dealt with it: signed out). Resolves to whether it worked.
+ */
+export async function act(
+  button: HTMLButtonElement,
+  status: HTMLElement,
+  onProblem: OnProblem,
+  work: () => Promise<Child>,
+  about?: string,
+): Promise<boolean> {
+  button.disabled = true;
+  replace(status);
+  try {
+    replace(status, await work());
+    return true;
+  } catch (error) {
+    const problem = explain(error, about);
+    if (!onProblem(problem)) replace(status, problemNotice(problem));
+    return false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** A short confirmation of what a form did. */
+export function done(text: string): HTMLElement {
+  return el("p", { class: "notice notice-ok" }, text);
+}
+
+/** "1 thing", "2 things". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A note as a therapist may see it: one the client kept private arrives
+ * blank and shows as "Private"; an empty one as a dash.
+ */
+export function privateText(isPrivate: boolean, note: string): Child {
+  if (isPrivate) return el("em", { class: "private" }, "Private");
+  return note || missing("no note");
+}
+
+/** A column of a [`dataTable`]: its header, and whether it holds figures. */
+export type Column = string | { label: Child; num?: boolean };
+
+/**
+ * A table of records in its scrolling box: a caption (for screen readers
+ * only when `hiddenCaption`), a header row of `columns`, and `rows`.
+ */
+export function dataTable(options: {
+  attrs: Attrs;
+  caption: Child;
+  hiddenCaption?: boolean;
+  columns: readonly Column[];
+  rows: Child;
+}): HTMLElement {
+  const header = (column: Column) =>
+    typeof column === "string"
+      ? el("th", { scope: "col" }, column)
+      : el("th", { scope: "col", class: column.num ? "num" : null }, column.label);
+  return el(
+    "div",
+    { class: "table-scroll" },
+    el(
+      "table",
+      options.attrs,
+      el("caption", options.hiddenCaption ? { class: "visually-hidden" } : null, options.caption),
+      el("thead", null, el("tr", null, options.columns.map(header))),
+      el("tbody", null, options.rows),
+    ),
+  );
+}
+
+/** A header of a column that holds buttons, named for screen readers only. */
+export const ACTIONS: Column = { label: srOnly("Actions") };

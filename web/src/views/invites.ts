@@ -1,14 +1,14 @@
 // Invites: the therapist makes a code (CareService.CreateInvite) and hands
-// it to a client, who signs up with it or accepts it in their app. The page
-// is a list of sections like the client page; listing and cancelling pending
-// invites becomes one more section once the API offers it.
+// it to a client, who signs up with it or accepts it in their app; the codes
+// still pending (CareService.ListInvites) are listed, each with a button to
+// cancel it (CareService.CancelInvite).
 
-import { care } from "../api";
+import { allPages, care, PAGE_SIZE } from "../api";
 import { el, replace } from "../dom";
 import { explain } from "../errors";
 import { dateTime, isoTime } from "../format";
 import type { Invite } from "../gen/stepwise/v1/care_pb";
-import { type OnProblem, problemNotice, type View } from "./common";
+import { ACTIONS, act, count, dataTable, done, type OnProblem, problemNotice, type View } from "./common";
 
 export function invitesView(onProblem: OnProblem): View {
   const result = el("div", { class: "invite-result", "aria-live": "polite" });
@@ -17,18 +17,62 @@ export function invitesView(onProblem: OnProblem): View {
     { type: "button", class: "primary", on: { click: () => void create() } },
     "Create an invite code",
   );
+  const pending = el("div", { class: "pending-invites" }, el("p", { class: "loading-inline" }, "Loading…"));
+  const pendingStatus = el("div", { role: "status" });
 
-  async function create(): Promise<void> {
-    button.disabled = true;
-    try {
+  function create(): void {
+    void act(button, result, onProblem, async () => {
       const invite = await care.createInvite({});
-      replace(result, shown(invite));
+      void load();
+      return shown(invite);
+    });
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const invites = await allPages(async (pageToken) => {
+        const page = await care.listInvites({ pageSize: PAGE_SIZE, pageToken });
+        return { items: page.invites, next: page.nextPageToken };
+      });
+      replace(pending, invites.length === 0 ? el("p", null, "No invite is waiting to be used.") : table(invites));
     } catch (error) {
       const problem = explain(error);
-      if (!onProblem(problem)) replace(result, problemNotice(problem));
-    } finally {
-      button.disabled = false;
+      if (!onProblem(problem)) replace(pending, problemNotice(problem));
     }
+  }
+
+  function table(invites: Invite[]): HTMLElement {
+    return dataTable({
+      attrs: { class: "invites-table" },
+      caption: `${count(invites.length, "invite")} not used yet, oldest first`,
+      columns: ["Code", "Made", "Valid until", ACTIONS],
+      rows: invites.map((invite) => {
+            const cancel = el(
+              "button",
+              {
+                type: "button",
+                "aria-label": `Cancel invite ${invite.code}`,
+                on: {
+                  click: () =>
+                    void act(cancel, pendingStatus, onProblem, async () => {
+                      await care.cancelInvite({ code: invite.code });
+                      void load();
+                      return done(`Invite ${invite.code} cancelled: the code no longer works.`);
+                    }),
+                },
+              },
+              "Cancel",
+            );
+            return el(
+              "tr",
+              { "data-code": invite.code },
+              el("th", { scope: "row", class: "code" }, invite.code),
+              el("td", null, moment(invite.createTime)),
+              el("td", null, moment(invite.expireTime)),
+              el("td", null, cancel),
+            );
+          }),
+    });
   }
 
   const node = el(
@@ -47,8 +91,21 @@ export function invitesView(onProblem: OnProblem): View {
       button,
       result,
     ),
+    el(
+      "section",
+      { class: "section", "aria-labelledby": "pending-invites" },
+      el("h2", { id: "pending-invites" }, "Pending invites"),
+      el("p", null, "Codes you made that no client has used yet. Cancel one you gave to the wrong person, or no longer need."),
+      pendingStatus,
+      pending,
+    ),
   );
+  void load();
   return { node, dispose() {} };
+}
+
+function moment(ts: Invite["createTime"]): HTMLElement | string {
+  return ts ? el("time", { datetime: isoTime(ts), title: dateTime(ts) }, dateTime(ts)) : "—";
 }
 
 function shown(invite: Invite): HTMLElement {
@@ -82,9 +139,7 @@ function shown(invite: Invite): HTMLElement {
       el(
         "dd",
         null,
-        invite.expireTime
-          ? el("time", { datetime: isoTime(invite.expireTime) }, dateTime(invite.expireTime))
-          : "7 days from now",
+        invite.expireTime ? moment(invite.expireTime) : "7 days from now",
       ),
     ),
     el("p", null, "Give it to the client in person or through a channel you trust."),

@@ -1,4 +1,5 @@
-// Goals and the action steps under them, each step with its own figures.
+// Goals and the action steps under them, each step with its own figures,
+// and each goal with its comment thread.
 
 import { el } from "../../dom";
 import { longDate, percent } from "../../format";
@@ -6,6 +7,7 @@ import type { ActionStep } from "../../gen/stepwise/v1/action_step_pb";
 import { type Goal, GoalStatus } from "../../gen/stepwise/v1/goal_pb";
 import type { StepProgress } from "../../gen/stepwise/v1/progress_service_pb";
 import { goalStatusText, scheduleText, stepStatusText } from "../common";
+import { commentThread } from "./comments";
 import type { Section } from "./section";
 
 /** Active goals first, then achieved, then archived; otherwise as listed. */
@@ -16,7 +18,8 @@ function rank(goal: Goal): number {
 export const goalsSection: Section = {
   id: "goals",
   title: "Goals and action steps",
-  render({ records }) {
+  render(context) {
+    const { records } = context;
     if (records.goals.length === 0) {
       return el("p", { class: "empty" }, "No goals yet.");
     }
@@ -46,6 +49,7 @@ export const goalsSection: Section = {
                 { class: "steps", "aria-label": "Action steps" },
                 steps.map((step) => stepItem(step, records.stepProgress.get(step.id))),
               ),
+          commentThread(context, { case: "goalId", value: goal.id }, "this goal"),
         );
       }),
     );

@@ -1,8 +1,9 @@
-// Progress at a glance: ProgressService.GetProgress for the whole client.
+// Progress at a glance: ProgressService.GetProgress for the whole client,
+// goal attainment's T-score among it.
 
 import { el } from "../../dom";
 import { percent, signed } from "../../format";
-import { figure, missing, orMissing } from "../common";
+import { count, figure, missing, orMissing } from "../common";
 import type { Section } from "./section";
 
 export const progressSection: Section = {
@@ -11,6 +12,7 @@ export const progressSection: Section = {
   render({ records }) {
     const stats = records.progress.stats;
     const efficacy = records.progress.efficacy;
+    const attainment = records.progress.attainment;
     const streak = (n: number) => `${n} ${n === 1 ? "period" : "periods"}`;
     return el(
       "dl",
@@ -29,6 +31,13 @@ export const progressSection: Section = {
         efficacy?.change28d === undefined ? undefined : `${signed(efficacy.change28d)} in 28 days`,
       ),
       figure("Ratings", String(efficacy?.count ?? 0), efficacy?.first === undefined ? undefined : `first ${efficacy.first}`),
+      figure(
+        "Goal attainment (T-score)",
+        attainment?.tScore === undefined ? missing("no goal rated yet") : attainment.tScore.toFixed(1),
+        attainment?.tScore === undefined
+          ? "no scaled goal rated yet"
+          : `over ${count(attainment.goalsRated, "goal")}; 50 is as expected`,
+      ),
     );
   },
 };
