@@ -51,3 +51,18 @@ test("too many open streams, a deadline and anything else have their own words",
   assert.equal(other.kind, "server");
   assert.doesNotMatch(other.message, /from the server/, "the server's own words are not shown");
 });
+
+test("a refused form, a stale version and an invite's state each say what to do", () => {
+  const invalid = explain(failure(Code.InvalidArgument, "INVALID_ARGUMENT"));
+  assert.equal(invalid.kind, "refused");
+  assert.match(invalid.message, /Check the form/);
+  assert.match(explain(failure(Code.Aborted, "VERSION_MISMATCH")).message, /changed this in the meantime/);
+  const used = explain(failure(Code.FailedPrecondition, "INVITE_USED"));
+  assert.equal(used.kind, "refused");
+  assert.match(used.message, /^This invite was already used/);
+  assert.match(explain(failure(Code.FailedPrecondition, "INVITE_EXPIRED")).message, /expired/);
+  const gone = explain(failure(Code.NotFound, "INVITE_NOT_FOUND"));
+  assert.match(gone.message, /no longer pending/);
+  assert.doesNotMatch(gone.message, /care link/, "an invite is not a client's data");
+  assert.match(explain(failure(Code.NotFound, "NOT_FOUND"), "Ada").message, /^Ada's data is not available/);
+});
