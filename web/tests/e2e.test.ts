@@ -209,6 +209,24 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await screenshot("caseload");
   });
 
+  await t.test("a client at risk of self-harm has it said at the top of their page and on the result", async () => {
+    await page.getByRole("link", { name: world.ben.name }).click();
+    await page.getByRole("heading", { level: 1, name: world.ben.name }).waitFor();
+    const top = page.locator(".client-risk .notice-crisis");
+    await top.waitFor();
+    assert.match(await top.innerText(), /^Ben Okafor reported thoughts of self-harm on their latest PHQ-9\./);
+    assert.match(await top.innerText(), /Stepwise is not a crisis service/);
+    const result = page.locator("table.results[data-instrument='PHQ-9'] tbody tr").first();
+    await result.waitFor();
+    assert.deepEqual(
+      (await result.locator("td").allInnerTexts()).slice(1).map((c) => c.replace(/\s+/g, " ").trim()),
+      ["9 of 27", "Mild", "first result", "Self-harm risk : item 9 (thoughts of being better off dead or of self-harm) was answered above 0"],
+    );
+    await assertAccessible("client at risk");
+    await page.getByRole("link", { name: "Back to the caseload" }).click();
+    await row(world.ada.name).waitFor();
+  });
+
   await t.test("the client page shows goals, calendar, trend and progress, and client text as text", async () => {
     await page.getByRole("link", { name: world.ada.name }).click();
     await page.getByRole("heading", { level: 1, name: world.ada.name }).waitFor();

@@ -3,17 +3,21 @@
 // was created, and the server's clock sets that day, so the steps are made by
 // a server started under libfaketime (Debian's `libfaketime`) eight weeks ago;
 // the same data dir is then served once for each day since, in that day's
-// present, where the clients check in and rate as they would have. Writes
+// present, where the clients check in, rate, answer their questionnaires
+// and practise their coping skills as they would have. Writes
 // screenshots/caseload.png and screenshots/client.png. Not part of CI: the
 // pictures are committed.
 
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { chromium } from "playwright-core";
 import { Role } from "../src/gen/stepwise/v1/account_pb";
+import { AttainmentLevel } from "../src/gen/stepwise/v1/attainment_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
-import { api, utcDate } from "./seed";
+import { SkillCategory } from "../src/gen/stepwise/v1/skill_pb";
+import { api, GAD7, PHQ9, utcDate } from "./seed";
 import { startServer } from "./server";
 
 const BINARY = process.env.STEPWISE_BIN ?? path.resolve("../target/debug/stepwise");
@@ -40,9 +44,43 @@ interface StepPlan {
   chance(d: number): number;
 }
 
+/** A questionnaire the therapist assigns fortnightly from the first day. */
+interface QuestionnairePlan {
+  instrumentId: string;
+  /** The answers of the `n`th fortnight (0 = the first day); none: not answered. */
+  answers(n: number): number[] | undefined;
+}
+
+/** PHQ-9 answers summing to `total` (item 9, self-harm, answered `item9`). */
+function phq9(total: number, item9 = 0): number[] {
+  const rest = total - item9;
+  return Array.from({ length: 8 }, (_, i) => Math.min(3, Math.max(0, rest - 3 * i))).concat(item9);
+}
+
+/** GAD-7 answers summing to `total`. */
+function gad7(total: number): number[] {
+  return Array.from({ length: 7 }, (_, i) => Math.min(3, Math.max(0, total - 3 * i)));
+}
+
 interface ClientPlan {
   name: string;
-  goals: { title: string; why: string; steps: StepPlan[]; efficacy: (week: number) => number }[];
+  goals: {
+    title: string;
+    why: string;
+    steps: StepPlan[];
+    efficacy: (week: number) => number;
+    /** Five outcomes, worst first, for goal attainment scaling; rated each week. */
+    scale?: { levels: [string, string, string, string, string]; level: (week: number) => AttainmentLevel };
+  }[];
+  questionnaires?: QuestionnairePlan[];
+  /** A coping skill and the distress before and after practising on day `d`, when practised. */
+  skill?: {
+    title: string;
+    category: SkillCategory;
+    practice: (d: number, roll: number) => [number, number] | undefined;
+  };
+  /** The therapist saw the client this many days ago (the digest starts there). */
+  sessionDaysAgo?: number;
   notes?: string[];
   /** Checks in early: already today when the screenshots are taken. */
   earlyBird?: boolean;
@@ -63,6 +101,23 @@ const CLIENTS: ClientPlan[] = [
           { title: "Same wake-up time", times: 5, periodDays: 7, chance: rising(0.6, 0.9) },
         ],
         efficacy: (w) => 35 + w * 5,
+        scale: {
+          levels: [
+            "Asleep after 1:00 most nights",
+            "Asleep after midnight most nights",
+            "Asleep by 23:30 on most nights",
+            "Asleep by 23:00 on most nights",
+            "Asleep by 23:00 every night",
+          ],
+          level: (w) =>
+            w < 2
+              ? AttainmentLevel.MUCH_LESS_THAN_EXPECTED
+              : w < 4
+                ? AttainmentLevel.LESS_THAN_EXPECTED
+                : w < 7
+                  ? AttainmentLevel.EXPECTED
+                  : AttainmentLevel.MORE_THAN_EXPECTED,
+        },
       },
       {
         title: "See friends again",
@@ -73,6 +128,16 @@ const CLIENTS: ClientPlan[] = [
     ],
     notes: ["Read a book instead", "Hard evening, but made it", "Went to bed at 22:30"],
     earlyBird: true,
+    sessionDaysAgo: 7,
+    questionnaires: [
+      { instrumentId: PHQ9, answers: (n) => phq9([17, 14, 11, 9, 6][n] ?? 6) },
+      { instrumentId: GAD7, answers: (n) => gad7([13, 12, 9, 8, 6][n] ?? 6) },
+    ],
+    skill: {
+      title: "Box breathing",
+      category: SkillCategory.BREATHING,
+      practice: (d, roll) => (roll < 0.4 ? [Math.round(55 + roll * 40), Math.round(45 - d / 3 + roll * 20)] : undefined),
+    },
   },
   {
     name: "Ben Okafor",
@@ -87,6 +152,7 @@ const CLIENTS: ClientPlan[] = [
         efficacy: (w) => (w < 6 ? 72 : 45),
       },
     ],
+    questionnaires: [{ instrumentId: PHQ9, answers: (n) => phq9([8, 7, 9, 12, 15][n] ?? 15) }],
   },
   {
     name: "Chloé Martin",
@@ -98,6 +164,14 @@ const CLIENTS: ClientPlan[] = [
         efficacy: (w) => 50 - w,
       },
     ],
+    questionnaires: [
+      { instrumentId: PHQ9, answers: (n) => (n < 4 ? phq9([12, 13, 13, 14][n] ?? 14) : phq9(16, 1)) },
+    ],
+    skill: {
+      title: "5-4-3-2-1 grounding",
+      category: SkillCategory.GROUNDING,
+      practice: (_, roll) => (roll < 0.3 ? [Math.round(70 + roll * 30), Math.round(50 + roll * 30)] : undefined),
+    },
   },
   {
     name: "Dev Patel",
@@ -113,6 +187,7 @@ const CLIENTS: ClientPlan[] = [
       },
     ],
     earlyBird: true,
+    questionnaires: [{ instrumentId: GAD7, answers: (n) => (n < 3 ? gad7([7, 5, 4][n] ?? 4) : undefined) }],
   },
   {
     name: "Elena García",
@@ -153,7 +228,22 @@ async function main(): Promise<void> {
       const client = api(past.url, signedUp.token);
       const goals = [];
       for (const goalPlan of plan.goals) {
-        const goal = await client.goals.createGoal({ goal: { title: goalPlan.title, why: goalPlan.why } });
+        const levels = goalPlan.scale?.levels;
+        const goal = await client.goals.createGoal({
+          goal: {
+            title: goalPlan.title,
+            why: goalPlan.why,
+            attainmentScale: levels && {
+              muchLessThanExpected: levels[0],
+              lessThanExpected: levels[1],
+              expected: levels[2],
+              moreThanExpected: levels[3],
+              muchMoreThanExpected: levels[4],
+              weight: 1,
+              baselineLevel: AttainmentLevel.MUCH_LESS_THAN_EXPECTED,
+            },
+          },
+        });
         const steps = [];
         for (const stepPlan of goalPlan.steps) {
           const step = await client.goals.createActionStep({
@@ -167,7 +257,15 @@ async function main(): Promise<void> {
         }
         goals.push({ plan: goalPlan, id: goal.id, steps });
       }
-      people.push({ plan, token: signedUp.token, goals });
+      for (const questionnaire of plan.questionnaires ?? []) {
+        await therapist.assessments.assignAssessment({
+          assignment: { clientId: signedUp.account!.id, instrumentId: questionnaire.instrumentId, everyDays: 14 },
+        });
+      }
+      const skill = plan.skill
+        ? await client.skills.createSkill({ skill: { title: plan.skill.title, category: plan.skill.category } })
+        : undefined;
+      people.push({ plan, id: signedUp.account!.id, token: signedUp.token, goals, skillId: skill?.id });
     }
     await past.stop();
 
@@ -218,7 +316,40 @@ async function main(): Promise<void> {
                 score: Math.max(0, Math.min(100, Math.round(goal.plan.efficacy(d / 7 - 1)))),
               },
             });
+            if (goal.plan.scale) {
+              await client.progress.recordAttainment({
+                rating: { goalId: goal.id, level: goal.plan.scale.level(d / 7 - 1) },
+              });
+            }
           }
+        }
+        // Questionnaires on their due days (day 0, 14, 28, ...; the
+        // first due day's answers come on day 1, the first day served).
+        if (d === 1 || d % 14 === 0) {
+          for (const questionnaire of person.plan.questionnaires ?? []) {
+            const answers = questionnaire.answers(Math.floor(d / 14));
+            if (!answers) continue;
+            await client.assessments.submitAssessment({
+              result: { instrumentId: questionnaire.instrumentId, localDate: utcDate(-daysAgo), answers },
+            });
+          }
+        }
+        if (person.plan.sessionDaysAgo === daysAgo) {
+          await api(now.url, made.token).care.recordSession({
+            session: { clientId: person.id, sessionTime: timestampFromMs(Date.now() - daysAgo * 24 * 3600 * 1000) },
+          });
+        }
+        const practice = person.skillId ? person.plan.skill?.practice(d, pick()) : undefined;
+        if (person.skillId && practice) {
+          await client.skills.logSkillPractice({
+            skillPractice: {
+              skillId: person.skillId,
+              localDate: utcDate(-daysAgo),
+              distressBefore: Math.min(100, practice[0]),
+              distressAfter: Math.max(0, Math.min(100, practice[1])),
+              durationMinutes: 5,
+            },
+          });
         }
       }
       if (daysAgo > 0) await now.stop();

@@ -11,8 +11,10 @@ import { el, replace } from "../dom";
 import { explain, type Problem } from "../errors";
 import { longDate } from "../format";
 import { CareLinkState } from "../gen/stepwise/v1/care_pb";
+import { Flag } from "../gen/stepwise/v1/care_service_pb";
 import type { LiveEvent } from "../live";
 import { coalesced } from "../tasks";
+import { crisisNote } from "./assessments";
 import { type LiveListeners, type OnProblem, problemNotice, type View } from "./common";
 import { calendarSection } from "./client/calendar";
 import { assignmentsSection } from "./client/assignments";
@@ -51,6 +53,7 @@ export function clientView(
   const title = el("h1", { id: "client-title" });
   const asOf = el("p", { class: "updated" });
   const notice = el("div", { class: "client-notice" });
+  const risk = el("div", { class: "client-risk" });
   const body = el("div", { class: "sections" }, el("p", { class: "loading" }, "Loading…"));
   const node = el(
     "section",
@@ -58,6 +61,7 @@ export function clientView(
     el("p", { class: "back" }, el("a", { href: "#/" }, "\u2190 Back to the caseload")),
     el("div", { class: "view-head" }, title, asOf),
     notice,
+    risk,
     body,
   );
   let records: ClientRecords | undefined;
@@ -79,6 +83,9 @@ export function clientView(
     const known = name();
     replace(title, known ?? (records ? "Client" : "Loading…"));
     if (known && node.isConnected) document.title = `${known} · Stepwise`;
+    // The caseload's flags are the server's judgement of the latest PHQ-9.
+    const atRisk = !gone && caseload.client(clientId)?.flags.includes(Flag.SELF_HARM_RISK);
+    replace(risk, atRisk ? crisisNote(`${known ?? "This client"} reported thoughts of self-harm on their latest PHQ-9.`) : null);
   };
 
   function render(): void {
@@ -121,6 +128,7 @@ export function clientView(
     loading?.abort();
     replace(asOf);
     replace(notice);
+    replace(risk);
     kept.clear();
     replace(body, problemNotice(problem), el("p", null, el("a", { href: "#/" }, "Back to the caseload")));
   }
