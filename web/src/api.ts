@@ -7,6 +7,7 @@ import { AssessmentService } from "./gen/stepwise/v1/assessment_service_pb";
 import { CareService } from "./gen/stepwise/v1/care_service_pb";
 import { CommentService } from "./gen/stepwise/v1/comment_service_pb";
 import { GoalService } from "./gen/stepwise/v1/goal_service_pb";
+import { InsightService } from "./gen/stepwise/v1/insight_service_pb";
 import { ProgressService } from "./gen/stepwise/v1/progress_service_pb";
 import { SkillService } from "./gen/stepwise/v1/skill_service_pb";
 import { token } from "./session";
@@ -19,6 +20,7 @@ export const assessments = createClient(AssessmentService, transport);
 export const care = createClient(CareService, transport);
 export const comments = createClient(CommentService, transport);
 export const goals = createClient(GoalService, transport);
+export const insights = createClient(InsightService, transport);
 export const progress = createClient(ProgressService, transport);
 export const skills = createClient(SkillService, transport);
 

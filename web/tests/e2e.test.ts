@@ -18,7 +18,18 @@ import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CareLinkState } from "../src/gen/stepwise/v1/care_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
-import { api, GAD7, PHQ9, PRIVATE_NOTE, PRIVATE_PRACTICE_NOTE, seed, type World, XSS_TITLE } from "./seed";
+import {
+  api,
+  GAD7,
+  PHQ9,
+  PRIVATE_NOTE,
+  PRIVATE_PRACTICE_NOTE,
+  PRIVATE_THOUGHT,
+  SHARED_THOUGHT,
+  seed,
+  type World,
+  XSS_TITLE,
+} from "./seed";
 import { type Server, startServer } from "./server";
 
 const BINARY = process.env.STEPWISE_BIN ?? path.resolve("../target/debug/stepwise");
@@ -198,7 +209,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     assert.equal(await urgency(world.ada.name), "Urgency: Low");
     assert.match(ada["Needs attention"] ?? "", /^Questionnaire overdue\b/);
     assert.equal(ada["Questionnaires"], "GAD-7 no result yet (overdue) PHQ-9 10 Moderate");
-    assert.equal(ada["Practice, 7 days"], "2 skill practices 0 thought records");
+    assert.equal(ada["Practice, 7 days"], "2 skill practices 1 thought record", "the private record is not counted");
     assert.equal(ada["Adherence, 7 days"], "100%");
     assert.match(ada["Self-efficacy"] ?? "", /^70 \(\+30/);
     assert.match(ada["Last check-in"] ?? "", /ago|now/);
@@ -219,7 +230,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     const result = page.locator("table.results[data-instrument='PHQ-9'] tbody tr").first();
     await result.waitFor();
     assert.deepEqual(
-      (await result.locator("td").allInnerTexts()).slice(1).map((c) => c.replace(/\s+/g, " ").trim()),
+      (await result.locator("td").allInnerTexts()).slice(1, 5).map((c) => c.replace(/\s+/g, " ").trim()),
       ["9 of 27", "Mild", "first result", "Self-harm risk : item 9 (thoughts of being better off dead or of self-harm) was answered above 0"],
     );
     await assertAccessible("client at risk");
@@ -313,6 +324,16 @@ test("a therapist follows their clients in the dashboard", async (t) => {
       "the private practice note shows as Private",
     );
     assert.equal(await page.getByText(PRIVATE_PRACTICE_NOTE).count(), 0, "a private practice note never shows");
+
+    const thoughts = page.locator("section.section-thoughts");
+    assert.equal(await thoughts.locator("li.thought").count(), 1, "only the shared thought record");
+    assert.match(await thoughts.locator("li.thought").innerText(), new RegExp(SHARED_THOUGHT));
+    assert.match(await thoughts.locator("li.thought").innerText(), /Anxious 80 \u2192 40 \(\u221240\)/);
+    assert.equal(
+      await thoughts.locator(".figure", { hasText: "Most frequent thinking traps" }).locator(".figure-value").innerText(),
+      "jumping to conclusions (1)",
+    );
+    assert.equal(await page.getByText(PRIVATE_THOUGHT).count(), 0, "a private thought record never shows");
 
     const digest = page.locator("section.section-digest");
     assert.match(await digest.locator(".meta").first().innerText(), /linked with you: no session recorded yet/);

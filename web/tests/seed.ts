@@ -16,9 +16,11 @@ import { CareService } from "../src/gen/stepwise/v1/care_service_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
 import { GoalService } from "../src/gen/stepwise/v1/goal_service_pb";
 import { CommentService } from "../src/gen/stepwise/v1/comment_service_pb";
+import { InsightService } from "../src/gen/stepwise/v1/insight_service_pb";
 import { ProgressService } from "../src/gen/stepwise/v1/progress_service_pb";
 import { SkillCategory } from "../src/gen/stepwise/v1/skill_pb";
 import { SkillService } from "../src/gen/stepwise/v1/skill_service_pb";
+import { CognitiveDistortion } from "../src/gen/stepwise/v1/thought_record_pb";
 import { stepwiseTransport } from "../src/transport";
 
 /** The services, as the holder of one token. */
@@ -28,6 +30,7 @@ export interface Api {
   care: Client<typeof CareService>;
   comments: Client<typeof CommentService>;
   goals: Client<typeof GoalService>;
+  insights: Client<typeof InsightService>;
   progress: Client<typeof ProgressService>;
   skills: Client<typeof SkillService>;
 }
@@ -41,6 +44,7 @@ export function api(url: string, token: string): Api {
     care: createClient(CareService, transport),
     comments: createClient(CommentService, transport),
     goals: createClient(GoalService, transport),
+    insights: createClient(InsightService, transport),
     progress: createClient(ProgressService, transport),
     skills: createClient(SkillService, transport),
   };
@@ -52,6 +56,10 @@ export const XSS_TITLE = "<img src=x onerror=alert(1)>";
 export const PRIVATE_NOTE = "Only for me: the night was hard";
 /** A practice note the client keeps from therapists. */
 export const PRIVATE_PRACTICE_NOTE = "Only for me: breathing after the phone call";
+/** The automatic thought of a thought record Ada shares. */
+export const SHARED_THOUGHT = "They will think I am useless";
+/** The automatic thought of a thought record Ada keeps private. */
+export const PRIVATE_THOUGHT = "Only for me: I always ruin everything";
 /** The built-in questionnaires. */
 export const PHQ9 = "00000000-0000-0000-0000-000000000009";
 export const GAD7 = "00000000-0000-0000-0000-000000000007";
@@ -120,6 +128,24 @@ export async function seed(url: string, adminToken: string): Promise<World> {
     if (daysAgo === 28) answers[1] = 3;
     if (daysAgo === 0) answers[0] = 3;
     await ada.api.assessments.submitAssessment({ result: { instrumentId: PHQ9, localDate: utcDate(-daysAgo), answers } });
+  }
+  for (const [automaticThought, privateRecord] of [
+    [SHARED_THOUGHT, false],
+    [PRIVATE_THOUGHT, true],
+  ] as const) {
+    await ada.api.insights.createThoughtRecord({
+      thoughtRecord: {
+        localDate: today,
+        situation: "Meeting at work",
+        automaticThought,
+        emotions: [{ name: "Anxious", intensityBefore: 80, intensityAfter: 40 }],
+        distortions: [CognitiveDistortion.JUMPING_TO_CONCLUSIONS],
+        balancedThought: "I prepared well; one question I could not answer is normal",
+        beliefBefore: 90,
+        beliefAfter: 40,
+        privateRecord,
+      },
+    });
   }
   const breathing = await ada.api.skills.createSkill({
     skill: { title: "Box breathing", category: SkillCategory.BREATHING, instructions: "4 in, 4 hold, 4 out, 4 hold" },

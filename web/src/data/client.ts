@@ -2,14 +2,16 @@
 // (ProgressService.GetProgress), goals and their action steps, the check-ins
 // of the calendar's weeks, the self-efficacy and attainment ratings of the
 // goals, questionnaires (instruments, assignments, what is due, results),
-// coping skills with their recent practices, and the digest since the
-// therapist's last session with the client.
+// coping skills with their recent practices, thought records (the server
+// leaves out private ones), and the digest since the therapist's last
+// session with the client.
 
 import {
   allPages,
   assessments as assessmentApi,
   care,
   goals as goalApi,
+  insights as insightApi,
   PAGE_SIZE,
   progress as progressApi,
   skills as skillApi,
@@ -28,13 +30,14 @@ import type { Goal } from "../gen/stepwise/v1/goal_pb";
 import type { Progress, StepProgress } from "../gen/stepwise/v1/progress_service_pb";
 import type { SessionDigest } from "../gen/stepwise/v1/session_pb";
 import type { Skill, SkillPractice, SkillStats } from "../gen/stepwise/v1/skill_pb";
+import type { InsightStats, ThoughtRecord } from "../gen/stepwise/v1/thought_record_pb";
 import { addDays, weekdayIndex } from "../format";
 import { mapLimit } from "../tasks";
 
 /** Weeks the check-in calendar shows, the client's current week last. */
 export const CALENDAR_WEEKS = 12;
 
-/** Days of skill practices the client page lists (the stats' longest window). */
+/** Days of skill practices and thought records the client page lists (the stats' longest window). */
 export const PRACTICE_DAYS = 28;
 
 /** Calls in flight at once while loading (a browser opens at most 6 HTTP/1.1 connections). */
@@ -73,6 +76,10 @@ export interface ClientRecords {
   skillStats: { all: SkillStats | undefined; bySkill: Map<string, SkillStats> };
   /** Practices of the last PRACTICE_DAYS days by skill id, oldest first. */
   practices: Map<string, SkillPractice[]>;
+  /** Thought records of the last PRACTICE_DAYS days that are not private, oldest first. */
+  thoughts: ThoughtRecord[];
+  /** Their statistics over the same days. */
+  insights: InsightStats;
   /** What changed since the therapist's last session with the client. */
   digest: SessionDigest;
 }
@@ -116,10 +123,21 @@ export async function loadClient(clientId: string, signal: AbortSignal): Promise
   const asOf = progress.asOfDate;
   const from = addDays(asOf, -weekdayIndex(asOf) - 7 * (CALENDAR_WEEKS - 1));
 
+  const since = addDays(asOf, -(PRACTICE_DAYS - 1));
+  const [thoughts, insights] = await Promise.all([
+    allPages(async (pageToken) => {
+      const page = await insightApi.listThoughtRecords(
+        { clientId, startDate: since, endDate: asOf, pageSize: PAGE_SIZE, pageToken },
+        options,
+      );
+      return { items: page.thoughtRecords, next: page.nextPageToken };
+    }),
+    insightApi.getInsightStats({ clientId, startDate: since, endDate: asOf }, options),
+  ]);
   const practices = await mapLimit(skills, PARALLEL_CALLS, (skill) =>
     allPages(async (pageToken) => {
       const page = await skillApi.listSkillPractices(
-        { skillId: skill.id, startDate: addDays(asOf, -(PRACTICE_DAYS - 1)), endDate: asOf, pageSize: PAGE_SIZE, pageToken },
+        { skillId: skill.id, startDate: since, endDate: asOf, pageSize: PAGE_SIZE, pageToken },
         options,
       );
       return { items: page.skillPractices, next: page.nextPageToken };
@@ -189,6 +207,8 @@ export async function loadClient(clientId: string, signal: AbortSignal): Promise
       bySkill: new Map(skillStats.skills.map((s) => [s.skillId, s])),
     },
     practices: new Map(skills.map((skill, i) => [skill.id, practices[i] ?? []])),
+    thoughts,
+    insights,
     digest,
   };
 }

@@ -27,6 +27,7 @@ import { progressSection } from "./client/progress";
 import { questionnairesSection } from "./client/questionnaires";
 import type { Kept, Section } from "./client/section";
 import { skillsSection } from "./client/skills";
+import { thoughtsSection } from "./client/thoughts";
 
 /** The sections, top to bottom: what a therapist preparing a session reads first. */
 const SECTIONS: readonly Section[] = [
@@ -39,6 +40,7 @@ const SECTIONS: readonly Section[] = [
   calendarSection,
   efficacySection,
   skillsSection,
+  thoughtsSection,
   checkInsSection,
 ];
 

@@ -10,10 +10,10 @@ import { type Child, el, replace } from "../../dom";
 import { dateTime, longDate, percent, signed } from "../../format";
 import { AttainmentLevel } from "../../gen/stepwise/v1/attainment_pb";
 import type { ProgressSnapshot } from "../../gen/stepwise/v1/session_pb";
-import { CognitiveDistortion } from "../../gen/stepwise/v1/thought_record_pb";
 import { assessmentFlagBadges, bandBadge, instrumentOf } from "../assessments";
 import { act, count, done } from "../common";
 import { levelValue } from "./attainment";
+import { distortionName } from "./thoughts";
 import type { Kept, Section, SectionContext } from "./section";
 
 const NOTE_MAX = 4000;
@@ -119,11 +119,6 @@ function adherence(then: ProgressSnapshot | undefined, now: ProgressSnapshot | u
   const was = percent(then?.adherence7d) ?? "nothing scheduled";
   const is = percent(now.adherence7d) ?? "nothing scheduled";
   return line("Adherence, 7 days", `${was} then, ${is} now`);
-}
-
-/** ALL_OR_NOTHING_THINKING as "all or nothing thinking". */
-function distortionName(distortion: CognitiveDistortion): string {
-  return (CognitiveDistortion[distortion] ?? "other").toLowerCase().replaceAll("_", " ");
 }
 
 /** "YYYY-MM-DDTHH:MM" of now in the browser's time zone, for a datetime-local input. */

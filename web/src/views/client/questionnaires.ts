@@ -1,7 +1,8 @@
 // Questionnaire results (AssessmentService.ListAssessmentResults): one table
 // per instrument, newest first, with the total, its severity band, the change
 // against the client's first result and the flags; a risk of self-harm on
-// the latest result comes with the crisis note.
+// the latest result comes with the crisis note. Each result has a comment
+// thread.
 
 import { el } from "../../dom";
 import { longDate } from "../../format";
@@ -16,12 +17,14 @@ import {
   maxTotal,
 } from "../assessments";
 import { dataTable, missing } from "../common";
+import { commentThread } from "./comments";
 import type { Section } from "./section";
 
 export const questionnairesSection: Section = {
   id: "questionnaires",
   title: "Questionnaires",
-  render({ records, name }) {
+  render(context) {
+    const { records, name } = context;
     if (records.results.length === 0) {
       return el("p", { class: "empty" }, "No questionnaire answered yet.");
     }
@@ -45,7 +48,7 @@ export const questionnairesSection: Section = {
         dataTable({
           attrs: { class: "results", "data-instrument": shortName },
           caption: `${shortName} results, newest first`,
-          columns: ["Day", { label: "Total", num: true }, "Severity", "Change", "Flags"],
+          columns: ["Day", { label: "Total", num: true }, "Severity", "Change", "Flags", "Comments"],
           rows: newest.map((result) =>
             el(
               "tr",
@@ -55,6 +58,7 @@ export const questionnairesSection: Section = {
               el("td", null, bandBadge(result.severity) ?? missing("no bands")),
               el("td", null, changeText(result.change)),
               el("td", null, assessmentFlagBadges(result.flags) ?? missing("none")),
+              el("td", null, commentThread(context, { case: "assessmentResultId", value: result.id }, "this result")),
             ),
           ),
         }),
