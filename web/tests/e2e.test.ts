@@ -475,6 +475,19 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await assertAccessible("pending invites");
   });
 
+  await t.test("cancelling an invite a client used meanwhile says so in words", async () => {
+    const invite = await api(server.url, world.therapistToken).care.createInvite({});
+    await page.reload();
+    const inviteRow = page.locator("table.invites-table tbody tr").filter({ hasText: invite.code });
+    await inviteRow.waitFor();
+    await api(server.url, "").accounts.signUpWithInvite({ code: invite.code, displayName: "Dana Moss", timeZone: "UTC" });
+    await inviteRow.getByRole("button", { name: `Cancel invite ${invite.code}` }).click();
+    await page
+      .getByText("This invite was already used: the client is linked to you, so it cannot be cancelled.")
+      .waitFor();
+    await inviteRow.waitFor({ state: "detached", timeout: SETTLE_MS });
+  });
+
   await t.test("nothing broke the page: no errors, no CSP violations, no dialogs", () => {
     assert.deepEqual(trouble, []);
   });
@@ -494,7 +507,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
   await t.test("when the server goes away, the dashboard says so", async () => {
     await page.getByRole("link", { name: "Caseload" }).click();
     await server.stop();
-    await page.getByText("Cannot reach the Stepwise server").waitFor({ timeout: SETTLE_MS });
+    await page.locator(".banner").getByText("Cannot reach the Stepwise server").waitFor({ timeout: SETTLE_MS });
     await page.getByText("Live updates paused").waitFor();
     await screenshot("offline");
   });

@@ -54,11 +54,12 @@ export function invitesView(onProblem: OnProblem): View {
                 "aria-label": `Cancel invite ${invite.code}`,
                 on: {
                   click: () =>
+                    // Reloaded either way: a refusal (used meanwhile) also
+                    // means the list is out of date.
                     void act(cancel, pendingStatus, onProblem, async () => {
                       await care.cancelInvite({ code: invite.code });
-                      void load();
                       return done(`Invite ${invite.code} cancelled: the code no longer works.`);
-                    }),
+                    }).then(load),
                 },
               },
               "Cancel",
