@@ -1,7 +1,8 @@
-// A comment thread under a record of the client page (a goal, a check-in):
-// closed at first, it loads the comments when opened, and has a form to
-// write one. It is kept across renderings of the page (see Kept), so what a
-// therapist types survives live updates, and an open thread reloads on each.
+// A comment thread under a record of the client page (a goal, a check-in, a
+// questionnaire result): closed at first, it loads the comments whenever it
+// is opened, and has a form to write one. It is kept across renderings of
+// the page (see Kept), so what a therapist types survives live updates, and
+// an open thread reloads on each.
 
 import { type CommentTarget, listComments, writeComment } from "../../data/comments";
 import { el, replace } from "../../dom";
@@ -26,12 +27,10 @@ function thread(context: SectionContext, target: CommentTarget, what: string): K
   const text = el("textarea", { id, name: "comment", rows: 2, maxlength: MAX_LENGTH });
   const button = el("button", { type: "submit", class: "primary" }, "Add comment");
   const status = el("div", { role: "status" });
-  let loaded = false;
 
   async function load(): Promise<void> {
     try {
       const comments = await listComments(target);
-      loaded = true;
       replace(label, comments.length ? `Comments (${comments.length})` : "Comments");
       replace(list, comments.length ? el("ol", { class: "comments" }, comments.map(item)) : el("p", { class: "help" }, "No comments yet."));
     } catch (error) {
@@ -88,7 +87,14 @@ function thread(context: SectionContext, target: CommentTarget, what: string): K
   );
   const details = el(
     "details",
-    { class: "comment-thread", on: { toggle: () => void (details.open && !loaded ? load() : undefined) } },
+    {
+      class: "comment-thread",
+      on: {
+        toggle: () => {
+          if (details.open) void load();
+        },
+      },
+    },
     el("summary", null, label),
     list,
     form,
