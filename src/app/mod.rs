@@ -51,7 +51,7 @@ pub use progress::{
     AttainmentStats, ClientSummary, Flag, InstrumentSummary, LatestResult, ProgressReport,
     ProgressTarget, StepProgress, SummarySeverity,
 };
-pub use retention::{PASS_INTERVAL, Retention};
+pub use retention::{FIRST_PASS_DELAY, PASS_INTERVAL, Retention};
 pub use sessions::SessionDigest;
 pub use skills::{SkillStatsReport, SkillStatsTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
@@ -80,6 +80,8 @@ pub struct App {
     tasks: tokio_util::task::TaskTracker,
     /// How long what expires is kept.
     retention_policy: RetentionPolicy,
+    /// Counts the periodic retention passes completed.
+    retention_passes: Arc<watch::Sender<u64>>,
     /// Tokens whose use is being recorded.
     token_uses: Arc<tokens::TokenUses>,
     /// Counts changes to tokens, accounts and links that may end streams.
@@ -108,6 +110,7 @@ impl App {
             )),
             tasks: tokio_util::task::TaskTracker::new(),
             retention_policy: RetentionPolicy::default(),
+            retention_passes: Arc::new(watch::channel(0).0),
             token_uses: Arc::default(),
             access: Arc::new(watch::channel(0).0),
         }

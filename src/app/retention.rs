@@ -1,10 +1,13 @@
 //! Retention: a pass removes what is older than its window (see
 //! [`crate::domain::retention`]), in batches of [`PURGE_BATCH`] entries, each
 //! its own write: other writes queue between them, never behind a whole
-//! pass. The server runs a pass every [`PASS_INTERVAL`]; tests run one on
+//! pass. The server runs a pass soon after it starts and every
+//! [`PASS_INTERVAL`] after that; tests run one on
 //! demand ([`Retention::run_pass`]) after moving the injected clock.
 
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use uuid::Uuid;
 
@@ -12,9 +15,13 @@ use super::App;
 use crate::domain::{Expiring, PurgeReport};
 use crate::error::{Error, Result};
 
-/// How often the server runs a retention pass; the first one runs this
-/// long after the start.
+/// How often the server runs a retention pass.
 pub const PASS_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// How long after the start the first pass runs: soon, so that a server
+/// restarted more often than every [`PASS_INTERVAL`] still purges, but not
+/// during start-up.
+pub const FIRST_PASS_DELAY: Duration = Duration::from_secs(300);
 
 /// Entries a retention write examines at most.
 const PURGE_BATCH: usize = 512;
@@ -30,6 +37,11 @@ impl Retention {
     pub async fn run_pass(&self) -> Result<PurgeReport> {
         self.app.purge_expired().await
     }
+
+    /// The number of periodic passes completed so far.
+    pub fn passes(&self) -> watch::Receiver<u64> {
+        self.app.retention_passes.subscribe()
+    }
 }
 
 impl App {
@@ -38,19 +50,23 @@ impl App {
         Retention { app: self.clone() }
     }
 
-    /// Runs a retention pass every `interval` until shutdown, tracked like
-    /// the streams, so shutdown waits for a batch in flight.
-    pub fn spawn_retention(&self, interval: Duration) {
+    /// Runs a retention pass [`FIRST_PASS_DELAY`] after the start and every
+    /// [`PASS_INTERVAL`] after that until shutdown, tracked like the
+    /// streams, so shutdown waits for a batch in flight.
+    pub fn spawn_retention(&self) {
         let app = self.clone();
         let mut shutdown = self.shutdown.subscribe();
         self.tasks.spawn(async move {
+            let mut wait = FIRST_PASS_DELAY;
             loop {
                 tokio::select! {
-                    () = tokio::time::sleep(interval) => {}
+                    () = tokio::time::sleep(wait) => {}
                     _ = shutdown.wait_for(|stopping| *stopping) => return,
                 }
+                wait = PASS_INTERVAL;
                 match app.purge_expired().await {
-                    Ok(_) | Err(Error::ShuttingDown) => {}
+                    Ok(_) => app.retention_passes.send_modify(|done| *done += 1),
+                    Err(Error::ShuttingDown) => {}
                     Err(error) => tracing::error!(%error, "retention pass failed"),
                 }
             }

@@ -358,3 +358,45 @@ async fn a_call_that_began_before_an_erasure_leaves_no_record_behind() {
     assert!(matches!(late, Err(Error::NotFound("client"))), "{late:?}");
     assert_eq!(app.store.head(ada.account_id).await.expect("head"), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_first_retention_pass_runs_minutes_after_the_start_not_an_hour() {
+    use crate::domain::{AdminAction, AdminEvent};
+    let app = app();
+    // An administrator's event from 1970, far older than any audit window.
+    let ancient = AdminEvent {
+        actor_id: Uuid::now_v7(),
+        action: AdminAction::AccountCreated,
+        target_id: Uuid::now_v7(),
+        size_bytes: 0,
+        sha256: None,
+        time_us: 1,
+    };
+    app.store
+        .write(Uuid::nil(), move |tx| tx.append_admin_event(&ancient))
+        .await
+        .expect("kept");
+    let mut passes = app.retention().passes();
+    let started = tokio::time::Instant::now();
+
+    app.spawn_retention();
+    tokio::time::sleep(super::FIRST_PASS_DELAY - std::time::Duration::from_secs(1)).await;
+    assert_eq!(*passes.borrow(), 0, "no pass during start-up");
+    // Paused time moves on by itself while every task waits.
+    passes.wait_for(|done| *done >= 1).await.expect("a pass");
+
+    let first = started.elapsed();
+    assert!(
+        first < super::FIRST_PASS_DELAY + std::time::Duration::from_secs(60),
+        "the first pass ran {first:?} after the start: a server restarted more often \
+         would never purge"
+    );
+    let page = PageRequest {
+        size: 10,
+        token: "",
+    };
+    let events = app.store.admin_events(page).await.expect("events");
+    assert!(events.items.is_empty(), "the first pass removed it");
+    app.begin_shutdown();
+    app.streams_ended().await;
+}

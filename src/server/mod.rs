@@ -20,7 +20,7 @@ use tonic_health::server::HealthReporter;
 use tonic_web::GrpcWebLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::app::{App, PASS_INTERVAL, Retention};
+use crate::app::{App, Retention};
 
 use crate::config::ServeConfig;
 use crate::data_dir;
@@ -201,7 +201,8 @@ impl Server {
     }
 
     /// Runs retention passes on demand, besides the periodic ones that
-    /// [`Server::run_until`] starts (every [`crate::app::PASS_INTERVAL`]).
+    /// [`Server::run_until`] starts ([`crate::app::FIRST_PASS_DELAY`] after the
+    /// start, then every [`crate::app::PASS_INTERVAL`]).
     pub fn retention(&self) -> Retention {
         self.app.retention()
     }
@@ -210,7 +211,7 @@ impl Server {
     /// in-flight calls finish, and flushes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let metrics = self.metrics.map(|(_, serving)| tokio::spawn(serving));
-        self.app.spawn_retention(PASS_INTERVAL);
+        self.app.spawn_retention();
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, ServingStatus::Serving).await;
         // Both reflection versions describe everything, each other included,
