@@ -203,6 +203,9 @@ impl App {
             link: link.clone(),
             client_head: 0,
         });
+        // The therapist's open Subscribe streams end now, not at the
+        // client's next change.
+        self.access_changed();
         tracing::info!(link_id = %link.id, by = %principal.account_id, "care link revoked");
         Ok(link)
     }
