@@ -96,7 +96,6 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            store,
             scratch_dir,
             shutdown: Arc::new(watch::channel(false).0),
             code_guard: Arc::default(),
@@ -109,7 +108,8 @@ impl App {
             tasks: tokio_util::task::TaskTracker::new(),
             retention_policy: RetentionPolicy::default(),
             token_uses: Arc::default(),
-            access: Arc::new(watch::channel(0).0),
+            access: store.access_changes(),
+            store,
         }
     }
 

@@ -85,6 +85,9 @@ async fn client_with_markers(app: &TestApp) -> (String, pb::Goal, pb::CheckIn) {
 
 #[tokio::test]
 async fn titles_and_notes_never_reach_the_disk_or_a_backup_in_plain() {
+    if sled_only("reads sled's files and a backup of them") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (client, goal, check_in) = client_with_markers(&app).await;
     // Written often, so old versions of the record are in the log too.
@@ -132,6 +135,9 @@ async fn titles_and_notes_never_reach_the_disk_or_a_backup_in_plain() {
 
 #[tokio::test]
 async fn a_backup_restores_only_with_the_master_key_of_its_server() {
+    if sled_only("backups and restores of sled") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (client, goal, _) = client_with_markers(&app).await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -256,6 +262,9 @@ async fn a_client_deletes_their_account_and_every_device_and_therapist_lets_go()
 
 #[tokio::test]
 async fn after_an_erasure_a_later_backup_restores_nothing_of_the_client() {
+    if sled_only("backups and restores of sled") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (ada, _, _) = client_with_markers(&app).await;
     let ada_id = current_account(&app, &ada).await.expect("Ada").id;

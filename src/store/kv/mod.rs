@@ -15,6 +15,8 @@ pub mod legacy;
 pub mod memory;
 mod migrate;
 mod pipeline;
+mod poller;
+pub mod postgres;
 pub mod seal;
 pub mod sled;
 pub mod snapshot;
@@ -32,7 +34,7 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use self::codec::{OpenText, Value, decode_entity, decode_id, decode_seq};
-use self::engine::Engine;
+use self::engine::{Engine, KvRead};
 use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use self::seal::MasterKey;
@@ -54,8 +56,11 @@ pub struct KvStore<E: Engine> {
     engine: Arc<E>,
     epoch: [u8; 16],
     watchers: Watchers,
+    access: Arc<watch::Sender<u64>>,
     pipeline: Pipeline<E>,
     master: Arc<MasterKey>,
+    /// Follows other processes' writes, when the engine has any.
+    _poller: Option<poller::Poller>,
 }
 
 impl<E: Engine> KvStore<E> {
@@ -70,34 +75,24 @@ impl<E: Engine> KvStore<E> {
     /// sealed by another master key is refused; one with plain text is
     /// sealed first (`migrate`).
     pub fn open(engine: E, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
-        match engine.get(&keys::key_check())? {
-            Some(check) if master.matches(check.as_ref()) => {}
-            Some(_) => {
-                return Err(Error::internal(
-                    "the master key does not open this store (it is another store's key); \
-                     start the server with the key this store was sealed with",
-                ));
-            }
-            None => {
-                migrate::run(&engine, &master)?;
-                engine.apply(vec![(keys::key_check(), Some(master.key_check()))])?;
-                engine.flush()?;
-            }
+        if !Self::is_sealed(&engine)? {
+            migrate::run(&engine, &master)?;
         }
+        // Claimed in a group: servers starting together on one database
+        // agree on one key check and one epoch.
+        let check = claim(&engine, keys::key_check(), master.key_check())?;
+        if !master.matches(&check) {
+            return Err(Error::internal(
+                "the master key does not open this store (it is another store's key); \
+                 start the server with the key this store was sealed with",
+            ));
+        }
+        let epoch = claim(&engine, keys::epoch(), rand::random::<[u8; 16]>().to_vec())?
+            .try_into()
+            .map_err(|_| Error::internal("stored epoch is malformed"))?;
+        engine.flush()?;
         let master = Arc::new(master);
         let engine = Arc::new(engine);
-        let epoch = match engine.get(&keys::epoch())? {
-            Some(epoch) => epoch
-                .as_ref()
-                .try_into()
-                .map_err(|_| Error::internal("stored epoch is malformed"))?,
-            None => {
-                let epoch: [u8; 16] = rand::random();
-                engine.apply(vec![(keys::epoch(), Some(epoch.to_vec()))])?;
-                engine.flush()?;
-                epoch
-            }
-        };
         let watchers = Watchers::default();
         let notify = {
             let watchers = watchers.clone();
@@ -109,12 +104,21 @@ impl<E: Engine> KvStore<E> {
             notify,
             |engine: &E, client| read_head(engine, client),
         )?;
+        let access = Arc::new(watch::channel(0).0);
+        let poller = engine
+            .poll_interval()
+            .map(|every| {
+                poller::Poller::start(engine.clone(), (watchers.clone(), access.clone()), every)
+            })
+            .transpose()?;
         Ok(Self {
             engine,
             epoch,
             watchers,
+            access,
             pipeline,
             master,
+            _poller: poller,
         })
     }
 
@@ -261,6 +265,26 @@ fn read_head<E: Engine>(engine: &E, client: Uuid) -> Result<i64> {
     }
 }
 
+/// Writes `value` under `key` unless a value is there already, in one
+/// group; returns the value stored.
+fn claim<E: Engine>(engine: &E, key: Vec<u8>, value: Vec<u8>) -> Result<Vec<u8>> {
+    let mut stored = value.clone();
+    engine.run_group(&mut |reader| match reader.get(&key)? {
+        Some(found) => {
+            stored = found.as_ref().to_vec();
+            Ok(Vec::new())
+        }
+        None => {
+            stored.clone_from(&value);
+            Ok(vec![(key.clone(), Some(value.clone()))])
+        }
+    })?;
+    Ok(stored)
+}
+
+/// Tells the watchers of the clients in `heads` their new sequence numbers.
+/// A sequence only grows: a head read earlier (by the poller, or for an
+/// earlier group) never replaces a later one.
 fn notify(watchers: &Watchers, heads: Touched) {
     let Ok(mut watchers) = watchers.lock() else {
         return;
@@ -270,7 +294,11 @@ fn notify(watchers: &Watchers, heads: Touched) {
             if sender.receiver_count() == 0 {
                 watchers.remove(&client);
             } else {
-                sender.send_replace(seq);
+                sender.send_if_modified(|head| {
+                    let advanced = seq > *head;
+                    *head = (*head).max(seq);
+                    advanced
+                });
             }
         }
     }
@@ -288,6 +316,10 @@ impl<E: Engine> Store for KvStore<E> {
         write: Box<Write<Box<dyn Any + Send>>>,
     ) -> Result<Box<dyn Any + Send>> {
         self.pipeline.write(actor, write).await
+    }
+
+    fn access_changes(&self) -> Arc<watch::Sender<u64>> {
+        self.access.clone()
     }
 
     fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>> {
@@ -574,6 +606,9 @@ impl<E: Engine> Store for KvStore<E> {
     }
 
     async fn snapshot(&self, path: &Path) -> Result<SnapshotInfo> {
+        if let Some(refusal) = self.engine.snapshot_refusal() {
+            return Err(Error::Unsupported(refusal));
+        }
         let (done, outcome) = oneshot::channel();
         let path = path.to_owned();
         self.pipeline
