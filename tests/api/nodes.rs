@@ -13,7 +13,7 @@ use stepwise::pb::watch_clients_response::Event;
 use tokio_stream::StreamExt;
 use tonic::{Code, Streaming};
 
-use crate::care::{care, links, team};
+use crate::care::{care, invite, links, sign_up, team};
 use crate::devices::sync_api;
 use crate::helpers::*;
 use crate::stream_access::{next_event, watch};
@@ -126,6 +126,31 @@ async fn a_goal_written_through_one_server_reaches_the_streams_held_on_another()
         .map(|goal| goal.title)
         .collect();
     assert_eq!(titles.len(), 2, "{titles:?}");
+}
+
+#[tokio::test]
+async fn a_client_linking_through_one_server_appears_on_a_watch_held_on_another() {
+    if postgres_only("two servers share one database") {
+        return;
+    }
+    let (first, second) = two_servers().await;
+    let (_, therapist) = first.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let mut dashboard = watch(&second, &therapist).await;
+
+    let code = invite(&first, &therapist).await.code;
+    let ada = sign_up(&first, &code, "Ada").await.expect("sign up");
+    let ada_id = ada.account.expect("account").id;
+    match next_watched(&mut dashboard).await.event {
+        Some(Event::CareLink(link)) => {
+            assert_eq!(link.client_id, ada_id);
+            assert_eq!(link.state, pb::CareLinkState::Active as i32);
+        }
+        other => panic!("expected the new link, got {other:?}"),
+    }
+    create_goal(&first, &ada.token, "Sleep earlier").await;
+    let event = next_watched(&mut dashboard).await;
+    assert_eq!(event.client_id, ada_id);
+    assert!(matches!(event.event, Some(Event::Change(_))), "{event:?}");
 }
 
 #[tokio::test]

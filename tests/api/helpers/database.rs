@@ -74,6 +74,23 @@ fn databases() -> MutexGuard<'static, HashMap<PathBuf, String>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Every key and value in the database of `data_dir` (testing on
+/// PostgreSQL), as a database administrator sees them.
+pub async fn stored_entries(data_dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let url = database_for(data_dir).expect("testing on PostgreSQL");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test database");
+    tokio::spawn(connection);
+    client
+        .query("SELECT key, value FROM kv", &[])
+        .await
+        .expect("read the store's table")
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
 /// Creates a new, empty database through `admin` and returns its URL. Runs
 /// on a thread of its own, so that it can be called from any runtime.
 fn create_database(admin: &str) -> String {
