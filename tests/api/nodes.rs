@@ -17,6 +17,7 @@ use crate::care::{care, invite, links, sign_up, team};
 use crate::devices::sync_api;
 use crate::helpers::*;
 use crate::stream_access::{next_event, watch};
+use crate::tokens::subscription;
 
 /// How often the servers of these tests look for each other's changes.
 const POLL_MS: u64 = 20;
@@ -35,23 +36,6 @@ async fn two_servers() -> (TestApp, TestApp) {
     let first = TestApp::spawn_with(settings).await;
     let second = first.spawn_beside(settings).await;
     (first, second)
-}
-
-/// A subscription to `client_id`'s changes, as the holder of `token`.
-async fn subscribe(
-    app: &TestApp,
-    token: &str,
-    client_id: &str,
-) -> Streaming<pb::SubscribeResponse> {
-    sync_api(app, token)
-        .await
-        .subscribe(pb::SubscribeRequest {
-            client_id: client_id.into(),
-            ..Default::default()
-        })
-        .await
-        .expect("subscribe")
-        .into_inner()
 }
 
 /// The title of the next goal a subscription delivers.
@@ -103,7 +87,7 @@ async fn a_goal_written_through_one_server_reaches_the_streams_held_on_another()
     }
     let (first, second) = two_servers().await;
     let team = team(&first).await;
-    let mut phone = subscribe(&second, &team.client, &team.client_id).await;
+    let mut phone = subscription(&second, &team.client, &team.client_id).await;
     let mut dashboard = watch(&second, &team.therapist).await;
 
     create_goal(&first, &team.client, "Walk every morning").await;
@@ -160,7 +144,7 @@ async fn a_link_revoked_through_one_server_ends_access_through_the_other() {
     }
     let (first, second) = two_servers().await;
     let team = team(&first).await;
-    let mut reading = subscribe(&second, &team.therapist, &team.client_id).await;
+    let mut reading = subscription(&second, &team.therapist, &team.client_id).await;
     let mut dashboard = watch(&second, &team.therapist).await;
     // Both streams are live on the second server.
     create_goal(&first, &team.client, "Before revoking").await;
@@ -209,7 +193,7 @@ async fn an_account_disabled_through_one_server_ends_its_streams_on_another() {
     }
     let (first, second) = two_servers().await;
     let (account, client) = first.create_account(pb::Role::Client, "Ada").await;
-    let mut phone = subscribe(&second, &client, &account.id).await;
+    let mut phone = subscription(&second, &client, &account.id).await;
     create_goal(&first, &client, "Before").await;
     assert_eq!(next_goal(&mut phone).await, "Before");
 
