@@ -59,6 +59,21 @@ pub trait Engine: KvRead + Send + Sync + 'static {
         keys.iter().map(|key| self.get(key)).collect()
     }
 
+    /// Calls `visit` with the value of each key in turn until it returns
+    /// `false` (a remote engine reads them all in one round trip first).
+    fn get_each(
+        &self,
+        keys: &mut dyn Iterator<Item = Vec<u8>>,
+        visit: &mut dyn FnMut(Option<Self::Value>) -> Result<bool>,
+    ) -> Result<()> {
+        for key in keys {
+            if !visit(self.get(&key)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// How often to look for what other processes wrote, when others write
     /// to the engine too (see `super::poller`); `None` when only this
     /// process writes.

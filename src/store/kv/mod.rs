@@ -378,12 +378,17 @@ impl<E: Engine> Store for KvStore<E> {
                 Ok(true)
             },
         )?;
-        for (seq, id) in ids {
+        let mut records = ids.iter().map(|(_, id)| keys::record(*id));
+        let mut next = ids.iter();
+        self.engine.get_each(&mut records, &mut |stored| {
+            let Some(&(seq, id)) = next.next() else {
+                return Ok(false);
+            };
             if bytes >= max_bytes {
                 page.has_more = true;
-                return Ok(page);
+                return Ok(false);
             }
-            let Some(stored) = self.engine.get(&keys::record(id))? else {
+            let Some(stored) = stored else {
                 return Err(Error::internal("change index points at a missing record"));
             };
             page.last_seq = seq;
@@ -391,11 +396,12 @@ impl<E: Engine> Store for KvStore<E> {
             // A record changed again since its entry was read appears later,
             // at its new sequence number.
             if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {
-                continue;
+                return Ok(true);
             }
             bytes += stored.as_ref().len();
             page.entities.push(entity);
-        }
+            Ok(true)
+        })?;
         if !page.has_more {
             page.last_seq = head.max(page.last_seq);
         }

@@ -560,6 +560,20 @@ impl Engine for PgKv {
         Ok(keys.iter().map(|key| found.remove(key)).collect())
     }
 
+    fn get_each(
+        &self,
+        keys: &mut dyn Iterator<Item = Vec<u8>>,
+        visit: &mut dyn FnMut(Option<Vec<u8>>) -> Result<bool>,
+    ) -> Result<()> {
+        let keys: Vec<Vec<u8>> = keys.collect();
+        for value in self.get_many(&keys)? {
+            if !visit(value)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Nothing to do: a committed transaction is durable in the database.
     fn flush(&self) -> Result<()> {
         Ok(())
