@@ -81,7 +81,7 @@ pub trait Engine: KvRead + Send + Sync + 'static {
         None
     }
 
-    /// Why [`super::KvStore::snapshot`] cannot copy this engine, if it
+    /// Why a [`super::KvStore`] snapshot cannot copy this engine, if it
     /// cannot (the operator's tool is then named).
     fn snapshot_refusal(&self) -> Option<&'static str> {
         None

@@ -1,10 +1,13 @@
 //! [`KvStore`]: the [`Store`] over an ordered key-value [`Engine`] — sled on
-//! disk ([`sled::SledKv`]), or memory ([`memory::MemoryKv`]).
+//! disk ([`sled::SledKv`]), PostgreSQL shared by several servers
+//! ([`postgres::PgKv`]), or memory ([`memory::MemoryKv`]).
 //!
 //! Writes go through the commit pipeline ([`pipeline`]): one writer thread,
 //! groups applied in atomic, durable batches (sled: through a write-ahead
-//! log, [`wal`]), one `fdatasync` per group. Reads go to the
-//! engine directly, without locks of their own. The key layout is in
+//! log, [`wal`], one `fdatasync` per group; PostgreSQL: one serializable
+//! transaction per group). Reads go to the engine directly, without locks
+//! of their own. Where other servers write too, a poller ([`poller`])
+//! tells this one's watchers of their changes. The key layout is in
 //! [`keys`], the encoding of values in [`codec`], and the sealing of
 //! clients' text in [`seal`].
 

@@ -27,7 +27,7 @@
 //! SERIALIZABLE`, and `CREATE TABLE IF NOT EXISTS`. No LISTEN/NOTIFY, no
 //! advisory locks: other servers' writes are found by polling
 //! (`super::poller`), and servers starting together each run the
-//! migrations in a transaction that tolerates the race (see [`migrate`]).
+//! migrations in a transaction that tolerates the race (see `migrate`).
 //!
 //! **The driver.** The store calls its engine synchronously, from tokio
 //! tasks (the tests' runtimes are often single-threaded) and from the
