@@ -1,9 +1,10 @@
 //! The backend under test: sled in the data dir (the default), or
 //! PostgreSQL when `STEPWISE_TEST_DATABASE_URL` names a database the tests
 //! may create databases through (`.ci/run` starts a throw-away cluster and
-//! sets it). Then every data dir gets a fresh database of its own, kept for
-//! as long as the test process runs, so a restart on the same data dir
-//! finds its data again.
+//! sets it). Then every data dir gets a fresh database of its own, so a
+//! restart on the same data dir finds its data again. The databases are
+//! never dropped (a server of the test may still hold connections when the
+//! test ends): the cluster is meant to be thrown away after the run.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
