@@ -18,6 +18,9 @@ use crate::telemetry::LogFormat;
 pub const DEFAULT_CACHE_MB: u64 = 128;
 /// Default interval of heartbeats on idle streams, in milliseconds.
 pub const DEFAULT_HEARTBEAT_MS: u64 = 5000;
+/// Default interval at which a server on PostgreSQL looks for other
+/// servers' changes, in milliseconds.
+pub const DEFAULT_POLL_MS: u64 = 200;
 /// Default lifetime of an invite code, in seconds: 7 days.
 pub const DEFAULT_INVITE_TTL_SECS: u64 = 7 * 24 * 3600;
 
@@ -80,9 +83,49 @@ pub struct ServeConfig {
     /// without it, no client's text can be read.
     #[arg(long, env = "STEPWISE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// PostgreSQL database to keep the data in instead of the embedded
+    /// store in the data dir (`postgres://user:password@host:port/db`);
+    /// several servers may share one. The data dir then keeps only the
+    /// administrator's token and the master key, which every server on the
+    /// database must share.
+    #[arg(long, env = "STEPWISE_DATABASE_URL")]
+    pub database_url: Option<DatabaseUrl>,
+    /// With `--database-url`: how often to look for changes made through
+    /// other servers, in milliseconds (their delay to this server's
+    /// streams).
+    #[arg(long, env = "STEPWISE_POLL_MS", default_value_t = DEFAULT_POLL_MS, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_ms: u64,
     /// The wall clock; the system's unless a test injects its own.
     #[arg(skip)]
     pub clock: Option<Arc<dyn Clock>>,
+}
+
+/// A PostgreSQL connection URL, checked at start; its password is never
+/// printed.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL, to connect with.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, String> {
+        url.parse::<tokio_postgres::Config>()
+            .map_err(|e| format!("not a PostgreSQL URL like postgres://user@host/db: {e}"))?;
+        Ok(Self(url.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(..)")
+    }
 }
 
 /// A web origin: scheme, host and optional port, nothing else.
@@ -123,6 +166,8 @@ impl ServeConfig {
             tls_key: None,
             metrics_listen: None,
             master_key_file: None,
+            database_url: None,
+            poll_ms: DEFAULT_POLL_MS,
             clock: None,
         }
     }
@@ -214,6 +259,18 @@ mod tests {
         assert_eq!(config.retention(), RetentionPolicy::from_days(30, 3653, 0));
         assert!(parse(&["--sync-retention-days", "0"]).is_err());
         assert!(parse(&["--audit-retention-days", "0"]).is_err());
+    }
+
+    #[test]
+    fn database_urls_are_checked_and_never_printed() {
+        let config = parse(&[
+            "--database-url",
+            "postgres://app:secret@db.example.org/stepwise",
+        ])
+        .expect("valid URL");
+        let url = config.database_url.expect("set");
+        assert!(!format!("{url:?}").contains("secret"));
+        assert!(parse(&["--database-url", "postgres://host:notaport/db"]).is_err());
     }
 
     #[test]

@@ -131,6 +131,14 @@ pub enum Error {
         /// The instrument's current version.
         current: u32,
     },
+    /// The database cannot take the call now (unreachable, or too many
+    /// conflicting writes); retrying later may succeed.
+    #[error("{0}")]
+    StoreUnavailable(&'static str),
+    /// This server's store cannot do what was asked (the message names the
+    /// tool that can).
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 impl Error {
@@ -233,6 +241,8 @@ error_codes! {
     Internal => Internal,
     NoAttainmentScale => FailedPrecondition,
     InstrumentChanged => FailedPrecondition,
+    StoreUnavailable => Unavailable,
+    Unsupported => Unimplemented,
 }
 
 /// `VersionMismatch` → `VERSION_MISMATCH`.

@@ -2,7 +2,7 @@
 //! change to the data of the actively linked clients, and of links made and
 //! revoked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
@@ -52,14 +52,7 @@ impl App {
         // Subscribed before the links are read, so no link change is missed.
         let link_events = self.link_events.subscribe();
         let therapist = principal.account_id;
-        let links = all(|token| async move {
-            let page = PageRequest {
-                size: BATCH,
-                token: &token,
-            };
-            self.store.links(therapist, Side::Therapist, page).await
-        })
-        .await?;
+        let links = self.therapist_links(therapist).await?;
         // Each client's position is taken now, before the answer, so that
         // "from now on" means from the call, not from when the stream's
         // task first runs.
@@ -89,6 +82,12 @@ impl App {
         }
         let mut access = self.access.subscribe();
         let mut looks = Looks::new("stepwise.v1.CareService/WatchClients");
+        // Link changes noticed in the store before their link events came,
+        // told already: (link, active).
+        let mut told = HashSet::new();
+        // Clients dropped when a delivery found their link revoked, whose
+        // revocation is still to be told.
+        let mut dropped = HashSet::new();
         loop {
             let event = tokio::select! {
                 Some((client, _)) = commits.next() => {
@@ -106,6 +105,7 @@ impl App {
                         Delivery::ReceiverGone => return Ok(()),
                         // Revoked: its link event follows (or came already).
                         Delivery::AccessEnded => {
+                            dropped.insert(client);
                             commits.remove(&client);
                             seen.remove(&client);
                             looks.forget(client);
@@ -114,26 +114,48 @@ impl App {
                     continue;
                 }
                 link = link_events.recv() => match link {
-                    Ok(LinkChange { link, client_head }) if link.therapist_id == principal.account_id => {
-                        if link.is_active() {
-                            self.watch_client(link.client_id, Some(client_head), &mut commits, &mut seen)?;
-                        } else {
-                            commits.remove(&link.client_id);
-                            seen.remove(&link.client_id);
-                            looks.forget(link.client_id);
+                    Ok(change) => {
+                        let following = (&mut commits, &mut seen);
+                        match self.on_link_event(principal.account_id, change, following, (&mut told, &mut dropped))? {
+                            Some(link) => {
+                                looks.forget(link.client_id);
+                                WatchEvent::Link(link)
+                            }
+                            None => continue,
                         }
-                        WatchEvent::Link(link)
                     }
-                    Ok(_) => continue,
                     // Too many link changes at once: the watcher cannot know
                     // which it missed, so the dashboard must reconnect.
                     Err(broadcast::error::RecvError::Lagged(_)) => return Err(Error::internal("link events overflowed")),
                     Err(broadcast::error::RecvError::Closed) => return Err(Error::ShuttingDown),
                 },
-                // A token or account changed: end the stream if it was the
-                // caller's (links come as link events).
+                // A token, account or link changed: end the stream if it
+                // was the caller's. Links changed through this server come
+                // as link events; through another server, only this way.
                 _ = access.changed() => {
                     self.still_authenticated(principal).await?;
+                    // This server's own link events first: they know from
+                    // which change on to deliver a new client's.
+                    let mut changed = Vec::new();
+                    loop {
+                        let change = match link_events.try_recv() {
+                            Ok(change) => change,
+                            Err(broadcast::error::TryRecvError::Lagged(_)) => return Err(Error::internal("link events overflowed")),
+                            Err(_) => break,
+                        };
+                        let following = (&mut commits, &mut seen);
+                        changed.extend(self.on_link_event(principal.account_id, change, following, (&mut told, &mut dropped))?);
+                    }
+                    for link in self.relink(principal.account_id, (&mut commits, &mut seen), &mut dropped).await? {
+                        told.insert((link.id, link.is_active()));
+                        changed.push(link);
+                    }
+                    for link in changed {
+                        looks.forget(link.client_id);
+                        if events.send(Ok(WatchEvent::Link(link))).await.is_err() {
+                            return Ok(());
+                        }
+                    }
                     continue;
                 }
                 () = tokio::time::sleep(heartbeat) => {
@@ -149,6 +171,83 @@ impl App {
                 return Ok(());
             }
         }
+    }
+
+    /// Every link of the therapist, active or not.
+    async fn therapist_links(&self, therapist: Uuid) -> Result<Vec<CareLink>> {
+        all(|token| async move {
+            let page = PageRequest {
+                size: BATCH,
+                token: &token,
+            };
+            self.store.links(therapist, Side::Therapist, page).await
+        })
+        .await
+    }
+
+    /// Follows or drops a client as this server's link event says; returns
+    /// the link to tell, unless it is another therapist's or the watch
+    /// told it already (noticed in the store first, see [`App::relink`]).
+    fn on_link_event(
+        &self,
+        therapist: Uuid,
+        LinkChange { link, client_head }: LinkChange,
+        (commits, seen): (&mut Commits, &mut HashMap<Uuid, i64>),
+        (told, dropped): (&mut HashSet<(Uuid, bool)>, &mut HashSet<Uuid>),
+    ) -> Result<Option<CareLink>> {
+        if told.remove(&(link.id, link.is_active())) || link.therapist_id != therapist {
+            return Ok(None);
+        }
+        dropped.remove(&link.client_id);
+        if link.is_active() {
+            self.watch_client(link.client_id, Some(client_head), commits, seen)?;
+        } else {
+            commits.remove(&link.client_id);
+            seen.remove(&link.client_id);
+        }
+        Ok(Some(link))
+    }
+
+    /// Brings the followed clients in line with the therapist's links as
+    /// stored (changed through another server); returns the links whose
+    /// change the watch has not told yet (`dropped`: clients no longer
+    /// followed whose revocation was not told).
+    async fn relink(
+        &self,
+        therapist: Uuid,
+        (commits, seen): (&mut Commits, &mut HashMap<Uuid, i64>),
+        dropped: &mut HashSet<Uuid>,
+    ) -> Result<Vec<CareLink>> {
+        let links = self.therapist_links(therapist).await?;
+        let mut changed = Vec::new();
+        let active: HashMap<Uuid, &CareLink> = links
+            .iter()
+            .filter(|link| link.is_active())
+            .map(|link| (link.client_id, link))
+            .collect();
+        for (client, link) in &active {
+            if !seen.contains_key(client) {
+                self.watch_client(*client, None, commits, seen)?;
+                changed.push((*link).clone());
+            }
+        }
+        let ended: Vec<Uuid> = seen
+            .keys()
+            .chain(dropped.iter())
+            .filter(|client| !active.contains_key(client))
+            .copied()
+            .collect();
+        dropped.clear();
+        for client in ended {
+            commits.remove(&client);
+            seen.remove(&client);
+            let revoked = links
+                .iter()
+                .filter(|link| link.client_id == client)
+                .max_by_key(|link| link.revoke_time_us);
+            changed.extend(revoked.cloned());
+        }
+        Ok(changed)
     }
 
     /// Follows a client's commits, delivering those after `since`

@@ -98,7 +98,6 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            store,
             scratch_dir,
             shutdown: Arc::new(watch::channel(false).0),
             code_guard: Arc::default(),
@@ -112,7 +111,8 @@ impl App {
             retention_policy: RetentionPolicy::default(),
             retention_passes: Arc::new(watch::channel(0).0),
             token_uses: Arc::default(),
-            access: Arc::new(watch::channel(0).0),
+            access: store.access_changes(),
+            store,
         }
     }
 

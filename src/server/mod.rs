@@ -43,8 +43,11 @@ use crate::service::{
     AccountApi, AdminApi, AssessmentApi, BackupApi, CareApi, CommentApi, GoalApi, InsightApi,
     ProgressApi, SkillApi, SyncApi,
 };
+use crate::store::Store;
 use crate::store::kv::KvStore;
+use crate::store::kv::engine::Engine;
 use crate::store::kv::legacy;
+use crate::store::kv::postgres::PgKv;
 use crate::store::kv::seal::{MASTER_KEY_FILE, MasterKeySource};
 use crate::store::kv::sled::SledKv;
 use auth::AuthLayer;
@@ -131,22 +134,26 @@ impl Server {
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
-        let engine = SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-        legacy::upgrade(&engine, clock.now_micros()).map_err(store_error)?;
-        let master = match &config.master_key_file {
-            Some(path) => MasterKeySource::Operator(path.clone()),
-            None => MasterKeySource::DataDir(dir.join(MASTER_KEY_FILE)),
-        }
-        .load(KvStore::is_sealed(&engine).map_err(store_error)?)
-        .map_err(store_error)?;
-        let store = KvStore::open(engine, clock.clone(), master).map_err(store_error)?;
+        let store: Arc<dyn Store> = match &config.database_url {
+            Some(url) => {
+                let every = Duration::from_millis(config.poll_ms);
+                let engine = PgKv::connect(url.expose(), every).map_err(store_error)?;
+                open_store(engine, config, clock.clone()).map_err(store_error)?
+            }
+            None => {
+                let engine =
+                    SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
+                legacy::upgrade(&engine, clock.now_micros()).map_err(store_error)?;
+                open_store(engine, config, clock.clone()).map_err(store_error)?
+            }
+        };
         // Only after sled's exclusive lock is held: a second server started
         // on the same data dir fails above without touching the scratch dir
         // that the first one is using.
         data_dir::make_private(&dir).map_err(io_error)?;
         let scratch = data_dir::clear_scratch(&dir).map_err(io_error)?;
         let app = App::new(
-            Arc::new(store),
+            store,
             scratch,
             Duration::from_secs(config.invite_ttl_secs),
             clock,
@@ -324,6 +331,21 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The store over `engine`, its text sealed with the configured master key
+/// (made in the data dir at the first start, unless the operator keeps it).
+fn open_store<E: Engine>(
+    engine: E,
+    config: &ServeConfig,
+    clock: Arc<dyn crate::domain::Clock>,
+) -> Result<Arc<dyn Store>, crate::error::Error> {
+    let master = match &config.master_key_file {
+        Some(path) => MasterKeySource::Operator(path.clone()),
+        None => MasterKeySource::DataDir(config.data_dir.join(MASTER_KEY_FILE)),
+    }
+    .load(KvStore::is_sealed(&engine)?)?;
+    Ok(Arc::new(KvStore::open(engine, clock, master)?))
 }
 
 /// Accepted connections with TCP keepalive, and with TCP_NODELAY as tonic

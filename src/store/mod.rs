@@ -29,8 +29,9 @@
 //!   plain records: the use cases never see ciphertext.
 //!
 //! Implementations: [`kv::KvStore`] over an ordered key-value engine, with
-//! [`kv::sled::SledKv`] (the embedded default) and [`kv::memory::MemoryKv`]
-//! (in memory, for the use-case tests).
+//! [`kv::sled::SledKv`] (the embedded default), [`kv::postgres::PgKv`]
+//! (PostgreSQL, for several servers on one database) and
+//! [`kv::memory::MemoryKv`] (in memory, for the use-case tests).
 
 pub mod kv;
 mod page_token;
@@ -138,8 +139,14 @@ pub trait Store: Send + Sync + 'static {
         write: Box<Write<Box<dyn Any + Send>>>,
     ) -> Result<Box<dyn Any + Send>>;
 
-    /// Follows a client's latest sequence number.
+    /// Follows a client's latest sequence number (also as other servers
+    /// on the same database advance it).
     fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>>;
+
+    /// Counts changes to tokens, accounts and links that may end streams:
+    /// the use cases count their own; a store that other servers write too
+    /// counts theirs as it notices them.
+    fn access_changes(&self) -> std::sync::Arc<watch::Sender<u64>>;
 
     // --- client-owned records ---
 

@@ -24,6 +24,10 @@ pub fn serve_args(data_dir: &Path) -> Vec<OsString> {
         .into();
     args.push("--data-dir".into());
     args.push(data_dir.into());
+    if let Some(url) = crate::helpers::database::database_for(data_dir) {
+        args.push("--database-url".into());
+        args.push(url.into());
+    }
     args
 }
 

@@ -84,7 +84,45 @@ async fn client_with_markers(app: &TestApp) -> (String, pb::Goal, pb::CheckIn) {
 }
 
 #[tokio::test]
+async fn titles_and_notes_never_reach_the_database_in_plain() {
+    if postgres_only("reads the PostgreSQL store's table") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let (client, goal, _) = client_with_markers(&app).await;
+    let edited = pb::Goal {
+        title: format!("{TITLE_MARKER} again"),
+        version: 0,
+        ..goal.clone()
+    };
+    update_goal(&app, &client, edited, &["title"])
+        .await
+        .expect("update");
+    let stored = get_goal(&app, &client, &goal.id).await.expect("goal");
+    assert!(stored.title.starts_with(TITLE_MARKER), "the API reads it");
+
+    let entries = crate::helpers::database::stored_entries(app.data_dir()).await;
+    assert!(!entries.is_empty(), "the store's table holds the data");
+    for marker in [TITLE_MARKER, NOTE_MARKER, WHY_MARKER] {
+        let holding = entries
+            .iter()
+            .filter(|(key, value)| {
+                [key, value].iter().any(|bytes| {
+                    bytes
+                        .windows(marker.len())
+                        .any(|window| window == marker.as_bytes())
+                })
+            })
+            .count();
+        assert_eq!(holding, 0, "{marker} in plain in the database");
+    }
+}
+
+#[tokio::test]
 async fn titles_and_notes_never_reach_the_disk_or_a_backup_in_plain() {
+    if sled_only("reads sled's files and a backup of them") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (client, goal, check_in) = client_with_markers(&app).await;
     // Written often, so old versions of the record are in the log too.
@@ -132,6 +170,9 @@ async fn titles_and_notes_never_reach_the_disk_or_a_backup_in_plain() {
 
 #[tokio::test]
 async fn a_backup_restores_only_with_the_master_key_of_its_server() {
+    if sled_only("backups and restores of sled") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (client, goal, _) = client_with_markers(&app).await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -256,6 +297,9 @@ async fn a_client_deletes_their_account_and_every_device_and_therapist_lets_go()
 
 #[tokio::test]
 async fn after_an_erasure_a_later_backup_restores_nothing_of_the_client() {
+    if sled_only("backups and restores of sled") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (ada, _, _) = client_with_markers(&app).await;
     let ada_id = current_account(&app, &ada).await.expect("Ada").id;

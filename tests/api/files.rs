@@ -95,6 +95,9 @@ async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn the_data_dir_is_private_even_under_umask_000() {
+    if sled_only("sled's files and backups in the data dir") {
+        return;
+    }
     let root = tempfile::tempdir().expect("temp dir");
     let data_dir = root.path().join("data");
     let mut serve = Command::new("sh");
@@ -149,6 +152,9 @@ async fn a_backup_file_left_by_a_crash_is_removed_at_start() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_cancelled_backup_leaves_no_file_behind() {
+    if sled_only("backups of sled in the data dir") {
+        return;
+    }
     let app = TestApp::spawn().await;
     // Over 5 MiB of data: the server sends 1 MiB chunks and is never
     // more than two ahead of the client, so it is still reading the file

@@ -28,6 +28,7 @@ mod helpers;
 mod insights;
 mod invites;
 mod metrics;
+mod nodes;
 mod paging;
 mod persistence;
 mod progress;

@@ -1,7 +1,7 @@
 //! `stepwise bench`: the benchmark harness.
 //!
-//! Drives a server (an embedded one on a temporary data dir, or a running
-//! one given by URL) with `connections` HTTP/2 connections and
+//! Drives a server (an embedded one on a temporary data dir, with sled or
+//! on an empty PostgreSQL database, or a running one given by URL) with `connections` HTTP/2 connections and
 //! `concurrency` requests in flight for a fixed time per workload, and
 //! reports requests/s and latency percentiles. Every workload is also
 //! reported as a ratio to the baseline measured in the same run,
@@ -45,6 +45,10 @@ pub struct BenchArgs {
     /// it, an embedded server on a temporary data dir.
     #[arg(long)]
     pub server: Option<http::Uri>,
+    /// With the embedded server: keep its data in this PostgreSQL database
+    /// (which must be empty) instead of sled in the temporary data dir.
+    #[arg(long, conflicts_with = "server")]
+    pub database_url: Option<stepwise::config::DatabaseUrl>,
     /// Process id of `--server`, to read its memory and disk writes for
     /// `--storage-records`.
     #[arg(long, requires = "server")]
@@ -109,7 +113,9 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
             let listen = "127.0.0.1:0"
                 .parse()
                 .map_err(|_| BenchError::Config("address".into()))?;
-            let app = Server::build(&ServeConfig::new(listen, &dir)).await?;
+            let mut config = ServeConfig::new(listen, &dir);
+            config.database_url = args.database_url.clone();
+            let app = Server::build(&config).await?;
             let uri = format!("http://{}", app.local_addr())
                 .parse()
                 .map_err(|_| BenchError::Config("server address".into()))?;

@@ -30,6 +30,7 @@
 //! | `v` | therapist, client, !session time, session id | empty: a therapist's sessions with a client, newest first |
 //! | `0` | `epoch` | the store's random epoch |
 //! | `0` | `keycheck` | a value sealed by the master key ([`super::seal`]) |
+//! | `0` | `access` | random, replaced by every write that changes a token, an account or a care link: other servers' streams notice it ([`super::poller`]) |
 //! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
 //! | `k` | account, token id | SHA-256(token): an account's tokens |
 //! | `i` | therapist, create time, invite code | empty: a therapist's unused invites |
@@ -110,6 +111,11 @@ pub fn epoch() -> Vec<u8> {
 /// The key of the master key's check value.
 pub fn key_check() -> Vec<u8> {
     key(META, &[b"keycheck"])
+}
+
+/// The key of the access mark.
+pub fn access_mark() -> Vec<u8> {
+    key(META, &[b"access"])
 }
 
 /// The key of a client's key.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::RwLock;
 
-use super::engine::{Batch, Engine, Visit};
+use super::engine::{Batch, Engine, KvRead, Visit, run_unshared};
 use crate::error::{Error, Result};
 
 /// A `BTreeMap` as an [`Engine`].
@@ -18,7 +18,7 @@ fn poisoned() -> Error {
     Error::internal("memory engine poisoned")
 }
 
-impl Engine for MemoryKv {
+impl KvRead for MemoryKv {
     type Value = Vec<u8>;
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -38,6 +38,14 @@ impl Engine for MemoryKv {
             }
         }
         Ok(())
+    }
+}
+
+impl Engine for MemoryKv {
+    type Group<'a> = Self;
+
+    fn run_group(&self, run: &mut dyn FnMut(&Self) -> Result<Batch>) -> Result<()> {
+        run_unshared(self, run)
     }
 
     fn apply(&self, batch: Batch) -> Result<()> {

@@ -204,6 +204,7 @@ mod tests {
     use crate::domain::{Entity, Goal, ManualClock, Meta};
     use crate::store::Store;
     use crate::store::kv::KvStore;
+    use crate::store::kv::engine::KvRead;
     use crate::store::kv::memory::MemoryKv;
 
     #[tokio::test]

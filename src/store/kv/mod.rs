@@ -1,10 +1,13 @@
 //! [`KvStore`]: the [`Store`] over an ordered key-value [`Engine`] — sled on
-//! disk ([`sled::SledKv`]), or memory ([`memory::MemoryKv`]).
+//! disk ([`sled::SledKv`]), PostgreSQL shared by several servers
+//! ([`postgres::PgKv`]), or memory ([`memory::MemoryKv`]).
 //!
 //! Writes go through the commit pipeline ([`pipeline`]): one writer thread,
 //! groups applied in atomic, durable batches (sled: through a write-ahead
-//! log, [`wal`]), one `fdatasync` per group. Reads go to the
-//! engine directly, without locks of their own. The key layout is in
+//! log, [`wal`], one `fdatasync` per group; PostgreSQL: one serializable
+//! transaction per group). Reads go to the engine directly, without locks
+//! of their own. Where other servers write too, a poller ([`poller`])
+//! tells this one's watchers of their changes. The key layout is in
 //! [`keys`], the encoding of values in [`codec`], and the sealing of
 //! clients' text in [`seal`].
 
@@ -15,6 +18,8 @@ pub mod legacy;
 pub mod memory;
 mod migrate;
 mod pipeline;
+mod poller;
+pub mod postgres;
 pub mod seal;
 pub mod sled;
 pub mod snapshot;
@@ -32,7 +37,7 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use self::codec::{OpenText, Value, decode_entity, decode_id, decode_seq};
-use self::engine::Engine;
+use self::engine::{Engine, KvRead};
 use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use self::seal::MasterKey;
@@ -54,8 +59,11 @@ pub struct KvStore<E: Engine> {
     engine: Arc<E>,
     epoch: [u8; 16],
     watchers: Watchers,
+    access: Arc<watch::Sender<u64>>,
     pipeline: Pipeline<E>,
     master: Arc<MasterKey>,
+    /// Follows other processes' writes, when the engine has any.
+    _poller: Option<poller::Poller>,
 }
 
 impl<E: Engine> KvStore<E> {
@@ -70,34 +78,24 @@ impl<E: Engine> KvStore<E> {
     /// sealed by another master key is refused; one with plain text is
     /// sealed first (`migrate`).
     pub fn open(engine: E, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
-        match engine.get(&keys::key_check())? {
-            Some(check) if master.matches(check.as_ref()) => {}
-            Some(_) => {
-                return Err(Error::internal(
-                    "the master key does not open this store (it is another store's key); \
-                     start the server with the key this store was sealed with",
-                ));
-            }
-            None => {
-                migrate::run(&engine, &master)?;
-                engine.apply(vec![(keys::key_check(), Some(master.key_check()))])?;
-                engine.flush()?;
-            }
+        if !Self::is_sealed(&engine)? {
+            migrate::run(&engine, &master)?;
         }
+        // Claimed in a group: servers starting together on one database
+        // agree on one key check and one epoch.
+        let check = claim(&engine, keys::key_check(), master.key_check())?;
+        if !master.matches(&check) {
+            return Err(Error::internal(
+                "the master key does not open this store (it is another store's key); \
+                 start the server with the key this store was sealed with",
+            ));
+        }
+        let epoch = claim(&engine, keys::epoch(), rand::random::<[u8; 16]>().to_vec())?
+            .try_into()
+            .map_err(|_| Error::internal("stored epoch is malformed"))?;
+        engine.flush()?;
         let master = Arc::new(master);
         let engine = Arc::new(engine);
-        let epoch = match engine.get(&keys::epoch())? {
-            Some(epoch) => epoch
-                .as_ref()
-                .try_into()
-                .map_err(|_| Error::internal("stored epoch is malformed"))?,
-            None => {
-                let epoch: [u8; 16] = rand::random();
-                engine.apply(vec![(keys::epoch(), Some(epoch.to_vec()))])?;
-                engine.flush()?;
-                epoch
-            }
-        };
         let watchers = Watchers::default();
         let notify = {
             let watchers = watchers.clone();
@@ -109,12 +107,21 @@ impl<E: Engine> KvStore<E> {
             notify,
             |engine: &E, client| read_head(engine, client),
         )?;
+        let access = Arc::new(watch::channel(0).0);
+        let poller = engine
+            .poll_interval()
+            .map(|every| {
+                poller::Poller::start(engine.clone(), (watchers.clone(), access.clone()), every)
+            })
+            .transpose()?;
         Ok(Self {
             engine,
             epoch,
             watchers,
+            access,
             pipeline,
             master,
+            _poller: poller,
         })
     }
 
@@ -261,6 +268,26 @@ fn read_head<E: Engine>(engine: &E, client: Uuid) -> Result<i64> {
     }
 }
 
+/// Writes `value` under `key` unless a value is there already, in one
+/// group; returns the value stored.
+fn claim<E: Engine>(engine: &E, key: Vec<u8>, value: Vec<u8>) -> Result<Vec<u8>> {
+    let mut stored = value.clone();
+    engine.run_group(&mut |reader| match reader.get(&key)? {
+        Some(found) => {
+            stored = found.as_ref().to_vec();
+            Ok(Vec::new())
+        }
+        None => {
+            stored.clone_from(&value);
+            Ok(vec![(key.clone(), Some(value.clone()))])
+        }
+    })?;
+    Ok(stored)
+}
+
+/// Tells the watchers of the clients in `heads` their new sequence numbers.
+/// A sequence only grows: a head read earlier (by the poller, or for an
+/// earlier group) never replaces a later one.
 fn notify(watchers: &Watchers, heads: Touched) {
     let Ok(mut watchers) = watchers.lock() else {
         return;
@@ -270,7 +297,11 @@ fn notify(watchers: &Watchers, heads: Touched) {
             if sender.receiver_count() == 0 {
                 watchers.remove(&client);
             } else {
-                sender.send_replace(seq);
+                sender.send_if_modified(|head| {
+                    let advanced = seq > *head;
+                    *head = (*head).max(seq);
+                    advanced
+                });
             }
         }
     }
@@ -288,6 +319,10 @@ impl<E: Engine> Store for KvStore<E> {
         write: Box<Write<Box<dyn Any + Send>>>,
     ) -> Result<Box<dyn Any + Send>> {
         self.pipeline.write(actor, write).await
+    }
+
+    fn access_changes(&self) -> Arc<watch::Sender<u64>> {
+        self.access.clone()
     }
 
     fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>> {
@@ -346,12 +381,17 @@ impl<E: Engine> Store for KvStore<E> {
                 Ok(true)
             },
         )?;
-        for (seq, id) in ids {
+        let mut records = ids.iter().map(|(_, id)| keys::record(*id));
+        let mut next = ids.iter();
+        self.engine.get_each(&mut records, &mut |stored| {
+            let Some(&(seq, id)) = next.next() else {
+                return Ok(false);
+            };
             if bytes >= max_bytes {
                 page.has_more = true;
-                return Ok(page);
+                return Ok(false);
             }
-            let Some(stored) = self.engine.get(&keys::record(id))? else {
+            let Some(stored) = stored else {
                 return Err(Error::internal("change index points at a missing record"));
             };
             page.last_seq = seq;
@@ -359,11 +399,12 @@ impl<E: Engine> Store for KvStore<E> {
             // A record changed again since its entry was read appears later,
             // at its new sequence number.
             if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {
-                continue;
+                return Ok(true);
             }
             bytes += stored.as_ref().len();
             page.entities.push(entity);
-        }
+            Ok(true)
+        })?;
         if !page.has_more {
             page.last_seq = head.max(page.last_seq);
         }
@@ -574,6 +615,9 @@ impl<E: Engine> Store for KvStore<E> {
     }
 
     async fn snapshot(&self, path: &Path) -> Result<SnapshotInfo> {
+        if let Some(refusal) = self.engine.snapshot_refusal() {
+            return Err(Error::Unsupported(refusal));
+        }
         let (done, outcome) = oneshot::channel();
         let path = path.to_owned();
         self.pipeline

@@ -9,8 +9,11 @@
 //! group's callers. So what any reader sees is already durable, and one
 //! `fdatasync` serves a whole group.
 //!
-//! No transaction ever retries, however hot a key: writes never run
-//! concurrently. Reads do not go through the pipeline at all.
+//! Within a process no transaction ever retries, however hot a key: writes
+//! never run concurrently. An engine that other processes write too
+//! (PostgreSQL, [`super::postgres`]) runs the group in one transaction of
+//! its own and runs it again after a conflict with them
+//! ([`Engine::run_group`]). Reads do not go through the pipeline at all.
 
 use std::any::Any;
 use std::collections::BTreeSet;
@@ -160,46 +163,59 @@ fn write_groups<E: Engine>(
                 Err(_) => break,
             }
         }
-        let mut layer = Layer::default();
-        let mut touched = BTreeSet::new();
-        let mut answers = Vec::with_capacity(writes.len());
+        let mut requests = Vec::with_capacity(writes.len());
+        let mut replies = Vec::with_capacity(writes.len());
         for command in writes {
-            let Command::Write {
+            if let Command::Write {
                 actor,
                 write,
                 reply,
             } = command
-            else {
-                continue;
-            };
-            let mut tx = KvTx::new(
-                engine,
-                &mut layer,
-                &mut touched,
-                (actor, clock.now_micros()),
-                master,
-            );
-            let value = write(&mut tx);
-            tx.finish(value.is_ok());
-            answers.push((reply, value));
+            {
+                requests.push((actor, write));
+                replies.push(reply);
+            }
         }
-        // The group is decided; nothing of it is durable or visible yet.
-        fail::fail_point!("store::committed");
-        let applied = if layer.is_empty() {
-            Ok(())
-        } else {
-            fail::fail_point!("store::flush");
-            let started = std::time::Instant::now();
-            let applied = engine.apply(layer.into_batch());
-            crate::metrics::metrics().commit(answers.len(), started.elapsed());
-            applied
-        };
+        let mut answers = Vec::with_capacity(requests.len());
+        let mut touched = BTreeSet::new();
+        // When the last run of the group was decided, if it wrote anything.
+        let mut decided = None;
+        // Run again from the start if the engine retries the group.
+        let applied = engine.run_group(&mut |reader| {
+            answers.clear();
+            touched.clear();
+            let mut layer = Layer::default();
+            for (actor, write) in &requests {
+                let mut tx = KvTx::new(
+                    reader,
+                    &mut layer,
+                    &mut touched,
+                    (*actor, clock.now_micros()),
+                    master,
+                );
+                let value = write(&mut tx);
+                tx.finish(value.is_ok());
+                answers.push(value);
+            }
+            // The group is decided; nothing of it is durable or visible yet.
+            fail::fail_point!("store::committed");
+            decided = if layer.is_empty() {
+                None
+            } else {
+                fail::fail_point!("store::flush");
+                Some(std::time::Instant::now())
+            };
+            Ok(layer.into_batch())
+        });
         if let Err(error) = applied {
             tracing::error!(%error, "storing a group of writes failed");
-            for (reply, _) in answers {
-                let _ = reply.send(Err(Error::internal("the write could not be stored")));
+            for reply in replies {
+                let _ = reply.send(Err(group_failed(&error)));
             }
             continue;
+        }
+        if let Some(decided) = decided {
+            crate::metrics::metrics().commit(answers.len(), decided.elapsed());
         }
         let heads: Touched = touched
             .into_iter()
@@ -208,9 +224,19 @@ fn write_groups<E: Engine>(
         if !heads.is_empty() {
             notify(heads);
         }
-        for (reply, value) in answers {
+        for (reply, value) in replies.into_iter().zip(answers) {
             // A caller that went away (a cancelled call) needs no answer.
             let _ = reply.send(value);
         }
+    }
+}
+
+/// What each writer of a group that could not be stored is told: that the
+/// store is unavailable, as such; anything else as an internal error (its
+/// cause is logged once, by the writer).
+fn group_failed(error: &Error) -> Error {
+    match error {
+        Error::StoreUnavailable(why) => Error::StoreUnavailable(why),
+        _ => Error::internal("the write could not be stored"),
     }
 }

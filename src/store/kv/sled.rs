@@ -12,7 +12,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::engine::{Batch, Engine, Visit};
+use super::engine::{Batch, Engine, KvRead, Visit, run_unshared};
 use super::wal::{Sizes, Wal};
 use crate::error::{Error, Result};
 
@@ -111,7 +111,7 @@ impl SledKv {
     }
 }
 
-impl Engine for SledKv {
+impl KvRead for SledKv {
     type Value = sled::IVec;
 
     fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
@@ -126,6 +126,14 @@ impl Engine for SledKv {
             }
         }
         Ok(())
+    }
+}
+
+impl Engine for SledKv {
+    type Group<'a> = Self;
+
+    fn run_group(&self, run: &mut dyn FnMut(&Self) -> Result<Batch>) -> Result<()> {
+        run_unshared(self, run)
     }
 
     fn apply(&self, batch: Batch) -> Result<()> {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::codec::{
     OpenText, Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq,
 };
-use super::engine::{Batch, Engine};
+use super::engine::{Batch, KvRead};
 use super::keys::{self, Tracked};
 use super::seal::{self, MasterKey};
 use crate::domain::instruments::CustomInstrument;
@@ -53,7 +53,7 @@ impl Layer {
 }
 
 /// One write's transaction, over the engine and its group's layer.
-pub(super) struct KvTx<'a, E: Engine> {
+pub(super) struct KvTx<'a, E: KvRead + ?Sized> {
     engine: &'a E,
     group: &'a mut Layer,
     /// The write's own layers: the first is the write's, each nested
@@ -67,7 +67,7 @@ pub(super) struct KvTx<'a, E: Engine> {
     master: &'a MasterKey,
 }
 
-impl<'a, E: Engine> KvTx<'a, E> {
+impl<'a, E: KvRead + ?Sized> KvTx<'a, E> {
     /// A transaction of `actor` at `now_us` over `group`; clients' text is
     /// sealed with keys wrapped by `master`.
     pub(super) fn new(
@@ -112,6 +112,12 @@ impl<'a, E: Engine> KvTx<'a, E> {
             .rev()
             .chain([&*self.group])
             .find_map(|layer| layer.entries.get(key))
+    }
+
+    /// Replaces the access mark, so that other servers' streams check
+    /// again whether their callers may go on (see `super::poller`).
+    fn access_changed(&mut self) {
+        self.put(keys::access_mark(), rand::random::<[u8; 8]>().to_vec());
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
@@ -273,14 +279,14 @@ fn is_empty((from, to): (Bound<&[u8]>, Bound<&[u8]>)) -> bool {
     }
 }
 
-impl<E: Engine> OpenText for KvTx<'_, E> {
+impl<E: KvRead + ?Sized> OpenText for KvTx<'_, E> {
     fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
         let wrapped = self.get(&keys::client_key(client))?;
         seal::open_text(self.master, client, wrapped.as_deref(), aad, sealed)
     }
 }
 
-impl<E: Engine> Tx for KvTx<'_, E> {
+impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
     fn actor(&self) -> Uuid {
         self.actor
     }
@@ -521,6 +527,7 @@ impl<E: Engine> Tx for KvTx<'_, E> {
 
     fn put_account(&mut self, account: &Account) -> Result<()> {
         self.put(keys::account(account.id), account.encode());
+        self.access_changed();
         Ok(())
     }
 
@@ -529,6 +536,9 @@ impl<E: Engine> Tx for KvTx<'_, E> {
     }
 
     fn put_token(&mut self, token: &Token) -> Result<()> {
+        if token.revoked.is_some() {
+            self.access_changed();
+        }
         self.put(keys::token(&token.hash), token.encode());
         self.put(
             keys::token_of(token.account_id, token.id),
@@ -627,6 +637,7 @@ impl<E: Engine> Tx for KvTx<'_, E> {
     fn put_link(&mut self, link: &CareLink) -> Result<()> {
         let id = link.id.as_bytes();
         let (therapist, client) = (link.therapist_id.as_bytes(), link.client_id.as_bytes());
+        self.access_changed();
         self.put(keys::key(keys::LINK, &[id]), link.encode());
         self.put(
             keys::key(keys::LINK_PAIR, &[therapist, client]),

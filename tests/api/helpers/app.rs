@@ -65,6 +65,8 @@ impl TestApp {
             LOGS.get_or_init(|| stepwise::telemetry::init(stepwise::telemetry::LogFormat::Pretty));
         }
         let mut config = ServeConfig::new("127.0.0.1:0".parse().expect("address"), data_dir.path());
+        config.database_url = super::database::database_for(data_dir.path())
+            .map(|url| url.parse().expect("database URL"));
         adjust(&mut config);
         let app = Server::build(&config).await.expect("server starts");
         let addr = app.local_addr();
@@ -91,6 +93,23 @@ impl TestApp {
             shutdown,
             server,
         }
+    }
+
+    /// Starts a second server on the same database as this one (testing on
+    /// PostgreSQL only), with a data dir of its own and the same master
+    /// key, and with adjusted settings. Its `admin_token` is empty: the
+    /// first server made the administrator.
+    pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        super::database::share_database(self.data_dir(), data_dir.path());
+        let master_key = self
+            .data_dir()
+            .join(stepwise::store::kv::seal::MASTER_KEY_FILE);
+        Self::spawn_in(data_dir, |config| {
+            config.master_key_file = Some(master_key);
+            adjust(config);
+        })
+        .await
     }
 
     /// Stops the server gracefully and starts a new one on the same data

@@ -5,9 +5,11 @@
 pub mod app;
 pub mod assertions;
 pub mod calls;
+pub mod database;
 pub mod requests;
 
 pub use app::*;
 pub use assertions::*;
 pub use calls::*;
+pub use database::{postgres_only, sled_only};
 pub use requests::*;

@@ -7,7 +7,7 @@ use std::ops::Bound;
 use uuid::Uuid;
 
 use super::super::codec::{Value, encode_seq};
-use super::super::engine::Engine;
+use super::super::engine::KvRead;
 use super::super::keys;
 use super::KvTx;
 use crate::domain::{AccessEvent, Entity, Expiring, Invite, Replay};
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::store::{Purged, Tx};
 
 /// See [`crate::store::Tx::purge`].
-pub(super) fn purge<E: Engine>(
+pub(super) fn purge<E: KvRead + ?Sized>(
     tx: &mut KvTx<'_, E>,
     what: Expiring,
     before_us: i64,
@@ -43,7 +43,7 @@ pub(super) fn purge<E: Engine>(
 /// Removes the oldest entries of the time-ordered `prefix` dated before
 /// `before_us`, each after `also` removed what it stands for. The next
 /// batch starts again at the oldest entry left.
-fn oldest<'a, E: Engine>(
+fn oldest<'a, E: KvRead + ?Sized>(
     tx: &mut KvTx<'a, E>,
     prefix: u8,
     before_us: i64,
@@ -66,7 +66,7 @@ fn oldest<'a, E: Engine>(
 /// Forgets the replay a retention index entry points at; a push that
 /// would have been answered by it must now come from a device whose
 /// cursor is past the version it produced.
-fn forget_replay<E: Engine>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
+fn forget_replay<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
     let (account, replay) =
         keys::replay_of_index(index).ok_or_else(|| Error::internal("bad replay index key"))?;
     if let Some(kept) = tx.value::<Replay>(&replay)? {
@@ -78,7 +78,7 @@ fn forget_replay<E: Engine>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
 
 /// Takes a tombstone out of the change index (its record entry stays, so
 /// the id stays taken); a pull from before it must start afresh.
-fn compact_tombstone<E: Engine>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
+fn compact_tombstone<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
     let id = keys::child_id(index).ok_or_else(|| Error::internal("bad tombstone index key"))?;
     if let Some(Entity::Tombstone(tombstone)) = tx.entity(id)? {
         let (client, version) = (tombstone.meta.client_id, tombstone.meta.version);
@@ -88,7 +88,7 @@ fn compact_tombstone<E: Engine>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()
     Ok(())
 }
 
-fn raise_floor<E: Engine>(tx: &mut KvTx<'_, E>, client: Uuid, seq: i64) -> Result<()> {
+fn raise_floor<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, client: Uuid, seq: i64) -> Result<()> {
     if seq > tx.sync_floor(client)? {
         tx.put(keys::sync_floor(client), encode_seq(seq));
     }
@@ -98,7 +98,7 @@ fn raise_floor<E: Engine>(tx: &mut KvTx<'_, E>, client: Uuid, seq: i64) -> Resul
 /// Removes invites that expired before `expired_before_us`, examining
 /// `limit` invites from `resume` on (invites are keyed by code, not time;
 /// retention itself keeps their number small).
-fn expired_invites<E: Engine>(
+fn expired_invites<E: KvRead + ?Sized>(
     tx: &mut KvTx<'_, E>,
     expired_before_us: i64,
     limit: usize,
@@ -126,7 +126,7 @@ fn expired_invites<E: Engine>(
 /// trail. Each client's events are in time order, so per client only the
 /// old ones are read; a batch reads at most `limit` entries (the first of
 /// each client counted), from the client in `resume` on.
-fn access_events<E: Engine>(
+fn access_events<E: KvRead + ?Sized>(
     tx: &mut KvTx<'_, E>,
     before_us: i64,
     limit: usize,
@@ -361,7 +361,7 @@ mod tests {
         use std::ops::Bound;
 
         use crate::domain::{Entity, Goal, Meta};
-        use crate::store::kv::engine::Engine;
+        use crate::store::kv::engine::KvRead;
 
         let clock = Arc::new(ManualClock::starting_at(1_000));
         let store = Arc::new(

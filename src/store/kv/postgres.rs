@@ -1,0 +1,716 @@
+//! [`PgKv`]: the store's ordered keyspace in one PostgreSQL table, so that
+//! several Stepwise servers can share one database.
+//!
+//! **One table, not a relational schema.** `kv (key BYTEA PRIMARY KEY,
+//! value BYTEA NOT NULL)` holds exactly what sled holds: BYTEA order is the
+//! keys' byte order, so everything above the engine (the key layout, the
+//! codec, the sealing of clients' text, the exact change index, retention,
+//! erasure) is the same code on both backends, one implementation of the
+//! store's rules. Migrations are versioned in `migrations/` and applied at
+//! start-up ([`MIGRATIONS`]).
+//!
+//! **Transactions.** A group of writes ([`Engine::run_group`]) is one
+//! SERIALIZABLE transaction on one connection: the writers' reads go to it,
+//! then the group's batch, then COMMIT, before any writer is answered. A
+//! serialization failure or deadlock (SQLSTATE 40001, 40P01) with another
+//! server's group rolls back and runs the whole group again, up to
+//! [`MAX_ATTEMPTS`] times with a short jittered pause; then its writers
+//! are answered UNAVAILABLE. Reads outside groups run in autocommit on a
+//! pooled connection.
+//!
+//! **The SQL subset**, chosen to be served by CockroachDB and YugabyteDB
+//! too (by design, not by test: only PostgreSQL runs here): `SELECT ...
+//! WHERE key = $1`, `key = ANY($1)`, ranges with `>`/`>=`/`<`/`<=`,
+//! `ORDER BY key LIMIT n` (scans are paged: each page continues after the
+//! last key), `INSERT ... SELECT * FROM unnest($1, $2) ON CONFLICT (key) DO
+//! UPDATE`, `DELETE ... WHERE key = ANY($1)`, `BEGIN ISOLATION LEVEL
+//! SERIALIZABLE`, and `CREATE TABLE IF NOT EXISTS`. No LISTEN/NOTIFY, no
+//! advisory locks: other servers' writes are found by polling
+//! (`super::poller`), and servers starting together each run the
+//! migrations in a transaction that tolerates the race (see `migrate`).
+//!
+//! **The driver.** The store calls its engine synchronously, from tokio
+//! tasks (the tests' runtimes are often single-threaded) and from the
+//! writer thread. So `tokio-postgres` with a `deadpool-postgres` pool runs
+//! on a small runtime of its own, and a caller blocks on a channel until
+//! its query's answer arrives: the same blocking as sled's disk reads,
+//! without ever entering another runtime from inside one.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use super::engine::{Batch, Engine, KvRead, Visit};
+use crate::error::{Error, Result};
+
+/// The schema's versions, oldest first: (version, name, SQL). Each runs
+/// once, in a transaction that also records it in `schema_migrations`.
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "kv", include_str!("../../../migrations/0001_kv.sql"))];
+
+/// The table of applied migrations, made before any of them runs.
+const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)";
+
+/// Most runs of one group of writes that conflicts with other servers'.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// Connections per server.
+const POOL_SIZE: usize = 8;
+/// How long a call waits for a connection, or for one to be made.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Rows of a scan's first page: most scans are short (a client's few
+/// links, one record's children).
+const FIRST_PAGE: i64 = 128;
+/// Rows of each further page.
+const NEXT_PAGE: i64 = 1024;
+
+/// What the callers of a store that cannot reach its database are told.
+const UNREACHABLE: &str = "the database cannot be reached; retry shortly";
+/// What the writers of a group that kept conflicting are told.
+const CONTENDED: &str =
+    "the database is busy with conflicting writes from other servers; retry shortly";
+
+/// A key and its value.
+type Entry = (Vec<u8>, Vec<u8>);
+
+/// PostgreSQL (or a database speaking its protocol and SQL) as an
+/// [`Engine`].
+pub struct PgKv {
+    /// Runs the driver; `None` only while dropping.
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    pool: Pool,
+    poll_interval: Duration,
+}
+
+/// A failure of the database or of reaching it.
+#[derive(Debug)]
+enum PgError {
+    /// No connection could be had.
+    Pool(deadpool_postgres::PoolError),
+    /// A statement failed.
+    Db(tokio_postgres::Error),
+}
+
+impl PgError {
+    /// Whether running the transaction again may succeed: it lost a
+    /// conflict with another (serialization failure, deadlock).
+    fn is_conflict(&self) -> bool {
+        matches!(self, PgError::Db(e) if e.code().is_some_and(is_conflict))
+    }
+}
+
+fn is_conflict(code: &SqlState) -> bool {
+    *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+}
+
+impl From<tokio_postgres::Error> for PgError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        PgError::Db(e)
+    }
+}
+
+impl From<PgError> for Error {
+    fn from(e: PgError) -> Self {
+        let lost = match e {
+            PgError::Db(e) if !e.is_closed() => return Error::internal(e),
+            PgError::Db(e) => e.to_string(),
+            PgError::Pool(e) => e.to_string(),
+        };
+        tracing::warn!(error = %lost, "the database cannot be reached");
+        Error::StoreUnavailable(UNREACHABLE)
+    }
+}
+
+/// Where a query runs: a pooled connection in autocommit, or the
+/// connection of a group's transaction.
+#[derive(Clone)]
+enum Conn {
+    Pool(Pool),
+    Held(Arc<Object>),
+}
+
+impl Conn {
+    async fn get(self) -> Result<Arc<Object>, PgError> {
+        match self {
+            Conn::Pool(pool) => Ok(Arc::new(pool.get().await.map_err(PgError::Pool)?)),
+            Conn::Held(client) => Ok(client),
+        }
+    }
+}
+
+impl PgKv {
+    /// Connects to the database at `url` (`postgres://user:password@host:
+    /// port/database`) and applies the migrations it lacks; other servers'
+    /// writes are looked for every `poll_interval`.
+    pub fn connect(url: &str, poll_interval: Duration) -> Result<Self> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| Error::internal(format!("the database URL is not valid: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("stepwise-postgres")
+            .enable_all()
+            .build()?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(Error::internal)?;
+        let kv = Self {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+            pool,
+            poll_interval,
+        };
+        kv.migrate()?;
+        Ok(kv)
+    }
+
+    /// Runs `work` on the driver's runtime and waits for its result.
+    fn block<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, PgError>> + Send + 'static,
+    ) -> Result<T, PgError> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.handle.spawn(async move {
+            let _ = reply.send(work.await);
+        });
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(PgError::Pool(deadpool_postgres::PoolError::Closed)))
+    }
+
+    /// Runs `query` on `conn` and waits for its result.
+    fn query<T, F>(
+        &self,
+        conn: Conn,
+        query: impl FnOnce(Arc<Object>) -> F + Send + 'static,
+    ) -> Result<T, PgError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, tokio_postgres::Error>> + Send,
+    {
+        self.block(async move { Ok(query(conn.get().await?).await?) })
+    }
+
+    fn get_on(&self, conn: Conn, key: &[u8]) -> Result<Option<Vec<u8>>, PgError> {
+        let key = key.to_vec();
+        self.query(conn, move |client| async move {
+            let statement = client
+                .prepare_cached("SELECT value FROM kv WHERE key = $1")
+                .await?;
+            let row = client.query_opt(&statement, &[&key]).await?;
+            Ok(row.map(|row| row.get(0)))
+        })
+    }
+
+    /// One page of a scan: the first `limit` entries in the range.
+    fn page_on(
+        &self,
+        conn: Conn,
+        (from, to): (Bound<Vec<u8>>, Bound<Vec<u8>>),
+        limit: i64,
+    ) -> Result<Vec<Entry>, PgError> {
+        self.query(conn, move |client| async move {
+            let (lower, from) = match from {
+                Bound::Included(key) => (">=", key),
+                Bound::Excluded(key) => (">", key),
+                Bound::Unbounded => (">=", Vec::new()),
+            };
+            let (upper, to) = match to {
+                Bound::Included(key) => ("AND key <= $2", Some(key)),
+                Bound::Excluded(key) => ("AND key < $2", Some(key)),
+                Bound::Unbounded => ("", None),
+            };
+            let limit_at = if to.is_some() { 3 } else { 2 };
+            let sql = format!(
+                "SELECT key, value FROM kv WHERE key {lower} $1 {upper} ORDER BY key LIMIT ${limit_at}"
+            );
+            let statement = client.prepare_cached(&sql).await?;
+            let rows = match &to {
+                Some(to) => client.query(&statement, &[&from, to, &limit]).await?,
+                None => client.query(&statement, &[&from, &limit]).await?,
+            };
+            Ok(rows.into_iter().map(|row| (row.get(0), row.get(1))).collect())
+        })
+    }
+
+    /// Calls `visit` on the entries of the range, a page at a time (each
+    /// page continues after the last key of the one before);
+    /// `fail` turns a database failure into the caller's error.
+    fn scan_on(
+        &self,
+        conn: &Conn,
+        (from, to): (Bound<&[u8]>, Bound<&[u8]>),
+        visit: &mut Visit<'_>,
+        fail: &dyn Fn(PgError) -> Error,
+    ) -> Result<()> {
+        let mut from = from.map(<[u8]>::to_vec);
+        let to = to.map(<[u8]>::to_vec);
+        let mut limit = FIRST_PAGE;
+        loop {
+            let rows = self
+                .page_on(conn.clone(), (from, to.clone()), limit)
+                .map_err(fail)?;
+            let full = rows.len() as i64 == limit;
+            let mut last = None;
+            for (key, value) in rows {
+                if !visit(&key, &value)? {
+                    return Ok(());
+                }
+                last = Some(key);
+            }
+            match last {
+                Some(last) if full => from = Bound::Excluded(last),
+                _ => return Ok(()),
+            }
+            limit = NEXT_PAGE;
+        }
+    }
+
+    /// Runs a group once, in one SERIALIZABLE transaction.
+    fn try_group(
+        &self,
+        run: &mut dyn FnMut(&PgGroup<'_>) -> Result<Batch>,
+    ) -> Result<(), GroupFailure> {
+        let pool = self.pool.clone();
+        let client = self.block(async move { Conn::Pool(pool).get().await })?;
+        execute(self, &client, "BEGIN ISOLATION LEVEL SERIALIZABLE")?;
+        let group = PgGroup {
+            kv: self,
+            conn: Conn::Held(client.clone()),
+            failed: RefCell::new(None),
+        };
+        let outcome = run(&group);
+        let failed = group.failed.into_inner();
+        let result = match (failed, outcome) {
+            (Some(failure), _) => Err(failure.into()),
+            (None, Err(error)) => Err(GroupFailure::Refused(error)),
+            (None, Ok(batch)) => {
+                let held = client.clone();
+                self.block(async move {
+                    write(&held, batch).await?;
+                    held.batch_execute("COMMIT").await?;
+                    Ok(())
+                })
+                .map_err(GroupFailure::from)
+            }
+        };
+        if result.is_err() && execute(self, &client, "ROLLBACK").is_err() {
+            // A connection in an unknown state never goes back to the pool.
+            if let Ok(client) = Arc::try_unwrap(client) {
+                drop(Object::take(client));
+            }
+        }
+        result
+    }
+
+    /// Creates the migrations table and applies the migrations the
+    /// database lacks, each in a transaction; tried again when servers
+    /// starting together race each other.
+    fn migrate(&self) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let pool = self.pool.clone();
+            match self
+                .block(async move { migrate(&*pool.get().await.map_err(PgError::Pool)?).await })
+            {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(refusal)) => return Err(refusal),
+                Err(e) if attempt < MAX_ATTEMPTS && is_migration_race(&e) => pause(attempt),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Applies the migrations the database lacks. The outer `Err` is the
+/// database's failure; the inner one a refusal to run on this schema.
+async fn migrate(client: &deadpool_postgres::ClientWrapper) -> Result<Result<()>, PgError> {
+    client.batch_execute(MIGRATIONS_TABLE).await?;
+    for (version, name, sql) in MIGRATIONS {
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            .await?;
+        let applied = async {
+            let done = client
+                .query_opt(
+                    "SELECT version FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await?
+                .is_some();
+            if !done {
+                client.batch_execute(sql).await?;
+                client
+                    .execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2) \
+                         ON CONFLICT (version) DO NOTHING",
+                        &[version, name],
+                    )
+                    .await?;
+                tracing::info!(version, name, "applied a database migration");
+            }
+            client.batch_execute("COMMIT").await
+        }
+        .await;
+        if let Err(error) = applied {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(error.into());
+        }
+    }
+    let newest: Option<i64> = client
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .await?
+        .get(0);
+    let known = MIGRATIONS.last().map_or(0, |(version, _, _)| *version);
+    Ok(match newest {
+        Some(newest) if newest > known => Err(Error::internal(format!(
+            "the database's schema is at version {newest}, newer than this server's \
+             ({known}); run the Stepwise version that migrated it"
+        ))),
+        _ => Ok(()),
+    })
+}
+
+/// Whether a migration failed only because another server ran it at the
+/// same moment.
+fn is_migration_race(error: &PgError) -> bool {
+    let PgError::Db(e) = error else {
+        return false;
+    };
+    e.code().is_some_and(|code| {
+        is_conflict(code)
+            || *code == SqlState::UNIQUE_VIOLATION
+            || *code == SqlState::DUPLICATE_TABLE
+            || *code == SqlState::DUPLICATE_OBJECT
+    })
+}
+
+/// Runs one statement without parameters on `client`.
+fn execute(kv: &PgKv, client: &Arc<Object>, sql: &'static str) -> Result<(), PgError> {
+    let client = client.clone();
+    kv.block(async move { Ok(client.batch_execute(sql).await?) })
+}
+
+/// Writes a batch: upserts, then removals.
+async fn write(client: &Object, batch: Batch) -> Result<(), tokio_postgres::Error> {
+    let (mut keys, mut values, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+    for (key, value) in batch {
+        match value {
+            Some(value) => {
+                keys.push(key);
+                values.push(value);
+            }
+            None => removed.push(key),
+        }
+    }
+    if !keys.is_empty() {
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO kv (key, value) SELECT * FROM unnest($1::BYTEA[], $2::BYTEA[]) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .await?;
+        client.execute(&statement, &[&keys, &values]).await?;
+    }
+    if !removed.is_empty() {
+        let statement = client
+            .prepare_cached("DELETE FROM kv WHERE key = ANY($1)")
+            .await?;
+        client.execute(&statement, &[&removed]).await?;
+    }
+    Ok(())
+}
+
+/// Waits a little before attempt `attempt + 1`: longer after each, and
+/// jittered so that servers in conflict do not meet again at once.
+fn pause(attempt: u32) {
+    let most = 2u64 << attempt.min(6);
+    std::thread::sleep(Duration::from_millis(1 + rand::random::<u64>() % most));
+}
+
+/// Why a run of a group did not commit.
+enum GroupFailure {
+    /// Lost a conflict with another server's transaction: run it again.
+    Conflict,
+    /// Failed otherwise.
+    Refused(Error),
+}
+
+impl From<PgError> for GroupFailure {
+    fn from(e: PgError) -> Self {
+        if e.is_conflict() {
+            GroupFailure::Conflict
+        } else {
+            GroupFailure::Refused(e.into())
+        }
+    }
+}
+
+/// The reads of one group of writes: its transaction.
+pub struct PgGroup<'a> {
+    kv: &'a PgKv,
+    conn: Conn,
+    /// The first failure of a statement: the transaction is aborted then
+    /// (PostgreSQL refuses every statement after it), whatever the writer
+    /// made of the error it was handed.
+    failed: RefCell<Option<PgError>>,
+}
+
+impl PgGroup<'_> {
+    /// Notes the transaction's failure; the writer gets an error that ends
+    /// its write (the group is run again or fails as a whole).
+    fn fail(&self, error: PgError) -> Error {
+        let mut failed = self.failed.borrow_mut();
+        failed.get_or_insert(error);
+        Error::internal("the transaction failed")
+    }
+}
+
+impl KvRead for PgGroup<'_> {
+    type Value = Vec<u8>;
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if self.failed.borrow().is_some() {
+            return Err(Error::internal("the transaction failed"));
+        }
+        self.kv
+            .get_on(self.conn.clone(), key)
+            .map_err(|e| self.fail(e))
+    }
+
+    fn scan(&self, range: (Bound<&[u8]>, Bound<&[u8]>), visit: &mut Visit<'_>) -> Result<()> {
+        if self.failed.borrow().is_some() {
+            return Err(Error::internal("the transaction failed"));
+        }
+        self.kv.scan_on(&self.conn, range, visit, &|e| self.fail(e))
+    }
+}
+
+impl KvRead for PgKv {
+    type Value = Vec<u8>;
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_on(Conn::Pool(self.pool.clone()), key)?)
+    }
+
+    fn scan(&self, range: (Bound<&[u8]>, Bound<&[u8]>), visit: &mut Visit<'_>) -> Result<()> {
+        self.scan_on(&Conn::Pool(self.pool.clone()), range, visit, &Error::from)
+    }
+}
+
+impl Engine for PgKv {
+    type Group<'a> = PgGroup<'a>;
+
+    fn run_group(&self, run: &mut dyn FnMut(&PgGroup<'_>) -> Result<Batch>) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_group(run) {
+                Ok(()) => return Ok(()),
+                Err(GroupFailure::Refused(error)) => return Err(error),
+                Err(GroupFailure::Conflict) if attempt < MAX_ATTEMPTS => pause(attempt),
+                Err(GroupFailure::Conflict) => {
+                    tracing::warn!(attempts = attempt, "a group of writes kept conflicting");
+                    return Err(Error::StoreUnavailable(CONTENDED));
+                }
+            }
+        }
+    }
+
+    fn apply(&self, batch: Batch) -> Result<()> {
+        self.run_group(&mut |_| Ok(batch.clone()))
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        let wanted = keys.to_vec();
+        let mut found: HashMap<Vec<u8>, Vec<u8>> =
+            self.query(Conn::Pool(self.pool.clone()), move |client| async move {
+                let statement = client
+                    .prepare_cached("SELECT key, value FROM kv WHERE key = ANY($1)")
+                    .await?;
+                let rows = client.query(&statement, &[&wanted]).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| (row.get(0), row.get(1)))
+                    .collect())
+            })?;
+        Ok(keys.iter().map(|key| found.remove(key)).collect())
+    }
+
+    fn get_each(
+        &self,
+        keys: &mut dyn Iterator<Item = Vec<u8>>,
+        visit: &mut dyn FnMut(Option<Vec<u8>>) -> Result<bool>,
+    ) -> Result<()> {
+        let keys: Vec<Vec<u8>> = keys.collect();
+        for value in self.get_many(&keys)? {
+            if !visit(value)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Nothing to do: a committed transaction is durable in the database.
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The table's size in the database (0 where the database does not
+    /// tell).
+    fn size_on_disk(&self) -> u64 {
+        let size = self.query(Conn::Pool(self.pool.clone()), |client| async move {
+            let row = client
+                .query_one("SELECT pg_total_relation_size('kv')", &[])
+                .await?;
+            Ok(row.get::<_, i64>(0))
+        });
+        size.ok()
+            .and_then(|size| u64::try_from(size).ok())
+            .unwrap_or(0)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(self.poll_interval)
+    }
+
+    fn snapshot_refusal(&self) -> Option<&'static str> {
+        Some(
+            "this server keeps its data in PostgreSQL: back it up with pg_dump \
+             (and keep a copy of the master key file apart); see the README",
+        )
+    }
+}
+
+impl Drop for PgKv {
+    fn drop(&mut self) {
+        // A store may be dropped inside an async task, where a runtime
+        // cannot wait for its threads.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against a real database, when `STEPWISE_TEST_DATABASE_URL` names one
+    //! (`.ci/run` starts a throw-away cluster); skipped otherwise.
+
+    use std::sync::Barrier;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn database() -> Option<PgKv> {
+        let url = std::env::var("STEPWISE_TEST_DATABASE_URL").ok()?;
+        Some(PgKv::connect(&url, Duration::from_secs(1)).expect("connects"))
+    }
+
+    fn counter(value: &[u8]) -> u64 {
+        u64::from_be_bytes(value.try_into().expect("8 bytes"))
+    }
+
+    #[test]
+    fn groups_that_conflict_with_another_servers_are_run_again_and_lose_nothing() {
+        let Some(first) = database() else {
+            eprintln!("skipped: STEPWISE_TEST_DATABASE_URL is not set");
+            return;
+        };
+        let second = database().expect("connects");
+        let key = format!("test-counter-{}", uuid::Uuid::new_v4()).into_bytes();
+        const INCREMENTS: u32 = 20;
+        let runs = AtomicU32::new(0);
+        // The first run of each server's first group waits until both have
+        // read the counter, so both write over the same value: one of them
+        // must fail to serialize and run again.
+        let both_read = Barrier::new(2);
+        std::thread::scope(|scope| {
+            for (server, kv) in [&first, &second].into_iter().enumerate() {
+                let (key, runs, both_read) = (&key, &runs, &both_read);
+                scope.spawn(move || {
+                    for n in 0..INCREMENTS {
+                        let mut first_run = n == 0;
+                        kv.run_group(&mut |group| {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                            let now = group.get(key)?.map_or(0, |v| counter(&v));
+                            if std::mem::take(&mut first_run) {
+                                both_read.wait();
+                            }
+                            let next = (now + 1).to_be_bytes().to_vec();
+                            Ok(vec![(key.clone(), Some(next))])
+                        })
+                        .unwrap_or_else(|e| panic!("server {server}: {e}"));
+                    }
+                });
+            }
+        });
+        let total = first.get(&key).expect("read").map(|v| counter(&v));
+        assert_eq!(total, Some(2 * u64::from(INCREMENTS)), "no increment lost");
+        assert!(
+            runs.load(Ordering::SeqCst) > 2 * INCREMENTS,
+            "a conflicting group was run again"
+        );
+        first.apply(vec![(key, None)]).expect("clean up");
+    }
+
+    #[test]
+    fn scans_page_through_long_ranges_in_key_order() {
+        let Some(kv) = database() else {
+            eprintln!("skipped: STEPWISE_TEST_DATABASE_URL is not set");
+            return;
+        };
+        let prefix = format!("test-scan-{}-", uuid::Uuid::new_v4()).into_bytes();
+        let keys: Vec<Vec<u8>> = (0..(FIRST_PAGE + NEXT_PAGE + 7) as u32)
+            .map(|n| [prefix.as_slice(), &n.to_be_bytes()].concat())
+            .collect();
+        kv.apply(keys.iter().map(|k| (k.clone(), Some(vec![1]))).collect())
+            .expect("written");
+        let end = [prefix.as_slice(), &[0xff]].concat();
+        let mut seen = Vec::new();
+        kv.scan(
+            (Bound::Included(&prefix), Bound::Excluded(&end)),
+            &mut |key, _| {
+                seen.push(key.to_vec());
+                Ok(true)
+            },
+        )
+        .expect("scan");
+        assert_eq!(seen, keys);
+        let mut first_two = Vec::new();
+        kv.scan(
+            (Bound::Excluded(&keys[0]), Bound::Included(&keys[2])),
+            &mut |key, _| {
+                first_two.push(key.to_vec());
+                Ok(true)
+            },
+        )
+        .expect("scan");
+        assert_eq!(first_two, keys[1..=2]);
+        kv.apply(keys.into_iter().map(|k| (k, None)).collect())
+            .expect("clean up");
+    }
+}
