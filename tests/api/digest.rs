@@ -86,15 +86,6 @@ fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
     ids
 }
 
-#[track_caller]
-fn close(actual: Option<f64>, expected: f64) {
-    let actual = actual.expect("a value");
-    assert!(
-        (actual - expected).abs() < 1e-9,
-        "{actual} is not {expected}"
-    );
-}
-
 #[tokio::test]
 async fn the_digest_tells_the_therapist_what_changed_since_the_last_session() {
     let clock = Arc::new(ManualClock::starting_at(MONDAY_9_UTC * 1_000_000));
@@ -245,7 +236,7 @@ async fn the_digest_tells_the_therapist_what_changed_since_the_last_session() {
 
     assert_eq!(d.skill_practices, [calmer, little]);
     // Drops 30 and 10.
-    close(d.mean_distress_drop, 20.0);
+    assert_close(d.mean_distress_drop, 20.0);
     assert_eq!(d.thought_records, [shared], "not the private one");
     let distortions: Vec<(i32, i32)> = d
         .distortions
@@ -263,15 +254,15 @@ async fn the_digest_tells_the_therapist_what_changed_since_the_last_session() {
     let then = d.progress_then.expect("then");
     assert_eq!(then.as_of_date, "2026-03-02");
     // Its first day, done.
-    close(then.adherence_7d, 1.0);
-    close(then.adherence_28d, 1.0);
+    assert_close(then.adherence_7d, 1.0);
+    assert_close(then.adherence_28d, 1.0);
     assert!((then.habit_strength - (1.0 - m)).abs() < 1e-9);
     let now = d.progress_now.expect("now");
     assert_eq!(now.as_of_date, "2026-03-09");
     // 03-03..03-09 without the skipped 03-06: 1 + 1 + 0.5 over 6 days;
     // since the first day 03-02: 3.5 over 7.
-    close(now.adherence_7d, 2.5 / 6.0);
-    close(now.adherence_28d, 0.5);
+    assert_close(now.adherence_7d, 2.5 / 6.0);
+    assert_close(now.adherence_28d, 0.5);
     let mut strength = 0.0;
     for value in [1.0, 1.0, 1.0, 0.5, f64::NAN, 0.0, 0.0, 0.0] {
         if !value.is_nan() {

@@ -127,15 +127,6 @@ async fn stats(
         .map(Response::into_inner)
 }
 
-#[track_caller]
-fn close(actual: Option<f64>, expected: f64) {
-    let actual = actual.expect("a value");
-    assert!(
-        (actual - expected).abs() < 1e-9,
-        "{actual} is not {expected}"
-    );
-}
-
 #[tokio::test]
 async fn a_client_keeps_skills_and_logs_how_practising_them_went() {
     let app = TestApp::spawn().await;
@@ -403,13 +394,13 @@ async fn statistics_match_values_computed_by_hand() {
     assert_eq!(all.skill_id, "");
     assert_eq!((all.practices_7d, all.practices_28d), (2, 7));
     // (10 + 5 + 0 + 20 + 15 − 5 + 20) / 7.
-    close(all.mean_distress_drop_28d, 65.0 / 7.0);
+    assert_close(all.mean_distress_drop_28d, 65.0 / 7.0);
     // All but 02-24 (0) and 03-04 (−5) lowered distress.
-    close(all.lowered_share_28d, 5.0 / 7.0);
+    assert_close(all.lowered_share_28d, 5.0 / 7.0);
     // Earlier (10 + 5 + 0) / 3 = 5; recent (20 + 15 − 5 + 20) / 4 = 12.5:
     // 7.5 points more relief, at least 5: improving.
-    close(all.earlier_mean_drop, 5.0);
-    close(all.recent_mean_drop, 12.5);
+    assert_close(all.earlier_mean_drop, 5.0);
+    assert_close(all.recent_mean_drop, 12.5);
     assert_eq!(all.trend, pb::SkillTrend::Improving as i32);
 
     let each: Vec<(&str, &pb::SkillStats)> = client
@@ -422,10 +413,10 @@ async fn statistics_match_values_computed_by_hand() {
     // Breathing: 02-12 (10), 02-18 (5), 02-25 (20), 03-10 (20).
     let b = of(&breathing.id);
     assert_eq!((b.practices_7d, b.practices_28d), (1, 4));
-    close(b.mean_distress_drop_28d, 55.0 / 4.0);
-    close(b.lowered_share_28d, 1.0);
-    close(b.recent_mean_drop, 20.0);
-    close(b.earlier_mean_drop, 7.5);
+    assert_close(b.mean_distress_drop_28d, 55.0 / 4.0);
+    assert_close(b.lowered_share_28d, 1.0);
+    assert_close(b.recent_mean_drop, 20.0);
+    assert_close(b.earlier_mean_drop, 7.5);
     assert_eq!(
         b.trend,
         pb::SkillTrend::InsufficientData as i32,
@@ -434,8 +425,8 @@ async fn statistics_match_values_computed_by_hand() {
     // Grounding: 02-24 (0), 03-03 (15), 03-04 (−5).
     let g = of(&grounding.id);
     assert_eq!((g.practices_7d, g.practices_28d), (1, 3));
-    close(g.mean_distress_drop_28d, 10.0 / 3.0);
-    close(g.lowered_share_28d, 1.0 / 3.0);
+    assert_close(g.mean_distress_drop_28d, 10.0 / 3.0);
+    assert_close(g.lowered_share_28d, 1.0 / 3.0);
 
     // One skill alone, as of an earlier day: 2026-02-24 sees only 02-24.
     let earlier = stats(
@@ -451,8 +442,8 @@ async fn statistics_match_values_computed_by_hand() {
         (s.skill_id.as_str(), s.practices_28d),
         (grounding.id.as_str(), 1)
     );
-    close(s.mean_distress_drop_28d, 0.0);
-    close(s.lowered_share_28d, 0.0);
+    assert_close(s.mean_distress_drop_28d, 0.0);
+    assert_close(s.lowered_share_28d, 0.0);
     assert!(earlier.skills.is_empty());
 
     // A day later by the clock, today is 03-11: the last 7 days are
@@ -470,7 +461,7 @@ async fn statistics_match_values_computed_by_hand() {
     let all = next_day.stats.expect("pooled");
     assert_eq!((all.practices_7d, all.practices_28d), (2, 8));
     // 65 as before, and 03-11's drop of 80.
-    close(all.mean_distress_drop_28d, (65.0 + 80.0) / 8.0);
+    assert_close(all.mean_distress_drop_28d, (65.0 + 80.0) / 8.0);
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Assertions on errors: the code, the ErrorInfo reason, the fields.
+//! Assertions on errors (the code, the ErrorInfo reason, the fields) and on
+//! computed statistics.
 
 use tonic::{Code, Status};
 
@@ -29,6 +30,17 @@ pub fn assert_invalid(status: &Status, fields: &[&str]) {
 #[track_caller]
 pub fn assert_not_found(status: &Status) {
     assert_status(status, Code::NotFound, "NOT_FOUND");
+}
+
+/// Asserts that a statistic is present and equals `expected` up to
+/// floating-point rounding.
+#[track_caller]
+pub fn assert_close(actual: Option<f64>, expected: f64) {
+    let actual = actual.expect("a value");
+    assert!(
+        (actual - expected).abs() < 1e-9,
+        "{actual} is not {expected}"
+    );
 }
 
 /// The field paths of a status's `google.rpc.BadRequest` violations.

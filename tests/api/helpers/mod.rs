@@ -1,6 +1,6 @@
 //! What every API test uses: the running server ([`app`]), requests as an
 //! app builds them ([`requests`]), calls and fixtures ([`calls`]), and
-//! assertions on errors ([`assertions`]).
+//! assertions on errors and statistics ([`assertions`]).
 
 pub mod app;
 pub mod assertions;
