@@ -159,12 +159,14 @@ pub async fn push_outcomes(
         .results;
     let outcomes = results
         .iter()
-        .map(|r| {
-            let outcome = pb::Outcome::try_from(r.outcome).expect("a known outcome");
-            (outcome, r.reason.clone())
-        })
+        .map(|r| (outcome(r), r.reason.clone()))
         .collect();
     (outcomes, results)
+}
+
+/// The outcome of one push result, which must be one the tests know.
+pub fn outcome(result: &pb::MutationResult) -> pb::Outcome {
+    pb::Outcome::try_from(result.outcome).expect("a known outcome")
 }
 
 /// A push request from `device`.

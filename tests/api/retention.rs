@@ -52,10 +52,6 @@ fn pull_at(cursor: &str) -> pb::PullRequest {
     }
 }
 
-fn outcome(result: &pb::MutationResult) -> pb::Outcome {
-    pb::Outcome::try_from(result.outcome).expect("known outcome")
-}
-
 fn version_of(change: &Option<pb::Change>) -> i64 {
     match change.as_ref().and_then(|c| c.entity.as_ref()) {
         Some(Entity::Goal(goal)) => goal.version,

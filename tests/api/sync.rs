@@ -9,10 +9,6 @@ use tonic::Code;
 use crate::devices::*;
 use crate::helpers::*;
 
-fn outcome(result: &pb::MutationResult) -> pb::Outcome {
-    pb::Outcome::try_from(result.outcome).expect("known outcome")
-}
-
 fn goal_of(change: &Option<pb::Change>) -> pb::Goal {
     match change.as_ref().and_then(|c| c.entity.clone()) {
         Some(pb::change::Entity::Goal(goal)) => goal,
