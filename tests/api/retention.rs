@@ -10,11 +10,11 @@ use std::time::Duration;
 use stepwise::config::ServeConfig;
 use stepwise::domain::{Expiring, ManualClock};
 use stepwise::pb;
-use stepwise::pb::admin_service_client::AdminServiceClient;
 use stepwise::pb::change::Entity;
 use tokio_stream::StreamExt;
 use tonic::Code;
 
+use crate::admin::admin_events;
 use crate::care::{accept, access_events, invite, team};
 use crate::devices::*;
 use crate::helpers::*;
@@ -361,19 +361,6 @@ async fn invites_are_deleted_30_days_after_they_expired_and_younger_ones_stay() 
         .expect("a valid invite stays valid");
 }
 
-/// Every administrators' event (one page is plenty here).
-async fn admin_events(app: &TestApp) -> Vec<pb::AdminEvent> {
-    AdminServiceClient::new(app.authed(&app.admin_token).await)
-        .list_admin_events(pb::ListAdminEventsRequest {
-            page_size: 1000,
-            page_token: String::new(),
-        })
-        .await
-        .expect("admin events")
-        .into_inner()
-        .admin_events
-}
-
 fn seconds(time: &Option<prost_types::Timestamp>) -> i64 {
     time.as_ref().expect("time").seconds
 }
@@ -414,7 +401,9 @@ async fn audit_events_are_kept_six_years_by_default_then_deleted() {
             "in the client's and the therapist's view"
         );
     }
-    let admin = admin_events(&app).await;
+    let admin = admin_events(&app, &app.admin_token)
+        .await
+        .expect("admin events");
     assert_eq!(admin.len(), 1, "only the account created 1000 days in");
     assert_eq!(seconds(&admin[0].time), later);
 }
