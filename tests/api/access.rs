@@ -65,11 +65,7 @@ async fn calls_without_a_token_are_unauthenticated() {
     let plan = seed_plan(&app, &ada).await;
 
     let errors = [
-        app.accounts("")
-            .await
-            .get_current_account(pb::GetCurrentAccountRequest {})
-            .await
-            .expect_err("account"),
+        current_account(&app, "").await.expect_err("account"),
         try_create_goal(&app, "", goal("Walk more"))
             .await
             .expect_err("create goal"),
@@ -96,11 +92,7 @@ async fn calls_with_an_unknown_token_are_unauthenticated() {
 
     for token in [forged, "not-a-token"] {
         let errors = [
-            app.accounts(token)
-                .await
-                .get_current_account(pb::GetCurrentAccountRequest {})
-                .await
-                .expect_err("account"),
+            current_account(&app, token).await.expect_err("account"),
             get_goal(&app, token, &plan.goal.id)
                 .await
                 .expect_err("get goal"),

@@ -34,12 +34,9 @@ pub async fn admin_events(app: &TestApp, token: &str) -> Result<Vec<pb::AdminEve
 
 /// The account id behind `token`.
 async fn account_id(app: &TestApp, token: &str) -> String {
-    app.accounts(token)
-        .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
+    current_account(app, token)
         .await
         .expect("current account")
-        .into_inner()
         .id
 }
 

@@ -228,14 +228,7 @@ async fn the_gas_t_score_over_rated_goals_matches_hand_computed_values() {
     rate(&app, &client, &c.id, MuchMoreThanExpected, "2026-04-02")
         .await
         .expect("rate");
-    let me = app
-        .accounts(&client)
-        .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
-        .await
-        .expect("me")
-        .into_inner()
-        .id;
+    let me = current_account(&app, &client).await.expect("me").id;
     use pb::get_progress_request::Target;
 
     // w = (2, 1, 3), x = (+1, −1, +2): Σwx = 7, Σw² = 14, (Σw)² = 36;

@@ -231,13 +231,9 @@ async fn a_backup_over_tls_trusts_a_private_ca_and_reads_the_token_from_a_file()
     assert!(count > 0);
     let admin_token = app.admin_token.clone();
     let app = TestApp::spawn_on(restored).await;
-    let admin = app
-        .accounts(&admin_token)
+    let admin = current_account(&app, &admin_token)
         .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
-        .await
-        .expect("the administrator's token works on the restored store")
-        .into_inner();
+        .expect("the administrator's token works on the restored store");
     assert_eq!(admin.role(), pb::Role::Admin);
 }
 

@@ -107,13 +107,9 @@ async fn a_client_signs_up_with_a_therapists_invite_and_both_see_the_link() {
         .expect("sign up without a token");
     let account = signed_up.account.expect("account");
     assert_eq!(account.role, pb::Role::Client as i32);
-    let me = app
-        .accounts(&signed_up.token)
+    let me = current_account(&app, &signed_up.token)
         .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
-        .await
-        .expect("the new token works")
-        .into_inner();
+        .expect("the new token works");
     assert_eq!(me.id, account.id);
 
     for token in [&therapist, &signed_up.token] {

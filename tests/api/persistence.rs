@@ -9,15 +9,6 @@ use tonic::Code;
 
 use crate::helpers::*;
 
-async fn current_account(app: &TestApp, token: &str) -> pb::Account {
-    app.accounts(token)
-        .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
-        .await
-        .expect("the token works")
-        .into_inner()
-}
-
 #[tokio::test]
 async fn everything_a_client_kept_is_still_there_after_a_restart_with_the_same_versions() {
     let app = TestApp::spawn().await;
@@ -51,15 +42,32 @@ async fn everything_a_client_kept_is_still_there_after_a_restart_with_the_same_v
 async fn client_and_admin_tokens_keep_working_after_a_restart() {
     let app = TestApp::spawn().await;
     let (ada, ada_token) = app.create_account(Role::Client, "Ada").await;
-    let admin_before = current_account(&app, &app.admin_token).await;
+    let admin_before = current_account(&app, &app.admin_token)
+        .await
+        .expect("the token works");
     let admin_token = app.admin_token.clone();
 
     let app = app.restart().await;
 
-    assert_eq!(current_account(&app, &ada_token).await, ada);
-    assert_eq!(current_account(&app, &admin_token).await, admin_before);
+    assert_eq!(
+        current_account(&app, &ada_token)
+            .await
+            .expect("the token works"),
+        ada
+    );
+    assert_eq!(
+        current_account(&app, &admin_token)
+            .await
+            .expect("the token works"),
+        admin_before
+    );
     let (bea, bea_token) = app.create_account(Role::Client, "Bea").await;
-    assert_eq!(current_account(&app, &bea_token).await, bea);
+    assert_eq!(
+        current_account(&app, &bea_token)
+            .await
+            .expect("the token works"),
+        bea
+    );
 }
 
 #[tokio::test]
@@ -84,7 +92,13 @@ async fn the_admin_token_file_is_private_and_is_not_rewritten_on_restart() {
         before.modified().expect("mtime")
     );
     assert_eq!(after.permissions().mode() & 0o777, 0o600);
-    assert_eq!(current_account(&app, &token).await.role, Role::Admin as i32);
+    assert_eq!(
+        current_account(&app, &token)
+            .await
+            .expect("the token works")
+            .role,
+        Role::Admin as i32
+    );
 }
 
 #[tokio::test]

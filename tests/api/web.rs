@@ -126,13 +126,7 @@ async fn grpc_and_grpc_web_still_work_on_the_same_port() {
     let app = TestApp::spawn().await;
     let (account, token) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
     // Native gRPC over HTTP/2.
-    let current = app
-        .accounts(&token)
-        .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
-        .await
-        .expect("gRPC answers")
-        .into_inner();
+    let current = current_account(&app, &token).await.expect("gRPC answers");
     assert_eq!(current.id, account.id);
 
     // gRPC-Web over HTTP/1.1, from the dashboard's own origin.
@@ -158,10 +152,7 @@ async fn grpc_and_grpc_web_still_work_on_the_same_port() {
     );
 
     // A call without a token is still refused.
-    let unauthenticated = app
-        .accounts("")
-        .await
-        .get_current_account(pb::GetCurrentAccountRequest {})
+    let unauthenticated = current_account(&app, "")
         .await
         .expect_err("a token is needed");
     assert_eq!(unauthenticated.code(), tonic::Code::Unauthenticated);
