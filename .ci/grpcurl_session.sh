@@ -67,6 +67,20 @@ call() {
   fi
 }
 
+# refused NAME EXIT PATTERN WANT [grpcurl args...]: a call that must fail with
+# grpcurl exit EXIT (64 + the status code) and PATTERN in its error output;
+# WANT says what was expected when it does not.
+refused() {
+  local name="$1" want_rc="$2" pattern="$3" want="$4" rc=0
+  shift 4
+  local out="$WORK/$name.json"
+  gc "$out" "$@" || rc=$?
+  if ((rc != want_rc)) || ! grep -q "$pattern" "$out.err"; then
+    cat "$out" "$out.err" >&2
+    fail "$want, got exit $rc"
+  fi
+}
+
 # jget FILE PATH: prints the value at a dotted PATH ("a.b.0.c", proto field
 # names) of the JSON in FILE; strings as is, other values as JSON; exits 3 if
 # the path is missing.
@@ -283,14 +297,11 @@ expect "$WORK/submit.json" total 12
 expect "$WORK/submit.json" severity.label Moderate
 ok "AssessmentService/SubmitAssessment: total 12, Moderate"
 
-rc=0
-gc "$WORK/bad_answers.json" -rpc-header "authorization: Bearer $CLIENT_TOKEN" \
+refused bad_answers 67 'result.answers\[0\]' \
+  "SubmitAssessment with bad answers: want InvalidArgument naming result.answers[0]" \
+  -rpc-header "authorization: Bearer $CLIENT_TOKEN" \
   -d "{\"result\": {\"instrument_id\": \"$PHQ9\", \"local_date\": \"2026-11-20\", \"answers\": [4]}}" \
-  "$ADDR" stepwise.v1.AssessmentService/SubmitAssessment || rc=$?
-if ((rc != 67)) || ! grep -q 'result.answers\[0\]' "$WORK/bad_answers.json.err"; then
-  cat "$WORK/bad_answers.json" "$WORK/bad_answers.json.err" >&2
-  fail "SubmitAssessment with bad answers: want InvalidArgument naming result.answers[0], got exit $rc"
-fi
+  "$ADDR" stepwise.v1.AssessmentService/SubmitAssessment
 ok "AssessmentService/SubmitAssessment with bad answers: InvalidArgument"
 
 call results "$THERAPIST_TOKEN" stepwise.v1.AssessmentService/ListAssessmentResults "{\"client_id\": \"$CLIENT_ID\"}"
@@ -374,13 +385,10 @@ ok "AccountService/CreateToken and ListTokens: a second device's token"
 
 call revoke_token "$CLIENT_TOKEN" stepwise.v1.AccountService/RevokeToken "{\"id\": \"$DEVICE_TOKEN_ID\"}"
 expect "$WORK/revoke_token.json" state TOKEN_STATE_REVOKED
-rc=0
-gc "$WORK/revoked.json" -rpc-header "authorization: Bearer $DEVICE_TOKEN" -d '{}' \
-  "$ADDR" stepwise.v1.AccountService/GetCurrentAccount || rc=$?
-if ((rc != 80)) || ! grep -q 'Code: Unauthenticated' "$WORK/revoked.json.err"; then
-  cat "$WORK/revoked.json" "$WORK/revoked.json.err" >&2
-  fail "GetCurrentAccount with a revoked token: want Unauthenticated (grpcurl exit 80), got exit $rc"
-fi
+refused revoked 80 'Code: Unauthenticated' \
+  "GetCurrentAccount with a revoked token: want Unauthenticated (grpcurl exit 80)" \
+  -rpc-header "authorization: Bearer $DEVICE_TOKEN" -d '{}' \
+  "$ADDR" stepwise.v1.AccountService/GetCurrentAccount
 ok "AccountService/RevokeToken: the revoked token is refused"
 
 call export "$CLIENT_TOKEN" stepwise.v1.AccountService/ExportData '{}'
@@ -406,21 +414,15 @@ ok "AccountService/ExportData: $ITEMS items, then the trailer"
 # ---------------------------------------------------------------------------
 # Without a token: Unauthenticated (grpcurl exits with 64 + status code 16).
 # ---------------------------------------------------------------------------
-rc=0
-gc "$WORK/no_token.json" -d "{\"id\": \"$GOAL_ID\"}" "$ADDR" stepwise.v1.GoalService/GetGoal || rc=$?
-if ((rc != 80)) || ! grep -q 'Code: Unauthenticated' "$WORK/no_token.json.err"; then
-  cat "$WORK/no_token.json" "$WORK/no_token.json.err" >&2
-  fail "GetGoal without a token: want Unauthenticated (grpcurl exit 80), got exit $rc"
-fi
+refused no_token 80 'Code: Unauthenticated' \
+  "GetGoal without a token: want Unauthenticated (grpcurl exit 80)" \
+  -d "{\"id\": \"$GOAL_ID\"}" "$ADDR" stepwise.v1.GoalService/GetGoal
 ok "GoalService/GetGoal without a token: Unauthenticated"
 
-rc=0
-gc "$WORK/bad_token.json" -rpc-header "authorization: Bearer not-a-valid-token" -d '{}' \
-  "$ADDR" stepwise.v1.AccountService/GetCurrentAccount || rc=$?
-if ((rc != 80)) || ! grep -q 'Code: Unauthenticated' "$WORK/bad_token.json.err"; then
-  cat "$WORK/bad_token.json" "$WORK/bad_token.json.err" >&2
-  fail "GetCurrentAccount with a bogus token: want Unauthenticated (grpcurl exit 80), got exit $rc"
-fi
+refused bad_token 80 'Code: Unauthenticated' \
+  "GetCurrentAccount with a bogus token: want Unauthenticated (grpcurl exit 80)" \
+  -rpc-header "authorization: Bearer not-a-valid-token" -d '{}' \
+  "$ADDR" stepwise.v1.AccountService/GetCurrentAccount
 ok "AccountService/GetCurrentAccount with a bogus token: Unauthenticated"
 
 echo "grpcurl session: all $CHECKS checks passed"
