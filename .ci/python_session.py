@@ -384,12 +384,7 @@ def main():
         status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0],
         f"CreateGoal empty title: google.rpc.Status.code {status.code}",
     )
-    violations = []
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            violations.extend(bad_request.field_violations)
+    violations = [v for bad in details_of(status, error_details_pb2.BadRequest) for v in bad.field_violations]
     check(
         violations,
         "CreateGoal empty title: google.rpc.Status has no google.rpc.BadRequest detail "
@@ -520,16 +515,21 @@ def offline_sync_session(channel, create_client):
     ok("Pull from the saved cursor returns only the change since")
 
 
+def details_of(status, kind):
+    """The details of a google.rpc.Status (None for none) that are `kind`
+    messages, e.g. error_details_pb2.BadRequest, unpacked."""
+    found = []
+    for detail in status.details if status else []:
+        message = kind()
+        if detail.Unpack(message):
+            found.append(message)
+    return found
+
+
 def bad_request_fields(err):
     """The field paths of the google.rpc.BadRequest detail of an error."""
-    status = rpc_status.from_call(err)
-    fields = []
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            fields.extend(v.field for v in bad_request.field_violations)
-    return sorted(fields)
+    bad_requests = details_of(rpc_status.from_call(err), error_details_pb2.BadRequest)
+    return sorted(v.field for bad in bad_requests for v in bad.field_violations)
 
 
 def skills_and_insight_session(channel, create_client):
@@ -727,12 +727,8 @@ def questionnaire_session(channel, create_client):
 
 def reason_of(err):
     """The google.rpc.ErrorInfo reason of a failed call."""
-    status = rpc_status.from_call(err)
-    for detail in status.details if status else []:
-        info = error_details_pb2.ErrorInfo()
-        if detail.Unpack(info):
-            return info.reason
-    return None
+    infos = details_of(rpc_status.from_call(err), error_details_pb2.ErrorInfo)
+    return infos[0].reason if infos else None
 
 
 def varint(n):
