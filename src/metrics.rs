@@ -85,10 +85,21 @@ pub fn metrics() -> &'static Metrics {
     })
 }
 
+/// The `method` label of a call, resolved from its path when the call
+/// starts, so that recording its end needs no copy of the path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcMethod(&'static str);
+
+impl RpcMethod {
+    /// The method of a call to `path` (the request's URI path).
+    pub fn of(path: &str) -> Self {
+        Self(method_label(path))
+    }
+}
+
 impl Metrics {
-    /// Records a finished call to `path` (the request's URI path).
-    pub fn rpc(&self, path: &str, code: tonic::Code, latency: Duration) {
-        let method = method_label(path);
+    /// Records a finished call to `method`.
+    pub fn rpc(&self, RpcMethod(method): RpcMethod, code: tonic::Code, latency: Duration) {
         self.requests
             .get_or_create(&CallLabels {
                 method,

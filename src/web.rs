@@ -29,6 +29,8 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use tower::{Layer, Service};
 
+use crate::service::convert::hex;
+
 /// The built dashboard. `debug-embed` embeds it in debug builds too, so
 /// tests serve exactly what a release binary serves.
 #[derive(rust_embed::Embed)]
@@ -169,14 +171,6 @@ fn content_type(path: &str) -> &'static str {
         Some("txt") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use stepwise::client::{self, ConnectError, backup::BackupError, export::ExportError};
+use stepwise::client;
 
+use super::CommandError;
 use super::remote::{ServerArgs, TokenSource};
 
 /// Environment variable that may hold an administrator's token.
@@ -34,26 +35,6 @@ pub struct BackupArgs {
     /// over `STEPWISE_ADMIN_TOKEN`.
     #[arg(long, env = "STEPWISE_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
-}
-
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    /// The settings cannot be used (no token, an unreadable file, ...).
-    #[error("{0}")]
-    Config(String),
-    /// Connecting failed.
-    #[error("{0}")]
-    Connect(#[from] ConnectError),
-    /// The backup failed.
-    #[error("{0}")]
-    Backup(#[from] BackupError),
-    /// The export failed.
-    #[error("{0}")]
-    Export(#[from] ExportError),
-    /// The restore failed.
-    #[error("{0}")]
-    Restore(#[from] stepwise::error::Error),
 }
 
 impl BackupArgs {

@@ -10,6 +10,8 @@ use std::time::Instant;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
+use crate::metrics::RpcMethod;
+
 /// Tower layer that wraps each call in an `rpc` span and logs its outcome.
 #[derive(Clone, Copy, Default)]
 pub(super) struct RpcTraceLayer;
@@ -53,7 +55,7 @@ where
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let method = request.uri().path().to_owned();
+        let method = RpcMethod::of(request.uri().path());
         // Entered while the inner layers run their synchronous part, so the
         // auth layer can record the principal on this span.
         let response = span.in_scope(|| self.inner.call(request));
@@ -73,7 +75,7 @@ where
                         .unwrap_or(0);
                     let code = tonic::Code::from(code);
                     span.record("code", tracing::field::debug(code));
-                    crate::metrics::metrics().rpc(&method, code, started.elapsed());
+                    crate::metrics::metrics().rpc(method, code, started.elapsed());
                 }
                 tracing::info!("rpc finished");
                 response

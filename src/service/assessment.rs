@@ -135,10 +135,7 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let request = request.into_inner();
         let client_id =
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let instrument = match request.instrument_id.as_str() {
-            "" => None,
-            id => Some(convert::id(id, "instrument_id")?),
-        };
+        let instrument = convert::optional_id(&request.instrument_id, "instrument_id")?;
         let dates = (
             convert::optional_date(&request.start_date, "start_date")?,
             convert::optional_date(&request.end_date, "end_date")?,

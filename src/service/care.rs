@@ -9,7 +9,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::{convert, principal};
-use crate::app::{App, WatchEvent};
+use crate::app::App;
 use crate::domain::CareLink;
 use crate::error::Error;
 use crate::pb;
@@ -124,30 +124,10 @@ impl pb::care_service_server::CareService for CareApi {
         &self,
         request: Request<pb::WatchClientsRequest>,
     ) -> Result<Response<Self::WatchClientsStream>, Status> {
-        use pb::watch_clients_response::Event;
         let principal = principal(&request)?;
         let events = self.app.watch_clients(&principal, self.heartbeat).await?;
-        let stream = ReceiverStream::new(events).map(|event| {
-            Ok(match event? {
-                WatchEvent::Change(client_id, entity) => pb::WatchClientsResponse {
-                    client_id: client_id.to_string(),
-                    event: Some(Event::Change(convert::change(*entity))),
-                },
-                WatchEvent::Link(link) => pb::WatchClientsResponse {
-                    client_id: link.client_id.to_string(),
-                    event: Some(Event::CareLink(convert::care_link(
-                        link,
-                        (String::new(), String::new()),
-                    ))),
-                },
-                WatchEvent::Heartbeat(now_us) => pb::WatchClientsResponse {
-                    client_id: String::new(),
-                    event: Some(Event::Heartbeat(pb::Heartbeat {
-                        time: convert::timestamp(now_us),
-                    })),
-                },
-            })
-        });
+        let stream =
+            ReceiverStream::new(events).map(|event| Ok(convert::watch_clients_response(event?)));
         Ok(Response::new(Box::pin(stream)))
     }
 

@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert;
 use super::principal;
-use crate::app::{App, DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, SyncEvent};
+use crate::app::{App, DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS};
 use crate::domain::fields;
 use crate::error::Error;
 use crate::pb;
@@ -90,24 +90,8 @@ impl pb::sync_service_server::SyncService for SyncApi {
             .app
             .subscribe(&principal, client_id, &request.cursor, self.heartbeat)
             .await?;
-        let stream = ReceiverStream::new(events).map(|event| {
-            let (event, cursor) = match event? {
-                SyncEvent::Change(entity, cursor) => (
-                    pb::subscribe_response::Event::Change(convert::change(*entity)),
-                    cursor,
-                ),
-                SyncEvent::Heartbeat(cursor, now_us) => (
-                    pb::subscribe_response::Event::Heartbeat(pb::Heartbeat {
-                        time: convert::timestamp(now_us),
-                    }),
-                    cursor,
-                ),
-            };
-            Ok(pb::SubscribeResponse {
-                event: Some(event),
-                cursor,
-            })
-        });
+        let stream =
+            ReceiverStream::new(events).map(|event| Ok(convert::subscribe_response(event?)));
         Ok(Response::new(Box::pin(stream)))
     }
 }

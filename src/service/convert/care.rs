@@ -1,6 +1,7 @@
 //! The care team and the audit trails.
 
-use super::{enum_conversions, hex, timestamp};
+use super::{change, enum_conversions, heartbeat, hex, timestamp};
+use crate::app::WatchEvent;
 use crate::domain::{AccessEvent, AdminAction, AdminEvent, CareLink, CareLinkState, Invite};
 use crate::pb;
 
@@ -53,6 +54,25 @@ pub fn care_link(link: CareLink, (therapist_name, client_name): (String, String)
         revoke_time: revoke_time_us.and_then(timestamp),
         therapist_display_name: therapist_name,
         client_display_name: client_name,
+    }
+}
+
+/// The message of a `WatchClients` event (a link without display names).
+pub fn watch_clients_response(event: WatchEvent) -> pb::WatchClientsResponse {
+    use pb::watch_clients_response::Event;
+    let (client_id, event) = match event {
+        WatchEvent::Change(client_id, entity) => {
+            (client_id.to_string(), Event::Change(change(*entity)))
+        }
+        WatchEvent::Link(link) => (
+            link.client_id.to_string(),
+            Event::CareLink(care_link(link, (String::new(), String::new()))),
+        ),
+        WatchEvent::Heartbeat(now_us) => (String::new(), Event::Heartbeat(heartbeat(now_us))),
+    };
+    pb::WatchClientsResponse {
+        client_id,
+        event: Some(event),
     }
 }
 

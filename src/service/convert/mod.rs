@@ -83,7 +83,12 @@ pub fn optional_id(value: &str, field: &str) -> Result<Option<Uuid>> {
 
 /// Bytes as lowercase hex digits, as `sha256sum` prints a digest.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// The id of a client in a request; empty means the caller.

@@ -7,6 +7,7 @@ use super::{
     new_check_in, new_comment, new_goal, new_rating, new_skill, new_skill_practice,
     new_thought_record, result_draft, timestamp,
 };
+use crate::app::SyncEvent;
 use crate::domain::{
     Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
 };
@@ -69,6 +70,26 @@ pub fn change(entity: Entity) -> pb::Change {
     };
     pb::Change {
         entity: Some(entity),
+    }
+}
+
+/// A heartbeat of a stream: the server's time.
+pub fn heartbeat(now_us: i64) -> pb::Heartbeat {
+    pb::Heartbeat {
+        time: timestamp(now_us),
+    }
+}
+
+/// The message of a `Subscribe` event.
+pub fn subscribe_response(event: SyncEvent) -> pb::SubscribeResponse {
+    use pb::subscribe_response::Event;
+    let (event, cursor) = match event {
+        SyncEvent::Change(entity, cursor) => (Event::Change(change(*entity)), cursor),
+        SyncEvent::Heartbeat(cursor, now_us) => (Event::Heartbeat(heartbeat(now_us)), cursor),
+    };
+    pb::SubscribeResponse {
+        event: Some(event),
+        cursor,
     }
 }
 
