@@ -46,6 +46,15 @@ impl Layer {
         self.entries.extend(other.entries);
     }
 
+    /// The sequence number this layer leaves `client` at (0 once removed),
+    /// or `None` when it does not write the client's sequence.
+    pub(super) fn head(&self, client: Uuid) -> Option<i64> {
+        match self.entries.get(&keys::sequence(client))? {
+            Some(bytes) => decode_seq(bytes).ok(),
+            None => Some(0),
+        }
+    }
+
     /// The writes, as a batch for the engine.
     pub(super) fn into_batch(self) -> Batch {
         self.entries.into_iter().collect()
