@@ -442,11 +442,7 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         step: Uuid,
         track: Option<&TrackedStep>,
     ) -> Result<()> {
-        let key = keys::tracked_step(client, step);
-        match track {
-            Some(track) => self.put(key, track.encode()),
-            None => self.remove(key),
-        }
+        self.put_or_remove(keys::tracked_step(client, step), track);
         Ok(())
     }
 
@@ -456,11 +452,7 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         rating: Uuid,
         track: Option<&TrackedRating>,
     ) -> Result<()> {
-        let key = keys::tracked_rating(client, rating);
-        match track {
-            Some(track) => self.put(key, track.encode()),
-            None => self.remove(key),
-        }
+        self.put_or_remove(keys::tracked_rating(client, rating), track);
         Ok(())
     }
 
