@@ -154,7 +154,8 @@ impl<E: Engine> KvStore<E> {
                     return Ok(false);
                 }
                 items.push(item);
-                last_key = key.to_vec();
+                last_key.clear();
+                last_key.extend_from_slice(key);
                 Ok(true)
             })?;
         Ok(Page {
