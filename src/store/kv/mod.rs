@@ -154,7 +154,8 @@ impl<E: Engine> KvStore<E> {
                     return Ok(false);
                 }
                 items.push(item);
-                last_key = key.to_vec();
+                last_key.clear();
+                last_key.extend_from_slice(key);
                 Ok(true)
             })?;
         Ok(Page {
@@ -238,15 +239,9 @@ impl<E: Engine> OpenText for ReadKeys<'_, E> {
         {
             return key.open(aad, sealed);
         }
-        let wrapped = self
-            .store
-            .engine
-            .get(&keys::client_key(client))?
-            .ok_or_else(|| Error::internal("the key of this text's client was destroyed"))?;
-        let key = self
-            .store
-            .master
-            .unwrap_client_key(client, wrapped.as_ref())?;
+        let wrapped = self.store.engine.get(&keys::client_key(client))?;
+        let wrapped = wrapped.as_ref().map(AsRef::as_ref);
+        let key = seal::text_key(&self.store.master, client, wrapped)?;
         let plain = key.open(aad, sealed);
         *self.last.borrow_mut() = Some((client, key));
         plain

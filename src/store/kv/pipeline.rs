@@ -65,8 +65,9 @@ pub(super) struct Pipeline<E: Engine> {
 impl<E: Engine> Pipeline<E> {
     /// Starts the writer thread over `engine`; `notify` is called with the
     /// clients whose sequence advanced, after each group is applied; `head`
-    /// reads a client's sequence after a group; clients' text is sealed
-    /// with keys wrapped by `master`.
+    /// reads a client's sequence after a group, for a client whose sequence
+    /// the group's batch does not hold; clients' text is sealed with keys
+    /// wrapped by `master`.
     pub(super) fn start(
         engine: Arc<E>,
         (clock, master): (Arc<dyn Clock>, Arc<MasterKey>),
@@ -177,13 +178,15 @@ fn write_groups<E: Engine>(
             }
         }
         let mut answers = Vec::with_capacity(requests.len());
-        let mut touched = BTreeSet::new();
+        // The touched clients' heads as the group's batch leaves them
+        // (`None`: the batch does not hold the client's sequence).
+        let mut written: Vec<(Uuid, Option<i64>)> = Vec::new();
         // When the last run of the group was decided, if it wrote anything.
         let mut decided = None;
         // Run again from the start if the engine retries the group.
         let applied = engine.run_group(&mut |reader| {
             answers.clear();
-            touched.clear();
+            let mut touched = BTreeSet::new();
             let mut layer = Layer::default();
             for (actor, write) in &requests {
                 let mut tx = KvTx::new(
@@ -205,6 +208,10 @@ fn write_groups<E: Engine>(
                 fail::fail_point!("store::flush");
                 Some(std::time::Instant::now())
             };
+            written = touched
+                .iter()
+                .map(|&client| (client, layer.head(client)))
+                .collect();
             Ok(layer.into_batch())
         });
         if let Err(error) = applied {
@@ -217,9 +224,14 @@ fn write_groups<E: Engine>(
         if let Some(decided) = decided {
             crate::metrics::metrics().commit(answers.len(), decided.elapsed());
         }
-        let heads: Touched = touched
+        // Read back only the heads the batch does not hold: no read per
+        // touched client per group (a round trip on a remote engine).
+        let heads: Touched = written
             .into_iter()
-            .filter_map(|client| head(engine, client).ok().map(|seq| (client, seq)))
+            .filter_map(|(client, seq)| {
+                let seq = seq.or_else(|| head(engine, client).ok())?;
+                Some((client, seq))
+            })
             .collect();
         if !heads.is_empty() {
             notify(heads);

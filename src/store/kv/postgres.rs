@@ -224,6 +224,24 @@ impl PgKv {
         })
     }
 
+    /// The values of `keys`, in their order, in one round trip; the keys
+    /// go to the query and come back with its rows, uncopied.
+    fn values_of(&self, keys: Vec<Vec<u8>>) -> Result<Vec<Option<Vec<u8>>>> {
+        let (keys, mut found): (_, HashMap<Vec<u8>, Vec<u8>>) =
+            self.query(Conn::Pool(self.pool.clone()), move |client| async move {
+                let statement = client
+                    .prepare_cached("SELECT key, value FROM kv WHERE key = ANY($1)")
+                    .await?;
+                let rows = client.query(&statement, &[&keys]).await?;
+                let found = rows
+                    .into_iter()
+                    .map(|row| (row.get(0), row.get(1)))
+                    .collect();
+                Ok((keys, found))
+            })?;
+        Ok(keys.iter().map(|key| found.remove(key)).collect())
+    }
+
     /// One page of a scan: the first `limit` entries in the range.
     fn page_on(
         &self,
@@ -545,19 +563,7 @@ impl Engine for PgKv {
     }
 
     fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
-        let wanted = keys.to_vec();
-        let mut found: HashMap<Vec<u8>, Vec<u8>> =
-            self.query(Conn::Pool(self.pool.clone()), move |client| async move {
-                let statement = client
-                    .prepare_cached("SELECT key, value FROM kv WHERE key = ANY($1)")
-                    .await?;
-                let rows = client.query(&statement, &[&wanted]).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|row| (row.get(0), row.get(1)))
-                    .collect())
-            })?;
-        Ok(keys.iter().map(|key| found.remove(key)).collect())
+        self.values_of(keys.to_vec())
     }
 
     fn get_each(
@@ -565,8 +571,7 @@ impl Engine for PgKv {
         keys: &mut dyn Iterator<Item = Vec<u8>>,
         visit: &mut dyn FnMut(Option<Vec<u8>>) -> Result<bool>,
     ) -> Result<()> {
-        let keys: Vec<Vec<u8>> = keys.collect();
-        for value in self.get_many(&keys)? {
+        for value in self.values_of(keys.collect())? {
             if !visit(value)? {
                 break;
             }

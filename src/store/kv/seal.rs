@@ -143,6 +143,18 @@ fn wrap_context(client: Uuid) -> Vec<u8> {
     [WRAP_CONTEXT, client.as_bytes()].concat()
 }
 
+/// The key that opens `client`'s text, given the client's stored key
+/// entry (`None` once the client was erased).
+pub(super) fn text_key(
+    master: &MasterKey,
+    client: Uuid,
+    wrapped: Option<&[u8]>,
+) -> Result<ClientKey> {
+    let wrapped =
+        wrapped.ok_or_else(|| Error::internal("the key of this text's client was destroyed"))?;
+    master.unwrap_client_key(client, wrapped)
+}
+
 /// Opens text of `client` sealed with `aad`, given the client's stored key
 /// entry (`None` once the client was erased).
 pub(super) fn open_text(
@@ -152,9 +164,7 @@ pub(super) fn open_text(
     aad: &[u8],
     sealed: &[u8],
 ) -> Result<Vec<u8>> {
-    let wrapped =
-        wrapped.ok_or_else(|| Error::internal("the key of this text's client was destroyed"))?;
-    master.unwrap_client_key(client, wrapped)?.open(aad, sealed)
+    text_key(master, client, wrapped)?.open(aad, sealed)
 }
 
 /// One client's key (the cipher wipes it when dropped).

@@ -107,14 +107,16 @@ pub fn restore(path: &Path, dir: &Path, master_key: Option<&Path>) -> Result<u64
         ));
     }
     let master_key = master_key.map(MasterKey::read).transpose()?;
-    if let Some(entries) = read_first_layout(path)? {
-        let count = restore_first_layout(entries, dir)?;
-        if let Some(key) = master_key {
-            key.write(&dir.join(MASTER_KEY_FILE))?;
+    let entries = match read_contents(path)? {
+        Contents::FirstLayout(entries) => {
+            let count = restore_first_layout(entries, dir)?;
+            if let Some(key) = master_key {
+                key.write(&dir.join(MASTER_KEY_FILE))?;
+            }
+            return Ok(count);
         }
-        return Ok(count);
-    }
-    let entries = read(path)?;
+        Contents::Entries(entries) => entries,
+    };
     if let Some(key) = &master_key {
         let check = entries
             .iter()
@@ -171,10 +173,39 @@ fn corrupt() -> Error {
     )
 }
 
-/// The bytes of a snapshot between its magic and its digest, checked.
-fn body(path: &Path, magic: &[u8; 16]) -> Result<Option<Vec<u8>>> {
+/// What a snapshot file holds, read and checked.
+enum Contents {
+    /// A backup of the first layout.
+    FirstLayout(FirstLayout),
+    /// The keyspace's entries.
+    Entries(Vec<(Vec<u8>, Vec<u8>)>),
+}
+
+/// Reads and checks a snapshot of either layout (the file is read once).
+fn read_contents(path: &Path) -> Result<Contents> {
     let mut bytes = Vec::new();
     BufReader::new(File::open(path)?).read_to_end(&mut bytes)?;
+    if let Some(body) = body(&bytes, OLD_MAGIC)? {
+        let mut entries = Vec::new();
+        let mut body = Cursor(body);
+        while body.next_entry()? {
+            let tree = body.part::<2>()?;
+            let (key, value) = (body.part::<4>()?, body.part::<4>()?);
+            entries.push((tree, key, value));
+        }
+        return Ok(Contents::FirstLayout(entries));
+    }
+    let mut body = Cursor(body(&bytes, MAGIC)?.ok_or_else(corrupt)?);
+    let mut entries = Vec::new();
+    while body.next_entry()? {
+        entries.push((body.part::<4>()?, body.part::<4>()?));
+    }
+    Ok(Contents::Entries(entries))
+}
+
+/// The bytes of a snapshot between its magic and its digest, checked;
+/// `None` if it does not start with `magic`.
+fn body<'a>(bytes: &'a [u8], magic: &[u8; 16]) -> Result<Option<&'a [u8]>> {
     if !bytes.starts_with(magic) {
         return Ok(None);
     }
@@ -185,62 +216,44 @@ fn body(path: &Path, magic: &[u8; 16]) -> Result<Option<Vec<u8>>> {
     if Sha256::digest(body).as_slice() != digest {
         return Err(corrupt());
     }
-    Ok(Some(body[magic.len()..].to_vec()))
+    Ok(Some(&body[magic.len()..]))
 }
 
-/// The entries of a first-layout snapshot, or `None` for another file.
-fn read_first_layout(path: &Path) -> Result<Option<FirstLayout>> {
-    let Some(body) = body(path, OLD_MAGIC)? else {
-        return Ok(None);
-    };
-    let mut at = 0;
-    let mut take = |n: usize| -> Result<&[u8]> {
-        let slice = body.get(at..at + n).ok_or_else(corrupt)?;
-        at += n;
-        Ok(slice)
-    };
-    let mut entries = Vec::new();
-    loop {
-        match take(1)?[0] {
-            END => return Ok(Some(entries)),
-            ENTRY => {
-                let len = u16::from_be_bytes(take(2)?.try_into().map_err(|_| corrupt())?) as usize;
-                let tree = take(len)?.to_vec();
-                let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
-                let key = take(len)?.to_vec();
-                let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
-                let value = take(len)?.to_vec();
-                entries.push((tree, key, value));
-            }
-            _ => return Err(corrupt()),
+/// Reads a snapshot's entries front to back.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(corrupt());
         }
+        let (taken, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(taken)
+    }
+
+    /// Whether an entry follows (else the entries' end was reached).
+    fn next_entry(&mut self) -> Result<bool> {
+        match self.take(1)?[0] {
+            ENTRY => Ok(true),
+            END => Ok(false),
+            _ => Err(corrupt()),
+        }
+    }
+
+    /// Bytes after their length, an `N`-byte big-endian integer.
+    fn part<const N: usize>(&mut self) -> Result<Vec<u8>> {
+        let mut len = [0u8; 8];
+        len[8 - N..].copy_from_slice(self.take(N)?);
+        let len = usize::try_from(u64::from_be_bytes(len)).map_err(|_| corrupt())?;
+        Ok(self.take(len)?.to_vec())
     }
 }
 
 /// Reads and checks a whole snapshot: its entries, keys and values.
 pub fn read(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    if let Some(entries) = read_first_layout(path)? {
-        return Ok(entries.into_iter().map(|(_, k, v)| (k, v)).collect());
-    }
-    let body = body(path, MAGIC)?.ok_or_else(corrupt)?;
-    let mut at = 0;
-    let mut take = |n: usize| -> Result<&[u8]> {
-        let slice = body.get(at..at + n).ok_or_else(corrupt)?;
-        at += n;
-        Ok(slice)
-    };
-    let mut entries = Vec::new();
-    loop {
-        match take(1)?[0] {
-            END => return Ok(entries),
-            ENTRY => {
-                let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
-                let key = take(len)?.to_vec();
-                let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| corrupt())?) as usize;
-                let value = take(len)?.to_vec();
-                entries.push((key, value));
-            }
-            _ => return Err(corrupt()),
-        }
-    }
+    Ok(match read_contents(path)? {
+        Contents::FirstLayout(entries) => entries.into_iter().map(|(_, k, v)| (k, v)).collect(),
+        Contents::Entries(entries) => entries,
+    })
 }

@@ -46,6 +46,15 @@ impl Layer {
         self.entries.extend(other.entries);
     }
 
+    /// The sequence number this layer leaves `client` at (0 once removed),
+    /// or `None` when it does not write the client's sequence.
+    pub(super) fn head(&self, client: Uuid) -> Option<i64> {
+        match self.entries.get(&keys::sequence(client))? {
+            Some(bytes) => decode_seq(bytes).ok(),
+            None => Some(0),
+        }
+    }
+
     /// The writes, as a batch for the engine.
     pub(super) fn into_batch(self) -> Batch {
         self.entries.into_iter().collect()
@@ -433,11 +442,7 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         step: Uuid,
         track: Option<&TrackedStep>,
     ) -> Result<()> {
-        let key = keys::tracked_step(client, step);
-        match track {
-            Some(track) => self.put(key, track.encode()),
-            None => self.remove(key),
-        }
+        self.put_or_remove(keys::tracked_step(client, step), track);
         Ok(())
     }
 
@@ -447,11 +452,7 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         rating: Uuid,
         track: Option<&TrackedRating>,
     ) -> Result<()> {
-        let key = keys::tracked_rating(client, rating);
-        match track {
-            Some(track) => self.put(key, track.encode()),
-            None => self.remove(key),
-        }
+        self.put_or_remove(keys::tracked_rating(client, rating), track);
         Ok(())
     }
 
