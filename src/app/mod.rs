@@ -38,7 +38,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::domain::{Clock, Entity, Kind, RetentionPolicy, Role};
+use crate::domain::{Clock, Entity, Kind, RetentionPolicy};
 use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
@@ -162,20 +162,11 @@ impl App {
         if principal.permit(action).is_err() {
             return Ok(false);
         }
-        if principal.is_client(client_id) {
-            return Ok(true);
-        }
-        if principal.role != Role::Therapist {
-            return Ok(false);
-        }
-        let linked = self
-            .store
-            .link_active(principal.account_id, client_id)
-            .await?;
-        if linked {
+        let may = self.may_still_read(principal, client_id).await?;
+        if may && !principal.is_client(client_id) {
             principal.note_access(client_id);
         }
-        Ok(linked)
+        Ok(may)
     }
 
     /// `NOT_FOUND` ("client") unless the caller may do `action` on the data
