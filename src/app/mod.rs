@@ -203,14 +203,19 @@ impl App {
         }
     }
 
-    /// The client's local day today, in their time zone.
-    async fn client_today(&self, client_id: Uuid) -> Result<chrono::NaiveDate> {
-        let zone = self
+    /// A client's time zone.
+    async fn time_zone(&self, client_id: Uuid) -> Result<chrono_tz::Tz> {
+        Ok(self
             .store
             .account(client_id)
             .await?
             .ok_or(Error::NotFound("client"))?
-            .time_zone;
+            .time_zone)
+    }
+
+    /// The client's local day today, in their time zone.
+    async fn client_today(&self, client_id: Uuid) -> Result<chrono::NaiveDate> {
+        let zone = self.time_zone(client_id).await?;
         Ok(crate::domain::local_day(self.now_micros(), zone))
     }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Action, App, Principal};
 use crate::domain::thoughts::{self, InsightStats};
-use crate::domain::{Order, Patch, ThoughtRecord, local_day};
+use crate::domain::{Order, Patch, ThoughtRecord};
 use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest};
 
@@ -84,7 +84,7 @@ impl App {
         self.require(principal, Action::Read, client_id).await?;
         let end = match end {
             Some(day) => day,
-            None => local_day(self.now_micros(), self.time_zone(client_id).await?),
+            None => self.client_today(client_id).await?,
         };
         let start = match start {
             Some(day) => day,
