@@ -219,6 +219,18 @@ impl App {
         Ok(crate::domain::local_day(self.now_micros(), zone))
     }
 
+    /// `day`, or else the client's local day today.
+    async fn day_or_today(
+        &self,
+        client_id: Uuid,
+        day: Option<chrono::NaiveDate>,
+    ) -> Result<chrono::NaiveDate> {
+        match day {
+            Some(day) => Ok(day),
+            None => self.client_today(client_id).await,
+        }
+    }
+
     /// A live record the caller may do `action` on, for a reference from a
     /// new record; `INVALID_ARGUMENT` on `field` otherwise.
     async fn referenced(

@@ -126,10 +126,7 @@ impl App {
                 (client, skills.iter().map(|s| s.meta.id).collect())
             }
         };
-        let as_of = match as_of {
-            Some(day) => day,
-            None => self.client_today(client).await?,
-        };
+        let as_of = self.day_or_today(client, as_of).await?;
         let first = as_of
             .checked_sub_days(Days::new(STATS_DAYS - 1))
             .unwrap_or(NaiveDate::MIN);

@@ -82,10 +82,7 @@ impl App {
         (start, end): (Option<NaiveDate>, Option<NaiveDate>),
     ) -> Result<InsightReport> {
         self.require(principal, Action::Read, client_id).await?;
-        let end = match end {
-            Some(day) => day,
-            None => self.client_today(client_id).await?,
-        };
+        let end = self.day_or_today(client_id, end).await?;
         let start = match start {
             Some(day) => day,
             None => end
