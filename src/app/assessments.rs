@@ -175,10 +175,7 @@ impl App {
                 "no instrument with this id that you may assign: use a built-in one or one you wrote",
             ));
         }
-        let start = match new.start {
-            Some(start) => start,
-            None => self.client_today(new.client_id).await?,
-        };
+        let start = self.day_or_today(new.client_id, new.start).await?;
         let schedule = AssignmentSchedule::new(start, i64::from(new.every_days))
             .map_err(|e| Error::invalid("assignment.every_days", e))?;
         let assignment = Assignment {
@@ -249,10 +246,7 @@ impl App {
         page: PageRequest<'_>,
     ) -> Result<(NaiveDate, Page<DueAssessment>)> {
         self.require(principal, Action::Read, client_id).await?;
-        let day = match as_of {
-            Some(day) => day,
-            None => self.client_today(client_id).await?,
-        };
+        let day = self.day_or_today(client_id, as_of).await?;
         let track = self.store.client_track(client_id).await?;
         let keyed = assessment::due(&track, day)
             .into_iter()

@@ -37,10 +37,7 @@ impl App {
             return Err(Error::NoAttainmentScale);
         }
         rating.meta.client_id = goal.meta.client_id;
-        rating.local_date = match local_date {
-            Some(day) => day,
-            None => self.client_today(goal.meta.client_id).await?,
-        };
+        rating.local_date = self.day_or_today(goal.meta.client_id, local_date).await?;
         self.create(principal, rating, Some(field)).await
     }
 

@@ -231,6 +231,18 @@ impl App {
             .map(|a| a.display_name)
             .unwrap_or_default())
     }
+
+    /// Every link of the account on its `side`, active or not.
+    pub(super) async fn links_of(&self, account: Uuid, side: Side) -> Result<Vec<CareLink>> {
+        super::all(|token| async move {
+            let page = PageRequest {
+                size: super::BATCH,
+                token: &token,
+            };
+            self.store.links(account, side, page).await
+        })
+        .await
+    }
 }
 
 /// The caller's side in the care team; administrators have none.

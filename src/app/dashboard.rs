@@ -12,10 +12,10 @@ use tokio_stream::wrappers::WatchStream;
 use uuid::Uuid;
 
 use super::delivery::{Delivery, Looks};
-use super::{App, BATCH, Principal, all};
+use super::{App, Principal};
 use crate::domain::{CareLink, Entity};
 use crate::error::{Error, Result};
-use crate::store::{PageRequest, Side};
+use crate::store::Side;
 
 /// The commits of the watched clients.
 type Commits = StreamMap<Uuid, WatchStream<i64>>;
@@ -52,7 +52,7 @@ impl App {
         // Subscribed before the links are read, so no link change is missed.
         let link_events = self.link_events.subscribe();
         let therapist = principal.account_id;
-        let links = self.therapist_links(therapist).await?;
+        let links = self.links_of(therapist, Side::Therapist).await?;
         // Each client's position is taken now, before the answer, so that
         // "from now on" means from the call, not from when the stream's
         // task first runs.
@@ -173,18 +173,6 @@ impl App {
         }
     }
 
-    /// Every link of the therapist, active or not.
-    async fn therapist_links(&self, therapist: Uuid) -> Result<Vec<CareLink>> {
-        all(|token| async move {
-            let page = PageRequest {
-                size: BATCH,
-                token: &token,
-            };
-            self.store.links(therapist, Side::Therapist, page).await
-        })
-        .await
-    }
-
     /// Follows or drops a client as this server's link event says; returns
     /// the link to tell, unless it is another therapist's or the watch
     /// told it already (noticed in the store first, see [`App::relink`]).
@@ -218,7 +206,7 @@ impl App {
         (commits, seen): (&mut Commits, &mut HashMap<Uuid, i64>),
         dropped: &mut HashSet<Uuid>,
     ) -> Result<Vec<CareLink>> {
-        let links = self.therapist_links(therapist).await?;
+        let links = self.links_of(therapist, Side::Therapist).await?;
         let mut changed = Vec::new();
         let active: HashMap<Uuid, &CareLink> = links
             .iter()

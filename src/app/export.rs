@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{App, BATCH, Principal, all};
+use super::{App, BATCH, Principal};
 use crate::domain::{AccessEvent, Account, CareLink, Entity, Role};
 use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest, Side};
@@ -92,14 +92,7 @@ impl App {
             }
         }
         // A client has few links.
-        let links = all(|token| async move {
-            let page = PageRequest {
-                size: BATCH,
-                token: &token,
-            };
-            self.store.links(client, Side::Client, page).await
-        })
-        .await?;
+        let links = self.links_of(client, Side::Client).await?;
         for link in links {
             let names = (
                 self.display_name(link.therapist_id).await?,

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::domain::{Clock, Entity, Kind, RetentionPolicy, Role};
+use crate::domain::{Clock, Entity, Kind, RetentionPolicy};
 use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
@@ -162,20 +162,11 @@ impl App {
         if principal.permit(action).is_err() {
             return Ok(false);
         }
-        if principal.is_client(client_id) {
-            return Ok(true);
-        }
-        if principal.role != Role::Therapist {
-            return Ok(false);
-        }
-        let linked = self
-            .store
-            .link_active(principal.account_id, client_id)
-            .await?;
-        if linked {
+        let may = self.may_still_read(principal, client_id).await?;
+        if may && !principal.is_client(client_id) {
             principal.note_access(client_id);
         }
-        Ok(linked)
+        Ok(may)
     }
 
     /// `NOT_FOUND` ("client") unless the caller may do `action` on the data
@@ -212,15 +203,32 @@ impl App {
         }
     }
 
-    /// The client's local day today, in their time zone.
-    async fn client_today(&self, client_id: Uuid) -> Result<chrono::NaiveDate> {
-        let zone = self
+    /// A client's time zone.
+    async fn time_zone(&self, client_id: Uuid) -> Result<chrono_tz::Tz> {
+        Ok(self
             .store
             .account(client_id)
             .await?
             .ok_or(Error::NotFound("client"))?
-            .time_zone;
+            .time_zone)
+    }
+
+    /// The client's local day today, in their time zone.
+    async fn client_today(&self, client_id: Uuid) -> Result<chrono::NaiveDate> {
+        let zone = self.time_zone(client_id).await?;
         Ok(crate::domain::local_day(self.now_micros(), zone))
+    }
+
+    /// `day`, or else the client's local day today.
+    async fn day_or_today(
+        &self,
+        client_id: Uuid,
+        day: Option<chrono::NaiveDate>,
+    ) -> Result<chrono::NaiveDate> {
+        match day {
+            Some(day) => Ok(day),
+            None => self.client_today(client_id).await,
+        }
     }
 
     /// A live record the caller may do `action` on, for a reference from a

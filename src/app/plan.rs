@@ -88,13 +88,10 @@ impl App {
 
     /// A live record of type `R` the caller may read.
     pub(super) async fn get<R: Record>(&self, principal: &Principal, id: Uuid) -> Result<R> {
+        // `visible` let through only records visible to the caller, so
+        // `as_seen_by` blanks or hides, never makes a tombstone.
         let entity = self.visible(principal, Action::Read, id, R::KIND).await?;
-        let entity = if principal.is_client(entity.meta().client_id) {
-            Some(entity)
-        } else {
-            entity.for_therapist()
-        };
-        entity
+        self.as_seen_by(principal, entity)
             .and_then(R::from_entity)
             .ok_or(Error::NotFound(R::KIND.noun()))
     }

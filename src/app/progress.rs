@@ -20,7 +20,7 @@ use crate::domain::{
     ActionStepStatus, ClientTrack, Kind, Order, Skill, SkillPractice, StepTrack, ThoughtRecord,
     TrackedStep, local_day,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest, Side};
 
 /// What to compute progress for.
@@ -257,7 +257,8 @@ impl App {
                 id
             }
         };
-        let inputs = self.progress_inputs(target, client).await?;
+        let zone = self.time_zone(client).await?;
+        let inputs = self.progress_inputs(target, client, zone).await?;
         let now = self.now_micros();
         self.off_the_workers(move || Ok(report(&inputs, as_of, now)))
             .await
@@ -281,9 +282,15 @@ impl App {
         for link in links.items.into_iter().filter(|l| l.is_active()) {
             let client = link.client_id;
             principal.note_access(client);
-            let name = self.display_name(client).await?;
+            // One read for the name and the time zone.
+            let account = self
+                .store
+                .account(client)
+                .await?
+                .ok_or(Error::NotFound("client"))?;
+            let name = account.display_name;
             let inputs = self
-                .progress_inputs(ProgressTarget::Client(client), client)
+                .progress_inputs(ProgressTarget::Client(client), client, account.time_zone)
                 .await?;
             let day = as_of.unwrap_or_else(|| local_day(now, inputs.zone));
             let homework = self.homework(principal, client, day).await?;
@@ -364,24 +371,32 @@ impl App {
         Ok((practices as u32, records.len() as u32))
     }
 
-    /// A client's progress as of each of `days` (no access checked: the
+    /// A client's progress as of the client's local day at each of
+    /// `instants` (microseconds since the epoch; no access checked: the
     /// caller did).
-    pub(super) async fn client_progress_on<const N: usize>(
+    pub(super) async fn client_progress_at<const N: usize>(
         &self,
         client: Uuid,
-        days: [NaiveDate; N],
+        instants: [i64; N],
     ) -> Result<[ProgressReport; N]> {
+        let zone = self.time_zone(client).await?;
         let inputs = self
-            .progress_inputs(ProgressTarget::Client(client), client)
+            .progress_inputs(ProgressTarget::Client(client), client, zone)
             .await?;
+        let days = instants.map(|us| local_day(us, zone));
         let now = self.now_micros();
         self.off_the_workers(move || Ok(days.map(|day| report(&inputs, Some(day), now))))
             .await
     }
 
-    /// Reads what the report of `target`, a record of `client`, needs.
-    async fn progress_inputs(&self, target: ProgressTarget, client: Uuid) -> Result<Inputs> {
-        let zone = self.time_zone(client).await?;
+    /// Reads what the report of `target`, a record of `client` in `zone`,
+    /// needs.
+    async fn progress_inputs(
+        &self,
+        target: ProgressTarget,
+        client: Uuid,
+        zone: Tz,
+    ) -> Result<Inputs> {
         let plan = self.store.client_track(client).await?;
         let wanted: Vec<(Uuid, TrackedStep)> = plan
             .steps

@@ -6,13 +6,12 @@
 //! therapist's call ever reads it. Recording or listing one reads nothing
 //! of the client's data and records no access event; the digest does.
 
-use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::sync::MAX_PULL_BYTES;
 use super::{Action, App, BATCH, Principal, ProgressReport};
+use crate::domain::Session;
 use crate::domain::digest::{Digest, DigestBuilder, Period};
-use crate::domain::{Session, local_day};
 use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest};
 
@@ -97,9 +96,9 @@ impl App {
         };
         let period = Period { since_us, until_us };
         let digest = self.collect_digest(principal, client_id, period).await?;
-        let zone: Tz = self.time_zone(client_id).await?;
-        let days = [since_us, until_us].map(|us| local_day(us, zone));
-        let [progress_then, progress_now] = self.client_progress_on(client_id, days).await?;
+        let [progress_then, progress_now] = self
+            .client_progress_at(client_id, [since_us, until_us])
+            .await?;
         Ok(SessionDigest {
             client_id,
             period,

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{Action, App, Principal};
 use crate::domain::skills::{self, Practice, SkillStats};
-use crate::domain::{Kind, Order, Patch, Skill, SkillPractice, local_day};
-use crate::error::{Error, Result};
+use crate::domain::{Kind, Order, Patch, Skill, SkillPractice};
+use crate::error::Result;
 use crate::store::{Page, PageRequest};
 
 /// Days of practices the statistics read, back from the as-of day.
@@ -126,10 +126,7 @@ impl App {
                 (client, skills.iter().map(|s| s.meta.id).collect())
             }
         };
-        let as_of = match as_of {
-            Some(day) => day,
-            None => local_day(self.now_micros(), self.time_zone(client).await?),
-        };
+        let as_of = self.day_or_today(client, as_of).await?;
         let first = as_of
             .checked_sub_days(Days::new(STATS_DAYS - 1))
             .unwrap_or(NaiveDate::MIN);
@@ -156,15 +153,5 @@ impl App {
                     .collect(),
             },
         })
-    }
-
-    /// A client's time zone.
-    pub(super) async fn time_zone(&self, client: Uuid) -> Result<chrono_tz::Tz> {
-        Ok(self
-            .store
-            .account(client)
-            .await?
-            .ok_or(Error::NotFound("client"))?
-            .time_zone)
     }
 }

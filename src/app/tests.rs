@@ -70,6 +70,19 @@ fn step(goal: &Goal) -> ActionStep {
     }
 }
 
+/// A stored goal of `client` with one daily step under it.
+async fn goal_with_step(app: &App, client: &Principal) -> (Goal, ActionStep) {
+    let goal = app
+        .create_goal(client, goal(client, "Move"))
+        .await
+        .expect("goal");
+    let step = app
+        .create_action_step(client, step(&goal))
+        .await
+        .expect("step");
+    (goal, step)
+}
+
 fn check_in(step: &ActionStep, day: &str) -> CheckIn {
     CheckIn {
         meta: Meta::new(Uuid::now_v7(), Uuid::nil()),
@@ -84,14 +97,7 @@ fn check_in(step: &ActionStep, day: &str) -> CheckIn {
 async fn a_plan_is_kept_and_progress_is_computed_from_it() {
     let app = app();
     let ada = account(&app, Role::Client).await;
-    let goal = app
-        .create_goal(&ada, goal(&ada, "Move"))
-        .await
-        .expect("goal");
-    let step = app
-        .create_action_step(&ada, step(&goal))
-        .await
-        .expect("step");
+    let (_, step) = goal_with_step(&app, &ada).await;
     for day in ["2027-01-01", "2027-01-02", "2027-01-03"] {
         app.log_check_in(&ada, check_in(&step, day), 0)
             .await
@@ -111,14 +117,7 @@ async fn a_plan_is_kept_and_progress_is_computed_from_it() {
 async fn a_deleted_goal_takes_its_steps_and_check_ins_with_it() {
     let app = app();
     let ada = account(&app, Role::Client).await;
-    let goal = app
-        .create_goal(&ada, goal(&ada, "Move"))
-        .await
-        .expect("goal");
-    let step = app
-        .create_action_step(&ada, step(&goal))
-        .await
-        .expect("step");
+    let (goal, step) = goal_with_step(&app, &ada).await;
     let logged = app
         .log_check_in(&ada, check_in(&step, "2027-01-01"), 0)
         .await
@@ -222,14 +221,7 @@ async fn a_therapist_sees_a_client_only_while_linked() {
 async fn a_check_in_for_a_taken_day_updates_the_one_there() {
     let app = app();
     let ada = account(&app, Role::Client).await;
-    let goal = app
-        .create_goal(&ada, goal(&ada, "Move"))
-        .await
-        .expect("goal");
-    let step = app
-        .create_action_step(&ada, step(&goal))
-        .await
-        .expect("step");
+    let (_, step) = goal_with_step(&app, &ada).await;
     let first = app
         .log_check_in(&ada, check_in(&step, "2027-01-01"), 0)
         .await

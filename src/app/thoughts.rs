@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Action, App, Principal};
 use crate::domain::thoughts::{self, InsightStats};
-use crate::domain::{Order, Patch, ThoughtRecord, local_day};
+use crate::domain::{Order, Patch, ThoughtRecord};
 use crate::error::{Error, Result};
 use crate::store::{Page, PageRequest};
 
@@ -82,10 +82,7 @@ impl App {
         (start, end): (Option<NaiveDate>, Option<NaiveDate>),
     ) -> Result<InsightReport> {
         self.require(principal, Action::Read, client_id).await?;
-        let end = match end {
-            Some(day) => day,
-            None => local_day(self.now_micros(), self.time_zone(client_id).await?),
-        };
+        let end = self.day_or_today(client_id, end).await?;
         let start = match start {
             Some(day) => day,
             None => end
