@@ -47,6 +47,7 @@ use crate::domain::{
 use crate::error::{Error, FieldViolation, Result};
 
 use super::keys::kind_byte;
+use super::seal::Sealing;
 
 /// The layout this code writes.
 pub const FORMAT: u8 = 1;
@@ -54,9 +55,13 @@ pub const FORMAT: u8 = 1;
 /// A text section kept as is: written by versions before sealing, and by
 /// a store's upgrade before it seals them.
 const SECTION_PLAIN: u8 = 0;
-/// A text section sealed with the client's key: a nonce, the ciphertext
-/// and its tag ([`super::seal`]).
-const SECTION_SEALED: u8 = 1;
+/// A text section sealed with XChaCha20-Poly1305 under the client's key:
+/// a nonce, the ciphertext and its tag ([`super::seal`]). Written before
+/// AES-GCM; still read.
+const SECTION_SEALED_XCHACHA: u8 = 1;
+/// A text section sealed with AES-256-GCM under the client's text key: a
+/// nonce, the ciphertext and its tag ([`super::seal`]).
+const SECTION_SEALED: u8 = 2;
 
 /// Appends values to a buffer.
 #[derive(Default)]
@@ -151,7 +156,13 @@ struct TextContext<'a> {
 pub trait OpenText {
     /// The plaintext of `sealed`, a text section of a record of `client`
     /// sealed with associated data `aad`.
-    fn open_text(&self, client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>>;
+    fn open_text(
+        &self,
+        client: Uuid,
+        sealing: Sealing,
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Result<Vec<u8>>;
 }
 
 /// The error for bytes that are not a value of the expected type.
@@ -727,18 +738,18 @@ fn optional_rating(byte: u8) -> Result<Option<u8>> {
 /// plaintext, opened by the store if it is sealed.
 fn text_section(d: &mut Decoder<'_>) -> Result<()> {
     let marker = d.at;
-    match d.u8()? {
-        SECTION_PLAIN => Ok(()),
-        SECTION_SEALED => {
-            let TextContext { id, client, keys } = d.text.ok_or_else(|| corrupt("text section"))?;
-            let aad = section_aad(id, &d.buf[..marker]);
-            let plain = keys.open_text(client, &aad, &d.buf[d.at..])?;
-            d.buf = Cow::Owned(plain);
-            d.at = 0;
-            Ok(())
-        }
-        _ => Err(corrupt("text section")),
-    }
+    let sealing = match d.u8()? {
+        SECTION_PLAIN => return Ok(()),
+        SECTION_SEALED => Sealing::Aes256Gcm,
+        SECTION_SEALED_XCHACHA => Sealing::XChaCha20Poly1305,
+        _ => return Err(corrupt("text section")),
+    };
+    let TextContext { id, client, keys } = d.text.ok_or_else(|| corrupt("text section"))?;
+    let aad = section_aad(id, &d.buf[..marker]);
+    let plain = keys.open_text(client, sealing, &aad, &d.buf[d.at..])?;
+    d.buf = Cow::Owned(plain);
+    d.at = 0;
+    Ok(())
 }
 
 /// Decodes a record or tombstone stored under `id`; `keys` opens its text.
@@ -1655,8 +1666,14 @@ mod tests {
     struct TestKey(ClientKey);
 
     impl OpenText for TestKey {
-        fn open_text(&self, _client: Uuid, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
-            self.0.open(aad, sealed)
+        fn open_text(
+            &self,
+            _client: Uuid,
+            sealing: Sealing,
+            aad: &[u8],
+            sealed: &[u8],
+        ) -> Result<Vec<u8>> {
+            self.0.open(sealing, aad, sealed)
         }
     }
 
@@ -1678,6 +1695,20 @@ mod tests {
         // A store written before sealing, or being upgraded, has plain text.
         let plain = encode_entity(&entity).plain();
         assert_eq!(decode_entity(id, &plain, &key).expect("plain"), entity);
+        // Text sealed before AES-GCM: the same head, the older marker,
+        // XChaCha20-Poly1305.
+        let at = plain.iter().zip(&bytes).take_while(|(a, b)| a == b).count();
+        if at == plain.len() {
+            return; // no text section
+        }
+        let earlier = [
+            &plain[..at],
+            &[SECTION_SEALED_XCHACHA],
+            &key.0
+                .seal_earlier(&section_aad(id, &plain[..at]), &plain[at + 1..]),
+        ]
+        .concat();
+        assert_eq!(decode_entity(id, &earlier, &key).expect("earlier"), entity);
     }
 
     #[test]
