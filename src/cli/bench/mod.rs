@@ -13,6 +13,7 @@
 //! the server's resident memory, its data dir's size and the bytes it wrote
 //! to disk (from `/proc/<pid>/io`) against their logical size.
 
+mod engine;
 mod fixture;
 mod measure;
 mod process;
@@ -75,6 +76,11 @@ pub struct BenchArgs {
     /// disk use and disk writes against their logical size.
     #[arg(long, default_value_t = 0)]
     pub storage_records: u64,
+    /// Instead of everything else: store this many records of a goal's
+    /// logical size straight into a sled engine with the server's default
+    /// cache, one key each, and report the same (the engine's floor).
+    #[arg(long, default_value_t = 0, conflicts_with_all = ["server", "database_url", "storage_records"])]
+    pub engine_records: u64,
 }
 
 /// Errors that stop a benchmark.
@@ -106,6 +112,15 @@ struct Embedded {
 
 /// Runs the baseline and the workloads, printing results as they finish.
 pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
+    if args.engine_records > 0 {
+        let records = args.engine_records;
+        let cache_mb = stepwise::config::DEFAULT_CACHE_MB;
+        tokio::task::spawn_blocking(move || engine::floor(records, cache_mb))
+            .await
+            .map_err(|e| BenchError::Config(e.to_string()))??
+            .print(args.json);
+        return Ok(Vec::new());
+    }
     let (uri, admin_token, embedded) = match &args.server {
         Some(uri) => (uri.clone(), external_token(&args)?, None),
         None => {
@@ -156,12 +171,11 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
         let pid = embedded
             .as_ref()
             .map_or(args.server_pid, |_| Some(std::process::id()));
-        let report = storage::fill(&fixture, args.storage_records, pid).await?;
-        let size = match &embedded {
-            Some(embedded) => Some(storage::dir_size(&embedded.dir)?),
-            None => None,
-        };
-        report.print(size, args.json);
+        let mut report = storage::fill(&fixture, args.storage_records, pid).await?;
+        if let Some(embedded) = &embedded {
+            report.disk(storage::dir_size(&embedded.dir)?);
+        }
+        report.print(args.json);
     }
     if let Some(Embedded { dir, stop, server }) = embedded {
         let _ = stop.send(());

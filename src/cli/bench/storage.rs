@@ -25,6 +25,9 @@ const WRITERS: usize = 4;
 pub struct StorageReport {
     workload: &'static str,
     records: u64,
+    /// Records stored per second, where the filling is timed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records_per_second: Option<f64>,
     logical_mb: f64,
     rss_mb: Option<f64>,
     written_mb: Option<f64>,
@@ -83,33 +86,57 @@ pub async fn fill(
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,
     };
-    Ok(StorageReport {
-        workload: "storage",
-        records: batches * BATCH,
-        logical_mb: mib(logical),
-        rss_mb: pid.and_then(rss_bytes).map(mib),
-        written_mb: written.map(mib),
-        written_ratio: written.map(|w| w as f64 / logical.max(1) as f64),
-        disk_mb: None,
-        disk_ratio: None,
-    })
+    Ok(StorageReport::new(
+        "storage",
+        batches * BATCH,
+        logical,
+        pid.and_then(rss_bytes),
+        written,
+    ))
 }
 
 impl StorageReport {
-    /// Prints the report, with the data dir's size when known.
-    pub fn print(mut self, disk_bytes: Option<u64>, json: bool) {
-        if let Some(disk) = disk_bytes {
-            self.disk_mb = Some(mib(disk));
-            self.disk_ratio = Some(mib(disk) / self.logical_mb.max(f64::MIN_POSITIVE));
+    /// `records` of `logical` bytes in all stored, with the resident memory
+    /// after and the bytes written meanwhile, where known.
+    pub fn new(
+        workload: &'static str,
+        records: u64,
+        logical: u64,
+        rss: Option<u64>,
+        written: Option<u64>,
+    ) -> Self {
+        Self {
+            workload,
+            records,
+            records_per_second: None,
+            logical_mb: mib(logical),
+            rss_mb: rss.map(mib),
+            written_mb: written.map(mib),
+            written_ratio: written.map(|w| w as f64 / logical.max(1) as f64),
+            disk_mb: None,
+            disk_ratio: None,
         }
+    }
+
+    /// Adds the size on disk of what was stored.
+    pub fn disk(&mut self, bytes: u64) {
+        self.disk_mb = Some(mib(bytes));
+        self.disk_ratio = Some(mib(bytes) / self.logical_mb.max(f64::MIN_POSITIVE));
+    }
+
+    /// Prints the report.
+    pub fn print(&self, json: bool) {
         if json {
-            super::print_json(&self);
+            super::print_json(self);
         } else {
             let show =
                 |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.1}{unit}"));
             println!(
-                "storage: {} more records, logical {:.1} MiB; on disk {} ({}); written {} ({}); RSS {}",
+                "{}: {} more records{}, logical {:.1} MiB; on disk {} ({}); written {} ({}); RSS {}",
+                self.workload,
                 self.records,
+                self.records_per_second
+                    .map_or(String::new(), |rate| format!(" at {rate:.0}/s")),
                 self.logical_mb,
                 show(self.disk_mb, " MiB"),
                 show(self.disk_ratio, "x"),
