@@ -56,31 +56,34 @@ async fn the_benchmark_harness_measures_a_workload_against_the_baseline() {
 
 #[tokio::test]
 async fn the_benchmark_harness_measures_the_engine_floor_on_its_own() {
-    let run = tokio::process::Command::new(crate::binary::STEPWISE)
-        .args(["bench", "--engine-records", "1000", "--json"])
-        .output()
-        .await
-        .expect("stepwise bench runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-        .collect();
-    let [report] = &lines[..] else {
-        panic!("one report and no workload: {stdout}");
-    };
-    assert_eq!(report["workload"], "engine-floor");
-    // 500 to a batch: 1,000 records of 70 bytes.
-    assert_eq!(report["records"], 1000);
-    let number = |key: &str| report[key].as_f64().expect(key);
-    assert!((number("logical_mb") - 70_000.0 / 1_048_576.0).abs() < 1e-9);
-    assert!(number("records_per_second") > 0.0);
-    assert!(number("disk_ratio") > 0.0, "{report}");
+    for layout in ["record", "indexed"] {
+        let run = tokio::process::Command::new(crate::binary::STEPWISE)
+            .args(["bench", "--engine-records", "1000", "--json"])
+            .args(["--engine-layout", layout])
+            .output()
+            .await
+            .expect("stepwise bench runs");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        let lines: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect();
+        let [report] = &lines[..] else {
+            panic!("one report and no workload: {stdout}");
+        };
+        assert_eq!(report["workload"], format!("engine-floor-{layout}"));
+        // 500 to a batch: 1,000 records of 70 bytes.
+        assert_eq!(report["records"], 1000);
+        let number = |key: &str| report[key].as_f64().expect(key);
+        assert!((number("logical_mb") - 70_000.0 / 1_048_576.0).abs() < 1e-9);
+        assert!(number("records_per_second") > 0.0);
+        assert!(number("disk_ratio") > 0.0, "{report}");
+    }
 }
 
 #[tokio::test]

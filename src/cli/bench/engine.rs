@@ -1,8 +1,17 @@
 //! The floor of the storage engine: records stored straight into the
-//! embedded engine (sled behind the write-ahead log), one key each and
-//! nothing else of Stepwise: no index, no replay, no sealing, no gRPC.
-//! Whatever layout the store uses stands on this floor, so it says which
-//! storage and write-path targets this engine can meet at all.
+//! embedded engine (sled behind the write-ahead log), with nothing else of
+//! Stepwise (no replay, no sealing, no gRPC), in two layouts:
+//!
+//! - `engine-floor-record`: one key per record, its id;
+//! - `engine-floor-indexed`: the record and the two index entries no
+//!   layout of a syncing store can do without, a change index entry
+//!   (client, sequence number: what a pull reads) and a parent index entry
+//!   (client, kind, id: what a list reads), as the store's `C` and `P`.
+//!
+//! Whatever layout the store uses stands on these floors, so they say
+//! which storage and write-path targets this engine can meet at all. Each
+//! layout runs in a process of its own (one per `stepwise bench` run), so
+//! the resident memory reported is that layout's.
 
 use std::time::Instant;
 
@@ -20,31 +29,67 @@ const BATCH: u64 = 500;
 /// `storage` fill reports against.
 const CONTENT: usize = 54;
 
+/// Clients the indexed layout's records belong to.
+const CLIENTS: usize = 1000;
+
+/// What is stored for each record.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Layout {
+    /// The record under its id.
+    Record,
+    /// The record, its change index entry and its parent index entry.
+    Indexed,
+}
+
+impl Layout {
+    fn name(self) -> &'static str {
+        match self {
+            Layout::Record => "engine-floor-record",
+            Layout::Indexed => "engine-floor-indexed",
+        }
+    }
+}
+
 /// Stores `records` records of random 16-byte ids (as a device makes
-/// them) into a fresh sled engine in a temporary directory with a cache of
-/// `cache_mb`, and reports what that cost this process.
-pub fn floor(records: u64, cache_mb: u64) -> Result<StorageReport, BenchError> {
+/// them) in `layout` into a fresh sled engine in a temporary directory
+/// with a cache of `cache_mb`, and reports what that cost this process.
+pub fn floor(layout: Layout, records: u64, cache_mb: u64) -> Result<StorageReport, BenchError> {
     let dir = tempfile_dir()?;
-    let outcome = fill(&dir, records, cache_mb);
+    let outcome = fill(&dir, layout, records, cache_mb);
     let _ = std::fs::remove_dir_all(&dir);
     outcome
 }
 
-fn fill(dir: &std::path::Path, records: u64, cache_mb: u64) -> Result<StorageReport, BenchError> {
+fn fill(
+    dir: &std::path::Path,
+    layout: Layout,
+    records: u64,
+    cache_mb: u64,
+) -> Result<StorageReport, BenchError> {
     let engine = SledKv::open(dir, cache_mb * 1024 * 1024)
         .map_err(|e| BenchError::Config(format!("opening the engine: {e}")))?;
     let pid = std::process::id();
     let written_before = write_bytes(pid);
     let started = Instant::now();
     let batches = records.div_ceil(BATCH);
-    for _ in 0..batches {
-        let batch = (0..BATCH)
-            .map(|_| {
-                let id: [u8; 16] = rand::random();
-                let content: [u8; CONTENT] = rand::random();
-                (id.to_vec(), Some(content.to_vec()))
-            })
-            .collect();
+    let clients: Vec<[u8; 16]> = (0..CLIENTS).map(|_| rand::random()).collect();
+    let mut sequences = vec![0u64; CLIENTS];
+    for number in 0..batches {
+        // A batch is one client's push, as in the `storage` fill.
+        let at = number as usize % CLIENTS;
+        let client = clients[at];
+        let mut batch = Vec::new();
+        for _ in 0..BATCH {
+            let id: [u8; 16] = rand::random();
+            let content: [u8; CONTENT] = rand::random();
+            batch.push((id.to_vec(), Some(content.to_vec())));
+            if let Layout::Indexed = layout {
+                sequences[at] += 1;
+                let change = [&b"C"[..], &client, &sequences[at].to_be_bytes()].concat();
+                batch.push((change, Some(id.to_vec())));
+                batch.push(([&b"P"[..], &client, &[1], &id].concat(), Some(Vec::new())));
+            }
+        }
         engine
             .apply(batch)
             .map_err(|e| BenchError::Config(format!("writing: {e}")))?;
@@ -56,7 +101,7 @@ fn fill(dir: &std::path::Path, records: u64, cache_mb: u64) -> Result<StorageRep
         _ => None,
     };
     let mut report = StorageReport::new(
-        "engine-floor",
+        layout.name(),
         stored,
         stored * (16 + CONTENT as u64),
         rss_bytes(pid),

@@ -78,9 +78,19 @@ pub struct BenchArgs {
     pub storage_records: u64,
     /// Instead of everything else: store this many records of a goal's
     /// logical size straight into a sled engine with the server's default
-    /// cache, one key each, and report the same (the engine's floor).
+    /// cache, in `--engine-layout`, and report the same (the engine's
+    /// floor).
     #[arg(long, default_value_t = 0, conflicts_with_all = ["server", "database_url", "storage_records"])]
     pub engine_records: u64,
+    /// What `--engine-records` stores per record: `record` (one key) or
+    /// `indexed` (the record, a change and a parent index entry).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "record",
+        requires = "engine_records"
+    )]
+    pub engine_layout: engine::Layout,
 }
 
 /// Errors that stop a benchmark.
@@ -115,7 +125,8 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
     if args.engine_records > 0 {
         let records = args.engine_records;
         let cache_mb = stepwise::config::DEFAULT_CACHE_MB;
-        tokio::task::spawn_blocking(move || engine::floor(records, cache_mb))
+        let layout = args.engine_layout;
+        tokio::task::spawn_blocking(move || engine::floor(layout, records, cache_mb))
             .await
             .map_err(|e| BenchError::Config(e.to_string()))??
             .print(args.json);
