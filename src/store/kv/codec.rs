@@ -11,7 +11,9 @@
 //!   creator (flags say which), as they mostly do;
 //! - a record's text (titles, notes: what people wrote; also a
 //!   questionnaire's answers) comes last, in its
-//!   *text section*: a byte saying how it is kept, then the text. A kind
+//!   *text section*: a byte saying how it is kept (0 plain, 1 sealed with
+//!   XChaCha20-Poly1305 by earlier versions, 2 sealed with AES-256-GCM),
+//!   then the text. A kind
 //!   opens it with [`Encoder::text_section`] and `text_section` and
 //!   writes its text fields after it; the store seals the section as a
 //!   whole with the client's key ([`Encoded::sealed`], [`super::seal`]), so
