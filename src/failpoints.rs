@@ -6,6 +6,7 @@
 //!   "failpoint reached" and waits there until released;
 //! - `notify NAME`: a thread that reaches it logs "failpoint reached" and
 //!   goes on;
+//! - `panic NAME`: a thread that reaches it panics (a bug in a call);
 //! - `release NAME`: threads held at it go on, and it is off again.
 //!
 //! Every command is acknowledged with a "failpoint set" log line, so a test
@@ -72,6 +73,7 @@ mod control {
             "notify" => fail::cfg_callback(name, move || {
                 tracing::info!(failpoint = %owned, "failpoint reached");
             }),
+            "panic" => fail::cfg(name, "panic(a failpoint was told to panic)"),
             "release" => {
                 lock(held).remove(name);
                 released.notify_all();

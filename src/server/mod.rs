@@ -18,6 +18,7 @@ use tonic::transport::{Identity, Server as Transport, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tonic_web::GrpcWebLayer;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::app::{App, Retention};
@@ -271,6 +272,9 @@ impl Server {
             .layer(GrpcWebLayer::new())
             .layer(RpcTraceLayer)
             .layer(AuthLayer::new(self.app.clone()))
+            // Inside the trace layer, so a panic is counted and logged as
+            // the INTERNAL it is answered with.
+            .layer(CatchPanicLayer::custom(status::answer_panic))
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)

@@ -48,6 +48,14 @@ impl From<Error> for Status {
     }
 }
 
+/// The answer to a call whose handler panicked (a bug): `INTERNAL`, as any
+/// internal error, instead of a reset stream that the caller would read as
+/// its own cancellation. The panic's message is not logged (it may quote
+/// what the call carried); the panic hook prints where it happened.
+pub fn answer_panic(_panic: Box<dyn std::any::Any + Send>) -> http::Response<tonic::body::Body> {
+    Status::from(Error::internal("a call panicked")).into_http()
+}
+
 /// Rewrites tonic's own answers to bad transport input: an oversized
 /// request (OUT_OF_RANGE with an internal message) becomes
 /// RESOURCE_EXHAUSTED naming the limit, and bytes that are not a valid

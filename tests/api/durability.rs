@@ -227,3 +227,38 @@ async fn no_answer_carries_a_change_that_a_crash_then_undoes() {
     }
     server.kill();
 }
+
+/// A call that panics (a bug) is answered `INTERNAL` with the server's own
+/// message, and the server, the connection and every other call go on.
+#[tokio::test]
+async fn a_panicking_call_is_answered_as_internal_and_nothing_else_is_hurt() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut server = Server::start(data_dir.path()).await;
+    let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
+    let token = new_client(server.addr, admin.trim()).await;
+    let mut device = SyncServiceClient::new(authed(server.addr, &token).await);
+    let mut goals = GoalServiceClient::new(authed(server.addr, &token).await);
+    goals
+        .create_goal(pb::CreateGoalRequest {
+            goal: Some(goal("Walk")),
+        })
+        .await
+        .expect("created");
+
+    server.failpoint("panic", "sync::pull_before_scan").await;
+    let failed = device
+        .pull(pb::PullRequest::default())
+        .await
+        .expect_err("the pull panicked");
+    assert_eq!(failed.code(), tonic::Code::Internal, "{failed:?}");
+    assert_eq!(failed.message(), "internal error");
+
+    server.failpoint("release", "sync::pull_before_scan").await;
+    let (pulled, _) = pull_everything(&mut device).await;
+    assert_eq!(pulled.len(), 1, "the same channel pulls again");
+    goals
+        .list_goals(pb::ListGoalsRequest::default())
+        .await
+        .expect("other calls are answered");
+    server.kill();
+}
