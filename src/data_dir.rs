@@ -22,7 +22,7 @@ pub const SCRATCH_DIR: &str = "tmp";
 /// Mode of directories in the data dir.
 const DIR_MODE: u32 = 0o700;
 /// Mode of files in the data dir.
-const FILE_MODE: u32 = 0o600;
+pub const FILE_MODE: u32 = 0o600;
 
 /// Makes every file the process creates from now on private (umask
 /// 0o077; the umask is process-wide), and creates `dir` and its missing
@@ -90,7 +90,7 @@ pub struct ScratchFile {
 
 impl ScratchFile {
     /// The (not yet created) file `name` in `scratch`.
-    pub fn new(scratch: &Path, name: &str) -> Self {
+    pub fn new(scratch: &Path, name: impl AsRef<Path>) -> Self {
         Self {
             path: scratch.join(name),
         }

@@ -19,7 +19,7 @@ impl App {
     pub async fn snapshot(&self, principal: &Principal) -> Result<std::fs::File> {
         principal.require_admin()?;
         let id = Uuid::now_v7();
-        let scratch = ScratchFile::new(&self.scratch_dir, &format!("stepwise-backup-{id}.tmp"));
+        let scratch = ScratchFile::new(&self.scratch_dir, format!("stepwise-backup-{id}.tmp"));
         // On failure or cancellation, dropping `scratch` removes the file.
         let snapshot = self.store.snapshot(scratch.path()).await?;
         let file = scratch.open_unlinked()?;

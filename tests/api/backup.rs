@@ -306,3 +306,59 @@ async fn a_backup_without_a_token_says_where_to_put_one() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_backup_that_cannot_be_put_in_place_leaves_no_file_behind() {
+    if sled_only("`stepwise backup` copies sled") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The backup is downloaded and checked, but a directory is in the way.
+    let to = dir.path().join("stepwise.backup");
+    std::fs::create_dir(&to).expect("a directory where the file should go");
+
+    let failed = take_backup(&app, &to, &app.admin_token)
+        .await
+        .expect_err("a directory is not replaced");
+    assert!(matches!(failed, BackupError::Io(_)), "{failed:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, ["stepwise.backup"], "nothing but what was there");
+    assert!(to.is_dir());
+}
+
+#[tokio::test]
+async fn a_backup_file_is_readable_by_its_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    if sled_only("`stepwise backup` copies sled") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let to = dir.path().join("stepwise.backup");
+    // An operator's usual umask, not the test process's (a server in it
+    // made that private).
+    let run = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 022 && exec "$0" backup --to "$1" --server "$2""#)
+        .arg(crate::binary::STEPWISE)
+        .arg(&to)
+        .arg(format!("http://{}", app.addr))
+        .env("STEPWISE_ADMIN_TOKEN", &app.admin_token)
+        .output()
+        .await
+        .expect("stepwise backup runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mode = std::fs::metadata(&to)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
