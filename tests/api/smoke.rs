@@ -21,11 +21,12 @@ async fn a_client_creates_a_goal_and_reads_it_back() {
     assert!(fetched.version > 0);
 }
 
-#[tokio::test]
-async fn the_benchmark_harness_measures_a_workload_against_the_baseline() {
+/// Runs `stepwise bench --json` with `args`; one JSON object per line it
+/// printed.
+async fn bench_json(args: &[&str]) -> Vec<serde_json::Value> {
     let run = tokio::process::Command::new(crate::binary::STEPWISE)
-        .args(["bench", "--seconds", "0.2", "--concurrency", "4"])
-        .args(["--workloads", "get-goal,log-check-in", "--json"])
+        .args(["bench", "--json"])
+        .args(args)
         .output()
         .await
         .expect("stepwise bench runs");
@@ -34,10 +35,23 @@ async fn the_benchmark_harness_measures_a_workload_against_the_baseline() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&run.stdout)
+    String::from_utf8_lossy(&run.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn the_benchmark_harness_measures_a_workload_against_the_baseline() {
+    let results = bench_json(&[
+        "--seconds",
+        "0.2",
+        "--concurrency",
+        "4",
+        "--workloads",
+        "get-goal,log-check-in",
+    ])
+    .await;
     let names: Vec<&str> = results
         .iter()
         .map(|m| m["workload"].as_str().expect("workload"))
@@ -57,24 +71,9 @@ async fn the_benchmark_harness_measures_a_workload_against_the_baseline() {
 #[tokio::test]
 async fn the_benchmark_harness_measures_the_engine_floor_on_its_own() {
     for layout in ["record", "indexed"] {
-        let run = tokio::process::Command::new(crate::binary::STEPWISE)
-            .args(["bench", "--engine-records", "1000", "--json"])
-            .args(["--engine-layout", layout])
-            .output()
-            .await
-            .expect("stepwise bench runs");
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&run.stdout);
-        let lines: Vec<serde_json::Value> = stdout
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-            .collect();
+        let lines = bench_json(&["--engine-records", "1000", "--engine-layout", layout]).await;
         let [report] = &lines[..] else {
-            panic!("one report and no workload: {stdout}");
+            panic!("one report and no workload: {lines:?}");
         };
         assert_eq!(report["workload"], format!("engine-floor-{layout}"));
         // 500 to a batch: 1,000 records of 70 bytes.

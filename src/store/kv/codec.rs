@@ -49,7 +49,7 @@ use crate::domain::{
 use crate::error::{Error, FieldViolation, Result};
 
 use super::keys::kind_byte;
-use super::seal::Sealing;
+use super::seal::{SealedText, Sealing};
 
 /// The layout this code writes.
 pub const FORMAT: u8 = 1;
@@ -156,15 +156,8 @@ struct TextContext<'a> {
 
 /// Opens sealed text sections: the store, which holds the keys.
 pub trait OpenText {
-    /// The plaintext of `sealed`, a text section of a record of `client`
-    /// sealed with associated data `aad`.
-    fn open_text(
-        &self,
-        client: Uuid,
-        sealing: Sealing,
-        aad: &[u8],
-        sealed: &[u8],
-    ) -> Result<Vec<u8>>;
+    /// The plaintext of a sealed text section.
+    fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>>;
 }
 
 /// The error for bytes that are not a value of the expected type.
@@ -748,7 +741,12 @@ fn text_section(d: &mut Decoder<'_>) -> Result<()> {
     };
     let TextContext { id, client, keys } = d.text.ok_or_else(|| corrupt("text section"))?;
     let aad = section_aad(id, &d.buf[..marker]);
-    let plain = keys.open_text(client, sealing, &aad, &d.buf[d.at..])?;
+    let plain = keys.open_text(&SealedText {
+        client,
+        sealing,
+        aad: &aad,
+        bytes: &d.buf[d.at..],
+    })?;
     d.buf = Cow::Owned(plain);
     d.at = 0;
     Ok(())
@@ -1668,14 +1666,8 @@ mod tests {
     struct TestKey(ClientKey);
 
     impl OpenText for TestKey {
-        fn open_text(
-            &self,
-            _client: Uuid,
-            sealing: Sealing,
-            aad: &[u8],
-            sealed: &[u8],
-        ) -> Result<Vec<u8>> {
-            self.0.open(sealing, aad, sealed)
+        fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
+            self.0.open(text)
         }
     }
 

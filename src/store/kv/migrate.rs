@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::codec::{OpenText, Value, decode_entity, encode_entity};
 use super::engine::{Batch, Engine};
 use super::keys;
-use super::seal::{self, ClientKey, MasterKey, Sealing};
+use super::seal::{self, ClientKey, MasterKey, SealedText};
 use crate::domain::{Account, Invite, Token};
 use crate::error::{Error, Result};
 
@@ -144,19 +144,12 @@ impl<E: Engine> RunKeys<'_, E> {
 }
 
 impl<E: Engine> OpenText for RunKeys<'_, E> {
-    fn open_text(
-        &self,
-        client: Uuid,
-        sealing: Sealing,
-        aad: &[u8],
-        sealed: &[u8],
-    ) -> Result<Vec<u8>> {
-        if let Some(key) = self.made.get(&client) {
-            return key.open(sealing, aad, sealed);
+    fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
+        if let Some(key) = self.made.get(&text.client) {
+            return key.open(text);
         }
-        let wrapped = self.engine.get(&keys::client_key(client))?;
-        let wrapped = wrapped.as_ref().map(AsRef::as_ref);
-        seal::open_text(self.master, client, wrapped, sealing, aad, sealed)
+        let wrapped = self.engine.get(&keys::client_key(text.client))?;
+        seal::open_text(self.master, wrapped.as_ref().map(AsRef::as_ref), text)
     }
 }
 

@@ -40,7 +40,7 @@ use self::codec::{OpenText, Value, decode_entity, decode_id, decode_seq};
 use self::engine::{Engine, KvRead};
 use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
-use self::seal::{MasterKey, Sealing};
+use self::seal::{MasterKey, SealedText};
 use super::page_token::KeyRange;
 use super::{ChangePage, Page, PageRequest, SeenBy, Side, SnapshotInfo, Store, Write};
 use crate::domain::instruments::CustomInstrument;
@@ -208,16 +208,9 @@ impl<E: Engine> KvStore<E> {
 }
 
 impl<E: Engine> OpenText for KvStore<E> {
-    fn open_text(
-        &self,
-        client: Uuid,
-        sealing: Sealing,
-        aad: &[u8],
-        sealed: &[u8],
-    ) -> Result<Vec<u8>> {
-        let wrapped = self.engine.get(&keys::client_key(client))?;
-        let wrapped = wrapped.as_ref().map(AsRef::as_ref);
-        seal::open_text(&self.master, client, wrapped, sealing, aad, sealed)
+    fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
+        let wrapped = self.engine.get(&keys::client_key(text.client))?;
+        seal::open_text(&self.master, wrapped.as_ref().map(AsRef::as_ref), text)
     }
 }
 
@@ -239,23 +232,17 @@ impl<'a, E: Engine> ReadKeys<'a, E> {
 }
 
 impl<E: Engine> OpenText for ReadKeys<'_, E> {
-    fn open_text(
-        &self,
-        client: Uuid,
-        sealing: Sealing,
-        aad: &[u8],
-        sealed: &[u8],
-    ) -> Result<Vec<u8>> {
+    fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
         if let Some((known, key)) = &*self.last.borrow()
-            && *known == client
+            && *known == text.client
         {
-            return key.open(sealing, aad, sealed);
+            return key.open(text);
         }
-        let wrapped = self.store.engine.get(&keys::client_key(client))?;
+        let wrapped = self.store.engine.get(&keys::client_key(text.client))?;
         let wrapped = wrapped.as_ref().map(AsRef::as_ref);
-        let key = seal::text_key(&self.store.master, client, wrapped)?;
-        let plain = key.open(sealing, aad, sealed);
-        *self.last.borrow_mut() = Some((client, key));
+        let key = seal::text_key(&self.store.master, text.client, wrapped)?;
+        let plain = key.open(text);
+        *self.last.borrow_mut() = Some((text.client, key));
         plain
     }
 }

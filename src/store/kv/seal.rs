@@ -168,17 +168,28 @@ pub(super) fn text_key(
     master.unwrap_client_key(client, wrapped)
 }
 
-/// Opens text of `client` sealed with `aad`, given the client's stored key
-/// entry (`None` once the client was erased).
+/// Opens `text`, given its client's stored key entry (`None` once the
+/// client was erased).
 pub(super) fn open_text(
     master: &MasterKey,
-    client: Uuid,
     wrapped: Option<&[u8]>,
-    sealing: Sealing,
-    aad: &[u8],
-    sealed: &[u8],
+    text: &SealedText<'_>,
 ) -> Result<Vec<u8>> {
-    text_key(master, client, wrapped)?.open(sealing, aad, sealed)
+    text_key(master, text.client, wrapped)?.open(text)
+}
+
+/// A sealed text section as a decoder meets it.
+#[derive(Debug, Clone, Copy)]
+pub struct SealedText<'a> {
+    /// The record's client, whose key sealed it.
+    pub client: Uuid,
+    /// How it was sealed.
+    pub sealing: Sealing,
+    /// What it is bound to: the record's id and its value before the
+    /// section.
+    pub aad: &'a [u8],
+    /// The nonce, the ciphertext and its tag.
+    pub bytes: &'a [u8],
 }
 
 /// How a text section was sealed (its marker in the value says).
@@ -220,12 +231,11 @@ impl ClientKey {
         seal(&self.current, aad, plain)
     }
 
-    /// What `sealed` holds, if it was sealed by this key as `sealing` says
-    /// with `aad`.
-    pub(super) fn open(&self, sealing: Sealing, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
-        match sealing {
-            Sealing::XChaCha20Poly1305 => open(&self.earlier, aad, sealed),
-            Sealing::Aes256Gcm => open(&self.current, aad, sealed),
+    /// What `text` holds, if this key sealed it.
+    pub(super) fn open(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
+        match text.sealing {
+            Sealing::XChaCha20Poly1305 => open(&self.earlier, text.aad, text.bytes),
+            Sealing::Aes256Gcm => open(&self.current, text.aad, text.bytes),
         }
     }
 
@@ -313,8 +323,9 @@ mod tests {
         let client = Uuid::from_u128(7);
         let (key, wrapped) = master.new_client_key(client);
         let sealed = key.seal(b"context", b"my note");
-        let open =
-            |key: &ClientKey, aad: &[u8], sealed: &[u8]| key.open(Sealing::Aes256Gcm, aad, sealed);
+        let open = |key: &ClientKey, aad: &[u8], bytes: &[u8]| {
+            key.open(&text(Sealing::Aes256Gcm, aad, bytes))
+        };
         assert_eq!(open(&key, b"context", &sealed).expect("opens"), b"my note");
         assert!(open(&key, b"other", &sealed).is_err(), "context is bound");
         let unwrapped = master.unwrap_client_key(client, &wrapped).expect("unwraps");
@@ -342,17 +353,23 @@ mod tests {
     fn text_sealed_before_aes_gcm_still_opens_and_only_as_what_it_is() {
         let (key, _) = MasterKey::generate().new_client_key(Uuid::from_u128(7));
         let earlier = key.seal_earlier(b"context", b"an old note");
+        let open = |sealing, bytes| key.open(&text(sealing, b"context", bytes));
         assert_eq!(
-            key.open(Sealing::XChaCha20Poly1305, b"context", &earlier)
-                .expect("opens"),
+            open(Sealing::XChaCha20Poly1305, &earlier).expect("opens"),
             b"an old note"
         );
-        assert!(key.open(Sealing::Aes256Gcm, b"context", &earlier).is_err());
+        assert!(open(Sealing::Aes256Gcm, &earlier).is_err());
         let current = key.seal(b"context", b"a new note");
-        assert!(
-            key.open(Sealing::XChaCha20Poly1305, b"context", &current)
-                .is_err()
-        );
+        assert!(open(Sealing::XChaCha20Poly1305, &current).is_err());
+    }
+
+    fn text<'a>(sealing: Sealing, aad: &'a [u8], bytes: &'a [u8]) -> SealedText<'a> {
+        SealedText {
+            client: Uuid::from_u128(7),
+            sealing,
+            aad,
+            bytes,
+        }
     }
 
     #[test]

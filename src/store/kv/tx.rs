@@ -17,7 +17,7 @@ use super::codec::{
 };
 use super::engine::{Batch, KvRead};
 use super::keys::{self, Tracked};
-use super::seal::{self, MasterKey, Sealing};
+use super::seal::{self, MasterKey, SealedText};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, Entity, Expiring, Invite, Kind, Order, Parent,
@@ -289,22 +289,9 @@ fn is_empty((from, to): (Bound<&[u8]>, Bound<&[u8]>)) -> bool {
 }
 
 impl<E: KvRead + ?Sized> OpenText for KvTx<'_, E> {
-    fn open_text(
-        &self,
-        client: Uuid,
-        sealing: Sealing,
-        aad: &[u8],
-        sealed: &[u8],
-    ) -> Result<Vec<u8>> {
-        let wrapped = self.get(&keys::client_key(client))?;
-        seal::open_text(
-            self.master,
-            client,
-            wrapped.as_deref(),
-            sealing,
-            aad,
-            sealed,
-        )
+    fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
+        let wrapped = self.get(&keys::client_key(text.client))?;
+        seal::open_text(self.master, wrapped.as_deref(), text)
     }
 }
 
