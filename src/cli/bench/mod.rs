@@ -80,7 +80,7 @@ pub struct BenchArgs {
     /// logical size straight into a sled engine with the server's default
     /// cache, in `--engine-layout`, and report the same (the engine's
     /// floor).
-    #[arg(long, default_value_t = 0, conflicts_with_all = ["server", "database_url", "storage_records"])]
+    #[arg(long, default_value_t = 0, conflicts_with_all = ["server", "database_url", "storage_records", "workloads", "seconds"])]
     pub engine_records: u64,
     /// What `--engine-records` stores per record: `record` (one key) or
     /// `indexed` (the record, a change and a parent index entry).
@@ -215,5 +215,40 @@ fn print_json(value: &impl Serialize) {
     match serde_json::to_string(value) {
         Ok(line) => println!("{line}"),
         Err(error) => eprintln!("cannot print a result as JSON: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn bench(args: &[&str]) -> Result<super::BenchArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["stepwise", "bench"].iter().chain(args))?;
+        match cli.command {
+            Command::Bench(args) => Ok(args),
+            other => panic!("expected bench, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_engine_floor_runs_alone_and_its_layout_needs_it() {
+        let floor = bench(&["--engine-records", "10", "--engine-layout", "indexed"])
+            .expect("an engine floor");
+        assert_eq!(floor.engine_records, 10);
+        assert!(matches!(
+            floor.engine_layout,
+            super::engine::Layout::Indexed
+        ));
+        for mixed in [
+            &["--engine-records", "10", "--workloads", "push"][..],
+            &["--engine-records", "10", "--seconds", "1"],
+            &["--engine-records", "10", "--storage-records", "10"],
+            &["--engine-records", "10", "--server", "http://127.0.0.1:1"],
+            &["--engine-layout", "indexed"],
+        ] {
+            assert!(bench(mixed).is_err(), "{mixed:?} is refused");
+        }
     }
 }
