@@ -70,6 +70,7 @@ impl App {
         if !send(items, ExportItem::Account(account)).await {
             return Ok(());
         }
+        crate::async_fail_point!("export::after_account");
         let mut sent = HashSet::new();
         let (mut at, mut head) = (0, self.store.head(client).await?);
         while at < head {

@@ -1,13 +1,12 @@
 //! Downloading a backup from a running server.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use tokio::io::AsyncWriteExt;
 use tonic::transport::Channel;
 
 use super::authenticated;
-use crate::data_dir::{FILE_MODE, ScratchFile};
+use super::partial::PartialFile;
 use crate::pb;
 use crate::pb::backup_service_client::BackupServiceClient;
 use crate::store::kv::snapshot;
@@ -37,35 +36,14 @@ pub async fn download(channel: Channel, token: &str, to: &Path) -> Result<usize,
         .create_backup(pb::CreateBackupRequest {})
         .await?
         .into_inner();
-    let partial = partial_of(to);
-    let mut options = tokio::fs::OpenOptions::new();
-    options
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(FILE_MODE);
-    let mut file = options.open(partial.path()).await?;
-    // `mode` applies only to a new file; tighten one a crash left too.
-    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
-        .await?;
+    let (partial, file) = PartialFile::create(to)?;
+    let mut file = tokio::fs::File::from_std(file);
     while let Some(chunk) = stream.message().await? {
         file.write_all(&chunk.data).await?;
     }
     file.sync_all().await?;
     drop(file);
     let entries = snapshot::read(partial.path())?.len();
-    tokio::fs::rename(partial.path(), to).await?;
-    if let Some(dir) = to.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        tokio::fs::File::open(dir).await?.sync_all().await?;
-    }
+    partial.finish()?;
     Ok(entries)
-}
-
-/// The file a backup into `to` is written to until it is complete: next to
-/// it, removed when dropped unless it was renamed.
-fn partial_of(to: &Path) -> ScratchFile {
-    let mut name = to.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    let dir = to.parent().unwrap_or(Path::new(""));
-    ScratchFile::new(dir, name)
 }

@@ -15,6 +15,7 @@ use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
 use tonic::transport::Channel;
 
 use super::authenticated;
+use super::partial::PartialFile;
 use crate::pb;
 use crate::pb::account_service_client::AccountServiceClient;
 use crate::pb::export_data_response::Item;
@@ -36,7 +37,8 @@ pub enum ExportError {
 
 /// Streams the export of the holder of `token` into `to` (mode 0600), one
 /// JSON object per line, the trailer last; `to` is replaced only once the
-/// export is whole. Returns the number of items.
+/// export is whole (until then it is `<to>.partial`, removed if anything
+/// fails). Returns the number of items.
 pub async fn download(channel: Channel, token: &str, to: &Path) -> Result<i64, ExportError> {
     let json = JsonLines::new()?;
     let mut api = AccountServiceClient::new(authenticated(channel, token));
@@ -44,8 +46,8 @@ pub async fn download(channel: Channel, token: &str, to: &Path) -> Result<i64, E
         .export_data(pb::ExportDataRequest::default())
         .await?
         .into_inner();
-    let partial = to.with_extension("partial");
-    let mut file = std::io::BufWriter::new(private_file(&partial)?);
+    let (partial, file) = PartialFile::create(to)?;
+    let mut file = std::io::BufWriter::new(file);
     let mut digest = ExportDigest::default();
     let outcome = loop {
         let Some(message) = stream.message().await? else {
@@ -59,16 +61,11 @@ pub async fn download(channel: Channel, token: &str, to: &Path) -> Result<i64, E
             _ => digest.add(&message),
         }
     };
-    let finished = outcome.and_then(|count| {
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&partial, to)?;
-        Ok(count)
-    });
-    if finished.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    finished
+    let count = outcome?;
+    let file = file.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    partial.finish()?;
+    Ok(count)
 }
 
 /// The number of items, if it and their digest agree with the trailer.
@@ -86,15 +83,6 @@ fn check(digest: ExportDigest, trailer: &pb::ExportTrailer) -> Result<i64, Expor
         ));
     }
     Ok(received.item_count)
-}
-
-/// A new file readable only by its owner (what it holds is health data).
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
 }
 
 /// Writes messages as JSON lines, by the API's descriptors.

@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod export;
+mod partial;
 mod sync;
 
 pub use sync::*;

@@ -262,3 +262,38 @@ async fn a_panicking_call_is_answered_as_internal_and_nothing_else_is_hurt() {
         .expect("other calls are answered");
     server.kill();
 }
+
+/// An export the server stops sending halfway leaves no file behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_cut_off_halfway_leaves_no_file_behind() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut server = Server::start(data_dir.path()).await;
+    let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
+    let token = new_client(server.addr, admin.trim()).await;
+    GoalServiceClient::new(authed(server.addr, &token).await)
+        .create_goal(pb::CreateGoalRequest {
+            goal: Some(goal("Walk")),
+        })
+        .await
+        .expect("created");
+
+    server.failpoint("hold", "export::after_account").await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let to = out.path().join("export.jsonl");
+    let server_url = format!("http://{}", server.addr).parse().expect("URL");
+    let channel = stepwise::client::connect(&server_url, None)
+        .await
+        .expect("connect");
+    let download = tokio::spawn({
+        let (token, to) = (token.clone(), to.clone());
+        async move { stepwise::client::export::download(channel, &token, &to).await }
+    });
+    server.reached("export::after_account").await;
+    server.kill();
+    download
+        .await
+        .expect("the download ends")
+        .expect_err("cut off halfway");
+    let left: Vec<_> = std::fs::read_dir(out.path()).expect("list").collect();
+    assert!(left.is_empty(), "{left:?}");
+}
