@@ -10,7 +10,9 @@
 //! - `release NAME`: threads held at it go on, and it is off again.
 //!
 //! Every command is acknowledged with a "failpoint set" log line, so a test
-//! knows when it took effect without waiting blindly.
+//! knows when it took effect without waiting blindly. Commands in the
+//! environment variable `STEPWISE_FAILPOINTS` (separated by `;`) take
+//! effect before the server starts, for failpoints on its way up.
 
 /// A failpoint on an async path. A thread held there is first handed over
 /// to the runtime (`block_in_place`), so the server keeps serving other
@@ -43,8 +45,16 @@ mod control {
     static HELD: LazyLock<(Mutex<HashSet<String>>, Condvar)> =
         LazyLock::new(|| (Mutex::new(HashSet::new()), Condvar::new()));
 
-    /// Reads commands from stdin on a thread of its own until stdin closes.
+    /// Applies the commands of `STEPWISE_FAILPOINTS` at once, then reads
+    /// commands from stdin on a thread of its own until stdin closes.
     pub fn control_from_stdin() {
+        let at_start = std::env::var("STEPWISE_FAILPOINTS").unwrap_or_default();
+        for command in at_start.split(';').filter(|c| !c.trim().is_empty()) {
+            match command.split_whitespace().collect::<Vec<_>>()[..] {
+                [command, name] => apply(command, name),
+                _ => tracing::warn!(command, "unknown failpoint command"),
+            }
+        }
         std::thread::spawn(|| {
             for line in std::io::stdin().lock().lines().map_while(Result::ok) {
                 match line.split_whitespace().collect::<Vec<_>>()[..] {

@@ -48,7 +48,8 @@ impl App {
         self.insert_account(new, Some(principal.account_id), FIRST_TOKEN_LABEL, |_| {
             Ok(())
         })
-        .await
+        .await?
+        .ok_or_else(|| Error::internal("an account an administrator created was not stored"))
     }
 
     /// The caller's own account.
@@ -61,42 +62,54 @@ impl App {
 
     /// On a store without accounts, creates an administrator and writes its
     /// token to `<data_dir>/admin.token` (mode 0600). Returns the file's path
-    /// when it did so.
+    /// when it did so. Of several servers starting at once on one new
+    /// database, one makes the administrator; the others find it.
     pub async fn bootstrap_admin(&self, data_dir: &Path) -> Result<Option<PathBuf>> {
         if self.store.has_accounts().await? {
             return Ok(None);
         }
+        crate::async_fail_point!("accounts::bootstrap");
         let new = NewAccount {
             role: Role::Admin,
             display_name: "Administrator".into(),
             time_zone: chrono_tz::UTC,
         };
-        let (account, _token) = self
+        let path = data_dir.join(ADMIN_TOKEN_FILE);
+        let made = self
             .insert_account(new, None, ADMIN_TOKEN_FILE, |token| {
                 // Written before the account exists: a crash in between leaves a
                 // store without accounts, and the next start tries again.
-                Ok(crate::data_dir::write_secret(
-                    &data_dir.join(ADMIN_TOKEN_FILE),
-                    token,
-                    false,
-                )?)
+                Ok(crate::data_dir::write_secret(&path, token, false)?)
             })
             .await?;
-        tracing::info!(account_id = %account.id, "created the first administrator account");
-        Ok(Some(data_dir.join(ADMIN_TOKEN_FILE)))
+        match made {
+            Some((account, _token)) => {
+                tracing::info!(account_id = %account.id, "created the first administrator account");
+                Ok(Some(path))
+            }
+            None => {
+                // Another server on the same database was first: the token
+                // written for this one's would open nothing.
+                std::fs::remove_file(&path)?;
+                tracing::info!("another server created the first administrator account");
+                Ok(None)
+            }
+        }
     }
 
     /// Stores a new account and returns it with the secret of its first
     /// token (labelled `label`), which `before_commit` sees first. With
     /// `created_by`, the administrator's event for the audit trail is stored
-    /// with it.
+    /// with it. Without, the account is the store's first, and is stored
+    /// only if the store still has none when the write runs (`None`
+    /// otherwise).
     async fn insert_account(
         &self,
         new: NewAccount,
         created_by: Option<Uuid>,
         label: &str,
         before_commit: impl FnOnce(&str) -> Result<()>,
-    ) -> Result<(Account, String)> {
+    ) -> Result<Option<(Account, String)>> {
         let account = self.new_account(new);
         let (token, secret) = Token::new(account.id, label.into(), account.create_time_us, None);
         before_commit(&secret)?;
@@ -105,8 +118,13 @@ impl App {
             AdminEvent::on_account(actor_id, action, account.id, time_us)
         });
         let stored = account.clone();
-        self.store
+        let first = created_by.is_none();
+        let inserted = self
+            .store
             .write(created_by.unwrap_or(account.id), move |tx| {
+                if first && tx.has_accounts()? {
+                    return Ok(false);
+                }
                 if tx.account(stored.id)?.is_some() {
                     return Err(Error::AlreadyExists("account"));
                 }
@@ -115,10 +133,10 @@ impl App {
                 if let Some(event) = &audit {
                     tx.append_admin_event(event)?;
                 }
-                Ok(())
+                Ok(true)
             })
             .await?;
-        Ok((account, secret))
+        Ok(inserted.then_some((account, secret)))
     }
 
     /// The first token of a new account, for sign-up.

@@ -438,6 +438,8 @@ pub trait Tx {
 
     /// The account with `id`.
     fn account(&mut self, id: Uuid) -> Result<Option<Account>>;
+    /// Whether the store has any account.
+    fn has_accounts(&mut self) -> Result<bool>;
     /// Stores an account.
     fn put_account(&mut self, account: &Account) -> Result<()>;
     /// The token whose secret hashes to `token_hash`.

@@ -11,12 +11,14 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 use stepwise::pb;
+use stepwise::pb::account_service_client::AccountServiceClient;
 use stepwise::pb::goal_service_client::GoalServiceClient;
 use stepwise::pb::sync_service_client::SyncServiceClient;
 use tokio::sync::mpsc;
 
 use crate::binary::{STEPWISE, authed, new_client, serve_args};
 use crate::devices::{pull_everything, pull_from};
+use crate::helpers::database::{postgres_only, share_database};
 use crate::helpers::goal;
 
 /// The real binary, whose failpoints the test holds and releases through
@@ -33,8 +35,16 @@ const GUARD: Duration = Duration::from_secs(60);
 
 impl Server {
     async fn start(data_dir: &Path) -> Self {
+        let mut server = Self::spawn(data_dir, &[]);
+        server.serving().await;
+        server
+    }
+
+    /// The binary on `data_dir` with `env`, not yet waited for.
+    fn spawn(data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(STEPWISE)
             .args(serve_args(data_dir))
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -50,21 +60,24 @@ impl Server {
                 }
             }
         });
-        let mut server = Self {
+        Self {
             child,
             addr: "127.0.0.1:1".parse().expect("placeholder"),
             stdin,
             log,
-        };
-        let serving = server.line_with(&["\"serving\""]).await;
-        server.addr = serving
+        }
+    }
+
+    /// Waits until the server serves, and learns its address.
+    async fn serving(&mut self) {
+        let serving = self.line_with(&["\"serving\""]).await;
+        self.addr = serving
             .split("\"address\":\"")
             .nth(1)
             .and_then(|rest| rest.split('"').next())
             .expect("address")
             .parse()
             .expect("socket address");
-        server
     }
 
     /// The next log line containing every one of `parts`.
@@ -296,4 +309,50 @@ async fn an_export_cut_off_halfway_leaves_no_file_behind() {
         .expect_err("cut off halfway");
     let left: Vec<_> = std::fs::read_dir(out.path()).expect("list").collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Two servers started at once on one empty database make one
+/// administrator between them: the second to get there finds the first's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_started_at_once_on_an_empty_database_make_one_administrator() {
+    if postgres_only("two servers share one database") {
+        return;
+    }
+    let (late_dir, early_dir) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    share_database(late_dir.path(), early_dir.path());
+    // The late server found no account, and waits before making its own.
+    let bootstrap = "accounts::bootstrap";
+    let mut late = Server::spawn(
+        late_dir.path(),
+        &[("STEPWISE_FAILPOINTS", &format!("hold {bootstrap}"))],
+    );
+    late.reached(bootstrap).await;
+    // Every node has the same master key.
+    let key = stepwise::store::kv::seal::MASTER_KEY_FILE;
+    std::fs::copy(late_dir.path().join(key), early_dir.path().join(key)).expect("key copied");
+    let early = Server::start(early_dir.path()).await;
+    late.failpoint("release", bootstrap).await;
+    late.serving().await;
+
+    assert!(
+        !late_dir.path().join("admin.token").exists(),
+        "the late server made no administrator of its own"
+    );
+    let token = std::fs::read_to_string(early_dir.path().join("admin.token")).expect("admin token");
+    let accounts = AccountServiceClient::new(authed(late.addr, token.trim()).await)
+        .list_accounts(pb::ListAccountsRequest::default())
+        .await
+        .expect("listed through the late server")
+        .into_inner()
+        .accounts;
+    let admins = accounts
+        .iter()
+        .filter(|a| a.role == pb::Role::Admin as i32)
+        .count();
+    assert_eq!(admins, 1, "{accounts:?}");
+    late.kill();
+    early.kill();
 }

@@ -526,6 +526,12 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         self.value(&keys::account(id))
     }
 
+    fn has_accounts(&mut self) -> Result<bool> {
+        let (prefix, end) = ([keys::ACCOUNT], [keys::ACCOUNT + 1]);
+        let range = (Bound::Included(&prefix[..]), Bound::Excluded(&end[..]));
+        Ok(!self.scan(range, 1)?.is_empty())
+    }
+
     fn put_account(&mut self, account: &Account) -> Result<()> {
         self.put(keys::account(account.id), account.encode());
         self.access_changed();
