@@ -7,6 +7,7 @@ use stepwise::pb::CheckInState::{Done, Unspecified};
 use stepwise::pb::Schedule;
 
 use crate::helpers::*;
+use crate::skills::{skill, try_create_skill};
 
 /// Dates that are not real `YYYY-MM-DD` dates.
 const MALFORMED_DATES: &[&str] = &[
@@ -1061,5 +1062,35 @@ async fn a_rating_given_before_2000_or_more_than_a_day_ahead_is_refused() {
             ..rating(&of_goal, 50)
         };
         record_rating(&app, &ada, rated).await.expect("in range");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_client_id_names_its_field_once() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+
+    let mut bad_goal = goal("Walk");
+    bad_goal.client_id = "not-an-id".into();
+    let goal_error = try_create_goal(&app, &ada, bad_goal)
+        .await
+        .expect_err("not an id");
+    let mut bad_skill = skill("", "Breathe", pb::SkillCategory::Breathing);
+    bad_skill.client_id = "not-an-id".into();
+    let skill_error = try_create_skill(&app, &ada, bad_skill)
+        .await
+        .expect_err("not an id");
+
+    for (error, field) in [
+        (goal_error, "goal.client_id"),
+        (skill_error, "skill.client_id"),
+    ] {
+        assert_invalid(&error, &[field]);
+        assert_eq!(
+            error.message().matches(field).count(),
+            1,
+            "a person reads the field once: {:?}",
+            error.message()
+        );
     }
 }

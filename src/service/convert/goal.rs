@@ -3,8 +3,8 @@
 use uuid::Uuid;
 
 use super::{
-    EditableFields, attainment_scale, client_or_caller, editable_fields, enum_conversions, enum_or,
-    enum_value, new_id, new_meta, required, timestamp, update,
+    EditableFields, attainment_scale, editable_fields, enum_conversions, enum_or, enum_value,
+    id_or_caller, new_id, new_meta, required, timestamp, update,
 };
 use crate::domain::{Goal, GoalField, GoalStatus, Patch, fields};
 use crate::error::{Result, Violations};
@@ -61,10 +61,7 @@ pub fn new_goal(caller: Uuid, goal: Option<pb::Goal>) -> Result<Goal> {
     let api = required(goal, "goal")?;
     let mut check = Violations::new();
     let id = new_id(&api.id, "goal.id", &mut check);
-    let client_id = check.check(
-        "goal.client_id",
-        client_or_caller(&api.client_id, "goal.client_id", caller).map_err(|e| e.to_string()),
-    );
+    let client_id = check.check("goal.client_id", id_or_caller(&api.client_id, caller));
     let mut goal = Goal {
         meta: new_meta(id, client_id),
         ..Goal::default()

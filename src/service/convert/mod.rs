@@ -93,9 +93,15 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The id of a client in a request; empty means the caller.
 pub fn client_or_caller(value: &str, field: &str, caller: Uuid) -> Result<Uuid> {
+    id_or_caller(value, caller).map_err(|e| Error::invalid(field, e))
+}
+
+/// As [`client_or_caller`], for a field among others ([`Violations`]):
+/// what is wrong with it, without its path.
+pub fn id_or_caller(value: &str, caller: Uuid) -> std::result::Result<Uuid, String> {
     match value {
         "" => Ok(caller),
-        given => id(given, field),
+        given => fields::id(given),
     }
 }
 

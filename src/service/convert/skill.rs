@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::{
-    EditableFields, client_or_caller, editable_fields, enum_conversions, enum_value, id, new_id,
+    EditableFields, editable_fields, enum_conversions, enum_value, id, id_or_caller, new_id,
     new_meta, required, timestamp, update,
 };
 use crate::app::{SkillStatsReport, SkillStatsTarget};
@@ -68,10 +68,7 @@ pub fn new_skill(caller: Uuid, skill: Option<pb::Skill>) -> Result<Skill> {
     let api = required(skill, "skill")?;
     let mut check = Violations::new();
     let id = new_id(&api.id, "skill.id", &mut check);
-    let client_id = check.check(
-        "skill.client_id",
-        client_or_caller(&api.client_id, "skill.client_id", caller).map_err(|e| e.to_string()),
-    );
+    let client_id = check.check("skill.client_id", id_or_caller(&api.client_id, caller));
     let mut skill = Skill {
         meta: new_meta(id, client_id),
         ..Skill::default()
