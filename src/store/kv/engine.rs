@@ -53,12 +53,6 @@ pub trait Engine: KvRead + Send + Sync + 'static {
     /// Bytes on disk.
     fn size_on_disk(&self) -> u64;
 
-    /// The values of `keys`, in their order (one round trip where the
-    /// engine is remote).
-    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Self::Value>>> {
-        keys.iter().map(|key| self.get(key)).collect()
-    }
-
     /// Calls `visit` with the value of each key in turn until it returns
     /// `false` (a remote engine reads them all in one round trip first).
     fn get_each(

@@ -83,9 +83,15 @@ fn poll<E: Engine>(
         Ok(watchers) => watchers.keys().copied().collect(),
         Err(_) => return Ok(()),
     };
-    let mut wanted: Vec<Vec<u8>> = clients.iter().map(|c| keys::sequence(*c)).collect();
-    wanted.push(keys::access_mark());
-    let mut values = engine.get_many(&wanted)?;
+    let mut wanted = clients
+        .iter()
+        .map(|c| keys::sequence(*c))
+        .chain([keys::access_mark()]);
+    let mut values = Vec::with_capacity(clients.len() + 1);
+    engine.get_each(&mut wanted, &mut |value| {
+        values.push(value);
+        Ok(true)
+    })?;
     let now = values
         .pop()
         .flatten()

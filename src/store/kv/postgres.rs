@@ -562,10 +562,6 @@ impl Engine for PgKv {
         self.run_group(&mut |_| Ok(batch.clone()))
     }
 
-    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
-        self.values_of(keys.to_vec())
-    }
-
     fn get_each(
         &self,
         keys: &mut dyn Iterator<Item = Vec<u8>>,
