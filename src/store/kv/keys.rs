@@ -40,6 +40,8 @@
 //! are exact. Retention removes a tombstone's `C` and `e` entries but keeps
 //! its `E` entry, so its id stays taken.
 
+use std::ops::Bound;
+
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -153,6 +155,11 @@ pub fn invite_of(therapist: Uuid, create_time_us: i64, code: &str) -> Vec<u8> {
 /// The key of an account.
 pub fn account(id: Uuid) -> Vec<u8> {
     key(ACCOUNT, &[id.as_bytes()])
+}
+
+/// The range of every account's key.
+pub fn accounts() -> (Bound<&'static [u8]>, Bound<&'static [u8]>) {
+    (Bound::Included(&[ACCOUNT]), Bound::Excluded(&[ACCOUNT + 1]))
 }
 
 /// `prefix` followed by the parts.

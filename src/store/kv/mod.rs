@@ -510,15 +510,10 @@ impl<E: Engine> Store for KvStore<E> {
 
     async fn has_accounts(&self) -> Result<bool> {
         let mut found = false;
-        let prefix = [keys::ACCOUNT];
-        let end = [keys::ACCOUNT + 1];
-        self.engine.scan(
-            (Bound::Included(&prefix[..]), Bound::Excluded(&end[..])),
-            &mut |_, _| {
-                found = true;
-                Ok(false)
-            },
-        )?;
+        self.engine.scan(keys::accounts(), &mut |_, _| {
+            found = true;
+            Ok(false)
+        })?;
         Ok(found)
     }
 

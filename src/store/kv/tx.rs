@@ -527,9 +527,7 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
     }
 
     fn has_accounts(&mut self) -> Result<bool> {
-        let (prefix, end) = ([keys::ACCOUNT], [keys::ACCOUNT + 1]);
-        let range = (Bound::Included(&prefix[..]), Bound::Excluded(&end[..]));
-        Ok(!self.scan(range, 1)?.is_empty())
+        Ok(!self.scan(keys::accounts(), 1)?.is_empty())
     }
 
     fn put_account(&mut self, account: &Account) -> Result<()> {
