@@ -54,7 +54,8 @@ impl Layout {
 /// them) in `layout` into a fresh sled engine in a temporary directory
 /// with a cache of `cache_mb`, and reports what that cost this process.
 pub fn floor(layout: Layout, records: u64, cache_mb: u64) -> Result<StorageReport, BenchError> {
-    let dir = tempfile_dir()?;
+    let dir = super::scratch_dir("engine");
+    std::fs::create_dir_all(&dir)?;
     let outcome = fill(&dir, layout, records, cache_mb);
     let _ = std::fs::remove_dir_all(&dir);
     outcome
@@ -111,10 +112,4 @@ fn fill(
     drop(engine);
     report.disk(super::storage::dir_size(dir)?);
     Ok(report)
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf, BenchError> {
-    let dir = std::env::temp_dir().join(format!("stepwise-engine-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -135,7 +135,7 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
     let (uri, admin_token, embedded) = match &args.server {
         Some(uri) => (uri.clone(), external_token(&args)?, None),
         None => {
-            let dir = std::env::temp_dir().join(format!("stepwise-bench-{}", uuid::Uuid::new_v4()));
+            let dir = scratch_dir("bench");
             let listen = "127.0.0.1:0"
                 .parse()
                 .map_err(|_| BenchError::Config("address".into()))?;
@@ -194,6 +194,12 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
         let _ = std::fs::remove_dir_all(dir);
     }
     Ok(results)
+}
+
+/// A new path under the system's temporary directory for a run's data
+/// (`stepwise-<what>-<uuid>`), removed by the run when it ends.
+fn scratch_dir(what: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("stepwise-{what}-{}", uuid::Uuid::new_v4()))
 }
 
 /// The administrator token of a running server: from `--admin-token-file`,
