@@ -113,6 +113,12 @@ impl Server {
     }
 }
 
+/// The administrator's token that the server on `data_dir` wrote.
+fn admin_token(data_dir: &Path) -> String {
+    let token = std::fs::read_to_string(data_dir.join("admin.token")).expect("admin token");
+    token.trim().to_owned()
+}
+
 /// The goals of a replica: id → (version, title).
 type Replica = BTreeMap<String, (i64, String)>;
 
@@ -144,8 +150,7 @@ async fn answer_if_any<T>(call: tokio::task::JoinHandle<T>) -> Option<T> {
 async fn no_answer_carries_a_change_that_a_crash_then_undoes() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut server = Server::start(data_dir.path()).await;
-    let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
-    let token = new_client(server.addr, admin.trim()).await;
+    let token = new_client(server.addr, &admin_token(data_dir.path())).await;
     let mut goals = GoalServiceClient::new(authed(server.addr, &token).await);
     let create = |title: &str| pb::CreateGoalRequest {
         goal: Some(goal(title)),
@@ -247,8 +252,7 @@ async fn no_answer_carries_a_change_that_a_crash_then_undoes() {
 async fn a_panicking_call_is_answered_as_internal_and_nothing_else_is_hurt() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut server = Server::start(data_dir.path()).await;
-    let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
-    let token = new_client(server.addr, admin.trim()).await;
+    let token = new_client(server.addr, &admin_token(data_dir.path())).await;
     let mut device = SyncServiceClient::new(authed(server.addr, &token).await);
     let mut goals = GoalServiceClient::new(authed(server.addr, &token).await);
     goals
@@ -281,8 +285,7 @@ async fn a_panicking_call_is_answered_as_internal_and_nothing_else_is_hurt() {
 async fn an_export_cut_off_halfway_leaves_no_file_behind() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut server = Server::start(data_dir.path()).await;
-    let admin = std::fs::read_to_string(data_dir.path().join("admin.token")).expect("admin token");
-    let token = new_client(server.addr, admin.trim()).await;
+    let token = new_client(server.addr, &admin_token(data_dir.path())).await;
     GoalServiceClient::new(authed(server.addr, &token).await)
         .create_goal(pb::CreateGoalRequest {
             goal: Some(goal("Walk")),
@@ -341,8 +344,8 @@ async fn two_servers_started_at_once_on_an_empty_database_make_one_administrator
         !late_dir.path().join("admin.token").exists(),
         "the late server made no administrator of its own"
     );
-    let token = std::fs::read_to_string(early_dir.path().join("admin.token")).expect("admin token");
-    let accounts = AccountServiceClient::new(authed(late.addr, token.trim()).await)
+    let token = admin_token(early_dir.path());
+    let accounts = AccountServiceClient::new(authed(late.addr, &token).await)
         .list_accounts(pb::ListAccountsRequest::default())
         .await
         .expect("listed through the late server")
