@@ -47,7 +47,6 @@ use crate::service::{
 use crate::store::Store;
 use crate::store::kv::KvStore;
 use crate::store::kv::engine::Engine;
-use crate::store::kv::legacy;
 use crate::store::kv::postgres::PgKv;
 use crate::store::kv::seal::{MASTER_KEY_FILE, MasterKeySource};
 use crate::store::kv::sled::SledKv;
@@ -144,7 +143,6 @@ impl Server {
             None => {
                 let engine =
                     SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-                legacy::upgrade(&engine, clock.now_micros()).map_err(store_error)?;
                 open_store(engine, config, clock.clone()).map_err(store_error)?
             }
         };

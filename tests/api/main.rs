@@ -21,6 +21,7 @@ mod erasure;
 mod expensive;
 mod export;
 mod files;
+mod formats;
 mod fuzz;
 mod goals;
 mod grpc_web;
