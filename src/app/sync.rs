@@ -128,8 +128,8 @@ impl App {
                     .collect()
             })
             .await?;
-        // The records a push shows are the caller's own, but a replay shows
-        // a record as it is now, and who may see it can have changed.
+        // The records a push shows are the caller's own, but who may see
+        // one that a replay shows can have changed since.
         Ok(results
             .into_iter()
             .map(|result| MutationResult {
@@ -319,14 +319,10 @@ fn apply_mutation(
         if !replay.answers(&mutation.payload_digest) {
             return Ok(MutationResult::rejected(id, &Error::MutationIdReused));
         }
-        let current = match replay.record_id {
-            Some(record) => tx.entity(record)?,
-            None => None,
-        };
         return Ok(MutationResult {
             mutation_id: id.to_owned(),
             outcome: replay.outcome,
-            current,
+            current: replay.current,
             rejection: replay.rejection,
         });
     }
@@ -349,18 +345,17 @@ fn apply_mutation(
         Err(Err(internal)) => return Err(internal),
     };
     let replay = Replay {
-        payload_digest: Some(mutation.payload_digest),
+        payload_digest: mutation.payload_digest,
         outcome,
-        record_id: current.as_ref().map(|e| e.meta().id),
-        version: current.as_ref().map_or(0, |e| e.meta().version),
-        rejection: rejection.clone(),
+        current,
+        rejection,
     };
     tx.remember(id, &replay)?;
     Ok(MutationResult {
         mutation_id: id.to_owned(),
-        outcome,
-        current,
-        rejection,
+        outcome: replay.outcome,
+        current: replay.current,
+        rejection: replay.rejection,
     })
 }
 

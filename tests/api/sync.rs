@@ -55,6 +55,68 @@ async fn replaying_a_push_returns_the_same_results_and_applies_nothing_twice() {
 }
 
 #[tokio::test]
+async fn a_replay_after_other_devices_edited_gets_its_first_result_as_it_was() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let goal = create_goal(&app, &token, "Walk daily").await;
+    let mut phone = sync_api(&app, &token).await;
+    let edit = |title: &str| goal_titled(&goal.id, title);
+    let from_phone = push(
+        "phone",
+        vec![upsert_goal("p1", goal.version, edit("from phone"))],
+    );
+    let first = phone
+        .push(from_phone.clone())
+        .await
+        .expect("phone push")
+        .into_inner();
+    let applied = goal_of(&first.results[0].current);
+    assert_eq!(applied.title, "from phone");
+
+    // The phone never got that answer; meanwhile a tablet edits three times.
+    let mut tablet = sync_api(&app, &token).await;
+    let mut base = applied.version;
+    for n in 0..3 {
+        let answer = tablet
+            .push(push(
+                "tablet",
+                vec![upsert_goal(
+                    &format!("t{n}"),
+                    base,
+                    edit(&format!("from tablet {n}")),
+                )],
+            ))
+            .await
+            .expect("tablet push")
+            .into_inner();
+        base = goal_of(&answer.results[0].current).version;
+    }
+
+    let replay = phone.push(from_phone).await.expect("replay").into_inner();
+    assert_eq!(
+        replay, first,
+        "the first result as it was: outcome, version and title"
+    );
+
+    // So the phone's next edit, made on the version its push produced,
+    // conflicts instead of overwriting the tablet's edits.
+    let next = phone
+        .push(push(
+            "phone",
+            vec![upsert_goal("p2", applied.version, edit("phone again"))],
+        ))
+        .await
+        .expect("next push")
+        .into_inner();
+    assert_eq!(outcome(&next.results[0]), pb::Outcome::Conflict);
+    assert_eq!(goal_of(&next.results[0].current).title, "from tablet 2");
+    assert_eq!(
+        get_goal(&app, &token, &goal.id).await.expect("goal").title,
+        "from tablet 2"
+    );
+}
+
+#[tokio::test]
 async fn two_devices_editing_the_same_goal_get_one_applied_and_one_conflict() {
     let app = TestApp::spawn().await;
     let token = app.new_client("Ada").await;
