@@ -105,6 +105,21 @@ async function screenshot(name: string, fullPage = false): Promise<void> {
   await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage });
 }
 
+/** Which parts of the header's session bar (who, live status, sign-out) can be seen. */
+async function visibleSessionBar(): Promise<string[]> {
+  const parts = {
+    "the session bar": page.locator("header .session"),
+    "who is signed in": page.locator("header .who"),
+    "the live status": page.locator("header .live-status"),
+    "Sign out": page.getByRole("button", { name: "Sign out" }),
+  };
+  const visible: string[] = [];
+  for (const [name, part] of Object.entries(parts)) {
+    if (await part.isVisible()) visible.push(name);
+  }
+  return visible;
+}
+
 /** A fraction as the dashboard shows it; a missing one is a dash and, for screen readers, why. */
 function percent(fraction: number | undefined, why = ""): string {
   return fraction === undefined ? `\u2014 ${why}`.trim() : `${Math.round(fraction * 100)}%`;
@@ -139,15 +154,18 @@ test("a therapist follows their clients in the dashboard", async (t) => {
   await t.test("the sign-in page refuses an unknown token with a clear message", async () => {
     await page.goto(server.url);
     await page.getByRole("heading", { name: "Sign in to the Stepwise dashboard" }).waitFor();
+    assert.deepEqual(await visibleSessionBar(), [], "no one is signed in: no session bar on a fresh tab");
     await assertAccessible("sign-in");
     await page.getByLabel("Therapist token").fill("sw_not-a-real-token");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("The server does not know this token").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a refused token is not kept");
+    assert.deepEqual(await visibleSessionBar(), [], "no session bar after a refused token");
     await page.getByLabel("Therapist token").fill(world.ben.token);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("This token belongs to a client account").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a client's token is not kept");
+    assert.deepEqual(await visibleSessionBar(), [], "no session bar after a client's token");
     await screenshot("sign-in");
   });
 
