@@ -37,6 +37,11 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const OUTPUT = path.resolve(process.env.E2E_OUTPUT ?? "test-output");
 /** How long the page may take to show what the server knows. */
 const SETTLE_MS = 10_000;
+/**
+ * The server's heartbeat of idle streams: longer than the whole test, so
+ * nothing the dashboard shows can wait for one.
+ */
+const HEARTBEAT_MS = 10 * 60_000;
 
 let server: Server;
 let world: World;
@@ -47,7 +52,7 @@ const trouble: string[] = [];
 
 before(async () => {
   await mkdir(OUTPUT, { recursive: true });
-  server = await startServer(BINARY, path.join(OUTPUT, "server.log"));
+  server = await startServer(BINARY, path.join(OUTPUT, "server.log"), { heartbeatMs: HEARTBEAT_MS });
   world = await seed(server.url, server.adminToken);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -120,6 +125,11 @@ async function visibleSessionBar(): Promise<string[]> {
   return visible;
 }
 
+/** Whether a response is the one that opens the dashboard's live stream. */
+function isLiveStream(response: { url(): string }): boolean {
+  return response.url().endsWith("/stepwise.v1.CareService/WatchClients");
+}
+
 /** A fraction as the dashboard shows it; a missing one is a dash and, for screen readers, why. */
 function percent(fraction: number | undefined, why = ""): string {
   return fraction === undefined ? `\u2014 ${why}`.trim() : `${Math.round(fraction * 100)}%`;
@@ -170,6 +180,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
   });
 
   await t.test("signing in shows every client, most urgent first, a risk of self-harm marked", async () => {
+    const liveStream = page.waitForResponse(isLiveStream);
     await page.getByLabel("Therapist token").fill(world.therapistToken);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Caseload" }).waitFor();
@@ -233,7 +244,10 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     assert.match(ada["Last check-in"] ?? "", /ago|now/);
     assert.equal(await row(world.ada.name).locator(".sparkline canvas").count(), 1, "a sparkline");
 
-    await page.getByText("Live updates on").waitFor({ timeout: SETTLE_MS });
+    // The stream's answer came (its headers): changes flow from now on, and
+    // the page says so at once, not at the first heartbeat (minutes away).
+    assert.equal((await liveStream).status(), 200, "the live stream opened");
+    await page.locator("header .live-status").getByText("Live updates on").waitFor({ timeout: SETTLE_MS });
     await assertAccessible("caseload");
     await screenshot("caseload");
   });
