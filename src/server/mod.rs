@@ -65,6 +65,9 @@ pub enum ServerError {
         /// Why.
         source: crate::error::Error,
     },
+    /// The database of `--database-url` could not be reached or opened.
+    #[error("{0}")]
+    Database(#[from] crate::store::kv::postgres::OpenError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -137,7 +140,7 @@ impl Server {
         let store: Arc<dyn Store> = match &config.database_url {
             Some(url) => {
                 let every = Duration::from_millis(config.poll_ms);
-                let engine = PgKv::connect(url.expose(), every).map_err(store_error)?;
+                let engine = PgKv::connect(url.expose(), every)?;
                 open_store(engine, config, clock.clone()).map_err(store_error)?
             }
             None => {

@@ -13,6 +13,7 @@ mod care;
 mod comments;
 mod concurrency;
 mod crash;
+mod database_url;
 mod devices;
 mod digest;
 #[cfg(feature = "failpoints")]
