@@ -326,7 +326,8 @@ export type Mutation = Message<"stepwise.v1.Mutation"> & {
    * across retries: a mutation id seen before with the same edit (the same
    * base_version and op, compared as a SHA-256 of the decoded mutation
    * without its id, so field order, defaults written out and unknown fields
-   * do not matter) returns its first result and applies nothing. A mutation
+   * do not matter) returns its first result as it was (the same outcome and
+   * `current`, even if the record changed since) and applies nothing. A mutation
    * id seen before with a different edit is OUTCOME_REJECTED with reason
    * MUTATION_ID_REUSED, applies nothing, and leaves the first result for
    * later retries. Use a new id for every edit. 1 to 128 characters.
@@ -525,7 +526,8 @@ export type MutationResult = Message<"stepwise.v1.MutationResult"> & {
   /**
    * The record as it is after the mutation: the applied record, the
    * server's copy on OUTCOME_CONFLICT, the tombstone on OUTCOME_GONE. Unset
-   * on OUTCOME_REJECTED.
+   * on OUTCOME_REJECTED. A replay of the mutation carries it as it was then,
+   * never a later version, so its version is a safe base for the next edit.
    *
    * @generated from field: stepwise.v1.Change current = 3;
    */
