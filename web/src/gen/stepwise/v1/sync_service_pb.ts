@@ -383,10 +383,13 @@ export type Mutation = Message<"stepwise.v1.Mutation"> & {
     case: "upsertEfficacyRating";
   } | {
     /**
-     * Delete a record and what hangs under it: a goal, action step,
-     * check-in, efficacy rating, or a comment the client wrote.
-     * Assignments (cancelled by therapists), assessment results and
-     * attainment ratings cannot be deleted.
+     * Delete a record and everything under it (a goal's action steps with
+     * their check-ins, its ratings, attainment ratings and comments; a
+     * skill's practices; a check-in's comments). A push may delete: a goal,
+     * action step, check-in, efficacy rating, skill, skill practice,
+     * thought record, or a comment the client wrote. It cannot delete an
+     * assignment (a therapist cancels it), an assessment result or an
+     * attainment rating: OUTCOME_REJECTED with reason PERMISSION_DENIED.
      *
      * @generated from field: stepwise.v1.EntityRef delete = 7;
      */
