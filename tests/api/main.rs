@@ -12,6 +12,7 @@ mod binary;
 mod care;
 mod comments;
 mod concurrency;
+mod connections;
 mod crash;
 mod database_url;
 mod devices;
