@@ -398,6 +398,14 @@ fn apply(
         MutationOp::Submit(draft) => (Kind::AssessmentResult, draft.id, Action::Own),
     };
     principal.permit(action)?;
+    // A submission with bad fields (a malformed date) is rejected whatever
+    // record its id names, as one with bad answers would be on its own:
+    // scoring it names both.
+    if let MutationOp::Submit(draft) = op
+        && !draft.violations.is_empty()
+    {
+        score(tx, principal.account_id, draft.clone())?;
+    }
     // Records of clients the caller may not act for, or hidden from it (a
     // comment on a private note by someone else), do not exist for it.
     let existing = tx.entity(id)?.filter(|e| {

@@ -309,6 +309,7 @@ async fn a_submitted_result_and_an_offline_one_reach_the_clients_aggregate() {
         instrument_version: 0,
         local_date: "2027-01-01".parse().expect("date"),
         answers,
+        violations: Vec::new(),
     };
     let first = app
         .submit_assessment(&ada, draft(vec![3; 8].into_iter().chain([0]).collect()))
