@@ -325,6 +325,11 @@ impl Violations {
         });
     }
 
+    /// The violations recorded, to be reported later with others.
+    pub fn into_vec(self) -> Vec<FieldViolation> {
+        self.0
+    }
+
     /// `Ok` when no violation was recorded.
     pub fn finish(self) -> Result<()> {
         if self.0.is_empty() {

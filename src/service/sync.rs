@@ -43,13 +43,12 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<pb::PullResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let size = pull_size(request.page_size)?;
-        let page = self
-            .app
-            .pull(&principal, client_id, &request.cursor, size)
-            .await?;
+        let (client_id, size, cursor) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            pull_size(request.page_size),
+            convert::cursor(&request.cursor),
+        ))?;
+        let page = self.app.pull(&principal, client_id, cursor, size).await?;
         Ok(Response::new(pb::PullResponse {
             changes: page.changes.into_iter().map(convert::change).collect(),
             next_cursor: page.next_cursor,
@@ -62,15 +61,17 @@ impl pb::sync_service_server::SyncService for SyncApi {
         request: Request<pb::PushRequest>,
     ) -> Result<Response<pb::PushResponse>, Status> {
         let principal = principal(&request)?;
-        let mut request = request.into_inner();
-        let cursor = std::mem::take(&mut request.cursor);
-        let mutations = convert::push(
-            principal.account_id,
-            request,
-            MAX_PUSH_MUTATIONS,
-            self.app.now_micros(),
-        )?;
-        let results = self.app.push(&principal, &cursor, mutations).await?;
+        let request = request.into_inner();
+        let (cursor, mutations) = convert::all((
+            convert::cursor(&request.cursor),
+            convert::push(
+                principal.account_id,
+                request,
+                MAX_PUSH_MUTATIONS,
+                self.app.now_micros(),
+            ),
+        ))?;
+        let results = self.app.push(&principal, cursor, mutations).await?;
         Ok(Response::new(pb::PushResponse {
             results: results.into_iter().map(Into::into).collect(),
         }))
@@ -84,11 +85,13 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
+        let (client_id, cursor) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::cursor(&request.cursor),
+        ))?;
         let events = self
             .app
-            .subscribe(&principal, client_id, &request.cursor, self.heartbeat)
+            .subscribe(&principal, client_id, cursor, self.heartbeat)
             .await?;
         let stream =
             ReceiverStream::new(events).map(|event| Ok(convert::subscribe_response(event?)));
