@@ -376,7 +376,7 @@ impl App {
 /// The result of checking `draft` for `client` against its instrument,
 /// inside a transaction: the instrument must be built in, or assigned to the
 /// client (an assignment active or cancelled).
-pub(super) fn score(tx: &mut dyn Tx, client: Uuid, draft: ResultDraft) -> Result<AssessmentResult> {
+pub(super) fn score(tx: &mut Tx<'_>, client: Uuid, draft: ResultDraft) -> Result<AssessmentResult> {
     let instrument_id = draft.instrument_id;
     let custom;
     let instrument = match instruments::built_in(instrument_id) {

@@ -258,7 +258,7 @@ fn care_side(principal: &Principal) -> Result<Side> {
 
 /// Uses an invite: links its therapist and the redeemer (creating the
 /// redeemer's account if new), all or nothing.
-fn redeem(tx: &mut dyn Tx, code: &str, redeemer: &Redeemer, link_id: Uuid) -> Result<CareLink> {
+fn redeem(tx: &mut Tx<'_>, code: &str, redeemer: &Redeemer, link_id: Uuid) -> Result<CareLink> {
     let mut invite = tx.invite(code)?.ok_or(Error::InviteNotFound)?;
     if invite.used_by.is_some() {
         return Err(Error::InviteUsed);

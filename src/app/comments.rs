@@ -83,7 +83,7 @@ impl App {
 
 /// The live comment `id` at `version` (0: any), which `author` wrote:
 /// `PERMISSION_DENIED` for anyone else.
-pub(super) fn authored(tx: &mut dyn Tx, id: Uuid, version: i64, author: Uuid) -> Result<Comment> {
+pub(super) fn authored(tx: &mut Tx<'_>, id: Uuid, version: i64, author: Uuid) -> Result<Comment> {
     let entity = records::live(tx, id, Kind::Comment)?;
     let Entity::Comment(comment) = &entity else {
         return Err(Error::internal("kind changed"));

@@ -60,7 +60,7 @@ pub use thoughts::InsightReport;
 /// The use cases, over one store.
 #[derive(Clone)]
 pub struct App {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     /// Where backups are written before they are sent: in the data dir,
     /// never a shared temporary dir (see `crate::data_dir`).
     scratch_dir: PathBuf,
@@ -92,7 +92,7 @@ impl App {
     /// Use cases over `store`; backups are written to `scratch_dir` before
     /// they are sent; invites work for `invite_ttl`; `clock` tells the time.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<Store>,
         scratch_dir: PathBuf,
         invite_ttl: std::time::Duration,
         clock: Arc<dyn Clock>,
@@ -149,7 +149,7 @@ impl App {
     }
 
     /// The store, for the server's lifecycle.
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::store::Tx;
 
 /// The live record of `kind` with `id`; `NOT_FOUND` otherwise.
-pub(super) fn live(tx: &mut dyn Tx, id: Uuid, kind: Kind) -> Result<Entity> {
+pub(super) fn live(tx: &mut Tx<'_>, id: Uuid, kind: Kind) -> Result<Entity> {
     tx.entity(id)?
         .filter(|e| !e.is_deleted() && e.kind() == kind)
         .ok_or(Error::NotFound(kind.noun()))
@@ -26,7 +26,7 @@ pub(super) fn live(tx: &mut dyn Tx, id: Uuid, kind: Kind) -> Result<Entity> {
 /// that checked its access just before the client's erasure committed
 /// must not leave a record of theirs behind. An attainment rating needs a
 /// goal with an attainment scale.
-pub(super) fn create(tx: &mut dyn Tx, mut entity: Entity) -> Result<Entity> {
+pub(super) fn create(tx: &mut Tx<'_>, mut entity: Entity) -> Result<Entity> {
     let owner = tx.account(entity.meta().client_id)?;
     if owner.is_none_or(|account| account.state == AccountState::Deleted) {
         return Err(Error::NotFound("client"));
@@ -50,7 +50,7 @@ pub(super) fn create(tx: &mut dyn Tx, mut entity: Entity) -> Result<Entity> {
 }
 
 /// Replaces a live record with a changed copy of itself.
-pub(super) fn update(tx: &mut dyn Tx, entity: Entity) -> Result<Entity> {
+pub(super) fn update(tx: &mut Tx<'_>, entity: Entity) -> Result<Entity> {
     let before = tx.entity(entity.meta().id)?;
     let updated = tx.update(entity)?;
     track(tx, before.as_ref(), Some(&updated))?;
@@ -64,7 +64,7 @@ pub(super) fn update(tx: &mut dyn Tx, entity: Entity) -> Result<Entity> {
 
 /// Whether a comment on `target` is for its author only: the target is a
 /// check-in with a private note, which the comment may discuss.
-fn on_private_note(tx: &mut dyn Tx, target: CommentTarget) -> Result<bool> {
+fn on_private_note(tx: &mut Tx<'_>, target: CommentTarget) -> Result<bool> {
     let CommentTarget::CheckIn(id) = target else {
         return Ok(false);
     };
@@ -74,7 +74,7 @@ fn on_private_note(tx: &mut dyn Tx, target: CommentTarget) -> Result<bool> {
 /// Makes the comments on a check-in visible to their authors only, or to
 /// everyone again: each takes a new version, so every replica learns who
 /// may see it.
-fn hide_comments(tx: &mut dyn Tx, check_in: Uuid, author_only: bool) -> Result<()> {
+fn hide_comments(tx: &mut Tx<'_>, check_in: Uuid, author_only: bool) -> Result<()> {
     for child in tx.children(check_in)? {
         if let Some(Entity::Comment(comment)) = tx.entity(child)? {
             let comment = Comment {
@@ -90,7 +90,7 @@ fn hide_comments(tx: &mut dyn Tx, check_in: Uuid, author_only: bool) -> Result<(
 /// Deletes a live record and everything under it (a goal's steps and
 /// ratings, a step's check-ins and ratings), leaving tombstones; returns
 /// the record's.
-pub(super) fn delete(tx: &mut dyn Tx, entity: &Entity) -> Result<Entity> {
+pub(super) fn delete(tx: &mut Tx<'_>, entity: &Entity) -> Result<Entity> {
     for child in tx.children(entity.meta().id)? {
         if let Some(live) = tx.entity(child)?.filter(|e| !e.is_deleted()) {
             delete(tx, &live)?;
@@ -102,13 +102,13 @@ pub(super) fn delete(tx: &mut dyn Tx, entity: &Entity) -> Result<Entity> {
 }
 
 /// The client's time zone, for the local days an aggregate fixes.
-fn zone(tx: &mut dyn Tx, client: Uuid) -> Result<Tz> {
+fn zone(tx: &mut Tx<'_>, client: Uuid) -> Result<Tz> {
     Ok(tx.account(client)?.map_or(chrono_tz::UTC, |a| a.time_zone))
 }
 
 /// Brings the aggregates up to date with a record going from `before` to
 /// `after` (`None`: not there, or deleted).
-fn track(tx: &mut dyn Tx, before: Option<&Entity>, after: Option<&Entity>) -> Result<()> {
+fn track(tx: &mut Tx<'_>, before: Option<&Entity>, after: Option<&Entity>) -> Result<()> {
     let Some(record) = after.or(before) else {
         return Ok(());
     };

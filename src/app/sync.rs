@@ -307,7 +307,7 @@ impl App {
 /// under it is rejected with `MUTATION_ID_REUSED` and not kept, so the
 /// first result stays what every faithful replay gets.
 fn apply_mutation(
-    tx: &mut dyn Tx,
+    tx: &mut Tx<'_>,
     principal: &Principal,
     mutation: &Mutation,
 ) -> Result<MutationResult> {
@@ -382,7 +382,7 @@ fn may_alter(principal: &Principal, record: &Entity) -> Result<()> {
 /// Applies one mutation. Outcomes other than APPLIED are results, not
 /// errors; an error undoes the mutation and becomes a REJECTED result.
 fn apply(
-    tx: &mut dyn Tx,
+    tx: &mut Tx<'_>,
     principal: &Principal,
     base_version: i64,
     op: &MutationOp,
@@ -479,7 +479,7 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
 }
 
 /// Creates a record whose id is unused, under a live parent of the caller.
-fn create(tx: &mut dyn Tx, principal: &Principal, mut entity: Entity) -> Result<(Outcome, Entity)> {
+fn create(tx: &mut Tx<'_>, principal: &Principal, mut entity: Entity) -> Result<(Outcome, Entity)> {
     match entity.parent() {
         Some(Parent::Record(kind, parent_id)) => {
             let parent = tx

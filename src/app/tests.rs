@@ -12,10 +12,9 @@ use crate::domain::{
     MutationOp, Outcome, Role, Schedule,
 };
 use crate::error::Error;
-use crate::store::PageRequest;
-use crate::store::kv::KvStore;
 use crate::store::kv::memory::MemoryKv;
 use crate::store::kv::seal::MasterKey;
+use crate::store::{PageRequest, Store};
 
 const FIRST_PAGE: PageRequest<'static> = PageRequest {
     size: 100,
@@ -24,7 +23,7 @@ const FIRST_PAGE: PageRequest<'static> = PageRequest {
 
 fn app() -> App {
     let clock = Arc::new(ManualClock::starting_at(1_800_000_000_000_000));
-    let store = KvStore::open(MemoryKv::default(), clock.clone(), MasterKey::generate())
+    let store = Store::open(MemoryKv::default(), clock.clone(), MasterKey::generate())
         .expect("store opens");
     App::new(
         Arc::new(store),

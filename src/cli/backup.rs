@@ -82,7 +82,7 @@ pub async fn backup(args: BackupArgs) -> Result<(), CommandError> {
 
 /// `stepwise restore`: rebuilds a store from a backup file.
 pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
-    let entries = stepwise::store::kv::snapshot::restore(
+    let entries = stepwise::store::kv::restore::restore(
         &args.from,
         &args.data_dir,
         args.master_key_file.as_deref(),

@@ -49,7 +49,6 @@ use crate::service::{
     ProgressApi, SkillApi, SyncApi,
 };
 use crate::store::Store;
-use crate::store::kv::KvStore;
 use crate::store::kv::engine::Engine;
 use crate::store::kv::postgres::PgKv;
 use crate::store::kv::seal::{MASTER_KEY_FILE, MasterKeySource};
@@ -143,7 +142,7 @@ impl Server {
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
-        let store: Arc<dyn Store> = match &config.database_url {
+        let store: Arc<Store> = match &config.database_url {
             Some(url) => {
                 let every = Duration::from_millis(config.poll_ms);
                 let engine = PgKv::connect(url.expose(), every)?;
@@ -346,17 +345,17 @@ impl Server {
 
 /// The store over `engine`, its text sealed with the configured master key
 /// (made in the data dir at the first start, unless the operator keeps it).
-fn open_store<E: Engine>(
-    engine: E,
+fn open_store(
+    engine: impl Engine,
     config: &ServeConfig,
     clock: Arc<dyn crate::domain::Clock>,
-) -> Result<Arc<dyn Store>, crate::error::Error> {
+) -> Result<Arc<Store>, crate::error::Error> {
     let master = match &config.master_key_file {
         Some(path) => MasterKeySource::Operator(path.clone()),
         None => MasterKeySource::DataDir(config.data_dir.join(MASTER_KEY_FILE)),
     }
-    .load(KvStore::is_sealed(&engine)?)?;
-    Ok(Arc::new(KvStore::open(engine, clock, master)?))
+    .load(Store::is_sealed(&engine)?)?;
+    Ok(Arc::new(Store::open(engine, clock, master)?))
 }
 
 /// Accepted connections with TCP keepalive, and with TCP_NODELAY as tonic

@@ -42,7 +42,7 @@ pub fn restore_store(
     source: &std::path::Path,
 ) -> stepwise::error::Result<u64> {
     let key = source.join(stepwise::store::kv::seal::MASTER_KEY_FILE);
-    stepwise::store::kv::snapshot::restore(from, data_dir, Some(&key))
+    stepwise::store::kv::restore::restore(from, data_dir, Some(&key))
 }
 
 /// Every entry of a stopped store: key → value.

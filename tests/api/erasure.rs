@@ -215,7 +215,7 @@ async fn a_backup_restores_only_with_the_master_key_of_its_server() {
 
     // Restored without a key, the store is there but cannot start alone.
     let keyless = tempfile::tempdir().expect("temp dir");
-    stepwise::store::kv::snapshot::restore(&backup, keyless.path(), None).expect("restore");
+    stepwise::store::kv::restore::restore(&backup, keyless.path(), None).expect("restore");
     assert!(!keyless.path().join(MASTER_KEY_FILE).exists());
     let config = ServeConfig::new("127.0.0.1:0".parse().expect("address"), keyless.path());
     let error = Server::build(&config)

@@ -95,7 +95,7 @@ fn backup_file(path: &Path, magic: &[u8; 16], entries: &[(Option<&str>, &[u8], &
 fn restore_refused(backup: &Path) -> String {
     let target = tempfile::tempdir().expect("temp dir");
     let data_dir = target.path().join("restored");
-    let refusal = stepwise::store::kv::snapshot::restore(backup, &data_dir, None)
+    let refusal = stepwise::store::kv::restore::restore(backup, &data_dir, None)
         .expect_err("a backup of another format is refused");
     assert!(
         !data_dir.exists() || std::fs::read_dir(&data_dir).expect("dir").next().is_none(),

@@ -12,11 +12,8 @@ pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 
 /// Reads of an ordered key-value engine: point reads and ordered scans.
 pub trait KvRead {
-    /// A value as the engine hands it out.
-    type Value: AsRef<[u8]> + Send;
-
     /// The value of `key`.
-    fn get(&self, key: &[u8]) -> Result<Option<Self::Value>>;
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
 
     /// Calls `visit` on the entries in the range, in key order, until it
     /// returns `false`.
@@ -24,22 +21,18 @@ pub trait KvRead {
 }
 
 /// An ordered key-value engine: reads, groups of writes, atomic batches
-/// that are durable before they are visible, and a checkpoint.
+/// that are durable before they are visible, and a checkpoint. The store
+/// holds one as `dyn Engine`: sled, PostgreSQL or memory.
 pub trait Engine: KvRead + Send + Sync + 'static {
-    /// What a group of writes reads through: the engine itself where only
-    /// this process writes (sled, memory), a transaction where other
-    /// processes write too (PostgreSQL).
-    type Group<'a>: KvRead
-    where
-        Self: 'a;
-
-    /// Runs one group of writes: `run` reads through the group's reader and
+    /// Runs one group of writes: `run` reads through the group's reader (the
+    /// engine itself where only this process writes, a transaction where
+    /// other processes write too) and
     /// returns the group's batch, which is then applied atomically and
     /// durably, consistent with what `run` read. An engine whose group can
     /// conflict with another process's writes calls `run` again after such
     /// a conflict (so `run` must start afresh each time). Returns once the
     /// batch is durable; on an error nothing of it was applied.
-    fn run_group(&self, run: &mut dyn FnMut(&Self::Group<'_>) -> Result<Batch>) -> Result<()>;
+    fn run_group(&self, run: &mut dyn FnMut(&dyn KvRead) -> Result<Batch>) -> Result<()>;
 
     /// Applies a batch atomically and durably: readers and a crash see all
     /// of it or none, and readers see it only once a crash cannot undo it.
@@ -58,10 +51,10 @@ pub trait Engine: KvRead + Send + Sync + 'static {
     fn get_each(
         &self,
         keys: &mut dyn Iterator<Item = Vec<u8>>,
-        visit: &mut dyn FnMut(Option<Self::Value>) -> Result<bool>,
+        visit: &mut dyn FnMut(Option<&[u8]>) -> Result<bool>,
     ) -> Result<()> {
         for key in keys {
-            if !visit(self.get(&key)?)? {
+            if !visit(self.get(&key)?.as_deref())? {
                 break;
             }
         }
@@ -87,7 +80,7 @@ pub trait Engine: KvRead + Send + Sync + 'static {
 /// its batch is applied as it is.
 pub(super) fn run_unshared<E: Engine>(
     engine: &E,
-    run: &mut dyn FnMut(&E) -> Result<Batch>,
+    run: &mut dyn FnMut(&dyn KvRead) -> Result<Batch>,
 ) -> Result<()> {
     let batch = run(engine)?;
     if batch.is_empty() {

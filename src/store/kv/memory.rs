@@ -19,8 +19,6 @@ fn poisoned() -> Error {
 }
 
 impl KvRead for MemoryKv {
-    type Value = Vec<u8>;
-
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self
             .entries
@@ -42,9 +40,7 @@ impl KvRead for MemoryKv {
 }
 
 impl Engine for MemoryKv {
-    type Group<'a> = Self;
-
-    fn run_group(&self, run: &mut dyn FnMut(&Self) -> Result<Batch>) -> Result<()> {
+    fn run_group(&self, run: &mut dyn FnMut(&dyn KvRead) -> Result<Batch>) -> Result<()> {
         run_unshared(self, run)
     }
 

@@ -19,19 +19,20 @@ pub mod memory;
 mod pipeline;
 mod poller;
 pub mod postgres;
+pub mod restore;
 pub mod seal;
 pub mod sled;
 pub mod snapshot;
 mod tx;
 mod wal;
 
-use std::any::Any;
+pub use tx::Tx;
+
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
@@ -41,7 +42,7 @@ use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use self::seal::{MasterKey, SealedText};
 use super::page_token::KeyRange;
-use super::{ChangePage, Page, PageRequest, SeenBy, Side, SnapshotInfo, Store, Write};
+use super::{ChangePage, Page, PageRequest, SeenBy, Side, SnapshotInfo};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Invite, Kind, Order,
@@ -53,22 +54,23 @@ use crate::error::{Error, Result};
 /// Clients' latest sequence numbers, for their subscribers.
 type Watchers = Arc<Mutex<HashMap<Uuid, watch::Sender<i64>>>>;
 
-/// The store over an engine.
-pub struct KvStore<E: Engine> {
-    engine: Arc<E>,
+/// The store: what the use cases keep, over an ordered key-value engine
+/// (see [`crate::store`] for the rules it keeps).
+pub struct Store {
+    engine: Arc<dyn Engine>,
     epoch: [u8; 16],
     watchers: Watchers,
     access: Arc<watch::Sender<u64>>,
-    pipeline: Pipeline<E>,
+    pipeline: Pipeline,
     master: Arc<MasterKey>,
     /// Follows other processes' writes, when the engine has any.
     _poller: Option<poller::Poller>,
 }
 
-impl<E: Engine> KvStore<E> {
+impl Store {
     /// Whether the store in `engine` holds text sealed by a master key
     /// (then only that key opens it).
-    pub fn is_sealed(engine: &E) -> Result<bool> {
+    pub fn is_sealed(engine: &dyn Engine) -> Result<bool> {
         Ok(engine.get(&keys::key_check())?.is_some())
     }
 
@@ -76,11 +78,12 @@ impl<E: Engine> KvStore<E> {
     /// of changes; `master` wraps the keys that seal clients' text. A store
     /// of another on-disk format ([`format`]), or sealed by another master
     /// key, is refused.
-    pub fn open(engine: E, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
+    pub fn open(engine: impl Engine, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
+        let engine: Arc<dyn Engine> = Arc::new(engine);
         // Claimed in a group: servers starting together on one database
         // agree on one format mark, key check and epoch.
         let marked = claim_if(
-            &engine,
+            &*engine,
             keys::format(),
             format::mark(format::CURRENT),
             |reader| {
@@ -99,19 +102,18 @@ impl<E: Engine> KvStore<E> {
                 .as_deref()
                 .map_or(format::UNMARKED, format::read_mark),
         )?;
-        let check = claim(&engine, keys::key_check(), master.key_check())?;
+        let check = claim(&*engine, keys::key_check(), master.key_check())?;
         if !master.matches(&check) {
             return Err(Error::internal(
                 "the master key does not open this store (it is another store's key); \
                  start the server with the key this store was sealed with",
             ));
         }
-        let epoch = claim(&engine, keys::epoch(), rand::random::<[u8; 16]>().to_vec())?
+        let epoch = claim(&*engine, keys::epoch(), rand::random::<[u8; 16]>().to_vec())?
             .try_into()
             .map_err(|_| Error::internal("stored epoch is malformed"))?;
         engine.flush()?;
         let master = Arc::new(master);
-        let engine = Arc::new(engine);
         let watchers = Watchers::default();
         let notify = {
             let watchers = watchers.clone();
@@ -121,7 +123,7 @@ impl<E: Engine> KvStore<E> {
             engine.clone(),
             (clock, master.clone()),
             notify,
-            |engine: &E, client| read_head(engine, client),
+            |engine: &dyn Engine, client| read_head(engine, client),
         )?;
         let access = Arc::new(watch::channel(0).0);
         let poller = engine
@@ -139,11 +141,6 @@ impl<E: Engine> KvStore<E> {
             master,
             _poller: poller,
         })
-    }
-
-    /// The engine, for the store's own tools.
-    pub fn engine(&self) -> &E {
-        &self.engine
     }
 
     /// Reads one page of `range`, turning entries into items with `load`
@@ -223,7 +220,7 @@ impl<E: Engine> KvStore<E> {
     }
 }
 
-impl<E: Engine> OpenText for KvStore<E> {
+impl OpenText for Store {
     fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
         let wrapped = self.engine.get(&keys::client_key(text.client))?;
         seal::open_text(&self.master, wrapped.as_ref().map(AsRef::as_ref), text)
@@ -233,13 +230,13 @@ impl<E: Engine> OpenText for KvStore<E> {
 /// Opens text for one read of many records (a page), unwrapping each
 /// client's key once rather than once per record. It lives as long as the
 /// read: a key destroyed meanwhile took its records with it.
-struct ReadKeys<'a, E: Engine> {
-    store: &'a KvStore<E>,
+struct ReadKeys<'a> {
+    store: &'a Store,
     last: std::cell::RefCell<Option<(Uuid, seal::ClientKey)>>,
 }
 
-impl<'a, E: Engine> ReadKeys<'a, E> {
-    fn new(store: &'a KvStore<E>) -> Self {
+impl<'a> ReadKeys<'a> {
+    fn new(store: &'a Store) -> Self {
         Self {
             store,
             last: std::cell::RefCell::new(None),
@@ -247,7 +244,7 @@ impl<'a, E: Engine> ReadKeys<'a, E> {
     }
 }
 
-impl<E: Engine> OpenText for ReadKeys<'_, E> {
+impl OpenText for ReadKeys<'_> {
     fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
         if let Some((known, key)) = &*self.last.borrow()
             && *known == text.client
@@ -271,7 +268,7 @@ fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     }
 }
 
-fn read_head<E: Engine>(engine: &E, client: Uuid) -> Result<i64> {
+fn read_head(engine: &dyn KvRead, client: Uuid) -> Result<i64> {
     match engine.get(&keys::sequence(client))? {
         Some(bytes) => decode_seq(bytes.as_ref()),
         None => Ok(0),
@@ -280,23 +277,23 @@ fn read_head<E: Engine>(engine: &E, client: Uuid) -> Result<i64> {
 
 /// Writes `value` under `key` unless a value is there already, in one
 /// group; returns the value stored.
-fn claim<E: Engine>(engine: &E, key: Vec<u8>, value: Vec<u8>) -> Result<Vec<u8>> {
+fn claim(engine: &dyn Engine, key: Vec<u8>, value: Vec<u8>) -> Result<Vec<u8>> {
     let stored = claim_if(engine, key, value, |_| Ok(true))?;
     stored.ok_or_else(|| Error::internal("a claimed value is missing"))
 }
 
 /// Like [`claim`], but writes `value` only where `may_write` (reading the
 /// group) allows; returns the value stored, if any.
-fn claim_if<E: Engine>(
-    engine: &E,
+fn claim_if(
+    engine: &dyn Engine,
     key: Vec<u8>,
     value: Vec<u8>,
-    may_write: impl Fn(&E::Group<'_>) -> Result<bool>,
+    may_write: impl Fn(&dyn KvRead) -> Result<bool>,
 ) -> Result<Option<Vec<u8>>> {
     let mut stored = None;
     engine.run_group(&mut |reader| {
         if let Some(found) = reader.get(&key)? {
-            stored = Some(found.as_ref().to_vec());
+            stored = Some(found);
             return Ok(Vec::new());
         }
         if !may_write(reader)? {
@@ -331,25 +328,35 @@ fn notify(watchers: &Watchers, heads: Touched) {
     }
 }
 
-#[async_trait]
-impl<E: Engine> Store for KvStore<E> {
-    fn epoch(&self) -> [u8; 16] {
+impl Store {
+    /// The store's epoch: random, made when the store was created (or
+    /// restored), so cursors of another copy of the data are recognised.
+    pub fn epoch(&self) -> [u8; 16] {
         self.epoch
     }
 
-    async fn run(
+    /// Runs `write` as one atomic transaction on behalf of account `actor`
+    /// and returns its value once it is durable. A backend may run it more
+    /// than once (retrying after a conflict), so it must have no effect
+    /// outside its transaction; an error writes nothing.
+    pub async fn write<T: Send + 'static>(
         &self,
         actor: Uuid,
-        write: Box<Write<Box<dyn Any + Send>>>,
-    ) -> Result<Box<dyn Any + Send>> {
+        write: impl Fn(&mut Tx<'_>) -> Result<T> + Send + Sync + 'static,
+    ) -> Result<T> {
         self.pipeline.write(actor, write).await
     }
 
-    fn access_changes(&self) -> Arc<watch::Sender<u64>> {
+    /// Counts changes to tokens, accounts and links that may end streams:
+    /// the use cases count their own; a store that other servers write too
+    /// counts theirs as it notices them.
+    pub fn access_changes(&self) -> Arc<watch::Sender<u64>> {
         self.access.clone()
     }
 
-    fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>> {
+    /// Follows a client's latest sequence number (also as other servers
+    /// on the same database advance it).
+    pub fn watch(&self, client: Uuid) -> Result<watch::Receiver<i64>> {
         let mut watchers = self
             .watchers
             .lock()
@@ -362,18 +369,26 @@ impl<E: Engine> Store for KvStore<E> {
         Ok(receiver)
     }
 
-    async fn head(&self, client: Uuid) -> Result<i64> {
+    /// The client's latest sequence number (0 before any change).
+    pub async fn head(&self, client: Uuid) -> Result<i64> {
         read_head(&*self.engine, client)
     }
 
-    async fn sync_floor(&self, client: Uuid) -> Result<i64> {
+    /// The client's sync floor: the lowest cursor position the store can
+    /// still answer exactly (0 until retention removed something of the
+    /// client's). Changes and push results up to it may be gone.
+    pub async fn sync_floor(&self, client: Uuid) -> Result<i64> {
         match self.engine.get(&keys::sync_floor(client))? {
             Some(bytes) => decode_seq(bytes.as_ref()),
             None => Ok(0),
         }
     }
 
-    async fn changes(
+    /// The client's records changed in `range` (after sequence `after` up
+    /// to `head`), each once at its current version, stopping (`limits`)
+    /// after `max_items` or once `max_bytes` of records are collected. Tombstones are left out when
+    /// `skip_tombstones` (an initial sync).
+    pub async fn changes(
         &self,
         client: Uuid,
         (after, head): (i64, i64),
@@ -419,13 +434,13 @@ impl<E: Engine> Store for KvStore<E> {
                 return Err(Error::internal("change index points at a missing record"));
             };
             page.last_seq = seq;
-            let entity = decode_entity(id, stored.as_ref(), &text_keys)?;
+            let entity = decode_entity(id, stored, &text_keys)?;
             // A record changed again since its entry was read appears later,
             // at its new sequence number.
             if entity.meta().version != seq || (skip_tombstones && entity.is_deleted()) {
                 return Ok(true);
             }
-            bytes += stored.as_ref().len();
+            bytes += stored.len();
             page.entities.push(entity);
             Ok(true)
         })?;
@@ -435,11 +450,33 @@ impl<E: Engine> Store for KvStore<E> {
         Ok(page)
     }
 
-    async fn entity(&self, id: Uuid) -> Result<Option<Entity>> {
+    /// A record or tombstone by id.
+    pub async fn entity(&self, id: Uuid) -> Result<Option<Entity>> {
         self.entity_now(id)
     }
 
-    async fn children(
+    /// A live record of `kind`; `None` for a missing, deleted or different
+    /// kind of record.
+    pub async fn live(&self, id: Uuid, kind: Kind) -> Result<Option<Entity>> {
+        Ok(self
+            .entity_now(id)?
+            .filter(|entity| !entity.is_deleted() && entity.kind() == kind))
+    }
+
+    /// Whether the therapist and the client are actively linked.
+    pub async fn link_active(&self, therapist: Uuid, client: Uuid) -> Result<bool> {
+        Ok(self
+            .link_between(therapist, client)
+            .await?
+            .is_some_and(|link| link.is_active()))
+    }
+
+    /// A page of the live records of `kind` under `parent` (a client for
+    /// top-level records, else a record), in order, within the inclusive
+    /// order bounds `within`, each as `seen` turns it. A record `seen`
+    /// hides neither counts towards the page nor ends up in its token, so
+    /// a reader learns nothing of what it may not see.
+    pub async fn children(
         &self,
         parent: Uuid,
         kind: Kind,
@@ -461,11 +498,13 @@ impl<E: Engine> Store for KvStore<E> {
         })
     }
 
-    async fn instrument(&self, id: Uuid) -> Result<Option<CustomInstrument>> {
+    /// A custom instrument by id.
+    pub async fn instrument(&self, id: Uuid) -> Result<Option<CustomInstrument>> {
         self.value(&keys::instrument(id))
     }
 
-    async fn instrument_ids(&self, owner: Uuid) -> Result<Vec<Uuid>> {
+    /// The ids of the custom instruments a therapist wrote, in id order.
+    pub async fn instrument_ids(&self, owner: Uuid) -> Result<Vec<Uuid>> {
         let mut ids = Vec::new();
         self.scan_prefix(&keys::instruments_of(owner), |key, _| {
             ids.push(keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?);
@@ -474,7 +513,8 @@ impl<E: Engine> Store for KvStore<E> {
         Ok(ids)
     }
 
-    async fn step_track(&self, step: Uuid) -> Result<StepTrack> {
+    /// A step's check-ins, as its aggregate keeps them.
+    pub async fn step_track(&self, step: Uuid) -> Result<StepTrack> {
         let mut track = StepTrack::default();
         self.scan_prefix(&keys::step_years(step), |_, value| {
             track.days.extend(StepTrack::decode(value)?.days);
@@ -483,7 +523,8 @@ impl<E: Engine> Store for KvStore<E> {
         Ok(track)
     }
 
-    async fn client_track(&self, client: Uuid) -> Result<ClientTrack> {
+    /// A client's steps and ratings, as their aggregate keeps them.
+    pub async fn client_track(&self, client: Uuid) -> Result<ClientTrack> {
         let prefix = keys::client_track(client);
         let mut track = ClientTrack::default();
         self.scan_prefix(&prefix, |key, value| {
@@ -522,15 +563,18 @@ impl<E: Engine> Store for KvStore<E> {
         Ok(track)
     }
 
-    async fn account(&self, id: Uuid) -> Result<Option<Account>> {
+    /// The account with `id`.
+    pub async fn account(&self, id: Uuid) -> Result<Option<Account>> {
         self.value(&keys::account(id))
     }
 
-    async fn token(&self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
+    /// The token whose secret hashes to `token_hash`.
+    pub async fn token(&self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
         self.value(&keys::token(token_hash))
     }
 
-    async fn tokens(&self, account: Uuid, page: PageRequest<'_>) -> Result<Page<Token>> {
+    /// An account's tokens, oldest first.
+    pub async fn tokens(&self, account: Uuid, page: PageRequest<'_>) -> Result<Page<Token>> {
         let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
         let range = KeyRange::new(&prefix, (Vec::new(), None));
         self.page(&range, page, |_, hash| {
@@ -538,7 +582,8 @@ impl<E: Engine> Store for KvStore<E> {
         })
     }
 
-    async fn has_accounts(&self) -> Result<bool> {
+    /// Whether any account exists (a new store has none).
+    pub async fn has_accounts(&self) -> Result<bool> {
         let mut found = false;
         self.engine.scan(keys::accounts(), &mut |_, _| {
             found = true;
@@ -547,16 +592,19 @@ impl<E: Engine> Store for KvStore<E> {
         Ok(found)
     }
 
-    async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>> {
+    /// Every account (deleted ones as their receipts), oldest first.
+    pub async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>> {
         let range = KeyRange::new(&[keys::ACCOUNT], (Vec::new(), None));
         self.page(&range, page, |_, value| Account::decode(value).map(Some))
     }
 
-    async fn care_link(&self, id: Uuid) -> Result<Option<CareLink>> {
+    /// A care link by id.
+    pub async fn care_link(&self, id: Uuid) -> Result<Option<CareLink>> {
         self.care_link_now(id)
     }
 
-    async fn link_between(&self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>> {
+    /// The latest link between a therapist and a client, if any.
+    pub async fn link_between(&self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>> {
         let pair = keys::key(keys::LINK_PAIR, &[therapist.as_bytes(), client.as_bytes()]);
         match self.engine.get(&pair)? {
             Some(id) => self.care_link_now(decode_id(id.as_ref())?),
@@ -564,7 +612,8 @@ impl<E: Engine> Store for KvStore<E> {
         }
     }
 
-    async fn links(
+    /// The links of an account on `side`, oldest first.
+    pub async fn links(
         &self,
         account: Uuid,
         side: Side,
@@ -584,7 +633,8 @@ impl<E: Engine> Store for KvStore<E> {
         })
     }
 
-    async fn invites(&self, therapist: Uuid, page: PageRequest<'_>) -> Result<Page<Invite>> {
+    /// A therapist's unused invites (expired ones too), oldest first.
+    pub async fn invites(&self, therapist: Uuid, page: PageRequest<'_>) -> Result<Page<Invite>> {
         let prefix = keys::key(keys::INVITE_BY_THERAPIST, &[therapist.as_bytes()]);
         let range = KeyRange::new(&prefix, (Vec::new(), None));
         // The code ends the index entry, after the therapist and the time.
@@ -596,7 +646,8 @@ impl<E: Engine> Store for KvStore<E> {
         })
     }
 
-    async fn access_events(
+    /// The access events about a client or by a therapist, oldest first.
+    pub async fn access_events(
         &self,
         account: Uuid,
         side: Side,
@@ -615,12 +666,14 @@ impl<E: Engine> Store for KvStore<E> {
         })
     }
 
-    async fn admin_events(&self, page: PageRequest<'_>) -> Result<Page<AdminEvent>> {
+    /// The administrators' events, oldest first.
+    pub async fn admin_events(&self, page: PageRequest<'_>) -> Result<Page<AdminEvent>> {
         let range = KeyRange::new(&[keys::ADMIN_EVENT], (Vec::new(), None));
         self.page(&range, page, |_, value| AdminEvent::decode(value).map(Some))
     }
 
-    async fn sessions(
+    /// A therapist's sessions with a client, newest first.
+    pub async fn sessions(
         &self,
         therapist: Uuid,
         client: Uuid,
@@ -633,14 +686,17 @@ impl<E: Engine> Store for KvStore<E> {
         })
     }
 
-    async fn snapshot(&self, path: &Path) -> Result<SnapshotInfo> {
+    /// Writes a consistent copy of the whole store to `path`; writers wait
+    /// while it is taken. `UNIMPLEMENTED` where the backend's own tools make
+    /// backups.
+    pub async fn snapshot(&self, path: &Path) -> Result<SnapshotInfo> {
         if let Some(refusal) = self.engine.snapshot_refusal() {
             return Err(Error::Unsupported(refusal));
         }
         let (done, outcome) = oneshot::channel();
         let path = path.to_owned();
         self.pipeline
-            .send(Command::Exclusive(Box::new(move |engine: &E| {
+            .send(Command::Exclusive(Box::new(move |engine: &dyn Engine| {
                 let _ = done.send(snapshot::write(engine, &path));
             })))?;
         outcome
@@ -648,11 +704,13 @@ impl<E: Engine> Store for KvStore<E> {
             .map_err(|_| Error::internal("the writer has stopped"))?
     }
 
-    fn size_on_disk(&self) -> u64 {
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> u64 {
         self.engine.size_on_disk()
     }
 
-    async fn close(&self) -> Result<()> {
+    /// Makes everything durable and stops taking writes; at shutdown.
+    pub async fn close(&self) -> Result<()> {
         self.engine.flush()
     }
 }

@@ -15,7 +15,6 @@
 //! its own and runs it again after a conflict with them
 //! ([`Engine::run_group`]). Reads do not go through the pipeline at all.
 
-use std::any::Any;
 use std::collections::BTreeSet;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -26,30 +25,72 @@ use uuid::Uuid;
 
 use super::engine::Engine;
 use super::seal::MasterKey;
-use super::tx::{KvTx, Layer};
+use super::tx::{Layer, Tx};
 use crate::domain::Clock;
 use crate::error::{Error, Result};
-use crate::store::Write;
 
 /// Most writes in one group: bounds how long the first of them waits.
 pub(super) const MAX_GROUP: usize = 512;
 
-type Erased = Box<dyn Any + Send>;
+/// Work that runs alone, between two groups, with the engine to itself.
+pub(super) type Exclusive = Box<dyn FnOnce(&dyn Engine) + Send>;
 
 /// Work for the writer thread.
-pub(super) enum Command<E> {
+pub(super) enum Command {
     /// A write and where to answer.
-    Write {
-        /// The acting account.
-        actor: Uuid,
-        /// The write.
-        write: Box<Write<Erased>>,
-        /// Its answer.
-        reply: oneshot::Sender<Result<Erased>>,
-    },
+    Write(Box<dyn Queued>),
     /// Runs alone, between two groups, with the engine to itself (a
     /// consistent snapshot).
-    Exclusive(Box<dyn FnOnce(&E) + Send>),
+    Exclusive(Exclusive),
+}
+
+/// A write waiting for the writer, and its caller's answer. Each write
+/// keeps its own type: the writer only runs it and tells it how its group
+/// ended.
+pub(super) trait Queued: Send {
+    /// The acting account.
+    fn actor(&self) -> Uuid;
+    /// Runs the write in `tx` and keeps its value for the answer (a run
+    /// again after a conflict replaces it); whether it succeeded.
+    fn run(&mut self, tx: &mut Tx<'_>) -> bool;
+    /// Answers the caller: the value kept, once its group is durable, or
+    /// `failure` when the group could not be stored.
+    fn answer(self: Box<Self>, failure: Option<Error>);
+}
+
+/// A write of type `T`.
+struct Write<T, W> {
+    actor: Uuid,
+    write: W,
+    value: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, W> Queued for Write<T, W>
+where
+    T: Send,
+    W: Fn(&mut Tx<'_>) -> Result<T> + Send,
+{
+    fn actor(&self) -> Uuid {
+        self.actor
+    }
+
+    fn run(&mut self, tx: &mut Tx<'_>) -> bool {
+        let value = (self.write)(tx);
+        let ok = value.is_ok();
+        self.value = Some(value);
+        ok
+    }
+
+    fn answer(self: Box<Self>, failure: Option<Error>) {
+        let answer = match (failure, self.value) {
+            (Some(failure), _) => Err(failure),
+            (None, Some(value)) => value,
+            (None, None) => Err(Error::internal("a write was answered before it ran")),
+        };
+        // A caller that went away (a cancelled call) needs no answer.
+        let _ = self.reply.send(answer);
+    }
 }
 
 /// Clients whose sequence advanced in a group, with their new heads; the
@@ -57,24 +98,24 @@ pub(super) enum Command<E> {
 pub(super) type Touched = Vec<(Uuid, i64)>;
 
 /// The running pipeline.
-pub(super) struct Pipeline<E: Engine> {
-    commands: Mutex<Option<mpsc::Sender<Command<E>>>>,
+pub(super) struct Pipeline {
+    commands: Mutex<Option<mpsc::Sender<Command>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl<E: Engine> Pipeline<E> {
+impl Pipeline {
     /// Starts the writer thread over `engine`; `notify` is called with the
     /// clients whose sequence advanced, after each group is applied; `head`
     /// reads a client's sequence after a group, for a client whose sequence
     /// the group's batch does not hold; clients' text is sealed with keys
     /// wrapped by `master`.
     pub(super) fn start(
-        engine: Arc<E>,
+        engine: Arc<dyn Engine>,
         (clock, master): (Arc<dyn Clock>, Arc<MasterKey>),
         notify: impl Fn(Touched) + Send + 'static,
-        head: impl Fn(&E, Uuid) -> Result<i64> + Send + 'static,
+        head: impl Fn(&dyn Engine, Uuid) -> Result<i64> + Send + 'static,
     ) -> Result<Self> {
-        let (commands, incoming) = mpsc::channel::<Command<E>>();
+        let (commands, incoming) = mpsc::channel::<Command>();
         let writer = std::thread::Builder::new()
             .name("stepwise-writer".into())
             .spawn(move || write_groups(&*engine, (&*clock, &master), &incoming, &notify, &head))?;
@@ -85,7 +126,7 @@ impl<E: Engine> Pipeline<E> {
     }
 
     /// Queues a command for the writer.
-    pub(super) fn send(&self, command: Command<E>) -> Result<()> {
+    pub(super) fn send(&self, command: Command) -> Result<()> {
         let commands = self
             .commands
             .lock()
@@ -98,13 +139,18 @@ impl<E: Engine> Pipeline<E> {
     }
 
     /// Runs `write` for `actor` and returns its value, durable.
-    pub(super) async fn write(&self, actor: Uuid, write: Box<Write<Erased>>) -> Result<Erased> {
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        actor: Uuid,
+        write: impl Fn(&mut Tx<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Write {
+        self.send(Command::Write(Box::new(Write {
             actor,
             write,
+            value: None,
             reply,
-        })?;
+        })))?;
         answer
             .await
             .map_err(|_| Error::internal("the writer has stopped"))?
@@ -123,21 +169,21 @@ impl<E: Engine> Pipeline<E> {
     }
 }
 
-impl<E: Engine> Drop for Pipeline<E> {
+impl Drop for Pipeline {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
 /// The writer thread's loop.
-fn write_groups<E: Engine>(
-    engine: &E,
+fn write_groups(
+    engine: &dyn Engine,
     (clock, master): (&dyn Clock, &MasterKey),
-    incoming: &mpsc::Receiver<Command<E>>,
+    incoming: &mpsc::Receiver<Command>,
     notify: &dyn Fn(Touched),
-    head: &dyn Fn(&E, Uuid) -> Result<i64>,
+    head: &dyn Fn(&dyn Engine, Uuid) -> Result<i64>,
 ) {
-    let mut waiting: Option<Command<E>> = None;
+    let mut waiting: Option<Command> = None;
     loop {
         let first = match waiting.take() {
             Some(command) => command,
@@ -164,20 +210,13 @@ fn write_groups<E: Engine>(
                 Err(_) => break,
             }
         }
-        let mut requests = Vec::with_capacity(writes.len());
-        let mut replies = Vec::with_capacity(writes.len());
-        for command in writes {
-            if let Command::Write {
-                actor,
-                write,
-                reply,
-            } = command
-            {
-                requests.push((actor, write));
-                replies.push(reply);
-            }
-        }
-        let mut answers = Vec::with_capacity(requests.len());
+        let mut writes: Vec<Box<dyn Queued>> = writes
+            .into_iter()
+            .filter_map(|command| match command {
+                Command::Write(write) => Some(write),
+                Command::Exclusive(_) => None,
+            })
+            .collect();
         // The touched clients' heads as the group's batch leaves them
         // (`None`: the batch does not hold the client's sequence).
         let mut written: Vec<(Uuid, Option<i64>)> = Vec::new();
@@ -185,20 +224,18 @@ fn write_groups<E: Engine>(
         let mut decided = None;
         // Run again from the start if the engine retries the group.
         let applied = engine.run_group(&mut |reader| {
-            answers.clear();
             let mut touched = BTreeSet::new();
             let mut layer = Layer::default();
-            for (actor, write) in &requests {
-                let mut tx = KvTx::new(
+            for write in &mut writes {
+                let mut tx = Tx::new(
                     reader,
                     &mut layer,
                     &mut touched,
-                    (*actor, clock.now_micros()),
+                    (write.actor(), clock.now_micros()),
                     master,
                 );
-                let value = write(&mut tx);
-                tx.finish(value.is_ok());
-                answers.push(value);
+                let ok = write.run(&mut tx);
+                tx.finish(ok);
             }
             // The group is decided; nothing of it is durable or visible yet.
             fail::fail_point!("store::committed");
@@ -216,13 +253,13 @@ fn write_groups<E: Engine>(
         });
         if let Err(error) = applied {
             tracing::error!(%error, "storing a group of writes failed");
-            for reply in replies {
-                let _ = reply.send(Err(group_failed(&error)));
+            for write in writes {
+                write.answer(Some(group_failed(&error)));
             }
             continue;
         }
         if let Some(decided) = decided {
-            crate::metrics::metrics().commit(answers.len(), decided.elapsed());
+            crate::metrics::commits::record(writes.len(), decided.elapsed());
         }
         // Read back only the heads the batch does not hold: no read per
         // touched client per group (a round trip on a remote engine).
@@ -236,9 +273,8 @@ fn write_groups<E: Engine>(
         if !heads.is_empty() {
             notify(heads);
         }
-        for (reply, value) in replies.into_iter().zip(answers) {
-            // A caller that went away (a cancelled call) needs no answer.
-            let _ = reply.send(value);
+        for write in writes {
+            write.answer(None);
         }
     }
 }

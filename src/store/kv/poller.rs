@@ -38,8 +38,8 @@ pub(super) struct Poller {
 impl Poller {
     /// Starts polling `engine` every `every` for the watchers and the
     /// access counter.
-    pub(super) fn start<E: Engine>(
-        engine: Arc<E>,
+    pub(super) fn start(
+        engine: Arc<dyn Engine>,
         (watchers, access): (Watchers, Arc<watch::Sender<u64>>),
         every: Duration,
     ) -> Result<Self> {
@@ -73,8 +73,8 @@ impl Drop for Poller {
 
 /// One poll: wakes the watchers of clients whose sequence advanced, and
 /// the streams if the access mark changed since `mark`.
-fn poll<E: Engine>(
-    engine: &E,
+fn poll(
+    engine: &dyn Engine,
     watchers: &Watchers,
     access: &watch::Sender<u64>,
     mark: &mut Option<Vec<u8>>,
@@ -89,14 +89,10 @@ fn poll<E: Engine>(
         .chain([keys::access_mark()]);
     let mut values = Vec::with_capacity(clients.len() + 1);
     engine.get_each(&mut wanted, &mut |value| {
-        values.push(value);
+        values.push(value.map(<[u8]>::to_vec));
         Ok(true)
     })?;
-    let now = values
-        .pop()
-        .flatten()
-        .map(|v| v.as_ref().to_vec())
-        .unwrap_or_default();
+    let now = values.pop().flatten().unwrap_or_default();
     if mark.as_ref().is_some_and(|before| *before != now) {
         access.send_modify(|generation| *generation += 1);
     }
@@ -104,7 +100,7 @@ fn poll<E: Engine>(
     let heads = clients
         .into_iter()
         .zip(values)
-        .filter_map(|(client, head)| Some((client, decode_seq(head?.as_ref()).ok()?)))
+        .filter_map(|(client, head)| Some((client, decode_seq(&head?).ok()?)))
         .collect();
     notify(watchers, heads);
     Ok(())

@@ -566,7 +566,7 @@ impl PgKv {
     /// Runs a group once, in one SERIALIZABLE transaction.
     fn try_group(
         &self,
-        run: &mut dyn FnMut(&PgGroup<'_>) -> Result<Batch>,
+        run: &mut dyn FnMut(&dyn KvRead) -> Result<Batch>,
     ) -> Result<(), GroupFailure> {
         let pool = self.pool.clone();
         let client = self.block(async move { Conn::Pool(pool).get().await })?;
@@ -765,8 +765,6 @@ impl PgGroup<'_> {
 }
 
 impl KvRead for PgGroup<'_> {
-    type Value = Vec<u8>;
-
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         if self.failed.borrow().is_some() {
             return Err(Error::internal("the transaction failed"));
@@ -785,8 +783,6 @@ impl KvRead for PgGroup<'_> {
 }
 
 impl KvRead for PgKv {
-    type Value = Vec<u8>;
-
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self.get_on(Conn::Pool(self.pool.clone()), key)?)
     }
@@ -797,9 +793,7 @@ impl KvRead for PgKv {
 }
 
 impl Engine for PgKv {
-    type Group<'a> = PgGroup<'a>;
-
-    fn run_group(&self, run: &mut dyn FnMut(&PgGroup<'_>) -> Result<Batch>) -> Result<()> {
+    fn run_group(&self, run: &mut dyn FnMut(&dyn KvRead) -> Result<Batch>) -> Result<()> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -822,10 +816,10 @@ impl Engine for PgKv {
     fn get_each(
         &self,
         keys: &mut dyn Iterator<Item = Vec<u8>>,
-        visit: &mut dyn FnMut(Option<Vec<u8>>) -> Result<bool>,
+        visit: &mut dyn FnMut(Option<&[u8]>) -> Result<bool>,
     ) -> Result<()> {
         for value in self.values_of(keys.collect())? {
-            if !visit(value)? {
+            if !visit(value.as_deref())? {
                 break;
             }
         }

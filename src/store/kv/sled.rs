@@ -114,10 +114,8 @@ impl SledKv {
 }
 
 impl KvRead for SledKv {
-    type Value = sled::IVec;
-
-    fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
-        Ok(self.db.get(key)?)
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get(key)?.map(|value| value.to_vec()))
     }
 
     fn scan(&self, range: (Bound<&[u8]>, Bound<&[u8]>), visit: &mut Visit<'_>) -> Result<()> {
@@ -132,9 +130,7 @@ impl KvRead for SledKv {
 }
 
 impl Engine for SledKv {
-    type Group<'a> = Self;
-
-    fn run_group(&self, run: &mut dyn FnMut(&Self) -> Result<Batch>) -> Result<()> {
+    fn run_group(&self, run: &mut dyn FnMut(&dyn KvRead) -> Result<Batch>) -> Result<()> {
         run_unshared(self, run)
     }
 

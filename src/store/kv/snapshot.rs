@@ -11,8 +11,9 @@
 //! first layout (`STEPWISE-BACKUP1`), is refused before anything is written.
 //!
 //! A snapshot holds clients' text only sealed, and never the master key
-//! ([`super::seal`]): restoring it needs that key, which [`restore`] checks
-//! against the snapshot's key check and copies into the new data dir.
+//! ([`super::seal`]): restoring it ([`super::restore`]) needs that key,
+//! which is checked against the snapshot's key check and copied into the
+//! new data dir.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -22,9 +23,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::engine::Engine;
-use super::seal::{MASTER_KEY_FILE, MasterKey};
-use super::sled::SledKv;
-use super::{format, keys};
+use super::format;
 use crate::error::{Error, Result};
 use crate::store::SnapshotInfo;
 
@@ -55,7 +54,7 @@ impl<W: Write> Write for Hashing<W> {
 
 /// Writes every entry of `engine` to the new file `path`. The caller makes
 /// sure no write is applied meanwhile.
-pub fn write<E: Engine>(engine: &E, path: &Path) -> Result<SnapshotInfo> {
+pub fn write(engine: &dyn Engine, path: &Path) -> Result<SnapshotInfo> {
     let mut out = Hashing {
         inner: BufWriter::new(File::create_new(path)?),
         hash: Sha256::new(),
@@ -91,63 +90,8 @@ pub fn write<E: Engine>(engine: &E, path: &Path) -> Result<SnapshotInfo> {
     })
 }
 
-/// Rebuilds a store in the new, empty directory `dir` from the snapshot at
-/// `path`, with a new epoch so devices holding cursors of the old store
-/// resync. Returns the number of entries restored.
-///
-/// `master_key` is the key the snapshot's store was sealed with (the file
-/// the server used): it is checked before anything is written (a wrong key
-/// is refused) and copied into `dir` as its `master.key`. Without it the
-/// store is restored all the same, and its server needs the key at start.
-pub fn restore(path: &Path, dir: &Path, master_key: Option<&Path>) -> Result<u64> {
-    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-        return Err(Error::invalid(
-            "data_dir",
-            "must be new or empty; restore never overwrites a store",
-        ));
-    }
-    let master_key = master_key.map(MasterKey::read).transpose()?;
-    let entries = read(path)?;
-    let mark = entries
-        .iter()
-        .find(|(entry, _)| *entry == keys::format())
-        .map_or(format::UNMARKED, |(_, value)| format::read_mark(value));
-    if mark != format::CURRENT {
-        return Err(refused_backup(mark));
-    }
-    if let Some(key) = &master_key {
-        let check = entries
-            .iter()
-            .find(|(entry, _)| *entry == keys::key_check())
-            .map(|(_, value)| value);
-        if check.is_some_and(|check| !key.matches(check)) {
-            return Err(Error::invalid(
-                "master_key",
-                "does not open this backup's text: it is another store's key",
-            ));
-        }
-    }
-    let engine = SledKv::open(dir, 64 * 1024 * 1024)?;
-    let count = entries.len() as u64;
-    let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
-    for (key, value) in entries {
-        batch.push((key, Some(value)));
-        if batch.len() >= 10_000 {
-            engine.apply(std::mem::take(&mut batch))?;
-        }
-    }
-    let epoch: [u8; 16] = rand::random();
-    batch.push((keys::epoch(), Some(epoch.to_vec())));
-    engine.apply(batch)?;
-    engine.flush()?;
-    if let Some(key) = master_key {
-        key.write(&dir.join(MASTER_KEY_FILE))?;
-    }
-    Ok(count)
-}
-
 /// A backup of another on-disk format than this version's.
-fn refused_backup(found: u32) -> Error {
+pub(super) fn refused_backup(found: u32) -> Error {
     Error::invalid("backup", format::refusal(found).to_string())
 }
 

@@ -26,7 +26,7 @@ use crate::domain::{
     TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
-use crate::store::{Purged, Side, Tx};
+use crate::store::{Purged, Side};
 
 mod retention;
 
@@ -62,9 +62,16 @@ impl Layer {
     }
 }
 
-/// One write's transaction, over the engine and its group's layer.
-pub(super) struct KvTx<'a, E: KvRead + ?Sized> {
-    engine: &'a E,
+/// One write's transaction: what a write may read and change (see
+/// [`crate::store`] for the rules every write keeps).
+///
+/// Record writes ([`Tx::create`], [`Tx::update`], [`Tx::tombstone`]) stamp
+/// the owner's next version, the time and the actor, and keep the change
+/// index and the parent index exact (an update that changes a record's
+/// order moves its entry). Aggregates are kept by the use cases in the
+/// same transaction.
+pub struct Tx<'a> {
+    engine: &'a dyn KvRead,
     group: &'a mut Layer,
     /// The write's own layers: the first is the write's, each nested
     /// transaction adds one.
@@ -77,11 +84,11 @@ pub(super) struct KvTx<'a, E: KvRead + ?Sized> {
     master: &'a MasterKey,
 }
 
-impl<'a, E: KvRead + ?Sized> KvTx<'a, E> {
+impl<'a> Tx<'a> {
     /// A transaction of `actor` at `now_us` over `group`; clients' text is
     /// sealed with keys wrapped by `master`.
     pub(super) fn new(
-        engine: &'a E,
+        engine: &'a dyn KvRead,
         group: &'a mut Layer,
         touched: &'a mut BTreeSet<Uuid>,
         (actor, now_us): (Uuid, i64),
@@ -110,7 +117,7 @@ impl<'a, E: KvRead + ?Sized> KvTx<'a, E> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.pending(key) {
             Some(value) => Ok(value.clone()),
-            None => Ok(self.engine.get(key)?.map(|v| v.as_ref().to_vec())),
+            None => self.engine.get(key),
         }
     }
 
@@ -294,27 +301,33 @@ fn is_empty((from, to): (Bound<&[u8]>, Bound<&[u8]>)) -> bool {
     }
 }
 
-impl<E: KvRead + ?Sized> OpenText for KvTx<'_, E> {
+impl OpenText for Tx<'_> {
     fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
         let wrapped = self.get(&keys::client_key(text.client))?;
         seal::open_text(self.master, wrapped.as_deref(), text)
     }
 }
 
-impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
-    fn actor(&self) -> Uuid {
+impl Tx<'_> {
+    /// The account on whose behalf the transaction runs.
+    pub fn actor(&self) -> Uuid {
         self.actor
     }
 
-    fn now_micros(&self) -> i64 {
+    /// The time of the transaction, microseconds since the Unix epoch.
+    pub fn now_micros(&self) -> i64 {
         self.now_us
     }
 
-    fn begin_nested(&mut self) {
+    /// Starts a nested transaction: what is written until
+    /// [`Tx::end_nested`] can be undone on its own.
+    pub fn begin_nested(&mut self) {
         self.layers.push(Layer::default());
     }
 
-    fn end_nested(&mut self, keep: bool) {
+    /// Ends the innermost nested transaction, keeping its writes
+    /// (`keep`) or undoing them.
+    pub fn end_nested(&mut self, keep: bool) {
         let Some(nested) = self.layers.pop() else {
             return;
         };
@@ -323,13 +336,15 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         }
     }
 
-    fn entity(&mut self, id: Uuid) -> Result<Option<Entity>> {
+    /// A record or tombstone by id, as this transaction sees it.
+    pub fn entity(&mut self, id: Uuid) -> Result<Option<Entity>> {
         self.get(&keys::record(id))?
             .map(|bytes| decode_entity(id, &bytes, self))
             .transpose()
     }
 
-    fn create(&mut self, mut entity: Entity) -> Result<Entity> {
+    /// Stores a new record (`ALREADY_EXISTS` if its id was ever used).
+    pub fn create(&mut self, mut entity: Entity) -> Result<Entity> {
         if entity.is_deleted() {
             return Err(Error::internal("cannot create a tombstone"));
         }
@@ -344,7 +359,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         self.stamp_and_put(entity)
     }
 
-    fn update(&mut self, entity: Entity) -> Result<Entity> {
+    /// Replaces a live record with a changed copy.
+    pub fn update(&mut self, entity: Entity) -> Result<Entity> {
         if entity.is_deleted() {
             return Err(Error::internal("cannot update a tombstone"));
         }
@@ -360,7 +376,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         self.stamp_and_put(entity)
     }
 
-    fn tombstone(&mut self, entity: &Entity) -> Result<Entity> {
+    /// Replaces a live record with its tombstone.
+    pub fn tombstone(&mut self, entity: &Entity) -> Result<Entity> {
         self.remove(Self::child_key(entity)?);
         self.put(
             keys::tombstone_by_time(self.now_us, entity.meta().id),
@@ -369,7 +386,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         self.stamp_and_put(Entity::Tombstone(entity.tombstone()))
     }
 
-    fn children(&mut self, parent: Uuid) -> Result<Vec<Uuid>> {
+    /// The ids of the live records directly under `parent`, of any kind.
+    pub fn children(&mut self, parent: Uuid) -> Result<Vec<Uuid>> {
         let prefix = keys::key(keys::CHILD, &[parent.as_bytes()]);
         self.keys_with(&prefix)?
             .iter()
@@ -377,7 +395,9 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
             .collect()
     }
 
-    fn child_at(&mut self, parent: Uuid, kind: Kind, order: Order) -> Result<Option<Uuid>> {
+    /// The live record of `kind` under `parent` at `order` (the first if
+    /// several share it).
+    pub fn child_at(&mut self, parent: Uuid, kind: Kind, order: Order) -> Result<Option<Uuid>> {
         let prefix = keys::children_at(parent, kind, order);
         Ok(self
             .keys_with(&prefix)?
@@ -385,13 +405,16 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
             .and_then(|key| keys::child_id(key)))
     }
 
-    fn replay(&mut self, mutation_id: &str) -> Result<Option<Replay>> {
+    /// What the acting account's mutation `mutation_id` did.
+    pub fn replay(&mut self, mutation_id: &str) -> Result<Option<Replay>> {
         self.get(&keys::replay(self.actor, mutation_id))?
             .map(|bytes| decode_replay(&bytes, self))
             .transpose()
     }
 
-    fn remember(&mut self, mutation_id: &str, replay: &Replay) -> Result<()> {
+    /// Keeps what the acting account's mutation `mutation_id` did, dated
+    /// now for retention.
+    pub fn remember(&mut self, mutation_id: &str, replay: &Replay) -> Result<()> {
         let value = encode_replay(replay, |client, aad, plain| self.seal(client, aad, plain))?;
         self.put(keys::replay(self.actor, mutation_id), value);
         self.put(
@@ -401,14 +424,20 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn sync_floor(&mut self, client: Uuid) -> Result<i64> {
+    /// [`Store::sync_floor`], as this transaction sees it.
+    pub fn sync_floor(&mut self, client: Uuid) -> Result<i64> {
         match self.get(&keys::sync_floor(client))? {
             Some(bytes) => decode_seq(&bytes),
             None => Ok(0),
         }
     }
 
-    fn purge(
+    /// Removes entries of `what` dated before `before_us`, examining at most
+    /// about `limit` entries, from `resume` (`None` at the start of a pass,
+    /// else the previous batch's [`Purged::resume`]). Forgetting a replay or
+    /// a tombstone raises its client's sync floor to its version in the same
+    /// transaction; a tombstone's record entry stays, so its id stays taken.
+    pub fn purge(
         &mut self,
         what: Expiring,
         before_us: i64,
@@ -418,13 +447,16 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         retention::purge(self, what, before_us, limit, resume)
     }
 
-    fn step_year(&mut self, step: Uuid, year: i32) -> Result<StepTrack> {
+    /// A step's check-ins of calendar year `year`.
+    pub fn step_year(&mut self, step: Uuid, year: i32) -> Result<StepTrack> {
         Ok(self
             .value(&keys::step_year(step, year))?
             .unwrap_or_default())
     }
 
-    fn put_step_year(&mut self, step: Uuid, year: i32, track: &StepTrack) -> Result<()> {
+    /// Replaces a step's check-ins of calendar year `year` (an empty track
+    /// drops it).
+    pub fn put_step_year(&mut self, step: Uuid, year: i32, track: &StepTrack) -> Result<()> {
         let key = keys::step_year(step, year);
         if track.days.is_empty() {
             self.remove(key);
@@ -434,18 +466,21 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn drop_step_track(&mut self, step: Uuid) -> Result<()> {
+    /// Drops every year of a step's check-ins (the step was deleted).
+    pub fn drop_step_track(&mut self, step: Uuid) -> Result<()> {
         for key in self.keys_with(&keys::step_years(step))? {
             self.remove(key);
         }
         Ok(())
     }
 
-    fn tracked_step(&mut self, client: Uuid, step: Uuid) -> Result<Option<TrackedStep>> {
+    /// A step of a client, as its aggregate keeps it.
+    pub fn tracked_step(&mut self, client: Uuid, step: Uuid) -> Result<Option<TrackedStep>> {
         self.value(&keys::tracked_step(client, step))
     }
 
-    fn put_tracked_step(
+    /// Replaces (or with `None`, drops) a step in its client's aggregate.
+    pub fn put_tracked_step(
         &mut self,
         client: Uuid,
         step: Uuid,
@@ -455,7 +490,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn put_tracked_rating(
+    /// Replaces (or with `None`, drops) a rating in its client's aggregate.
+    pub fn put_tracked_rating(
         &mut self,
         client: Uuid,
         rating: Uuid,
@@ -465,7 +501,11 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn tracked_assignments(&mut self, client: Uuid) -> Result<BTreeMap<Uuid, TrackedAssignment>> {
+    /// A client's questionnaire assignments, as the aggregate keeps them.
+    pub fn tracked_assignments(
+        &mut self,
+        client: Uuid,
+    ) -> Result<BTreeMap<Uuid, TrackedAssignment>> {
         let mut assignments = BTreeMap::new();
         for key in self.keys_with(&keys::tracked_of(client, Tracked::Assignment))? {
             let id = keys::child_id(&key).ok_or_else(|| Error::internal("bad track key"))?;
@@ -476,7 +516,9 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(assignments)
     }
 
-    fn put_tracked_assignment(
+    /// Replaces (or with `None`, drops) an assignment in its client's
+    /// aggregate.
+    pub fn put_tracked_assignment(
         &mut self,
         client: Uuid,
         assignment: Uuid,
@@ -487,7 +529,9 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn put_tracked_result(
+    /// Replaces (or with `None`, drops) an assessment result in its
+    /// client's aggregate.
+    pub fn put_tracked_result(
         &mut self,
         client: Uuid,
         result: Uuid,
@@ -497,7 +541,9 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn put_tracked_scale(
+    /// Replaces (or with `None`, drops) a goal's attainment scale in its
+    /// client's aggregate.
+    pub fn put_tracked_scale(
         &mut self,
         client: Uuid,
         goal: Uuid,
@@ -507,7 +553,9 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn put_tracked_attainment(
+    /// Replaces (or with `None`, drops) an attainment rating in its
+    /// client's aggregate.
+    pub fn put_tracked_attainment(
         &mut self,
         client: Uuid,
         rating: Uuid,
@@ -517,11 +565,14 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn instrument(&mut self, id: Uuid) -> Result<Option<CustomInstrument>> {
+    /// A custom instrument by id.
+    pub fn instrument(&mut self, id: Uuid) -> Result<Option<CustomInstrument>> {
         self.value(&keys::instrument(id))
     }
 
-    fn create_instrument(&mut self, instrument: &CustomInstrument) -> Result<()> {
+    /// Stores a new custom instrument under its owner
+    /// (`ALREADY_EXISTS` if its id was used).
+    pub fn create_instrument(&mut self, instrument: &CustomInstrument) -> Result<()> {
         let id = instrument.instrument.id;
         if self.get(&keys::instrument(id))?.is_some() {
             return Err(Error::AlreadyExists("instrument"));
@@ -531,25 +582,30 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn account(&mut self, id: Uuid) -> Result<Option<Account>> {
+    /// The account with `id`.
+    pub fn account(&mut self, id: Uuid) -> Result<Option<Account>> {
         self.value(&keys::account(id))
     }
 
-    fn has_accounts(&mut self) -> Result<bool> {
+    /// Whether the store has any account.
+    pub fn has_accounts(&mut self) -> Result<bool> {
         Ok(!self.scan(keys::accounts(), 1)?.is_empty())
     }
 
-    fn put_account(&mut self, account: &Account) -> Result<()> {
+    /// Stores an account.
+    pub fn put_account(&mut self, account: &Account) -> Result<()> {
         self.put(keys::account(account.id), account.encode());
         self.access_changed();
         Ok(())
     }
 
-    fn token(&mut self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
+    /// The token whose secret hashes to `token_hash`.
+    pub fn token(&mut self, token_hash: &[u8; 32]) -> Result<Option<Token>> {
         self.value(&keys::token(token_hash))
     }
 
-    fn put_token(&mut self, token: &Token) -> Result<()> {
+    /// Stores a token (new, or changed).
+    pub fn put_token(&mut self, token: &Token) -> Result<()> {
         if token.revoked.is_some() {
             self.access_changed();
         }
@@ -561,7 +617,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn tokens_of(&mut self, account: Uuid) -> Result<Vec<Token>> {
+    /// Every token of an account.
+    pub fn tokens_of(&mut self, account: Uuid) -> Result<Vec<Token>> {
         let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
         let mut tokens = Vec::new();
         for entry in self.keys_with(&prefix)? {
@@ -574,7 +631,13 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(tokens)
     }
 
-    fn erase_client(&mut self, client: Uuid) -> Result<u64> {
+    /// Erases everything a client owns: every record and tombstone, their
+    /// indexes and aggregates, the client's sequence and replays, and last
+    /// the client's key, without which no copy of their text made later
+    /// (a backup) can be read.
+    /// Returns how many records and tombstones it erased. (An entry kept
+    /// per client that a new feature adds must be erased here too.)
+    pub fn erase_client(&mut self, client: Uuid) -> Result<u64> {
         let mut erased = 0;
         for change in self.keys_with(&keys::key(keys::CHANGE, &[client.as_bytes()]))? {
             let id = decode_id(&self.get(&change)?.unwrap_or_default())?;
@@ -611,11 +674,13 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(erased)
     }
 
-    fn invite(&mut self, code: &str) -> Result<Option<Invite>> {
+    /// The invite with `code`.
+    pub fn invite(&mut self, code: &str) -> Result<Option<Invite>> {
         self.value(&keys::invite(code))
     }
 
-    fn put_invite(&mut self, invite: &Invite) -> Result<()> {
+    /// Stores an invite (new, or used).
+    pub fn put_invite(&mut self, invite: &Invite) -> Result<()> {
         self.put(keys::invite(&invite.code), invite.encode());
         let listed = keys::invite_of(invite.therapist_id, invite.create_time_us, &invite.code);
         if invite.used_by.is_none() {
@@ -626,7 +691,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn remove_invite(&mut self, invite: &Invite) -> Result<()> {
+    /// Removes an invite: its code works no more.
+    pub fn remove_invite(&mut self, invite: &Invite) -> Result<()> {
         self.remove(keys::invite(&invite.code));
         self.remove(keys::invite_of(
             invite.therapist_id,
@@ -636,11 +702,13 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn care_link(&mut self, id: Uuid) -> Result<Option<CareLink>> {
+    /// A care link by id.
+    pub fn care_link(&mut self, id: Uuid) -> Result<Option<CareLink>> {
         self.value(&keys::key(keys::LINK, &[id.as_bytes()]))
     }
 
-    fn link_between(&mut self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>> {
+    /// The latest link between a therapist and a client.
+    pub fn link_between(&mut self, therapist: Uuid, client: Uuid) -> Result<Option<CareLink>> {
         let pair = keys::key(keys::LINK_PAIR, &[therapist.as_bytes(), client.as_bytes()]);
         match self.get(&pair)? {
             Some(id) => self.care_link(decode_id(&id)?),
@@ -648,7 +716,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         }
     }
 
-    fn put_link(&mut self, link: &CareLink) -> Result<()> {
+    /// Stores a link (new, or changed: revoked).
+    pub fn put_link(&mut self, link: &CareLink) -> Result<()> {
         let id = link.id.as_bytes();
         let (therapist, client) = (link.therapist_id.as_bytes(), link.client_id.as_bytes());
         self.access_changed();
@@ -665,7 +734,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn links_of(&mut self, account: Uuid, side: Side) -> Result<Vec<CareLink>> {
+    /// Every link of an account on `side`.
+    pub fn links_of(&mut self, account: Uuid, side: Side) -> Result<Vec<CareLink>> {
         let prefix = match side {
             Side::Client => keys::LINK_BY_CLIENT,
             Side::Therapist => keys::LINK_BY_THERAPIST,
@@ -678,7 +748,8 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(links)
     }
 
-    fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()> {
+    /// Appends to the audit trail of therapists' access.
+    pub fn append_access_events(&mut self, events: &[AccessEvent]) -> Result<()> {
         for event in events {
             let trails = [
                 keys::key(keys::ACCESS_BY_CLIENT, &[event.client_id.as_bytes()]),
@@ -689,17 +760,20 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
         Ok(())
     }
 
-    fn append_admin_event(&mut self, event: &AdminEvent) -> Result<()> {
+    /// Appends to the audit trail of administrators.
+    pub fn append_admin_event(&mut self, event: &AdminEvent) -> Result<()> {
         let trail = [vec![keys::ADMIN_EVENT]];
         self.append_event(&trail, event.time_us, event.encode());
         Ok(())
     }
 
-    fn session(&mut self, id: Uuid) -> Result<Option<Session>> {
+    /// A session by id.
+    pub fn session(&mut self, id: Uuid) -> Result<Option<Session>> {
         self.value(&keys::session(id))
     }
 
-    fn put_session(&mut self, session: &Session) -> Result<()> {
+    /// Stores a new session.
+    pub fn put_session(&mut self, session: &Session) -> Result<()> {
         self.put(keys::session(session.id), session.encode());
         let entry = keys::session_entry(
             session.therapist_id,

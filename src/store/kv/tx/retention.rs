@@ -7,16 +7,15 @@ use std::ops::Bound;
 use uuid::Uuid;
 
 use super::super::codec::{Value, encode_seq, replay_version};
-use super::super::engine::KvRead;
 use super::super::keys;
-use super::KvTx;
+use super::Tx;
 use crate::domain::{AccessEvent, Entity, Expiring, Invite};
 use crate::error::{Error, Result};
-use crate::store::{Purged, Tx};
+use crate::store::Purged;
 
 /// See [`crate::store::Tx::purge`].
-pub(super) fn purge<E: KvRead + ?Sized>(
-    tx: &mut KvTx<'_, E>,
+pub(super) fn purge(
+    tx: &mut Tx<'_>,
     what: Expiring,
     before_us: i64,
     limit: usize,
@@ -43,12 +42,12 @@ pub(super) fn purge<E: KvRead + ?Sized>(
 /// Removes the oldest entries of the time-ordered `prefix` dated before
 /// `before_us`, each after `also` removed what it stands for. The next
 /// batch starts again at the oldest entry left.
-fn oldest<'a, E: KvRead + ?Sized>(
-    tx: &mut KvTx<'a, E>,
+fn oldest<'a>(
+    tx: &mut Tx<'a>,
     prefix: u8,
     before_us: i64,
     limit: usize,
-    also: impl Fn(&mut KvTx<'a, E>, &[u8]) -> Result<()>,
+    also: impl Fn(&mut Tx<'a>, &[u8]) -> Result<()>,
 ) -> Result<Purged> {
     let start = [prefix];
     let end = keys::at_time(&start, before_us);
@@ -66,7 +65,7 @@ fn oldest<'a, E: KvRead + ?Sized>(
 /// Forgets the replay a retention index entry points at; a push that
 /// would have been answered by it must now come from a device whose
 /// cursor is past the version it produced.
-fn forget_replay<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
+fn forget_replay(tx: &mut Tx<'_>, index: &[u8]) -> Result<()> {
     let (account, replay) =
         keys::replay_of_index(index).ok_or_else(|| Error::internal("bad replay index key"))?;
     if let Some(kept) = tx.get(&replay)? {
@@ -78,7 +77,7 @@ fn forget_replay<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Resu
 
 /// Takes a tombstone out of the change index (its record entry stays, so
 /// the id stays taken); a pull from before it must start afresh.
-fn compact_tombstone<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
+fn compact_tombstone(tx: &mut Tx<'_>, index: &[u8]) -> Result<()> {
     let id = keys::child_id(index).ok_or_else(|| Error::internal("bad tombstone index key"))?;
     if let Some(Entity::Tombstone(tombstone)) = tx.entity(id)? {
         let (client, version) = (tombstone.meta.client_id, tombstone.meta.version);
@@ -88,7 +87,7 @@ fn compact_tombstone<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, index: &[u8]) -> 
     Ok(())
 }
 
-fn raise_floor<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, client: Uuid, seq: i64) -> Result<()> {
+fn raise_floor(tx: &mut Tx<'_>, client: Uuid, seq: i64) -> Result<()> {
     if seq > tx.sync_floor(client)? {
         tx.put(keys::sync_floor(client), encode_seq(seq));
     }
@@ -98,8 +97,8 @@ fn raise_floor<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, client: Uuid, seq: i64)
 /// Removes invites that expired before `expired_before_us`, examining
 /// `limit` invites from `resume` on (invites are keyed by code, not time;
 /// retention itself keeps their number small).
-fn expired_invites<E: KvRead + ?Sized>(
-    tx: &mut KvTx<'_, E>,
+fn expired_invites(
+    tx: &mut Tx<'_>,
     expired_before_us: i64,
     limit: usize,
     resume: Option<&[u8]>,
@@ -126,8 +125,8 @@ fn expired_invites<E: KvRead + ?Sized>(
 /// trail. Each client's events are in time order, so per client only the
 /// old ones are read; a batch reads at most `limit` entries (the first of
 /// each client counted), from the client in `resume` on.
-fn access_events<E: KvRead + ?Sized>(
-    tx: &mut KvTx<'_, E>,
+fn access_events(
+    tx: &mut Tx<'_>,
     before_us: i64,
     limit: usize,
     resume: Option<&[u8]>,
@@ -186,22 +185,21 @@ mod tests {
     use crate::domain::{
         AccessEvent, AdminAction, AdminEvent, Expiring, ManualClock, Outcome, Replay,
     };
-    use crate::store::kv::KvStore;
     use crate::store::kv::memory::MemoryKv;
     use crate::store::kv::seal::MasterKey;
     use crate::store::{PageRequest, Purged, Side, Store};
 
-    fn store() -> Arc<dyn Store> {
+    fn store() -> Arc<Store> {
         let clock = Arc::new(ManualClock::starting_at(1_000));
         Arc::new(
-            KvStore::open(MemoryKv::default(), clock, MasterKey::generate()).expect("store opens"),
+            Store::open(MemoryKv::default(), clock, MasterKey::generate()).expect("store opens"),
         )
     }
 
     /// Runs a whole pass over `what` in batches of `limit`; returns the
     /// entries removed and the batches it took.
     async fn pass(
-        store: &Arc<dyn Store>,
+        store: &Arc<Store>,
         what: Expiring,
         before_us: i64,
         limit: usize,
@@ -228,7 +226,7 @@ mod tests {
         }
     }
 
-    async fn times(store: &Arc<dyn Store>, account: Uuid, side: Side) -> Vec<i64> {
+    async fn times(store: &Arc<Store>, account: Uuid, side: Side) -> Vec<i64> {
         let page = PageRequest {
             size: 100,
             token: "",
@@ -370,13 +368,11 @@ mod tests {
         use std::ops::Bound;
 
         use crate::domain::{Entity, Goal, Meta};
-        use crate::store::kv::engine::KvRead;
 
         let clock = Arc::new(ManualClock::starting_at(1_000));
         let store = Arc::new(
-            KvStore::open(MemoryKv::default(), clock, MasterKey::generate()).expect("opens"),
+            Store::open(MemoryKv::default(), clock, MasterKey::generate()).expect("opens"),
         );
-        let dyn_store: Arc<dyn Store> = store.clone();
         let client = Uuid::now_v7();
         let goal = Entity::Goal(Goal {
             meta: Meta {
@@ -387,7 +383,7 @@ mod tests {
             title: "Walk".into(),
             ..Goal::default()
         });
-        dyn_store
+        store
             .write(client, move |tx| {
                 let goal = tx.create(goal.clone())?;
                 let replay = Replay {
@@ -400,10 +396,10 @@ mod tests {
             })
             .await
             .expect("written");
-        pass(&dyn_store, Expiring::Replays, 1_001, 10).await;
+        pass(&store, Expiring::Replays, 1_001, 10).await;
         assert_eq!(store.sync_floor(client).await.expect("floor"), 2);
 
-        dyn_store
+        store
             .write(client, move |tx| tx.erase_client(client))
             .await
             .expect("erased");

@@ -7,7 +7,11 @@
 //! gRPC methods the server declares ([`crate::pb::DESCRIPTOR_SETS`]) get a
 //! `method` value of their own; every other path a caller sends counts as
 //! `unknown`. The store's size on disk is read at scrape time through a
-//! function the server hands to [`serve`], so this module knows no store.
+//! function the server hands to [`serve`], so this module knows no store;
+//! the store records its group commits in [`commits`], which knows no
+//! transport.
+
+pub mod commits;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -30,12 +34,7 @@ use prometheus_client::registry::{Registry, Unit};
 use prost::Message;
 use tokio::net::TcpListener;
 
-/// Upper bounds of the latency buckets, in seconds.
-const SECONDS: [f64; 13] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-];
-/// Upper bounds of the commit batch buckets.
-const BATCH: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+use self::commits::SECONDS;
 
 /// The `method` of calls to paths the server does not declare.
 const UNKNOWN_METHOD: &str = "unknown";
@@ -70,8 +69,6 @@ impl EncodeLabelValue for Code {
 pub struct Metrics {
     requests: Family<CallLabels, Counter>,
     latency: Family<MethodLabels, Histogram, fn() -> Histogram>,
-    commit_batch: Histogram,
-    flush_seconds: Histogram,
 }
 
 /// The process-wide metrics.
@@ -80,8 +77,6 @@ pub fn metrics() -> &'static Metrics {
     METRICS.get_or_init(|| Metrics {
         requests: Family::default(),
         latency: Family::new_with_constructor(|| Histogram::new(SECONDS)),
-        commit_batch: Histogram::new(BATCH),
-        flush_seconds: Histogram::new(SECONDS),
     })
 }
 
@@ -111,13 +106,6 @@ impl Metrics {
             .observe(latency.as_secs_f64());
     }
 
-    /// Records one group commit: how many writers it answered and how
-    /// long the flush took.
-    pub fn commit(&self, batch: usize, flush: Duration) {
-        self.commit_batch.observe(batch as f64);
-        self.flush_seconds.observe(flush.as_secs_f64());
-    }
-
     /// A registry of these metrics (they share their values with it) and
     /// of `gauges`, read at each scrape. Names are those dashboards already
     /// use.
@@ -134,17 +122,7 @@ impl Metrics {
             Unit::Seconds,
             self.latency.clone(),
         );
-        registry.register(
-            "stepwise_commit_batch_size",
-            "Writers answered by one group commit",
-            self.commit_batch.clone(),
-        );
-        registry.register_with_unit(
-            "stepwise_flush_duration",
-            "Time to flush and fdatasync the store",
-            Unit::Seconds,
-            self.flush_seconds.clone(),
-        );
+        commits::register(&mut registry);
         for gauge in gauges {
             registry.register_collector(Box::new(gauge));
         }
