@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, principal};
+use super::{convert, fit, principal};
 use crate::app::App;
 use crate::pb;
 
@@ -38,11 +38,15 @@ impl pb::comment_service_server::CommentService for CommentApi {
         let request = request.into_inner();
         let target = convert::comments_target(request.target)?;
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_comments(&principal, target, page).await?;
-        Ok(Response::new(pb::ListCommentsResponse {
-            comments: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_comments(principal, target, page).await?;
+            Ok(pb::ListCommentsResponse {
+                comments: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn update_comment(

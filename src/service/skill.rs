@@ -4,6 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::App;
 use crate::domain::Kind;
@@ -52,11 +53,15 @@ impl pb::skill_service_server::SkillService for SkillApi {
         let client_id =
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_skills(&principal, client_id, page).await?;
-        Ok(Response::new(pb::ListSkillsResponse {
-            skills: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_skills(principal, client_id, page).await?;
+            Ok(pb::ListSkillsResponse {
+                skills: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn update_skill(
@@ -98,14 +103,18 @@ impl pb::skill_service_server::SkillService for SkillApi {
         let skill_id = convert::id(&request.skill_id, "skill_id")?;
         let dates = convert::date_range(&request.start_date, &request.end_date)?;
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self
-            .app
-            .list_skill_practices(&principal, skill_id, dates, page)
-            .await?;
-        Ok(Response::new(pb::ListSkillPracticesResponse {
-            skill_practices: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self
+                .app
+                .list_skill_practices(principal, skill_id, dates, page)
+                .await?;
+            Ok(pb::ListSkillPracticesResponse {
+                skill_practices: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn delete_skill_practice(

@@ -8,6 +8,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::{App, DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS};
 use crate::domain::fields;
@@ -46,15 +47,16 @@ impl pb::sync_service_server::SyncService for SyncApi {
         let client_id =
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
         let size = pull_size(request.page_size)?;
-        let page = self
-            .app
-            .pull(&principal, client_id, &request.cursor, size)
-            .await?;
-        Ok(Response::new(pb::PullResponse {
-            changes: page.changes.into_iter().map(convert::change).collect(),
-            next_cursor: page.next_cursor,
-            has_more: page.has_more,
-        }))
+        let (principal, cursor) = (&principal, request.cursor.as_str());
+        let answer = fit::fitted(size, |size| async move {
+            let page = self.app.pull(principal, client_id, cursor, size).await?;
+            Ok(pb::PullResponse {
+                changes: page.changes.into_iter().map(convert::change).collect(),
+                next_cursor: page.next_cursor,
+                has_more: page.has_more,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn push(
