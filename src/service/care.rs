@@ -202,7 +202,9 @@ impl pb::care_service_server::CareService for CareApi {
             .app
             .session_digest(&principal, client_id, since)
             .await?;
-        Ok(Response::new(digest.into()))
+        let mut digest = digest.into();
+        fit::digest_within_limit(&mut digest);
+        Ok(Response::new(digest))
     }
 
     async fn cancel_invite(

@@ -129,6 +129,90 @@ fn fitting<A: Paged>(answer: &A) -> Option<usize> {
     Some(fit.clamp(1, items.len().saturating_sub(1).max(1)))
 }
 
+/// Leaves out the records of a push's results from where they would no
+/// longer fit in one message: each result still says what happened to its
+/// mutation, and the records come with the device's next pull (which
+/// hands out every record changed after its cursor).
+pub(super) fn results_within_limit(results: &mut [pb::MutationResult]) {
+    let whole: usize = results.iter().map(framed).sum();
+    if whole <= MAX_MESSAGE_BYTES {
+        return;
+    }
+    let budget = MAX_MESSAGE_BYTES - SLACK;
+    let mut used = 0;
+    for result in results {
+        if used + framed(result) > budget {
+            result.current = None;
+        }
+        used += framed(result);
+    }
+}
+
+/// A list of a digest, whose latest entries come last.
+trait Latest {
+    /// Bytes each entry takes in the digest, in order.
+    fn sizes(&self) -> Vec<usize>;
+    /// Keeps the latest `count` entries.
+    fn keep_latest(&mut self, count: usize);
+}
+
+impl<T: Message> Latest for Vec<T> {
+    fn sizes(&self) -> Vec<usize> {
+        self.iter().map(framed).collect()
+    }
+
+    fn keep_latest(&mut self, count: usize) {
+        self.drain(..self.len().saturating_sub(count));
+    }
+}
+
+/// Cuts the lists of a pre-session digest so that it fits in one message:
+/// each keeps its latest entries, as many as let all of them fit, the
+/// same number for every list, and `truncated` says so. Its summaries
+/// (progress, mean drop, distortions) stay those of the whole period.
+pub(super) fn digest_within_limit(digest: &mut pb::SessionDigest) {
+    let whole = digest.encoded_len();
+    if whole <= MAX_MESSAGE_BYTES {
+        return;
+    }
+    let d = digest;
+    let mut lists: [&mut dyn Latest; 11] = [
+        &mut d.goals_created,
+        &mut d.goals_achieved,
+        &mut d.goals_archived,
+        &mut d.steps_created,
+        &mut d.steps_archived,
+        &mut d.efficacy_ratings,
+        &mut d.assessment_results,
+        &mut d.attainment_ratings,
+        &mut d.comments,
+        &mut d.skill_practices,
+        &mut d.thought_records,
+    ];
+    let sizes: Vec<Vec<usize>> = lists.iter().map(|list| list.sizes()).collect();
+    let rest = whole.saturating_sub(sizes.iter().flatten().sum());
+    let budget = MAX_MESSAGE_BYTES.saturating_sub(rest + SLACK);
+    let latest = |count: usize| -> usize {
+        sizes
+            .iter()
+            .map(|list| {
+                list[list.len().saturating_sub(count)..]
+                    .iter()
+                    .sum::<usize>()
+            })
+            .sum()
+    };
+    let longest = sizes.iter().map(Vec::len).max().unwrap_or(0);
+    let keep = (0..longest)
+        .rev()
+        .find(|&count| latest(count) <= budget)
+        .unwrap_or(0);
+    for list in &mut lists {
+        list.keep_latest(keep);
+    }
+    d.truncated = true;
+}
+
 /// Bytes an item takes in its answer: its key, its length and itself.
 pub(super) fn framed(item: &impl Message) -> usize {
     // Every list's items are a field numbered below 16: a one-byte key.
@@ -191,6 +275,56 @@ mod tests {
         );
         assert_eq!(reads.borrow().len(), 2, "read again once: {:?}", reads);
         assert!(!answer.next_page_token.is_empty(), "the rest comes next");
+    }
+
+    #[test]
+    fn a_push_answer_leaves_out_the_records_that_do_not_fit() {
+        let result = |why_bytes| pb::MutationResult {
+            mutation_id: "m".into(),
+            outcome: pb::Outcome::Conflict as i32,
+            current: Some(pb::Change {
+                entity: Some(pb::change::Entity::Goal(pb::Goal {
+                    why: "w".repeat(why_bytes),
+                    ..Default::default()
+                })),
+            }),
+            ..Default::default()
+        };
+        let mut small = vec![result(100); 500];
+        results_within_limit(&mut small);
+        assert!(small.iter().all(|r| r.current.is_some()), "all fit");
+
+        let mut results = vec![result(1_000_000); 5];
+        results.push(result(100));
+        results_within_limit(&mut results);
+        let kept: Vec<bool> = results.iter().map(|r| r.current.is_some()).collect();
+        assert_eq!(kept, [true, true, true, true, false, true]);
+        let answer = pb::PushResponse { results };
+        assert!(answer.encoded_len() <= MAX_MESSAGE_BYTES);
+    }
+
+    #[test]
+    fn a_digest_too_large_keeps_the_same_number_of_latest_entries_in_each_list() {
+        let goal = |n: usize, why_bytes| pb::Goal {
+            id: n.to_string(),
+            why: "w".repeat(why_bytes),
+            ..Default::default()
+        };
+        let mut digest = pb::SessionDigest {
+            goals_created: (0..200).map(|n| goal(n, 10)).collect(),
+            goals_archived: (0..60).map(|n| goal(n, 80_000)).collect(),
+            steps_created: vec![pb::ActionStep::default(); 3],
+            ..Default::default()
+        };
+        digest_within_limit(&mut digest);
+        assert!(digest.encoded_len() <= MAX_MESSAGE_BYTES);
+        assert!(digest.truncated);
+        let kept = digest.goals_archived.len();
+        assert!((45..60).contains(&kept), "as many as fit: {kept}");
+        assert_eq!(digest.goals_created.len(), kept, "the same number");
+        assert_eq!(digest.goals_created[0].id, (200 - kept).to_string());
+        assert_eq!(digest.goals_archived[kept - 1].id, "59", "the latest");
+        assert_eq!(digest.steps_created.len(), 3, "a shorter list whole");
     }
 
     #[tokio::test]

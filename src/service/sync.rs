@@ -73,9 +73,9 @@ impl pb::sync_service_server::SyncService for SyncApi {
             self.app.now_micros(),
         )?;
         let results = self.app.push(&principal, &cursor, mutations).await?;
-        Ok(Response::new(pb::PushResponse {
-            results: results.into_iter().map(Into::into).collect(),
-        }))
+        let mut results: Vec<pb::MutationResult> = results.into_iter().map(Into::into).collect();
+        fit::results_within_limit(&mut results);
+        Ok(Response::new(pb::PushResponse { results }))
     }
 
     type SubscribeStream = EventStream;

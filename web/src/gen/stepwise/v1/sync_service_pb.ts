@@ -525,7 +525,9 @@ export type MutationResult = Message<"stepwise.v1.MutationResult"> & {
   /**
    * The record as it is after the mutation: the applied record, the
    * server's copy on OUTCOME_CONFLICT, the tombstone on OUTCOME_GONE. Unset
-   * on OUTCOME_REJECTED.
+   * on OUTCOME_REJECTED, and on the results from where the records would
+   * not fit in one 4 MiB answer (a push of many long records): the outcome
+   * stands, and the next Pull brings the records.
    *
    * @generated from field: stepwise.v1.Change current = 3;
    */
