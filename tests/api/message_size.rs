@@ -16,6 +16,7 @@ use stepwise::pb::mutation::Op;
 
 use crate::care::{care, team};
 use crate::devices::{pull_from, push, sync_api};
+use crate::digest::digest;
 use crate::helpers::*;
 
 /// The message limit, each way.
@@ -148,6 +149,42 @@ async fn assert_listed_in_pages_that_fit<R, T, F, Fut>(
     assert_eq!(&unique, expected, "every record, and nothing else");
 }
 
+/// [`assert_listed_in_pages_that_fit`] for `$api.$method`: the request
+/// has the fields given (the largest `page_size` unless one is given) and
+/// each page token in turn; `$items` are the answer's records.
+macro_rules! assert_list_fits {
+    ($expected:expr, $api:expr, $method:ident(pb::$request:ident {
+        $($field:ident: $value:expr),* $(,)?
+    }) -> $items:ident) => {
+        assert_listed_in_pages_that_fit(
+            $expected,
+            |page_token| {
+                let mut api = $api.clone();
+                $(let $field = $value;)*
+                async move {
+                    let largest = pb::$request {
+                        page_size: LARGEST_PAGE,
+                        ..Default::default()
+                    };
+                    #[allow(clippy::needless_update)]
+                    let request = pb::$request {
+                        $($field,)*
+                        page_token,
+                        ..largest
+                    };
+                    api.$method(request)
+                        .await
+                        .expect(stringify!($method))
+                        .into_inner()
+                }
+            },
+            |page| (page.$items, page.next_page_token),
+            |record| &record.id,
+        )
+        .await
+    };
+}
+
 #[tokio::test]
 async fn long_goals_come_in_pages_that_fit_in_a_message_and_pulls_too() {
     let app = TestApp::spawn().await;
@@ -155,26 +192,7 @@ async fn long_goals_come_in_pages_that_fit_in_a_message_and_pulls_too() {
     let created = long_goals(&app, &ada, RECORDS).await;
 
     let api = app.goals(&ada).await;
-    assert_listed_in_pages_that_fit(
-        &created,
-        |page_token| {
-            let mut api = api.clone();
-            async move {
-                let request = pb::ListGoalsRequest {
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                    ..Default::default()
-                };
-                api.list_goals(request)
-                    .await
-                    .expect("list goals")
-                    .into_inner()
-            }
-        },
-        |page| (page.goals, page.next_page_token),
-        |goal| &goal.id,
-    )
-    .await;
+    assert_list_fits!(&created, api, list_goals(pb::ListGoalsRequest {}) -> goals);
 
     let mut phone = sync_api(&app, &ada).await;
     let mut cursor = String::new();
@@ -215,28 +233,9 @@ async fn long_check_ins_come_in_pages_that_fit_in_a_message() {
     .await;
 
     let api = app.progress(&ada).await;
-    assert_listed_in_pages_that_fit(
-        &created,
-        |page_token| {
-            let mut api = api.clone();
-            let action_step_id = step.id.clone();
-            async move {
-                let request = pb::ListCheckInsRequest {
-                    action_step_id,
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                    ..Default::default()
-                };
-                api.list_check_ins(request)
-                    .await
-                    .expect("list check-ins")
-                    .into_inner()
-            }
-        },
-        |page| (page.check_ins, page.next_page_token),
-        |check_in| &check_in.id,
-    )
-    .await;
+    assert_list_fits!(&created, api, list_check_ins(pb::ListCheckInsRequest {
+        action_step_id: step.id.clone(),
+    }) -> check_ins);
 }
 
 #[tokio::test]
@@ -255,27 +254,9 @@ async fn long_efficacy_ratings_come_in_pages_that_fit_in_a_message() {
     .await;
 
     let api = app.progress(&ada).await;
-    assert_listed_in_pages_that_fit(
-        &created,
-        |page_token| {
-            let mut api = api.clone();
-            let target = Some(rated.list_target());
-            async move {
-                let request = pb::ListEfficacyRatingsRequest {
-                    target,
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                };
-                api.list_efficacy_ratings(request)
-                    .await
-                    .expect("list ratings")
-                    .into_inner()
-            }
-        },
-        |page| (page.efficacy_ratings, page.next_page_token),
-        |rating| &rating.id,
-    )
-    .await;
+    assert_list_fits!(&created, api, list_efficacy_ratings(pb::ListEfficacyRatingsRequest {
+        target: Some(rated.list_target()),
+    }) -> efficacy_ratings);
 }
 
 #[tokio::test]
@@ -307,48 +288,10 @@ async fn long_skills_and_practices_come_in_pages_that_fit_in_a_message() {
     .await;
 
     let api = app.skills(&ada).await;
-    assert_listed_in_pages_that_fit(
-        &skills,
-        |page_token| {
-            let mut api = api.clone();
-            async move {
-                let request = pb::ListSkillsRequest {
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                    ..Default::default()
-                };
-                api.list_skills(request)
-                    .await
-                    .expect("list skills")
-                    .into_inner()
-            }
-        },
-        |page| (page.skills, page.next_page_token),
-        |skill| &skill.id,
-    )
-    .await;
-    assert_listed_in_pages_that_fit(
-        &practices,
-        |page_token| {
-            let mut api = api.clone();
-            let skill_id = skill_id.clone();
-            async move {
-                let request = pb::ListSkillPracticesRequest {
-                    skill_id,
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                    ..Default::default()
-                };
-                api.list_skill_practices(request)
-                    .await
-                    .expect("list practices")
-                    .into_inner()
-            }
-        },
-        |page| (page.skill_practices, page.next_page_token),
-        |practice| &practice.id,
-    )
-    .await;
+    assert_list_fits!(&skills, api, list_skills(pb::ListSkillsRequest {}) -> skills);
+    assert_list_fits!(&practices, api, list_skill_practices(pb::ListSkillPracticesRequest {
+        skill_id: skill_id.clone(),
+    }) -> skill_practices);
 }
 
 /// A thought record with every text at its longest (about 82 KB).
@@ -384,40 +327,17 @@ async fn long_thought_records_fit_in_pages_digests_and_push_answers() {
     .await;
 
     let api = app.insights(&team.client).await;
-    for page_size in [0, LARGEST_PAGE] {
-        assert_listed_in_pages_that_fit(
-            &created,
-            |page_token| {
-                let mut api = api.clone();
-                async move {
-                    let request = pb::ListThoughtRecordsRequest {
-                        page_size,
-                        page_token,
-                        ..Default::default()
-                    };
-                    api.list_thought_records(request)
-                        .await
-                        .expect("list thought records")
-                        .into_inner()
-                }
-            },
-            |page| (page.thought_records, page.next_page_token),
-            |record| &record.id,
-        )
-        .await;
+    for size in [0, LARGEST_PAGE] {
+        assert_list_fits!(&created, api, list_thought_records(pb::ListThoughtRecordsRequest {
+            page_size: size,
+        }) -> thought_records);
     }
 
     // The therapist's digest holds the latest records, as many as fit, and
     // says it was cut.
-    let digest = care(&app, &team.therapist)
+    let digest = digest(&app, &team.therapist, &team.client_id, None)
         .await
-        .get_session_digest(pb::GetSessionDigestRequest {
-            client_id: team.client_id.clone(),
-            since_time: None,
-        })
-        .await
-        .expect("digest")
-        .into_inner();
+        .expect("digest");
     assert!(digest.encoded_len() <= LIMIT);
     assert!(digest.truncated);
     let in_digest = &digest.thought_records;
@@ -515,27 +435,9 @@ async fn long_comments_come_in_pages_that_fit_in_a_message() {
     .await;
 
     let api = app.comments(&ada).await;
-    assert_listed_in_pages_that_fit(
-        &created,
-        |page_token| {
-            let mut api = api.clone();
-            let target = Some(pb::list_comments_request::Target::GoalId(goal.id.clone()));
-            async move {
-                let request = pb::ListCommentsRequest {
-                    target,
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                };
-                api.list_comments(request)
-                    .await
-                    .expect("list comments")
-                    .into_inner()
-            }
-        },
-        |page| (page.comments, page.next_page_token),
-        |comment| &comment.id,
-    )
-    .await;
+    assert_list_fits!(&created, api, list_comments(pb::ListCommentsRequest {
+        target: Some(pb::list_comments_request::Target::GoalId(goal.id.clone())),
+    }) -> comments);
 }
 
 #[tokio::test]
@@ -567,27 +469,9 @@ async fn long_session_notes_come_in_pages_that_fit_in_a_message() {
         .collect()
         .await;
 
-    assert_listed_in_pages_that_fit(
-        &created,
-        |page_token| {
-            let mut api = api.clone();
-            let client_id = team.client_id.clone();
-            async move {
-                let request = pb::ListSessionsRequest {
-                    client_id,
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                };
-                api.list_sessions(request)
-                    .await
-                    .expect("list sessions")
-                    .into_inner()
-            }
-        },
-        |page| (page.sessions, page.next_page_token),
-        |session| &session.id,
-    )
-    .await;
+    assert_list_fits!(&created, api, list_sessions(pb::ListSessionsRequest {
+        client_id: team.client_id.clone(),
+    }) -> sessions);
 }
 
 /// A custom instrument with everything at its longest (about 350 KB):
@@ -650,23 +534,5 @@ async fn long_instruments_come_in_pages_that_fit_in_a_message() {
         .map(|instrument| instrument.id);
     expected.extend(built_in);
 
-    assert_listed_in_pages_that_fit(
-        &expected,
-        |page_token| {
-            let mut api = api.clone();
-            async move {
-                let request = pb::ListInstrumentsRequest {
-                    page_size: LARGEST_PAGE,
-                    page_token,
-                };
-                api.list_instruments(request)
-                    .await
-                    .expect("list instruments")
-                    .into_inner()
-            }
-        },
-        |page| (page.instruments, page.next_page_token),
-        |instrument| &instrument.id,
-    )
-    .await;
+    assert_list_fits!(&expected, api, list_instruments(pb::ListInstrumentsRequest {}) -> instruments);
 }
