@@ -23,6 +23,9 @@ pub const DEFAULT_HEARTBEAT_MS: u64 = 5000;
 pub const DEFAULT_POLL_MS: u64 = 200;
 /// Default lifetime of an invite code, in seconds: 7 days.
 pub const DEFAULT_INVITE_TTL_SECS: u64 = 7 * 24 * 3600;
+/// Default time a new connection has to finish its handshakes, in
+/// milliseconds: enough for TLS over a poor mobile network.
+pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
 
 /// Settings of `stepwise serve`.
 #[derive(Debug, Clone, Args)]
@@ -95,6 +98,17 @@ pub struct ServeConfig {
     /// streams).
     #[arg(long, env = "STEPWISE_POLL_MS", default_value_t = DEFAULT_POLL_MS, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub poll_ms: u64,
+    /// How long a new connection may take to finish its TLS handshake (with
+    /// `--tls-cert`) and start speaking HTTP (the HTTP/2 preface and first
+    /// frame, or an HTTP/1.1 request's head), in milliseconds; it is closed
+    /// if it has not by then.
+    #[arg(long, env = "STEPWISE_HANDSHAKE_TIMEOUT_MS", default_value_t = DEFAULT_HANDSHAKE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub handshake_timeout_ms: u64,
+    /// Most connections open at once, from all peers together; more wait
+    /// until one closes. By default three quarters of the open-file limit
+    /// (raised to its hard limit at start), at most the limit less 64.
+    #[arg(long, env = "STEPWISE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
     /// The wall clock; the system's unless a test injects its own.
     #[arg(skip)]
     pub clock: Option<Arc<dyn Clock>>,
@@ -168,6 +182,8 @@ impl ServeConfig {
             master_key_file: None,
             database_url: None,
             poll_ms: DEFAULT_POLL_MS,
+            handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+            max_connections: None,
             clock: None,
         }
     }
@@ -271,6 +287,16 @@ mod tests {
         let url = config.database_url.expect("set");
         assert!(!format!("{url:?}").contains("secret"));
         assert!(parse(&["--database-url", "postgres://host:notaport/db"]).is_err());
+    }
+
+    #[test]
+    fn connection_limits_parse_within_their_ranges() {
+        let config = parse(&["--handshake-timeout-ms", "1500", "--max-connections", "300"])
+            .expect("valid limits");
+        assert_eq!(config.handshake_timeout_ms, 1500);
+        assert_eq!(config.max_connections, Some(300));
+        assert!(parse(&["--handshake-timeout-ms", "0"]).is_err());
+        assert!(parse(&["--max-connections", "0"]).is_err());
     }
 
     #[test]

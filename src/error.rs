@@ -139,6 +139,19 @@ pub enum Error {
     /// tool that can).
     #[error("{0}")]
     Unsupported(&'static str),
+    /// A store or backup is in an on-disk format this version does not
+    /// read (the format may change before 1.0; nothing is migrated).
+    #[error(
+        "it is in Stepwise's on-disk format {found}, and this version reads format {reads} only \
+         (the format may change before 1.0 and is never migrated): use it with the version of \
+         Stepwise that wrote it, or start this version on a new, empty data dir"
+    )]
+    StoreFormat {
+        /// The format found.
+        found: u32,
+        /// The format this version reads.
+        reads: u32,
+    },
 }
 
 impl Error {
@@ -243,6 +256,7 @@ error_codes! {
     InstrumentChanged => FailedPrecondition,
     StoreUnavailable => Unavailable,
     Unsupported => Unimplemented,
+    StoreFormat => FailedPrecondition,
 }
 
 /// `VersionMismatch` → `VERSION_MISMATCH`.
@@ -309,6 +323,11 @@ impl Violations {
             field: field.to_owned(),
             description: description.into(),
         });
+    }
+
+    /// The violations recorded, to be reported later with others.
+    pub fn into_vec(self) -> Vec<FieldViolation> {
+        self.0
     }
 
     /// `Ok` when no violation was recorded.

@@ -39,3 +39,8 @@ pub const TCP_KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 pub const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 /// ...and drops it after this many unanswered probes.
 pub const TCP_KEEPALIVE_RETRIES: u32 = 3;
+/// Open files never given to connections: the store's files, the
+/// PostgreSQL pool, the metrics endpoint, backups' and exports' scratch
+/// files, the runtime's own. The default connection cap leaves a quarter of
+/// the open-file limit, and never less than this.
+pub const RESERVED_DESCRIPTORS: u64 = 64;

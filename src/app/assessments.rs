@@ -20,7 +20,7 @@ use crate::domain::{
     AssessmentResult, Assignment, ClientTrack, Entity, Kind, Meta, Order, Record, Role,
     TrackedResult,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldViolation, Result};
 use crate::store::{Page, PageRequest, Tx, page_of};
 
 /// An assignment as a therapist makes it.
@@ -393,10 +393,13 @@ pub(super) fn score(tx: &mut dyn Tx, client: Uuid, draft: ResultDraft) -> Result
             match &custom {
                 Some(custom) => &custom.instrument,
                 None => {
-                    return Err(Error::invalid(
-                        "result.instrument_id",
-                        "no instrument with this id that you may answer: answer a built-in one or one assigned to you",
-                    ));
+                    // With whatever else is wrong with the draft.
+                    let mut violations = draft.violations;
+                    violations.push(FieldViolation {
+                        field: "result.instrument_id".into(),
+                        description: "no instrument with this id that you may answer: answer a built-in one or one assigned to you".into(),
+                    });
+                    return Err(Error::InvalidFields(violations));
                 }
             }
         }

@@ -25,7 +25,7 @@ use crate::domain::{
     Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent, Record,
     Rejection, Replay, Role,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Violations};
 use crate::store::Tx;
 
 /// Changes per pull when the request gives 0.
@@ -62,12 +62,12 @@ pub enum SyncEvent {
 }
 
 impl App {
-    /// The client's changes after `cursor` ("" for an initial sync).
+    /// The client's changes after `cursor` (none for an initial sync).
     pub async fn pull(
         &self,
         principal: &Principal,
         client_id: Uuid,
-        cursor: &str,
+        cursor: Option<Cursor>,
         size: usize,
     ) -> Result<PullPage> {
         self.sync_access(principal, client_id).await?;
@@ -101,7 +101,7 @@ impl App {
     /// Applies each mutation atomically and idempotently, in one
     /// transaction; all results are durable when this returns.
     ///
-    /// `cursor` is the pushing device's ("" before its first pull). When
+    /// `cursor` is the pushing device's (none before its first pull). When
     /// retention forgot push results of the caller's from after it, the
     /// device may be retrying a mutation whose result is gone: the whole
     /// push fails with `RESYNC_REQUIRED` and applies nothing, so no answer
@@ -109,7 +109,7 @@ impl App {
     pub async fn push(
         &self,
         principal: &Principal,
-        cursor: &str,
+        cursor: Option<Cursor>,
         mutations: Vec<Mutation>,
     ) -> Result<Vec<MutationResult>> {
         let (seen, _) = self.resume_point(principal.account_id, cursor).await?;
@@ -128,8 +128,8 @@ impl App {
                     .collect()
             })
             .await?;
-        // The records a push shows are the caller's own, but a replay shows
-        // a record as it is now, and who may see it can have changed.
+        // The records a push shows are the caller's own, but who may see
+        // one that a replay shows can have changed since.
         Ok(results
             .into_iter()
             .map(|result| MutationResult {
@@ -146,7 +146,7 @@ impl App {
         &self,
         principal: &Principal,
         client_id: Uuid,
-        cursor: &str,
+        cursor: Option<Cursor>,
         heartbeat: Duration,
     ) -> Result<mpsc::Receiver<Result<SyncEvent>>> {
         self.read_access(principal, client_id).await?;
@@ -258,15 +258,12 @@ impl App {
 
     /// The sequence number after which to continue, and whether this is an
     /// initial sync.
-    async fn resume_point(&self, client_id: Uuid, cursor: &str) -> Result<(i64, bool)> {
-        if cursor.is_empty() {
+    async fn resume_point(&self, client_id: Uuid, cursor: Option<Cursor>) -> Result<(i64, bool)> {
+        let Some(cursor) = cursor else {
             return Ok((0, true));
-        }
+        };
         // The epoch first: after a wipe or restore, even the client's id
         // may be new, and the device must resync rather than fix its input.
-        let cursor = Cursor::decode(cursor).ok_or_else(|| {
-            Error::invalid("cursor", "is not a cursor returned by Pull or Subscribe")
-        })?;
         if cursor.epoch != self.store.epoch() {
             return Err(Error::ResyncRequired(
                 "the cursor comes from another copy of the data (the server's store was replaced or restored)",
@@ -319,14 +316,10 @@ fn apply_mutation(
         if !replay.answers(&mutation.payload_digest) {
             return Ok(MutationResult::rejected(id, &Error::MutationIdReused));
         }
-        let current = match replay.record_id {
-            Some(record) => tx.entity(record)?,
-            None => None,
-        };
         return Ok(MutationResult {
             mutation_id: id.to_owned(),
             outcome: replay.outcome,
-            current,
+            current: replay.current,
             rejection: replay.rejection,
         });
     }
@@ -349,18 +342,17 @@ fn apply_mutation(
         Err(Err(internal)) => return Err(internal),
     };
     let replay = Replay {
-        payload_digest: Some(mutation.payload_digest),
+        payload_digest: mutation.payload_digest,
         outcome,
-        record_id: current.as_ref().map(|e| e.meta().id),
-        version: current.as_ref().map_or(0, |e| e.meta().version),
-        rejection: rejection.clone(),
+        current,
+        rejection,
     };
     tx.remember(id, &replay)?;
     Ok(MutationResult {
         mutation_id: id.to_owned(),
-        outcome,
-        current,
-        rejection,
+        outcome: replay.outcome,
+        current: replay.current,
+        rejection: replay.rejection,
     })
 }
 
@@ -401,6 +393,14 @@ fn apply(
         MutationOp::Submit(draft) => (Kind::AssessmentResult, draft.id, Action::Own),
     };
     principal.permit(action)?;
+    // A submission with bad fields (a malformed date) is rejected whatever
+    // record its id names, as one with bad answers would be on its own:
+    // scoring it names both.
+    if let MutationOp::Submit(draft) = op
+        && !draft.violations.is_empty()
+    {
+        score(tx, principal.account_id, draft.clone())?;
+    }
     // Records of clients the caller may not act for, or hidden from it (a
     // comment on a private note by someone else), do not exist for it.
     let existing = tx.entity(id)?.filter(|e| {
@@ -450,17 +450,16 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
                 ),
             ));
         }
-        if let Some(field) = current.changed_immutable(incoming) {
-            return Err(Error::invalid(
-                format!("{prefix}.{field}"),
-                "cannot be changed",
-            ));
+        let mut check = Violations::new();
+        for field in current.changed_immutable(incoming) {
+            check.add(&format!("{prefix}.{field}"), "cannot be changed");
         }
         let mut replaced = current.clone();
         replaced.replace_editable(incoming);
         if let Some((field, why)) = current.refused_change(&replaced) {
-            return Err(Error::invalid(format!("{prefix}.{field}"), why));
+            check.add(&format!("{prefix}.{field}"), why);
         }
+        check.finish()?;
         Ok(replaced.into_entity())
     }
     match (current, incoming) {

@@ -135,7 +135,10 @@ async fn a_deleted_goal_takes_its_steps_and_check_ins_with_it() {
         let stored = app.store.entity(id).await.expect("read").expect("kept");
         assert!(stored.is_deleted(), "{kind:?} left a tombstone");
     }
-    let page = app.pull(&ada, ada.account_id, "", 100).await.expect("pull");
+    let page = app
+        .pull(&ada, ada.account_id, None, 100)
+        .await
+        .expect("pull");
     assert!(
         page.changes.is_empty(),
         "an initial sync leaves out tombstones"
@@ -164,18 +167,18 @@ async fn a_replayed_push_applies_nothing_and_a_reused_id_is_refused() {
         op: Ok(MutationOp::upsert(goal(&ada, title))),
     };
     let first = app
-        .push(&ada, "", vec![upsert("Move", 1)])
+        .push(&ada, None, vec![upsert("Move", 1)])
         .await
         .expect("push");
     assert_eq!(first[0].outcome, Outcome::Applied);
     let replay = app
-        .push(&ada, "", vec![upsert("Move", 1)])
+        .push(&ada, None, vec![upsert("Move", 1)])
         .await
         .expect("push");
     assert_eq!(replay[0].outcome, Outcome::Applied);
     assert_eq!(replay[0].current, first[0].current, "the same record");
     let reused = app
-        .push(&ada, "", vec![upsert("Other", 2)])
+        .push(&ada, None, vec![upsert("Other", 2)])
         .await
         .expect("push");
     assert_eq!(reused[0].outcome, Outcome::Rejected);
@@ -306,6 +309,7 @@ async fn a_submitted_result_and_an_offline_one_reach_the_clients_aggregate() {
         instrument_version: 0,
         local_date: "2027-01-01".parse().expect("date"),
         answers,
+        violations: Vec::new(),
     };
     let first = app
         .submit_assessment(&ada, draft(vec![3; 8].into_iter().chain([0]).collect()))
@@ -316,7 +320,7 @@ async fn a_submitted_result_and_an_offline_one_reach_the_clients_aggregate() {
     let pushed = app
         .push(
             &ada,
-            "",
+            None,
             vec![Mutation {
                 mutation_id: "m1".into(),
                 base_version: 0,

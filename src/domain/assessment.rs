@@ -315,34 +315,43 @@ pub struct ResultDraft {
     pub local_date: NaiveDate,
     /// One answer per item, as sent.
     pub answers: Vec<i32>,
+    /// What is wrong with the request's other fields (a malformed date),
+    /// found before the instrument was read: reported together with what is
+    /// wrong with the answers, so that the client learns of every bad field
+    /// at once. A draft with any is never scored.
+    pub violations: Vec<FieldViolation>,
 }
 
 impl ResultDraft {
     /// The result of `client` once every answer passed
     /// [`Instrument::check_answers`]: `INVALID_ARGUMENT` naming each bad
-    /// answer (`result.answers[3]`), `INSTRUMENT_CHANGED` for answers to
-    /// another version.
+    /// answer (`result.answers[3]`) and the draft's other
+    /// [`violations`](Self::violations), `INSTRUMENT_CHANGED` for answers
+    /// to another version.
     pub fn score(self, instrument: &Instrument, client: Uuid) -> Result<AssessmentResult> {
         let current = instrument.version;
+        let mut violations = self.violations;
         if self.instrument_version != 0 && self.instrument_version != i64::from(current) {
-            return Err(Error::InstrumentChanged {
-                answered: self.instrument_version,
-                current,
+            // Answers to another version cannot be checked against this one.
+            return Err(match violations.is_empty() {
+                true => Error::InstrumentChanged {
+                    answered: self.instrument_version,
+                    current,
+                },
+                false => Error::InvalidFields(violations),
             });
         }
-        let scored = instrument
-            .check_answers(&self.answers)
-            .map_err(|violations| {
-                Error::InvalidFields(
-                    violations
-                        .into_iter()
-                        .map(|v| FieldViolation {
-                            field: format!("result.{}", v.field),
-                            description: v.description,
-                        })
-                        .collect(),
-                )
-            })?;
+        let scored = match instrument.check_answers(&self.answers) {
+            Ok(scored) if violations.is_empty() => scored,
+            Ok(_) => return Err(Error::InvalidFields(violations)),
+            Err(bad_answers) => {
+                violations.extend(bad_answers.into_iter().map(|v| FieldViolation {
+                    field: format!("result.{}", v.field),
+                    description: v.description,
+                }));
+                return Err(Error::InvalidFields(violations));
+            }
+        };
         Ok(AssessmentResult {
             meta: Meta::new(self.id, client),
             instrument_id: self.instrument_id,

@@ -719,9 +719,9 @@ pub trait Editable: Record {
     const FIELDS: &'static [(&'static str, Self::Field)];
     /// Copies `field` from `from`.
     fn copy_field(&mut self, from: &Self, field: Self::Field);
-    /// The first field that differs from `other` but may never change
-    /// (besides the id, client and meta), as an API name.
-    fn changed_immutable(&self, other: &Self) -> Option<&'static str>;
+    /// The fields that differ from `other` but may never change (besides
+    /// the id, client and meta), as API names.
+    fn changed_immutable(&self, other: &Self) -> Vec<&'static str>;
     /// Why the record may not become `to` although only editable fields
     /// change: the field's API name and the reason.
     fn refused_change(&self, _to: &Self) -> Option<(&'static str, &'static str)> {
@@ -790,13 +790,15 @@ macro_rules! editable {
                 }
             }
 
-            fn changed_immutable(&self, _other: &Self) -> Option<&'static str> {
+            fn changed_immutable(&self, _other: &Self) -> Vec<&'static str> {
+                #[allow(unused_mut)]
+                let mut changed = Vec::new();
                 $(
                     if self.$fixed != _other.$fixed {
-                        return Some($fixed_name);
+                        changed.push($fixed_name);
                     }
                 )*
-                None
+                changed
             }
 
             $(

@@ -43,23 +43,21 @@ impl From<&Error> for Rejection {
     }
 }
 
-/// What a mutation did, as kept so that a replay is answered the same way
-/// and applies nothing: the outcome and the record it concerns, not a copy
-/// of the record. A replay is answered with that record as it is now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a mutation did, as kept so that a replay is answered exactly as the
+/// mutation was: the outcome, and the record the answer carried as it was
+/// then (a device takes that record's version as the base of its next
+/// edit, so answering with a later version would let that edit overwrite
+/// changes the device never saw).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Replay {
-    /// [`Mutation::payload_digest`] of the mutation this answers; none for
-    /// results kept before digests were (they answer any payload, as every
-    /// replay was answered then: refusing them would turn a device's honest
-    /// retry of an edit pushed before the upgrade into a rejection).
-    pub payload_digest: Option<[u8; 32]>,
+    /// [`Mutation::payload_digest`] of the mutation this answers.
+    pub payload_digest: [u8; 32],
     /// What happened.
     pub outcome: Outcome,
-    /// The record the result shows (the applied record, the server's copy
-    /// on a conflict, the tombstone when gone); none when rejected.
-    pub record_id: Option<Uuid>,
-    /// That record's version right after the mutation.
-    pub version: i64,
+    /// The record the answer carried, as it was right after the mutation
+    /// (the applied record, the server's copy on a conflict, the tombstone
+    /// when gone); none when rejected.
+    pub current: Option<Entity>,
     /// Why it was rejected.
     pub rejection: Option<Rejection>,
 }
@@ -68,7 +66,14 @@ impl Replay {
     /// Whether this answers a mutation whose payload has `digest`: a
     /// replay of the same edit, not another edit under a used id.
     pub fn answers(&self, digest: &[u8; 32]) -> bool {
-        self.payload_digest.is_none_or(|kept| kept == *digest)
+        self.payload_digest == *digest
+    }
+
+    /// The client's sequence number the answer showed (0 when rejected).
+    pub fn version(&self) -> i64 {
+        self.current
+            .as_ref()
+            .map_or(0, |entity| entity.meta().version)
     }
 }
 
@@ -79,7 +84,7 @@ pub struct MutationResult {
     pub mutation_id: String,
     /// What happened.
     pub outcome: Outcome,
-    /// The record as it is now (see [`Replay::record_id`]).
+    /// The record the answer shows (see [`Replay::current`]).
     pub current: Option<Entity>,
     /// Why it was rejected.
     pub rejection: Option<Rejection>,

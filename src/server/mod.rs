@@ -2,6 +2,8 @@
 //! layer, health, reflection (v1 and v1alpha), and graceful shutdown.
 
 mod auth;
+mod handshake;
+mod incoming;
 pub mod status;
 mod trace;
 
@@ -13,8 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tonic::transport::Server as Transport;
 use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Identity, Server as Transport, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tonic_web::GrpcWebLayer;
@@ -47,11 +51,11 @@ use crate::service::{
 use crate::store::Store;
 use crate::store::kv::KvStore;
 use crate::store::kv::engine::Engine;
-use crate::store::kv::legacy;
 use crate::store::kv::postgres::PgKv;
 use crate::store::kv::seal::{MASTER_KEY_FILE, MasterKeySource};
 use crate::store::kv::sled::SledKv;
 use auth::AuthLayer;
+use incoming::Incoming;
 use prometheus_client::registry::Unit;
 use trace::RpcTraceLayer;
 
@@ -66,6 +70,9 @@ pub enum ServerError {
         /// Why.
         source: crate::error::Error,
     },
+    /// The database of `--database-url` could not be reached or opened.
+    #[error("{0}")]
+    Database(#[from] crate::store::kv::postgres::OpenError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -90,12 +97,11 @@ type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A bound, ready-to-run server.
 pub struct Server {
-    listener: TcpListener,
+    incoming: Incoming,
     local_addr: SocketAddr,
     app: App,
     heartbeat: Duration,
     cors: CorsLayer,
-    tls: Option<ServerTlsConfig>,
     metrics: Option<(SocketAddr, BackgroundTask)>,
 }
 
@@ -119,11 +125,13 @@ const SERVICE_NAMES: &[&str] = &[
 ];
 
 impl Server {
-    /// Makes the data dir private (see [`crate::data_dir`]; this sets the
-    /// process umask to 0o077), opens the store (creating the first
-    /// administrator on a new data dir), removes backup files left by a
-    /// crash, and binds the listen address.
+    /// Raises the open-file limit to its hard limit, makes the data dir
+    /// private (see [`crate::data_dir`]; this sets the process umask to
+    /// 0o077), opens the store (creating the first administrator on a new
+    /// data dir), removes backup files left by a crash, and binds the
+    /// listen address.
     pub async fn build(config: &ServeConfig) -> Result<Self, ServerError> {
+        let max_connections = incoming::max_connections(config.max_connections);
         let dir = config.data_dir.clone();
         let store_error = |source| ServerError::Store {
             dir: dir.clone(),
@@ -138,13 +146,12 @@ impl Server {
         let store: Arc<dyn Store> = match &config.database_url {
             Some(url) => {
                 let every = Duration::from_millis(config.poll_ms);
-                let engine = PgKv::connect(url.expose(), every).map_err(store_error)?;
+                let engine = PgKv::connect(url.expose(), every)?;
                 open_store(engine, config, clock.clone()).map_err(store_error)?
             }
             None => {
                 let engine =
                     SledKv::open(&dir, config.cache_mb * 1024 * 1024).map_err(store_error)?;
-                legacy::upgrade(&engine, clock.now_micros()).map_err(store_error)?;
                 open_store(engine, config, clock.clone()).map_err(store_error)?
             }
         };
@@ -189,12 +196,16 @@ impl Server {
         };
         Ok(Self {
             metrics,
-            listener,
+            incoming: Incoming {
+                tcp: tcp_incoming(listener),
+                tls: tls(config)?,
+                max_connections,
+                handshake_timeout: Duration::from_millis(config.handshake_timeout_ms),
+            },
             local_addr,
             app,
             heartbeat: Duration::from_millis(config.heartbeat_ms),
             cors: cors(&config.cors_origins),
-            tls: tls(config)?,
         })
     }
 
@@ -244,13 +255,9 @@ impl Server {
         tracing::info!(address = %self.local_addr, "serving");
         // HTTP/1.1 is accepted for gRPC-Web from browsers. The dashboard's
         // files answer GETs first; CORS answers preflights before anything
-        // else looks at a call.
-        let mut builder = Transport::builder();
-        if let Some(tls) = self.tls {
-            builder = builder
-                .tls_config(tls)
-                .map_err(|e| ServerError::Tls(e.to_string()))?;
-        }
+        // else looks at a call. TLS is done by `incoming`, under the
+        // handshake deadline.
+        let builder = Transport::builder();
         let heartbeat = self.heartbeat;
         let app = || self.app.clone();
         // Every Stepwise service with the same explicit message size limit.
@@ -299,7 +306,7 @@ impl Server {
             .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
             .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
             .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
-            .serve_with_incoming_shutdown(incoming(self.listener), signal);
+            .serve_with_incoming_shutdown(self.incoming.start(), signal);
         // A peer that never lets its connection close must not keep the
         // process alive: past the grace period the remaining connections
         // are dropped (acknowledged writes are already on disk).
@@ -355,7 +362,7 @@ fn open_store<E: Engine>(
 /// Accepted connections with TCP keepalive, and with TCP_NODELAY as tonic
 /// sets it on listeners it binds itself (it applies neither to a listener
 /// it is given).
-fn incoming(listener: TcpListener) -> TcpIncoming {
+fn tcp_incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener)
         .with_nodelay(Some(true))
         .with_keepalive(Some(limits::TCP_KEEPALIVE_IDLE))
@@ -382,16 +389,37 @@ fn scrape_gauges(app: &App) -> Vec<ScrapeGauge> {
     ]
 }
 
-/// The TLS settings, when a certificate and key are configured.
-fn tls(config: &ServeConfig) -> Result<Option<ServerTlsConfig>, ServerError> {
+/// TLS, when a certificate and key are configured: rustls on ring, offering
+/// HTTP/2 as tonic does (a client that names no protocol may still speak
+/// HTTP/1.1).
+fn tls(config: &ServeConfig) -> Result<Option<TlsAcceptor>, ServerError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
         return Ok(None);
     };
-    let read = |path: &std::path::PathBuf| {
-        std::fs::read(path).map_err(|e| ServerError::Tls(format!("{}: {e}", path.display())))
+    let unusable = |path: &std::path::PathBuf, e: &dyn std::fmt::Display| {
+        ServerError::Tls(format!("{}: {e}", path.display()))
     };
-    let identity = Identity::from_pem(read(cert)?, read(key)?);
-    Ok(Some(ServerTlsConfig::new().identity(identity)))
+    let read = |path| std::fs::read(path).map_err(|e| unusable(path, &e));
+    let chain = CertificateDer::pem_slice_iter(&read(cert)?)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| unusable(cert, &e))?;
+    if chain.is_empty() {
+        return Err(unusable(cert, &"no certificate"));
+    }
+    let key_der = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|e| unusable(key, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| {
+            builder
+                .with_no_client_auth()
+                .with_single_cert(chain, key_der)
+        })
+        .map_err(|e| ServerError::Tls(e.to_string()))?;
+    server.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Some(TlsAcceptor::from(Arc::new(server))))
 }
 
 /// CORS for gRPC-Web calls from the given origins' pages.

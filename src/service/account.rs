@@ -186,8 +186,10 @@ impl pb::account_service_server::AccountService for AccountApi {
     ) -> Result<Response<pb::Account>, Status> {
         let principal = principal(&request)?;
         let request = request.get_ref();
-        let target = convert::optional_id(&request.id, "id")?;
-        let confirmation = convert::optional_id(&request.confirm_account_id, "confirm_account_id")?;
+        let (target, confirmation) = convert::all((
+            convert::optional_id(&request.id, "id"),
+            convert::optional_id(&request.confirm_account_id, "confirm_account_id"),
+        ))?;
         let receipt = self
             .app
             .delete_account(&principal, target, confirmation)

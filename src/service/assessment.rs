@@ -76,9 +76,10 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
     ) -> Result<Response<pb::ListAssignmentsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (client_id, page) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self
@@ -110,10 +111,11 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
     ) -> Result<Response<pb::ListDueAssessmentsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (client_id, as_of, page) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::optional_date(&request.as_of_date, "as_of_date"),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let (day, page) = self
@@ -145,14 +147,12 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
     ) -> Result<Response<pb::ListAssessmentResultsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let instrument = convert::optional_id(&request.instrument_id, "instrument_id")?;
-        let dates = (
-            convert::optional_date(&request.start_date, "start_date")?,
-            convert::optional_date(&request.end_date, "end_date")?,
-        );
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (client_id, instrument, dates, page) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::optional_id(&request.instrument_id, "instrument_id"),
+            convert::date_range(&request.start_date, &request.end_date),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self

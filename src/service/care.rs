@@ -116,8 +116,10 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::ListClientSummariesResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let page = convert::page(request.page_size, &request.page_token)?;
-        let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
+        let (page, as_of) = convert::all((
+            convert::page(request.page_size, &request.page_token),
+            convert::optional_date(&request.as_of_date, "as_of_date"),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self.app.client_summaries(principal, page, as_of).await?;
@@ -159,8 +161,10 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.get_ref();
-        let client_id = convert::id(&request.client_id, "client_id")?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (client_id, page) = convert::all((
+            convert::id(&request.client_id, "client_id"),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self.app.list_sessions(principal, client_id, page).await?;
@@ -196,8 +200,10 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::SessionDigest>, Status> {
         let principal = principal(&request)?;
         let request = request.get_ref();
-        let client_id = convert::id(&request.client_id, "client_id")?;
-        let since = convert::since_time(request.since_time.as_ref(), self.app.now_micros())?;
+        let (client_id, since) = convert::all((
+            convert::id(&request.client_id, "client_id"),
+            convert::since_time(request.since_time.as_ref(), self.app.now_micros()),
+        ))?;
         let digest = self
             .app
             .session_digest(&principal, client_id, since)

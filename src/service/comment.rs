@@ -36,8 +36,10 @@ impl pb::comment_service_server::CommentService for CommentApi {
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let target = convert::comments_target(request.target)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (target, page) = convert::all((
+            convert::comments_target(request.target),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self.app.list_comments(principal, target, page).await?;

@@ -49,9 +49,10 @@ impl pb::goal_service_server::GoalService for GoalApi {
     ) -> Result<Response<pb::ListGoalsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (client_id, page) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self.app.list_goals(principal, client_id, page).await?;
@@ -106,8 +107,10 @@ impl pb::goal_service_server::GoalService for GoalApi {
     ) -> Result<Response<pb::ListActionStepsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let goal_id = convert::id(&request.goal_id, "goal_id")?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (goal_id, page) = convert::all((
+            convert::id(&request.goal_id, "goal_id"),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let page = self
             .app
             .list_action_steps(&principal, goal_id, page)

@@ -50,10 +50,11 @@ impl pb::insight_service_server::InsightService for InsightApi {
     ) -> Result<Response<pb::ListThoughtRecordsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let dates = convert::date_range(&request.start_date, &request.end_date)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (client_id, dates, page) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::date_range(&request.start_date, &request.end_date),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self
@@ -94,9 +95,10 @@ impl pb::insight_service_server::InsightService for InsightApi {
     ) -> Result<Response<pb::InsightStats>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let window = convert::date_range(&request.start_date, &request.end_date)?;
+        let (client_id, window) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::date_range(&request.start_date, &request.end_date),
+        ))?;
         let report = self
             .app
             .insight_stats(&principal, client_id, window)

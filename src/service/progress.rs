@@ -40,9 +40,11 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
     ) -> Result<Response<pb::ListCheckInsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let step_id = convert::id(&request.action_step_id, "action_step_id")?;
-        let dates = convert::date_range(&request.start_date, &request.end_date)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (step_id, dates, page) = convert::all((
+            convert::id(&request.action_step_id, "action_step_id"),
+            convert::date_range(&request.start_date, &request.end_date),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self
@@ -80,8 +82,10 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
     ) -> Result<Response<pb::ListEfficacyRatingsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let target = convert::rating_target(request.target)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (target, page) = convert::all((
+            convert::rating_target(request.target),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self.app.list_ratings(principal, target, page).await?;
@@ -106,8 +110,10 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
     ) -> Result<Response<pb::Progress>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let target = convert::progress_target(request.target)?;
-        let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
+        let (target, as_of) = convert::all((
+            convert::progress_target(request.target),
+            convert::optional_date(&request.as_of_date, "as_of_date"),
+        ))?;
         let report = self.app.get_progress(&principal, target, as_of).await?;
         Ok(Response::new(report.into()))
     }
@@ -131,8 +137,10 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
     ) -> Result<Response<pb::ListAttainmentsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let goal_id = convert::id(&request.goal_id, "goal_id")?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (goal_id, page) = convert::all((
+            convert::id(&request.goal_id, "goal_id"),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self.app.list_attainments(principal, goal_id, page).await?;

@@ -50,9 +50,10 @@ impl pb::skill_service_server::SkillService for SkillApi {
     ) -> Result<Response<pb::ListSkillsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (client_id, page) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self.app.list_skills(principal, client_id, page).await?;
@@ -100,9 +101,11 @@ impl pb::skill_service_server::SkillService for SkillApi {
     ) -> Result<Response<pb::ListSkillPracticesResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let skill_id = convert::id(&request.skill_id, "skill_id")?;
-        let dates = convert::date_range(&request.start_date, &request.end_date)?;
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (skill_id, dates, page) = convert::all((
+            convert::id(&request.skill_id, "skill_id"),
+            convert::date_range(&request.start_date, &request.end_date),
+            convert::page(request.page_size, &request.page_token),
+        ))?;
         let principal = &principal;
         let answer = fit::page(page, |page| async move {
             let page = self
@@ -130,8 +133,10 @@ impl pb::skill_service_server::SkillService for SkillApi {
     ) -> Result<Response<pb::GetSkillStatsResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let target = convert::skill_stats_target(request.target)?;
-        let as_of = convert::optional_date(&request.as_of_date, "as_of_date")?;
+        let (target, as_of) = convert::all((
+            convert::skill_stats_target(request.target),
+            convert::optional_date(&request.as_of_date, "as_of_date"),
+        ))?;
         let report = self.app.skill_stats(&principal, target, as_of).await?;
         Ok(Response::new(report.into()))
     }

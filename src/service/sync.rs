@@ -44,10 +44,12 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<pb::PullResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
-        let size = pull_size(request.page_size)?;
-        let (principal, cursor) = (&principal, request.cursor.as_str());
+        let (client_id, size, cursor) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            pull_size(request.page_size),
+            convert::cursor(&request.cursor),
+        ))?;
+        let principal = &principal;
         let answer = fit::fitted(size, |size| async move {
             let page = self.app.pull(principal, client_id, cursor, size).await?;
             Ok(pb::PullResponse {
@@ -64,15 +66,17 @@ impl pb::sync_service_server::SyncService for SyncApi {
         request: Request<pb::PushRequest>,
     ) -> Result<Response<pb::PushResponse>, Status> {
         let principal = principal(&request)?;
-        let mut request = request.into_inner();
-        let cursor = std::mem::take(&mut request.cursor);
-        let mutations = convert::push(
-            principal.account_id,
-            request,
-            MAX_PUSH_MUTATIONS,
-            self.app.now_micros(),
-        )?;
-        let results = self.app.push(&principal, &cursor, mutations).await?;
+        let request = request.into_inner();
+        let (cursor, mutations) = convert::all((
+            convert::cursor(&request.cursor),
+            convert::push(
+                principal.account_id,
+                request,
+                MAX_PUSH_MUTATIONS,
+                self.app.now_micros(),
+            ),
+        ))?;
+        let results = self.app.push(&principal, cursor, mutations).await?;
         let mut results: Vec<pb::MutationResult> = results.into_iter().map(Into::into).collect();
         fit::results_within_limit(&mut results);
         Ok(Response::new(pb::PushResponse { results }))
@@ -86,11 +90,13 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let client_id =
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id)?;
+        let (client_id, cursor) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::cursor(&request.cursor),
+        ))?;
         let events = self
             .app
-            .subscribe(&principal, client_id, &request.cursor, self.heartbeat)
+            .subscribe(&principal, client_id, cursor, self.heartbeat)
             .await?;
         let stream =
             ReceiverStream::new(events).map(|event| Ok(convert::subscribe_response(event?)));

@@ -36,7 +36,7 @@
 pub mod kv;
 mod page_token;
 
-pub use page_token::page_of;
+pub use page_token::{check_page_token, page_of};
 
 use std::any::Any;
 use std::collections::BTreeMap;

@@ -36,6 +36,30 @@ const FORMAT: u8 = 1;
 /// Bytes of the list digest in a token.
 const DIGEST_LEN: usize = 8;
 
+/// Why a page token is refused.
+const NOT_THIS_LISTS: &str = "does not continue this list: it was not returned by a request with \
+     the same parameters (the same list, parent and filters; only page_size may change); start \
+     again with an empty page_token";
+
+/// The list digest and last key of a token in this format; `None` for
+/// anything else.
+fn parse(token: &str) -> Option<([u8; DIGEST_LEN], Vec<u8>)> {
+    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+    let rest = bytes.strip_prefix(&[FORMAT])?;
+    let (digest, key) = rest.split_at_checked(DIGEST_LEN)?;
+    Some((digest.try_into().ok()?, key.to_vec()))
+}
+
+/// Checks that `token` is empty or has the form of a page token, as a
+/// request's other fields are checked, before any list is read; whether it
+/// continues the list asked for is known only when that list is read.
+pub fn check_page_token(token: &str) -> Result<(), String> {
+    match token.is_empty() || parse(token).is_some() {
+        true => Ok(()),
+        false => Err(NOT_THIS_LISTS.to_owned()),
+    }
+}
+
 /// The key bounds of one page.
 pub(crate) type Bounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
@@ -92,18 +116,9 @@ impl KeyRange {
     }
 
     fn resume_key(&self, token: &str) -> Result<Vec<u8>> {
-        let bytes = URL_SAFE_NO_PAD.decode(token).unwrap_or_default();
-        let key = bytes
-            .strip_prefix(&[FORMAT])
-            .and_then(|rest| rest.strip_prefix(&self.digest));
-        match key {
-            Some(key) if self.holds(key) => Ok(key.to_vec()),
-            _ => Err(Error::invalid(
-                "page_token",
-                "does not continue this list: it was not returned by a request with the same \
-                 parameters (the same list, parent and filters; only page_size may change); \
-                 start again with an empty page_token",
-            )),
+        match parse(token) {
+            Some((digest, key)) if digest == self.digest && self.holds(&key) => Ok(key),
+            _ => Err(Error::invalid("page_token", NOT_THIS_LISTS)),
         }
     }
 

@@ -44,6 +44,13 @@ pub fn start_with(data_dir: &Path, flags: &[&str]) -> (Child, SocketAddr) {
 /// Spawns `command` (one that runs [`serve_args`]) and returns the child
 /// and the address it logged once bound.
 pub fn spawn_server(command: &mut Command) -> (Child, SocketAddr) {
+    let (child, address, _) = spawn_server_logged(command);
+    (child, address)
+}
+
+/// [`spawn_server`], also returning the lines the server logged before
+/// the address (what it logs as it starts).
+pub fn spawn_server_logged(command: &mut Command) -> (Child, SocketAddr, Vec<String>) {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -51,6 +58,7 @@ pub fn spawn_server(command: &mut Command) -> (Child, SocketAddr) {
         .expect("server starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
+    let mut before = Vec::new();
     let address = loop {
         let line = lines
             .next()
@@ -64,10 +72,22 @@ pub fn spawn_server(command: &mut Command) -> (Child, SocketAddr) {
                 .parse()
                 .expect("socket address");
         }
+        before.push(line);
     };
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, address)
+    (child, address, before)
+}
+
+/// The `stepwise` binary as a child process, killed when dropped (also
+/// when a test fails).
+pub struct ServerProcess(pub Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A channel to the server at `addr`.

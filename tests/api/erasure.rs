@@ -56,7 +56,8 @@ fn files_holding(path: &Path, marker: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A client with a goal whose title, why and check-in note are markers.
+/// A client with a goal whose title, why and check-in note are markers;
+/// the goal was also edited by a push, whose kept answer holds them too.
 async fn client_with_markers(app: &TestApp) -> (String, pb::Goal, pb::CheckIn) {
     let client = app.new_client("Ada").await;
     let goal = try_create_goal(
@@ -80,6 +81,24 @@ async fn client_with_markers(app: &TestApp) -> (String, pb::Goal, pb::CheckIn) {
     )
     .await
     .expect("log check-in");
+    let pushed = pb::Goal {
+        target_date: "2026-12-31".into(),
+        ..goal.clone()
+    };
+    let answer = sync_api(app, &client)
+        .await
+        .push(crate::devices::push(
+            "phone",
+            vec![crate::devices::upsert_goal("m1", goal.version, pushed)],
+        ))
+        .await
+        .expect("push");
+    let goal = match answer.into_inner().results[0].current.clone() {
+        Some(pb::Change {
+            entity: Some(pb::change::Entity::Goal(goal)),
+        }) => goal,
+        other => panic!("the push applied: {other:?}"),
+    };
     (client, goal, check_in)
 }
 

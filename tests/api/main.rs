@@ -12,7 +12,9 @@ mod binary;
 mod care;
 mod comments;
 mod concurrency;
+mod connections;
 mod crash;
+mod database_url;
 mod devices;
 mod digest;
 #[cfg(feature = "failpoints")]
@@ -21,6 +23,7 @@ mod erasure;
 mod expensive;
 mod export;
 mod files;
+mod formats;
 mod fuzz;
 mod goals;
 mod grpc_web;

@@ -574,7 +574,8 @@ async fn bad_skills_and_practices_are_refused_field_by_field_and_nothing_is_writ
         })
         .await
         .expect_err("client_id is not updatable");
-    assert_invalid(&update, &["update_mask"]);
+    // The category the mask names is checked too: it is unspecified.
+    assert_invalid(&update, &["update_mask", "skill.category"]);
     let stale = app
         .skills(&ada)
         .await

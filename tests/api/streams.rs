@@ -158,17 +158,6 @@ fn push_of_long_goals(batch: usize, size: usize) -> pb::PushRequest {
     }
 }
 
-/// The `stepwise` binary as a child process, killed when dropped (also
-/// when a test fails).
-struct ServerProcess(std::process::Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_nobody_reads_hold_bounded_memory_and_the_server_keeps_answering() {
     use pb::sync_service_client::SyncServiceClient;
@@ -176,7 +165,7 @@ async fn streams_nobody_reads_hold_bounded_memory_and_the_server_keeps_answering
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
 
-    use crate::binary::{authed, channel, new_client, start_with};
+    use crate::binary::{ServerProcess, authed, channel, new_client, start_with};
 
     const ACCOUNTS: usize = 4;
     // Pushes of 100 goals of about 4 KiB each: about 400 KiB a push, 2.4 MiB

@@ -55,6 +55,68 @@ async fn replaying_a_push_returns_the_same_results_and_applies_nothing_twice() {
 }
 
 #[tokio::test]
+async fn a_replay_after_other_devices_edited_gets_its_first_result_as_it_was() {
+    let app = TestApp::spawn().await;
+    let token = app.new_client("Ada").await;
+    let goal = create_goal(&app, &token, "Walk daily").await;
+    let mut phone = sync_api(&app, &token).await;
+    let edit = |title: &str| goal_titled(&goal.id, title);
+    let from_phone = push(
+        "phone",
+        vec![upsert_goal("p1", goal.version, edit("from phone"))],
+    );
+    let first = phone
+        .push(from_phone.clone())
+        .await
+        .expect("phone push")
+        .into_inner();
+    let applied = goal_of(&first.results[0].current);
+    assert_eq!(applied.title, "from phone");
+
+    // The phone never got that answer; meanwhile a tablet edits three times.
+    let mut tablet = sync_api(&app, &token).await;
+    let mut base = applied.version;
+    for n in 0..3 {
+        let answer = tablet
+            .push(push(
+                "tablet",
+                vec![upsert_goal(
+                    &format!("t{n}"),
+                    base,
+                    edit(&format!("from tablet {n}")),
+                )],
+            ))
+            .await
+            .expect("tablet push")
+            .into_inner();
+        base = goal_of(&answer.results[0].current).version;
+    }
+
+    let replay = phone.push(from_phone).await.expect("replay").into_inner();
+    assert_eq!(
+        replay, first,
+        "the first result as it was: outcome, version and title"
+    );
+
+    // So the phone's next edit, made on the version its push produced,
+    // conflicts instead of overwriting the tablet's edits.
+    let next = phone
+        .push(push(
+            "phone",
+            vec![upsert_goal("p2", applied.version, edit("phone again"))],
+        ))
+        .await
+        .expect("next push")
+        .into_inner();
+    assert_eq!(outcome(&next.results[0]), pb::Outcome::Conflict);
+    assert_eq!(goal_of(&next.results[0].current).title, "from tablet 2");
+    assert_eq!(
+        get_goal(&app, &token, &goal.id).await.expect("goal").title,
+        "from tablet 2"
+    );
+}
+
+#[tokio::test]
 async fn two_devices_editing_the_same_goal_get_one_applied_and_one_conflict() {
     let app = TestApp::spawn().await;
     let token = app.new_client("Ada").await;
@@ -868,5 +930,147 @@ async fn skills_practices_and_thought_records_round_trip_through_push_and_pull()
             (practice_id, "practice deleted"),
             (skill_id, "skill deleted"),
         ]
+    );
+}
+
+/// The kinds the contract (`Mutation.delete` in sync_service.proto) says a
+/// push may delete, and those it says it cannot, each as its comment names
+/// it.
+const DELETABLE: [(&str, pb::EntityType); 8] = [
+    ("check-in", pb::EntityType::CheckIn),
+    ("efficacy rating", pb::EntityType::EfficacyRating),
+    ("comment", pb::EntityType::Comment),
+    ("skill practice", pb::EntityType::SkillPractice),
+    ("thought record", pb::EntityType::ThoughtRecord),
+    ("action step", pb::EntityType::ActionStep),
+    ("skill", pb::EntityType::Skill),
+    ("goal", pb::EntityType::Goal),
+];
+const NOT_DELETABLE: [(&str, pb::EntityType); 3] = [
+    ("assignment", pb::EntityType::Assignment),
+    ("assessment result", pb::EntityType::AssessmentResult),
+    ("attainment rating", pb::EntityType::AttainmentRating),
+];
+
+/// The comment on `Mutation.delete`, as one line.
+fn delete_contract() -> String {
+    let proto = include_str!("../../proto/stepwise/v1/sync_service.proto");
+    let at = proto.find("EntityRef delete = ").expect("the delete op");
+    let comment: Vec<&str> = proto[..at]
+        .lines()
+        .rev()
+        .skip(1)
+        .map(str::trim)
+        .take_while(|line| line.starts_with("//"))
+        .collect();
+    comment
+        .into_iter()
+        .rev()
+        .map(|line| line.trim_start_matches("//").trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+#[tokio::test]
+async fn a_push_deletes_exactly_the_kinds_its_contract_names_and_refuses_the_others() {
+    use crate::assessments::{PHQ9, assign, submitted};
+    use crate::attainment::{rate, scaled_goal};
+    use pb::comment::Target;
+
+    let app = TestApp::spawn().await;
+    let team = crate::care::team(&app).await;
+    let client = &team.client;
+    let goal = scaled_goal(&app, client, "Walk daily", 2).await;
+    let step = create_step(&app, client, &goal.id, "Walk 20 minutes").await;
+    let check_in = log_check_in(&app, client, &step.id, "2026-03-02", pb::CheckInState::Done)
+        .await
+        .expect("check-in");
+    let rating = record_rating(&app, client, rating(&Rated::Step(step.id.clone()), 60))
+        .await
+        .expect("rating");
+    let comment = crate::comments::comment(&app, client, Target::GoalId(goal.id.clone()), "Go")
+        .await
+        .expect("comment");
+    let skill = crate::skills::create_skill(&app, client, "Box breathing").await;
+    let practice = crate::skills::log_practice(
+        &app,
+        client,
+        crate::skills::practice(&skill.id, "2026-03-02", 60, 30),
+    )
+    .await
+    .expect("practice");
+    let record = crate::thought_records::try_create(
+        &app,
+        client,
+        crate::thought_records::thought("2026-03-02", "I always fail"),
+    )
+    .await
+    .expect("thought record");
+    let assignment = assign(&app, &team.therapist, &team.client_id, PHQ9, (7, ""))
+        .await
+        .expect("assignment");
+    let result = submitted(&app, client, PHQ9, "2026-03-02", &[1; 9]).await;
+    let attainment = rate(
+        &app,
+        client,
+        &goal.id,
+        pb::AttainmentLevel::Expected,
+        "2026-03-02",
+    )
+    .await
+    .expect("attainment rating");
+    let versions = [
+        (check_in.id, check_in.version),
+        (rating.id, rating.version),
+        (comment.id, comment.version),
+        (practice.id, practice.version),
+        (record.id, record.version),
+        (step.id, step.version),
+        (skill.id, skill.version),
+        (goal.id, goal.version),
+    ];
+    let refused = [
+        (assignment.id, assignment.version),
+        (result.id, result.version),
+        (attainment.id, attainment.version),
+    ];
+
+    // The refusals first: deleting the goal takes its attainment rating.
+    let mutations = NOT_DELETABLE
+        .iter()
+        .zip(&refused)
+        .chain(DELETABLE.iter().zip(&versions))
+        .map(|((noun, kind), (id, version))| {
+            delete_of(&format!("delete {noun}"), *version, *kind, id)
+        })
+        .collect();
+    let (outcomes, _) = push_outcomes(&mut sync_api(&app, client).await, mutations).await;
+
+    let contract = delete_contract();
+    for ((noun, _), (outcome, reason)) in NOT_DELETABLE.iter().zip(&outcomes) {
+        assert_eq!(
+            (*outcome, reason.as_str()),
+            (pb::Outcome::Rejected, "PERMISSION_DENIED"),
+            "a push cannot delete a {noun}"
+        );
+        assert!(
+            contract.contains(noun),
+            "the contract says a {noun} cannot be deleted: {contract}"
+        );
+    }
+    for ((noun, _), (outcome, _)) in DELETABLE.iter().zip(&outcomes[NOT_DELETABLE.len()..]) {
+        assert_eq!(*outcome, pb::Outcome::Applied, "a push deletes a {noun}");
+        assert!(
+            contract.contains(noun),
+            "the contract names {noun}s as deletable: {contract}"
+        );
+    }
+    let (changes, _) = pull_everything(&mut sync_api(&app, client).await).await;
+    let live: Vec<&str> = changes.iter().map(|change| kind_and_id(change).0).collect();
+    assert_eq!(
+        live,
+        ["assignment", "assessment result"],
+        "what is left after deleting the goal (and its attainment rating with it)"
     );
 }

@@ -1094,3 +1094,483 @@ async fn a_bad_client_id_names_its_field_once() {
         );
     }
 }
+
+// --- Every bad field at once, in every service ---
+//
+// Each request below has independent bad fields (a malformed id, date,
+// page size or update mask beside another); the caller learns about all of
+// them in one round trip, whichever layer checks which.
+
+/// Not an id.
+const BAD_ID: &str = "not-an-id";
+/// Not a day of any calendar.
+const BAD_DATE: &str = "2026-02-30";
+
+/// A PHQ-9 result on `date` answering 9, where 3 is the most, to item 9.
+fn phq9_with_a_9_on_item_9(date: &str) -> pb::AssessmentResult {
+    crate::assessments::answers(crate::assessments::PHQ9, date, &[0, 0, 0, 0, 0, 0, 0, 0, 9])
+}
+
+#[tokio::test]
+async fn goal_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let mut goals = app.goals(&ada).await;
+
+    let error = goals
+        .list_goals(pb::ListGoalsRequest {
+            client_id: BAD_ID.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list goals");
+    assert_invalid(&error, &["client_id", "page_size"]);
+
+    let error = goals
+        .list_action_steps(pb::ListActionStepsRequest {
+            goal_id: BAD_ID.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list steps");
+    assert_invalid(&error, &["goal_id", "page_size"]);
+
+    let bad = pb::Goal {
+        id: BAD_ID.into(),
+        title: String::new(),
+        ..Default::default()
+    };
+    let error = update_goal(&app, &ada, bad, &["title", "colour"])
+        .await
+        .expect_err("update goal");
+    assert_invalid(&error, &["update_mask", "goal.id", "goal.title"]);
+    assert_eq!(list_goals(&app, &ada).await, vec![]);
+}
+
+#[tokio::test]
+async fn progress_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let mut progress = app.progress(&ada).await;
+
+    let error = progress
+        .list_check_ins(pb::ListCheckInsRequest {
+            action_step_id: BAD_ID.into(),
+            start_date: BAD_DATE.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list check-ins");
+    assert_invalid(&error, &["action_step_id", "start_date", "page_size"]);
+
+    let error = progress
+        .list_efficacy_ratings(pb::ListEfficacyRatingsRequest {
+            target: Some(Rated::Goal(BAD_ID.into()).list_target()),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list ratings");
+    assert_invalid(&error, &["goal_id", "page_size"]);
+
+    let error = progress
+        .get_progress(pb::GetProgressRequest {
+            target: Some(pb::get_progress_request::Target::GoalId(BAD_ID.into())),
+            as_of_date: BAD_DATE.into(),
+        })
+        .await
+        .expect_err("progress");
+    assert_invalid(&error, &["goal_id", "as_of_date"]);
+
+    let error = progress
+        .list_attainments(pb::ListAttainmentsRequest {
+            goal_id: BAD_ID.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list attainments");
+    assert_invalid(&error, &["goal_id", "page_size"]);
+}
+
+#[tokio::test]
+async fn assessment_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let mut assessments = app.assessments(&ada).await;
+
+    // The date is checked when the request is read, the answers against
+    // the instrument: both are named.
+    let error = crate::assessments::submit(&app, &ada, phq9_with_a_9_on_item_9(BAD_DATE))
+        .await
+        .expect_err("submit");
+    assert_invalid(&error, &["result.local_date", "result.answers[8]"]);
+    let unknown_instrument = pb::AssessmentResult {
+        instrument_id: new_id(),
+        ..phq9_with_a_9_on_item_9(BAD_DATE)
+    };
+    let error = crate::assessments::submit(&app, &ada, unknown_instrument)
+        .await
+        .expect_err("submit to an unknown instrument");
+    assert_invalid(&error, &["result.local_date", "result.instrument_id"]);
+    let stored = assessments
+        .list_assessment_results(pb::ListAssessmentResultsRequest::default())
+        .await
+        .expect("list results")
+        .into_inner();
+    assert_eq!(stored.assessment_results, vec![]);
+
+    let error = assessments
+        .list_assessment_results(pb::ListAssessmentResultsRequest {
+            client_id: BAD_ID.into(),
+            instrument_id: BAD_ID.into(),
+            start_date: BAD_DATE.into(),
+            end_date: BAD_DATE.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list results");
+    assert_invalid(
+        &error,
+        &[
+            "client_id",
+            "instrument_id",
+            "start_date",
+            "end_date",
+            "page_size",
+        ],
+    );
+
+    let error = assessments
+        .list_due_assessments(pb::ListDueAssessmentsRequest {
+            client_id: BAD_ID.into(),
+            as_of_date: BAD_DATE.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list due");
+    assert_invalid(&error, &["client_id", "as_of_date", "page_size"]);
+
+    let error = assessments
+        .list_assignments(pb::ListAssignmentsRequest {
+            client_id: BAD_ID.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list assignments");
+    assert_invalid(&error, &["client_id", "page_size"]);
+}
+
+#[tokio::test]
+async fn comment_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let mut comments = app.comments(&ada).await;
+
+    let error = comments
+        .list_comments(pb::ListCommentsRequest {
+            target: Some(pb::list_comments_request::Target::GoalId(BAD_ID.into())),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list comments");
+    assert_invalid(&error, &["goal_id", "page_size"]);
+
+    let error = comments
+        .update_comment(pb::UpdateCommentRequest {
+            comment: Some(pb::Comment {
+                id: BAD_ID.into(),
+                text: String::new(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["text", "author"]),
+        })
+        .await
+        .expect_err("update comment");
+    assert_invalid(&error, &["update_mask", "comment.id", "comment.text"]);
+}
+
+#[tokio::test]
+async fn skill_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let mut skills = app.skills(&ada).await;
+
+    let error = skills
+        .list_skills(pb::ListSkillsRequest {
+            client_id: BAD_ID.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list skills");
+    assert_invalid(&error, &["client_id", "page_size"]);
+
+    let error = skills
+        .list_skill_practices(pb::ListSkillPracticesRequest {
+            skill_id: BAD_ID.into(),
+            end_date: BAD_DATE.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list practices");
+    assert_invalid(&error, &["skill_id", "end_date", "page_size"]);
+
+    let error = skills
+        .get_skill_stats(pb::GetSkillStatsRequest {
+            target: Some(pb::get_skill_stats_request::Target::SkillId(BAD_ID.into())),
+            as_of_date: BAD_DATE.into(),
+        })
+        .await
+        .expect_err("skill stats");
+    assert_invalid(&error, &["skill_id", "as_of_date"]);
+
+    let error = skills
+        .update_skill(pb::UpdateSkillRequest {
+            skill: Some(pb::Skill {
+                id: BAD_ID.into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["level"]),
+        })
+        .await
+        .expect_err("update skill");
+    assert_invalid(&error, &["update_mask", "skill.id"]);
+}
+
+#[tokio::test]
+async fn insight_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let mut insights = app.insights(&ada).await;
+
+    let error = insights
+        .list_thought_records(pb::ListThoughtRecordsRequest {
+            client_id: BAD_ID.into(),
+            start_date: BAD_DATE.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list thought records");
+    assert_invalid(&error, &["client_id", "start_date", "page_size"]);
+
+    let error = insights
+        .get_insight_stats(pb::GetInsightStatsRequest {
+            client_id: BAD_ID.into(),
+            end_date: BAD_DATE.into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("insight stats");
+    assert_invalid(&error, &["client_id", "end_date"]);
+
+    let error = insights
+        .update_thought_record(pb::UpdateThoughtRecordRequest {
+            thought_record: Some(pb::ThoughtRecord {
+                id: BAD_ID.into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["mood"]),
+        })
+        .await
+        .expect_err("update thought record");
+    assert_invalid(&error, &["update_mask", "thought_record.id"]);
+}
+
+#[tokio::test]
+async fn care_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let (_, therapist) = app.create_account(pb::Role::Therapist, "Dr. Ruth").await;
+    let mut care = crate::care::care(&app, &therapist).await;
+
+    let error = care
+        .list_sessions(pb::ListSessionsRequest {
+            client_id: BAD_ID.into(),
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("list sessions");
+    assert_invalid(&error, &["client_id", "page_size"]);
+
+    let error = care
+        .get_session_digest(pb::GetSessionDigestRequest {
+            client_id: BAD_ID.into(),
+            since_time: Some(prost_types::Timestamp {
+                seconds: 0,
+                nanos: -1,
+            }),
+        })
+        .await
+        .expect_err("digest");
+    assert_invalid(&error, &["client_id", "since_time"]);
+
+    let error = care
+        .list_client_summaries(pb::ListClientSummariesRequest {
+            page_size: -1,
+            as_of_date: BAD_DATE.into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("summaries");
+    assert_invalid(&error, &["page_size", "as_of_date"]);
+}
+
+#[tokio::test]
+async fn account_service_names_every_bad_field_of_a_request() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let before = current_account(&app, &ada).await.expect("account");
+    let mut accounts = app.accounts(&ada).await;
+
+    let error = accounts
+        .update_current_account(pb::UpdateCurrentAccountRequest {
+            account: Some(pb::Account {
+                time_zone: "Mars/Olympus_Mons".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["time_zone", "nickname"]),
+        })
+        .await
+        .expect_err("update account");
+    assert_invalid(&error, &["update_mask", "account.time_zone"]);
+    assert_eq!(current_account(&app, &ada).await.expect("account"), before);
+
+    let error = accounts
+        .delete_account(pb::DeleteAccountRequest {
+            id: BAD_ID.into(),
+            confirm_account_id: BAD_ID.into(),
+        })
+        .await
+        .expect_err("delete account");
+    assert_invalid(&error, &["id", "confirm_account_id"]);
+    assert_eq!(current_account(&app, &ada).await.expect("account"), before);
+}
+
+#[tokio::test]
+async fn sync_service_names_every_bad_field_of_a_request_and_of_a_mutation() {
+    use crate::devices::{delete_of, push_outcomes, sync_api};
+
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let (goal, step) = goal_with_step(&app, &ada).await;
+    let checked_in = log_check_in(&app, &ada, &step.id, "2026-03-02", Done)
+        .await
+        .expect("check in");
+    let mut api = sync_api(&app, &ada).await;
+
+    let error = api
+        .pull(pb::PullRequest {
+            client_id: BAD_ID.into(),
+            page_size: -1,
+            cursor: "not a cursor!".into(),
+        })
+        .await
+        .expect_err("pull");
+    assert_invalid(&error, &["client_id", "page_size", "cursor"]);
+    let error = api
+        .subscribe(pb::SubscribeRequest {
+            client_id: BAD_ID.into(),
+            cursor: "not a cursor!".into(),
+        })
+        .await
+        .expect_err("subscribe");
+    assert_invalid(&error, &["client_id", "cursor"]);
+    let error = api
+        .push(pb::PushRequest {
+            device_id: String::new(),
+            cursor: "not a cursor!".into(),
+            mutations: vec![],
+        })
+        .await
+        .expect_err("push");
+    assert_invalid(&error, &["device_id", "cursor"]);
+
+    let mutation = |id: &str, op| pb::Mutation {
+        mutation_id: id.into(),
+        base_version: 0,
+        op: Some(op),
+    };
+    let (outcomes, results) = push_outcomes(
+        &mut api,
+        vec![
+            delete_of("delete", 0, pb::EntityType::Unspecified, BAD_ID),
+            mutation(
+                "rate",
+                pb::mutation::Op::UpsertAttainmentRating(pb::AttainmentRating {
+                    goal_id: goal.id.clone(),
+                    level: 0,
+                    local_date: String::new(),
+                    ..Default::default()
+                }),
+            ),
+            mutation(
+                "submit",
+                pb::mutation::Op::SubmitAssessmentResult(phq9_with_a_9_on_item_9(BAD_DATE)),
+            ),
+            // Moved to another step and day: neither may change.
+            pb::Mutation {
+                base_version: checked_in.version,
+                ..mutation(
+                    "move",
+                    pb::mutation::Op::UpsertCheckIn(pb::CheckIn {
+                        action_step_id: new_id(),
+                        local_date: "2026-03-03".into(),
+                        ..checked_in.clone()
+                    }),
+                )
+            },
+        ],
+    )
+    .await;
+
+    let rejected = (pb::Outcome::Rejected, "INVALID_FIELDS".to_owned());
+    assert_eq!(outcomes, vec![rejected; 4]);
+    let violated: Vec<Vec<&str>> = results
+        .iter()
+        .map(|r| {
+            let mut fields: Vec<&str> = r
+                .field_violations
+                .iter()
+                .map(|v| v.field.as_str())
+                .collect();
+            fields.sort_unstable();
+            fields
+        })
+        .collect();
+    assert_eq!(
+        violated,
+        [
+            vec!["delete.entity_type", "delete.id"],
+            vec!["rating.level", "rating.local_date"],
+            vec!["result.answers[8]", "result.local_date"],
+            vec!["check_in.action_step_id", "check_in.local_date"],
+        ]
+    );
+}
+
+#[tokio::test]
+async fn admin_service_names_every_bad_field_of_a_request() {
+    use stepwise::pb::admin_service_client::AdminServiceClient;
+
+    let app = TestApp::spawn().await;
+    let mut admin = AdminServiceClient::new(app.authed(&app.admin_token).await);
+
+    let error = admin
+        .list_admin_events(pb::ListAdminEventsRequest {
+            page_size: -1,
+            page_token: "not a token!".into(),
+        })
+        .await
+        .expect_err("list events");
+    assert_invalid(&error, &["page_size", "page_token"]);
+}

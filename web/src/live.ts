@@ -1,8 +1,10 @@
 // Live updates: one CareService.WatchClients stream for the whole dashboard,
-// reopened with backoff when it breaks. After every (re)connect the first
-// message (a change, a link or the periodic heartbeat) is reported as
-// "connected", so the views can reload whatever changed while no stream was
-// open.
+// reopened with backoff when it breaks. Every (re)connect is reported as
+// "connected" as soon as the server answers the call (its response headers):
+// the server takes its place in every client's changes before it answers, so
+// from then on changes arrive, and the views can reload whatever changed
+// while no stream was open. Waiting for a first message instead would leave
+// an idle caseload "connecting" until the server's first heartbeat.
 
 import { care } from "./api";
 import { explain, type Problem } from "./errors";
@@ -42,15 +44,16 @@ export async function watch(signal: AbortSignal, on: LiveHandlers): Promise<void
       message: "The live connection to the server closed. Reconnecting.",
     };
     try {
-      let connected = false;
+      const onHeader = () => {
+        on.state({ state: "live" });
+        on.event({ kind: "connected" });
+      };
       // No deadline: the stream stays open as long as the page does.
-      for await (const message of care.watchClients({}, { signal, timeoutMs: 0 })) {
-        if (!connected) {
-          connected = true;
-          retryMs = FIRST_RETRY_MS;
-          on.state({ state: "live" });
-          on.event({ kind: "connected" });
-        }
+      for await (const message of care.watchClients({}, { signal, timeoutMs: 0, onHeader })) {
+        // The backoff starts over once the stream delivered something (a
+        // heartbeat at the latest), so a server that answers and then fails
+        // at once is still tried ever more slowly.
+        retryMs = FIRST_RETRY_MS;
         const event = message.event;
         if (event.case === "change") {
           on.event({ kind: "change", clientId: message.clientId, change: event.value });

@@ -4,7 +4,7 @@
 // attainment, skills, the digest since the last session), writes a comment,
 // assigns a questionnaire and records a session, manages invites, follows
 // live updates, and checks that client text stays text, private notes stay
-// private and every page passes axe-core.
+// private, every page passes axe-core and the caseload fits a tablet.
 //
 //   STEPWISE_BIN   the server binary (default ../target/debug/stepwise)
 //   CHROMIUM       the browser (default /usr/bin/chromium)
@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CareLinkState } from "../src/gen/stepwise/v1/care_pb";
@@ -37,6 +38,19 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const OUTPUT = path.resolve(process.env.E2E_OUTPUT ?? "test-output");
 /** How long the page may take to show what the server knows. */
 const SETTLE_MS = 10_000;
+/**
+ * The server's heartbeat of idle streams: longer than the whole test, so
+ * nothing the dashboard shows can wait for one.
+ */
+const HEARTBEAT_MS = 10 * 60_000;
+/** A tablet upright and on its side, and a laptop. */
+const VIEWPORTS = [
+  { width: 768, height: 1024 },
+  { width: 1024, height: 768 },
+  { width: 1280, height: 860 },
+] as const;
+/** The words that say a table holds more than its box shows. */
+const SCROLL_CUE = "Scroll sideways to see every column";
 
 let server: Server;
 let world: World;
@@ -47,7 +61,7 @@ const trouble: string[] = [];
 
 before(async () => {
   await mkdir(OUTPUT, { recursive: true });
-  server = await startServer(BINARY, path.join(OUTPUT, "server.log"));
+  server = await startServer(BINARY, path.join(OUTPUT, "server.log"), { heartbeatMs: HEARTBEAT_MS });
   world = await seed(server.url, server.adminToken);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -105,6 +119,97 @@ async function screenshot(name: string, fullPage = false): Promise<void> {
   await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage });
 }
 
+/** Which parts of the header's session bar (who, live status, sign-out) can be seen. */
+async function visibleSessionBar(): Promise<string[]> {
+  const parts = {
+    "the session bar": page.locator("header .session"),
+    "who is signed in": page.locator("header .who"),
+    "the live status": page.locator("header .live-status"),
+    "Sign out": page.getByRole("button", { name: "Sign out" }),
+  };
+  const visible: string[] = [];
+  for (const [name, part] of Object.entries(parts)) {
+    if (await part.isVisible()) visible.push(name);
+  }
+  return visible;
+}
+
+/** Whether a response is the one that opens the dashboard's live stream. */
+function isLiveStream(response: { url(): string }): boolean {
+  return response.url().endsWith("/stepwise.v1.CareService/WatchClients");
+}
+
+/**
+ * How the caseload sits in the window: whether the page scrolls sideways,
+ * whether its table is wider than the box it scrolls in, and which parts
+ * are cut off (beyond the window, or beyond a box that clips them).
+ */
+async function caseloadLayout() {
+  return await page.evaluate(() => {
+    const table = document.querySelector("table.caseload-table");
+    if (!table) throw new Error("no caseload table");
+    /** The nearest ancestor that scrolls sideways. */
+    let box = table.parentElement;
+    while (box && !["auto", "scroll"].includes(getComputedStyle(box).overflowX)) box = box.parentElement;
+    /** The left and right edges between which `node` can be seen. */
+    const visibleSpan = (node: Element) => {
+      let [left, right] = [0, innerWidth];
+      for (let a = node.parentElement; a; a = a.parentElement) {
+        if (getComputedStyle(a).overflowX !== "visible") {
+          const inner = a.getBoundingClientRect().left + a.clientLeft;
+          [left, right] = [Math.max(left, inner), Math.min(right, inner + a.clientWidth)];
+        }
+      }
+      return { left, right };
+    };
+    /** Whether any line of `node`'s text lies (partly) beyond what can be seen. */
+    const cutOff = (node: Element | null) => {
+      if (!node) return true;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const { left, right } = visibleSpan(node);
+      return [...range.getClientRects()].some((r) => r.width > 0 && (r.left < left - 0.5 || r.right > right + 0.5));
+    };
+    const labelledBy = table.getAttribute("aria-labelledby");
+    const caption = labelledBy ? document.getElementById(labelledBy) : table.querySelector("caption");
+    const firstCell = table.querySelector("tbody tr th a");
+    return {
+      pageScrollWidth: document.scrollingElement?.scrollWidth ?? 0,
+      innerWidth,
+      tableWiderThanBox: box !== null && box.scrollWidth > box.clientWidth,
+      captionCutOff: cutOff(caption),
+      lastColumnCutOff: cutOff(table.querySelector("thead th:last-child")),
+      clientNameCutOff: cutOff(firstCell),
+    };
+  });
+}
+
+/** Scrolls the caseload's table box to its far right, as a swipe would. */
+async function scrollCaseloadToTheEnd(): Promise<void> {
+  await page.locator("table.caseload-table").hover();
+  await page.mouse.wheel(2000, 0);
+  await page.waitForFunction(
+    () => {
+      const box = document.querySelector("table.caseload-table")?.closest(".table-scroll");
+      return !!box && box.scrollLeft + box.clientWidth >= box.scrollWidth - 1;
+    },
+    null,
+    { timeout: SETTLE_MS },
+  );
+  // Off the table again: no row is left highlighted as under the pointer.
+  await page.mouse.move(0, 0);
+}
+
+/**
+ * Waits until the page has drawn two more frames: what it marks after a
+ * resize or a scroll (the cues of a wide table) is drawn by then.
+ */
+async function rendered(): Promise<void> {
+  await page.evaluate(
+    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))),
+  );
+}
+
 /** A fraction as the dashboard shows it; a missing one is a dash and, for screen readers, why. */
 function percent(fraction: number | undefined, why = ""): string {
   return fraction === undefined ? `\u2014 ${why}`.trim() : `${Math.round(fraction * 100)}%`;
@@ -139,19 +244,23 @@ test("a therapist follows their clients in the dashboard", async (t) => {
   await t.test("the sign-in page refuses an unknown token with a clear message", async () => {
     await page.goto(server.url);
     await page.getByRole("heading", { name: "Sign in to the Stepwise dashboard" }).waitFor();
+    assert.deepEqual(await visibleSessionBar(), [], "no one is signed in: no session bar on a fresh tab");
     await assertAccessible("sign-in");
     await page.getByLabel("Therapist token").fill("sw_not-a-real-token");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("The server does not know this token").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a refused token is not kept");
+    assert.deepEqual(await visibleSessionBar(), [], "no session bar after a refused token");
     await page.getByLabel("Therapist token").fill(world.ben.token);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("This token belongs to a client account").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, "a client's token is not kept");
+    assert.deepEqual(await visibleSessionBar(), [], "no session bar after a client's token");
     await screenshot("sign-in");
   });
 
   await t.test("signing in shows every client, most urgent first, a risk of self-harm marked", async () => {
+    const liveStream = page.waitForResponse(isLiveStream);
     await page.getByLabel("Therapist token").fill(world.therapistToken);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Caseload" }).waitFor();
@@ -215,9 +324,60 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     assert.match(ada["Last check-in"] ?? "", /ago|now/);
     assert.equal(await row(world.ada.name).locator(".sparkline canvas").count(), 1, "a sparkline");
 
-    await page.getByText("Live updates on").waitFor({ timeout: SETTLE_MS });
+    // The stream's answer came (its headers): changes flow from now on, and
+    // the page says so at once, not at the first heartbeat (minutes away).
+    assert.equal((await liveStream).status(), 200, "the live stream opened");
+    await page.locator("header .live-status").getByText("Live updates on").waitFor({ timeout: SETTLE_MS });
     await assertAccessible("caseload");
     await screenshot("caseload");
+  });
+
+  await t.test("on a tablet the caseload fits the screen: a wide table scrolls in its own box and says so", async () => {
+    try {
+      for (const viewport of VIEWPORTS) {
+        const at = `at ${viewport.width} px`;
+        await page.setViewportSize(viewport);
+        await row(world.ada.name).waitFor();
+        await page.locator(".caseload .table-scroll").evaluate((box) => box.scrollTo({ left: 0, behavior: "instant" }));
+        await rendered();
+        await screenshot(`caseload-${viewport.width}`);
+        await assertAccessible(`caseload ${at}`);
+        const layout = await caseloadLayout();
+        assert.ok(
+          layout.pageScrollWidth <= layout.innerWidth,
+          `${at}, the page does not scroll sideways (${layout.pageScrollWidth} px wide in a ${layout.innerWidth} px window)`,
+        );
+        assert.equal(layout.captionCutOff, false, `${at}, the table's caption is shown whole`);
+        const cue = page.getByText(SCROLL_CUE);
+        if (!layout.tableWiderThanBox) {
+          assert.equal(layout.lastColumnCutOff, false, `${at}, the last column is shown`);
+          assert.equal(await cue.isVisible(), false, `${at}, nothing to scroll, so no cue`);
+          continue;
+        }
+        assert.ok(await cue.isVisible(), `${at}, the table is wider than its box, and the page says so`);
+        await scrollCaseloadToTheEnd();
+        await rendered();
+        await screenshot(`caseload-${viewport.width}-scrolled`);
+        const scrolled = await caseloadLayout();
+        assert.equal(scrolled.lastColumnCutOff, false, `${at}, scrolling the table shows its last column`);
+        assert.equal(scrolled.clientNameCutOff, false, `${at}, the client's name stays in view while the table scrolls`);
+        assert.ok(scrolled.pageScrollWidth <= scrolled.innerWidth, `${at}, only the table scrolled, not the page`);
+        if (viewport.width === 768) {
+          // Cleo rates her confidence in a new goal: the caseload updates live,
+          // and the table stays where the therapist scrolled it.
+          const cleo = api(server.url, world.cleo.token);
+          const goal = await cleo.goals.createGoal({ goal: { title: "Sleep before midnight" } });
+          await cleo.progress.recordEfficacyRating({
+            rating: { target: { case: "goalId", value: goal.id }, score: 60, rateTime: timestampFromMs(Date.now()) },
+          });
+          await row(world.cleo.name).locator("td.num", { hasText: /^60$/ }).waitFor({ timeout: SETTLE_MS });
+          assert.equal((await caseloadLayout()).lastColumnCutOff, false, `${at}, a live update keeps the table scrolled`);
+        }
+      }
+    } finally {
+      // The tests after this one see the laptop again, even when it fails.
+      await page.setViewportSize(VIEWPORTS[2]);
+    }
   });
 
   await t.test("a client at risk of self-harm has it said at the top of their page and on the result", async () => {

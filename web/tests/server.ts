@@ -26,6 +26,8 @@ export interface ServerOptions {
   dataDir?: string;
   /** More environment variables for the server (e.g. libfaketime's). */
   env?: Record<string, string>;
+  /** The heartbeat of idle streams (`--heartbeat-ms`); by default the server's. */
+  heartbeatMs?: number;
 }
 
 /**
@@ -45,9 +47,7 @@ export async function startServer(binary: string, logFile: string, options: Serv
       dataDir,
       "--log-format",
       "json",
-      // Heartbeats every second, so the dashboard sees its stream is live soon.
-      "--heartbeat-ms",
-      "1000",
+      ...(options.heartbeatMs === undefined ? [] : ["--heartbeat-ms", String(options.heartbeatMs)]),
     ],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   );

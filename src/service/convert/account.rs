@@ -1,6 +1,6 @@
 //! Accounts and their tokens.
 
-use super::{enum_conversions, enum_value, masked, micros, required, timestamp};
+use super::{all, enum_conversions, enum_value, masked, micros, required, timestamp};
 use crate::app::{AccountChange, NewAccount};
 use crate::domain::{Account, AccountState, Role, Token, TokenState, fields};
 use crate::error::{Result, Violations};
@@ -79,24 +79,27 @@ pub fn account_change(request: pb::UpdateCurrentAccountRequest) -> Result<(i64, 
         ("display_name", ProfileField::DisplayName),
         ("time_zone", ProfileField::TimeZone),
     ];
-    let fields = masked(&request.update_mask, FIELDS)?;
-    let account = required(request.account, "account")?;
+    let account = required(request.account, "account");
     let mut check = Violations::new();
-    let mut change = AccountChange::default();
-    for field in fields {
-        match field {
-            ProfileField::DisplayName => {
-                let name = fields::display_name(&account.display_name);
-                change.display_name = Some(check.check("account.display_name", name));
-            }
-            ProfileField::TimeZone => {
-                let zone = fields::required_time_zone(&account.time_zone);
-                change.time_zone = Some(check.check("account.time_zone", zone));
+    let chosen = masked(&request.update_mask, FIELDS, &mut check);
+    let update = account.map(|account| {
+        let mut change = AccountChange::default();
+        for field in chosen {
+            match field {
+                ProfileField::DisplayName => {
+                    let name = fields::display_name(&account.display_name);
+                    change.display_name = Some(check.check("account.display_name", name));
+                }
+                ProfileField::TimeZone => {
+                    let zone = fields::required_time_zone(&account.time_zone);
+                    change.time_zone = Some(check.check("account.time_zone", zone));
+                }
             }
         }
-    }
-    check.finish()?;
-    Ok((account.version, change))
+        (account.version, change)
+    });
+    let (update, ()) = all((update, check.finish()))?;
+    Ok(update)
 }
 
 /// The label and expiry of a `CreateTokenRequest`, at `now_us`.

@@ -15,7 +15,7 @@ use crate::domain::instruments::{
     RankedBand,
 };
 use crate::domain::{AssessmentResult, Assignment, fields};
-use crate::error::{Result, Violations};
+use crate::error::{Error, Result, Violations};
 use crate::pb;
 
 enum_conversions!(
@@ -229,12 +229,14 @@ impl From<Assignment> for pb::Assignment {
 }
 
 /// The answers of a `SubmitAssessmentRequest` (or a sync submission),
-/// before they are checked against the instrument.
+/// before they are checked against the instrument. What is wrong with its
+/// other fields goes with the draft, to be reported with the answers'
+/// violations ([`ResultDraft::score`]); without an instrument id there is
+/// nothing to check the answers against, so it fails at once.
 pub fn result_draft(result: Option<pb::AssessmentResult>) -> Result<ResultDraft> {
     let api = required(result, "result")?;
     let mut check = Violations::new();
     let id = new_id(&api.id, "result.id", &mut check);
-    let instrument_id = check.check("result.instrument_id", fields::id(&api.instrument_id));
     if api.instrument_version < 0 {
         check.add(
             "result.instrument_version",
@@ -242,14 +244,20 @@ pub fn result_draft(result: Option<pb::AssessmentResult>) -> Result<ResultDraft>
         );
     }
     let local_date = check.check("result.local_date", fields::date(&api.local_date));
-    check.finish()?;
-    Ok(ResultDraft {
-        id,
-        instrument_id,
-        instrument_version: api.instrument_version,
-        local_date,
-        answers: api.answers,
-    })
+    match fields::id(&api.instrument_id) {
+        Ok(instrument_id) => Ok(ResultDraft {
+            id,
+            instrument_id,
+            instrument_version: api.instrument_version,
+            local_date,
+            answers: api.answers,
+            violations: check.into_vec(),
+        }),
+        Err(description) => {
+            check.add("result.instrument_id", description);
+            Err(Error::InvalidFields(check.into_vec()))
+        }
+    }
 }
 
 /// API form of a result as a change feed carries it: what follows from

@@ -43,7 +43,7 @@ use uuid::Uuid;
 use crate::domain::{Editable, Meta, Patch, fields};
 use crate::error::{Error, Result, Violations};
 use crate::pb;
-use crate::store::PageRequest;
+use crate::store::{PageRequest, check_page_token};
 
 /// Timestamp of microseconds since the Unix epoch.
 pub fn timestamp(micros: i64) -> Option<Timestamp> {
@@ -81,6 +81,51 @@ pub fn optional_id(value: &str, field: &str) -> Result<Option<Uuid>> {
     }
 }
 
+/// Every value of a request's fields parsed one by one, or every violation
+/// they found: `all((id(..), page(..)))?` names a bad id and a bad page size
+/// together, where `?` on each would stop at the first.
+pub fn all<P: Parsed>(parsed: P) -> Result<P::Values> {
+    parsed.all()
+}
+
+/// Parses of several fields of one request ([`all`]).
+pub trait Parsed {
+    /// The parsed values.
+    type Values;
+    /// Every value, or every violation.
+    fn all(self) -> Result<Self::Values>;
+}
+
+macro_rules! parsed_tuple {
+    ($($value:ident: $type:ident),+) => {
+        impl<$($type),+> Parsed for ($(Result<$type>,)+) {
+            type Values = ($($type,)+);
+            fn all(self) -> Result<Self::Values> {
+                match self {
+                    ($(Ok($value),)+) => Ok(($($value,)+)),
+                    ($($value,)+) => Err(merged([$($value.err(),)+].into_iter().flatten())),
+                }
+            }
+        }
+    };
+}
+parsed_tuple!(a: A, b: B);
+parsed_tuple!(a: A, b: B, c: C);
+parsed_tuple!(a: A, b: B, c: C, d: D);
+
+/// One error for several failed parses: all their violations, or the first
+/// error that is not about fields.
+fn merged(errors: impl Iterator<Item = Error>) -> Error {
+    let mut violations = Vec::new();
+    for error in errors {
+        match error {
+            Error::InvalidFields(found) => violations.extend(found),
+            other => return other,
+        }
+    }
+    Error::InvalidFields(violations)
+}
+
 /// Bytes as lowercase hex digits, as `sha256sum` prints a digest.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -107,7 +152,10 @@ pub fn id_or_caller(value: &str, caller: Uuid) -> std::result::Result<Uuid, Stri
 
 /// The page a list request asks for.
 pub fn page(size: i32, token: &str) -> Result<PageRequest<'_>> {
-    let size = fields::page_size(size).map_err(|e| Error::invalid("page_size", e))?;
+    let mut check = Violations::new();
+    let size = check.check("page_size", fields::page_size(size));
+    check.check("page_token", check_page_token(token));
+    check.finish()?;
     Ok(PageRequest { size, token })
 }
 
@@ -218,17 +266,21 @@ pub trait EditableFields<A>: Editable + Default {
 }
 
 /// The fields named in an update's `mask`, of `fields` (their API names):
-/// all of them when the mask is empty or `*`; an unknown name is
-/// `INVALID_ARGUMENT` on `update_mask`.
-pub fn masked<F: Copy>(mask: &Option<FieldMask>, fields: &[(&str, F)]) -> Result<Vec<F>> {
+/// all of them when the mask is empty or `*`. An unknown name is recorded
+/// as a violation of `update_mask`, and the known ones are still returned,
+/// so that their values are checked too.
+pub fn masked<F: Copy>(
+    mask: &Option<FieldMask>,
+    fields: &[(&str, F)],
+    check: &mut Violations,
+) -> Vec<F> {
     let paths: Vec<&str> = mask
         .iter()
         .flat_map(|m| m.paths.iter().map(String::as_str))
         .collect();
     if paths.is_empty() || paths == ["*"] {
-        return Ok(fields.iter().map(|(_, field)| *field).collect());
+        return fields.iter().map(|(_, field)| *field).collect();
     }
-    let mut check = Violations::new();
     let mut chosen = Vec::new();
     for path in paths {
         match fields.iter().find(|(name, _)| *name == path) {
@@ -245,24 +297,22 @@ pub fn masked<F: Copy>(mask: &Option<FieldMask>, fields: &[(&str, F)]) -> Result
             }
         }
     }
-    check.finish()?;
-    Ok(chosen)
+    chosen
 }
 
-/// The update of an `Update*Request`: the fields in `mask` (all editable
-/// ones when the mask is empty or `*`), each parsed from `api`.
-pub fn patch<A, R: EditableFields<A>>(
+/// The update of an `Update*Request`: `fields` (those its mask names),
+/// each parsed from `api`.
+fn patch<A, R: EditableFields<A>>(
     api: &A,
-    mask: &Option<FieldMask>,
+    fields: Vec<R::Field>,
     prefix: &str,
     check: &mut Violations,
-) -> Result<Patch<R>> {
-    let fields = masked(mask, R::FIELDS)?;
+) -> Patch<R> {
     let mut values = R::default();
     for field in &fields {
         R::parse_field(api, *field, &mut values, check, (prefix, false));
     }
-    Ok(Patch { fields, values })
+    Patch { fields, values }
 }
 
 /// An API message of a record that `Update*` requests carry.
@@ -301,12 +351,16 @@ pub fn update<A: UpdatedRecord, R: EditableFields<A>>(
     mask: &Option<FieldMask>,
     prefix: &str,
 ) -> Result<(Uuid, i64, Patch<R>)> {
-    let api = required(api, prefix)?;
+    let api = required(api, prefix);
     let mut check = Violations::new();
-    let patch = patch(&api, mask, prefix, &mut check)?;
-    let id = check.check(&format!("{prefix}.id"), fields::id(api.id()));
-    check.finish()?;
-    Ok((id, api.version(), patch))
+    let chosen = masked(mask, R::FIELDS, &mut check);
+    let update = api.map(|api| {
+        let patch = patch(&api, chosen, prefix, &mut check);
+        let id = check.check(&format!("{prefix}.id"), fields::id(api.id()));
+        (id, api.version(), patch)
+    });
+    let (update, ()) = all((update, check.finish()))?;
+    Ok(update)
 }
 
 /// A new record of a kind: every editable field parsed from `api`.

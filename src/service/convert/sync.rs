@@ -3,13 +3,13 @@
 use uuid::Uuid;
 
 use super::{
-    assessment_result, enum_conversions, enum_value, id, new_action_step, new_attainment,
+    all, assessment_result, enum_conversions, enum_value, id, new_action_step, new_attainment,
     new_check_in, new_comment, new_goal, new_rating, new_skill, new_skill_practice,
     new_thought_record, result_draft, timestamp,
 };
 use crate::app::SyncEvent;
 use crate::domain::{
-    Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
+    Cursor, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
 };
 use crate::error::{Error, FieldViolation, Result, Violations};
 use crate::pb;
@@ -90,6 +90,16 @@ pub fn subscribe_response(event: SyncEvent) -> pb::SubscribeResponse {
     pb::SubscribeResponse {
         event: Some(event),
         cursor,
+    }
+}
+
+/// The cursor of a sync request; none ("") for an initial sync.
+pub fn cursor(value: &str) -> Result<Option<Cursor>> {
+    match value {
+        "" => Ok(None),
+        given => Cursor::decode(given).map(Some).ok_or_else(|| {
+            Error::invalid("cursor", "is not a cursor returned by Pull or Subscribe")
+        }),
     }
 }
 
@@ -185,16 +195,21 @@ fn mutation_op(caller: Uuid, op: Option<pb::mutation::Op>, now_us: i64) -> Resul
             MutationOp::upsert(new_thought_record(caller, Some(t))?)
         }
         Some(Op::SubmitAssessmentResult(r)) => MutationOp::Submit(result_draft(Some(r))?),
-        Some(Op::UpsertAttainmentRating(r)) => match new_attainment(Some(r))? {
-            (rating, Some(_)) => MutationOp::upsert(rating),
+        Some(Op::UpsertAttainmentRating(r)) => {
             // An app offline knows its day; the server would guess it.
-            (_, None) => return Err(Error::invalid("rating.local_date", "is required in a push")),
-        },
+            let dated = match r.local_date.as_str() {
+                "" => Err(Error::invalid("rating.local_date", "is required in a push")),
+                _ => Ok(()),
+            };
+            let ((rating, _), ()) = all((new_attainment(Some(r)), dated))?;
+            MutationOp::upsert(rating)
+        }
         Some(Op::UpsertComment(c)) => MutationOp::upsert(new_comment(Some(c))?),
         Some(Op::Delete(target)) => {
             let kind = enum_value::<pb::EntityType, Kind>(target.entity_type)
-                .map_err(|e| Error::invalid("delete.entity_type", e))?;
-            MutationOp::Delete(kind, id(&target.id, "delete.id")?)
+                .map_err(|e| Error::invalid("delete.entity_type", e));
+            let (kind, id) = all((kind, id(&target.id, "delete.id")))?;
+            MutationOp::Delete(kind, id)
         }
         None => {
             return Err(Error::invalid(

@@ -1012,89 +1012,100 @@ pub trait Value: Sized {
     }
 }
 
-impl Value for Replay {
-    fn put(&self, e: &mut Encoder) {
-        let Replay {
-            payload_digest,
-            outcome,
-            record_id,
-            version,
-            rejection,
-        } = self;
-        match payload_digest {
-            Some(digest) => {
-                e.u8(1);
-                e.buf.extend_from_slice(digest);
+/// Encodes a replay: its digest, outcome, the version it showed and its
+/// rejection, then the record it answered with, as a record is encoded
+/// (its text sealed by `seal`, as [`Encoded::sealed`] does).
+pub fn encode_replay(
+    replay: &Replay,
+    seal: impl FnOnce(Uuid, &[u8], &[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let Replay {
+        payload_digest,
+        outcome,
+        current,
+        rejection,
+    } = replay;
+    let mut e = Encoder::new();
+    e.buf.extend_from_slice(payload_digest);
+    e.byte_enum(*outcome);
+    e.signed(replay.version());
+    match rejection {
+        Some(Rejection {
+            reason,
+            message,
+            violations,
+        }) => {
+            e.u8(1);
+            e.text(reason);
+            e.text(message);
+            e.varint(violations.len() as u64);
+            for FieldViolation { field, description } in violations {
+                e.text(field);
+                e.text(description);
             }
-            None => e.u8(0),
         }
-        e.byte_enum(*outcome);
-        match record_id {
-            Some(id) => {
-                e.u8(1);
-                e.id(*id);
+        None => e.u8(0),
+    }
+    let mut bytes = e.finish();
+    // Last, so it runs to the end of the value.
+    if let Some(record) = current {
+        bytes.extend_from_slice(record.meta().id.as_bytes());
+        bytes.extend(encode_entity(record).sealed(seal)?);
+    }
+    Ok(bytes)
+}
+
+/// A replay's head: everything but the record it answered with.
+fn replay_head(d: &mut Decoder<'_>) -> Result<([u8; 32], Outcome, i64, Option<Rejection>)> {
+    let digest = d.take(32)?.try_into().map_err(|_| corrupt("digest"))?;
+    let outcome = d.byte_enum()?;
+    let version = d.signed()?;
+    let rejection = match d.u8()? {
+        0 => None,
+        _ => {
+            let reason = d.text()?;
+            let message = d.text()?;
+            let count = d.varint()?;
+            let mut violations = Vec::new();
+            for _ in 0..count {
+                violations.push(FieldViolation {
+                    field: d.text()?,
+                    description: d.text()?,
+                });
             }
-            None => e.u8(0),
-        }
-        e.signed(*version);
-        match rejection {
             Some(Rejection {
                 reason,
                 message,
                 violations,
-            }) => {
-                e.u8(1);
-                e.text(reason);
-                e.text(message);
-                e.varint(violations.len() as u64);
-                for FieldViolation { field, description } in violations {
-                    e.text(field);
-                    e.text(description);
-                }
-            }
-            None => e.u8(0),
+            })
         }
-    }
+    };
+    Ok((digest, outcome, version, rejection))
+}
 
-    fn get(d: &mut Decoder<'_>) -> Result<Self> {
-        let payload_digest = match d.u8()? {
-            0 => None,
-            _ => Some(d.take(32)?.try_into().map_err(|_| corrupt("digest"))?),
-        };
-        let outcome = d.byte_enum()?;
-        let record_id = match d.u8()? {
-            0 => None,
-            _ => Some(d.id()?),
-        };
-        let version = d.signed()?;
-        let rejection = match d.u8()? {
-            0 => None,
-            _ => {
-                let reason = d.text()?;
-                let message = d.text()?;
-                let count = d.varint()?;
-                let mut violations = Vec::new();
-                for _ in 0..count {
-                    violations.push(FieldViolation {
-                        field: d.text()?,
-                        description: d.text()?,
-                    });
-                }
-                Some(Rejection {
-                    reason,
-                    message,
-                    violations,
-                })
-            }
-        };
-        Ok(Replay {
-            payload_digest,
-            outcome,
-            record_id,
-            version,
-            rejection,
-        })
-    }
+/// Decodes a replay, opening its record's text with `keys`.
+pub fn decode_replay(bytes: &[u8], keys: &dyn OpenText) -> Result<Replay> {
+    let mut d = Decoder::new(bytes)?;
+    let (payload_digest, outcome, _, rejection) = replay_head(&mut d)?;
+    let current = if d.at_end() {
+        None
+    } else {
+        let id = d.id()?;
+        Some(decode_entity(id, &bytes[d.at..], keys)?)
+    };
+    Ok(Replay {
+        payload_digest,
+        outcome,
+        current,
+        rejection,
+    })
+}
+
+/// The version a stored replay's answer showed, read without opening its
+/// record (retention needs no client's key).
+pub fn replay_version(bytes: &[u8]) -> Result<i64> {
+    let mut d = Decoder::new(bytes)?;
+    Ok(replay_head(&mut d)?.2)
 }
 
 impl Value for StepTrack {
@@ -1703,6 +1714,53 @@ mod tests {
         ]
         .concat();
         assert_eq!(decode_entity(id, &earlier, &key).expect("earlier"), entity);
+    }
+
+    #[test]
+    fn a_replay_keeps_its_answer_sealed_and_its_version_readable_without_keys() {
+        let key = test_key();
+        let goal = Entity::Goal(Goal {
+            meta: meta(Uuid::from_u128(2)),
+            title: "Quiet-title-marker".into(),
+            ..Goal::default()
+        });
+        let replays = [
+            Replay {
+                payload_digest: [3; 32],
+                outcome: Outcome::Applied,
+                current: Some(goal.clone()),
+                rejection: None,
+            },
+            Replay {
+                payload_digest: [4; 32],
+                outcome: Outcome::Gone,
+                current: Some(Entity::Tombstone(goal.tombstone())),
+                rejection: None,
+            },
+            Replay {
+                payload_digest: [5; 32],
+                outcome: Outcome::Rejected,
+                current: None,
+                rejection: Some(Rejection {
+                    reason: "INVALID_FIELDS".into(),
+                    message: "invalid request".into(),
+                    violations: vec![FieldViolation {
+                        field: "goal.title".into(),
+                        description: "must not be empty".into(),
+                    }],
+                }),
+            },
+        ];
+        for replay in replays {
+            let bytes = encode_replay(&replay, |_, aad, plain| Ok(key.0.seal(aad, plain)))
+                .expect("encodes");
+            assert!(
+                !bytes.windows(18).any(|w| w == b"Quiet-title-marker"),
+                "the kept record's text is sealed"
+            );
+            assert_eq!(replay_version(&bytes).expect("version"), replay.version());
+            assert_eq!(decode_replay(&bytes, &key).expect("decodes"), replay);
+        }
     }
 
     #[test]

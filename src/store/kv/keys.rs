@@ -29,6 +29,7 @@
 //! | `V` | session id | a therapist's session ([`crate::domain::Session`]) |
 //! | `v` | therapist, client, !session time, session id | empty: a therapist's sessions with a client, newest first |
 //! | `0` | `epoch` | the store's random epoch |
+//! | `0` | `format` | the store's on-disk format ([`super::format`]), a big-endian u32 |
 //! | `0` | `keycheck` | a value sealed by the master key ([`super::seal`]) |
 //! | `0` | `access` | random, replaced by every write that changes a token, an account or a care link: other servers' streams notice it ([`super::poller`]) |
 //! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
@@ -108,6 +109,11 @@ pub const INVITE_BY_THERAPIST: u8 = b'i';
 /// The key of the store's epoch.
 pub fn epoch() -> Vec<u8> {
     key(META, &[b"epoch"])
+}
+
+/// The key of the store's format mark ([`super::format`]).
+pub fn format() -> Vec<u8> {
+    key(META, &[b"format"])
 }
 
 /// The key of the master key's check value.

@@ -13,10 +13,9 @@
 
 pub mod codec;
 pub mod engine;
+pub mod format;
 pub mod keys;
-pub mod legacy;
 pub mod memory;
-mod migrate;
 mod pipeline;
 mod poller;
 pub mod postgres;
@@ -75,14 +74,31 @@ impl<E: Engine> KvStore<E> {
 
     /// The store over `engine` (new or existing); `clock` stamps the times
     /// of changes; `master` wraps the keys that seal clients' text. A store
-    /// sealed by another master key is refused; one with plain text is
-    /// sealed first (`migrate`).
+    /// of another on-disk format ([`format`]), or sealed by another master
+    /// key, is refused.
     pub fn open(engine: E, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
-        if !Self::is_sealed(&engine)? {
-            migrate::run(&engine, &master)?;
-        }
         // Claimed in a group: servers starting together on one database
-        // agree on one key check and one epoch.
+        // agree on one format mark, key check and epoch.
+        let marked = claim_if(
+            &engine,
+            keys::format(),
+            format::mark(format::CURRENT),
+            |reader| {
+                // A store with entries but no mark was written before stores
+                // were marked.
+                let mut empty = true;
+                reader.scan((Bound::Unbounded, Bound::Unbounded), &mut |_, _| {
+                    empty = false;
+                    Ok(false)
+                })?;
+                Ok(empty)
+            },
+        )?;
+        format::check(
+            marked
+                .as_deref()
+                .map_or(format::UNMARKED, format::read_mark),
+        )?;
         let check = claim(&engine, keys::key_check(), master.key_check())?;
         if !master.matches(&check) {
             return Err(Error::internal(
@@ -282,16 +298,30 @@ fn read_head<E: Engine>(engine: &E, client: Uuid) -> Result<i64> {
 /// Writes `value` under `key` unless a value is there already, in one
 /// group; returns the value stored.
 fn claim<E: Engine>(engine: &E, key: Vec<u8>, value: Vec<u8>) -> Result<Vec<u8>> {
-    let mut stored = value.clone();
-    engine.run_group(&mut |reader| match reader.get(&key)? {
-        Some(found) => {
-            stored = found.as_ref().to_vec();
-            Ok(Vec::new())
+    let stored = claim_if(engine, key, value, |_| Ok(true))?;
+    stored.ok_or_else(|| Error::internal("a claimed value is missing"))
+}
+
+/// Like [`claim`], but writes `value` only where `may_write` (reading the
+/// group) allows; returns the value stored, if any.
+fn claim_if<E: Engine>(
+    engine: &E,
+    key: Vec<u8>,
+    value: Vec<u8>,
+    may_write: impl Fn(&E::Group<'_>) -> Result<bool>,
+) -> Result<Option<Vec<u8>>> {
+    let mut stored = None;
+    engine.run_group(&mut |reader| {
+        if let Some(found) = reader.get(&key)? {
+            stored = Some(found.as_ref().to_vec());
+            return Ok(Vec::new());
         }
-        None => {
-            stored.clone_from(&value);
-            Ok(vec![(key.clone(), Some(value.clone()))])
+        if !may_write(reader)? {
+            stored = None;
+            return Ok(Vec::new());
         }
+        stored = Some(value.clone());
+        Ok(vec![(key.clone(), Some(value.clone()))])
     })?;
     Ok(stored)
 }

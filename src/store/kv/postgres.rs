@@ -35,20 +35,32 @@
 //! on a small runtime of its own, and a caller blocks on a channel until
 //! its query's answer arrives: the same blocking as sled's disk reads,
 //! without ever entering another runtime from inside one.
+//!
+//! **Start-up.** [`PgKv::connect`] makes the first connection itself, so
+//! that a database it cannot reach stops the server at once with an
+//! [`OpenError`] an operator can act on: where (hosts, ports, database,
+//! user; never the password), why (refused, timed out, a host name that
+//! does not resolve, authentication, a missing database) and what to check.
+//! Making a connection is bounded by the URL's `connect_timeout` (seconds,
+//! as libpq reads it), [`DEFAULT_CONNECT_TIMEOUT`] without one. Once
+//! serving, a database that goes away answers callers UNAVAILABLE instead.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::io;
+use std::net::IpAddr;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::{Config, NoTls};
 
 use super::engine::{Batch, Engine, KvRead, Visit};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, with_causes};
 
 /// The schema's versions, oldest first: (version, name, SQL). Each runs
 /// once, in a transaction that also records it in `schema_migrations`.
@@ -66,8 +78,13 @@ const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 pub const MAX_ATTEMPTS: u32 = 10;
 /// Connections per server.
 const POOL_SIZE: usize = 8;
-/// How long a call waits for a connection, or for one to be made.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a call waits for a pooled connection to be free.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+/// How long making a connection may take (resolving the host, TCP,
+/// PostgreSQL's start-up and authentication) when the URL sets no
+/// `connect_timeout`: long enough for a database across a network, short
+/// enough that a wrong address stops a start promptly.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Rows of a scan's first page: most scans are short (a client's few
 /// links, one record's children).
 const FIRST_PAGE: i64 = 128;
@@ -132,6 +149,214 @@ impl From<PgError> for Error {
     }
 }
 
+/// Why [`PgKv::connect`] failed, said for the operator starting the
+/// server: which database, why, and what to check. Never holds the
+/// password.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The URL is not a PostgreSQL URL.
+    #[error("the database URL is not valid: {0}")]
+    Url(tokio_postgres::Error),
+    /// No connection could be made.
+    #[error("cannot connect to PostgreSQL at {target}: {reason}")]
+    Unreachable {
+        /// Where the URL points.
+        target: String,
+        /// Why, and what to check.
+        reason: Reason,
+    },
+    /// Connected, but the store could not be opened there (a migration
+    /// failed, or the schema is newer than this server).
+    #[error("cannot open the store in PostgreSQL at {target}: {}", with_causes(.source))]
+    Store {
+        /// Where the URL points.
+        target: String,
+        /// Why.
+        source: Error,
+    },
+}
+
+/// Where `config` points, as an operator names it: hosts and ports,
+/// database and user; never the password.
+fn describe(config: &Config) -> String {
+    let mut addresses: Vec<String> = hosts(config)
+        .map(|(host, port)| match host {
+            Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
+            Host::Tcp(name) => format!("{name}:{port}"),
+            Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
+        })
+        .collect();
+    if addresses.is_empty() {
+        let addrs = config.get_hostaddrs().iter().zip(ports(config));
+        addresses = addrs.map(|(ip, port)| format!("{ip}:{port}")).collect();
+    }
+    let addresses = addresses.join(", ");
+    // Without a user, tokio-postgres logs in as the system user; without a
+    // database, PostgreSQL takes the user's name.
+    match (config.get_dbname(), config.get_user()) {
+        (Some(database), Some(user)) => {
+            format!("{addresses} (database \"{database}\", user \"{user}\")")
+        }
+        (None, Some(user)) => format!("{addresses} (database and user \"{user}\")"),
+        (Some(database), None) => {
+            format!("{addresses} (database \"{database}\", no user: this system user's name)")
+        }
+        (None, None) => format!("{addresses} (no database and no user: this system user's name)"),
+    }
+}
+
+/// The hosts given by name (not by address), with their ports: the ones
+/// whose name lookup can fail.
+fn host_names(config: &Config) -> Vec<(String, u16)> {
+    if !config.get_hostaddrs().is_empty() {
+        return Vec::new();
+    }
+    hosts(config)
+        .filter_map(|(host, port)| match host {
+            Host::Tcp(name) if name.parse::<IpAddr>().is_err() => Some((name.clone(), port)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The hosts of `config` with their ports.
+fn hosts(config: &Config) -> impl Iterator<Item = (&Host, u16)> {
+    config.get_hosts().iter().zip(ports(config))
+}
+
+/// The port of each host, as tokio-postgres reads them: one port for all
+/// hosts, or one each; 5432 without any.
+fn ports(config: &Config) -> impl Iterator<Item = u16> {
+    let ports = config.get_ports();
+    (0..).map(|i| ports.get(i).or(ports.first()).copied().unwrap_or(5432))
+}
+
+/// Why no connection could be made, with what to check.
+#[derive(Debug)]
+pub enum Reason {
+    /// A host name does not resolve.
+    NoSuchHost {
+        /// The name.
+        host: String,
+        /// The resolver's answer.
+        cause: io::Error,
+    },
+    /// Nothing listens on the port.
+    Refused,
+    /// No answer within the connect timeout.
+    TimedOut(Duration),
+    /// The server asks for a password and the URL has none.
+    NoPassword,
+    /// The server refused the password (SQLSTATE 28P01).
+    AuthenticationFailed(String),
+    /// The server refused this user from this host (SQLSTATE 28000: no
+    /// `pg_hba.conf` entry, a `reject` rule, a role that does not exist).
+    Rejected(String),
+    /// The database does not exist (SQLSTATE 3D000).
+    NoDatabase(String),
+    /// Anything else, as the driver or the server said it.
+    Other(String),
+}
+
+impl Reason {
+    /// The reason of the pool's failure to make its first connection;
+    /// `names` are the hosts to look up when the driver's error does not
+    /// say what failed.
+    async fn of(
+        error: deadpool_postgres::PoolError,
+        names: &[(String, u16)],
+        timeout: Duration,
+        has_password: bool,
+    ) -> Self {
+        use deadpool_postgres::PoolError;
+        let error = match error {
+            PoolError::Timeout(_) => return Reason::TimedOut(timeout),
+            PoolError::Backend(error) => error,
+            other => return Reason::Other(other.to_string()),
+        };
+        if let Some(db) = error.as_db_error() {
+            let message = db.message().to_owned();
+            return match *db.code() {
+                SqlState::INVALID_PASSWORD => Reason::AuthenticationFailed(message),
+                SqlState::INVALID_AUTHORIZATION_SPECIFICATION => Reason::Rejected(message),
+                SqlState::INVALID_CATALOG_NAME => Reason::NoDatabase(message),
+                _ => Reason::Other(format!("PostgreSQL says: {message}")),
+            };
+        }
+        let io_kind = std::error::Error::source(&error)
+            .and_then(|cause| cause.downcast_ref::<io::Error>())
+            .map(io::Error::kind);
+        match io_kind {
+            Some(io::ErrorKind::ConnectionRefused) => return Reason::Refused,
+            Some(io::ErrorKind::TimedOut) => return Reason::TimedOut(timeout),
+            // The resolver's failures have no kind of their own: look the
+            // names up again to tell them apart.
+            Some(_) => {
+                for (host, port) in names {
+                    let lookup = tokio::net::lookup_host((host.as_str(), *port));
+                    if let Ok(Err(cause)) = tokio::time::timeout(timeout, lookup).await {
+                        let host = host.clone();
+                        return Reason::NoSuchHost { host, cause };
+                    }
+                }
+            }
+            None => {}
+        }
+        let said = with_causes(&error);
+        // tokio-postgres tells of a password the server asked for and the
+        // URL lacks only in words.
+        if !has_password && said.contains("password missing") {
+            return Reason::NoPassword;
+        }
+        Reason::Other(said)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::NoSuchHost { host, cause } => write!(
+                f,
+                "the host name \"{host}\" does not resolve ({cause}); check the host in \
+                 --database-url"
+            ),
+            Reason::Refused => f.write_str(
+                "connection refused; is PostgreSQL running and listening there? Check the \
+                 host and port in --database-url, and listen_addresses and port in \
+                 postgresql.conf",
+            ),
+            Reason::TimedOut(timeout) => write!(
+                f,
+                "timed out: no answer within {} s; check the host and port in \
+                 --database-url (is it PostgreSQL that listens there?) and any firewall on \
+                 the way; a slow network may need a longer ?connect_timeout=SECONDS in the URL",
+                timeout.as_secs_f32()
+            ),
+            Reason::NoPassword => f.write_str(
+                "authentication failed: the server asks for a password and --database-url \
+                 has none; give it as postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            ),
+            Reason::AuthenticationFailed(said) => write!(
+                f,
+                "authentication failed ({said}); check the user and password in \
+                 --database-url against the role's password in PostgreSQL"
+            ),
+            Reason::Rejected(said) => write!(
+                f,
+                "PostgreSQL refused the connection ({said}); check that the role exists and \
+                 that pg_hba.conf lets it connect to this database from this host, and the \
+                 user in --database-url"
+            ),
+            Reason::NoDatabase(said) => write!(
+                f,
+                "{said}; create it (createdb --owner USER DATABASE) or name an existing one \
+                 in --database-url"
+            ),
+            Reason::Other(said) => write!(f, "{said}; check --database-url"),
+        }
+    }
+}
+
 /// Where a query runs: a pooled connection in autocommit, or the
 /// connection of a group's transaction.
 #[derive(Clone)]
@@ -153,15 +378,25 @@ impl PgKv {
     /// Connects to the database at `url` (`postgres://user:password@host:
     /// port/database`) and applies the migrations it lacks; other servers'
     /// writes are looked for every `poll_interval`.
-    pub fn connect(url: &str, poll_interval: Duration) -> Result<Self> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| Error::internal(format!("the database URL is not valid: {e}")))?;
+    pub fn connect(url: &str, poll_interval: Duration) -> Result<Self, OpenError> {
+        let mut config: Config = url.parse().map_err(OpenError::Url)?;
+        let timeout = *config
+            .get_connect_timeout()
+            .unwrap_or(&DEFAULT_CONNECT_TIMEOUT);
+        config.connect_timeout(timeout);
+        let target = describe(&config);
+        let store_error = |source: Error| OpenError::Store {
+            target: target.clone(),
+            source,
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("stepwise-postgres")
             .enable_all()
-            .build()?;
+            .build()
+            .map_err(|e| store_error(e.into()))?;
+        let names = host_names(&config);
+        let has_password = config.get_password().is_some();
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -171,19 +406,41 @@ impl PgKv {
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
-            .wait_timeout(Some(CONNECT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(timeout))
             .runtime(Runtime::Tokio1)
             .build()
-            .map_err(Error::internal)?;
+            .map_err(|e| store_error(Error::internal(e)))?;
         let kv = Self {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             pool,
             poll_interval,
         };
-        kv.migrate()?;
+        if let Some(reason) = kv.first_connection(names, timeout, has_password) {
+            return Err(OpenError::Unreachable { target, reason });
+        }
+        kv.migrate().map_err(store_error)?;
         Ok(kv)
+    }
+
+    /// Makes the pool's first connection (left in the pool for the
+    /// migrations), or says why none can be made.
+    fn first_connection(
+        &self,
+        names: Vec<(String, u16)>,
+        timeout: Duration,
+        has_password: bool,
+    ) -> Option<Reason> {
+        let pool = self.pool.clone();
+        let reached = self.block(async move {
+            Ok(match pool.get().await {
+                Ok(_) => None,
+                Err(error) => Some(Reason::of(error, &names, timeout, has_password).await),
+            })
+        });
+        // `block` fails only when the driver's runtime is gone.
+        reached.unwrap_or_else(|_| Some(Reason::Other("the database driver stopped".into())))
     }
 
     /// Runs `work` on the driver's runtime and waits for its result.
@@ -713,5 +970,49 @@ mod tests {
         assert_eq!(first_two, keys[1..=2]);
         kv.apply(keys.into_iter().map(|k| (k, None)).collect())
             .expect("clean up");
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    //! How a start-up error names the database, without one.
+
+    use super::*;
+
+    fn described(url: &str) -> String {
+        describe(&url.parse().expect("a valid URL"))
+    }
+
+    #[test]
+    fn a_url_is_named_by_its_hosts_database_and_user_never_its_password() {
+        let cases = [
+            (
+                "postgres://app:s3cret@db.internal/stepwise",
+                "db.internal:5432 (database \"stepwise\", user \"app\")",
+            ),
+            (
+                "postgres://app:s3cret@a:6000,b/stepwise",
+                "a:6000, b:5432 (database \"stepwise\", user \"app\")",
+            ),
+            (
+                "postgres://app:s3cret@[::1]:6000",
+                "[::1]:6000 (database and user \"app\")",
+            ),
+            (
+                "hostaddr=10.0.0.7 port=6000 password=s3cret dbname=stepwise",
+                "10.0.0.7:6000 (database \"stepwise\", no user: this system user's name)",
+            ),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(described(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn only_hosts_given_by_name_are_looked_up() {
+        let config: Config = "postgres://app@db.internal:6000,127.0.0.1/stepwise"
+            .parse()
+            .expect("a valid URL");
+        assert_eq!(host_names(&config), [("db.internal".to_owned(), 6000)]);
     }
 }

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::engine::{Batch, Engine, KvRead, Visit, run_unshared};
+use super::format;
 use super::wal::{Sizes, Wal};
 use crate::error::{Error, Result};
 
@@ -83,6 +84,14 @@ impl SledKv {
                 other => break other?,
             }
         };
+        // The first layout kept its records in trees of their own.
+        if db
+            .tree_names()
+            .iter()
+            .any(|name| name.as_ref() == b"entities")
+        {
+            return Err(format::refusal(format::FIRST_LAYOUT));
+        }
         let checkpoint = Checkpoint {
             data_file: Arc::new(File::open(dir.join("db"))?),
             db: db.clone(),
@@ -101,13 +110,6 @@ impl SledKv {
             wal,
             checkpoint,
         })
-    }
-}
-
-impl SledKv {
-    /// The database, for reading an older layout.
-    pub(super) fn db(&self) -> &sled::Db {
-        &self.db
     }
 }
 

@@ -6,9 +6,9 @@
 //! of everything before it, so a truncated or corrupted file is refused.
 //! Integers are big-endian.
 //!
-//! Backups of the store's first layout (`STEPWISE-BACKUP1`, whose entries
-//! also name their sled tree) restore into that layout, which the server
-//! upgrades when it first opens the store (see [`super::legacy`]).
+//! A backup names its store's on-disk format by the store's format mark
+//! among its entries ([`super::format`]); one of another format, or of the
+//! first layout (`STEPWISE-BACKUP1`), is refused before anything is written.
 //!
 //! A snapshot holds clients' text only sealed, and never the master key
 //! ([`super::seal`]): restoring it needs that key, which [`restore`] checks
@@ -22,15 +22,15 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::engine::Engine;
-use super::keys;
 use super::seal::{MASTER_KEY_FILE, MasterKey};
 use super::sled::SledKv;
+use super::{format, keys};
 use crate::error::{Error, Result};
 use crate::store::SnapshotInfo;
 
 const MAGIC: &[u8; 16] = b"STEPWISE-BACKUP2";
-/// Backups of the layout before the store's key-value redesign.
-const OLD_MAGIC: &[u8; 16] = b"STEPWISE-BACKUP1";
+/// Backups of the first layout (format 1).
+const FIRST_LAYOUT_MAGIC: &[u8; 16] = b"STEPWISE-BACKUP1";
 const ENTRY: u8 = 1;
 const END: u8 = 0xFF;
 
@@ -107,16 +107,14 @@ pub fn restore(path: &Path, dir: &Path, master_key: Option<&Path>) -> Result<u64
         ));
     }
     let master_key = master_key.map(MasterKey::read).transpose()?;
-    let entries = match read_contents(path)? {
-        Contents::FirstLayout(entries) => {
-            let count = restore_first_layout(entries, dir)?;
-            if let Some(key) = master_key {
-                key.write(&dir.join(MASTER_KEY_FILE))?;
-            }
-            return Ok(count);
-        }
-        Contents::Entries(entries) => entries,
-    };
+    let entries = read(path)?;
+    let mark = entries
+        .iter()
+        .find(|(entry, _)| *entry == keys::format())
+        .map_or(format::UNMARKED, |(_, value)| format::read_mark(value));
+    if mark != format::CURRENT {
+        return Err(refused_backup(mark));
+    }
     if let Some(key) = &master_key {
         let check = entries
             .iter()
@@ -148,22 +146,9 @@ pub fn restore(path: &Path, dir: &Path, master_key: Option<&Path>) -> Result<u64
     Ok(count)
 }
 
-/// A snapshot of the first layout: (tree, key, value) entries.
-type FirstLayout = Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>;
-
-/// Rebuilds the first layout's trees in `dir`, with a new epoch; the server
-/// upgrades them when it opens the store.
-fn restore_first_layout(entries: FirstLayout, dir: &Path) -> Result<u64> {
-    let db = sled::Config::new().path(dir).open()?;
-    let count = entries.len() as u64;
-    for (tree, key, value) in entries {
-        db.open_tree(tree)?.insert(key, value)?;
-    }
-    let epoch: [u8; 16] = rand::random();
-    db.open_tree("meta")?.insert(b"epoch", &epoch)?;
-    db.flush()?;
-    File::open(dir.join("db"))?.sync_all()?;
-    Ok(count)
+/// A backup of another on-disk format than this version's.
+fn refused_backup(found: u32) -> Error {
+    Error::invalid("backup", format::refusal(found).to_string())
 }
 
 fn corrupt() -> Error {
@@ -173,34 +158,20 @@ fn corrupt() -> Error {
     )
 }
 
-/// What a snapshot file holds, read and checked.
-enum Contents {
-    /// A backup of the first layout.
-    FirstLayout(FirstLayout),
-    /// The keyspace's entries.
-    Entries(Vec<(Vec<u8>, Vec<u8>)>),
-}
-
-/// Reads and checks a snapshot of either layout (the file is read once).
-fn read_contents(path: &Path) -> Result<Contents> {
+/// Reads and checks a whole snapshot: its entries, keys and values (the
+/// file is read once).
+pub fn read(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut bytes = Vec::new();
     BufReader::new(File::open(path)?).read_to_end(&mut bytes)?;
-    if let Some(body) = body(&bytes, OLD_MAGIC)? {
-        let mut entries = Vec::new();
-        let mut body = Cursor(body);
-        while body.next_entry()? {
-            let tree = body.part::<2>()?;
-            let (key, value) = (body.part::<4>()?, body.part::<4>()?);
-            entries.push((tree, key, value));
-        }
-        return Ok(Contents::FirstLayout(entries));
+    if bytes.starts_with(FIRST_LAYOUT_MAGIC) {
+        return Err(refused_backup(format::FIRST_LAYOUT));
     }
     let mut body = Cursor(body(&bytes, MAGIC)?.ok_or_else(corrupt)?);
     let mut entries = Vec::new();
     while body.next_entry()? {
         entries.push((body.part::<4>()?, body.part::<4>()?));
     }
-    Ok(Contents::Entries(entries))
+    Ok(entries)
 }
 
 /// The bytes of a snapshot between its magic and its digest, checked;
@@ -248,12 +219,4 @@ impl<'a> Cursor<'a> {
         let len = usize::try_from(u64::from_be_bytes(len)).map_err(|_| corrupt())?;
         Ok(self.take(len)?.to_vec())
     }
-}
-
-/// Reads and checks a whole snapshot: its entries, keys and values.
-pub fn read(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    Ok(match read_contents(path)? {
-        Contents::FirstLayout(entries) => entries.into_iter().map(|(_, k, v)| (k, v)).collect(),
-        Contents::Entries(entries) => entries,
-    })
 }

@@ -13,7 +13,8 @@ use std::ops::Bound;
 use uuid::Uuid;
 
 use super::codec::{
-    OpenText, Value, decode_entity, decode_id, decode_seq, encode_entity, encode_seq,
+    OpenText, Value, decode_entity, decode_id, decode_replay, decode_seq, encode_entity,
+    encode_replay, encode_seq,
 };
 use super::engine::{Batch, KvRead};
 use super::keys::{self, Tracked};
@@ -222,10 +223,15 @@ impl<'a, E: KvRead + ?Sized> KvTx<'a, E> {
         meta.updated_by = self.actor;
         let id = meta.id;
         self.put(keys::change(client, version), id.as_bytes().to_vec());
-        let value = encode_entity(&entity)
-            .sealed(|client, aad, plain| Ok(self.client_key(client)?.seal(aad, plain)))?;
+        let value =
+            encode_entity(&entity).sealed(|client, aad, plain| self.seal(client, aad, plain))?;
         self.put(keys::record(id), value);
         Ok(entity)
+    }
+
+    /// `plain` sealed with `client`'s key, bound to `aad`.
+    fn seal(&mut self, client: Uuid, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.client_key(client)?.seal(aad, plain))
     }
 
     /// The key that seals `client`'s text, made (and stored, wrapped) with
@@ -380,11 +386,14 @@ impl<E: KvRead + ?Sized> Tx for KvTx<'_, E> {
     }
 
     fn replay(&mut self, mutation_id: &str) -> Result<Option<Replay>> {
-        self.value(&keys::replay(self.actor, mutation_id))
+        self.get(&keys::replay(self.actor, mutation_id))?
+            .map(|bytes| decode_replay(&bytes, self))
+            .transpose()
     }
 
     fn remember(&mut self, mutation_id: &str, replay: &Replay) -> Result<()> {
-        self.put(keys::replay(self.actor, mutation_id), replay.encode());
+        let value = encode_replay(replay, |client, aad, plain| self.seal(client, aad, plain))?;
+        self.put(keys::replay(self.actor, mutation_id), value);
         self.put(
             keys::replay_by_time(self.now_us, self.actor, mutation_id),
             Vec::new(),

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod assertions;
 pub mod calls;
+pub mod cluster;
 pub mod database;
 pub mod requests;
 

@@ -11,7 +11,7 @@ import { el, replace, srOnly } from "../dom";
 import { ago, dateTime, isoTime, percent, signed } from "../format";
 import { type ClientSummary, Flag, SummarySeverity } from "../gen/stepwise/v1/care_service_pb";
 import { bandBadge, crisisNote } from "./assessments";
-import { count, flagBadge, missing, orMissing, problemNotice, type View } from "./common";
+import { count, flagBadge, missing, orMissing, problemNotice, type View, wideTable } from "./common";
 
 /** The server's severity in words, with the tone of its badge. */
 const SEVERITY: Record<SummarySeverity, { label: string; tone: string } | undefined> = {
@@ -46,8 +46,10 @@ export function caseloadView(caseload: Caseload): View {
   );
 
   function render(): void {
-    // Keep the keyboard focus on the same client's link across updates.
+    // Keep the keyboard focus on the same client's link across updates, and
+    // the table scrolled where it was (on a tablet it scrolls sideways).
     const focused = (document.activeElement as HTMLElement | null)?.dataset?.clientId;
+    const scrolledTo = body.querySelector(".table-scroll")?.scrollLeft ?? 0;
     charts.destroy();
     if (caseload.updatedAt) {
       replace(status, `Updated ${caseload.updatedAt.toLocaleTimeString(undefined, { timeStyle: "medium" })}`);
@@ -69,6 +71,8 @@ export function caseloadView(caseload: Caseload): View {
           )
         : [selfHarmNote(caseload.clients), table(caseload, charts)],
     );
+    const box = body.querySelector(".table-scroll");
+    if (box) box.scrollLeft = scrolledTo;
     if (focused) {
       body.querySelector<HTMLElement>(`a[data-client-id="${CSS.escape(focused)}"]`)?.focus();
     }
@@ -86,22 +90,20 @@ export function caseloadView(caseload: Caseload): View {
 }
 
 function table(caseload: Caseload, charts: Charts): HTMLElement {
-  return el(
-    "div",
-    { class: "table-scroll" },
+  return wideTable(
+    el(
+      "p",
+      { id: "caseload-caption", class: "table-caption" },
+      `${count(caseload.clients.length, "client")}, most urgent first `,
+      el(
+        "span",
+        { class: "caption-note" },
+        "(a risk of self-harm, then reliably worse symptoms, a drop in self-efficacy, then inactivity, low adherence and overdue questionnaires)",
+      ),
+    ),
     el(
       "table",
-      { class: "caseload-table" },
-      el(
-        "caption",
-        null,
-        `${count(caseload.clients.length, "client")}, most urgent first `,
-        el(
-          "span",
-          { class: "caption-note" },
-          "(a risk of self-harm, then reliably worse symptoms, a drop in self-efficacy, then inactivity, low adherence and overdue questionnaires)",
-        ),
-      ),
+      { class: "caseload-table", "aria-labelledby": "caseload-caption" },
       el(
         "thead",
         null,

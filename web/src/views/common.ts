@@ -215,5 +215,44 @@ export function dataTable(options: {
   );
 }
 
+/** The words that say a table holds more columns than its box shows. */
+const SCROLL_HINT = "Scroll sideways to see every column \u2192";
+
+/**
+ * A table too wide for a tablet, in a card: `caption` (the table's name,
+ * through its `aria-labelledby`) above the box the table scrolls sideways
+ * in, so the caption is never cut off with the columns. While the table
+ * does not fit, a hint says so and shadows show the sides with more
+ * columns: `data-more` lists them ("left", "right") for the stylesheet.
+ */
+export function wideTable(caption: HTMLElement, table: HTMLTableElement): HTMLElement {
+  const box = el("div", { class: "table-scroll" }, table);
+  const node = el(
+    "div",
+    { class: "wide-table" },
+    el(
+      "div",
+      { class: "wide-table-head" },
+      caption,
+      el("p", { class: "scroll-hint", "aria-hidden": "true" }, SCROLL_HINT),
+    ),
+    el("div", { class: "scroll-frame" }, box),
+  );
+  const mark = () => {
+    const end = box.scrollWidth - box.clientWidth;
+    const more = [box.scrollLeft > 1 ? "left" : "", box.scrollLeft < end - 1 ? "right" : ""].join(" ").trim();
+    if ((node.dataset.more ?? "") === more) return;
+    if (more) node.dataset.more = more;
+    else delete node.dataset.more;
+  };
+  box.addEventListener("scroll", mark, { passive: true });
+  // Also once the box is on the page (before it is first drawn, so a live
+  // re-rendering never flickers) and whenever its width changes. The hint
+  // this shows or hides changes the box's width only if it makes the page's
+  // scroll bar come or go; the browser then reports that width a frame later.
+  new ResizeObserver(mark).observe(box);
+  return node;
+}
+
 /** A header of a column that holds buttons, named for screen readers only. */
 export const ACTIONS: Column = { label: srOnly("Actions") };

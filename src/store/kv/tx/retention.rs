@@ -6,11 +6,11 @@ use std::ops::Bound;
 
 use uuid::Uuid;
 
-use super::super::codec::{Value, encode_seq};
+use super::super::codec::{Value, encode_seq, replay_version};
 use super::super::engine::KvRead;
 use super::super::keys;
 use super::KvTx;
-use crate::domain::{AccessEvent, Entity, Expiring, Invite, Replay};
+use crate::domain::{AccessEvent, Entity, Expiring, Invite};
 use crate::error::{Error, Result};
 use crate::store::{Purged, Tx};
 
@@ -69,8 +69,8 @@ fn oldest<'a, E: KvRead + ?Sized>(
 fn forget_replay<E: KvRead + ?Sized>(tx: &mut KvTx<'_, E>, index: &[u8]) -> Result<()> {
     let (account, replay) =
         keys::replay_of_index(index).ok_or_else(|| Error::internal("bad replay index key"))?;
-    if let Some(kept) = tx.value::<Replay>(&replay)? {
-        raise_floor(tx, account, kept.version)?;
+    if let Some(kept) = tx.get(&replay)? {
+        raise_floor(tx, account, replay_version(&kept)?)?;
         tx.remove(replay);
     }
     Ok(())
@@ -331,11 +331,20 @@ mod tests {
         for (mutation_id, version) in [("m1", 7), ("m2", 3)] {
             store
                 .write(client, move |tx| {
+                    let goal = crate::domain::Goal {
+                        meta: crate::domain::Meta {
+                            id: Uuid::now_v7(),
+                            client_id: client,
+                            version,
+                            ..Default::default()
+                        },
+                        title: "Walk".into(),
+                        ..Default::default()
+                    };
                     let replay = Replay {
-                        payload_digest: Some([1; 32]),
+                        payload_digest: [1; 32],
                         outcome: Outcome::Applied,
-                        record_id: Some(Uuid::now_v7()),
-                        version,
+                        current: Some(goal.into()),
                         rejection: None,
                     };
                     tx.remember(mutation_id, &replay)
@@ -381,12 +390,10 @@ mod tests {
         dyn_store
             .write(client, move |tx| {
                 let goal = tx.create(goal.clone())?;
-                tx.tombstone(&goal)?;
                 let replay = Replay {
-                    payload_digest: None,
+                    payload_digest: [1; 32],
                     outcome: Outcome::Applied,
-                    record_id: Some(goal.meta().id),
-                    version: 2,
+                    current: Some(tx.tombstone(&goal)?),
                     rejection: None,
                 };
                 tx.remember("m1", &replay)

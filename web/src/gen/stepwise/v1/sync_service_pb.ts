@@ -326,7 +326,8 @@ export type Mutation = Message<"stepwise.v1.Mutation"> & {
    * across retries: a mutation id seen before with the same edit (the same
    * base_version and op, compared as a SHA-256 of the decoded mutation
    * without its id, so field order, defaults written out and unknown fields
-   * do not matter) returns its first result and applies nothing. A mutation
+   * do not matter) returns its first result as it was (the same outcome and
+   * `current`, even if the record changed since) and applies nothing. A mutation
    * id seen before with a different edit is OUTCOME_REJECTED with reason
    * MUTATION_ID_REUSED, applies nothing, and leaves the first result for
    * later retries. Use a new id for every edit. 1 to 128 characters.
@@ -382,10 +383,13 @@ export type Mutation = Message<"stepwise.v1.Mutation"> & {
     case: "upsertEfficacyRating";
   } | {
     /**
-     * Delete a record and what hangs under it: a goal, action step,
-     * check-in, efficacy rating, or a comment the client wrote.
-     * Assignments (cancelled by therapists), assessment results and
-     * attainment ratings cannot be deleted.
+     * Delete a record and everything under it (a goal's action steps with
+     * their check-ins, its ratings, attainment ratings and comments; a
+     * skill's practices; a check-in's comments). A push may delete: a goal,
+     * action step, check-in, efficacy rating, skill, skill practice,
+     * thought record, or a comment the client wrote. It cannot delete an
+     * assignment (a therapist cancels it), an assessment result or an
+     * attainment rating: OUTCOME_REJECTED with reason PERMISSION_DENIED.
      *
      * @generated from field: stepwise.v1.EntityRef delete = 7;
      */
@@ -527,7 +531,9 @@ export type MutationResult = Message<"stepwise.v1.MutationResult"> & {
    * server's copy on OUTCOME_CONFLICT, the tombstone on OUTCOME_GONE. Unset
    * on OUTCOME_REJECTED, and on the results from where the records would
    * not fit in one 4 MiB answer (a push of many long records): the outcome
-   * stands, and the next Pull brings the records.
+   * stands, and the next Pull brings the records. A replay of the mutation
+   * carries it as it was then, never a later version, so its version is a
+   * safe base for the next edit.
    *
    * @generated from field: stepwise.v1.Change current = 3;
    */

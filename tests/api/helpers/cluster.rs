@@ -1,0 +1,169 @@
+//! A throw-away PostgreSQL cluster of the test's own, for what the shared
+//! test database cannot show: its `pg_hba.conf` asks for a password
+//! (`scram-sha-256`) on TCP, where `.ci/run`'s cluster trusts everyone.
+//! Made as `.ci/run` makes its own: Debian's binaries, `initdb` as the
+//! unprivileged user `stepwise-ci` when the tests run as root (initdb
+//! refuses root), a free port on 127.0.0.1, the socket in the cluster's dir.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The user that owns the cluster when the tests run as root.
+const CLUSTER_USER: &str = "stepwise-ci";
+
+/// A running cluster; stopped and removed when dropped.
+pub struct Cluster {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    /// The TCP port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Cluster {
+    /// A cluster whose TCP connections must authenticate with a password
+    /// (`scram-sha-256`) while its Unix socket trusts the superuser
+    /// `postgres`. `None`, after saying so, when PostgreSQL's binaries are
+    /// not installed; under CI (`CI=true`, where `.ci/run` installs them
+    /// first) that fails the test instead, so that it never skips there.
+    pub fn with_passwords() -> Option<Cluster> {
+        let Some(bin) = newest_bin() else {
+            let why = "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin";
+            assert!(
+                !in_ci(),
+                "{why}: .ci/run installs postgresql before the tests"
+            );
+            eprintln!("skipped: {why}");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        if rustix::process::geteuid().is_root() {
+            ensure_cluster_user();
+            let uid = run_output(Command::new("id").args(["-u", CLUSTER_USER]));
+            let uid = uid.trim().parse().expect("a numeric uid");
+            std::os::unix::fs::chown(dir.path(), Some(uid), None).expect("chown the cluster dir");
+        }
+        let data = dir.path().join("data");
+        run(as_cluster_user(&bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-E", "UTF8", "--locale=C"])
+            .args(["--auth-local=trust", "--auth-host=scram-sha-256"]));
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            dir.path().display()
+        );
+        run(as_cluster_user(&bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.path().join("server.log"))
+            .args(["-w", "-t", "60", "-o", &options, "start"]));
+        Some(Cluster { bin, dir, port })
+    }
+
+    /// The superuser over the cluster's Unix socket (trusted), for setting
+    /// up roles and databases.
+    pub async fn superuser(&self) -> tokio_postgres::Client {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host_path(self.dir.path())
+            .port(self.port)
+            .user("postgres")
+            .dbname("postgres");
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test cluster as postgres");
+        tokio::spawn(connection);
+        client
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = as_cluster_user(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on now (bound, then let go).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Whether the tests run under CI.
+fn in_ci() -> bool {
+    matches!(std::env::var("CI").as_deref(), Ok("true" | "1"))
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin` that has `initdb`.
+fn newest_bin() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").is_file().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+/// Adds the cluster's user when it is missing (as `.ci/run` does).
+fn ensure_cluster_user() {
+    let known = Command::new("id")
+        .arg(CLUSTER_USER)
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !known {
+        // Another test may add it at the same moment: what counts is that
+        // it exists afterwards.
+        let _ = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
+            .arg(CLUSTER_USER)
+            .output();
+    }
+}
+
+/// `program`, run as the cluster's user when the tests run as root.
+fn as_cluster_user(program: &Path) -> Command {
+    if rustix::process::geteuid().is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", CLUSTER_USER, "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// Runs `command`, failing the test with its output when it fails.
+fn run(command: &mut Command) {
+    run_output(command);
+}
+
+/// Runs `command` and returns its standard output, failing the test with
+/// its output when it fails.
+fn run_output(command: &mut Command) -> String {
+    let out = command.output().expect("run a PostgreSQL tool");
+    assert!(
+        out.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
