@@ -1,4 +1,5 @@
-//! The server's explicit limits, in one place (documented in the README).
+//! The server's explicit limits, in one place (documented in docs/api.md,
+//! "Limits").
 //!
 //! Field lengths, page sizes and push sizes are checked where requests are
 //! parsed (see [`crate::domain::fields`] and [`crate::app`]); the limits

@@ -300,8 +300,8 @@ export type PushRequest = Message<"stepwise.v1.PushRequest"> & {
    * server keeps push results for its sync window (90 days by default);
    * once it forgot results from after this cursor, the push fails with
    * FAILED_PRECONDITION and ErrorInfo reason RESYNC_REQUIRED and applies
-   * nothing: pull from an empty cursor, then push again (see the README's
-   * sync protocol). A cursor of another client is INVALID_ARGUMENT.
+   * nothing: pull from an empty cursor, then push again (see
+   * docs/sync-protocol.md). A cursor of another client is INVALID_ARGUMENT.
    *
    * @generated from field: string cursor = 3;
    */
