@@ -106,6 +106,17 @@ impl Metrics {
             .observe(latency.as_secs_f64());
     }
 
+    /// Calls to `method` recorded as ended with `code`, so far.
+    #[cfg(test)]
+    pub fn calls(&self, RpcMethod(method): RpcMethod, code: tonic::Code) -> u64 {
+        self.requests
+            .get_or_create(&CallLabels {
+                method,
+                code: Code(code),
+            })
+            .get()
+    }
+
     /// A registry of these metrics (they share their values with it) and
     /// of `gauges`, read at each scrape. Names are those dashboards already
     /// use.

@@ -1,4 +1,4 @@
-//! [`KvStore`]: the [`Store`] over an ordered key-value [`Engine`] — sled on
+//! [`Store`]: the store over an ordered key-value [`Engine`] — sled on
 //! disk ([`sled::SledKv`]), PostgreSQL shared by several servers
 //! ([`postgres::PgKv`]), or memory ([`memory::MemoryKv`]).
 //!
@@ -42,7 +42,7 @@ use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use self::seal::{MasterKey, SealedText};
 use super::page_token::KeyRange;
-use super::{ChangePage, Page, PageRequest, SeenBy, Side, SnapshotInfo};
+use super::{ChangePage, PAGE_BYTES, Page, PageRequest, SeenBy, Side, SnapshotInfo};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Invite, Kind, Order,
@@ -144,29 +144,33 @@ impl Store {
     }
 
     /// Reads one page of `range`, turning entries into items with `load`
-    /// (`None` skips an entry). The token continues after the page's last
+    /// (`None` skips an entry), each with the size of the value it was
+    /// read from. The page ends after `page.size` items, or once they were
+    /// read from [`PAGE_BYTES`]. The token continues after the page's last
     /// item, and only when another item follows: skipped entries neither
     /// end up in a token nor make an empty last page.
     fn page<T>(
         &self,
         range: &KeyRange,
         page: PageRequest<'_>,
-        mut load: impl FnMut(&[u8], &[u8]) -> Result<Option<T>>,
+        mut load: impl FnMut(&[u8], &[u8]) -> Result<Option<(T, usize)>>,
     ) -> Result<Page<T>> {
         let (start, end) = range.page_bounds(page.token)?;
         let mut items = Vec::with_capacity(page.size.min(1024));
+        let mut bytes = 0;
         let mut last_key = Vec::new();
         let mut more = false;
         self.engine
             .scan((as_ref(&start), as_ref(&end)), &mut |key, value| {
-                let Some(item) = load(key, value)? else {
+                let Some((item, size)) = load(key, value)? else {
                     return Ok(true);
                 };
-                if items.len() == page.size {
+                if items.len() == page.size || bytes >= PAGE_BYTES {
                     more = true;
                     return Ok(false);
                 }
                 items.push(item);
+                bytes += size;
                 last_key.clear();
                 last_key.extend_from_slice(key);
                 Ok(true)
@@ -197,9 +201,14 @@ impl Store {
     }
 
     fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
+        Ok(self.sized_value(key)?.map(|(value, _)| value))
+    }
+
+    /// A value, and the size it is stored in, for a page.
+    fn sized_value<T: Value>(&self, key: &[u8]) -> Result<Option<(T, usize)>> {
         self.engine
             .get(key)?
-            .map(|bytes| T::decode(bytes.as_ref()))
+            .map(|bytes| Ok((T::decode(&bytes)?, bytes.len())))
             .transpose()
     }
 
@@ -209,9 +218,14 @@ impl Store {
 
     /// A record as stored now, its text opened by `keys`.
     fn entity_with(&self, id: Uuid, keys: &dyn OpenText) -> Result<Option<Entity>> {
+        Ok(self.sized_entity(id, keys)?.map(|(entity, _)| entity))
+    }
+
+    /// [`Store::entity_with`], and the size the record is stored in.
+    fn sized_entity(&self, id: Uuid, keys: &dyn OpenText) -> Result<Option<(Entity, usize)>> {
         self.engine
             .get(&keys::record(id))?
-            .map(|bytes| decode_entity(id, bytes.as_ref(), keys))
+            .map(|bytes| Ok((decode_entity(id, &bytes, keys)?, bytes.len())))
             .transpose()
     }
 
@@ -492,9 +506,9 @@ impl Store {
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
             Ok(self
-                .entity_with(id, &text_keys)?
-                .filter(|e| !e.is_deleted())
-                .and_then(seen))
+                .sized_entity(id, &text_keys)?
+                .filter(|(e, _)| !e.is_deleted())
+                .and_then(|(e, size)| Some((seen(e)?, size))))
         })
     }
 
@@ -578,7 +592,7 @@ impl Store {
         let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
         let range = KeyRange::new(&prefix, (Vec::new(), None));
         self.page(&range, page, |_, hash| {
-            self.value(&keys::key(keys::TOKEN, &[hash]))
+            self.sized_value(&keys::key(keys::TOKEN, &[hash]))
         })
     }
 
@@ -595,7 +609,9 @@ impl Store {
     /// Every account (deleted ones as their receipts), oldest first.
     pub async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>> {
         let range = KeyRange::new(&[keys::ACCOUNT], (Vec::new(), None));
-        self.page(&range, page, |_, value| Account::decode(value).map(Some))
+        self.page(&range, page, |_, value| {
+            Ok(Some((Account::decode(value)?, value.len())))
+        })
     }
 
     /// A care link by id.
@@ -629,7 +645,7 @@ impl Store {
         );
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
-            self.care_link_now(id)
+            self.sized_value(&keys::key(keys::LINK, &[id.as_bytes()]))
         })
     }
 
@@ -642,7 +658,7 @@ impl Store {
         self.page(&range, page, |key, _| {
             let code = std::str::from_utf8(&key[code_at..])
                 .map_err(|_| Error::internal("bad invite index key"))?;
-            self.value(&keys::invite(code))
+            self.sized_value(&keys::invite(code))
         })
     }
 
@@ -662,14 +678,16 @@ impl Store {
             (Vec::new(), None),
         );
         self.page(&range, page, |_, value| {
-            AccessEvent::decode(value).map(Some)
+            Ok(Some((AccessEvent::decode(value)?, value.len())))
         })
     }
 
     /// The administrators' events, oldest first.
     pub async fn admin_events(&self, page: PageRequest<'_>) -> Result<Page<AdminEvent>> {
         let range = KeyRange::new(&[keys::ADMIN_EVENT], (Vec::new(), None));
-        self.page(&range, page, |_, value| AdminEvent::decode(value).map(Some))
+        self.page(&range, page, |_, value| {
+            Ok(Some((AdminEvent::decode(value)?, value.len())))
+        })
     }
 
     /// A therapist's sessions with a client, newest first.
@@ -682,7 +700,7 @@ impl Store {
         let range = KeyRange::new(&keys::sessions_of(therapist, client), (Vec::new(), None));
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
-            self.value(&keys::session(id))
+            self.sized_value(&keys::session(id))
         })
     }
 
