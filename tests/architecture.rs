@@ -978,3 +978,124 @@ fn the_check_sees_what_it_is_meant_to_see() {
             .contains_key("cli::bench::fixture")
     );
 }
+
+// ---------------------------------------------------------------------
+// The checks themselves, on small planted crates.
+
+fn planted(modules: &[(&str, &str)]) -> Graph {
+    let sources = modules
+        .iter()
+        .map(|(path, source)| (path.to_string(), source.to_string()))
+        .collect();
+    Graph::new(Krate::Library, &sources)
+}
+
+#[test]
+fn a_planted_cycle_is_reported_at_any_depth() {
+    let graph = planted(&[
+        ("", "pub mod a; pub mod p;"),
+        ("a", "pub mod x; pub mod y;"),
+        ("a::x", "pub fn f() { crate::a::y::g() }"),
+        ("a::y", "use crate::a::x; pub fn g() { x::f() }"),
+        // Deeper: q's child imports s, and s imports another child of q.
+        ("p", "pub mod q; pub mod s;"),
+        ("p::q", "pub mod r; pub mod t;"),
+        ("p::q::r", "use super::super::s::S; pub fn r(_: S) {}"),
+        ("p::q::t", "pub struct T;"),
+        ("p::s", "pub struct S(crate::p::q::t::T);"),
+    ]);
+    let cycles = graph.cycles();
+    assert_eq!(cycles.len(), 2, "{cycles:#?}");
+    assert_eq!(
+        cycles[0],
+        "[library] the children of `a` import each other in a cycle (x, y):\n    \
+         `a::x` → `a::y` (crate::a::y::g)\n    \
+         `a::y` → `a::x` (crate::a::x, crate::a::x::f)"
+    );
+    assert_eq!(
+        cycles[1],
+        "[library] the children of `p` import each other in a cycle (q, s):\n    \
+         `p::q::r` → `p::s` (super::super::s::S)\n    \
+         `p::s` → `p::q::t` (crate::p::q::t::T)"
+    );
+    assert_eq!(graph.upward_imports(), Vec::<String>::new());
+}
+
+#[test]
+fn a_planted_upward_import_is_reported() {
+    let graph = planted(&[
+        ("", "pub mod b;"),
+        ("b", "pub mod c; pub struct Thing;"),
+        ("b::c", "pub mod d; use super::Thing; pub fn f(_: Thing) {}"),
+        // Two levels up, through the crate's root.
+        (
+            "b::c::d",
+            "pub fn g() -> crate::b::Thing { crate::b::Thing }",
+        ),
+    ]);
+    assert_eq!(
+        graph.upward_imports(),
+        [
+            "[library] `b::c` imports from its ancestor `b`: super::Thing",
+            "[library] `b::c::d` imports from its ancestor `b`: crate::b::Thing",
+        ]
+    );
+    assert_eq!(graph.cycles(), Vec::<String>::new());
+}
+
+#[test]
+fn a_parent_s_path_to_a_sibling_or_a_re_export_is_not_upward() {
+    let graph = planted(&[
+        ("", "pub mod b;"),
+        (
+            "b",
+            "pub mod c; pub mod keys; pub mod made; mod thing;
+             pub use self::thing::Thing;
+             pub use made::*;
+             use std::sync::Arc;
+             #[cfg(test)] pub struct OnlyForTests;",
+        ),
+        (
+            "b::c",
+            "use super::{Arc, Thing, keys};
+             use crate::b::keys::Key;
+             pub fn f(_: Thing, _: Key, _: Arc<u8>, _: super::Made) {}
+             #[cfg(test)] fn t(_: super::OnlyForTests) {}",
+        ),
+        ("b::keys", "pub struct Key;"),
+        ("b::thing", "pub struct Thing;"),
+        // An item made by a macro, re-exported by a glob.
+        ("b::made", "make! { Made }"),
+    ]);
+    assert_eq!(graph.upward_imports(), Vec::<String>::new());
+    let uses: Vec<&str> = graph.modules["b::c"]
+        .uses
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(uses, ["b::keys", "b::made", "b::thing"]);
+}
+
+#[test]
+fn allowed_imports_are_left_out_and_gone_ones_are_named() {
+    let mut graph = planted(&[
+        ("", "pub mod a;"),
+        ("a", "pub mod x; pub mod y; pub struct Up;"),
+        ("a::x", "pub fn f(_: super::Up) { crate::a::y::g() }"),
+        ("a::y", "pub fn g() { crate::a::x::f(super::Up) }"),
+    ]);
+    let allowed = [
+        ("a::y", "a::x", "planted"),
+        ("a::x", "a", "planted"),
+        ("a::x", "a::z", "planted"),
+    ];
+    assert_eq!(
+        graph.allow(&allowed),
+        ["[library] `a::x` no longer imports `a::z`: take it off the allowed list (planted)"]
+    );
+    assert_eq!(graph.cycles(), Vec::<String>::new());
+    assert_eq!(
+        graph.upward_imports(),
+        ["[library] `a::y` imports from its ancestor `a`: super::Up"]
+    );
+}
