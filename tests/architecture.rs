@@ -196,7 +196,6 @@ const ALLOWED_IN_LIBRARY: &[Allowed] = &[
     // Cycles: the import named is the one to go.
     ("domain::records", "domain::skills", RECORD_KINDS),
     ("domain::records", "domain::thoughts", RECORD_KINDS),
-    ("store::page_token", "store::kv::keys", ON_THIS_BRANCH),
 ];
 
 /// Imports of the binary that break a rule today.
