@@ -190,8 +190,6 @@ const ALLOWED_IN_LIBRARY: &[Allowed] = &[
     ("store::kv::tx::retention", "store", STORE_INTERFACE),
     ("store::page_token", "store", STORE_INTERFACE),
     ("store::kv::tx::retention", "store::kv::tx", KV_TX),
-    ("client::backup", "client", ON_THIS_BRANCH),
-    ("client::export", "client", ON_THIS_BRANCH),
     // Cycles: the import named is the one to go.
     ("domain::records", "domain::skills", RECORD_KINDS),
     ("domain::records", "domain::thoughts", RECORD_KINDS),
