@@ -197,12 +197,9 @@ const ALLOWED_IN_LIBRARY: &[Allowed] = &[
 
 /// Imports of the binary that break a rule today.
 const ALLOWED_IN_BINARY: &[Allowed] = &[
-    ("cli::backup", "cli", ON_THIS_BRANCH),
     ("cli::bench::engine", "cli::bench", ON_THIS_BRANCH),
     ("cli::bench::measure", "cli::bench", ON_THIS_BRANCH),
     ("cli::bench::storage", "cli::bench", ON_THIS_BRANCH),
-    ("cli::export", "cli", ON_THIS_BRANCH),
-    ("cli::remote", "cli", ON_THIS_BRANCH),
     // A cycle: the import named is the one to go.
     (
         "cli::bench::workload",
