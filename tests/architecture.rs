@@ -197,9 +197,6 @@ const ALLOWED_IN_LIBRARY: &[Allowed] = &[
 
 /// Imports of the binary that break a rule today.
 const ALLOWED_IN_BINARY: &[Allowed] = &[
-    ("cli::bench::engine", "cli::bench", ON_THIS_BRANCH),
-    ("cli::bench::measure", "cli::bench", ON_THIS_BRANCH),
-    ("cli::bench::storage", "cli::bench", ON_THIS_BRANCH),
     // A cycle: the import named is the one to go.
     (
         "cli::bench::workload",

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::fixture::Fixture;
 use super::process::Usage;
+use super::report::print_json;
 use super::workload::{Workload, request};
 
 /// The result of one workload.
@@ -53,7 +54,7 @@ impl Measurement {
             0.0
         };
         if json {
-            super::print_json(&Reported {
+            print_json(&Reported {
                 measurement: self,
                 baseline_rps: baseline.rps,
                 ratio,
