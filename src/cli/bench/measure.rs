@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::fixture::Fixture;
 use super::process::Usage;
 use super::report::print_json;
-use super::workload::{Workload, request};
+use super::request::request;
+use super::workload::Workload;
 
 /// The result of one workload.
 #[derive(Debug, Clone, Serialize)]

@@ -19,6 +19,7 @@ mod fixture;
 mod measure;
 mod process;
 mod report;
+mod request;
 mod storage;
 mod workload;
 
