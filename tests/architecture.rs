@@ -119,9 +119,10 @@ const SERVICE: &str = "the handlers share `principal` and `delete` defined in se
 const CONVERT: &str = "the conversions share helpers (`required`, `new_meta`, \
      `enum_conversions!`…) defined in service/convert/mod.rs; others are working in service/, \
      so to be fixed in a follow-up (the helpers in a module of their own)";
-const STORE_INTERFACE: &str = "the engine implements the `Store`/`Tx` traits and their types \
-     (`Write`, `Side`, `Page`…) defined in store/mod.rs; to be fixed by the Store/Tx rework \
-     (the interface in a module of its own, which kv and page_token import as a sibling)";
+const STORE_INTERFACE: &str = "the `Store`/`Tx` traits and their types (`Write`, `Side`, \
+     `Page`…) are defined in store/mod.rs, above the modules that implement or serve them (kv, \
+     page_token); to be fixed by the Store/Tx rework (the interface in a module of its own, which \
+     they import as a sibling)";
 const KV_TX: &str = "retention adds methods to `KvTx` defined in kv/tx.rs; to be fixed by the \
      Store/Tx rework";
 const RECORD_KINDS: &str = "records.rs defines every kind's record type, whose fields are the \
