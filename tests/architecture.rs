@@ -499,9 +499,7 @@ impl Resolver<'_> {
         absolute.extend(rest.iter().cloned());
         self.lookup(absolute, glob, hops)
     }
-}
 
-impl Resolver<'_> {
     /// What an absolute path (from the crate root) leads to: the longest
     /// module prefix, and where the item after it is defined.
     fn lookup(&self, absolute: Vec<String>, glob: bool, hops: usize) -> Option<Target> {
