@@ -4,13 +4,13 @@
 
 pub mod backup;
 pub mod bench;
+pub mod error;
 pub mod export;
 pub mod remote;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use stepwise::client::{ConnectError, backup::BackupError, export::ExportError};
 use stepwise::config::ServeConfig;
 use stepwise::server::Server;
 
@@ -62,26 +62,6 @@ impl Command {
             Command::Export(args) => exit_code(export::export(args).await),
         }
     }
-}
-
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    /// The settings cannot be used (no token, an unreadable file, ...).
-    #[error("{0}")]
-    Config(String),
-    /// Connecting failed.
-    #[error("{0}")]
-    Connect(#[from] ConnectError),
-    /// The backup failed.
-    #[error("{0}")]
-    Backup(#[from] BackupError),
-    /// The export failed.
-    #[error("{0}")]
-    Export(#[from] ExportError),
-    /// The restore failed.
-    #[error("{0}")]
-    Restore(#[from] stepwise::error::Error),
 }
 
 fn exit_code(result: Result<(), impl std::fmt::Display>) -> ExitCode {

@@ -25,13 +25,13 @@ pub mod sled;
 pub mod snapshot;
 mod tx;
 mod wal;
+mod watchers;
 
 pub use tx::Tx;
 
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
@@ -41,6 +41,7 @@ use self::engine::{Engine, KvRead};
 use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use self::seal::{MasterKey, SealedText};
+use self::watchers::{Watchers, notify};
 use super::page_token::KeyRange;
 use super::{ChangePage, PAGE_BYTES, Page, PageRequest, SeenBy, Side, SnapshotInfo};
 use crate::domain::instruments::CustomInstrument;
@@ -50,9 +51,6 @@ use crate::domain::{
     TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
-
-/// Clients' latest sequence numbers, for their subscribers.
-type Watchers = Arc<Mutex<HashMap<Uuid, watch::Sender<i64>>>>;
 
 /// The store: what the use cases keep, over an ordered key-value engine
 /// (see [`crate::store`] for the rules it keeps).
@@ -318,28 +316,6 @@ fn claim_if(
         Ok(vec![(key.clone(), Some(value.clone()))])
     })?;
     Ok(stored)
-}
-
-/// Tells the watchers of the clients in `heads` their new sequence numbers.
-/// A sequence only grows: a head read earlier (by the poller, or for an
-/// earlier group) never replaces a later one.
-fn notify(watchers: &Watchers, heads: Touched) {
-    let Ok(mut watchers) = watchers.lock() else {
-        return;
-    };
-    for (client, seq) in heads {
-        if let Some(sender) = watchers.get(&client) {
-            if sender.receiver_count() == 0 {
-                watchers.remove(&client);
-            } else {
-                sender.send_if_modified(|head| {
-                    let advanced = seq > *head;
-                    *head = (*head).max(seq);
-                    advanced
-                });
-            }
-        }
-    }
 }
 
 impl Store {
