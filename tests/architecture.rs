@@ -119,12 +119,6 @@ const SERVICE: &str = "the handlers share `principal` and `delete` defined in se
 const CONVERT: &str = "the conversions share helpers (`required`, `new_meta`, \
      `enum_conversions!`…) defined in service/convert/mod.rs; others are working in service/, \
      so to be fixed in a follow-up (the helpers in a module of their own)";
-const STORE_INTERFACE: &str = "the `Store`/`Tx` traits and their types (`Write`, `Side`, \
-     `Page`…) are defined in store/mod.rs, above the modules that implement or serve them (kv, \
-     page_token); to be fixed by the Store/Tx rework (the interface in a module of its own, which \
-     they import as a sibling)";
-const KV_TX: &str = "retention adds methods to `KvTx` defined in kv/tx.rs; to be fixed by the \
-     Store/Tx rework";
 const RECORD_KINDS: &str = "records.rs defines every kind's record type, whose fields are the \
      kind's vocabulary (`SkillCategory`, `Distortion`, `Emotion`), while skills.rs and \
      thoughts.rs hold rules over those records; to be fixed by the record-kind-as-a-unit change \
@@ -183,13 +177,6 @@ const ALLOWED_IN_LIBRARY: &[Allowed] = &[
         "service::convert",
         CONVERT,
     ),
-    ("store::kv", "store", STORE_INTERFACE),
-    ("store::kv::pipeline", "store", STORE_INTERFACE),
-    ("store::kv::snapshot", "store", STORE_INTERFACE),
-    ("store::kv::tx", "store", STORE_INTERFACE),
-    ("store::kv::tx::retention", "store", STORE_INTERFACE),
-    ("store::page_token", "store", STORE_INTERFACE),
-    ("store::kv::tx::retention", "store::kv::tx", KV_TX),
     // Cycles: the import named is the one to go.
     ("domain::records", "domain::skills", RECORD_KINDS),
     ("domain::records", "domain::thoughts", RECORD_KINDS),

@@ -126,7 +126,7 @@ impl MasterKey {
     }
 
     /// The value the store keeps to recognise this key.
-    pub(super) fn key_check(&self) -> Vec<u8> {
+    pub(crate) fn key_check(&self) -> Vec<u8> {
         seal(&self.cipher(), CHECK_CONTEXT, CHECK_CONTEXT)
     }
 
@@ -136,14 +136,14 @@ impl MasterKey {
     }
 
     /// A new key for `client`, and its wrapped form for the store.
-    pub(super) fn new_client_key(&self, client: Uuid) -> (ClientKey, Vec<u8>) {
+    pub(crate) fn new_client_key(&self, client: Uuid) -> (ClientKey, Vec<u8>) {
         let bytes = Zeroizing::new(rand::random::<[u8; KEY_BYTES]>());
         let wrapped = seal(&self.cipher(), &wrap_context(client), &bytes[..]);
         (ClientKey::from_bytes(&bytes), wrapped)
     }
 
     /// The key of `client` from its wrapped form.
-    pub(super) fn unwrap_client_key(&self, client: Uuid, wrapped: &[u8]) -> Result<ClientKey> {
+    pub(crate) fn unwrap_client_key(&self, client: Uuid, wrapped: &[u8]) -> Result<ClientKey> {
         let bytes = Zeroizing::new(open(&self.cipher(), &wrap_context(client), wrapped)?);
         let bytes: &[u8; KEY_BYTES] = bytes[..]
             .try_into()
@@ -158,7 +158,7 @@ fn wrap_context(client: Uuid) -> Vec<u8> {
 
 /// The key that opens `client`'s text, given the client's stored key
 /// entry (`None` once the client was erased).
-pub(super) fn text_key(
+pub(crate) fn text_key(
     master: &MasterKey,
     client: Uuid,
     wrapped: Option<&[u8]>,
@@ -170,7 +170,7 @@ pub(super) fn text_key(
 
 /// Opens `text`, given its client's stored key entry (`None` once the
 /// client was erased).
-pub(super) fn open_text(
+pub(crate) fn open_text(
     master: &MasterKey,
     wrapped: Option<&[u8]>,
     text: &SealedText<'_>,
@@ -206,7 +206,7 @@ pub enum Sealing {
 /// One client's key, as the ciphers that use it (they wipe their keys
 /// when dropped).
 #[derive(Clone)]
-pub(super) struct ClientKey {
+pub(crate) struct ClientKey {
     earlier: XChaCha20Poly1305,
     current: Aes256Gcm,
 }
@@ -227,12 +227,12 @@ impl ClientKey {
     }
 
     /// `plain` sealed ([`Sealing::Aes256Gcm`]), bound to `aad`.
-    pub(super) fn seal(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
         seal(&self.current, aad, plain)
     }
 
     /// What `text` holds, if this key sealed it.
-    pub(super) fn open(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
+    pub(crate) fn open(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
         match text.sealing {
             Sealing::XChaCha20Poly1305 => open(&self.earlier, text.aad, text.bytes),
             Sealing::Aes256Gcm => open(&self.current, text.aad, text.bytes),
@@ -242,7 +242,7 @@ impl ClientKey {
     /// `plain` sealed as text was before AES-GCM: for tests that read such
     /// text.
     #[cfg(test)]
-    pub(super) fn seal_earlier(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal_earlier(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
         seal(&self.earlier, aad, plain)
     }
 }

@@ -23,8 +23,8 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::engine::Engine;
-use super::seal::MasterKey;
+use super::kv::engine::Engine;
+use super::kv::seal::MasterKey;
 use super::tx::{Layer, Tx};
 use crate::domain::Clock;
 use crate::error::{Error, Result};

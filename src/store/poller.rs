@@ -24,9 +24,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::codec::decode_seq;
-use super::engine::Engine;
-use super::keys;
+use super::kv::codec::decode_seq;
+use super::kv::engine::Engine;
+use super::kv::keys;
 use super::watchers::{Watchers, notify};
 use crate::error::Result;
 

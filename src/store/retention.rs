@@ -6,15 +6,31 @@ use std::ops::Bound;
 
 use uuid::Uuid;
 
-use super::super::codec::{Value, encode_seq, replay_version};
-use super::super::keys;
-use super::Tx;
+use super::kv::codec::{Value, encode_seq, replay_version};
+use super::kv::keys;
+use super::tx::Tx;
+use super::types::Purged;
 use crate::domain::{AccessEvent, Entity, Expiring, Invite};
 use crate::error::{Error, Result};
-use crate::store::Purged;
 
-/// See [`crate::store::Tx::purge`].
-pub(super) fn purge(
+impl Tx<'_> {
+    /// Removes entries of `what` dated before `before_us`, examining at most
+    /// about `limit` entries, from `resume` (`None` at the start of a pass,
+    /// else the previous batch's [`Purged::resume`]). Forgetting a replay or
+    /// a tombstone raises its client's sync floor to its version in the same
+    /// transaction; a tombstone's record entry stays, so its id stays taken.
+    pub fn purge(
+        &mut self,
+        what: Expiring,
+        before_us: i64,
+        limit: usize,
+        resume: Option<&[u8]>,
+    ) -> Result<Purged> {
+        purge(self, what, before_us, limit, resume)
+    }
+}
+
+fn purge(
     tx: &mut Tx<'_>,
     what: Expiring,
     before_us: i64,

@@ -12,23 +12,21 @@ use std::ops::Bound;
 
 use uuid::Uuid;
 
-use super::codec::{
+use super::kv::codec::{
     OpenText, Value, decode_entity, decode_id, decode_replay, decode_seq, encode_entity,
     encode_replay, encode_seq,
 };
-use super::engine::{Batch, KvRead};
-use super::keys::{self, Tracked};
-use super::seal::{self, MasterKey, SealedText};
+use super::kv::engine::{Batch, KvRead};
+use super::kv::keys::{self, Tracked};
+use super::kv::seal::{self, MasterKey, SealedText};
+use super::types::Side;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, Entity, Expiring, Invite, Kind, Order, Parent,
-    Replay, Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating,
-    TrackedResult, TrackedScale, TrackedStep,
+    AccessEvent, Account, AdminEvent, CareLink, Entity, Invite, Kind, Order, Parent, Replay,
+    Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
+    TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
-use crate::store::{Purged, Side};
-
-mod retention;
 
 /// Pending writes: a key set to a value, or removed (`None`).
 #[derive(Debug, Default)]
@@ -114,7 +112,7 @@ impl<'a> Tx<'a> {
         }
     }
 
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    pub(super) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.pending(key) {
             Some(value) => Ok(value.clone()),
             None => self.engine.get(key),
@@ -137,11 +135,11 @@ impl<'a> Tx<'a> {
         self.put(keys::access_mark(), rand::random::<[u8; 8]>().to_vec());
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    pub(super) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.top().entries.insert(key, Some(value));
     }
 
-    fn remove(&mut self, key: Vec<u8>) {
+    pub(super) fn remove(&mut self, key: Vec<u8>) {
         self.top().entries.insert(key, None);
     }
 
@@ -166,7 +164,7 @@ impl<'a> Tx<'a> {
 
     /// The first `limit` entries in `range`, in key order, as this
     /// transaction sees them.
-    fn scan(
+    pub(super) fn scan(
         &self,
         range: (Bound<&[u8]>, Bound<&[u8]>),
         limit: usize,
@@ -430,21 +428,6 @@ impl Tx<'_> {
             Some(bytes) => decode_seq(&bytes),
             None => Ok(0),
         }
-    }
-
-    /// Removes entries of `what` dated before `before_us`, examining at most
-    /// about `limit` entries, from `resume` (`None` at the start of a pass,
-    /// else the previous batch's [`Purged::resume`]). Forgetting a replay or
-    /// a tombstone raises its client's sync floor to its version in the same
-    /// transaction; a tombstone's record entry stays, so its id stays taken.
-    pub fn purge(
-        &mut self,
-        what: Expiring,
-        before_us: i64,
-        limit: usize,
-        resume: Option<&[u8]>,
-    ) -> Result<Purged> {
-        retention::purge(self, what, before_us, limit, resume)
     }
 
     /// A step's check-ins of calendar year `year`.
