@@ -80,7 +80,9 @@ pub async fn backup(args: BackupArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// `stepwise restore`: rebuilds a store from a backup file.
+/// `stepwise restore`: rebuilds a store from a backup file, then says what
+/// a newcomer would otherwise find out by failing: that there is no token
+/// file, and how to start a server on it beside the one backed up.
 pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
     let entries = stepwise::store::kv::snapshot::restore(
         &args.from,
@@ -88,16 +90,52 @@ pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
         args.master_key_file.as_deref(),
     )?;
     println!(
-        "store rebuilt in {} ({entries} entries, new epoch)",
-        args.data_dir.display()
+        "store rebuilt in {} from {} ({entries} entries, new epoch: devices sync it afresh)",
+        args.data_dir.display(),
+        args.from.display()
+    );
+    println!(
+        "it has no admin.token: the store keeps only tokens' hashes, so the administrator's \
+         token of the server backed up works on it, as every other token does"
+    );
+    let mut serve = format!(
+        "{} serve --data-dir {} --listen 127.0.0.1:50052",
+        this_program(),
+        shell_word(&args.data_dir.display().to_string())
     );
     if args.master_key_file.is_none() {
+        serve.push_str(" --master-key-file KEY");
         println!(
             "no master key given: start its server with --master-key-file naming the key \
-             of the server the backup comes from"
+             (KEY) of the server the backup comes from"
         );
     }
+    println!(
+        "start it with (on a port of its own while the server backed up holds 50051):\n  {serve}"
+    );
     Ok(())
+}
+
+/// How this program was run (`stepwise`, or `target/debug/stepwise` under
+/// `cargo run`), to print commands that work as they are.
+fn this_program() -> String {
+    std::env::args()
+        .next()
+        .map_or_else(|| "stepwise".to_owned(), |program| shell_word(&program))
+}
+
+/// `word` as one shell word: quoted if it holds anything a shell would
+/// split or expand.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@%=".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]
