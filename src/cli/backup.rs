@@ -5,7 +5,7 @@
 //! the environment variable `STEPWISE_ADMIN_TOKEN` or from a file named
 //! with `--admin-token-file`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use stepwise::client;
@@ -30,9 +30,10 @@ pub struct BackupArgs {
     /// The server.
     #[command(flatten)]
     pub remote: ServerArgs,
-    /// File holding an administrator's token, such as the server's
-    /// `admin.token` (surrounding whitespace is ignored). Takes precedence
-    /// over `STEPWISE_ADMIN_TOKEN`.
+    /// File holding an administrator's token, such as `admin.token` in
+    /// the server's data dir (`Bearer <token>` is read too; surrounding
+    /// whitespace is ignored). Takes precedence over
+    /// `STEPWISE_ADMIN_TOKEN`.
     #[arg(long, env = "STEPWISE_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
 }
@@ -41,13 +42,18 @@ impl BackupArgs {
     /// The administrator's token: the contents of `admin_token_file` if
     /// given, else `from_env`.
     fn token(&self, from_env: Option<String>) -> Result<String, CommandError> {
-        TokenSource {
-            file: self.admin_token_file.as_deref(),
-            flag: "--admin-token-file",
-            env: ADMIN_TOKEN_ENV,
-            whose: "administrator",
-        }
-        .read(from_env)
+        admin_token_source(self.admin_token_file.as_deref()).read(from_env)
+    }
+}
+
+/// Where an administrator's token comes from: `file`, given with
+/// `--admin-token-file`, else `STEPWISE_ADMIN_TOKEN`.
+pub fn admin_token_source(file: Option<&Path>) -> TokenSource<'_> {
+    TokenSource {
+        file,
+        flag: "--admin-token-file",
+        env: ADMIN_TOKEN_ENV,
+        whose: "administrator",
     }
 }
 
@@ -57,7 +63,9 @@ pub struct RestoreArgs {
     /// The backup file.
     #[arg(long)]
     pub from: PathBuf,
-    /// New (or empty) data dir to rebuild the store in.
+    /// New (or empty) data dir to rebuild the store in; made private to
+    /// your user. It gets no `admin.token`: the tokens of the server
+    /// backed up keep working.
     #[arg(long)]
     pub data_dir: PathBuf,
     /// The master key of the server the backup comes from (its data dir's
