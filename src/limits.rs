@@ -1,4 +1,5 @@
-//! The server's explicit limits, in one place (documented in the README).
+//! The server's explicit limits, in one place (documented in docs/api.md,
+//! "Limits").
 //!
 //! Field lengths, page sizes and push sizes are checked where requests are
 //! parsed (see [`crate::domain::fields`] and [`crate::app`]); the limits
@@ -6,7 +7,8 @@
 
 use std::time::Duration;
 
-/// Largest request or response message.
+/// Largest request or response message. Answers are made to fit: pages,
+/// push results and digests of long records are cut (`service::fit`).
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Concurrent HTTP/2 streams (calls) per connection.
 pub const MAX_CONCURRENT_STREAMS: u32 = 128;

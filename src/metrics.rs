@@ -111,6 +111,17 @@ impl Metrics {
             .observe(latency.as_secs_f64());
     }
 
+    /// Calls to `method` recorded as ended with `code`, so far.
+    #[cfg(test)]
+    pub fn calls(&self, RpcMethod(method): RpcMethod, code: tonic::Code) -> u64 {
+        self.requests
+            .get_or_create(&CallLabels {
+                method,
+                code: Code(code),
+            })
+            .get()
+    }
+
     /// Records one group commit: how many writers it answered and how
     /// long the flush took.
     pub fn commit(&self, batch: usize, flush: Duration) {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use stepwise::client;
 
-use super::CommandError;
+use super::error::CommandError;
 use super::remote::{ServerArgs, TokenSource};
 
 /// Environment variable that may hold an administrator's token.

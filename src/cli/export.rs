@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 use stepwise::client;
 
-use super::CommandError;
+use super::error::CommandError;
 use super::remote::{ServerArgs, TokenSource};
 
 /// Environment variable that may hold the client's token.

@@ -4,13 +4,13 @@
 
 pub mod backup;
 pub mod bench;
+pub mod error;
 pub mod export;
 pub mod remote;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use stepwise::client::{ConnectError, backup::BackupError, export::ExportError};
 use stepwise::config::ServeConfig;
 use stepwise::server::Server;
 
@@ -65,28 +65,6 @@ impl Command {
             Command::Export(args) => exit_code(export::export(args).await),
         }
     }
-}
-
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    /// The settings cannot be used (no token, an unreadable file, ...).
-    #[error("{0}")]
-    Config(String),
-    /// Connecting failed.
-    #[error("{0}")]
-    Connect(#[from] ConnectError),
-    /// The backup failed.
-    #[error("{0}")]
-    Backup(#[from] BackupError),
-    /// The export failed.
-    #[error("{0}")]
-    Export(#[from] ExportError),
-    /// The restore failed. Its causes are printed: unlike a caller of the
-    /// API, whoever runs the command may see them (a missing file, a full
-    /// disk).
-    #[error("{}", stepwise::error::with_causes(.0))]
-    Restore(#[from] stepwise::error::Error),
 }
 
 fn exit_code(result: Result<(), impl std::fmt::Display>) -> ExitCode {

@@ -9,7 +9,7 @@ use clap::Args;
 use stepwise::client::{self, ConnectError};
 use tonic::transport::Channel;
 
-use super::CommandError;
+use super::error::CommandError;
 
 /// Where the running server is, and how to trust it.
 #[derive(Debug, Clone, Args)]

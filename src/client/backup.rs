@@ -5,7 +5,7 @@ use std::path::Path;
 use tokio::io::AsyncWriteExt;
 use tonic::transport::Channel;
 
-use super::authenticated;
+use super::auth::authenticated;
 use super::partial::PartialFile;
 use crate::pb;
 use crate::pb::backup_service_client::BackupServiceClient;

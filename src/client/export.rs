@@ -14,7 +14,7 @@ use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
 use tonic::transport::Channel;
 
-use super::authenticated;
+use super::auth::authenticated;
 use super::partial::PartialFile;
 use crate::pb;
 use crate::pb::account_service_client::AccountServiceClient;

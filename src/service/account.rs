@@ -7,6 +7,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::App;
 use crate::pb;
@@ -97,16 +98,20 @@ impl pb::account_service_server::AccountService for AccountApi {
         let principal = principal(&request)?;
         let request = request.get_ref();
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_tokens(&principal, page).await?;
-        let now = self.app.now_micros();
-        Ok(Response::new(pb::ListTokensResponse {
-            tokens: page
-                .items
-                .into_iter()
-                .map(|token| convert::token(token, now, principal.token_hash()))
-                .collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_tokens(principal, page).await?;
+            let now = self.app.now_micros();
+            Ok(pb::ListTokensResponse {
+                tokens: page
+                    .items
+                    .into_iter()
+                    .map(|token| convert::token(token, now, principal.token_hash()))
+                    .collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn revoke_token(
@@ -131,11 +136,15 @@ impl pb::account_service_server::AccountService for AccountApi {
         let principal = principal(&request)?;
         let request = request.get_ref();
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_accounts(&principal, page).await?;
-        Ok(Response::new(pb::ListAccountsResponse {
-            accounts: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_accounts(principal, page).await?;
+            Ok(pb::ListAccountsResponse {
+                accounts: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn disable_account(

@@ -3,7 +3,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, principal};
+use super::{convert, fit, principal};
 use crate::app::App;
 use crate::pb;
 
@@ -28,11 +28,15 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let principal = principal(&request)?;
         let request = request.into_inner();
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_instruments(&principal, page).await?;
-        Ok(Response::new(pb::ListInstrumentsResponse {
-            instruments: page.items.into_iter().map(convert::instrument).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_instruments(principal, page).await?;
+            Ok(pb::ListInstrumentsResponse {
+                instruments: page.items.into_iter().map(convert::instrument).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn get_instrument(
@@ -76,14 +80,18 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self
-            .app
-            .list_assignments(&principal, client_id, request.show_cancelled, page)
-            .await?;
-        Ok(Response::new(pb::ListAssignmentsResponse {
-            assignments: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self
+                .app
+                .list_assignments(principal, client_id, request.show_cancelled, page)
+                .await?;
+            Ok(pb::ListAssignmentsResponse {
+                assignments: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn cancel_assignment(
@@ -108,15 +116,19 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
             convert::optional_date(&request.as_of_date, "as_of_date"),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let (day, page) = self
-            .app
-            .list_due_assessments(&principal, client_id, as_of, page)
-            .await?;
-        Ok(Response::new(pb::ListDueAssessmentsResponse {
-            as_of_date: crate::domain::fields::format_date(day),
-            due_assessments: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let (day, page) = self
+                .app
+                .list_due_assessments(principal, client_id, as_of, page)
+                .await?;
+            Ok(pb::ListDueAssessmentsResponse {
+                as_of_date: crate::domain::fields::format_date(day),
+                due_assessments: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn submit_assessment(
@@ -141,13 +153,17 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
             convert::date_range(&request.start_date, &request.end_date),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self
-            .app
-            .list_assessment_results(&principal, client_id, instrument, dates, page)
-            .await?;
-        Ok(Response::new(pb::ListAssessmentResultsResponse {
-            assessment_results: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self
+                .app
+                .list_assessment_results(principal, client_id, instrument, dates, page)
+                .await?;
+            Ok(pb::ListAssessmentResultsResponse {
+                assessment_results: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 }

@@ -8,7 +8,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
-use super::{convert, principal};
+use super::{convert, fit, principal};
 use crate::app::App;
 use crate::domain::CareLink;
 use crate::error::Error;
@@ -27,7 +27,7 @@ impl CareApi {
         Self { app, heartbeat }
     }
 
-    async fn link(&self, link: CareLink) -> Result<pb::CareLink, Status> {
+    async fn link(&self, link: CareLink) -> crate::error::Result<pb::CareLink> {
         let names = (
             self.app.display_name(link.therapist_id).await?,
             self.app.display_name(link.client_id).await?,
@@ -67,15 +67,19 @@ impl pb::care_service_server::CareService for CareApi {
         let principal = principal(&request)?;
         let request = request.get_ref();
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_care_links(&principal, page).await?;
-        let mut care_links = Vec::with_capacity(page.items.len());
-        for link in page.items {
-            care_links.push(self.link(link).await?);
-        }
-        Ok(Response::new(pb::ListCareLinksResponse {
-            care_links,
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_care_links(principal, page).await?;
+            let mut care_links = Vec::with_capacity(page.items.len());
+            for link in page.items {
+                care_links.push(self.link(link).await?);
+            }
+            Ok(pb::ListCareLinksResponse {
+                care_links,
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn revoke_care_link(
@@ -95,11 +99,15 @@ impl pb::care_service_server::CareService for CareApi {
         let principal = principal(&request)?;
         let request = request.get_ref();
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_access_events(&principal, page).await?;
-        Ok(Response::new(pb::ListAccessEventsResponse {
-            access_events: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_access_events(principal, page).await?;
+            Ok(pb::ListAccessEventsResponse {
+                access_events: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn list_client_summaries(
@@ -112,11 +120,15 @@ impl pb::care_service_server::CareService for CareApi {
             convert::page(request.page_size, &request.page_token),
             convert::optional_date(&request.as_of_date, "as_of_date"),
         ))?;
-        let page = self.app.client_summaries(&principal, page, as_of).await?;
-        Ok(Response::new(pb::ListClientSummariesResponse {
-            client_summaries: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.client_summaries(principal, page, as_of).await?;
+            Ok(pb::ListClientSummariesResponse {
+                client_summaries: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     type WatchClientsStream =
@@ -153,11 +165,15 @@ impl pb::care_service_server::CareService for CareApi {
             convert::id(&request.client_id, "client_id"),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self.app.list_sessions(&principal, client_id, page).await?;
-        Ok(Response::new(pb::ListSessionsResponse {
-            sessions: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_sessions(principal, client_id, page).await?;
+            Ok(pb::ListSessionsResponse {
+                sessions: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn list_invites(
@@ -167,11 +183,15 @@ impl pb::care_service_server::CareService for CareApi {
         let principal = principal(&request)?;
         let request = request.get_ref();
         let page = convert::page(request.page_size, &request.page_token)?;
-        let page = self.app.list_invites(&principal, page).await?;
-        Ok(Response::new(pb::ListInvitesResponse {
-            invites: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_invites(principal, page).await?;
+            Ok(pb::ListInvitesResponse {
+                invites: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn get_session_digest(
@@ -188,7 +208,9 @@ impl pb::care_service_server::CareService for CareApi {
             .app
             .session_digest(&principal, client_id, since)
             .await?;
-        Ok(Response::new(digest.into()))
+        let mut digest = digest.into();
+        fit::digest_within_limit(&mut digest);
+        Ok(Response::new(digest))
     }
 
     async fn cancel_invite(

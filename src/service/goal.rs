@@ -3,6 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::App;
 use crate::domain::Kind;
@@ -52,11 +53,15 @@ impl pb::goal_service_server::GoalService for GoalApi {
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self.app.list_goals(&principal, client_id, page).await?;
-        Ok(Response::new(pb::ListGoalsResponse {
-            goals: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_goals(principal, client_id, page).await?;
+            Ok(pb::ListGoalsResponse {
+                goals: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn update_goal(

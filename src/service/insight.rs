@@ -3,6 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::App;
 use crate::domain::Kind;
@@ -54,14 +55,18 @@ impl pb::insight_service_server::InsightService for InsightApi {
             convert::date_range(&request.start_date, &request.end_date),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self
-            .app
-            .list_thought_records(&principal, client_id, dates, page)
-            .await?;
-        Ok(Response::new(pb::ListThoughtRecordsResponse {
-            thought_records: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self
+                .app
+                .list_thought_records(principal, client_id, dates, page)
+                .await?;
+            Ok(pb::ListThoughtRecordsResponse {
+                thought_records: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn update_thought_record(

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod care;
 pub mod comment;
 pub mod convert;
+mod fit;
 pub mod goal;
 pub mod insight;
 pub mod progress;

@@ -4,6 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::App;
 use crate::domain::Kind;
@@ -44,14 +45,18 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::date_range(&request.start_date, &request.end_date),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self
-            .app
-            .list_check_ins(&principal, step_id, dates, page)
-            .await?;
-        Ok(Response::new(pb::ListCheckInsResponse {
-            check_ins: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self
+                .app
+                .list_check_ins(principal, step_id, dates, page)
+                .await?;
+            Ok(pb::ListCheckInsResponse {
+                check_ins: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn delete_check_in(
@@ -81,11 +86,15 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::rating_target(request.target),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self.app.list_ratings(&principal, target, page).await?;
-        Ok(Response::new(pb::ListEfficacyRatingsResponse {
-            efficacy_ratings: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_ratings(principal, target, page).await?;
+            Ok(pb::ListEfficacyRatingsResponse {
+                efficacy_ratings: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn delete_efficacy_rating(
@@ -132,10 +141,14 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::id(&request.goal_id, "goal_id"),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self.app.list_attainments(&principal, goal_id, page).await?;
-        Ok(Response::new(pb::ListAttainmentsResponse {
-            attainment_ratings: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_attainments(principal, goal_id, page).await?;
+            Ok(pb::ListAttainmentsResponse {
+                attainment_ratings: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 }

@@ -4,6 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::App;
 use crate::domain::Kind;
@@ -53,11 +54,15 @@ impl pb::skill_service_server::SkillService for SkillApi {
             convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self.app.list_skills(&principal, client_id, page).await?;
-        Ok(Response::new(pb::ListSkillsResponse {
-            skills: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self.app.list_skills(principal, client_id, page).await?;
+            Ok(pb::ListSkillsResponse {
+                skills: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn update_skill(
@@ -101,14 +106,18 @@ impl pb::skill_service_server::SkillService for SkillApi {
             convert::date_range(&request.start_date, &request.end_date),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self
-            .app
-            .list_skill_practices(&principal, skill_id, dates, page)
-            .await?;
-        Ok(Response::new(pb::ListSkillPracticesResponse {
-            skill_practices: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let principal = &principal;
+        let answer = fit::page(page, |page| async move {
+            let page = self
+                .app
+                .list_skill_practices(principal, skill_id, dates, page)
+                .await?;
+            Ok(pb::ListSkillPracticesResponse {
+                skill_practices: page.items.into_iter().map(Into::into).collect(),
+                next_page_token: page.next_page_token,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn delete_skill_practice(

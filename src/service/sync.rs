@@ -8,6 +8,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit;
 use super::principal;
 use crate::app::{App, DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS};
 use crate::domain::fields;
@@ -48,12 +49,16 @@ impl pb::sync_service_server::SyncService for SyncApi {
             pull_size(request.page_size),
             convert::cursor(&request.cursor),
         ))?;
-        let page = self.app.pull(&principal, client_id, cursor, size).await?;
-        Ok(Response::new(pb::PullResponse {
-            changes: page.changes.into_iter().map(convert::change).collect(),
-            next_cursor: page.next_cursor,
-            has_more: page.has_more,
-        }))
+        let principal = &principal;
+        let answer = fit::fitted(size, |size| async move {
+            let page = self.app.pull(principal, client_id, cursor, size).await?;
+            Ok(pb::PullResponse {
+                changes: page.changes.into_iter().map(convert::change).collect(),
+                next_cursor: page.next_cursor,
+                has_more: page.has_more,
+            })
+        });
+        Ok(Response::new(answer.await?))
     }
 
     async fn push(
@@ -72,9 +77,9 @@ impl pb::sync_service_server::SyncService for SyncApi {
             ),
         ))?;
         let results = self.app.push(&principal, cursor, mutations).await?;
-        Ok(Response::new(pb::PushResponse {
-            results: results.into_iter().map(Into::into).collect(),
-        }))
+        let mut results: Vec<pb::MutationResult> = results.into_iter().map(Into::into).collect();
+        fit::results_within_limit(&mut results);
+        Ok(Response::new(pb::PushResponse { results }))
     }
 
     type SubscribeStream = EventStream;

@@ -64,10 +64,18 @@ pub struct Page<T> {
     pub next_page_token: String,
 }
 
+/// A page of a list ends once its items were read from this many bytes
+/// of stored values (at least one item, however large): with the text of
+/// the longest records, a page of a thousand would not fit in a message
+/// (see [`crate::limits::MAX_MESSAGE_BYTES`]), and reading past what can
+/// be sent would only cost time and memory.
+pub const PAGE_BYTES: usize = 2 * 1024 * 1024;
+
 /// Which page of a list to read.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest<'a> {
-    /// Most items on the page.
+    /// Most items on the page; a list the store reads ends sooner, at
+    /// [`PAGE_BYTES`].
     pub size: usize,
     /// `next_page_token` of the previous page; empty for the first.
     pub token: &'a str,

@@ -27,7 +27,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use super::kv::keys::prefix_end;
 use crate::error::{Error, Result};
 
 /// The first byte of every token; a new layout takes a new number.
@@ -162,6 +161,18 @@ pub fn page_of<T>(
         items: taken,
         next_page_token,
     })
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
 }
 
 /// The first bytes of a SHA-256 of a list's bounds. Each

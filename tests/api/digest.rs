@@ -45,7 +45,7 @@ async fn sessions(app: &TestApp, token: &str, client_id: &str) -> Result<Vec<pb:
         .map(|r| r.into_inner().sessions)
 }
 
-async fn digest(
+pub(crate) async fn digest(
     app: &TestApp,
     token: &str,
     client_id: &str,

@@ -31,6 +31,7 @@ mod grpc_web;
 mod helpers;
 mod insights;
 mod invites;
+mod message_size;
 mod metrics;
 mod nodes;
 mod paging;

@@ -1,4 +1,5 @@
-// `npm run screenshots`: the README's pictures of the dashboard, with eight
+// `npm run screenshots`: the README's pictures of the dashboard (its
+// "Dashboard" section; docs/quick-start.md shows them too), with eight
 // weeks of practice behind each client. Progress counts from the day a step
 // was created, and the server's clock sets that day, so the steps are made by
 // a server started under libfaketime (Debian's `libfaketime`) eight weeks ago;

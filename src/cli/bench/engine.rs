@@ -13,12 +13,13 @@
 //! layout runs in a process of its own (one per `stepwise bench` run), so
 //! the resident memory reported is that layout's.
 
+use std::path::Path;
 use std::time::Instant;
 
 use stepwise::store::kv::engine::Engine as _;
 use stepwise::store::kv::sled::SledKv;
 
-use super::BenchError;
+use super::error::BenchError;
 use super::process::{rss_bytes, write_bytes};
 use super::storage::StorageReport;
 
@@ -51,13 +52,18 @@ impl Layout {
 }
 
 /// Stores `records` records of random 16-byte ids (as a device makes
-/// them) in `layout` into a fresh sled engine in a temporary directory
-/// with a cache of `cache_mb`, and reports what that cost this process.
-pub fn floor(layout: Layout, records: u64, cache_mb: u64) -> Result<StorageReport, BenchError> {
-    let dir = super::scratch_dir("engine");
-    std::fs::create_dir_all(&dir)?;
-    let outcome = fill(&dir, layout, records, cache_mb);
-    let _ = std::fs::remove_dir_all(&dir);
+/// them) in `layout` into a fresh sled engine in `dir`, a new temporary
+/// directory removed at the end, with a cache of `cache_mb`, and reports
+/// what that cost this process.
+pub fn floor(
+    layout: Layout,
+    records: u64,
+    cache_mb: u64,
+    dir: &Path,
+) -> Result<StorageReport, BenchError> {
+    std::fs::create_dir_all(dir)?;
+    let outcome = fill(dir, layout, records, cache_mb);
+    let _ = std::fs::remove_dir_all(dir);
     outcome
 }
 

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use super::fixture::Fixture;
 use super::process::Usage;
-use super::workload::{Workload, request};
+use super::report::print_json;
+use super::request::request;
+use super::workload::Workload;
 
 /// The result of one workload.
 #[derive(Debug, Clone, Serialize)]
@@ -53,7 +55,7 @@ impl Measurement {
             0.0
         };
         if json {
-            super::print_json(&Reported {
+            print_json(&Reported {
                 measurement: self,
                 baseline_rps: baseline.rps,
                 ratio,

@@ -14,9 +14,12 @@
 //! to disk (from `/proc/<pid>/io`) against their logical size.
 
 mod engine;
+mod error;
 mod fixture;
 mod measure;
 mod process;
+mod report;
+mod request;
 mod storage;
 mod workload;
 
@@ -25,12 +28,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use serde::Serialize;
-use stepwise::client::{self, ConnectError};
+use stepwise::client;
 use stepwise::config::ServeConfig;
 use stepwise::server::Server;
-use tonic::Status;
 
+use self::error::BenchError;
 use self::fixture::Fixture;
 use self::measure::{Measurement, measure};
 pub use self::workload::Workload;
@@ -94,26 +96,6 @@ pub struct BenchArgs {
     pub engine_layout: engine::Layout,
 }
 
-/// Errors that stop a benchmark.
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    /// The settings cannot be used.
-    #[error("{0}")]
-    Config(String),
-    /// The embedded server did not start.
-    #[error("embedded server: {0}")]
-    Server(#[from] stepwise::server::ServerError),
-    /// Connecting failed.
-    #[error("{0}")]
-    Connect(#[from] ConnectError),
-    /// Setting up the benchmark data failed.
-    #[error("setting up: {}", .0.message())]
-    Setup(#[from] Status),
-    /// A local file could not be used.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
-
 /// A running embedded server and its data dir.
 struct Embedded {
     dir: PathBuf,
@@ -127,7 +109,8 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
         let records = args.engine_records;
         let cache_mb = stepwise::config::DEFAULT_CACHE_MB;
         let layout = args.engine_layout;
-        tokio::task::spawn_blocking(move || engine::floor(layout, records, cache_mb))
+        let dir = scratch_dir("engine");
+        tokio::task::spawn_blocking(move || engine::floor(layout, records, cache_mb, &dir))
             .await
             .map_err(|e| BenchError::Config(e.to_string()))??
             .print(args.json);
@@ -210,14 +193,6 @@ fn external_token(args: &BenchArgs) -> Result<String, BenchError> {
     admin_token_source(args.admin_token_file.as_deref())
         .read(std::env::var(ADMIN_TOKEN_ENV).ok())
         .map_err(|e| BenchError::Config(format!("against --server: {e}")))
-}
-
-/// One JSON object per line, or a line of the table.
-fn print_json(value: &impl Serialize) {
-    match serde_json::to_string(value) {
-        Ok(line) => println!("{line}"),
-        Err(error) => eprintln!("cannot print a result as JSON: {error}"),
-    }
 }
 
 #[cfg(test)]

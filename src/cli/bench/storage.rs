@@ -11,9 +11,10 @@ use stepwise::pb;
 use stepwise::pb::sync_service_client::SyncServiceClient;
 use tonic::Status;
 
-use super::BenchError;
+use super::error::BenchError;
 use super::fixture::{Fixture, goal_batch};
 use super::process::{rss_bytes, write_bytes};
+use super::report::print_json;
 
 /// Goals per push while filling.
 const BATCH: u64 = 500;
@@ -127,7 +128,7 @@ impl StorageReport {
     /// Prints the report.
     pub fn print(&self, json: bool) {
         if json {
-            super::print_json(self);
+            print_json(self);
         } else {
             let show =
                 |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.1}{unit}"));

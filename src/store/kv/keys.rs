@@ -49,6 +49,10 @@ use uuid::Uuid;
 
 use crate::domain::{Kind, Order};
 
+// Defined with the store's list ranges, which the engine imports: were it
+// here, the two would import each other.
+pub use crate::store::page_token::prefix_end;
+
 /// Records and tombstones by id.
 pub const RECORD: u8 = b'E';
 /// The change index.
@@ -411,16 +415,4 @@ pub fn ordered_i64(value: i64) -> [u8; 8] {
 /// A date whose bytes sort in calendar order.
 pub fn day_bytes(date: NaiveDate) -> [u8; 4] {
     ((date.num_days_from_ce() as u32) ^ (1 << 31)).to_be_bytes()
-}
-
-/// The smallest key greater than every key starting with `prefix`.
-pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
 }

@@ -24,12 +24,12 @@ pub mod sled;
 pub mod snapshot;
 mod tx;
 mod wal;
+mod watchers;
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::{oneshot, watch};
@@ -40,8 +40,9 @@ use self::engine::{Engine, KvRead};
 use self::keys::Tracked;
 use self::pipeline::{Command, Pipeline, Touched};
 use self::seal::{MasterKey, SealedText};
+use self::watchers::{Watchers, notify};
 use super::page_token::KeyRange;
-use super::{ChangePage, Page, PageRequest, SeenBy, Side, SnapshotInfo, Store, Write};
+use super::{ChangePage, PAGE_BYTES, Page, PageRequest, SeenBy, Side, SnapshotInfo, Store, Write};
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Invite, Kind, Order,
@@ -49,9 +50,6 @@ use crate::domain::{
     TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
-
-/// Clients' latest sequence numbers, for their subscribers.
-type Watchers = Arc<Mutex<HashMap<Uuid, watch::Sender<i64>>>>;
 
 /// The store over an engine.
 pub struct KvStore<E: Engine> {
@@ -147,29 +145,33 @@ impl<E: Engine> KvStore<E> {
     }
 
     /// Reads one page of `range`, turning entries into items with `load`
-    /// (`None` skips an entry). The token continues after the page's last
+    /// (`None` skips an entry), each with the size of the value it was
+    /// read from. The page ends after `page.size` items, or once they were
+    /// read from [`PAGE_BYTES`]. The token continues after the page's last
     /// item, and only when another item follows: skipped entries neither
     /// end up in a token nor make an empty last page.
     fn page<T>(
         &self,
         range: &KeyRange,
         page: PageRequest<'_>,
-        mut load: impl FnMut(&[u8], &[u8]) -> Result<Option<T>>,
+        mut load: impl FnMut(&[u8], &[u8]) -> Result<Option<(T, usize)>>,
     ) -> Result<Page<T>> {
         let (start, end) = range.page_bounds(page.token)?;
         let mut items = Vec::with_capacity(page.size.min(1024));
+        let mut bytes = 0;
         let mut last_key = Vec::new();
         let mut more = false;
         self.engine
             .scan((as_ref(&start), as_ref(&end)), &mut |key, value| {
-                let Some(item) = load(key, value)? else {
+                let Some((item, size)) = load(key, value)? else {
                     return Ok(true);
                 };
-                if items.len() == page.size {
+                if items.len() == page.size || bytes >= PAGE_BYTES {
                     more = true;
                     return Ok(false);
                 }
                 items.push(item);
+                bytes += size;
                 last_key.clear();
                 last_key.extend_from_slice(key);
                 Ok(true)
@@ -200,9 +202,14 @@ impl<E: Engine> KvStore<E> {
     }
 
     fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
+        Ok(self.sized_value(key)?.map(|(value, _)| value))
+    }
+
+    /// A value, and the size it is stored in, for a page.
+    fn sized_value<T: Value>(&self, key: &[u8]) -> Result<Option<(T, usize)>> {
         self.engine
             .get(key)?
-            .map(|bytes| T::decode(bytes.as_ref()))
+            .map(|bytes| Ok((T::decode(bytes.as_ref())?, bytes.as_ref().len())))
             .transpose()
     }
 
@@ -212,9 +219,17 @@ impl<E: Engine> KvStore<E> {
 
     /// A record as stored now, its text opened by `keys`.
     fn entity_with(&self, id: Uuid, keys: &dyn OpenText) -> Result<Option<Entity>> {
+        Ok(self.sized_entity(id, keys)?.map(|(entity, _)| entity))
+    }
+
+    /// [`KvStore::entity_with`], and the size the record is stored in.
+    fn sized_entity(&self, id: Uuid, keys: &dyn OpenText) -> Result<Option<(Entity, usize)>> {
         self.engine
             .get(&keys::record(id))?
-            .map(|bytes| decode_entity(id, bytes.as_ref(), keys))
+            .map(|bytes| {
+                let bytes = bytes.as_ref();
+                Ok((decode_entity(id, bytes, keys)?, bytes.len()))
+            })
             .transpose()
     }
 
@@ -307,28 +322,6 @@ fn claim_if<E: Engine>(
         Ok(vec![(key.clone(), Some(value.clone()))])
     })?;
     Ok(stored)
-}
-
-/// Tells the watchers of the clients in `heads` their new sequence numbers.
-/// A sequence only grows: a head read earlier (by the poller, or for an
-/// earlier group) never replaces a later one.
-fn notify(watchers: &Watchers, heads: Touched) {
-    let Ok(mut watchers) = watchers.lock() else {
-        return;
-    };
-    for (client, seq) in heads {
-        if let Some(sender) = watchers.get(&client) {
-            if sender.receiver_count() == 0 {
-                watchers.remove(&client);
-            } else {
-                sender.send_if_modified(|head| {
-                    let advanced = seq > *head;
-                    *head = (*head).max(seq);
-                    advanced
-                });
-            }
-        }
-    }
 }
 
 #[async_trait]
@@ -455,9 +448,9 @@ impl<E: Engine> Store for KvStore<E> {
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
             Ok(self
-                .entity_with(id, &text_keys)?
-                .filter(|e| !e.is_deleted())
-                .and_then(seen))
+                .sized_entity(id, &text_keys)?
+                .filter(|(e, _)| !e.is_deleted())
+                .and_then(|(e, size)| Some((seen(e)?, size))))
         })
     }
 
@@ -534,7 +527,7 @@ impl<E: Engine> Store for KvStore<E> {
         let prefix = keys::key(keys::TOKEN_BY_ACCOUNT, &[account.as_bytes()]);
         let range = KeyRange::new(&prefix, (Vec::new(), None));
         self.page(&range, page, |_, hash| {
-            self.value(&keys::key(keys::TOKEN, &[hash]))
+            self.sized_value(&keys::key(keys::TOKEN, &[hash]))
         })
     }
 
@@ -549,7 +542,9 @@ impl<E: Engine> Store for KvStore<E> {
 
     async fn accounts(&self, page: PageRequest<'_>) -> Result<Page<Account>> {
         let range = KeyRange::new(&[keys::ACCOUNT], (Vec::new(), None));
-        self.page(&range, page, |_, value| Account::decode(value).map(Some))
+        self.page(&range, page, |_, value| {
+            Ok(Some((Account::decode(value)?, value.len())))
+        })
     }
 
     async fn care_link(&self, id: Uuid) -> Result<Option<CareLink>> {
@@ -580,7 +575,7 @@ impl<E: Engine> Store for KvStore<E> {
         );
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
-            self.care_link_now(id)
+            self.sized_value(&keys::key(keys::LINK, &[id.as_bytes()]))
         })
     }
 
@@ -592,7 +587,7 @@ impl<E: Engine> Store for KvStore<E> {
         self.page(&range, page, |key, _| {
             let code = std::str::from_utf8(&key[code_at..])
                 .map_err(|_| Error::internal("bad invite index key"))?;
-            self.value(&keys::invite(code))
+            self.sized_value(&keys::invite(code))
         })
     }
 
@@ -611,13 +606,15 @@ impl<E: Engine> Store for KvStore<E> {
             (Vec::new(), None),
         );
         self.page(&range, page, |_, value| {
-            AccessEvent::decode(value).map(Some)
+            Ok(Some((AccessEvent::decode(value)?, value.len())))
         })
     }
 
     async fn admin_events(&self, page: PageRequest<'_>) -> Result<Page<AdminEvent>> {
         let range = KeyRange::new(&[keys::ADMIN_EVENT], (Vec::new(), None));
-        self.page(&range, page, |_, value| AdminEvent::decode(value).map(Some))
+        self.page(&range, page, |_, value| {
+            Ok(Some((AdminEvent::decode(value)?, value.len())))
+        })
     }
 
     async fn sessions(
@@ -629,7 +626,7 @@ impl<E: Engine> Store for KvStore<E> {
         let range = KeyRange::new(&keys::sessions_of(therapist, client), (Vec::new(), None));
         self.page(&range, page, |key, _| {
             let id = keys::child_id(key).ok_or_else(|| Error::internal("bad index key"))?;
-            self.value(&keys::session(id))
+            self.sized_value(&keys::session(id))
         })
     }
 

@@ -26,7 +26,8 @@ use uuid::Uuid;
 
 use super::codec::decode_seq;
 use super::engine::Engine;
-use super::{Watchers, keys, notify};
+use super::keys;
+use super::watchers::{Watchers, notify};
 use crate::error::Result;
 
 /// The running poller; dropping it stops the thread.
@@ -101,7 +102,7 @@ fn poll<E: Engine>(
         access.send_modify(|generation| *generation += 1);
     }
     *mark = Some(now);
-    let heads = clients
+    let heads: Vec<(Uuid, i64)> = clients
         .into_iter()
         .zip(values)
         .filter_map(|(client, head)| Some((client, decode_seq(head?.as_ref()).ok()?)))

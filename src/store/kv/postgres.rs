@@ -858,7 +858,8 @@ impl Engine for PgKv {
     fn snapshot_refusal(&self) -> Option<&'static str> {
         Some(
             "this server keeps its data in PostgreSQL: back it up with pg_dump \
-             (and keep a copy of the master key file apart); see the README",
+             (and keep a copy of the master key file apart); see \
+             docs/operations.md, \"Backups on PostgreSQL\"",
         )
     }
 }

@@ -28,7 +28,8 @@ pub fn on_postgres() -> bool {
 
 /// For a test about sled itself (its files, cache, log, backups, size on
 /// disk): true, after saying so, when the tests run on PostgreSQL, so that
-/// the test returns at once. The README lists these tests.
+/// the test returns at once. docs/development.md ("Tests on PostgreSQL")
+/// lists these tests.
 pub fn sled_only(reason: &str) -> bool {
     if on_postgres() {
         eprintln!("skipped on PostgreSQL: {reason}");

@@ -725,7 +725,7 @@ export const AccountService: GenService<{
    * ACCESS_REVOKED: delete your copy), their tokens stop working (reason
    * ACCOUNT_DELETED), and their streams end. What stays: the receipt (the
    * account's id, role, create and delete time), the revoked links, the
-   * access events about them, and their tokens' hashes; see the README.
+   * access events about them, and their tokens' hashes; see docs/security.md.
    * The client deletes their own account by repeating its id in
    * confirm_account_id; an administrator deletes any client's account
    * (recorded in AdminService.ListAdminEvents). Only client accounts can be

@@ -220,7 +220,9 @@ export const GetSessionDigestRequestSchema: GenMessage<GetSessionDigestRequest> 
  * preparing a session. Records are those changed after `since_time` and up
  * to `until_time`, as the therapist may see them (private notes blank,
  * private thought records left out entirely, not even counted). Each list
- * holds at most 200 entries, the most recent; `truncated` says whether any
+ * holds at most 200 entries, the most recent, and fewer when so many long
+ * records would not fit in one 4 MiB answer: then every list holds the same
+ * smaller number of its most recent entries. `truncated` says whether any
  * list was cut.
  *
  * Records keep no history of their fields, so a goal or step counts as
@@ -383,7 +385,8 @@ export type SessionDigest = Message<"stepwise.v1.SessionDigest"> & {
   distortions: DistortionCount[];
 
   /**
-   * Whether any list above was cut at 200 entries.
+   * Whether any list above was cut (at 200 entries, or to fit in one
+   * answer).
    *
    * @generated from field: bool truncated = 23;
    */

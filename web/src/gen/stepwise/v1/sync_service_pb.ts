@@ -300,8 +300,8 @@ export type PushRequest = Message<"stepwise.v1.PushRequest"> & {
    * server keeps push results for its sync window (90 days by default);
    * once it forgot results from after this cursor, the push fails with
    * FAILED_PRECONDITION and ErrorInfo reason RESYNC_REQUIRED and applies
-   * nothing: pull from an empty cursor, then push again (see the README's
-   * sync protocol). A cursor of another client is INVALID_ARGUMENT.
+   * nothing: pull from an empty cursor, then push again (see
+   * docs/sync-protocol.md). A cursor of another client is INVALID_ARGUMENT.
    *
    * @generated from field: string cursor = 3;
    */
@@ -529,8 +529,11 @@ export type MutationResult = Message<"stepwise.v1.MutationResult"> & {
   /**
    * The record as it is after the mutation: the applied record, the
    * server's copy on OUTCOME_CONFLICT, the tombstone on OUTCOME_GONE. Unset
-   * on OUTCOME_REJECTED. A replay of the mutation carries it as it was then,
-   * never a later version, so its version is a safe base for the next edit.
+   * on OUTCOME_REJECTED, and on the results from where the records would
+   * not fit in one 4 MiB answer (a push of many long records): the outcome
+   * stands, and the next Pull brings the records. A replay of the mutation
+   * carries it as it was then, never a later version, so its version is a
+   * safe base for the next edit.
    *
    * @generated from field: stepwise.v1.Change current = 3;
    */
