@@ -34,9 +34,9 @@ pub struct ServeConfig {
     /// logged).
     #[arg(long, env = "STEPWISE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
-    /// Directory of the embedded database; created if missing. Made
-    /// private to the server's user at every start (see
-    /// [`crate::data_dir`]).
+    /// Directory of the embedded database, the administrator's first token
+    /// (`admin.token`) and the master key; created if missing. Made private
+    /// to the server's user (directories 0700, files 0600) at every start.
     #[arg(long, env = "STEPWISE_DATA_DIR", default_value = "./stepwise-data")]
     pub data_dir: PathBuf,
     /// Log format.
@@ -45,7 +45,9 @@ pub struct ServeConfig {
     /// Size of the database page cache in MiB; bounds the server's memory.
     #[arg(long, env = "STEPWISE_CACHE_MB", default_value_t = DEFAULT_CACHE_MB, value_parser = clap::value_parser!(u64).range(8..=65536))]
     pub cache_mb: u64,
-    /// Interval of heartbeats on idle Subscribe streams, in milliseconds.
+    /// Interval of heartbeats on idle streams (SyncService.Subscribe and
+    /// CareService.WatchClients), in milliseconds; a stream also notices
+    /// an expired token by then.
     #[arg(long, env = "STEPWISE_HEARTBEAT_MS", default_value_t = DEFAULT_HEARTBEAT_MS, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub heartbeat_ms: u64,
     /// How long an invite code works, in seconds (default 7 days).
@@ -91,7 +93,7 @@ pub struct ServeConfig {
     /// several servers may share one. The data dir then keeps only the
     /// administrator's token and the master key, which every server on the
     /// database must share.
-    #[arg(long, env = "STEPWISE_DATABASE_URL")]
+    #[arg(long, env = "STEPWISE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<DatabaseUrl>,
     /// With `--database-url`: how often to look for changes made through
     /// other servers, in milliseconds (their delay to this server's

@@ -40,9 +40,10 @@ pub enum Error {
         /// The record's current version.
         current: i64,
     },
-    /// No bearer token, or one the server does not know.
-    #[error("missing or unknown bearer token; send `authorization: Bearer <token>`")]
-    Unauthenticated,
+    /// No bearer token, one not sent as `Bearer <token>`, or one the
+    /// server does not know; the message says which.
+    #[error("{0}")]
+    Unauthenticated(Credentials),
     /// The token was revoked.
     #[error("this token was revoked; sign in again to get a new one")]
     TokenRevoked,
@@ -152,6 +153,45 @@ pub enum Error {
         /// The format this version reads.
         reads: u32,
     },
+}
+
+/// What was wrong with the credentials of an unauthenticated call. All
+/// share the reason `UNAUTHENTICATED`; the messages differ, so that someone
+/// who sent a token learns that its value, not its absence, is the problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// No `authorization` metadata, or no token in it.
+    Missing,
+    /// `authorization` metadata that does not start with `Bearer `.
+    NotBearer,
+    /// More than one word after `Bearer `: `Bearer` twice, or a whole
+    /// `authorization: Bearer <token>` header sent as the token.
+    NotBare,
+    /// A token the server does not know (or whose account is gone).
+    Unknown,
+}
+
+impl std::fmt::Display for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credentials::Missing => {
+                "no bearer token: send the metadata `authorization: Bearer <token>`"
+            }
+            Credentials::NotBearer => {
+                "the `authorization` metadata does not start with `Bearer `: send \
+                 `authorization: Bearer <token>`"
+            }
+            Credentials::NotBare => {
+                "the `authorization` metadata holds more than `Bearer ` and one token \
+                 (`Bearer` twice, or a whole header pasted as the token?): send \
+                 `authorization: Bearer <token>` with the bare token, once"
+            }
+            Credentials::Unknown => {
+                "this server does not know this token: check that it was copied whole and \
+                 that this server (or the store it was restored from) issued it"
+            }
+        })
+    }
 }
 
 impl Error {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{App, Principal};
 use crate::domain::{Account, AccountState, AdminAction, AdminEvent, Role, Token};
-use crate::error::{Error, Result};
+use crate::error::{Credentials, Error, Result};
 use crate::store::{Page, PageRequest};
 
 /// File in the data dir that receives the first administrator's token.
@@ -57,7 +57,7 @@ impl App {
         self.store
             .account(principal.account_id)
             .await?
-            .ok_or(Error::Unauthenticated)
+            .ok_or(Error::Unauthenticated(Credentials::Unknown))
     }
 
     /// On a store without accounts, creates an administrator and writes its
@@ -159,7 +159,9 @@ impl App {
     ) -> Result<Account> {
         self.store
             .write(principal.account_id, move |tx| {
-                let mut account = tx.account(tx.actor())?.ok_or(Error::Unauthenticated)?;
+                let mut account = tx
+                    .account(tx.actor())?
+                    .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
                 if version != 0 && version != account.version {
                     return Err(Error::VersionMismatch {
                         what: "account",

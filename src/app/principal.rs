@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::domain::{
     AccessEvent, Account, AccountState, RevokeReason, Role, Token, TokenState, hash_token,
 };
-use crate::error::{Error, Result};
+use crate::error::{Credentials, Error, Result};
 
 /// The authenticated caller of an RPC.
 #[derive(Debug, Clone)]
@@ -123,17 +123,17 @@ impl Principal {
 }
 
 impl super::App {
-    /// The principal of the holder of `token`; `UNAUTHENTICATED` without a
-    /// token or with one the server does not know, and with its own reason
-    /// for a revoked or expired token or a disabled or deleted account. A
-    /// use of the token is recorded, coarsely (`App::note_use`).
-    pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal> {
-        let hash = hash_token(token.ok_or(Error::Unauthenticated)?);
+    /// The principal of the holder of `token`; `UNAUTHENTICATED` with a
+    /// token the server does not know, and with its own reason for a
+    /// revoked or expired token or a disabled or deleted account. A use of
+    /// the token is recorded, coarsely (`App::note_use`).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let hash = hash_token(token);
         let token = self
             .store
             .token(&hash)
             .await?
-            .ok_or(Error::Unauthenticated)?;
+            .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
         let account = self.usable_account(&token).await?;
         self.note_use(&token).await;
         Ok(Principal::with_token(&account, hash))
@@ -149,7 +149,7 @@ impl super::App {
                     .store
                     .token(hash)
                     .await?
-                    .ok_or(Error::Unauthenticated)?;
+                    .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
                 self.usable_account(&token).await.map(drop)
             }
             None => {
@@ -157,7 +157,7 @@ impl super::App {
                     .store
                     .account(principal.account_id)
                     .await?
-                    .ok_or(Error::Unauthenticated)?;
+                    .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
                 usable(account).map(drop)
             }
         }
@@ -179,7 +179,7 @@ impl super::App {
             .store
             .account(token.account_id)
             .await?
-            .ok_or(Error::Unauthenticated)?;
+            .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
         usable(account)
     }
 

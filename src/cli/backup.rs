@@ -5,7 +5,7 @@
 //! the environment variable `STEPWISE_ADMIN_TOKEN` or from a file named
 //! with `--admin-token-file`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use stepwise::client;
@@ -30,9 +30,10 @@ pub struct BackupArgs {
     /// The server.
     #[command(flatten)]
     pub remote: ServerArgs,
-    /// File holding an administrator's token, such as the server's
-    /// `admin.token` (surrounding whitespace is ignored). Takes precedence
-    /// over `STEPWISE_ADMIN_TOKEN`.
+    /// File holding an administrator's token, such as `admin.token` in
+    /// the server's data dir (`Bearer <token>` is read too; surrounding
+    /// whitespace is ignored). Takes precedence over
+    /// `STEPWISE_ADMIN_TOKEN`.
     #[arg(long, env = "STEPWISE_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
 }
@@ -41,13 +42,18 @@ impl BackupArgs {
     /// The administrator's token: the contents of `admin_token_file` if
     /// given, else `from_env`.
     fn token(&self, from_env: Option<String>) -> Result<String, CommandError> {
-        TokenSource {
-            file: self.admin_token_file.as_deref(),
-            flag: "--admin-token-file",
-            env: ADMIN_TOKEN_ENV,
-            whose: "administrator",
-        }
-        .read(from_env)
+        admin_token_source(self.admin_token_file.as_deref()).read(from_env)
+    }
+}
+
+/// Where an administrator's token comes from: `file`, given with
+/// `--admin-token-file`, else `STEPWISE_ADMIN_TOKEN`.
+pub fn admin_token_source(file: Option<&Path>) -> TokenSource<'_> {
+    TokenSource {
+        file,
+        flag: "--admin-token-file",
+        env: ADMIN_TOKEN_ENV,
+        whose: "administrator",
     }
 }
 
@@ -57,7 +63,9 @@ pub struct RestoreArgs {
     /// The backup file.
     #[arg(long)]
     pub from: PathBuf,
-    /// New (or empty) data dir to rebuild the store in.
+    /// New (or empty) data dir to rebuild the store in; made private to
+    /// your user. It gets no `admin.token`: the tokens of the server
+    /// backed up keep working.
     #[arg(long)]
     pub data_dir: PathBuf,
     /// The master key of the server the backup comes from (its data dir's
@@ -80,7 +88,9 @@ pub async fn backup(args: BackupArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// `stepwise restore`: rebuilds a store from a backup file.
+/// `stepwise restore`: rebuilds a store from a backup file, then says what
+/// a newcomer would otherwise find out by failing: that there is no token
+/// file, and how to start a server on it beside the one backed up.
 pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
     let entries = stepwise::store::kv::restore::restore(
         &args.from,
@@ -88,16 +98,52 @@ pub fn restore(args: &RestoreArgs) -> Result<(), CommandError> {
         args.master_key_file.as_deref(),
     )?;
     println!(
-        "store rebuilt in {} ({entries} entries, new epoch)",
-        args.data_dir.display()
+        "store rebuilt in {} from {} ({entries} entries, new epoch: devices sync it afresh)",
+        args.data_dir.display(),
+        args.from.display()
+    );
+    println!(
+        "it has no admin.token: the store keeps only tokens' hashes, so the administrator's \
+         token of the server backed up works on it, as every other token does"
+    );
+    let mut serve = format!(
+        "{} serve --data-dir {} --listen 127.0.0.1:50052",
+        this_program(),
+        shell_word(&args.data_dir.display().to_string())
     );
     if args.master_key_file.is_none() {
+        serve.push_str(" --master-key-file KEY");
         println!(
             "no master key given: start its server with --master-key-file naming the key \
-             of the server the backup comes from"
+             (KEY) of the server the backup comes from"
         );
     }
+    println!(
+        "start it with (on a port of its own while the server backed up holds 50051):\n  {serve}"
+    );
     Ok(())
+}
+
+/// How this program was run (`stepwise`, or `target/debug/stepwise` under
+/// `cargo run`), to print commands that work as they are.
+fn this_program() -> String {
+    std::env::args()
+        .next()
+        .map_or_else(|| "stepwise".to_owned(), |program| shell_word(&program))
+}
+
+/// `word` as one shell word: quoted if it holds anything a shell would
+/// split or expand.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@%=".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]

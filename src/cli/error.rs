@@ -18,7 +18,9 @@ pub enum CommandError {
     /// The export failed.
     #[error("{0}")]
     Export(#[from] ExportError),
-    /// The restore failed.
-    #[error("{0}")]
+    /// The restore failed. Its causes are printed: unlike a caller of the
+    /// API, whoever runs the command may see them (a missing file, a full
+    /// disk).
+    #[error("{}", stepwise::error::with_causes(.0))]
     Restore(#[from] stepwise::error::Error),
 }

@@ -18,9 +18,9 @@ pub const TOKEN_ENV: &str = "STEPWISE_TOKEN";
 /// Settings of `stepwise export`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Your token comes from --token-file or, without it, from the environment \\
-variable STEPWISE_TOKEN; never from the command line. The file holds one JSON object per \\
-line (protobuf's JSON mapping of stepwise.v1.ExportDataResponse), the trailer with the \\
+    after_help = "Your token comes from --token-file or, without it, from the environment \
+variable STEPWISE_TOKEN; never from the command line. The file holds one JSON object per \
+line (protobuf's JSON mapping of stepwise.v1.ExportDataResponse), the trailer with the \
 count and SHA-256 of the items last; it is readable only by you."
 )]
 pub struct ExportArgs {
@@ -31,8 +31,9 @@ pub struct ExportArgs {
     /// The server.
     #[command(flatten)]
     pub remote: ServerArgs,
-    /// File holding your token (surrounding whitespace is ignored). Takes
-    /// precedence over `STEPWISE_TOKEN`.
+    /// File holding your token: the bare token (`Bearer <token>` is read
+    /// too; surrounding whitespace is ignored). Takes precedence over
+    /// `STEPWISE_TOKEN`.
     #[arg(long, env = "STEPWISE_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
 }

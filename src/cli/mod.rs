@@ -14,8 +14,10 @@ use clap::{Parser, Subcommand};
 use stepwise::config::ServeConfig;
 use stepwise::server::Server;
 
-/// Stepwise: goals, action steps, check-ins and self-efficacy ratings for
-/// therapy-companion apps, over gRPC.
+/// Stepwise: the server therapy-companion apps sync with over gRPC. It keeps
+/// each client's goals, action steps, check-ins, self-efficacy ratings,
+/// questionnaires, coping skills and thought records, shares them with the
+/// client's care team, and serves the therapists' dashboard.
 #[derive(Debug, Parser)]
 #[command(name = "stepwise", version, about)]
 pub struct Cli {
@@ -27,7 +29,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the gRPC server until SIGTERM or Ctrl-C.
+    /// Run the server (the gRPC API and the dashboard, on one port) until
+    /// SIGTERM or Ctrl-C.
     Serve(ServeConfig),
     /// Measure throughput and latency against a health-check baseline.
     Bench(bench::BenchArgs),

@@ -67,12 +67,15 @@ pub struct TokenSource<'a> {
 }
 
 impl TokenSource<'_> {
-    /// The token: the contents of the file if given (surrounding
-    /// whitespace ignored), else `from_env` (the variable's value).
+    /// The token: the contents of the file if given, else `from_env` (the
+    /// variable's value); see [`bare_token`] for what may surround it.
     pub fn read(&self, from_env: Option<String>) -> Result<String, CommandError> {
-        let token = match (self.file, from_env) {
-            (Some(path), _) => String::from_utf8_lossy(&read(path)?).into_owned(),
-            (None, Some(token)) => token,
+        let (pasted, source) = match (self.file, from_env) {
+            (Some(path), _) => (
+                String::from_utf8_lossy(&read(path)?).into_owned(),
+                format!("the file {}", path.display()),
+            ),
+            (None, Some(token)) => (token, self.env.to_owned()),
             (None, None) => {
                 return Err(CommandError::Config(format!(
                     "no {} token: set {} or pass {} PATH",
@@ -80,19 +83,60 @@ impl TokenSource<'_> {
                 )));
             }
         };
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(CommandError::Config(format!(
-                "the {} token is empty",
+        bare_token(&pasted).map(str::to_owned).ok_or_else(|| {
+            CommandError::Config(format!(
+                "{source} must hold only the token: the {} token as the server gave it \
+                 (sw_...), alone or as `Bearer <token>` or `authorization: Bearer <token>`",
                 self.whose
-            )));
-        }
-        Ok(token.to_owned())
+            ))
+        })
     }
+}
+
+/// The token in what a user put in a file or variable: the bare token, or
+/// what they may have copied from a grpcurl command or an HTTP client
+/// instead, `Bearer <token>` or the whole header `authorization: Bearer
+/// <token>` (the client adds `Bearer ` itself, so either would be sent as
+/// `Bearer Bearer ...`). `None` unless that leaves one word; a token never
+/// has spaces.
+fn bare_token(pasted: &str) -> Option<&str> {
+    let mut rest = pasted.trim();
+    for prefix in ["authorization:", "bearer "] {
+        if rest
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        {
+            rest = rest[prefix.len()..].trim_start();
+        }
+    }
+    let one_word = !rest.is_empty() && !rest.contains(char::is_whitespace);
+    (one_word && !rest.eq_ignore_ascii_case("bearer")).then_some(rest)
 }
 
 /// The contents of a file named in the settings.
 fn read(path: &Path) -> Result<Vec<u8>, CommandError> {
     std::fs::read(path)
         .map_err(|e| CommandError::Config(format!("cannot read {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_token;
+
+    #[test]
+    fn a_token_pasted_with_its_scheme_or_header_is_taken_out_of_it() {
+        for pasted in [
+            "sw_abc",
+            " sw_abc\n",
+            "Bearer sw_abc",
+            "bearer  sw_abc",
+            "authorization: Bearer sw_abc",
+            "Authorization:Bearer sw_abc\n",
+        ] {
+            assert_eq!(bare_token(pasted), Some("sw_abc"), "{pasted:?}");
+        }
+        for not_a_token in ["", " \n", "Bearer", "authorization: Bearer", "sw_a sw_b"] {
+            assert_eq!(bare_token(not_a_token), None, "{not_a_token:?}");
+        }
+    }
 }

@@ -14,6 +14,7 @@ use tower::{Layer, Service};
 
 use super::status::explain_bad_input;
 use crate::app::App;
+use crate::error::{Credentials, Error};
 
 /// Whether calls to `path` need a token: everything of Stepwise's own API
 /// but signing up with an invite.
@@ -21,14 +22,28 @@ fn needs_token(path: &str) -> bool {
     path.starts_with("/stepwise.") && path != "/stepwise.v1.AccountService/SignUpWithInvite"
 }
 
-/// The bearer token of a request, if it has one.
-fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
-    headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
+/// The bearer token of a request, or what is wrong with its
+/// `authorization` metadata. The scheme's case does not matter (RFC 7235);
+/// a token is one word, so anything more is refused with words that say
+/// so, rather than looked up as a token nobody issued.
+fn bearer_token(headers: &http::HeaderMap) -> Result<&str, Credentials> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Err(Credentials::Missing);
+    };
+    // No token has bytes that are not visible ASCII.
+    let value = value.to_str().map_err(|_| Credentials::Unknown)?.trim();
+    if value.is_empty() {
+        return Err(Credentials::Missing);
+    }
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        return Err(Credentials::NotBearer);
+    }
+    match token.trim() {
+        "" => Err(Credentials::Missing),
+        token if token.contains(char::is_whitespace) => Err(Credentials::NotBare),
+        token => Ok(token),
+    }
 }
 
 /// Tower layer that authenticates every Stepwise call.
@@ -91,7 +106,11 @@ where
         let app = self.app.clone();
         let token = bearer_token(request.headers()).map(str::to_owned);
         Box::pin(async move {
-            let principal = match app.authenticate(token.as_deref()).await {
+            let authenticated = match token {
+                Ok(token) => app.authenticate(&token).await,
+                Err(credentials) => Err(Error::Unauthenticated(credentials)),
+            };
+            let principal = match authenticated {
                 Ok(principal) => principal,
                 Err(error) => return Ok(Status::from(error).into_http()),
             };
@@ -104,5 +123,38 @@ where
                 Err(error) => Ok(Status::from(error).into_http()),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(value: Option<&str>) -> Result<String, Credentials> {
+        let mut headers = http::HeaderMap::new();
+        if let Some(value) = value {
+            let value = http::HeaderValue::from_str(value).expect("header value");
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        bearer_token(&headers).map(str::to_owned)
+    }
+
+    #[test]
+    fn the_token_is_the_one_word_after_the_bearer_scheme() {
+        assert_eq!(parsed(Some("Bearer sw_abc")), Ok("sw_abc".to_owned()));
+        assert_eq!(parsed(Some("bearer  sw_abc ")), Ok("sw_abc".to_owned()));
+        assert_eq!(parsed(None), Err(Credentials::Missing));
+        assert_eq!(parsed(Some("Bearer")), Err(Credentials::Missing));
+        assert_eq!(parsed(Some("Bearer ")), Err(Credentials::Missing));
+        assert_eq!(parsed(Some("Basic dXNlcg==")), Err(Credentials::NotBearer));
+        assert_eq!(parsed(Some("sw_abc")), Err(Credentials::NotBearer));
+        assert_eq!(
+            parsed(Some("Bearer Bearer sw_abc")),
+            Err(Credentials::NotBare)
+        );
+        assert_eq!(
+            parsed(Some("Bearer authorization: Bearer sw_abc")),
+            Err(Credentials::NotBare)
+        );
     }
 }

@@ -104,6 +104,21 @@ pub struct Server {
     metrics: Option<(SocketAddr, BackgroundTask)>,
 }
 
+/// Where a browser on this machine finds the dashboard, which the API's
+/// listener serves: an address that listens on every interface is reached
+/// through loopback.
+fn dashboard_url(listening: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let mut reachable = listening;
+    if reachable.ip().is_unspecified() {
+        reachable.set_ip(match listening {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("{scheme}://{reachable}/")
+}
+
 /// How long a shutdown waits for in-flight calls and open connections.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -251,7 +266,8 @@ impl Server {
             app.begin_shutdown();
             let _ = draining.send(());
         };
-        tracing::info!(address = %self.local_addr, "serving");
+        let dashboard = dashboard_url(self.local_addr, self.incoming.tls.is_some());
+        tracing::info!(address = %self.local_addr, %dashboard, "serving");
         // HTTP/1.1 is accepted for gRPC-Web from browsers. The dashboard's
         // files answer GETs first; CORS answers preflights before anything
         // else looks at a call. TLS is done by `incoming`, under the
@@ -445,5 +461,19 @@ fn cors(origins: &[http::HeaderValue]) -> CorsLayer {
 async fn set_health(health: &HealthReporter, status: ServingStatus) {
     for name in SERVICE_NAMES {
         health.set_service_status(*name, status).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dashboard_url;
+
+    #[test]
+    fn the_dashboard_is_at_the_root_of_the_listen_address_through_loopback_if_need_be() {
+        let url = |addr: &str, tls| dashboard_url(addr.parse().expect("address"), tls);
+        assert_eq!(url("127.0.0.1:50051", false), "http://127.0.0.1:50051/");
+        assert_eq!(url("192.0.2.7:443", true), "https://192.0.2.7:443/");
+        assert_eq!(url("0.0.0.0:50051", false), "http://127.0.0.1:50051/");
+        assert_eq!(url("[::]:50051", true), "https://[::1]:50051/");
     }
 }

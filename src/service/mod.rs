@@ -31,7 +31,7 @@ use tonic::{Request, Response, Status};
 
 use crate::app::{App, Principal};
 use crate::domain::Kind;
-use crate::error::Error;
+use crate::error::{Credentials, Error};
 use crate::pb;
 
 /// The principal that the server's auth layer attached to a request.
@@ -40,7 +40,7 @@ pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
         .extensions()
         .get::<Principal>()
         .cloned()
-        .ok_or_else(|| Error::Unauthenticated.into())
+        .ok_or_else(|| Error::Unauthenticated(Credentials::Missing).into())
 }
 
 /// A request that deletes one record by id, optionally at a version.

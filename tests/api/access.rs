@@ -110,6 +110,77 @@ async fn calls_with_an_unknown_token_are_unauthenticated() {
     assert_eq!(list_goals(&app, &ada).await, vec![plan.goal]);
 }
 
+/// The `UNAUTHENTICATED` answer to a call whose `authorization` metadata
+/// is exactly `value` (none when `None`).
+async fn refusal_with_authorization(app: &TestApp, value: Option<&str>) -> tonic::Status {
+    let value = value.map(|v| {
+        v.parse::<tonic::metadata::MetadataValue<_>>()
+            .expect("metadata")
+    });
+    let mut accounts = stepwise::pb::account_service_client::AccountServiceClient::with_interceptor(
+        app.channel().await,
+        move |mut request: tonic::Request<()>| {
+            if let Some(value) = value.clone() {
+                request.metadata_mut().insert("authorization", value);
+            }
+            Ok(request)
+        },
+    );
+    let refused = accounts
+        .get_current_account(pb::GetCurrentAccountRequest {})
+        .await
+        .expect_err("refused");
+    assert_status(&refused, Code::Unauthenticated, "UNAUTHENTICATED");
+    refused
+}
+
+#[tokio::test]
+async fn the_refusal_of_a_token_says_what_was_wrong_with_what_was_sent() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+
+    let none = refusal_with_authorization(&app, None).await;
+    assert!(
+        none.message().contains("no bearer token")
+            && none.message().contains("authorization: Bearer <token>"),
+        "{none:?}"
+    );
+
+    // What a newcomer pastes: the whole header's value after `Bearer `.
+    let doubled = refusal_with_authorization(&app, Some(&format!("Bearer Bearer {ada}"))).await;
+    assert!(
+        doubled.message().contains("`Bearer` twice")
+            && doubled.message().contains("the bare token"),
+        "{doubled:?}"
+    );
+    let pasted_header =
+        refusal_with_authorization(&app, Some(&format!("Bearer authorization: Bearer {ada}")))
+            .await;
+    assert!(
+        pasted_header.message().contains("the bare token"),
+        "{pasted_header:?}"
+    );
+
+    let other_scheme = refusal_with_authorization(&app, Some(&format!("Token {ada}"))).await;
+    assert!(
+        other_scheme
+            .message()
+            .contains("does not start with `Bearer `"),
+        "{other_scheme:?}"
+    );
+
+    let unknown = refusal_with_authorization(
+        &app,
+        Some("Bearer sw_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    )
+    .await;
+    assert!(
+        unknown.message().contains("does not know this token")
+            && !unknown.message().contains("missing"),
+        "the token was sent as asked; only its value is wrong: {unknown:?}"
+    );
+}
+
 // --- Roles ---
 
 #[tokio::test]

@@ -362,3 +362,120 @@ async fn a_backup_file_is_readable_by_its_owner_only_whatever_the_umask() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
+
+#[tokio::test]
+async fn stepwise_backup_takes_a_token_pasted_as_the_whole_header() {
+    if sled_only("`stepwise backup` copies sled") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("stepwise.backup");
+    let server = format!("http://{}", app.addr);
+
+    let header = format!("authorization: Bearer {}", app.admin_token);
+    let (ok, stderr) = run_backup(
+        &[
+            "--to".as_ref(),
+            file.as_os_str(),
+            "--server".as_ref(),
+            server.as_ref(),
+        ],
+        &[("STEPWISE_ADMIN_TOKEN", &header)],
+    )
+    .await;
+
+    assert!(ok, "the token is taken out of the header: {stderr}");
+    assert!(file.exists());
+}
+
+/// Runs `stepwise restore` from `backup` into `data_dir` with the master key
+/// of the server whose data dir was `source`, under an operator's usual
+/// umask (022, not the test process's, which a server in it made private);
+/// whether it succeeded, and what it printed.
+async fn run_restore(
+    backup: &std::path::Path,
+    data_dir: &std::path::Path,
+    source: &std::path::Path,
+) -> (bool, String) {
+    let run = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 022 && exec "$0" restore --from "$1" --data-dir "$2" --master-key-file "$3""#)
+        .arg(STEPWISE)
+        .arg(backup)
+        .arg(data_dir)
+        .arg(source.join(stepwise::store::kv::seal::MASTER_KEY_FILE))
+        .env_remove("STEPWISE_MASTER_KEY_FILE")
+        .output()
+        .await
+        .expect("stepwise restore runs");
+    let printed = [run.stdout, run.stderr].concat();
+    (
+        run.status.success(),
+        String::from_utf8_lossy(&printed).into_owned(),
+    )
+}
+
+/// A backup of a server where Ada keeps a goal, in a new temp dir; returns
+/// the server, the dir and the file.
+async fn backed_up_app() -> (TestApp, tempfile::TempDir, std::path::PathBuf) {
+    let app = TestApp::spawn().await;
+    let client = app.new_client("Ada").await;
+    create_goal(&app, &client, "Sleep better").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("stepwise.backup");
+    take_backup(&app, &file, &app.admin_token)
+        .await
+        .expect("backup");
+    (app, dir, file)
+}
+
+#[tokio::test]
+async fn stepwise_restore_writes_a_private_data_dir_whatever_the_umask() {
+    if sled_only("`stepwise restore` writes a sled data dir") {
+        return;
+    }
+    let (app, dir, file) = backed_up_app().await;
+    let restored = dir.path().join("restored-data");
+
+    let (ok, printed) = run_restore(&file, &restored, app.data_dir()).await;
+
+    assert!(ok, "{printed}");
+    let loose = crate::files::not_private(&restored);
+    assert!(
+        loose.is_empty(),
+        "health data, before its first serve too; not private:\n{}",
+        loose.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn stepwise_restore_says_what_it_restored_and_how_to_serve_it() {
+    if sled_only("`stepwise restore` writes a sled data dir") {
+        return;
+    }
+    let (app, dir, file) = backed_up_app().await;
+    let restored = tempfile::tempdir_in(dir.path()).expect("an empty dir");
+
+    let (ok, printed) = run_restore(&file, restored.path(), app.data_dir()).await;
+
+    assert!(ok, "{printed}");
+    let restored_name = restored.path().display().to_string();
+    for expected in [
+        restored_name.as_str(),
+        "entries",
+        // No token file: the store keeps only hashes, and the old tokens work.
+        "no admin.token",
+        "administrator's token",
+        // The server backed up may still hold the default port.
+        &format!("serve --data-dir {restored_name} --listen"),
+    ] {
+        assert!(printed.contains(expected), "{expected:?} in:\n{printed}");
+    }
+    assert!(!restored.path().join("admin.token").exists());
+    let admin_token = app.admin_token.clone();
+    let restored_app = TestApp::spawn_on(restored).await;
+    current_account(&restored_app, &admin_token)
+        .await
+        .expect("the administrator's old token works, as it says");
+}

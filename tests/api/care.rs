@@ -505,6 +505,7 @@ async fn a_summary_as_of_a_day_before_the_client_practised_shows_no_check_in() {
         .client_summaries;
     assert_eq!(summaries.len(), 1);
     assert_eq!(summaries[0].last_check_in_time, None, "it came a day later");
+    assert_eq!(summaries[0].last_check_in_date, "");
     assert_eq!(summaries[0].adherence_7d, None);
 }
 
@@ -561,6 +562,10 @@ async fn the_dashboard_summarises_linked_clients_and_flags_who_needs_attention()
     );
     assert_eq!(ada.flags, [pb::Flag::EfficacyDrop as i32]);
     assert!(ada.last_check_in_time.is_some());
+    assert_eq!(ada.last_check_in_date, "2025-03-30");
+    // Bo logged it just now, but for ten days ago: that day is what counts.
+    assert!(bo.last_check_in_time.is_some());
+    assert_eq!(bo.last_check_in_date, "2025-03-20");
     assert_eq!(bo.adherence_7d, Some(0.0));
     assert_eq!(
         bo.flags,

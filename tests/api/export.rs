@@ -254,3 +254,34 @@ async fn stepwise_export_reads_the_token_from_a_file_and_says_where_to_put_one()
     let (ok, message) = run_export(&app, &file, &[], &[("STEPWISE_TOKEN", "sw_nonsense")]).await;
     assert!(!ok && message.contains("token"), "{message}");
 }
+
+#[tokio::test]
+async fn stepwise_export_takes_a_token_pasted_with_its_bearer_prefix_or_as_the_whole_header() {
+    let app = TestApp::spawn().await;
+    let client = app.new_client("Ada").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("ada.jsonl");
+
+    let with_scheme = format!("Bearer {client}");
+    let (ok, stderr) = run_export(&app, &file, &[], &[("STEPWISE_TOKEN", &with_scheme)]).await;
+    assert!(
+        ok,
+        "`Bearer <token>` is the token after `Bearer `: {stderr}"
+    );
+
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("authorization: Bearer {client}\n")).expect("write");
+    let token_arg = token_file.to_str().expect("utf-8");
+    let (ok, stderr) = run_export(&app, &file, &["--token-file", token_arg], &[]).await;
+    assert!(ok, "the whole header, as grpcurl's -H takes it: {stderr}");
+
+    // Anything else that is not one bare token says what to put there.
+    for pasted in ["Bearer", &format!("{client} {client}")] {
+        let (ok, message) = run_export(&app, &file, &[], &[("STEPWISE_TOKEN", pasted)]).await;
+        assert!(!ok, "{pasted:?} is not a token");
+        assert!(
+            message.contains("STEPWISE_TOKEN") && message.contains("only the token"),
+            "{message}"
+        );
+    }
+}

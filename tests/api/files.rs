@@ -35,7 +35,7 @@ fn walk(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
 
 /// Everything under `dir` that is not private (0700 for a directory, 0600
 /// for anything else), as "path: mode".
-fn not_private(dir: &Path) -> Vec<String> {
+pub fn not_private(dir: &Path) -> Vec<String> {
     walk(dir)
         .into_iter()
         .filter_map(|(path, meta)| {

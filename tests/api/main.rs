@@ -10,6 +10,7 @@ mod attainment;
 mod backup;
 mod binary;
 mod care;
+mod cli;
 mod comments;
 mod concurrency;
 mod connections;

@@ -81,10 +81,9 @@ async fn end_of(stream: &mut Streaming<pb::SubscribeResponse>) -> tonic::Status 
 }
 
 #[tokio::test]
+#[ignore = "runs only on PostgreSQL (STEPWISE_TEST_DATABASE_URL)"]
 async fn a_goal_written_through_one_server_reaches_the_streams_held_on_another() {
-    if postgres_only("two servers share one database") {
-        return;
-    }
+    postgres_only("two servers share one database");
     let (first, second) = two_servers().await;
     let team = team(&first).await;
     let mut phone = subscription(&second, &team.client, &team.client_id).await;
@@ -113,10 +112,9 @@ async fn a_goal_written_through_one_server_reaches_the_streams_held_on_another()
 }
 
 #[tokio::test]
+#[ignore = "runs only on PostgreSQL (STEPWISE_TEST_DATABASE_URL)"]
 async fn a_client_linking_through_one_server_appears_on_a_watch_held_on_another() {
-    if postgres_only("two servers share one database") {
-        return;
-    }
+    postgres_only("two servers share one database");
     let (first, second) = two_servers().await;
     let (_, therapist) = first.create_account(pb::Role::Therapist, "Dr. Ruth").await;
     let mut dashboard = watch(&second, &therapist).await;
@@ -138,10 +136,9 @@ async fn a_client_linking_through_one_server_appears_on_a_watch_held_on_another(
 }
 
 #[tokio::test]
+#[ignore = "runs only on PostgreSQL (STEPWISE_TEST_DATABASE_URL)"]
 async fn a_link_revoked_through_one_server_ends_access_through_the_other() {
-    if postgres_only("two servers share one database") {
-        return;
-    }
+    postgres_only("two servers share one database");
     let (first, second) = two_servers().await;
     let team = team(&first).await;
     let mut reading = subscription(&second, &team.therapist, &team.client_id).await;
@@ -187,10 +184,9 @@ async fn a_link_revoked_through_one_server_ends_access_through_the_other() {
 }
 
 #[tokio::test]
+#[ignore = "runs only on PostgreSQL (STEPWISE_TEST_DATABASE_URL)"]
 async fn an_account_disabled_through_one_server_ends_its_streams_on_another() {
-    if postgres_only("two servers share one database") {
-        return;
-    }
+    postgres_only("two servers share one database");
     let (first, second) = two_servers().await;
     let (account, client) = first.create_account(pb::Role::Client, "Ada").await;
     let mut phone = subscription(&second, &client, &account.id).await;
@@ -215,10 +211,9 @@ async fn an_account_disabled_through_one_server_ends_its_streams_on_another() {
 }
 
 #[tokio::test]
+#[ignore = "runs only on PostgreSQL (STEPWISE_TEST_DATABASE_URL)"]
 async fn a_backup_on_postgres_points_to_pg_dump() {
-    if postgres_only("the backup of a PostgreSQL store") {
-        return;
-    }
+    postgres_only("the backup of a PostgreSQL store");
     let app = TestApp::spawn().await;
     let refused = BackupServiceClient::new(app.authed(&app.admin_token).await)
         .create_backup(pb::CreateBackupRequest {})

@@ -5,7 +5,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { el } from "./dom";
-import { shortMoment } from "./format";
+import { axisDay, TICK_INCREMENTS, tickLabels, timeSpan } from "./timeaxis";
 
 /**
  * Series colours; `.swatch-N` in style.css has the same ones, so a legend
@@ -73,7 +73,8 @@ export class Charts {
 
   /**
    * A line chart of scores 0..100 over time, one line per series; points
-   * are [seconds since the epoch, score].
+   * are [seconds since the epoch, score]. Its accessible name is `label`
+   * and the days the time axis shows.
    */
   trend(
     series: readonly { label: string; points: readonly [number, number][] }[],
@@ -93,11 +94,25 @@ export class Charts {
           height: 240,
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { y: { range: [0, 100] } },
+          scales: { x: { range: (_, min, max) => timeSpan(min, max) }, y: { range: [0, 100] } },
           axes: [
-            { values: (_, ticks) => ticks.map(shortMoment) },
+            {
+              incrs: [...TICK_INCREMENTS],
+              // Room for a label with its year ("28 Dec 2026") between ticks.
+              space: 72,
+              values: (_, ticks, _axis, _space, increment) => tickLabels(ticks, increment),
+            },
             { label: "Confidence (0–100)", size: 44 },
           ],
+          hooks: {
+            setScale: [
+              (plot, key) => {
+                const { min, max } = plot.scales.x ?? {};
+                if (key !== "x" || min === undefined || max === undefined) return;
+                box.setAttribute("aria-label", `${label} It shows the days from ${axisDay(min)} to ${axisDay(max)}.`);
+              },
+            ],
+          },
           series: [
             {},
             ...series.map((s, i) => ({

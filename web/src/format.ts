@@ -50,14 +50,16 @@ export function longDate(date: string): string {
   }).format(utcMillis(date));
 }
 
+/** A local date, short, with its year: "3 Nov 2026". */
+export function shortDate(date: string): string {
+  return new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(
+    utcMillis(date),
+  );
+}
+
 /** The month of a local date, short: "Nov". */
 export function monthName(date: string): string {
   return new Intl.DateTimeFormat(LOCALE, { month: "short", timeZone: "UTC" }).format(utcMillis(date));
-}
-
-/** A moment, short, in the browser's time zone: "3 Nov". */
-export function shortMoment(epochSeconds: number): string {
-  return new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short" }).format(epochSeconds * 1000);
 }
 
 /** A moment for people, in the browser's time zone: "3 Nov 2026, 14:05". */
@@ -65,21 +67,6 @@ export function dateTime(ts: Timestamp): string {
   return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short" }).format(
     timestampDate(ts),
   );
-}
-
-/** How long ago a moment was: "5 minutes ago", "yesterday", "3 days ago". */
-export function ago(ts: Timestamp, now = Date.now()): string {
-  const seconds = Math.round((timestampDate(ts).getTime() - now) / 1000);
-  const format = new Intl.RelativeTimeFormat(LOCALE, { numeric: "auto" });
-  const units: [Intl.RelativeTimeFormatUnit, number][] = [
-    ["day", 86_400],
-    ["hour", 3_600],
-    ["minute", 60],
-  ];
-  for (const [unit, size] of units) {
-    if (Math.abs(seconds) >= size) return format.format(Math.trunc(seconds / size), unit);
-  }
-  return "just now";
 }
 
 /** A timestamp as an ISO 8601 string, for `<time datetime>`. */

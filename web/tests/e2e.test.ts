@@ -28,6 +28,7 @@ import {
   PRIVATE_THOUGHT,
   SHARED_THOUGHT,
   seed,
+  utcDate,
   type World,
   XSS_TITLE,
 } from "./seed";
@@ -36,6 +37,7 @@ import { type Server, startServer } from "./server";
 const BINARY = process.env.STEPWISE_BIN ?? path.resolve("../target/debug/stepwise");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const OUTPUT = path.resolve(process.env.E2E_OUTPUT ?? "test-output");
+const DAY_MS = 24 * 3600 * 1000;
 /** How long the page may take to show what the server knows. */
 const SETTLE_MS = 10_000;
 /**
@@ -233,6 +235,25 @@ async function urgency(name: string): Promise<string> {
   return (await row(name).locator(".urgency").innerText()).replace(/\s+/g, " ").trim();
 }
 
+/** Midnight UTC of a date as the dashboard writes it in English ("3 Sept 2026"). */
+function dayOf(date: string): number {
+  const [day, month, year] = date.split(" ");
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  return Date.UTC(Number(year), months.indexOf((month ?? "").slice(0, 3)), Number(day));
+}
+
+/**
+ * Asserts that a caseload row's "Last check-in" is the local day `date`
+ * ("YYYY-MM-DD") that the client checked in for, as a date with its year.
+ */
+async function assertCheckedInFor(name: string, date: string, why: string): Promise<void> {
+  const text = (await cells(name))["Last check-in"] ?? "";
+  assert.doesNotMatch(text, /ago|now/, `${why}: not when it was logged`);
+  const [year, , day] = date.split("-").map(Number);
+  assert.match(text, new RegExp(`\\b${day}\\b.*\\b${year}\\b`), `${why}: ${text}`);
+  assert.equal(await row(name).locator("td time.last-check-in").getAttribute("datetime"), date, why);
+}
+
 /** What the therapist's API says about a client today. */
 async function summary(clientId: string) {
   const therapist = api(server.url, world.therapistToken);
@@ -310,6 +331,8 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     assert.match(await crisis.innerText(), /Stepwise is not a crisis service/);
 
     const cleo = await cells(world.cleo.name);
+    assert.ok(cleo["Needs attention"]?.includes("Inactive"), "Cleo's last walk was four days ago");
+    await assertCheckedInFor(world.cleo.name, utcDate(-4), "the day Cleo walked, not when she logged it (just now)");
     assert.equal(await urgency(world.cleo.name), "Urgency: High");
     assert.ok(cleo["Needs attention"]?.startsWith("Symptoms worse"), "reliable deterioration is named");
     assert.equal(cleo["Questionnaires"], "PHQ-9 12 Moderate");
@@ -321,7 +344,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     assert.equal(ada["Practice, 7 days"], "2 skill practices 1 thought record", "the private record is not counted");
     assert.equal(ada["Adherence, 7 days"], "100%");
     assert.match(ada["Self-efficacy"] ?? "", /^70 \(\+30/);
-    assert.match(ada["Last check-in"] ?? "", /ago|now/);
+    await assertCheckedInFor(world.ada.name, world.today, "Ada checked in for today");
     assert.equal(await row(world.ada.name).locator(".sparkline canvas").count(), 1, "a sparkline");
 
     // The stream's answer came (its headers): changes flow from now on, and
@@ -394,6 +417,32 @@ test("a therapist follows their clients in the dashboard", async (t) => {
       ["9 of 27", "Mild", "first result", "Self-harm risk : item 9 (thoughts of being better off dead or of self-harm) was answered above 0"],
     );
     await assertAccessible("client at risk");
+    await page.getByRole("link", { name: "Back to the caseload" }).click();
+    await row(world.ada.name).waitFor();
+  });
+
+  await t.test("a goal with a single self-efficacy rating is drawn over the days around it, with the year", async () => {
+    const cleo = api(server.url, world.cleo.token);
+    const goal = await cleo.goals.createGoal({ goal: { title: "Call my sister" } });
+    const rated = Date.now();
+    await cleo.progress.recordEfficacyRating({
+      rating: { target: { case: "goalId", value: goal.id }, score: 45, rateTime: timestampFromMs(rated) },
+    });
+    await page.getByRole("link", { name: world.cleo.name }).click();
+    await page.getByRole("heading", { level: 1, name: world.cleo.name }).waitFor();
+    const chart = page.locator("figure.chart .trend");
+    await chart.locator("canvas").first().waitFor();
+    await rendered();
+    await page.locator("figure.chart").screenshot({ path: path.join(OUTPUT, "chart-one-rating.png") });
+
+    // The canvas cannot be read; its accessible name says which days it shows.
+    const label = (await chart.getAttribute("aria-label")) ?? "";
+    const span = /from (\d{1,2} \w+ \d{4}) to (\d{1,2} \w+ \d{4})/.exec(label);
+    assert.ok(span, `the chart names the days it shows, with their year: ${label}`);
+    const [from, to] = [dayOf(span[1] ?? ""), dayOf(span[2] ?? "")];
+    const day = Date.parse(`${utcDate()}T00:00:00Z`);
+    assert.ok(from <= day && day <= to, `the rating's day is in the chart: ${label}`);
+    assert.ok(to - from <= 31 * DAY_MS, `a few weeks around the rating, not years: ${label}`);
     await page.getByRole("link", { name: "Back to the caseload" }).click();
     await row(world.ada.name).waitFor();
   });
@@ -580,7 +629,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     const ben = await cells(world.ben.name);
     assert.equal(ben["Adherence, 7 days"], percent(expected.adherence7d));
     assert.ok(!ben["Needs attention"]?.includes("Inactive"), "Ben is no longer inactive");
-    assert.match(ben["Last check-in"] ?? "", /ago|now/);
+    await assertCheckedInFor(world.ben.name, world.today, "Ben checked in for today");
     assert.ok(await page.evaluate(() => (window as unknown as { stillTheSamePage?: boolean }).stillTheSamePage));
   });
 

@@ -4,7 +4,8 @@
 // action steps, check-ins and self-efficacy ratings. Ada also answers
 // questionnaires (her PHQ-9 improved reliably; her GAD-7 is overdue), rates
 // a scaled goal and practises a coping skill; Ben answered the PHQ-9's item 9
-// (thoughts of self-harm) above 0; Cleo's PHQ-9 got reliably worse.
+// (thoughts of self-harm) above 0; Cleo's PHQ-9 got reliably worse, and she
+// logged a walk of four days ago only today.
 
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient } from "@connectrpc/connect";
@@ -241,6 +242,17 @@ export async function seed(url: string, adminToken: string): Promise<World> {
     const answers = Array.from({ length: 9 }, (_, i) => (i < 8 ? Math.min(3, Math.max(0, total - 3 * i)) : 0));
     await cleo.api.assessments.submitAssessment({ result: { instrumentId: PHQ9, localDate: utcDate(-daysAgo), answers } });
   }
+
+  // Cleo walks once a week. Today she logs the walk she took four days ago:
+  // her last check-in is for that day, so she is inactive, however recently
+  // she logged it.
+  const outside = await cleo.api.goals.createGoal({ goal: { title: "Get outside" } });
+  const longWalk = await cleo.api.goals.createActionStep({
+    actionStep: { goalId: outside.id, title: "A long walk", schedule: { times: 1, periodDays: 7 } },
+  });
+  await cleo.api.progress.logCheckIn({
+    checkIn: { actionStepId: longWalk.id, localDate: utcDate(-4), state: CheckInState.DONE },
+  });
 
   // The therapist asked Ada for a GAD-7 every 14 days, from 20 days ago:
   // the one due 6 days ago is unanswered, so it is overdue.

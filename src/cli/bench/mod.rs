@@ -36,6 +36,7 @@ use self::error::BenchError;
 use self::fixture::Fixture;
 use self::measure::{Measurement, measure};
 pub use self::workload::Workload;
+use super::backup::{ADMIN_TOKEN_ENV, admin_token_source};
 
 /// Settings of `stepwise bench`.
 #[derive(Debug, Clone, Args)]
@@ -186,17 +187,12 @@ fn scratch_dir(what: &str) -> PathBuf {
 }
 
 /// The administrator token of a running server: from `--admin-token-file`,
-/// else the environment; never from the command line.
+/// else the environment, as `stepwise backup` reads it; never from the
+/// command line.
 fn external_token(args: &BenchArgs) -> Result<String, BenchError> {
-    let token = match &args.admin_token_file {
-        Some(path) => std::fs::read_to_string(path)?,
-        None => std::env::var("STEPWISE_ADMIN_TOKEN").map_err(|_| {
-            BenchError::Config(
-                "against --server, set STEPWISE_ADMIN_TOKEN or pass --admin-token-file".into(),
-            )
-        })?,
-    };
-    Ok(token.trim().to_owned())
+    admin_token_source(args.admin_token_file.as_deref())
+        .read(std::env::var(ADMIN_TOKEN_ENV).ok())
+        .map_err(|e| BenchError::Config(format!("against --server: {e}")))
 }
 
 #[cfg(test)]

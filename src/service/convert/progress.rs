@@ -124,6 +124,10 @@ impl From<ClientSummary> for pb::ClientSummary {
             client_id: client_id.to_string(),
             display_name,
             last_check_in_time: progress.last_check_in.and_then(|(_, us)| timestamp(us)),
+            last_check_in_date: progress
+                .last_check_in
+                .map(|(day, _)| fields::format_date(day))
+                .unwrap_or_default(),
             adherence_7d: progress.stats.adherence_7d,
             adherence_28d: progress.stats.adherence_28d,
             habit_strength: progress.stats.habit_strength,

@@ -9,11 +9,16 @@ use super::seal::{MASTER_KEY_FILE, MasterKey};
 use super::sled::SledKv;
 use super::snapshot::{read, refused_backup};
 use super::{format, keys};
+use crate::data_dir;
 use crate::error::{Error, Result};
 
 /// Rebuilds a store in the new, empty directory `dir` from the snapshot at
 /// `path`, with a new epoch so devices holding cursors of the old store
 /// resync. Returns the number of entries restored.
+///
+/// `dir` is made private as a server's data dir is (see [`crate::data_dir`]:
+/// this sets the process umask to 0o077), before anything is written: it
+/// holds the same data as the server's.
 ///
 /// `master_key` is the key the snapshot's store was sealed with (the file
 /// the server used): it is checked before anything is written (a wrong key
@@ -47,6 +52,9 @@ pub fn restore(path: &Path, dir: &Path, master_key: Option<&Path>) -> Result<u64
             ));
         }
     }
+    data_dir::create_private(dir)?;
+    // An empty dir made beforehand (`mkdir`) has the umask of its maker.
+    data_dir::make_private(dir)?;
     let engine = SledKv::open(dir, 64 * 1024 * 1024)?;
     let count = entries.len() as u64;
     let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();

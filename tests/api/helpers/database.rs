@@ -38,14 +38,18 @@ pub fn sled_only(reason: &str) -> bool {
     false
 }
 
-/// For a test of several servers on one database: true, after saying so,
-/// when the tests run on sled, so that the test returns at once.
-pub fn postgres_only(reason: &str) -> bool {
-    if !on_postgres() {
-        eprintln!("runs only on PostgreSQL ({DATABASE_URL_VAR}): {reason}");
-        return true;
-    }
-    false
+/// For a test that only PostgreSQL can run (several servers on one
+/// database, its table): such a test is `#[ignore]`d, so that `cargo test`
+/// lists it as not run, and `.ci/run` runs it on PostgreSQL with
+/// `--include-ignored`. Run that way without a database, it fails here,
+/// saying why: passing would claim a check that was never made.
+#[track_caller]
+pub fn postgres_only(reason: &str) {
+    assert!(
+        on_postgres(),
+        "this test runs only on PostgreSQL ({reason}): set {DATABASE_URL_VAR} to a database \
+         it may create databases through (see .ci/run), or leave it ignored"
+    );
 }
 
 /// The database of `data_dir` (made on first use), when testing on

@@ -8,7 +8,7 @@ import { Charts } from "../charts";
 import type { Caseload } from "../data/caseload";
 import { WEEKS } from "../data/caseload";
 import { el, replace, srOnly } from "../dom";
-import { ago, dateTime, isoTime, percent, signed } from "../format";
+import { dateTime, percent, shortDate, signed } from "../format";
 import { type ClientSummary, Flag, SummarySeverity } from "../gen/stepwise/v1/care_service_pb";
 import { bandBadge, crisisNote } from "./assessments";
 import { count, flagBadge, missing, orMissing, problemNotice, type View, wideTable } from "./common";
@@ -150,17 +150,7 @@ function row(client: ClientSummary, weeks: (number | undefined)[], charts: Chart
     ),
     el("td", null, flags.length ? el("ul", { class: "badges" }, flags) : el("span", { class: "ok" }, "On track")),
     el("td", null, questionnaires(client)),
-    el(
-      "td",
-      null,
-      client.lastCheckInTime
-        ? el(
-            "time",
-            { datetime: isoTime(client.lastCheckInTime), title: dateTime(client.lastCheckInTime) },
-            ago(client.lastCheckInTime),
-          )
-        : "Never",
-    ),
+    el("td", null, lastCheckIn(client)),
     el("td", { class: "num" }, orMissing(percent(client.adherence7d), "nothing scheduled")),
     el("td", { class: "num" }, orMissing(percent(client.adherence28d), "nothing scheduled")),
     el("td", { class: "num" }, percent(client.habitStrength) ?? missing("no steps")),
@@ -199,6 +189,21 @@ function row(client: ClientSummary, weeks: (number | undefined)[], charts: Chart
           .join(", ")}`,
       ),
     ),
+  );
+}
+
+/**
+ * The day the client last checked in for, as "Inactive" counts it: a walk of
+ * four days ago logged a minute ago is four days old. When it was logged is
+ * in the tooltip.
+ */
+function lastCheckIn(client: ClientSummary): HTMLElement | string {
+  if (!client.lastCheckInDate) return "Never";
+  const logged = client.lastCheckInTime ? `first logged ${dateTime(client.lastCheckInTime)}` : null;
+  return el(
+    "time",
+    { class: "last-check-in", datetime: client.lastCheckInDate, title: logged },
+    shortDate(client.lastCheckInDate),
   );
 }
 
