@@ -47,6 +47,7 @@ use std::borrow::Cow;
 use uuid::Uuid;
 
 use super::violation::{self, Violation, Violations};
+use crate::encoding::Stored;
 
 /// Text that is `'static` in the built-in instruments and owned in custom ones.
 pub type Text = Cow<'static, str>;
@@ -104,7 +105,7 @@ pub struct Item {
 }
 
 /// A range of totals with a name, e.g. 10–14 "Moderate".
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct SeverityBand {
     /// Lowest total in the band.
     pub min_score: u32,
@@ -115,7 +116,7 @@ pub struct SeverityBand {
 }
 
 /// A severity band with its position among its instrument's bands.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct RankedBand {
     /// Position of the band, 0 for the least severe.
     pub rank: u32,
