@@ -50,7 +50,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldViolation, Result};
 
 pub use stepwise_derive::Stored;
 
@@ -294,7 +294,7 @@ impl<'a> Reader<'a> {
 
     /// A count of elements or bytes, which cannot exceed the value's
     /// bytes.
-    fn count(&mut self) -> Result<usize> {
+    pub fn count(&mut self) -> Result<usize> {
         usize::try_from(self.varint()?)
             .ok()
             .filter(|count| *count <= self.most)
@@ -685,5 +685,25 @@ impl<T: Stored, const N: usize> Stored for [T; N] {
     fn get_text(heads: Self::Head, text: &mut Reader<'_>) -> Result<Self> {
         let elements: Vec<T> = get_texts(heads, text)?;
         elements.try_into().map_err(|_| malformed("array"))
+    }
+}
+
+/// A bad field named in a replay's rejection: both its texts. (By hand:
+/// `error` is below this module.)
+impl Stored for FieldViolation {
+    type Head = ();
+    fn put_head(&self, _: &mut Writer) {}
+    fn put_text(&self, text: &mut Writer) {
+        put_str(&self.field, text);
+        put_str(&self.description, text);
+    }
+    fn get_head(_: &mut Bits, _: &mut Reader<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn get_text((): (), text: &mut Reader<'_>) -> Result<Self> {
+        Ok(FieldViolation {
+            field: get_string(text)?,
+            description: get_string(text)?,
+        })
     }
 }

@@ -23,6 +23,17 @@ use crate::domain::{
     TrackedRating, TrackedResult, TrackedScale, TrackedStep,
 };
 
+/// Encodes a value, checking that it decodes to itself.
+trait Kept: Value + PartialEq + std::fmt::Debug {
+    fn kept(&self) -> Vec<u8> {
+        let bytes = self.encode();
+        assert_eq!(&Self::decode(&bytes).expect("decodes"), self);
+        bytes
+    }
+}
+
+impl<T: Value + PartialEq + std::fmt::Debug> Kept for T {}
+
 fn day(s: &str) -> NaiveDate {
     s.parse().expect("date")
 }
@@ -410,7 +421,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
         revoked,
     };
     vec![
-        ("step track, 30 days", track.encode()),
+        ("step track, 30 days", track.kept()),
         (
             "tracked step",
             TrackedStep {
@@ -422,7 +433,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 status: ActionStepStatus::Active,
                 start_day: day("2026-03-02"),
             }
-            .encode(),
+            .kept(),
         ),
         (
             "tracked rating",
@@ -432,7 +443,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 local_day: day("2026-03-02"),
                 score: 70,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "tracked assignment",
@@ -440,7 +451,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 instrument_id: id(9),
                 schedule: AssignmentSchedule::new(day("2026-03-02"), 7).expect("valid"),
             }
-            .encode(),
+            .kept(),
         ),
         (
             "tracked result",
@@ -451,9 +462,9 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 total: 12,
                 self_harm: true,
             }
-            .encode(),
+            .kept(),
         ),
-        ("tracked scale", TrackedScale { weight: 3 }.encode()),
+        ("tracked scale", TrackedScale { weight: 3 }.kept()),
         (
             "tracked attainment",
             TrackedAttainment {
@@ -462,7 +473,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 recorded_us: NOW_US,
                 level: AttainmentLevel::Expected,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "custom instrument",
@@ -471,7 +482,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 create_time_us: NOW_US,
                 instrument,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "account",
@@ -485,16 +496,16 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 version: 3,
                 state: AccountState::Active,
             }
-            .encode(),
+            .kept(),
         ),
-        ("token", token(None).encode()),
+        ("token", token(None).kept()),
         (
             "token, revoked",
             token(Some(Revocation {
                 time_us: NOW_US + 7,
                 reason: RevokeReason::Revoked,
             }))
-            .encode(),
+            .kept(),
         ),
         (
             "invite",
@@ -505,7 +516,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 expire_time_us: NOW_US + 1,
                 used_by: None,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "invite, used",
@@ -516,7 +527,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 expire_time_us: NOW_US + 1,
                 used_by: Some(CLIENT),
             }
-            .encode(),
+            .kept(),
         ),
         (
             "care link",
@@ -528,7 +539,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 create_time_us: NOW_US,
                 revoke_time_us: None,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "care link, revoked",
@@ -540,7 +551,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 create_time_us: NOW_US,
                 revoke_time_us: Some(NOW_US + 3),
             }
-            .encode(),
+            .kept(),
         ),
         (
             "access event",
@@ -550,7 +561,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 method: "/stepwise.v1.GoalService/ListGoals".into(),
                 time_us: NOW_US,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "admin event",
@@ -562,7 +573,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 sha256: None,
                 time_us: NOW_US,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "admin event, backup",
@@ -574,7 +585,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 sha256: Some([9; 32]),
                 time_us: NOW_US,
             }
-            .encode(),
+            .kept(),
         ),
         (
             "session",
@@ -586,7 +597,7 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
                 note: "Talked about sleep".into(),
                 create_time_us: NOW_US + 1,
             }
-            .encode(),
+            .kept(),
         ),
     ]
 }
