@@ -29,7 +29,7 @@ use crate::encoding::{self, Bits, Reader, Stored, Writer, malformed};
 use crate::error::Result;
 
 use super::keys::kind_byte;
-use super::seal::{SealedText, Sealing};
+use super::seal::SealedText;
 
 /// Opens sealed text sections: the store, which holds the keys.
 pub trait OpenText {
@@ -272,7 +272,6 @@ impl KindVisitor for DecodeFields<'_> {
                 SECTION_SEALED => {
                     opened = keys.open_text(&SealedText {
                         client: meta.client_id,
-                        sealing: Sealing::Aes256Gcm,
                         aad: &section_aad(meta.id, &bytes[..section]),
                         bytes: head.rest(),
                     })?;
