@@ -559,34 +559,28 @@ fn get_string(text: &mut Reader<'_>) -> Result<String> {
 }
 
 /// Text: all of it in the text part.
-impl Stored for String {
-    type Head = ();
-    fn put_head(&self, _: &mut Writer) {}
-    fn put_text(&self, text: &mut Writer) {
-        put_str(self, text);
-    }
-    fn get_head(_: &mut Bits, _: &mut Reader<'_>) -> Result<()> {
-        Ok(())
-    }
-    fn get_text((): (), text: &mut Reader<'_>) -> Result<Self> {
-        get_string(text)
-    }
+macro_rules! text {
+    ($type:ty, |$decoded:ident| $from:expr) => {
+        impl Stored for $type {
+            type Head = ();
+            fn put_head(&self, _: &mut Writer) {}
+            fn put_text(&self, text: &mut Writer) {
+                put_str(self, text);
+            }
+            fn get_head(_: &mut Bits, _: &mut Reader<'_>) -> Result<()> {
+                Ok(())
+            }
+            fn get_text((): (), text: &mut Reader<'_>) -> Result<Self> {
+                let $decoded = get_string(text)?;
+                Ok($from)
+            }
+        }
+    };
 }
 
-/// Text that may be a constant (an instrument's): as a `String`.
-impl Stored for Cow<'static, str> {
-    type Head = ();
-    fn put_head(&self, _: &mut Writer) {}
-    fn put_text(&self, text: &mut Writer) {
-        put_str(self, text);
-    }
-    fn get_head(_: &mut Bits, _: &mut Reader<'_>) -> Result<()> {
-        Ok(())
-    }
-    fn get_text((): (), text: &mut Reader<'_>) -> Result<Self> {
-        get_string(text).map(Cow::Owned)
-    }
-}
+text!(String, |text| text);
+// Text that may be a constant (an instrument's).
+text!(Cow<'static, str>, |text| Cow::Owned(text));
 
 impl<T: Stored> Stored for Option<T> {
     const BITS: u32 = T::OPTION_BITS;

@@ -88,6 +88,14 @@ pub(super) fn records() -> Vec<(&'static str, Entity)> {
         AttainmentLevel::LessThanExpected,
     );
     let schedule = AssignmentSchedule::new(day("2026-03-02"), 14).expect("valid");
+    let practice = SkillPractice {
+        meta: own(11),
+        skill_id: id(10),
+        local_date: day("2026-03-02"),
+        distress_before: 80,
+        distress_after: 40,
+        ..SkillPractice::default()
+    };
     vec![
         (
             "goal, bare",
@@ -273,29 +281,14 @@ pub(super) fn records() -> Vec<(&'static str, Entity)> {
             }
             .into(),
         ),
-        (
-            "skill practice, bare",
-            SkillPractice {
-                meta: own(11),
-                skill_id: id(10),
-                local_date: day("2026-03-02"),
-                distress_before: 80,
-                distress_after: 40,
-                ..SkillPractice::default()
-            }
-            .into(),
-        ),
+        ("skill practice, bare", practice.clone().into()),
         (
             "skill practice, all set",
             SkillPractice {
-                meta: own(11),
-                skill_id: id(10),
-                local_date: day("2026-03-02"),
-                distress_before: 80,
-                distress_after: 40,
                 duration_minutes: Some(15),
                 note: "calmer".into(),
                 private_note: true,
+                ..practice.clone()
             }
             .into(),
         ),
@@ -420,6 +413,13 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
         expire_time_us: None,
         revoked,
     };
+    let invite = |used_by| Invite {
+        code: "ABCDEFGHJK".into(),
+        therapist_id: THERAPIST,
+        create_time_us: NOW_US,
+        expire_time_us: NOW_US + 1,
+        used_by,
+    };
     vec![
         ("step track, 30 days", track.kept()),
         (
@@ -507,28 +507,8 @@ pub(super) fn values() -> Vec<(&'static str, Vec<u8>)> {
             }))
             .kept(),
         ),
-        (
-            "invite",
-            Invite {
-                code: "ABCDEFGHJK".into(),
-                therapist_id: THERAPIST,
-                create_time_us: NOW_US,
-                expire_time_us: NOW_US + 1,
-                used_by: None,
-            }
-            .kept(),
-        ),
-        (
-            "invite, used",
-            Invite {
-                code: "ABCDEFGHJK".into(),
-                therapist_id: THERAPIST,
-                create_time_us: NOW_US,
-                expire_time_us: NOW_US + 1,
-                used_by: Some(CLIENT),
-            }
-            .kept(),
-        ),
+        ("invite", invite(None).kept()),
+        ("invite, used", invite(Some(CLIENT)).kept()),
         (
             "care link",
             CareLink {
