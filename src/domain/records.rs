@@ -4,8 +4,10 @@
 //!
 //! A kind of record is one column of facts: its type here, its row in
 //! [`records!`] (the [`Entity`] and [`Kind`] enums), its editable fields in
-//! [`editable!`], its storage encoding in `crate::store`, and its API
-//! conversions in `crate::service::convert`. Each of those places matches
+//! [`editable!`], its storage encoding declared on its type
+//! (`#[derive(Stored)]`, [`crate::encoding`]: a field added to a kind is
+//! stored with no other change), and its API conversions in
+//! `crate::service::convert`. Each of those places matches
 //! exhaustively, so a kind or field forgotten somewhere does not compile;
 //! `tests::every_field_is_editable_or_immutable` catches a struct field
 //! missing from the editable list.

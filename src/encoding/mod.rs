@@ -34,15 +34,20 @@
 //! format is refused, not read.
 //!
 //! **History without a special path.** A kind that keeps every saved
-//! version besides its current copy (a safety plan) stores each older
-//! version as a plain value of the record's own type: a history table is a
-//! key (record id and version) and the same `Stored` value, written by the
-//! same code the current copy uses and sealed the same way (its text part
-//! bound to its head and key). No second codec, no per-version format:
+//! version besides its current copy (a safety plan: one current copy per
+//! client, and its full history) declares nothing more: an older version
+//! is a value of the record's own type, with its own meta (its version,
+//! its time, who saved it), so the store keeps it exactly as it keeps the
+//! current copy (`crate::store::kv::codec::encode_entity`, its text sealed
+//! with the client's key and bound to its id and head, which holds its
+//! version) under a history key, and reads it back with the same decoder:
 //! ```text
-//! H + record id + version (8 bytes, big-endian)  →  the record as stored
+//! H + client id + record id + version (8 bytes, big-endian)  →  the record as stored
 //! ```
-//! Field changes follow the store's format number, like every other value.
+//! A history table is that one key function; no second codec, no
+//! per-version format (a value written today stays readable for as long
+//! as the store's format lasts; a change of fields is a new store format,
+//! as for every other value).
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
