@@ -165,8 +165,12 @@ impl Writer {
     }
 
     /// A LEB128 varint.
-    pub fn varint(&mut self, value: u64) {
-        self.wide_varint(u128::from(value));
+    pub fn varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.buf.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.buf.push(value as u8);
     }
 
     /// A LEB128 varint of up to 65 bits (an optional integer's n + 1).
@@ -263,7 +267,20 @@ impl<'a> Reader<'a> {
 
     /// A LEB128 varint.
     pub fn varint(&mut self) -> Result<u64> {
-        u64::try_from(self.wide_varint()?).map_err(|_| malformed("integer"))
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            let bits = u64::from(byte & 0x7F);
+            // The tenth byte holds the 64th bit alone.
+            if shift == 63 && bits > 1 {
+                break;
+            }
+            value |= bits << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(malformed("integer"))
     }
 
     fn wide_varint(&mut self) -> Result<u128> {
