@@ -43,8 +43,8 @@ pub const MAX_WEIGHT: u32 = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
 /// The outcome a goal reached, −2 to +2. The discriminants are the API's
-/// enum numbers (0 there means "not set"), not the levels: use
-/// [`AttainmentLevel::value`] for arithmetic.
+/// enum numbers (0 there means "not set") and the bytes on disk, not the
+/// levels: use [`AttainmentLevel::value`] for arithmetic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Stored)]
 pub enum AttainmentLevel {
     /// −2: much less than expected.

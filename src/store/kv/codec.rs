@@ -48,8 +48,8 @@ const UPDATED_BY_CREATOR: u8 = 0x40;
 /// whether it is hidden from therapists.
 const TOMBSTONE: u8 = 0x80;
 
-/// The marker of a text section kept as is: only in tests (and values
-/// [`Encoded::plain`] wrote).
+/// The marker of a text section kept as is ([`Encoded::plain`], for
+/// tests).
 const SECTION_PLAIN: u8 = 0;
 /// The marker of a text section sealed with AES-256-GCM under the client's
 /// text key: a nonce, the ciphertext and its tag ([`super::seal`]). (1
@@ -856,6 +856,15 @@ mod tests {
             "{}",
             encode_entity(&goal).plain().len()
         );
+    }
+
+    #[test]
+    fn every_kind_byte_fits_beside_the_record_flags() {
+        for kind in Kind::ALL {
+            let byte = kind_byte(*kind);
+            assert!(byte != 0 && byte & !KIND_MASK == 0, "{kind:?}: {byte}");
+            assert_eq!(kind_from_byte(byte).expect("known"), *kind);
+        }
     }
 
     #[test]
