@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod data_dir;
 pub mod domain;
+pub mod encoding;
 pub mod error;
 pub mod failpoints;
 pub mod limits;

@@ -3,34 +3,36 @@
 use chrono_tz::Tz;
 use uuid::Uuid;
 
+use crate::encoding::Stored;
+
 /// What an account may do. (`Default` only serves parsers as a
 /// placeholder while they collect every bad field of a request.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Stored)]
 pub enum Role {
     /// Owns goals and progress.
     #[default]
-    Client,
+    Client = 1,
     /// Supports linked clients.
-    Therapist,
+    Therapist = 2,
     /// Manages accounts and backups; reads no client data through the API.
-    Admin,
+    Admin = 3,
 }
 
 /// Whether an account may be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Stored)]
 pub enum AccountState {
     /// In use.
     #[default]
-    Active,
+    Active = 1,
     /// Stopped by an administrator: its tokens are refused, its data stays,
     /// and an administrator can enable it again.
-    Disabled,
+    Disabled = 2,
     /// Erased: what is left is the receipt (its id and when); for ever.
-    Deleted,
+    Deleted = 3,
 }
 
 /// A user of Stepwise.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Stored)]
 pub struct Account {
     /// The account's id.
     pub id: Uuid,

@@ -3,23 +3,25 @@
 
 use uuid::Uuid;
 
+use crate::encoding::Stored;
+
 /// What an administrator did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub enum AdminAction {
     /// Took a backup: a copy of everything, clients' records included.
-    BackupCreated,
+    BackupCreated = 1,
     /// Created an account.
-    AccountCreated,
+    AccountCreated = 2,
     /// Disabled an account.
-    AccountDisabled,
+    AccountDisabled = 3,
     /// Enabled a disabled account again.
-    AccountEnabled,
+    AccountEnabled = 4,
     /// Deleted (erased) a client's account.
-    AccountDeleted,
+    AccountDeleted = 5,
 }
 
 /// One thing an administrator did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Stored)]
 pub struct AdminEvent {
     /// The administrator.
     pub actor_id: Uuid,

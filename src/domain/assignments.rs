@@ -29,6 +29,8 @@
 
 use chrono::{Days, NaiveDate};
 
+use crate::encoding::Stored;
+
 /// Longest interval between due dates, in days (as action step periods).
 pub const MAX_EVERY_DAYS: u32 = 366;
 
@@ -37,7 +39,7 @@ pub const MAX_EVERY_DAYS: u32 = 366;
 pub const OVERDUE_AFTER_DAYS: u64 = 2;
 
 /// The schedule of an assignment, on the client's local days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Stored)]
 pub struct AssignmentSchedule {
     /// The first due date.
     pub start: NaiveDate,

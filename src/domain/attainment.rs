@@ -33,6 +33,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use super::violation::{self, Violation, Violations};
+use crate::encoding::Stored;
 
 /// The assumed correlation between goals' levels in the T-score (ρ).
 pub const RHO: f64 = 0.3;
@@ -42,9 +43,9 @@ pub const MAX_WEIGHT: u32 = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
 /// The outcome a goal reached, −2 to +2. The discriminants are the API's
-/// enum numbers (0 there means "not set"), not the levels: use
-/// [`AttainmentLevel::value`] for arithmetic.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// enum numbers (0 there means "not set") and the bytes on disk, not the
+/// levels: use [`AttainmentLevel::value`] for arithmetic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Stored)]
 pub enum AttainmentLevel {
     /// −2: much less than expected.
     MuchLessThanExpected = 1,
@@ -116,7 +117,7 @@ impl fmt::Display for AttainmentLevel {
 }
 
 /// A goal's attainment scale, checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct AttainmentScale {
     /// Descriptions of the levels −2 to +2, in that order.
     descriptions: [String; 5],

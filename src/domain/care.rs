@@ -3,13 +3,15 @@
 
 use uuid::Uuid;
 
+use crate::encoding::Stored;
+
 /// Characters of invite codes: no look-alikes (I, O, 0, 1).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// Characters per code: 10 of 32 is 50 bits.
 pub const CODE_LENGTH: usize = 10;
 
 /// A single-use invite from a therapist.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Stored)]
 pub struct Invite {
     /// The normalised code (no dash).
     pub code: String,
@@ -24,16 +26,16 @@ pub struct Invite {
 }
 
 /// Whether a link is in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub enum CareLinkState {
     /// In force.
-    Active,
+    Active = 1,
     /// Revoked; links are never deleted, so both sides keep the history.
-    Revoked,
+    Revoked = 2,
 }
 
 /// A client's consent that a therapist may see their data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Stored)]
 pub struct CareLink {
     /// The link's id.
     pub id: Uuid,
@@ -57,7 +59,7 @@ impl CareLink {
 }
 
 /// One look of a therapist at a client's data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Stored)]
 pub struct AccessEvent {
     /// The therapist.
     pub therapist_id: Uuid,
@@ -72,7 +74,7 @@ pub struct AccessEvent {
 /// A session a therapist had with a client: the therapist's own record,
 /// never the client's (it is in no client's change index), so neither the
 /// client nor the client's other therapists ever see it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Stored)]
 pub struct Session {
     /// The session's id.
     pub id: Uuid,

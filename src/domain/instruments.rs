@@ -47,6 +47,7 @@ use std::borrow::Cow;
 use uuid::Uuid;
 
 use super::violation::{self, Violation, Violations};
+use crate::encoding::Stored;
 
 /// Text that is `'static` in the built-in instruments and owned in custom ones.
 pub type Text = Cow<'static, str>;
@@ -82,7 +83,7 @@ pub const PHQ9_ID: Uuid = Uuid::from_u128(9);
 pub const GAD7_ID: Uuid = Uuid::from_u128(7);
 
 /// One labelled answer value of an item.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct AnswerLabel {
     /// The value the answer scores.
     pub value: u8,
@@ -91,7 +92,7 @@ pub struct AnswerLabel {
 }
 
 /// One question of an instrument.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct Item {
     /// The question, e.g. "Trouble relaxing".
     pub text: Text,
@@ -104,7 +105,7 @@ pub struct Item {
 }
 
 /// A range of totals with a name, e.g. 10–14 "Moderate".
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct SeverityBand {
     /// Lowest total in the band.
     pub min_score: u32,
@@ -115,7 +116,7 @@ pub struct SeverityBand {
 }
 
 /// A severity band with its position among its instrument's bands.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct RankedBand {
     /// Position of the band, 0 for the least severe.
     pub rank: u32,
@@ -136,7 +137,7 @@ pub struct ChangeRules {
 }
 
 /// A questionnaire: what the client reads, and how it is scored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct Instrument {
     /// Stable id: [`PHQ9_ID`], [`GAD7_ID`], or a custom instrument's UUID.
     pub id: Uuid,
@@ -152,12 +153,17 @@ pub struct Instrument {
     pub items: Cow<'static, [Item]>,
     /// Severity bands by ascending score, or none.
     pub bands: Cow<'static, [SeverityBand]>,
-    /// How change is judged; `None` for custom instruments.
+    /// How change is judged; `None` for custom instruments. (Only
+    /// built-in instruments, which are never stored, have the fields not
+    /// stored.)
+    #[stored(skip)]
     pub change_rules: Option<ChangeRules>,
     /// Index of the item whose any answer above 0 signals a risk of
     /// self-harm (PHQ-9 item 9, index 8); `None` for other instruments.
+    #[stored(skip)]
     pub self_harm_item: Option<usize>,
     /// Authors, source and terms of use; empty for custom instruments.
+    #[stored(skip)]
     pub attribution: Text,
 }
 
@@ -299,7 +305,7 @@ pub const BUILT_IN: &[Instrument] = &[PHQ9, GAD7];
 
 /// A custom instrument as the store keeps it: the instrument, and who wrote
 /// it when. It belongs to that therapist, not to any client.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Stored)]
 pub struct CustomInstrument {
     /// The therapist who wrote it.
     pub owner: Uuid,

@@ -4,8 +4,10 @@
 //!
 //! A kind of record is one column of facts: its type here, its row in
 //! [`records!`] (the [`Entity`] and [`Kind`] enums), its editable fields in
-//! [`editable!`], its storage encoding in `crate::store`, and its API
-//! conversions in `crate::service::convert`. Each of those places matches
+//! [`editable!`], its storage encoding declared on its type
+//! (`#[derive(Stored)]`, [`crate::encoding`]: a field added to a kind is
+//! stored with no other change), and its API conversions in
+//! `crate::service::convert`. Each of those places matches
 //! exhaustively, so a kind or field forgotten somewhere does not compile;
 //! `tests::every_field_is_editable_or_immutable` catches a struct field
 //! missing from the editable list.
@@ -20,6 +22,7 @@ use super::attainment::{AttainmentLevel, AttainmentScale};
 use super::instruments::{self, RankedBand};
 use super::skills::SkillCategory;
 use super::thoughts::{Distortion, Emotion};
+use crate::encoding::Stored;
 
 /// Fields every client-owned record has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,21 +56,22 @@ impl Meta {
 }
 
 /// Where a goal stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Stored)]
 pub enum GoalStatus {
     /// Being worked on.
     #[default]
-    Active,
+    Active = 1,
     /// Reached.
-    Achieved,
+    Achieved = 2,
     /// Set aside; kept for history.
-    Archived,
+    Archived = 3,
 }
 
 /// A goal of a client.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct Goal {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// What the client wants to achieve.
     pub title: String,
@@ -82,19 +86,19 @@ pub struct Goal {
 }
 
 /// Whether an action step is practised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Stored)]
 pub enum ActionStepStatus {
     /// Being practised.
     #[default]
-    Active,
+    Active = 1,
     /// Temporarily not practised.
-    Paused,
+    Paused = 2,
     /// No longer practised.
-    Archived,
+    Archived = 3,
 }
 
 /// `times` per `period_days` local days.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct Schedule {
     /// How many times per period, at least 1 and at most `period_days`.
     pub times: u32,
@@ -112,9 +116,10 @@ impl Default for Schedule {
 }
 
 /// A habit practised towards a goal.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct ActionStep {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// The goal the step belongs to.
     pub goal_id: Uuid,
@@ -127,21 +132,22 @@ pub struct ActionStep {
 }
 
 /// What happened to an action step on a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Stored)]
 pub enum CheckInState {
     /// Done.
     #[default]
-    Done,
+    Done = 1,
     /// Partly done.
-    Partial,
+    Partial = 2,
     /// Deliberately skipped.
-    Skipped,
+    Skipped = 3,
 }
 
 /// One action step on one local day.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct CheckIn {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// The step checked in.
     pub action_step_id: Uuid,
@@ -158,12 +164,13 @@ pub struct CheckIn {
 }
 
 /// What a self-efficacy rating is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Stored)]
+#[repr(u8)]
 pub enum RatingTarget {
     /// A goal.
-    Goal(Uuid),
+    Goal(Uuid) = 1,
     /// An action step.
-    ActionStep(Uuid),
+    ActionStep(Uuid) = 2,
 }
 
 impl RatingTarget {
@@ -190,9 +197,10 @@ impl Default for RatingTarget {
 }
 
 /// A self-efficacy rating at one moment, on Bandura's 0 to 100 scale.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct EfficacyRating {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// What is rated.
     pub target: RatingTarget,
@@ -206,9 +214,10 @@ pub struct EfficacyRating {
 
 /// A therapist's request that the client answer an instrument on a
 /// schedule of local days (see [`super::assignments`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Stored)]
 pub struct Assignment {
     /// Common fields; `created_by` is the therapist who assigned it.
+    #[stored(skip)]
     pub meta: Meta,
     /// The instrument to answer: a built-in one or the therapist's own.
     pub instrument_id: Uuid,
@@ -218,9 +227,10 @@ pub struct Assignment {
 
 /// A client's answers to an instrument on one local day. Checked against
 /// the instrument when it was submitted, and never changed.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct AssessmentResult {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// The instrument answered.
     pub instrument_id: Uuid,
@@ -229,10 +239,14 @@ pub struct AssessmentResult {
     /// The day answered, in the client's time zone.
     pub local_date: NaiveDate,
     /// One answer per item, in item order, each within its item's range.
+    /// Sealed with the client's text, as the band below: they tell how
+    /// the client is.
+    #[stored(sealed)]
     pub answers: Vec<u8>,
     /// The band of the total, fixed by the instrument's version when the
     /// answers were checked (kept, so a custom instrument need not be read
     /// to show it).
+    #[stored(sealed)]
     pub severity: Option<RankedBand>,
 }
 
@@ -251,9 +265,10 @@ impl AssessmentResult {
 }
 
 /// The level a goal reached on a local day, against its attainment scale.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct AttainmentRating {
     /// Common fields; `created_by` is the client or a therapist.
+    #[stored(skip)]
     pub meta: Meta,
     /// The goal rated.
     pub goal_id: Uuid,
@@ -264,16 +279,17 @@ pub struct AttainmentRating {
 }
 
 /// What a comment is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
+#[repr(u8)]
 pub enum CommentTarget {
     /// A goal.
-    Goal(Uuid),
+    Goal(Uuid) = 1,
     /// An action step.
-    ActionStep(Uuid),
+    ActionStep(Uuid) = 2,
     /// A check-in.
-    CheckIn(Uuid),
+    CheckIn(Uuid) = 3,
     /// An assessment result.
-    AssessmentResult(Uuid),
+    AssessmentResult(Uuid) = 6,
 }
 
 impl CommentTarget {
@@ -305,9 +321,10 @@ impl Default for CommentTarget {
 }
 
 /// Feedback between sessions, by the client or a linked therapist.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct Comment {
     /// Common fields; `created_by` is the author.
+    #[stored(skip)]
     pub meta: Meta,
     /// The record commented on.
     pub target: CommentTarget,
@@ -321,9 +338,10 @@ pub struct Comment {
 
 /// A coping skill the client practises (box breathing, 5-4-3-2-1
 /// grounding), written by the client or a linked therapist.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct Skill {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// Its name.
     pub title: String,
@@ -335,9 +353,10 @@ pub struct Skill {
 
 /// One time the client practised a skill, with their distress before and
 /// after on the 0 to 100 SUDS scale (see [`super::skills`]).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct SkillPractice {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// The skill practised.
     pub skill_id: Uuid,
@@ -356,9 +375,10 @@ pub struct SkillPractice {
 }
 
 /// A thought record of cognitive restructuring (see [`super::thoughts`]).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct ThoughtRecord {
     /// Common fields.
+    #[stored(skip)]
     pub meta: Meta,
     /// The day of the situation, in the client's time zone.
     pub local_date: NaiveDate,
@@ -409,8 +429,10 @@ pub enum Order {
     DayTime(NaiveDate, i64),
 }
 
-/// What every kind of client-owned record says about itself.
-pub trait Record: Clone + Send + Sync + 'static {
+/// What every kind of client-owned record says about itself; its storage
+/// encoding is declared with it (`#[derive(Stored)]`, `meta` skipped: the
+/// store writes the fields every record has).
+pub trait Record: Stored + Clone + Send + Sync + 'static {
     /// Its kind.
     const KIND: Kind;
     /// Common fields.
@@ -441,6 +463,24 @@ pub trait Record: Clone + Send + Sync + 'static {
     fn in_entity(entity: &Entity) -> Option<&Self>;
 }
 
+/// Code generic over the kinds of records (the store's encoding of a
+/// kind named by its byte), called by [`Kind::visit`].
+pub trait KindVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Visits kind `R`.
+    fn visit<R: Record>(self) -> Self::Output;
+}
+
+/// Code generic over the kinds of records, given a record, called by
+/// [`Entity::visit_record`].
+pub trait RecordVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Visits `record`.
+    fn visit<R: Record>(self, record: &R) -> Self::Output;
+}
+
 /// Defines the kinds of records: the [`Kind`] enum, the [`Entity`] sum of
 /// every record and tombstone, and their dispatch.
 macro_rules! records {
@@ -462,6 +502,13 @@ macro_rules! records {
             pub fn noun(self) -> &'static str {
                 match self {
                     $(Kind::$kind => $noun,)*
+                }
+            }
+
+            /// Calls `visitor` with this kind's record type.
+            pub fn visit<V: KindVisitor>(self, visitor: V) -> V::Output {
+                match self {
+                    $(Kind::$kind => visitor.visit::<$kind>(),)*
                 }
             }
         }
@@ -491,6 +538,14 @@ macro_rules! records {
                 match self {
                     $(Entity::$kind(r) => &mut r.meta,)*
                     Entity::Tombstone(t) => &mut t.meta,
+                }
+            }
+
+            /// Calls `visitor` with the live record; `None` for a tombstone.
+            pub fn visit_record<V: RecordVisitor>(&self, visitor: V) -> Option<V::Output> {
+                match self {
+                    $(Entity::$kind(r) => Some(visitor.visit(r)),)*
+                    Entity::Tombstone(_) => None,
                 }
             }
 

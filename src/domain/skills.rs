@@ -29,6 +29,7 @@ use chrono::{Days, NaiveDate};
 
 use super::SkillPractice;
 use super::fields;
+use crate::encoding::Stored;
 
 /// Fewest practices each half of the trend needs.
 pub const MIN_TREND_PRACTICES: usize = 3;
@@ -38,23 +39,23 @@ pub const TREND_THRESHOLD: f64 = 5.0;
 pub const MAX_DURATION_MINUTES: u32 = 1440;
 
 /// What kind of coping skill it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Stored)]
 pub enum SkillCategory {
     /// Paced or diaphragmatic breathing.
-    Breathing,
+    Breathing = 1,
     /// Mindfulness and meditation.
-    Mindfulness,
+    Mindfulness = 2,
     /// Grounding in the present through the senses (e.g. 5-4-3-2-1).
-    Grounding,
+    Grounding = 3,
     /// Progressive muscle relaxation, imagery.
-    Relaxation,
+    Relaxation = 4,
     /// Assertive or interpersonal communication.
-    Communication,
+    Communication = 5,
     /// Structured problem solving.
-    ProblemSolving,
+    ProblemSolving = 6,
     /// Anything else.
     #[default]
-    Other,
+    Other = 7,
 }
 
 /// Checks a SUDS rating: 0 to 100, as every rating scale of the API.

@@ -4,23 +4,24 @@ use uuid::Uuid;
 
 use super::assessment::ResultDraft;
 use super::{Entity, Kind};
+use crate::encoding::Stored;
 use crate::error::{Error, FieldViolation};
 
 /// What happened to a mutation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub enum Outcome {
     /// Applied.
-    Applied,
+    Applied = 1,
     /// The base version was not current, or the slot was taken.
-    Conflict,
+    Conflict = 2,
     /// The record or its parent was deleted.
-    Gone,
+    Gone = 3,
     /// Invalid or not allowed.
-    Rejected,
+    Rejected = 4,
 }
 
 /// Why a mutation was rejected, as its result tells the device.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Stored)]
 pub struct Rejection {
     /// Machine-readable reason (as `ErrorInfo.reason` in the unary API).
     pub reason: String,

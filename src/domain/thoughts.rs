@@ -32,6 +32,7 @@
 use chrono::NaiveDate;
 
 use super::{ThoughtRecord, fields};
+use crate::encoding::Stored;
 
 /// Most emotions per record.
 pub const MAX_EMOTIONS: usize = 10;
@@ -40,28 +41,28 @@ pub const MAX_EMOTION_NAME_CHARS: usize = 50;
 
 /// One of Burns' ten cognitive distortions, in Burns' order (which breaks
 /// ties in the statistics).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Stored)]
 pub enum Distortion {
     /// Seeing things in black and white.
-    AllOrNothingThinking,
+    AllOrNothingThinking = 1,
     /// One negative event seen as a never-ending pattern.
-    Overgeneralisation,
+    Overgeneralisation = 2,
     /// Dwelling on a single negative detail.
-    MentalFilter,
+    MentalFilter = 3,
     /// Positive experiences "don't count".
-    DisqualifyingThePositive,
+    DisqualifyingThePositive = 4,
     /// Mind reading and fortune telling without evidence.
-    JumpingToConclusions,
+    JumpingToConclusions = 5,
     /// Blowing things up or shrinking them inappropriately.
-    MagnificationOrMinimisation,
+    MagnificationOrMinimisation = 6,
     /// "I feel it, so it must be true."
-    EmotionalReasoning,
+    EmotionalReasoning = 7,
     /// "Should", "must", "ought to" aimed at oneself or others.
-    ShouldStatements,
+    ShouldStatements = 8,
     /// "I'm a loser" instead of "I made a mistake".
-    Labelling,
+    Labelling = 9,
     /// Blaming oneself for what one was not responsible for.
-    Personalisation,
+    Personalisation = 10,
 }
 
 impl Distortion {
@@ -81,7 +82,7 @@ impl Distortion {
 }
 
 /// An emotion felt in the situation, rated 0 to 100.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Stored)]
 pub struct Emotion {
     /// The client's word for it, e.g. "anxious".
     pub name: String,

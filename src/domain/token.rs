@@ -8,6 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::encoding::Stored;
+
 /// Prefix of every token, so a leaked one is easy to recognise in scanners.
 const TOKEN_PREFIX: &str = "sw_";
 
@@ -29,7 +31,7 @@ pub fn hash_token(token: &str) -> [u8; 32] {
 pub const LAST_USE_RESOLUTION_US: i64 = 60 * 1_000_000;
 
 /// One bearer token of an account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Stored)]
 pub struct Token {
     /// The token's id (not its secret).
     pub id: Uuid,
@@ -51,7 +53,7 @@ pub struct Token {
 }
 
 /// The revocation of a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct Revocation {
     /// When.
     pub time_us: i64,
@@ -60,12 +62,12 @@ pub struct Revocation {
 }
 
 /// Why a token was revoked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub enum RevokeReason {
     /// Its account's holder revoked it (a lost phone, a sign-out).
-    Revoked,
+    Revoked = 1,
     /// Its account was deleted.
-    AccountDeleted,
+    AccountDeleted = 2,
 }
 
 /// Whether a token works, at some moment.

@@ -22,6 +22,7 @@ use super::{
     ActionStep, ActionStepStatus, AssessmentResult, Assignment, AttainmentRating, CheckIn,
     CheckInState, EfficacyRating, RatingTarget, Schedule,
 };
+use crate::encoding::Stored;
 
 /// A step's check-ins, by local day.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub struct StepTrack {
 }
 
 /// What a day's check-in says about the step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct TrackedDay {
     /// What happened.
     pub state: CheckInState,
@@ -81,7 +82,7 @@ pub struct ClientTrack {
 }
 
 /// A questionnaire assignment, as due dates need it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct TrackedAssignment {
     /// The instrument assigned.
     pub instrument_id: Uuid,
@@ -100,7 +101,7 @@ impl TrackedAssignment {
 }
 
 /// An assessment result, as change and summaries need it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct TrackedResult {
     /// The instrument answered.
     pub instrument_id: Uuid,
@@ -129,14 +130,14 @@ impl TrackedResult {
 }
 
 /// A goal's attainment scale, as the T-score needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct TrackedScale {
     /// The goal's weight.
     pub weight: u32,
 }
 
 /// An attainment rating, as the T-score needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct TrackedAttainment {
     /// The goal rated.
     pub goal_id: Uuid,
@@ -199,7 +200,7 @@ pub fn local_day(micros: i64, zone: Tz) -> NaiveDate {
 }
 
 /// A step, as progress needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct TrackedStep {
     /// Its goal.
     pub goal_id: Uuid,
@@ -212,7 +213,7 @@ pub struct TrackedStep {
 }
 
 /// A self-efficacy rating, as progress needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Stored)]
 pub struct TrackedRating {
     /// What is rated.
     pub target: RatingTarget,

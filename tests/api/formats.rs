@@ -36,9 +36,11 @@ fn sled_store(dir: &Path, entries: &[(&[u8], &[u8])], trees: &[(&str, &[u8], &[u
 }
 
 fn assert_names_both_formats(message: &str, found: u32) {
+    let current = stepwise::store::kv::format::CURRENT;
     assert!(
-        message.contains(&format!("format {found}")) && message.contains("reads format 3 only"),
-        "names format {found} and this version's format 3: {message}"
+        message.contains(&format!("format {found}"))
+            && message.contains(&format!("reads format {current} only")),
+        "names format {found} and this version's format {current}: {message}"
     );
 }
 
@@ -66,8 +68,29 @@ async fn a_store_without_a_format_mark_or_of_a_newer_format_is_refused() {
     assert_names_both_formats(&start_refused(unmarked.path()).await, 2);
 
     let newer = tempfile::tempdir().expect("temp dir");
-    sled_store(newer.path(), &[(b"0format", &4u32.to_be_bytes())], &[]);
-    assert_names_both_formats(&start_refused(newer.path()).await, 4);
+    sled_store(newer.path(), &[(b"0format", &5u32.to_be_bytes())], &[]);
+    assert_names_both_formats(&start_refused(newer.path()).await, 5);
+}
+
+#[tokio::test]
+async fn a_store_or_backup_of_the_hand_written_codec_is_refused() {
+    // Format 3: the layout of today's keys with values in the hand-written
+    // codec that the declared encoding replaced.
+    if sled_only("writes a sled data dir by hand") {
+        return;
+    }
+    let store = tempfile::tempdir().expect("temp dir");
+    sled_store(store.path(), &[(b"0format", &3u32.to_be_bytes())], &[]);
+    assert_names_both_formats(&start_refused(store.path()).await, 3);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let backup = dir.path().join("format-3.backup");
+    backup_file(
+        &backup,
+        b"STEPWISE-BACKUP2",
+        &[(None, b"0format", &3u32.to_be_bytes())],
+    );
+    assert_names_both_formats(&restore_refused(&backup), 3);
 }
 
 /// A backup file: `magic`, the entries, their end and the SHA-256 of all

@@ -6,12 +6,13 @@
 //! |---|---|
 //! | 1 | the first layout: sled trees of protobuf values |
 //! | 2 | the key-value layout of development versions that did not mark their format |
-//! | 3 | this layout ([`super::keys`], [`super::codec`]): replays keep the record they answered with |
+//! | 3 | the key-value layout with the hand-written codec: replays keep the record they answered with |
+//! | 4 | this layout ([`super::keys`], [`super::codec`]): values in the encoding their types declare ([`crate::encoding`]) |
 
 use crate::error::Error;
 
 /// The format this version writes and reads.
-pub const CURRENT: u32 = 3;
+pub const CURRENT: u32 = 4;
 /// The first layout (sled trees).
 pub const FIRST_LAYOUT: u32 = 1;
 /// A key-value store without a format mark.

@@ -14,11 +14,11 @@
 //!   repeat. Under one key, 2^32 random 96-bit nonces keep a repeat below
 //!   one in 2^32 (NIST SP 800-38D); one client's key seals one value per
 //!   record version with text, orders of magnitude fewer. Text sealed
-//!   before AES-GCM was XChaCha20-Poly1305 (192-bit random nonces) under
-//!   the client's key itself; the text section's marker says which
-//!   ([`Sealing`]), and both open. AES-GCM replaced it because opening a
-//!   short text cost about 1 µs in XChaCha20's per-message key setup and
-//!   Poly1305, a third of the CPU of an initial pull.
+//!   before AES-GCM was XChaCha20-Poly1305 under the client's key itself,
+//!   only in stores of format 3 and older, which are refused
+//!   ([`super::format`]). AES-GCM replaced it because opening a short text
+//!   cost about 1 µs in XChaCha20's per-message key setup and Poly1305, a
+//!   third of the CPU of an initial pull.
 //! - **Client keys**: 256 random bits, made when a client's first record
 //!   with text is written, stored under `Y` + client id wrapped (sealed
 //!   with XChaCha20-Poly1305) by the master key, with the client's id as
@@ -178,13 +178,11 @@ pub(crate) fn open_text(
     text_key(master, text.client, wrapped)?.open(text)
 }
 
-/// A sealed text section as a decoder meets it.
+/// A sealed text section as a decoder meets it (AES-256-GCM).
 #[derive(Debug, Clone, Copy)]
 pub struct SealedText<'a> {
     /// The record's client, whose key sealed it.
     pub client: Uuid,
-    /// How it was sealed.
-    pub sealing: Sealing,
     /// What it is bound to: the record's id and its value before the
     /// section.
     pub aad: &'a [u8],
@@ -192,22 +190,10 @@ pub struct SealedText<'a> {
     pub bytes: &'a [u8],
 }
 
-/// How a text section was sealed (its marker in the value says).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sealing {
-    /// XChaCha20-Poly1305 under the client's key: text sealed before
-    /// AES-GCM, still read.
-    XChaCha20Poly1305,
-    /// AES-256-GCM under the key derived from the client's key: every
-    /// text sealed now.
-    Aes256Gcm,
-}
-
-/// One client's key, as the ciphers that use it (they wipe their keys
-/// when dropped).
+/// One client's key, as the cipher that uses it (it wipes its key when
+/// dropped).
 #[derive(Clone)]
 pub(crate) struct ClientKey {
-    earlier: XChaCha20Poly1305,
     current: Aes256Gcm,
 }
 
@@ -221,29 +207,18 @@ impl ClientKey {
                 .into(),
         );
         Self {
-            earlier: XChaCha20Poly1305::new(&(*bytes).into()),
             current: Aes256Gcm::new(&(*derived).into()),
         }
     }
 
-    /// `plain` sealed ([`Sealing::Aes256Gcm`]), bound to `aad`.
+    /// `plain` sealed, bound to `aad`.
     pub(crate) fn seal(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
         seal(&self.current, aad, plain)
     }
 
     /// What `text` holds, if this key sealed it.
     pub(crate) fn open(&self, text: &SealedText<'_>) -> Result<Vec<u8>> {
-        match text.sealing {
-            Sealing::XChaCha20Poly1305 => open(&self.earlier, text.aad, text.bytes),
-            Sealing::Aes256Gcm => open(&self.current, text.aad, text.bytes),
-        }
-    }
-
-    /// `plain` sealed as text was before AES-GCM: for tests that read such
-    /// text.
-    #[cfg(test)]
-    pub(crate) fn seal_earlier(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
-        seal(&self.earlier, aad, plain)
+        open(&self.current, text.aad, text.bytes)
     }
 }
 
@@ -323,9 +298,7 @@ mod tests {
         let client = Uuid::from_u128(7);
         let (key, wrapped) = master.new_client_key(client);
         let sealed = key.seal(b"context", b"my note");
-        let open = |key: &ClientKey, aad: &[u8], bytes: &[u8]| {
-            key.open(&text(Sealing::Aes256Gcm, aad, bytes))
-        };
+        let open = |key: &ClientKey, aad: &[u8], bytes: &[u8]| key.open(&text(aad, bytes));
         assert_eq!(open(&key, b"context", &sealed).expect("opens"), b"my note");
         assert!(open(&key, b"other", &sealed).is_err(), "context is bound");
         let unwrapped = master.unwrap_client_key(client, &wrapped).expect("unwraps");
@@ -349,24 +322,9 @@ mod tests {
         assert!(open(&key, b"context", &sealed[..5]).is_err());
     }
 
-    #[test]
-    fn text_sealed_before_aes_gcm_still_opens_and_only_as_what_it_is() {
-        let (key, _) = MasterKey::generate().new_client_key(Uuid::from_u128(7));
-        let earlier = key.seal_earlier(b"context", b"an old note");
-        let open = |sealing, bytes| key.open(&text(sealing, b"context", bytes));
-        assert_eq!(
-            open(Sealing::XChaCha20Poly1305, &earlier).expect("opens"),
-            b"an old note"
-        );
-        assert!(open(Sealing::Aes256Gcm, &earlier).is_err());
-        let current = key.seal(b"context", b"a new note");
-        assert!(open(Sealing::XChaCha20Poly1305, &current).is_err());
-    }
-
-    fn text<'a>(sealing: Sealing, aad: &'a [u8], bytes: &'a [u8]) -> SealedText<'a> {
+    fn text<'a>(aad: &'a [u8], bytes: &'a [u8]) -> SealedText<'a> {
         SealedText {
             client: Uuid::from_u128(7),
-            sealing,
             aad,
             bytes,
         }
