@@ -1,5 +1,5 @@
 //! The data dir on disk: private to the server's user, with a scratch dir
-//! for backups being sent.
+//! for backups being sent and the first administrator's token.
 //!
 //! Everything in it is confidential (records, token hashes, backups), so
 //! directories are 0700 and files 0600. The process umask is set to 0o077
@@ -18,6 +18,10 @@ use rustix::fs::Mode;
 /// it (snapshots hold sled's trees only), and a backup's file is removed
 /// once sent, cancelled or failed, or at the next start after a crash.
 pub const SCRATCH_DIR: &str = "tmp";
+
+/// File in the data dir that receives the first administrator's token
+/// (see [`write_secret`]), made by the server that made the administrator.
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 /// Mode of directories in the data dir.
 const DIR_MODE: u32 = 0o700;

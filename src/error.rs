@@ -9,13 +9,46 @@
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// One problem with one request field.
+/// One bad field: where, and what is wrong with it in words a person
+/// understands. The one type for it, from the domain's rules to the API's
+/// `google.rpc.BadRequest`.
+///
+/// In an error the path is relative to the request (`goal.title`). A
+/// domain rule that checks a whole value reports paths relative to that
+/// value (`answers[3]`, `bands[1].min_score`); its caller puts them under
+/// the value's own path ([`FieldViolation::under`],
+/// [`Violations::extend_under`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
-    /// Request-relative path of the field, e.g. `goal.title`.
+    /// Path of the field, e.g. `goal.title`.
     pub field: String,
-    /// What is wrong, in words a person understands.
+    /// What is wrong, for example "must be between 0 and 3, got 5".
     pub description: String,
+}
+
+impl FieldViolation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+
+    /// The same violation under a parent path: `items[2]` + `text` gives
+    /// `items[2].text`.
+    pub fn under(self, parent: &str) -> Self {
+        Self {
+            field: format!("{parent}.{}", self.field),
+            description: self.description,
+        }
+    }
+}
+
+impl std::fmt::Display for FieldViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.description)
+    }
 }
 
 /// Everything that can go wrong in a call.
@@ -197,10 +230,7 @@ impl std::fmt::Display for Credentials {
 impl Error {
     /// An `INVALID_FIELDS` error about a single field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Error::InvalidFields(vec![FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        }])
+        Error::InvalidFields(vec![FieldViolation::new(field, description)])
     }
 
     /// Wraps a storage or I/O failure.
@@ -315,7 +345,7 @@ fn upper_snake_case(name: &str) -> String {
 pub fn describe(violations: &[FieldViolation]) -> String {
     violations
         .iter()
-        .map(|v| format!("{}: {}", v.field, v.description))
+        .map(FieldViolation::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -337,8 +367,9 @@ impl From<std::io::Error> for Error {
     }
 }
 
-/// Collects the violations of a whole request, so the caller learns about
-/// every bad field at once rather than one per round trip.
+/// Collects the violations of a whole request or value while it is
+/// checked field by field, so the caller learns about every bad field at
+/// once rather than one per round trip.
 #[derive(Debug, Default)]
 pub struct Violations(Vec<FieldViolation>);
 
@@ -350,19 +381,32 @@ impl Violations {
 
     /// Keeps the value of a successful parse, or records why `field` is bad
     /// and returns a placeholder that `finish` guarantees is never used.
-    pub fn check<T: Default>(&mut self, field: &str, parsed: Result<T, String>) -> T {
-        parsed.unwrap_or_else(|description| {
-            self.add(field, description);
-            T::default()
-        })
+    pub fn check<T: Default>(&mut self, field: impl Into<String>, parsed: Result<T, String>) -> T {
+        self.ok(field, parsed).unwrap_or_default()
+    }
+
+    /// Keeps the value of a check that passed; records the violation of
+    /// one that failed and returns `None`.
+    pub fn ok<T>(&mut self, field: impl Into<String>, parsed: Result<T, String>) -> Option<T> {
+        parsed
+            .map_err(|description| self.add(field, description))
+            .ok()
     }
 
     /// Records a violation.
-    pub fn add(&mut self, field: &str, description: impl Into<String>) {
-        self.0.push(FieldViolation {
-            field: field.to_owned(),
-            description: description.into(),
-        });
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Records the violations of a nested value (paths relative to it)
+    /// under its path `parent`.
+    pub fn extend_under(&mut self, parent: &str, nested: Vec<FieldViolation>) {
+        self.0.extend(nested.into_iter().map(|v| v.under(parent)));
+    }
+
+    /// Whether nothing was recorded so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The violations recorded, to be reported later with others.
@@ -370,12 +414,51 @@ impl Violations {
         self.0
     }
 
-    /// `Ok` when no violation was recorded.
+    /// `Ok` when no violation was recorded, else `INVALID_FIELDS` with
+    /// every one.
     pub fn finish(self) -> Result<()> {
         if self.0.is_empty() {
             Ok(())
         } else {
             Err(Error::InvalidFields(self.0))
         }
+    }
+
+    /// `Ok(value())` when no violation was recorded, else every one: for a
+    /// rule whose caller puts the paths under its own.
+    pub fn finish_with<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldViolation>> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+impl Extend<FieldViolation> for Violations {
+    fn extend<I: IntoIterator<Item = FieldViolation>>(&mut self, violations: I) {
+        self.0.extend(violations);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_violations_carry_their_parent_path() {
+        let mut v = Violations::new();
+        assert_eq!(v.ok("title", Ok::<_, String>(1)), Some(1));
+        v.extend_under(
+            "items[2]",
+            vec![FieldViolation::new("text", "must not be empty")],
+        );
+        assert_eq!(
+            v.finish_with(|| ()),
+            Err(vec![FieldViolation::new(
+                "items[2].text",
+                "must not be empty"
+            )])
+        );
     }
 }

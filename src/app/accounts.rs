@@ -1,8 +1,6 @@
 //! Accounts: making them, the profile, administrators' list, disabling
 //! and enabling, and the first administrator.
 
-use std::path::{Path, PathBuf};
-
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -11,11 +9,29 @@ use crate::domain::{Account, AccountState, AdminAction, AdminEvent, Role, Token}
 use crate::error::{Credentials, Error, Result};
 use crate::store::{Page, PageRequest};
 
-/// File in the data dir that receives the first administrator's token.
-pub const ADMIN_TOKEN_FILE: &str = "admin.token";
-
 /// Label of the token an account is made with.
 const FIRST_TOKEN_LABEL: &str = "first token";
+
+/// Label of the first administrator's token: the name of the file the
+/// server keeps it in (`crate::data_dir::ADMIN_TOKEN_FILE`), so the list of
+/// tokens tells where it went.
+const FIRST_ADMIN_TOKEN_LABEL: &str = "admin.token";
+
+/// The first administrator of a store without accounts, made but not
+/// stored yet (see [`App::first_admin`]).
+pub struct FirstAdmin {
+    account: Account,
+    token: Token,
+    secret: String,
+}
+
+impl FirstAdmin {
+    /// The secret of its token, to be kept where the operator finds it
+    /// before [`App::store_first_admin`] stores the account.
+    pub fn token(&self) -> &str {
+        &self.secret
+    }
+}
 
 /// A validated change of the caller's profile: the fields to set.
 #[derive(Debug, Clone, Default)]
@@ -45,11 +61,17 @@ impl App {
         new: NewAccount,
     ) -> Result<(Account, String)> {
         principal.require_admin()?;
-        self.insert_account(new, Some(principal.account_id), FIRST_TOKEN_LABEL, |_| {
-            Ok(())
-        })
-        .await?
-        .ok_or_else(|| Error::internal("an account an administrator created was not stored"))
+        let account = self.new_account(new);
+        let (token, secret) = self.first_token(&account);
+        match self
+            .insert_account(&account, token, Some(principal.account_id))
+            .await?
+        {
+            true => Ok((account, secret)),
+            false => Err(Error::internal(
+                "an account an administrator created was not stored",
+            )),
+        }
     }
 
     /// The caller's own account.
@@ -60,67 +82,65 @@ impl App {
             .ok_or(Error::Unauthenticated(Credentials::Unknown))
     }
 
-    /// On a store without accounts, creates an administrator and writes its
-    /// token to `<data_dir>/admin.token` (mode 0600). Returns the file's path
-    /// when it did so. Of several servers starting at once on one new
-    /// database, one makes the administrator; the others find it.
-    pub async fn bootstrap_admin(&self, data_dir: &Path) -> Result<Option<PathBuf>> {
+    /// On a store without accounts, a new administrator, to be stored with
+    /// [`App::store_first_admin`] once its token is kept; `None` when the
+    /// store has accounts.
+    ///
+    /// Made in two steps so that the token is kept before the account
+    /// exists: a crash in between leaves a store without accounts, and the
+    /// next start tries again, rather than an administrator whose token
+    /// nobody has.
+    pub async fn first_admin(&self) -> Result<Option<FirstAdmin>> {
         if self.store.has_accounts().await? {
             return Ok(None);
         }
         crate::async_fail_point!("accounts::bootstrap");
-        let new = NewAccount {
+        let account = self.new_account(NewAccount {
             role: Role::Admin,
             display_name: "Administrator".into(),
             time_zone: chrono_tz::UTC,
-        };
-        let path = data_dir.join(ADMIN_TOKEN_FILE);
-        let made = self
-            .insert_account(new, None, ADMIN_TOKEN_FILE, |token| {
-                // Written before the account exists: a crash in between leaves a
-                // store without accounts, and the next start tries again.
-                Ok(crate::data_dir::write_secret(&path, token, false)?)
-            })
-            .await?;
-        match made {
-            Some((account, _token)) => {
-                tracing::info!(account_id = %account.id, "created the first administrator account");
-                Ok(Some(path))
-            }
-            None => {
-                // Another server on the same database was first: the token
-                // written for this one's would open nothing.
-                std::fs::remove_file(&path)?;
-                tracing::info!("another server created the first administrator account");
-                Ok(None)
-            }
-        }
+        });
+        let label = FIRST_ADMIN_TOKEN_LABEL.into();
+        let (token, secret) = Token::new(account.id, label, account.create_time_us, None);
+        Ok(Some(FirstAdmin {
+            account,
+            token,
+            secret,
+        }))
     }
 
-    /// Stores a new account and returns it with the secret of its first
-    /// token (labelled `label`), which `before_commit` sees first. With
-    /// `created_by`, the administrator's event for the audit trail is stored
-    /// with it. Without, the account is the store's first, and is stored
-    /// only if the store still has none when the write runs (`None`
-    /// otherwise).
+    /// Stores the first administrator unless the store has accounts by
+    /// now, and returns whether it did: of several servers starting at once
+    /// on one new database, one makes the administrator; the others find
+    /// it (and the token they kept opens nothing).
+    pub async fn store_first_admin(&self, first: FirstAdmin) -> Result<bool> {
+        let FirstAdmin { account, token, .. } = first;
+        let made = self.insert_account(&account, token, None).await?;
+        if made {
+            tracing::info!(account_id = %account.id, "created the first administrator account");
+        } else {
+            tracing::info!("another server created the first administrator account");
+        }
+        Ok(made)
+    }
+
+    /// Stores a new account with its first token, and returns whether it
+    /// did. With `created_by`, the administrator's event for the audit
+    /// trail is stored with it. Without, the account is the store's first,
+    /// and is stored only if the store still has none when the write runs.
     async fn insert_account(
         &self,
-        new: NewAccount,
+        account: &Account,
+        token: Token,
         created_by: Option<Uuid>,
-        label: &str,
-        before_commit: impl FnOnce(&str) -> Result<()>,
-    ) -> Result<Option<(Account, String)>> {
-        let account = self.new_account(new);
-        let (token, secret) = Token::new(account.id, label.into(), account.create_time_us, None);
-        before_commit(&secret)?;
+    ) -> Result<bool> {
         let audit = created_by.map(|actor_id| {
             let (action, time_us) = (AdminAction::AccountCreated, account.create_time_us);
             AdminEvent::on_account(actor_id, action, account.id, time_us)
         });
         let stored = account.clone();
         let first = created_by.is_none();
-        let inserted = self
-            .store
+        self.store
             .write(created_by.unwrap_or(account.id), move |tx| {
                 if first && tx.has_accounts()? {
                     return Ok(false);
@@ -135,8 +155,7 @@ impl App {
                 }
                 Ok(true)
             })
-            .await?;
-        Ok(inserted.then_some((account, secret)))
+            .await
     }
 
     /// The first token of a new account, for sign-up.

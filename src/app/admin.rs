@@ -3,26 +3,21 @@
 use uuid::Uuid;
 
 use super::{App, Principal};
-use crate::data_dir::ScratchFile;
 use crate::domain::{AdminAction, AdminEvent};
 use crate::error::Result;
 use crate::store::{Page, PageRequest};
 
 impl App {
     /// Takes a consistent snapshot of the store and returns it as a file
-    /// open for reading. The file lives in the data dir's scratch dir and
-    /// its name is removed before it is returned (and on any failure), so
-    /// nothing is left on disk once the caller drops it, however the call
-    /// ends. The backup is recorded in the administrators' audit trail,
-    /// durably, before the file is returned, so no byte leaves unrecorded.
+    /// open for reading, which leaves nothing on disk once the caller drops
+    /// it, however the call ends (see [`crate::store::Store::snapshot`]).
+    /// The backup is recorded in the administrators' audit trail, durably,
+    /// before the file is returned, so no byte leaves unrecorded.
     /// Administrators only.
     pub async fn snapshot(&self, principal: &Principal) -> Result<std::fs::File> {
         principal.require_admin()?;
         let id = Uuid::now_v7();
-        let scratch = ScratchFile::new(&self.scratch_dir, format!("stepwise-backup-{id}.tmp"));
-        // On failure or cancellation, dropping `scratch` removes the file.
-        let snapshot = self.store.snapshot(scratch.path()).await?;
-        let file = scratch.open_unlinked()?;
+        let (file, snapshot) = self.store.snapshot(id).await?;
         let event = AdminEvent {
             actor_id: principal.account_id,
             action: AdminAction::BackupCreated,

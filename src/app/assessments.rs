@@ -395,10 +395,10 @@ pub(super) fn score(tx: &mut Tx<'_>, client: Uuid, draft: ResultDraft) -> Result
                 None => {
                     // With whatever else is wrong with the draft.
                     let mut violations = draft.violations;
-                    violations.push(FieldViolation {
-                        field: "result.instrument_id".into(),
-                        description: "no instrument with this id that you may answer: answer a built-in one or one assigned to you".into(),
-                    });
+                    violations.push(FieldViolation::new(
+                        "result.instrument_id",
+                        "no instrument with this id that you may answer: answer a built-in one or one assigned to you",
+                    ));
                     return Err(Error::InvalidFields(violations));
                 }
             }

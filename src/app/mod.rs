@@ -32,7 +32,6 @@ mod tests;
 mod thoughts;
 mod tokens;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -42,7 +41,7 @@ use crate::domain::{Clock, Entity, Kind, RetentionPolicy};
 use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
-pub use accounts::{ADMIN_TOKEN_FILE, AccountChange, NewAccount};
+pub use accounts::{AccountChange, FirstAdmin, NewAccount};
 pub use assessments::{AssessedResult, DueAssessment, NewAssignment};
 pub use dashboard::WatchEvent;
 pub use export::ExportItem;
@@ -61,9 +60,6 @@ pub use thoughts::InsightReport;
 #[derive(Clone)]
 pub struct App {
     store: Arc<Store>,
-    /// Where backups are written before they are sent: in the data dir,
-    /// never a shared temporary dir (see `crate::data_dir`).
-    scratch_dir: PathBuf,
     /// Becomes true when the server begins to shut down; ends subscriptions.
     shutdown: Arc<watch::Sender<bool>>,
     /// Counts wrong invite codes per source address.
@@ -89,16 +85,10 @@ pub struct App {
 }
 
 impl App {
-    /// Use cases over `store`; backups are written to `scratch_dir` before
-    /// they are sent; invites work for `invite_ttl`; `clock` tells the time.
-    pub fn new(
-        store: Arc<Store>,
-        scratch_dir: PathBuf,
-        invite_ttl: std::time::Duration,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// Use cases over `store`; invites work for `invite_ttl`; `clock`
+    /// tells the time.
+    pub fn new(store: Arc<Store>, invite_ttl: std::time::Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
-            scratch_dir,
             shutdown: Arc::new(watch::channel(false).0),
             code_guard: Arc::default(),
             invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),

@@ -196,23 +196,18 @@ impl Flag {
         flags
     }
 
-    /// The flags a report raises.
+    /// The flags a report raises (the rules are the domain's, see
+    /// [`crate::domain::progress`]).
     pub fn of(report: &ProgressReport) -> Vec<Flag> {
-        let inactive_since = report
-            .as_of
-            .checked_sub_days(chrono::Days::new(3))
-            .unwrap_or(NaiveDate::MIN);
         let mut flags = Vec::new();
-        if report
-            .last_check_in
-            .is_none_or(|(day, _)| day <= inactive_since)
-        {
+        let last_check_in = report.last_check_in.map(|(day, _)| day);
+        if progress::inactive(last_check_in, report.as_of) {
             flags.push(Flag::Inactive);
         }
-        if report.stats.adherence_7d.is_some_and(|a| a < 0.5) {
+        if report.stats.low_adherence() {
             flags.push(Flag::LowAdherence);
         }
-        if report.efficacy.change_28d.is_some_and(|c| c <= -20) {
+        if report.efficacy.dropped() {
             flags.push(Flag::EfficacyDrop);
         }
         flags

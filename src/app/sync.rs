@@ -452,12 +452,12 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
         }
         let mut check = Violations::new();
         for field in current.changed_immutable(incoming) {
-            check.add(&format!("{prefix}.{field}"), "cannot be changed");
+            check.add(format!("{prefix}.{field}"), "cannot be changed");
         }
         let mut replaced = current.clone();
         replaced.replace_editable(incoming);
         if let Some((field, why)) = current.refused_change(&replaced) {
-            check.add(&format!("{prefix}.{field}"), why);
+            check.add(format!("{prefix}.{field}"), why);
         }
         check.finish()?;
         Ok(replaced.into_entity())

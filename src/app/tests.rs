@@ -25,12 +25,7 @@ fn app() -> App {
     let clock = Arc::new(ManualClock::starting_at(1_800_000_000_000_000));
     let store = Store::open(MemoryKv::default(), clock.clone(), MasterKey::generate())
         .expect("store opens");
-    App::new(
-        Arc::new(store),
-        std::env::temp_dir(),
-        std::time::Duration::from_secs(3600),
-        clock,
-    )
+    App::new(Arc::new(store), std::time::Duration::from_secs(3600), clock)
 }
 
 /// A new account of `role`, stored directly.

@@ -345,10 +345,7 @@ impl ResultDraft {
             Ok(scored) if violations.is_empty() => scored,
             Ok(_) => return Err(Error::InvalidFields(violations)),
             Err(bad_answers) => {
-                violations.extend(bad_answers.into_iter().map(|v| FieldViolation {
-                    field: format!("result.{}", v.field),
-                    description: v.description,
-                }));
+                violations.extend(bad_answers.into_iter().map(|v| v.under("result")));
                 return Err(Error::InvalidFields(violations));
             }
         };

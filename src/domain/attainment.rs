@@ -32,8 +32,8 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::violation::{self, Violation, Violations};
 use crate::encoding::Stored;
+use crate::error::{FieldViolation, Violations};
 
 /// The assumed correlation between goals' levels in the T-score (ρ).
 pub const RHO: f64 = 0.3;
@@ -181,7 +181,7 @@ pub struct AttainmentScaleDraft {
 impl AttainmentScaleDraft {
     /// Checks the scale against the rules in the module doc. Paths are the
     /// draft's field names (`expected`, `weight`, `baseline_level`).
-    pub fn check(self) -> Result<AttainmentScale, Vec<Violation>> {
+    pub fn check(self) -> Result<AttainmentScale, Vec<FieldViolation>> {
         let mut v = Violations::new();
         let fields = [
             ("much_less_than_expected", self.much_less_than_expected),
@@ -192,7 +192,7 @@ impl AttainmentScaleDraft {
         ];
         let mut descriptions: [String; 5] = Default::default();
         for (i, (field, text)) in fields.iter().enumerate() {
-            let Some(text) = v.check(*field, violation::text(text, 1, MAX_DESCRIPTION_CHARS))
+            let Some(text) = v.ok(*field, super::fields::text(text, 1, MAX_DESCRIPTION_CHARS))
             else {
                 continue;
             };
@@ -200,13 +200,13 @@ impl AttainmentScaleDraft {
                 .iter()
                 .position(|d| !d.is_empty() && d.to_lowercase() == text.to_lowercase());
             match same {
-                Some(j) => v.push(Violation::new(
+                Some(j) => v.add(
                     *field,
                     format!(
                         "must differ from {}, so the levels can be told apart",
                         fields[j].0
                     ),
-                )),
+                ),
                 None => descriptions[i] = text,
             }
         }
@@ -214,28 +214,28 @@ impl AttainmentScaleDraft {
             0 => 1,
             w if w <= MAX_WEIGHT => w,
             w => {
-                v.push(Violation::new(
+                v.add(
                     "weight",
                     format!("must be between 1 and {MAX_WEIGHT} (0 means 1), got {w}"),
-                ));
+                );
                 1
             }
         };
         let baseline = match self.baseline_level {
             None => {
-                v.push(Violation::new("baseline_level", "is required"));
+                v.add("baseline_level", "is required");
                 AttainmentLevel::LessThanExpected
             }
             Some(b) if b < AttainmentLevel::Expected => b,
             Some(b) => {
-                v.push(Violation::new(
+                v.add(
                     "baseline_level",
                     format!("must be -2 or -1, below the expected outcome, got {b}"),
-                ));
+                );
                 b
             }
         };
-        v.finish(|| AttainmentScale {
+        v.finish_with(|| AttainmentScale {
             descriptions,
             weight,
             baseline,

@@ -9,16 +9,12 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::Schedule;
-
 /// Longest title of a goal or action step, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest note, `why` or other free text, in characters.
 pub const MAX_NOTE_CHARS: usize = 4000;
 /// Longest display name, in characters.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
-/// Longest schedule period, in days.
-pub const MAX_PERIOD_DAYS: u32 = 366;
 /// Largest check-in amount.
 pub const MAX_AMOUNT: f64 = 1e9;
 /// Page size used when a list request gives 0.
@@ -223,22 +219,6 @@ pub fn time_zone(value: &str) -> Result<chrono_tz::Tz, String> {
     })
 }
 
-/// A schedule: `times` per `period_days`, at most one per day.
-pub fn schedule(times: u32, period_days: u32) -> Result<Schedule, String> {
-    if times == 0 || period_days == 0 {
-        return Err("times and period_days must both be at least 1".into());
-    }
-    if period_days > MAX_PERIOD_DAYS {
-        return Err(format!("period_days must be at most {MAX_PERIOD_DAYS}"));
-    }
-    if times > period_days {
-        return Err(format!(
-            "times ({times}) must not exceed period_days ({period_days}): one check-in per day counts"
-        ));
-    }
-    Ok(Schedule { times, period_days })
-}
-
 /// A self-efficacy score on Bandura's 0 to 100 scale.
 pub fn score(value: i32) -> Result<u8, String> {
     match u8::try_from(value) {
@@ -278,6 +258,27 @@ pub fn bounded_count(value: i32, default: usize, max: usize) -> Result<usize, St
         Ok(0) => Ok(default),
         Ok(n) => Ok(n.min(max)),
     }
+}
+
+/// Free text: surrounding whitespace trimmed, `min_chars` to `max_chars`
+/// characters (counted as Unicode scalar values, as the API's other text
+/// limits are). Returns the trimmed text.
+pub fn text(value: &str, min_chars: usize, max_chars: usize) -> Result<String, String> {
+    let trimmed = value.trim();
+    let chars = trimmed.chars().count();
+    if chars < min_chars {
+        return Err(if min_chars == 1 {
+            "must not be empty".to_owned()
+        } else {
+            format!("must be at least {min_chars} characters, got {chars}")
+        });
+    }
+    if chars > max_chars {
+        return Err(format!(
+            "must be at most {max_chars} characters, got {chars}"
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// Echoes at most a short prefix of bad input, so errors stay readable.
@@ -337,25 +338,31 @@ mod tests {
     }
 
     #[test]
-    fn schedules_allow_at_most_one_check_in_per_day() {
-        assert_eq!(
-            schedule(3, 7),
-            Ok(Schedule {
-                times: 3,
-                period_days: 7
-            })
-        );
-        assert!(schedule(0, 7).is_err());
-        assert!(schedule(1, 0).is_err());
-        assert!(schedule(8, 7).is_err());
-        assert!(schedule(1, 367).is_err());
-    }
-
-    #[test]
     fn page_sizes_default_cap_and_reject_negatives() {
         assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));
         assert_eq!(page_size(5000), Ok(MAX_PAGE_SIZE));
         assert!(page_size(-1).is_err());
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded_in_characters() {
+        assert_eq!(
+            text("  Box breathing ", 1, 200).as_deref(),
+            Ok("Box breathing")
+        );
+        assert_eq!(text("   ", 1, 200), Err("must not be empty".to_owned()));
+        assert!(text(&"ü".repeat(200), 1, 200).is_ok());
+        assert!(text(&"ü".repeat(201), 1, 200).is_err());
+        assert_eq!(text("", 0, 10).as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn scores_are_zero_to_one_hundred() {
+        assert_eq!(score(0), Ok(0));
+        assert_eq!(score(100), Ok(100));
+        assert!(score(101).is_err());
+        assert!(score(-1).is_err());
+        assert!(score(i32::MAX).is_err());
     }
 
     #[test]

@@ -46,8 +46,9 @@ use std::borrow::Cow;
 
 use uuid::Uuid;
 
-use super::violation::{self, Violation, Violations};
+use super::fields;
 use crate::encoding::Stored;
+use crate::error::{FieldViolation, Violations};
 
 /// Text that is `'static` in the built-in instruments and owned in custom ones.
 pub type Text = Cow<'static, str>;
@@ -384,17 +385,17 @@ impl Instrument {
     /// them. Reports one violation per bad position: `answers[i]` for an
     /// answer out of range, for a missing answer (fewer answers than items),
     /// and for an answer without an item (more answers than items).
-    pub fn check_answers(&self, answers: &[i32]) -> Result<Scored, Vec<Violation>> {
+    pub fn check_answers(&self, answers: &[i32]) -> Result<Scored, Vec<FieldViolation>> {
         let mut violations = Violations::new();
         let mut checked = Vec::with_capacity(self.items.len());
         for (i, item) in self.items.iter().enumerate() {
             let (lo, hi) = (item.min_value, item.max_value);
             let field = format!("answers[{i}]");
             match answers.get(i) {
-                None => violations.push(Violation::new(
+                None => violations.add(
                     field,
                     format!("item {} needs an answer from {lo} to {hi}", i + 1),
-                )),
+                ),
                 Some(&value) => {
                     let in_range = u8::try_from(value).ok().filter(|v| (lo..=hi).contains(v));
                     let result = in_range.ok_or_else(|| {
@@ -403,19 +404,19 @@ impl Instrument {
                             i + 1
                         )
                     });
-                    if let Some(v) = violations.check(field, result) {
+                    if let Some(v) = violations.ok(field, result) {
                         checked.push(v);
                     }
                 }
             }
         }
         for i in self.items.len()..answers.len() {
-            violations.push(Violation::new(
+            violations.add(
                 format!("answers[{i}]"),
                 format!("the instrument has only {} items", self.items.len()),
-            ));
+            );
         }
-        violations.finish(|| Scored {
+        violations.finish_with(|| Scored {
             total: total(&checked),
             answers: checked,
         })
@@ -497,22 +498,22 @@ impl CustomInstrumentDraft {
     /// instrument (version 1), or every violation, with paths such as
     /// `items[2].labels[0].value` and `bands[1].min_score`. Bands are checked
     /// only once the items are valid, since the items fix the score range.
-    pub fn check(self, id: Uuid) -> Result<Instrument, Vec<Violation>> {
+    pub fn check(self, id: Uuid) -> Result<Instrument, Vec<FieldViolation>> {
         let mut v = Violations::new();
-        let short_name = v.check(
+        let short_name = v.ok(
             "short_name",
-            violation::text(&self.short_name, 1, MAX_SHORT_NAME_CHARS),
+            fields::text(&self.short_name, 1, MAX_SHORT_NAME_CHARS),
         );
-        let title = v.check("title", violation::text(&self.title, 1, MAX_TITLE_CHARS));
-        let instructions = v.check(
+        let title = v.ok("title", fields::text(&self.title, 1, MAX_TITLE_CHARS));
+        let instructions = v.ok(
             "instructions",
-            violation::text(&self.instructions, 0, MAX_INSTRUCTIONS_CHARS),
+            fields::text(&self.instructions, 0, MAX_INSTRUCTIONS_CHARS),
         );
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
-            v.push(Violation::new(
+            v.add(
                 "items",
                 format!("must have 1 to {MAX_ITEMS} items, got {}", self.items.len()),
-            ));
+            );
         }
         let mut items = Vec::with_capacity(self.items.len());
         for (i, draft) in self.items.into_iter().enumerate() {
@@ -531,10 +532,10 @@ impl CustomInstrumentDraft {
             });
             match check_bands(self.bands, range) {
                 Ok(checked) => bands = checked,
-                Err(nested) => nested.into_iter().for_each(|n| v.push(n)),
+                Err(nested) => v.extend(nested),
             }
         }
-        v.finish(|| Instrument {
+        v.finish_with(|| Instrument {
             id,
             version: 1,
             short_name: Cow::Owned(short_name.unwrap_or_default()),
@@ -550,30 +551,30 @@ impl CustomInstrumentDraft {
 }
 
 impl ItemDraft {
-    fn check(self) -> Result<Item, Vec<Violation>> {
+    fn check(self) -> Result<Item, Vec<FieldViolation>> {
         let mut v = Violations::new();
-        let text = v.check("text", violation::text(&self.text, 1, MAX_ITEM_TEXT_CHARS));
+        let text = v.ok("text", fields::text(&self.text, 1, MAX_ITEM_TEXT_CHARS));
         let max = i32::from(MAX_ANSWER_VALUE);
         let range = if !(0..=max).contains(&self.min_value) {
-            v.push(Violation::new(
+            v.add(
                 "min_value",
                 format!("must be between 0 and {max}, got {}", self.min_value),
-            ));
+            );
             None
         } else if !(0..=max).contains(&self.max_value) {
-            v.push(Violation::new(
+            v.add(
                 "max_value",
                 format!("must be between 0 and {max}, got {}", self.max_value),
-            ));
+            );
             None
         } else if self.max_value <= self.min_value {
-            v.push(Violation::new(
+            v.add(
                 "max_value",
                 format!(
                     "must be above min_value ({}) so there are two answers at least, got {}",
                     self.min_value, self.max_value
                 ),
-            ));
+            );
             None
         } else {
             // Both are within 0..=MAX_ANSWER_VALUE, so they fit in u8.
@@ -582,9 +583,9 @@ impl ItemDraft {
         let mut labels: Vec<AnswerLabel> = Vec::with_capacity(self.labels.len());
         for (j, (value, label)) in self.labels.into_iter().enumerate() {
             let path = format!("labels[{j}]");
-            let label = v.check(
+            let label = v.ok(
                 format!("{path}.label"),
-                violation::text(&label, 1, MAX_LABEL_CHARS),
+                fields::text(&label, 1, MAX_LABEL_CHARS),
             );
             let Some((lo, hi)) = range else { continue };
             let value = u8::try_from(value)
@@ -595,7 +596,7 @@ impl ItemDraft {
                     true => Err(format!("value {x} is labelled twice")),
                     false => Ok(x),
                 });
-            if let (Some(value), Some(label)) = (v.check(format!("{path}.value"), value), label) {
+            if let (Some(value), Some(label)) = (v.ok(format!("{path}.value"), value), label) {
                 labels.push(AnswerLabel {
                     value,
                     label: Cow::Owned(label),
@@ -605,17 +606,17 @@ impl ItemDraft {
         if let Some((lo, hi)) = range {
             for end in [lo, hi] {
                 if v.is_empty() && !labels.iter().any(|l| l.value == end) {
-                    v.push(Violation::new(
+                    v.add(
                         "labels",
                         format!(
                             "must label both ends of the range, {lo} and {hi}; {end} has no label"
                         ),
-                    ));
+                    );
                 }
             }
         }
         labels.sort_by_key(|l| l.value);
-        v.finish(|| {
+        v.finish_with(|| {
             let (min_value, max_value) = range.unwrap_or_default();
             Item {
                 text: Cow::Owned(text.unwrap_or_default()),
@@ -632,14 +633,14 @@ impl ItemDraft {
 fn check_bands(
     drafts: Vec<BandDraft>,
     (lo, hi): (u32, u32),
-) -> Result<Vec<SeverityBand>, Vec<Violation>> {
+) -> Result<Vec<SeverityBand>, Vec<FieldViolation>> {
     let mut v = Violations::new();
     if drafts.len() > MAX_BANDS {
-        v.push(Violation::new(
+        v.add(
             "bands",
             format!("must have at most {MAX_BANDS} bands, got {}", drafts.len()),
-        ));
-        return v.finish(Vec::new);
+        );
+        return v.finish_with(Vec::new);
     }
     let mut bands: Vec<SeverityBand> = Vec::with_capacity(drafts.len());
     // Where the next band must start: the lowest total, then one past the
@@ -649,9 +650,9 @@ fn check_bands(
     let count = drafts.len();
     for (i, draft) in drafts.into_iter().enumerate() {
         let path = format!("bands[{i}]");
-        let label = v.check(
+        let label = v.ok(
             format!("{path}.label"),
-            violation::text(&draft.label, 1, MAX_LABEL_CHARS),
+            fields::text(&draft.label, 1, MAX_LABEL_CHARS),
         );
         let (min, max) = (i64::from(draft.min_score), i64::from(draft.max_score));
         if min != expected_min {
@@ -663,28 +664,25 @@ fn check_bands(
                     i - 1
                 )
             };
-            v.push(Violation::new(
-                format!("{path}.min_score"),
-                format!("{why}; got {min}"),
-            ));
+            v.add(format!("{path}.min_score"), format!("{why}; got {min}"));
         }
         if max < min {
-            v.push(Violation::new(
+            v.add(
                 format!("{path}.max_score"),
                 format!("must be at least min_score ({min}), got {max}"),
-            ));
+            );
         } else if i + 1 == count && max != i64::from(hi) {
-            v.push(Violation::new(
+            v.add(
                 format!("{path}.max_score"),
                 format!(
                     "must be {hi}, the highest possible total, as this is the last band; got {max}"
                 ),
-            ));
+            );
         } else if max >= i64::from(hi) && i + 1 < count {
-            v.push(Violation::new(
+            v.add(
                 format!("{path}.max_score"),
                 format!("must be below {hi}, the highest possible total, as more bands follow; got {max}"),
-            ));
+            );
         }
         expected_min = max + 1;
         if let Some(label) = label {
@@ -697,14 +695,16 @@ fn check_bands(
             });
         }
     }
-    v.finish(|| bands)
+    v.finish_with(|| bands)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn violations(result: Result<impl std::fmt::Debug, Vec<Violation>>) -> Vec<(String, String)> {
+    fn violations(
+        result: Result<impl std::fmt::Debug, Vec<FieldViolation>>,
+    ) -> Vec<(String, String)> {
         result
             .expect_err("violations")
             .into_iter()
@@ -712,7 +712,7 @@ mod tests {
             .collect()
     }
 
-    fn fields(result: Result<impl std::fmt::Debug, Vec<Violation>>) -> Vec<String> {
+    fn fields(result: Result<impl std::fmt::Debug, Vec<FieldViolation>>) -> Vec<String> {
         violations(result).into_iter().map(|(f, _)| f).collect()
     }
 

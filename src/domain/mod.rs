@@ -21,7 +21,6 @@ pub mod sync;
 pub mod thoughts;
 pub mod token;
 pub mod tracks;
-pub mod violation;
 
 pub use accounts::*;
 pub use admin::*;

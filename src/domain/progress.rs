@@ -24,6 +24,11 @@
 //!   holds whole periods (730 to 730 + period_days − 1 days). Days before it
 //!   count for nothing: streaks are counted within it.
 //!
+//! - Flags: what makes a therapist's dashboard flag a client
+//!   (`Flag` in `care_service.proto`; the list is in `docs/care-team.md`):
+//!   [`inactive`], [`Stats::low_adherence`] and [`Efficacy::dropped`], at
+//!   the thresholds below.
+//!
 //! Why the window costs habit strength nothing measurable for the schedules
 //! therapy homework has: a day t days before the as-of day weighs m^t in S,
 //! so S over the window differs from S over the whole history by at most
@@ -44,6 +49,24 @@ use chrono::{Days, NaiveDate};
 /// least: two years, enough for any course of therapy and its follow-up.
 /// It bounds the work of a step whatever its age (see the module doc).
 pub const STATS_WINDOW_DAYS: u32 = 730;
+
+/// Days without a check-in after which a client is *inactive*
+/// (`FLAG_INACTIVE`, "no check-in for the last 3 local days or more (or
+/// never)" in `care_service.proto` and `docs/care-team.md`): none on the
+/// as-of day nor on the 2 days before it; a skipped day is no check-in.
+pub const INACTIVE_DAYS: u64 = 3;
+
+/// Adherence over the last 7 days (see the module doc) under which it is
+/// *low* (`FLAG_LOW_ADHERENCE`, "adherence under 50% over the last 7
+/// days"): less than half of what was scheduled was done.
+pub const LOW_ADHERENCE_7D: f64 = 0.5;
+
+/// Change of self-efficacy over 28 days ([`Efficacy::change_28d`], in
+/// points of the 0 to 100 rating) at or below which it *dropped*
+/// (`FLAG_EFFICACY_DROP`, "self-efficacy down 20 points or more over 28
+/// days"): a fifth of the scale, the client's confidence fell markedly
+/// (`SUMMARY_SEVERITY_MEDIUM`).
+pub const EFFICACY_DROP_28D: i32 = -20;
 
 /// What happened on a day.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,6 +117,24 @@ pub struct Stats {
     pub sums_7d: (f64, f64),
     /// As `sums_7d`, over 28 days.
     pub sums_28d: (f64, f64),
+}
+
+impl Stats {
+    /// Whether adherence over the last 7 days is under
+    /// [`LOW_ADHERENCE_7D`]; not when nothing was scheduled.
+    pub fn low_adherence(&self) -> bool {
+        self.adherence_7d.is_some_and(|a| a < LOW_ADHERENCE_7D)
+    }
+}
+
+/// Whether a client whose latest check-in (not skipped) was on
+/// `last_check_in` is inactive as of `as_of`: none for [`INACTIVE_DAYS`]
+/// days or more, or none at all.
+pub fn inactive(last_check_in: Option<NaiveDate>, as_of: NaiveDate) -> bool {
+    let inactive_since = as_of
+        .checked_sub_days(Days::new(INACTIVE_DAYS))
+        .unwrap_or(NaiveDate::MIN);
+    last_check_in.is_none_or(|day| day <= inactive_since)
 }
 
 /// The first day of the window of a step with periods of `period_days`,
@@ -234,6 +275,14 @@ pub struct Efficacy {
     pub count: u32,
 }
 
+impl Efficacy {
+    /// Whether efficacy fell by [`EFFICACY_DROP_28D`] points or more over
+    /// 28 days; not with fewer than two ratings.
+    pub fn dropped(&self) -> bool {
+        self.change_28d.is_some_and(|c| c <= EFFICACY_DROP_28D)
+    }
+}
+
 /// Efficacy from (local date, score) pairs in rating order, as of `as_of`.
 pub fn efficacy(ratings: &[(NaiveDate, i32)], as_of: NaiveDate) -> Efficacy {
     let upto: Vec<&(NaiveDate, i32)> = ratings.iter().filter(|(d, _)| *d <= as_of).collect();
@@ -270,6 +319,43 @@ mod tests {
 
     fn marks(entries: &[(&str, Mark)]) -> BTreeMap<NaiveDate, Mark> {
         entries.iter().map(|(d, m)| (day(d), *m)).collect()
+    }
+
+    #[test]
+    fn a_client_is_inactive_from_the_third_day_without_a_check_in() {
+        let today = day("2026-11-10");
+        assert!(!inactive(Some(today), today));
+        assert!(!inactive(Some(day("2026-11-08")), today));
+        assert!(inactive(Some(day("2026-11-07")), today));
+        assert!(inactive(None, today));
+        // No day lies three days before the first one.
+        assert!(inactive(Some(NaiveDate::MIN), NaiveDate::MIN));
+    }
+
+    #[test]
+    fn adherence_is_low_under_one_half() {
+        let with = |adherence_7d| Stats {
+            adherence_7d,
+            ..Stats::default()
+        };
+        assert!(!with(Some(0.5)).low_adherence());
+        assert!(with(Some(0.49)).low_adherence());
+        assert!(with(Some(0.0)).low_adherence());
+        // Nothing scheduled: nothing to flag.
+        assert!(!with(None).low_adherence());
+    }
+
+    #[test]
+    fn efficacy_dropped_at_twenty_points_down() {
+        let with = |change_28d| Efficacy {
+            change_28d,
+            ..Efficacy::default()
+        };
+        assert!(with(Some(-20)).dropped());
+        assert!(with(Some(-35)).dropped());
+        assert!(!with(Some(-19)).dropped());
+        assert!(!with(Some(20)).dropped());
+        assert!(!with(None).dropped());
     }
 
     #[test]

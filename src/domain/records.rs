@@ -106,6 +106,27 @@ pub struct Schedule {
     pub period_days: u32,
 }
 
+/// Longest schedule period, in days.
+pub const MAX_PERIOD_DAYS: u32 = 366;
+
+impl Schedule {
+    /// A schedule of `times` per `period_days`, at most one per day.
+    pub fn new(times: u32, period_days: u32) -> Result<Schedule, String> {
+        if times == 0 || period_days == 0 {
+            return Err("times and period_days must both be at least 1".into());
+        }
+        if period_days > MAX_PERIOD_DAYS {
+            return Err(format!("period_days must be at most {MAX_PERIOD_DAYS}"));
+        }
+        if times > period_days {
+            return Err(format!(
+                "times ({times}) must not exceed period_days ({period_days}): one check-in per day counts"
+            ));
+        }
+        Ok(Schedule { times, period_days })
+    }
+}
+
 impl Default for Schedule {
     fn default() -> Self {
         Self {
@@ -1278,6 +1299,21 @@ mod tests {
                 $kind::KIND
             );
         }};
+    }
+
+    #[test]
+    fn schedules_allow_at_most_one_check_in_per_day() {
+        assert_eq!(
+            Schedule::new(3, 7),
+            Ok(Schedule {
+                times: 3,
+                period_days: 7
+            })
+        );
+        assert!(Schedule::new(0, 7).is_err());
+        assert!(Schedule::new(1, 0).is_err());
+        assert!(Schedule::new(8, 7).is_err());
+        assert!(Schedule::new(1, 367).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -157,7 +157,7 @@ impl Server {
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock));
-        let store: Arc<Store> = match &config.database_url {
+        let store: Store = match &config.database_url {
             Some(url) => {
                 let every = Duration::from_millis(config.poll_ms);
                 let engine = PgKv::connect(url.expose(), every)?;
@@ -174,16 +174,10 @@ impl Server {
         // that the first one is using.
         data_dir::make_private(&dir).map_err(io_error)?;
         let scratch = data_dir::clear_scratch(&dir).map_err(io_error)?;
-        let app = App::new(
-            store,
-            scratch,
-            Duration::from_secs(config.invite_ttl_secs),
-            clock,
-        )
-        .with_retention(config.retention());
-        if let Some(path) = app.bootstrap_admin(&dir).await.map_err(store_error)? {
-            tracing::info!(path = %path.display(), "wrote the administrator token");
-        }
+        let store = Arc::new(store.with_scratch_dir(scratch));
+        let app = App::new(store, Duration::from_secs(config.invite_ttl_secs), clock)
+            .with_retention(config.retention());
+        bootstrap_admin(&app, &dir).await.map_err(store_error)?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -365,13 +359,33 @@ fn open_store(
     engine: impl Engine,
     config: &ServeConfig,
     clock: Arc<dyn crate::domain::Clock>,
-) -> Result<Arc<Store>, crate::error::Error> {
+) -> Result<Store, crate::error::Error> {
     let master = match &config.master_key_file {
         Some(path) => MasterKeySource::Operator(path.clone()),
         None => MasterKeySource::DataDir(config.data_dir.join(MASTER_KEY_FILE)),
     }
     .load(Store::is_sealed(&engine)?)?;
-    Ok(Arc::new(Store::open(engine, clock, master)?))
+    Store::open(engine, clock, master)
+}
+
+/// On a store without accounts, makes an administrator and writes its
+/// token to [`data_dir::ADMIN_TOKEN_FILE`] in `dir` (mode 0600). The token
+/// is written before the account is stored, so a crash in between leaves a
+/// store without accounts and the next start tries again; when another
+/// server on the same database made its administrator first, the file is
+/// removed, as its token would open nothing.
+async fn bootstrap_admin(app: &App, dir: &Path) -> Result<(), crate::error::Error> {
+    let Some(first) = app.first_admin().await? else {
+        return Ok(());
+    };
+    let path = dir.join(data_dir::ADMIN_TOKEN_FILE);
+    data_dir::write_secret(&path, first.token(), false)?;
+    if app.store_first_admin(first).await? {
+        tracing::info!(path = %path.display(), "wrote the administrator token");
+    } else {
+        std::fs::remove_file(&path)?;
+    }
+    Ok(())
 }
 
 /// Accepted connections with TCP keepalive, and with TCP_NODELAY as tonic

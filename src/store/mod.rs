@@ -57,7 +57,7 @@ pub use types::{
 };
 
 use std::ops::Bound;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::{oneshot, watch};
@@ -71,6 +71,7 @@ use self::kv::{format, snapshot};
 use self::page_token::KeyRange;
 use self::pipeline::{Command, Pipeline, Touched};
 use self::watchers::{Watchers, notify};
+use crate::data_dir::ScratchFile;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Invite, Kind, Order,
@@ -88,6 +89,10 @@ pub struct Store {
     access: Arc<watch::Sender<u64>>,
     pipeline: Pipeline,
     master: Arc<MasterKey>,
+    /// Where snapshots are written before they are sent: in the data dir,
+    /// never a shared temporary dir (see [`crate::data_dir`]); `None` until
+    /// [`Store::with_scratch_dir`] names it.
+    scratch_dir: Option<PathBuf>,
     /// Follows other processes' writes, when the engine has any.
     _poller: Option<poller::Poller>,
 }
@@ -164,8 +169,18 @@ impl Store {
             access,
             pipeline,
             master,
+            scratch_dir: None,
             _poller: poller,
         })
+    }
+
+    /// The same store, writing its snapshots to `scratch_dir` (the data
+    /// dir's, which the server empties at each start).
+    pub fn with_scratch_dir(self, scratch_dir: PathBuf) -> Self {
+        Self {
+            scratch_dir: Some(scratch_dir),
+            ..self
+        }
     }
 
     /// Reads one page of `range`, turning entries into items with `load`
@@ -707,22 +722,32 @@ impl Store {
         })
     }
 
-    /// Writes a consistent copy of the whole store to `path`; writers wait
-    /// while it is taken. `UNIMPLEMENTED` where the backend's own tools make
-    /// backups.
-    pub async fn snapshot(&self, path: &Path) -> Result<SnapshotInfo> {
+    /// Writes a consistent copy of the whole store to a file of the scratch
+    /// dir named after `backup_id` (writers wait while it is taken), and
+    /// returns it open for reading. Its name is removed before it is
+    /// returned, and on any failure or cancellation, so nothing is left on
+    /// disk once the caller drops the file. `UNIMPLEMENTED` where the
+    /// backend's own tools make backups.
+    pub async fn snapshot(&self, backup_id: Uuid) -> Result<(std::fs::File, SnapshotInfo)> {
         if let Some(refusal) = self.engine.snapshot_refusal() {
             return Err(Error::Unsupported(refusal));
         }
+        let scratch_dir = self
+            .scratch_dir
+            .as_deref()
+            .ok_or_else(|| Error::internal("the store has no scratch dir for snapshots"))?;
+        let scratch = ScratchFile::new(scratch_dir, format!("stepwise-backup-{backup_id}.tmp"));
+        // On failure or cancellation, dropping `scratch` removes the file.
         let (done, outcome) = oneshot::channel();
-        let path = path.to_owned();
+        let path = scratch.path().to_owned();
         self.pipeline
             .send(Command::Exclusive(Box::new(move |engine: &dyn Engine| {
                 let _ = done.send(snapshot::write(engine, &path));
             })))?;
-        outcome
+        let info = outcome
             .await
-            .map_err(|_| Error::internal("the writer has stopped"))?
+            .map_err(|_| Error::internal("the writer has stopped"))??;
+        Ok((scratch.open_unlinked()?, info))
     }
 
     /// Bytes the store takes on disk.

@@ -133,7 +133,7 @@ pub async fn run(args: BenchArgs) -> Result<Vec<Measurement>, BenchError> {
             let server = tokio::spawn(app.run_until(async {
                 let _ = stopped.await;
             }));
-            let token = std::fs::read_to_string(dir.join(stepwise::app::ADMIN_TOKEN_FILE))?;
+            let token = std::fs::read_to_string(dir.join(stepwise::data_dir::ADMIN_TOKEN_FILE))?;
             let embedded = Embedded { dir, stop, server };
             (uri, token.trim().to_owned(), Some(embedded))
         }

@@ -21,7 +21,7 @@ enum_conversions!(
 
 fn schedule(value: Option<&pb::Schedule>) -> Result<Schedule, String> {
     let value = value.ok_or("is required")?;
-    fields::schedule(value.times, value.period_days)
+    Schedule::new(value.times, value.period_days)
 }
 
 impl EditableFields<pb::ActionStep> for ActionStep {
@@ -35,10 +35,10 @@ impl EditableFields<pb::ActionStep> for ActionStep {
         let path = |name: &str| format!("{prefix}.{name}");
         match field {
             ActionStepField::Title => {
-                into.title = check.check(&path("title"), fields::title(&api.title))
+                into.title = check.check(path("title"), fields::title(&api.title))
             }
             ActionStepField::Schedule => {
-                into.schedule = check.check(&path("schedule"), schedule(api.schedule.as_ref()))
+                into.schedule = check.check(path("schedule"), schedule(api.schedule.as_ref()))
             }
             ActionStepField::Status => {
                 let parsed = if creating {
@@ -46,7 +46,7 @@ impl EditableFields<pb::ActionStep> for ActionStep {
                 } else {
                     enum_value::<pb::ActionStepStatus, _>(api.status)
                 };
-                into.status = check.check(&path("status"), parsed);
+                into.status = check.check(path("status"), parsed);
             }
         }
     }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use uuid::Uuid;
 
-use super::{add_violations, enum_conversions, new_id, required, timestamp};
+use super::{enum_conversions, new_id, required, timestamp};
 use crate::app::{AssessedResult, DueAssessment, InstrumentSummary, LatestResult, NewAssignment};
 use crate::domain::assessment::{
     self, Assessed, ReliableChange, ResultChange, ResultDraft, ResultFlag,
@@ -76,7 +76,7 @@ pub fn new_instrument(instrument: Option<pb::Instrument>) -> Result<Instrument> 
     let instrument = match draft.check(id) {
         Ok(instrument) => Some(instrument),
         Err(violations) => {
-            add_violations(&mut check, "instrument", violations);
+            check.extend_under("instrument", violations);
             None
         }
     };

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{add_violations, new_id, new_meta, required, timestamp};
+use super::{new_id, new_meta, required, timestamp};
 use crate::app::AttainmentStats;
 use crate::domain::attainment::{AttainmentLevel, AttainmentScale, AttainmentScaleDraft};
 use crate::domain::{AttainmentRating, fields};
@@ -34,7 +34,7 @@ pub fn attainment_scale(
         number => Some(level(number).unwrap_or_else(|unknown| {
             // Recorded here; a valid stand-in lets the draft's check report
             // the other fields (the caller's check fails either way).
-            check.add(&format!("{path}.baseline_level"), unknown);
+            check.add(format!("{path}.baseline_level"), unknown);
             AttainmentLevel::LessThanExpected
         })),
     };
@@ -50,7 +50,7 @@ pub fn attainment_scale(
     match draft.check() {
         Ok(scale) => Some(scale),
         Err(violations) => {
-            add_violations(check, path, violations);
+            check.extend_under(path, violations);
             None
         }
     }

@@ -31,12 +31,12 @@ impl EditableFields<pb::CheckIn> for CheckIn {
         match field {
             CheckInField::State => {
                 into.state =
-                    check.check(&path("state"), enum_value::<pb::CheckInState, _>(api.state))
+                    check.check(path("state"), enum_value::<pb::CheckInState, _>(api.state))
             }
             CheckInField::Amount => {
-                into.amount = check.check(&path("amount"), fields::amount(api.amount))
+                into.amount = check.check(path("amount"), fields::amount(api.amount))
             }
-            CheckInField::Note => into.note = check.check(&path("note"), fields::note(&api.note)),
+            CheckInField::Note => into.note = check.check(path("note"), fields::note(&api.note)),
             CheckInField::PrivateNote => into.private_note = api.private_note,
         }
     }

@@ -3,7 +3,6 @@
 use uuid::Uuid;
 
 use super::{EditableFields, editable_fields, id, new_id, new_meta, required, timestamp, update};
-use crate::domain::violation;
 use crate::domain::{Comment, CommentField, CommentTarget, Patch, fields};
 use crate::error::{Error, Result, Violations};
 use crate::pb;
@@ -19,8 +18,8 @@ impl EditableFields<pb::Comment> for Comment {
         match field {
             CommentField::Text => {
                 into.text = check.check(
-                    &format!("{prefix}.text"),
-                    violation::text(&api.text, 1, fields::MAX_NOTE_CHARS),
+                    format!("{prefix}.text"),
+                    fields::text(&api.text, 1, fields::MAX_NOTE_CHARS),
                 )
             }
         }

@@ -29,13 +29,11 @@ impl EditableFields<pb::Goal> for Goal {
     ) {
         let path = |name: &str| format!("{prefix}.{name}");
         match field {
-            GoalField::Title => into.title = check.check(&path("title"), fields::title(&api.title)),
-            GoalField::Why => into.why = check.check(&path("why"), fields::note(&api.why)),
+            GoalField::Title => into.title = check.check(path("title"), fields::title(&api.title)),
+            GoalField::Why => into.why = check.check(path("why"), fields::note(&api.why)),
             GoalField::TargetDate => {
-                into.target_date = check.check(
-                    &path("target_date"),
-                    fields::optional_date(&api.target_date),
-                )
+                into.target_date =
+                    check.check(path("target_date"), fields::optional_date(&api.target_date))
             }
             GoalField::Status => {
                 let parsed = if creating {
@@ -43,7 +41,7 @@ impl EditableFields<pb::Goal> for Goal {
                 } else {
                     enum_value::<pb::GoalStatus, _>(api.status)
                 };
-                into.status = check.check(&path("status"), parsed);
+                into.status = check.check(path("status"), parsed);
             }
             GoalField::AttainmentScale => {
                 into.attainment_scale = attainment_scale(

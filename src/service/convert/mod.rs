@@ -164,21 +164,6 @@ pub fn optional_date(value: &str, field: &str) -> Result<Option<NaiveDate>> {
     fields::optional_date(value).map_err(|e| Error::invalid(field, e))
 }
 
-/// Records the violations a domain rule found (paths relative to the value
-/// it checked) under the request path `prefix`.
-fn add_violations(
-    check: &mut Violations,
-    prefix: &str,
-    violations: Vec<crate::domain::violation::Violation>,
-) {
-    for violation in violations {
-        check.add(
-            &format!("{prefix}.{}", violation.field),
-            violation.description,
-        );
-    }
-}
-
 /// The optional first and last dates of a request (`start_date`,
 /// `end_date`).
 pub fn date_range(start: &str, end: &str) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
@@ -356,7 +341,7 @@ pub fn update<A: UpdatedRecord, R: EditableFields<A>>(
     let chosen = masked(mask, R::FIELDS, &mut check);
     let update = api.map(|api| {
         let patch = patch(&api, chosen, prefix, &mut check);
-        let id = check.check(&format!("{prefix}.id"), fields::id(api.id()));
+        let id = check.check(format!("{prefix}.id"), fields::id(api.id()));
         (id, api.version(), patch)
     });
     let (update, ()) = all((update, check.finish()))?;

@@ -46,18 +46,16 @@ impl EditableFields<pb::Skill> for Skill {
     ) {
         let path = |name: &str| format!("{prefix}.{name}");
         match field {
-            SkillField::Title => {
-                into.title = check.check(&path("title"), fields::title(&api.title))
-            }
+            SkillField::Title => into.title = check.check(path("title"), fields::title(&api.title)),
             SkillField::Category => {
                 into.category = check.check(
-                    &path("category"),
+                    path("category"),
                     enum_value::<pb::SkillCategory, _>(api.category),
                 )
             }
             SkillField::Instructions => {
                 into.instructions =
-                    check.check(&path("instructions"), fields::note(&api.instructions))
+                    check.check(path("instructions"), fields::note(&api.instructions))
             }
         }
     }

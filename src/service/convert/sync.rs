@@ -138,12 +138,12 @@ pub fn push(
     }
     for (i, mutation) in request.mutations.iter().enumerate() {
         check.check(
-            &format!("mutations[{i}].mutation_id"),
+            format!("mutations[{i}].mutation_id"),
             sync_id(&mutation.mutation_id),
         );
         if mutation.base_version < 0 {
             check.add(
-                &format!("mutations[{i}].base_version"),
+                format!("mutations[{i}].base_version"),
                 "must not be negative",
             );
         }

@@ -37,7 +37,7 @@ impl EditableFields<pb::ThoughtRecord> for ThoughtRecord {
         (prefix, _creating): (&str, bool),
     ) {
         let path = |name: &str| format!("{prefix}.{name}");
-        let mut text = |name: &str, value: &str| check.check(&path(name), fields::note(value));
+        let mut text = |name: &str, value: &str| check.check(path(name), fields::note(value));
         match field {
             ThoughtRecordField::Situation => into.situation = text("situation", &api.situation),
             ThoughtRecordField::AutomaticThought => {
@@ -53,7 +53,7 @@ impl EditableFields<pb::ThoughtRecord> for ThoughtRecord {
                 into.balanced_thought = text("balanced_thought", &api.balanced_thought)
             }
             ThoughtRecordField::LocalDate => {
-                into.local_date = check.check(&path("local_date"), fields::date(&api.local_date))
+                into.local_date = check.check(path("local_date"), fields::date(&api.local_date))
             }
             ThoughtRecordField::Emotions => {
                 into.emotions = emotions(&api.emotions, &path("emotions"), check)
@@ -62,7 +62,7 @@ impl EditableFields<pb::ThoughtRecord> for ThoughtRecord {
                 for (i, raw) in api.distortions.iter().enumerate() {
                     let parsed = enum_value::<pb::CognitiveDistortion, Distortion>(*raw);
                     if let Some(distortion) =
-                        check.check(&path(&format!("distortions[{i}]")), parsed.map(Some))
+                        check.check(path(&format!("distortions[{i}]")), parsed.map(Some))
                     {
                         into.distortions.insert(distortion);
                     }
@@ -70,13 +70,13 @@ impl EditableFields<pb::ThoughtRecord> for ThoughtRecord {
             }
             ThoughtRecordField::BeliefBefore => {
                 into.belief_before = check.check(
-                    &path("belief_before"),
+                    path("belief_before"),
                     api.belief_before.map(thoughts::rating).transpose(),
                 )
             }
             ThoughtRecordField::BeliefAfter => {
                 into.belief_after = check.check(
-                    &path("belief_after"),
+                    path("belief_after"),
                     api.belief_after.map(thoughts::rating).transpose(),
                 )
             }
@@ -91,23 +91,20 @@ fn emotions(api: &[pb::Emotion], path: &str, check: &mut Violations) -> Vec<Emot
     let names: Vec<&str> = api.iter().map(|e| e.name.as_str()).collect();
     for (at, problem) in thoughts::emotion_list_problems(&names) {
         match at {
-            Some(i) => check.add(&format!("{path}[{i}].name"), problem),
+            Some(i) => check.add(format!("{path}[{i}].name"), problem),
             None => check.add(path, problem),
         }
     }
     api.iter()
         .enumerate()
         .map(|(i, e)| Emotion {
-            name: check.check(
-                &format!("{path}[{i}].name"),
-                thoughts::emotion_name(&e.name),
-            ),
+            name: check.check(format!("{path}[{i}].name"), thoughts::emotion_name(&e.name)),
             before: check.check(
-                &format!("{path}[{i}].intensity_before"),
+                format!("{path}[{i}].intensity_before"),
                 thoughts::rating(e.intensity_before),
             ),
             after: check.check(
-                &format!("{path}[{i}].intensity_after"),
+                format!("{path}[{i}].intensity_after"),
                 e.intensity_after.map(thoughts::rating).transpose(),
             ),
         })

@@ -4,9 +4,10 @@
 
 use std::net::SocketAddr;
 
-use stepwise::app::{ADMIN_TOKEN_FILE, Retention};
+use stepwise::app::Retention;
 use stepwise::client::{BearerToken, authenticated};
 use stepwise::config::ServeConfig;
+use stepwise::data_dir::ADMIN_TOKEN_FILE;
 use stepwise::pb;
 use stepwise::pb::account_service_client::AccountServiceClient;
 use stepwise::pb::assessment_service_client::AssessmentServiceClient;
