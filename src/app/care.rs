@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use uuid::Uuid;
 
-use super::dashboard::LinkChange;
+use super::base::LinkChange;
 use super::{App, NewAccount, Principal};
 use crate::domain::{
     AccessEvent, Account, CareLink, CareLinkState, Invite, Role, Token, display_code,
