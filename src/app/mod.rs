@@ -23,6 +23,7 @@ mod delivery;
 mod erasure;
 mod export;
 pub mod invite_guard;
+mod page;
 mod plan;
 mod practice;
 mod principal;
@@ -47,6 +48,7 @@ pub use assessments::{AssessedResult, DueAssessment, NewAssignment};
 pub use base::App;
 pub use dashboard::WatchEvent;
 pub use export::ExportItem;
+pub use page::{PageRequest, check_page_token};
 pub use principal::{Action, Principal};
 pub use progress::{
     AttainmentStats, ClientSummary, Flag, InstrumentSummary, LatestResult, ProgressReport,

@@ -3,10 +3,10 @@
 
 use uuid::Uuid;
 
-use super::{App, Principal};
+use super::{App, PageRequest, Principal};
 use crate::domain::{Revocation, RevokeReason, Token};
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 impl App {
     /// Makes a token for the caller's own account; returns it with its
@@ -37,7 +37,7 @@ impl App {
         principal: &Principal,
         page: PageRequest<'_>,
     ) -> Result<Page<Token>> {
-        self.store.tokens(principal.account_id, page).await
+        self.store.tokens(principal.account_id, page.into()).await
     }
 
     /// Revokes one of the caller's tokens; revoking again changes nothing.

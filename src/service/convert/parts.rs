@@ -6,10 +6,10 @@ use chrono::NaiveDate;
 use prost_types::{FieldMask, Timestamp};
 use uuid::Uuid;
 
+use crate::app::{PageRequest, check_page_token};
 use crate::domain::{Editable, Meta, Patch, fields};
 use crate::error::{Error, Result, Violations};
 use crate::pb;
-use crate::store::{PageRequest, check_page_token};
 
 /// Timestamp of microseconds since the Unix epoch.
 pub fn timestamp(micros: i64) -> Option<Timestamp> {
