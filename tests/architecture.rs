@@ -16,6 +16,9 @@
 //! - **The core is transport- and engine-free.** `domain`, `app` and
 //!   `error` depend on no transport or storage engine, directly or through
 //!   anything they use.
+//! - **No layer skipped.** The gRPC handlers (`service`) speak to the use
+//!   cases and the domain, never to the store: no module under `service`
+//!   names anything of `store`, also not through a re-export ([`APART`]).
 //!
 //! Both crates of the package are checked: the library (`src/lib.rs` and
 //! its modules) and the binary (`src/main.rs` and the `cli` tree), each
@@ -80,6 +83,16 @@ const TRANSPORT_AND_ENGINES: &[&str] = &[
 /// Modules (by path) of the library that must not depend on
 /// [`TRANSPORT_AND_ENGINES`].
 const CORE: &[&str] = &["domain", "app", "error"];
+
+/// Subtrees of the library whose modules must not import from another
+/// subtree, even through a re-export: (importing subtree, subtree it must
+/// not import from, why).
+const APART: &[(&str, &str, &str)] = &[(
+    "service",
+    "store",
+    "the handlers speak to the use cases (`app`) and the domain; what they need of \
+     the store (a page request, a token's form) the use cases offer as their own",
+)];
 
 /// Which crate of the package an edge is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -639,6 +652,27 @@ impl Graph {
         found
     }
 
+    /// Every import from a module of one subtree to a module of another
+    /// that `apart` keeps apart.
+    fn imports_across(&self, apart: &[(&str, &str, &str)]) -> Vec<String> {
+        let mut found = Vec::new();
+        for (from, module) in &self.modules {
+            for (to, used) in &module.uses {
+                for (importer, imported, why) in apart {
+                    if within(importer, from) && within(imported, to) {
+                        let named: Vec<&str> = used.named.iter().map(String::as_str).collect();
+                        found.push(format!(
+                            "[{}] `{from}` imports from `{to}`: {} ({why})",
+                            self.krate.name(),
+                            named.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// For every module P, the cycles among the subtrees of P's children.
     fn cycles(&self) -> Vec<String> {
         let mut found = Vec::new();
@@ -694,6 +728,11 @@ fn display(module: &str) -> &str {
 /// Whether `ancestor` is a strict ancestor of `module`.
 fn is_ancestor(ancestor: &str, module: &str) -> bool {
     ancestor != module && (ancestor.is_empty() || module.starts_with(&format!("{ancestor}::")))
+}
+
+/// Whether `module` is `subtree` or below it.
+fn within(subtree: &str, module: &str) -> bool {
+    module == subtree || is_ancestor(subtree, module)
 }
 
 /// The child of `parent` whose subtree holds `module` (strictly below
@@ -819,6 +858,14 @@ fn no_module_imports_from_its_ancestors() {
 #[test]
 fn no_import_cycle_at_any_depth() {
     assert_none("import cycles", in_package(Graph::cycles));
+}
+
+#[test]
+fn no_layer_imports_from_one_it_must_skip() {
+    assert_none(
+        "imports across layers kept apart",
+        in_package(|graph| graph.imports_across(APART)),
+    );
 }
 
 #[test]
@@ -1005,5 +1052,46 @@ fn allowed_imports_are_left_out_and_gone_ones_are_named() {
     assert_eq!(
         graph.upward_imports(),
         ["[library] `a::y` imports from its ancestor `a`: super::Up"]
+    );
+}
+
+#[test]
+fn a_planted_import_across_layers_kept_apart_is_reported() {
+    let graph = planted(&[
+        ("", "pub mod app; pub mod service; pub mod store;"),
+        (
+            "app",
+            "pub mod page;
+             pub use page::PageRequest;
+             pub use crate::store::Page;",
+        ),
+        ("app::page", "pub struct PageRequest;"),
+        ("store", "pub struct Page; pub struct Token;"),
+        ("service", "pub mod list; pub mod token;"),
+        // Directly, and through a re-export of the layer in between.
+        (
+            "service::token",
+            "use crate::store::Token; pub fn f(_: Token) {}",
+        ),
+        (
+            "service::list",
+            "use crate::app::{Page, PageRequest}; pub fn f(_: PageRequest) -> Page { Page }",
+        ),
+    ]);
+    let apart = [("service", "store", "planted")];
+    assert_eq!(
+        graph.imports_across(&apart),
+        [
+            "[library] `service::list` imports from `store`: crate::app::Page (planted)",
+            "[library] `service::token` imports from `store`: crate::store::Token (planted)",
+        ]
+    );
+    // The use cases may import from the store, and the handlers from the
+    // use cases' own types.
+    assert!(graph.modules["app"].uses.contains_key("store"));
+    assert!(
+        graph.modules["service::list"]
+            .uses
+            .contains_key("app::page")
     );
 }
