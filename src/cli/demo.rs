@@ -178,8 +178,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
     println!(
         "Demo data written to {dir}: one therapist and {} fictional clients with {} weeks of \
          history up to today.\n\
-         Start the server on it:   cargo run --release -- serve --data-dir {dir}\n\
-         Open http://localhost:50051/ and sign in with the therapist's token:\n\n{therapist}\n\n\
+         Serve it:   cargo run --release -- serve --data-dir {dir}\n\
+         then open http://localhost:50051/ (the port of --listen) and sign in as the therapist \
+         with this token:\n\n{therapist}\n\n\
          The administrator's token is in {}.",
         PERSONAS.len(),
         HISTORY_DAYS / 7,
