@@ -169,11 +169,21 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
     let filled = fill(&url, &args.data_dir, &clock).await;
     let _ = stop.send(());
     // The store is flushed when the server ends.
-    serving
-        .await
-        .map_err(|e| CommandError::Config(format!("the demo's server failed: {e}")))?
-        .map_err(|e| CommandError::Config(e.to_string()))?;
-    let therapist = filled?;
+    let served = match serving.await {
+        Ok(ended) => ended.map_err(|e| CommandError::Config(e.to_string())),
+        Err(e) => Err(CommandError::Config(format!(
+            "the demo's server failed: {e}"
+        ))),
+    };
+    let therapist = match (filled, served) {
+        (Ok(token), Ok(())) => token,
+        (Err(e), _) | (Ok(_), Err(e)) => {
+            // Half a demo is no use, and the dir was new or empty: leave
+            // nothing behind.
+            let _ = std::fs::remove_dir_all(&args.data_dir);
+            return Err(e);
+        }
+    };
     let dir = args.data_dir.display();
     println!(
         "Demo data written to {dir}: one therapist and {} fictional clients with {} weeks of \
