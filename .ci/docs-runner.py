@@ -20,9 +20,10 @@ The conventions (docs/development.md, "Documentation that runs"):
   connections (the first `cargo run` builds, which takes minutes) and stops
   it at the end.
 
-Everything runs in a scratch copy of the checkout (the files git knows),
-so a developer's own stepwise-data/ is never touched; cargo builds into the
-checkout's target directory (CARGO_TARGET_DIR is honoured). The documented
+Everything runs in a scratch copy of the checkout (the files git knows, in
+TARGET/docs-runner/, emptied before and after), so a developer's own
+stepwise-data/ is never touched; cargo builds into the checkout's target
+directory TARGET (CARGO_TARGET_DIR is honoured). The documented
 ports 50051 and 50052 are replaced by free ones, so a server already
 running on the machine does not interfere.
 
@@ -43,7 +44,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,9 +140,11 @@ def serve_line(line: str, ports: dict) -> str | None:
 PRELUDE = r"""
 set -Eeuo pipefail
 __pids=()
+# Each server runs in a process group of its own (setsid), so that stopping
+# it reaches the server under `cargo run` too.
 __stop_servers() {
   local pid
-  for pid in "${__pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${__pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   for pid in "${__pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap __stop_servers EXIT
@@ -171,7 +173,7 @@ __serve() {
   fi
   log="$__OUT/serve-$port.log"
   echo "  (in the background; its log: $log)" >&2
-  "$@" >"$log" 2>&1 </dev/null &
+  setsid "$@" >"$log" 2>&1 </dev/null &
   __pids+=("$!")
   local pid=$! deadline=$((SECONDS + __SERVE_TIMEOUT))
   until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
@@ -239,7 +241,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch dir")
     args = parser.parse_args()
 
-    for tool in ["bash", "git", "cargo", "grpcurl", "jq"]:
+    for tool in ["bash", "git", "cargo", "setsid", "grpcurl", "jq"]:
         if shutil.which(tool) is None:
             print(f"docs-runner: {tool} is not on PATH; the documentation needs it", file=sys.stderr)
             return 1
@@ -267,15 +269,20 @@ def main() -> int:
     print(f"docs-runner: {len(runnable)} blocks to run ({len(blocks) - len(runnable)} shown only)")
 
     ports = {documented: free_port() for documented in DOCUMENTED_PORTS}
-    scratch = Path(tempfile.mkdtemp(prefix="stepwise-docs."))
+    # Always the same place, under the target directory: cargo's
+    # fingerprints hold the sources' path, so a copy elsewhere would rebuild
+    # the crate on every run.
+    target = target_dir()
+    scratch = Path(target) / "docs-runner"
+    shutil.rmtree(scratch, ignore_errors=True)
     checkout = scratch / "checkout"
     out = scratch / "out"
-    out.mkdir()
+    out.mkdir(parents=True)
     try:
         scratch_copy(checkout)
         env = dict(os.environ)
         env.update({
-            "CARGO_TARGET_DIR": target_dir(),
+            "CARGO_TARGET_DIR": target,
             "STEPWISE_LISTEN": f"127.0.0.1:{ports[DEFAULT_PORT]}",
             "STEPWISE_SERVER": f"http://127.0.0.1:{ports[DEFAULT_PORT]}",
             "__OUT": str(out),
