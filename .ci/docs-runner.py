@@ -228,11 +228,17 @@ def scratch_copy(into: Path) -> None:
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, check=True, capture_output=True,
     ).stdout.decode().split("\0")
+    folders = set()
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, into / name)
+            folders.update(Path(name).parents)
+    # Folders keep their times too: build.rs watches proto/ as a whole, and
+    # a new folder's time would make cargo rebuild the crate.
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        shutil.copystat(ROOT / folder, into / folder)
 
 
 def main() -> int:
