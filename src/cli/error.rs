@@ -18,6 +18,9 @@ pub enum CommandError {
     /// The export failed.
     #[error("{0}")]
     Export(#[from] ExportError),
+    /// The server refused a call (the demo's).
+    #[error("the server refused a call: {}", .0.message())]
+    Call(#[from] tonic::Status),
     /// The restore failed. Its causes are printed: unlike a caller of the
     /// API, whoever runs the command may see them (a missing file, a full
     /// disk).

@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod bench;
+pub mod demo;
 pub mod error;
 pub mod export;
 pub mod remote;
@@ -40,6 +41,9 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Save all your data (a client's) from a running server to a file.
     Export(export::ExportArgs),
+    /// Fill a new data dir with a fictional therapist's caseload (four
+    /// clients, four weeks of history up to today) to try the dashboard.
+    Demo(demo::DemoArgs),
 }
 
 impl Command {
@@ -63,6 +67,7 @@ impl Command {
             Command::Backup(args) => exit_code(backup::backup(args).await),
             Command::Restore(args) => exit_code(backup::restore(&args)),
             Command::Export(args) => exit_code(export::export(args).await),
+            Command::Demo(args) => exit_code(demo::demo(args).await),
         }
     }
 }

@@ -134,7 +134,7 @@ impl pb::skill_service_server::SkillService for SkillApi {
         let principal = principal(&request)?;
         let request = request.into_inner();
         let (target, as_of) = convert::all((
-            convert::skill_stats_target(request.target),
+            convert::skill_stats_target(request.target, principal.account_id),
             convert::optional_date(&request.as_of_date, "as_of_date"),
         ))?;
         let report = self.app.skill_stats(&principal, target, as_of).await?;

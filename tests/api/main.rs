@@ -16,6 +16,7 @@ mod concurrency;
 mod connections;
 mod crash;
 mod database_url;
+mod demo;
 mod devices;
 mod digest;
 #[cfg(feature = "failpoints")]

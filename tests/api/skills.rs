@@ -464,6 +464,32 @@ async fn statistics_match_values_computed_by_hand() {
     assert_close(all.mean_distress_drop_28d, (65.0 + 80.0) / 8.0);
 }
 
+/// `{}` asks for the caller's own statistics, as `GetInsightStats` does: a
+/// client pasting the Quick start's call has no id to fill in.
+#[tokio::test]
+async fn a_client_asking_with_no_target_gets_their_own_statistics() {
+    let app = TestApp::spawn().await;
+    let ada = app.new_client("Ada").await;
+    let skill = create_skill(&app, &ada, "Box breathing").await;
+    log_practice(&app, &ada, practice(&skill.id, "2026-03-09", 70, 40))
+        .await
+        .expect("log");
+    let own = app
+        .skills(&ada)
+        .await
+        .get_skill_stats(pb::GetSkillStatsRequest {
+            target: None,
+            as_of_date: "2026-03-10".into(),
+        })
+        .await
+        .expect("the caller's own statistics")
+        .into_inner();
+    let all = own.stats.expect("pooled");
+    assert_eq!((all.practices_7d, all.practices_28d), (1, 1));
+    assert_eq!(own.skills.len(), 1, "each skill too");
+    assert_eq!(own.skills[0].skill_id, skill.id);
+}
+
 #[tokio::test]
 async fn without_practices_the_statistics_say_so() {
     let app = TestApp::spawn().await;

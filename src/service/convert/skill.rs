@@ -3,13 +3,13 @@
 use uuid::Uuid;
 
 use super::{
-    EditableFields, editable_fields, enum_conversions, enum_value, id, id_or_caller, new_id,
-    new_meta, required, timestamp, update,
+    EditableFields, client_or_caller, editable_fields, enum_conversions, enum_value, id,
+    id_or_caller, new_id, new_meta, required, timestamp, update,
 };
 use crate::app::{SkillStatsReport, SkillStatsTarget};
 use crate::domain::skills::{self, SkillCategory, SkillStats, Trend};
 use crate::domain::{Patch, Skill, SkillField, SkillPractice, fields};
-use crate::error::{Error, Result, Violations};
+use crate::error::{Result, Violations};
 use crate::pb;
 
 enum_conversions!(
@@ -112,15 +112,21 @@ pub fn new_skill_practice(practice: Option<pb::SkillPractice>) -> Result<SkillPr
     Ok(practice)
 }
 
-/// The target of a `GetSkillStatsRequest`.
+/// The target of a `GetSkillStatsRequest`: none means the caller's own
+/// statistics, as an empty `client_id` does elsewhere.
 pub fn skill_stats_target(
     target: Option<pb::get_skill_stats_request::Target>,
+    caller: Uuid,
 ) -> Result<SkillStatsTarget> {
     use pb::get_skill_stats_request::Target;
     match target {
         Some(Target::SkillId(skill)) => Ok(SkillStatsTarget::Skill(id(&skill, "skill_id")?)),
-        Some(Target::ClientId(client)) => Ok(SkillStatsTarget::Client(id(&client, "client_id")?)),
-        None => Err(Error::invalid("target", "set skill_id or client_id")),
+        Some(Target::ClientId(client)) => Ok(SkillStatsTarget::Client(client_or_caller(
+            &client,
+            "client_id",
+            caller,
+        )?)),
+        None => Ok(SkillStatsTarget::Client(caller)),
     }
 }
 

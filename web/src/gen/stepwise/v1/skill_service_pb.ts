@@ -313,7 +313,8 @@ export const DeleteSkillPracticeRequestSchema: GenMessage<DeleteSkillPracticeReq
  */
 export type GetSkillStatsRequest = Message<"stepwise.v1.GetSkillStatsRequest"> & {
   /**
-   * What to compute statistics for. Exactly one is required.
+   * What to compute statistics for; neither means all of the caller's own
+   * skills.
    *
    * @generated from oneof stepwise.v1.GetSkillStatsRequest.target
    */
@@ -327,7 +328,7 @@ export type GetSkillStatsRequest = Message<"stepwise.v1.GetSkillStatsRequest"> &
     case: "skillId";
   } | {
     /**
-     * All of a client's skills, together and each.
+     * All of a client's skills, together and each; empty means the caller.
      *
      * @generated from field: string client_id = 2;
      */
