@@ -21,9 +21,10 @@ use super::assessments::score;
 use super::comments::{check_author, target_field};
 use super::delivery::{Delivery, Looks};
 use super::{Action, App, Principal, action_for, records};
+use crate::domain::IntoEntity;
 use crate::domain::{
-    Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent, Record,
-    Rejection, Replay, Role,
+    Cursor, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent, Rejection, Replay,
+    Role,
 };
 use crate::error::{Error, Result, Violations};
 use crate::store::Tx;
@@ -440,7 +441,7 @@ fn apply(
 /// as an offline edit sends the whole record); immutable fields must not
 /// differ.
 fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
-    fn replace<R: Editable>(current: R, incoming: &R, prefix: &str) -> Result<Entity> {
+    fn replace<R: IntoEntity>(current: R, incoming: &R, prefix: &str) -> Result<Entity> {
         if R::FIELDS.is_empty() {
             return Err(Error::invalid(
                 prefix,
