@@ -16,6 +16,9 @@
 //! - **The core is transport- and engine-free.** `domain`, `app` and
 //!   `error` depend on no transport or storage engine, directly or through
 //!   anything they use.
+//! - **No layer skipped.** The gRPC handlers (`service`) speak to the use
+//!   cases and the domain, never to the store: no module under `service`
+//!   names anything of `store`, also not through a re-export ([`APART`]).
 //!
 //! Both crates of the package are checked: the library (`src/lib.rs` and
 //! its modules) and the binary (`src/main.rs` and the `cli` tree), each
@@ -81,6 +84,16 @@ const TRANSPORT_AND_ENGINES: &[&str] = &[
 /// [`TRANSPORT_AND_ENGINES`].
 const CORE: &[&str] = &["domain", "app", "error"];
 
+/// Subtrees of the library whose modules must not import from another
+/// subtree, even through a re-export: (importing subtree, subtree it must
+/// not import from, why).
+const APART: &[(&str, &str, &str)] = &[(
+    "service",
+    "store",
+    "the handlers speak to the use cases (`app`) and the domain; what they need of \
+     the store (a page request, a token's form) the use cases offer as their own",
+)];
+
 /// Which crate of the package an edge is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Krate {
@@ -109,72 +122,10 @@ impl Krate {
 /// the graph the rules are checked on.
 type Allowed = (&'static str, &'static str, &'static str);
 
-const APP: &str = "the use cases are `impl App` blocks and share helpers (`check_version`, \
-     `BATCH`, `all`, `action_for`) defined in app/mod.rs; app/ is being reworked with the \
-     store's traits, so to be fixed after that (`App` and the shared helpers in a module of \
-     their own, below the use cases)";
-const SERVICE: &str = "the handlers share `principal` and `delete` defined in service/mod.rs; \
-     others are working in service/, so to be fixed in a follow-up (the shared helpers in a \
-     module of their own)";
-const CONVERT: &str = "the conversions share helpers (`required`, `new_meta`, \
-     `enum_conversions!`…) defined in service/convert/mod.rs; others are working in service/, \
-     so to be fixed in a follow-up (the helpers in a module of their own)";
 
 /// Imports of the library that break a rule today, each to be fixed by
 /// the work named.
-const ALLOWED_IN_LIBRARY: &[Allowed] = &[
-    ("app::accounts", "app", APP),
-    ("app::admin", "app", APP),
-    ("app::assessments", "app", APP),
-    ("app::attainment", "app", APP),
-    ("app::care", "app", APP),
-    ("app::comments", "app", APP),
-    ("app::dashboard", "app", APP),
-    ("app::delivery", "app", APP),
-    ("app::erasure", "app", APP),
-    ("app::export", "app", APP),
-    ("app::plan", "app", APP),
-    ("app::practice", "app", APP),
-    ("app::principal", "app", APP),
-    ("app::progress", "app", APP),
-    ("app::retention", "app", APP),
-    ("app::sessions", "app", APP),
-    ("app::skills", "app", APP),
-    ("app::sync", "app", APP),
-    ("app::thoughts", "app", APP),
-    ("app::tokens", "app", APP),
-    ("service::account", "service", SERVICE),
-    ("service::admin", "service", SERVICE),
-    ("service::assessment", "service", SERVICE),
-    ("service::backup", "service", SERVICE),
-    ("service::care", "service", SERVICE),
-    ("service::comment", "service", SERVICE),
-    ("service::goal", "service", SERVICE),
-    ("service::insight", "service", SERVICE),
-    ("service::progress", "service", SERVICE),
-    ("service::skill", "service", SERVICE),
-    ("service::sync", "service", SERVICE),
-    ("service::convert::account", "service::convert", CONVERT),
-    ("service::convert::action_step", "service::convert", CONVERT),
-    ("service::convert::assessment", "service::convert", CONVERT),
-    ("service::convert::attainment", "service::convert", CONVERT),
-    ("service::convert::care", "service::convert", CONVERT),
-    ("service::convert::check_in", "service::convert", CONVERT),
-    ("service::convert::comment", "service::convert", CONVERT),
-    ("service::convert::export", "service::convert", CONVERT),
-    ("service::convert::goal", "service::convert", CONVERT),
-    ("service::convert::progress", "service::convert", CONVERT),
-    ("service::convert::rating", "service::convert", CONVERT),
-    ("service::convert::session", "service::convert", CONVERT),
-    ("service::convert::skill", "service::convert", CONVERT),
-    ("service::convert::sync", "service::convert", CONVERT),
-    (
-        "service::convert::thought_record",
-        "service::convert",
-        CONVERT,
-    ),
-    // Cycles: the import named is the one to go.
-];
+const ALLOWED_IN_LIBRARY: &[Allowed] = &[];
 
 /// Imports of the binary that break a rule today: none.
 const ALLOWED_IN_BINARY: &[Allowed] = &[];
@@ -693,6 +644,27 @@ impl Graph {
         found
     }
 
+    /// Every import from a module of one subtree to a module of another
+    /// that `apart` keeps apart.
+    fn imports_across(&self, apart: &[(&str, &str, &str)]) -> Vec<String> {
+        let mut found = Vec::new();
+        for (from, module) in &self.modules {
+            for (to, used) in &module.uses {
+                for (importer, imported, why) in apart {
+                    if within(importer, from) && within(imported, to) {
+                        let named: Vec<&str> = used.named.iter().map(String::as_str).collect();
+                        found.push(format!(
+                            "[{}] `{from}` imports from `{to}`: {} ({why})",
+                            self.krate.name(),
+                            named.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// For every module P, the cycles among the subtrees of P's children.
     fn cycles(&self) -> Vec<String> {
         let mut found = Vec::new();
@@ -748,6 +720,11 @@ fn display(module: &str) -> &str {
 /// Whether `ancestor` is a strict ancestor of `module`.
 fn is_ancestor(ancestor: &str, module: &str) -> bool {
     ancestor != module && (ancestor.is_empty() || module.starts_with(&format!("{ancestor}::")))
+}
+
+/// Whether `module` is `subtree` or below it.
+fn within(subtree: &str, module: &str) -> bool {
+    module == subtree || is_ancestor(subtree, module)
 }
 
 /// The child of `parent` whose subtree holds `module` (strictly below
@@ -876,6 +853,14 @@ fn no_import_cycle_at_any_depth() {
 }
 
 #[test]
+fn no_layer_imports_from_one_it_must_skip() {
+    assert_none(
+        "imports across layers kept apart",
+        in_package(|graph| graph.imports_across(APART)),
+    );
+}
+
+#[test]
 fn every_allowed_import_still_exists() {
     let mut stale = Vec::new();
     for mut graph in package() {
@@ -925,9 +910,9 @@ fn the_check_sees_what_it_is_meant_to_see() {
     let graphs = package();
     let library = &graphs[0].modules;
     assert!(library["server"].externs.contains("tonic"));
-    assert!(library["app"].uses.contains_key("store"));
+    assert!(library["app::base"].uses.contains_key("store"));
     assert!(
-        !library["app"]
+        !library["app::base"]
             .uses
             .keys()
             .any(|m| m.starts_with("store::kv"))
@@ -1059,5 +1044,46 @@ fn allowed_imports_are_left_out_and_gone_ones_are_named() {
     assert_eq!(
         graph.upward_imports(),
         ["[library] `a::y` imports from its ancestor `a`: super::Up"]
+    );
+}
+
+#[test]
+fn a_planted_import_across_layers_kept_apart_is_reported() {
+    let graph = planted(&[
+        ("", "pub mod app; pub mod service; pub mod store;"),
+        (
+            "app",
+            "pub mod page;
+             pub use page::PageRequest;
+             pub use crate::store::Page;",
+        ),
+        ("app::page", "pub struct PageRequest;"),
+        ("store", "pub struct Page; pub struct Token;"),
+        ("service", "pub mod list; pub mod token;"),
+        // Directly, and through a re-export of the layer in between.
+        (
+            "service::token",
+            "use crate::store::Token; pub fn f(_: Token) {}",
+        ),
+        (
+            "service::list",
+            "use crate::app::{Page, PageRequest}; pub fn f(_: PageRequest) -> Page { Page }",
+        ),
+    ]);
+    let apart = [("service", "store", "planted")];
+    assert_eq!(
+        graph.imports_across(&apart),
+        [
+            "[library] `service::list` imports from `store`: crate::app::Page (planted)",
+            "[library] `service::token` imports from `store`: crate::store::Token (planted)",
+        ]
+    );
+    // The use cases may import from the store, and the handlers from the
+    // use cases' own types.
+    assert!(graph.modules["app"].uses.contains_key("store"));
+    assert!(
+        graph.modules["service::list"]
+            .uses
+            .contains_key("app::page")
     );
 }

@@ -4,10 +4,10 @@
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::{App, Principal};
+use super::{App, PageRequest, Principal};
 use crate::domain::{Account, AccountState, AdminAction, AdminEvent, Role, Token};
 use crate::error::{Credentials, Error, Result};
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 /// Label of the token an account is made with.
 const FIRST_TOKEN_LABEL: &str = "first token";
@@ -209,7 +209,7 @@ impl App {
         page: PageRequest<'_>,
     ) -> Result<Page<Account>> {
         principal.require_admin()?;
-        self.store.accounts(page).await
+        self.store.accounts(page.into()).await
     }
 
     /// Disables (`enabled` false) or enables an account, with an event in

@@ -2,10 +2,10 @@
 
 use uuid::Uuid;
 
-use super::{App, Principal};
+use super::{App, PageRequest, Principal};
 use crate::domain::{AdminAction, AdminEvent};
 use crate::error::Result;
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 impl App {
     /// Takes a consistent snapshot of the store and returns it as a file
@@ -48,6 +48,6 @@ impl App {
         page: PageRequest<'_>,
     ) -> Result<Page<AdminEvent>> {
         principal.require_admin()?;
-        self.store.admin_events(page).await
+        self.store.admin_events(page.into()).await
     }
 }

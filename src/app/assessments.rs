@@ -12,7 +12,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Action, App, Principal, check_version, records};
+use super::{Action, App, PageRequest, Principal, check_version, records};
 use crate::domain::IntoEntity;
 use crate::domain::assessment::{self, Assessed, ResultDraft};
 use crate::domain::assignments::AssignmentSchedule;
@@ -21,7 +21,7 @@ use crate::domain::{
     AssessmentResult, Assignment, ClientTrack, Entity, Kind, Meta, Order, Role, TrackedResult,
 };
 use crate::error::{Error, FieldViolation, Result};
-use crate::store::{Page, PageRequest, Tx, page_of};
+use crate::store::{Page, Tx, page_of};
 
 /// An assignment as a therapist makes it.
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ impl App {
             )
             .collect();
         let list = [b"instruments:".as_slice(), principal.account_id.as_bytes()].concat();
-        let page = page_of(&list, keyed, page)?;
+        let page = page_of(&list, keyed, page.into())?;
         let mut items = Vec::with_capacity(page.items.len());
         for listed in page.items {
             match listed {
@@ -265,7 +265,7 @@ impl App {
             crate::domain::fields::format_date(day).as_bytes(),
         ]
         .concat();
-        let page = page_of(&list, keyed, page)?;
+        let page = page_of(&list, keyed, page.into())?;
         let mut items = Vec::with_capacity(page.items.len());
         for due in page.items {
             let Some(Entity::Assignment(assignment)) = self.store.entity(due.assignment_id).await?

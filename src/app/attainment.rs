@@ -5,10 +5,10 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Action, App, Principal};
+use super::{Action, App, PageRequest, Principal};
 use crate::domain::{AttainmentRating, Entity, Kind};
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 impl App {
     /// Records the level a goal reached on `local_date` (default: the

@@ -5,14 +5,14 @@ use std::net::IpAddr;
 
 use uuid::Uuid;
 
-use super::dashboard::LinkChange;
-use super::{App, NewAccount, Principal};
+use super::base::LinkChange;
+use super::{App, NewAccount, PageRequest, Principal};
 use crate::domain::{
     AccessEvent, Account, CareLink, CareLinkState, Invite, Role, Token, display_code,
     new_invite_code, normalize_code,
 };
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest, Side, Tx};
+use crate::store::{Page, Side, Tx};
 
 /// Who redeems an invite.
 #[derive(Clone)]
@@ -55,7 +55,10 @@ impl App {
     ) -> Result<Page<Invite>> {
         principal.require_therapist("only therapists have invites")?;
         let now = self.now_micros();
-        let page = self.store.invites(principal.account_id, page).await?;
+        let page = self
+            .store
+            .invites(principal.account_id, page.into())
+            .await?;
         Ok(Page {
             items: page
                 .items
@@ -176,7 +179,9 @@ impl App {
         page: PageRequest<'_>,
     ) -> Result<Page<CareLink>> {
         let side = care_side(principal)?;
-        self.store.links(principal.account_id, side, page).await
+        self.store
+            .links(principal.account_id, side, page.into())
+            .await
     }
 
     /// Revokes a link of the caller's (either side).
@@ -218,7 +223,7 @@ impl App {
     ) -> Result<Page<AccessEvent>> {
         let side = care_side(principal)?;
         self.store
-            .access_events(principal.account_id, side, page)
+            .access_events(principal.account_id, side, page.into())
             .await
     }
 
@@ -239,7 +244,7 @@ impl App {
                 size: super::BATCH,
                 token: &token,
             };
-            self.store.links(account, side, page).await
+            self.store.links(account, side, page.into()).await
         })
         .await
     }

@@ -5,11 +5,11 @@
 
 use uuid::Uuid;
 
-use super::{Action, App, Principal, check_version, records};
-use crate::domain::IntoEntity;
+use super::{Action, App, PageRequest, Principal, check_version, records};
 use crate::domain::{Comment, CommentTarget, Entity, Kind, Patch};
+use crate::domain::IntoEntity;
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest, Tx};
+use crate::store::{Page, Tx};
 
 impl App {
     /// Writes a comment on a record the caller may see.

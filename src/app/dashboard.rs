@@ -11,6 +11,7 @@ use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
 use uuid::Uuid;
 
+use super::base::LinkChange;
 use super::delivery::{Delivery, Looks};
 use super::{App, Principal};
 use crate::domain::{CareLink, Entity};
@@ -19,16 +20,6 @@ use crate::store::Side;
 
 /// The commits of the watched clients.
 type Commits = StreamMap<Uuid, WatchStream<i64>>;
-
-/// A link made or revoked, as watches learn of it.
-#[derive(Debug, Clone)]
-pub(super) struct LinkChange {
-    /// The link as it is now.
-    pub(super) link: CareLink,
-    /// For a new link, the client's sequence number just before it was
-    /// made: a watch delivers the client's changes after it.
-    pub(super) client_head: i64,
-}
 
 /// An event of a therapist's watch.
 #[derive(Debug)]

@@ -17,7 +17,7 @@
 
 use uuid::Uuid;
 
-use super::dashboard::LinkChange;
+use super::base::LinkChange;
 use super::{App, Principal};
 use crate::domain::{
     Account, AccountState, AdminAction, AdminEvent, CareLinkState, Revocation, RevokeReason, Role,

@@ -12,10 +12,10 @@ use std::collections::HashSet;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{App, BATCH, Principal};
+use super::{App, BATCH, PageRequest, Principal};
 use crate::domain::{AccessEvent, Account, CareLink, Entity, Role};
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest, Side};
+use crate::store::{Page, Side};
 
 /// Records read at a time.
 const PAGE_SIZE: usize = 256;
@@ -108,7 +108,9 @@ impl App {
                 size: BATCH,
                 token: &token,
             };
-            self.store.access_events(client, Side::Client, page).await
+            self.store
+                .access_events(client, Side::Client, page.into())
+                .await
         };
         send_pages(items, events, ExportItem::AccessEvent).await?;
         Ok(())

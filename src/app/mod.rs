@@ -5,11 +5,17 @@
 //! [`crate::domain::fields`]); output is domain records. The store is
 //! reached only through [`crate::store::Store`], so the use cases run on
 //! any backend (the tests in `tests.rs` run them in memory).
+//!
+//! [`App`] and the checks every use case shares are in `base`; each use
+//! case module beside it is an `impl App` block standing on it, and this
+//! file only declares the modules and says what the layer offers.
 
 mod accounts;
 mod admin;
 mod assessments;
 mod attainment;
+mod authentication;
+mod base;
 mod care;
 mod comments;
 mod dashboard;
@@ -17,6 +23,7 @@ mod delivery;
 mod erasure;
 mod export;
 pub mod invite_guard;
+mod page;
 mod plan;
 mod practice;
 mod principal;
@@ -30,21 +37,18 @@ mod sync;
 #[cfg(test)]
 mod tests;
 mod thoughts;
+mod token_uses;
 mod tokens;
 
-use std::sync::Arc;
-
-use tokio::sync::watch;
-use uuid::Uuid;
-
-use crate::domain::{Clock, Entity, Kind, RetentionPolicy};
-use crate::error::{Error, Result};
-use crate::store::{Page, Store};
+// The helpers the use cases share, where they look for them.
+use base::{BATCH, action_for, all, check_version};
 
 pub use accounts::{AccountChange, FirstAdmin, NewAccount};
 pub use assessments::{AssessedResult, DueAssessment, NewAssignment};
+pub use base::App;
 pub use dashboard::WatchEvent;
 pub use export::ExportItem;
+pub use page::{PageRequest, check_page_token};
 pub use principal::{Action, Principal};
 pub use progress::{
     AttainmentStats, ClientSummary, Flag, InstrumentSummary, LatestResult, ProgressReport,
@@ -55,268 +59,3 @@ pub use sessions::SessionDigest;
 pub use skills::{SkillStatsReport, SkillStatsTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 pub use thoughts::InsightReport;
-
-/// The use cases, over one store.
-#[derive(Clone)]
-pub struct App {
-    store: Arc<Store>,
-    /// Becomes true when the server begins to shut down; ends subscriptions.
-    shutdown: Arc<watch::Sender<bool>>,
-    /// Counts wrong invite codes per source address.
-    code_guard: Arc<invite_guard::InviteGuard>,
-    /// How long invites work, in microseconds.
-    invite_ttl_us: i64,
-    /// Links made and revoked, for therapists' watches.
-    link_events: Arc<tokio::sync::broadcast::Sender<dashboard::LinkChange>>,
-    /// The wall clock.
-    clock: Arc<dyn Clock>,
-    /// Live streams open per account.
-    streams: Arc<streams::StreamQuota>,
-    /// The tasks of live streams and of retention.
-    tasks: tokio_util::task::TaskTracker,
-    /// How long what expires is kept.
-    retention_policy: RetentionPolicy,
-    /// Counts the periodic retention passes completed.
-    retention_passes: Arc<watch::Sender<u64>>,
-    /// Tokens whose use is being recorded.
-    token_uses: Arc<tokens::TokenUses>,
-    /// Counts changes to tokens, accounts and links that may end streams.
-    access: Arc<watch::Sender<u64>>,
-}
-
-impl App {
-    /// Use cases over `store`; invites work for `invite_ttl`; `clock`
-    /// tells the time.
-    pub fn new(store: Arc<Store>, invite_ttl: std::time::Duration, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            shutdown: Arc::new(watch::channel(false).0),
-            code_guard: Arc::default(),
-            invite_ttl_us: i64::try_from(invite_ttl.as_micros()).unwrap_or(i64::MAX),
-            link_events: Arc::new(tokio::sync::broadcast::channel(256).0),
-            clock,
-            streams: Arc::new(streams::StreamQuota::new(
-                crate::limits::MAX_STREAMS_PER_ACCOUNT,
-            )),
-            tasks: tokio_util::task::TaskTracker::new(),
-            retention_policy: RetentionPolicy::default(),
-            retention_passes: Arc::new(watch::channel(0).0),
-            token_uses: Arc::default(),
-            access: store.access_changes(),
-            store,
-        }
-    }
-
-    /// The same use cases, keeping what expires as `retention` says
-    /// (default: [`RetentionPolicy::default`]).
-    pub fn with_retention(self, retention_policy: RetentionPolicy) -> Self {
-        Self {
-            retention_policy,
-            ..self
-        }
-    }
-
-    /// The current time, microseconds since the Unix epoch.
-    pub fn now_micros(&self) -> i64 {
-        self.clock.now_micros()
-    }
-
-    /// Ends every subscription (with UNAVAILABLE), so a graceful shutdown
-    /// is not held up by streams that never finish on their own.
-    pub fn begin_shutdown(&self) {
-        self.shutdown.send_replace(true);
-    }
-
-    /// Waits until every stream's task has ended (after
-    /// [`App::begin_shutdown`]), so nothing holds the store any more.
-    pub async fn streams_ended(&self) {
-        self.tasks.close();
-        self.tasks.wait().await;
-    }
-
-    /// Live streams (Subscribe, WatchClients) open now.
-    pub fn open_streams(&self) -> usize {
-        self.streams.total()
-    }
-
-    /// The store, for the server's lifecycle.
-    pub fn store(&self) -> &Arc<Store> {
-        &self.store
-    }
-
-    /// Whether the caller may do `action` on the data of `client_id`: the
-    /// client itself, or a therapist the client is actively linked to
-    /// (checked on every call, so a revoked link takes effect at once).
-    /// A therapist's access is noted for the audit trail. A caller who may
-    /// not is told the record does not exist, so ids reveal nothing.
-    async fn may(&self, principal: &Principal, action: Action, client_id: Uuid) -> Result<bool> {
-        if principal.permit(action).is_err() {
-            return Ok(false);
-        }
-        let may = self.may_still_read(principal, client_id).await?;
-        if may && !principal.is_client(client_id) {
-            principal.note_access(client_id);
-        }
-        Ok(may)
-    }
-
-    /// `NOT_FOUND` ("client") unless the caller may do `action` on the data
-    /// of `client_id`.
-    async fn require(&self, principal: &Principal, action: Action, client_id: Uuid) -> Result<()> {
-        principal.permit(action)?;
-        if self.may(principal, action, client_id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("client"))
-        }
-    }
-
-    /// A live record the caller may do `action` on (and see: a comment
-    /// on a private note is its author's only); `NOT_FOUND` otherwise.
-    async fn visible(
-        &self,
-        principal: &Principal,
-        action: Action,
-        id: Uuid,
-        kind: Kind,
-    ) -> Result<Entity> {
-        principal.permit(action)?;
-        let entity = self
-            .store
-            .live(id, kind)
-            .await?
-            .filter(|entity| entity.visible_to(principal.account_id))
-            .ok_or(Error::NotFound(kind.noun()))?;
-        if self.may(principal, action, entity.meta().client_id).await? {
-            Ok(entity)
-        } else {
-            Err(Error::NotFound(kind.noun()))
-        }
-    }
-
-    /// A client's time zone.
-    async fn time_zone(&self, client_id: Uuid) -> Result<chrono_tz::Tz> {
-        Ok(self
-            .store
-            .account(client_id)
-            .await?
-            .ok_or(Error::NotFound("client"))?
-            .time_zone)
-    }
-
-    /// The client's local day today, in their time zone.
-    async fn client_today(&self, client_id: Uuid) -> Result<chrono::NaiveDate> {
-        let zone = self.time_zone(client_id).await?;
-        Ok(crate::domain::local_day(self.now_micros(), zone))
-    }
-
-    /// `day`, or else the client's local day today.
-    async fn day_or_today(
-        &self,
-        client_id: Uuid,
-        day: Option<chrono::NaiveDate>,
-    ) -> Result<chrono::NaiveDate> {
-        match day {
-            Some(day) => Ok(day),
-            None => self.client_today(client_id).await,
-        }
-    }
-
-    /// A live record the caller may do `action` on, for a reference from a
-    /// new record; `INVALID_ARGUMENT` on `field` otherwise.
-    async fn referenced(
-        &self,
-        principal: &Principal,
-        action: Action,
-        id: Uuid,
-        kind: Kind,
-        field: &'static str,
-    ) -> Result<Entity> {
-        match self.visible(principal, action, id, kind).await {
-            Err(Error::NotFound(noun)) => {
-                Err(Error::invalid(field, format!("no {noun} with this id")))
-            }
-            other => other,
-        }
-    }
-
-    /// Deletes a live record (and what hangs under it) if `expected_version`
-    /// is 0 or current.
-    pub async fn delete(
-        &self,
-        principal: &Principal,
-        kind: Kind,
-        id: Uuid,
-        expected_version: i64,
-    ) -> Result<()> {
-        self.visible(principal, Action::Own, id, kind).await?;
-        self.store
-            .write(principal.account_id, move |tx| {
-                let entity = records::live(tx, id, kind)?;
-                check_version(&entity, expected_version)?;
-                records::delete(tx, &entity).map(drop)
-            })
-            .await
-    }
-
-    /// Runs `work` on tokio's blocking pool: use cases that compute over
-    /// many records (progress, dashboards) take CPU time, and on an async
-    /// worker they would hold up every other call, health checks included.
-    async fn off_the_workers<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(Error::internal)?
-    }
-}
-
-/// Page size for reading whole lists inside use cases.
-const BATCH: usize = 1000;
-
-/// Every item of a paged list.
-async fn all<T, F>(mut page: impl FnMut(String) -> F) -> Result<Vec<T>>
-where
-    F: std::future::Future<Output = Result<Page<T>>>,
-{
-    let (mut items, mut token) = (Vec::new(), String::new());
-    loop {
-        let next = page(token).await?;
-        items.extend(next.items);
-        if next.next_page_token.is_empty() {
-            return Ok(items);
-        }
-        token = next.next_page_token;
-    }
-}
-
-/// The action a caller needs to create or change a record of `kind`
-/// (deleting is always [`Action::Own`]): therapists write the care plan,
-/// coping skills and assignments with the client and give feedback; the
-/// rest is the client's own.
-fn action_for(kind: Kind) -> Action {
-    match kind {
-        // Assignments are made by therapists, never pushed (no mutation
-        // carries one); Plan keeps the rule that only the client pushes.
-        Kind::Goal | Kind::ActionStep | Kind::Skill | Kind::Assignment => Action::Plan,
-        Kind::CheckIn
-        | Kind::EfficacyRating
-        | Kind::AssessmentResult
-        | Kind::SkillPractice
-        | Kind::ThoughtRecord => Action::Own,
-        Kind::AttainmentRating | Kind::Comment => Action::Feedback,
-    }
-}
-
-/// `ABORTED` when the caller's version is set and not the current one.
-fn check_version(entity: &Entity, expected: i64) -> Result<()> {
-    let current = entity.meta().version;
-    if expected != 0 && expected != current {
-        return Err(Error::VersionMismatch {
-            what: entity.kind().noun(),
-            expected,
-            current,
-        });
-    }
-    Ok(())
-}

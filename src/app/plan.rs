@@ -3,11 +3,11 @@
 
 use uuid::Uuid;
 
-use super::{Action, App, Principal, action_for, check_version, records};
-use crate::domain::IntoEntity;
+use super::{Action, App, PageRequest, Principal, action_for, check_version, records};
 use crate::domain::{ActionStep, Goal, Kind, Order, Patch};
+use crate::domain::IntoEntity;
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 impl App {
     /// Creates a goal for `goal.meta.client_id`.
@@ -128,7 +128,7 @@ impl App {
         };
         let page = self
             .store
-            .children(parent, R::KIND, within, page, &seen)
+            .children(parent, R::KIND, within, page.into(), &seen)
             .await?;
         Ok(Page {
             items: page.items.into_iter().filter_map(R::from_entity).collect(),

@@ -4,11 +4,11 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Action, App, Principal, check_version, records};
+use super::{Action, App, PageRequest, Principal, check_version, records};
 use crate::domain::IntoEntity;
 use crate::domain::{CheckIn, Editable, EfficacyRating, Entity, Kind, Order, RatingTarget, Record};
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 impl App {
     /// Logs a check-in; a second one for the same step and local date

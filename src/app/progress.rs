@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::{Action, App, Principal};
+use super::{Action, App, PageRequest, Principal};
 use crate::domain::assessment::{self, Assessed, ResultFlag, Standing};
 use crate::domain::attainment;
 use crate::domain::instruments::{self, Instrument, RankedBand};
@@ -21,7 +21,7 @@ use crate::domain::{
     TrackedStep, local_day,
 };
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest, Side};
+use crate::store::{Page, Side};
 
 /// What to compute progress for.
 #[derive(Debug, Clone, Copy)]
@@ -270,7 +270,7 @@ impl App {
         principal.require_therapist("only therapists have client summaries")?;
         let links = self
             .store
-            .links(principal.account_id, Side::Therapist, page)
+            .links(principal.account_id, Side::Therapist, page.into())
             .await?;
         let mut clients = Vec::new();
         let now = self.now_micros();

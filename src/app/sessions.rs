@@ -9,11 +9,11 @@
 use uuid::Uuid;
 
 use super::sync::MAX_PULL_BYTES;
-use super::{Action, App, BATCH, Principal, ProgressReport};
+use super::{Action, App, BATCH, PageRequest, Principal, ProgressReport};
 use crate::domain::Session;
 use crate::domain::digest::{Digest, DigestBuilder, Period};
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 /// A digest with where its period starts and how progress moved.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ impl App {
     ) -> Result<Page<Session>> {
         principal.require_therapist("only therapists have sessions")?;
         self.store
-            .sessions(principal.account_id, client_id, page)
+            .sessions(principal.account_id, client_id, page.into())
             .await
     }
 
@@ -124,7 +124,10 @@ impl App {
                 size: BATCH,
                 token: &token,
             };
-            let page = self.store.sessions(therapist, client_id, page).await?;
+            let page = self
+                .store
+                .sessions(therapist, client_id, page.into())
+                .await?;
             // Newest first: the first one not after now.
             if let Some(last) = page.items.iter().find(|s| s.session_time_us <= now_us) {
                 return Ok((last.session_time_us, Some(last.id)));

@@ -4,11 +4,11 @@
 use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
-use super::{Action, App, Principal};
+use super::{Action, App, PageRequest, Principal};
 use crate::domain::skills::{self, Practice, SkillStats};
 use crate::domain::{Kind, Order, Patch, Skill, SkillPractice};
 use crate::error::Result;
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 /// Days of practices the statistics read, back from the as-of day.
 const STATS_DAYS: u64 = 28;

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{App, NewAccount, Principal, ProgressTarget};
+use super::{App, NewAccount, PageRequest, Principal, ProgressTarget};
 use crate::domain::{
     Account, ActionStep, CheckIn, CheckInState, Goal, Kind, ManualClock, Meta, Mutation,
     MutationOp, Outcome, Role, Schedule,
 };
 use crate::error::Error;
+use crate::store::Store;
 use crate::store::kv::memory::MemoryKv;
 use crate::store::kv::seal::MasterKey;
-use crate::store::{PageRequest, Store};
 
 const FIRST_PAGE: PageRequest<'static> = PageRequest {
     size: 100,
@@ -385,7 +385,7 @@ async fn the_first_retention_pass_runs_minutes_after_the_start_not_an_hour() {
         size: 10,
         token: "",
     };
-    let events = app.store.admin_events(page).await.expect("events");
+    let events = app.store.admin_events(page.into()).await.expect("events");
     assert!(events.items.is_empty(), "the first pass removed it");
     app.begin_shutdown();
     app.streams_ended().await;

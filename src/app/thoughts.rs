@@ -5,11 +5,11 @@
 use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
-use super::{Action, App, Principal};
+use super::{Action, App, PageRequest, Principal};
 use crate::domain::thoughts::{self, InsightStats};
 use crate::domain::{Order, Patch, ThoughtRecord};
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest};
+use crate::store::Page;
 
 /// Days of the default window of insight statistics.
 const DEFAULT_WINDOW_DAYS: u64 = 28;

@@ -1,40 +1,12 @@
 //! Bearer tokens, one per device: making, listing and revoking them, and
 //! recording their use coarsely.
 
-use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
-
 use uuid::Uuid;
 
-use super::{App, Principal};
+use super::{App, PageRequest, Principal};
 use crate::domain::{Revocation, RevokeReason, Token};
 use crate::error::{Error, Result};
-use crate::store::{Page, PageRequest};
-
-/// Tokens whose use is being recorded now, so that calls arriving together
-/// after a quiet minute make one write between them, not one each.
-#[derive(Debug, Default)]
-pub(super) struct TokenUses {
-    recording: Mutex<HashSet<[u8; 32]>>,
-}
-
-impl TokenUses {
-    /// Whether the caller should record a use of `hash` (no one else is).
-    fn begin(&self, hash: [u8; 32]) -> bool {
-        self.lock().insert(hash)
-    }
-
-    fn end(&self, hash: &[u8; 32]) {
-        self.lock().remove(hash);
-    }
-
-    /// The set; no code panics while holding it.
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<[u8; 32]>> {
-        self.recording
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
+use crate::store::Page;
 
 impl App {
     /// Makes a token for the caller's own account; returns it with its
@@ -65,7 +37,7 @@ impl App {
         principal: &Principal,
         page: PageRequest<'_>,
     ) -> Result<Page<Token>> {
-        self.store.tokens(principal.account_id, page).await
+        self.store.tokens(principal.account_id, page.into()).await
     }
 
     /// Revokes one of the caller's tokens; revoking again changes nothing.

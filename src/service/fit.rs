@@ -15,10 +15,10 @@ use std::future::Future;
 
 use prost::Message;
 
+use crate::app::PageRequest;
 use crate::error::{Error, Result};
 use crate::limits::MAX_MESSAGE_BYTES;
 use crate::pb;
-use crate::store::PageRequest;
 
 /// Room left in a cut answer for what a read with fewer items may hold
 /// more of than the answer it was measured on (a longer token).

@@ -1,0 +1,128 @@
+//! Who is calling, checked: the holder of a bearer token, again while a
+//! stream runs, and what every call must do before its answer leaves.
+
+use super::{App, Principal};
+use crate::domain::{
+    AccessEvent, Account, AccountState, RevokeReason, Token, TokenState, hash_token,
+};
+use crate::error::{Credentials, Error, Result};
+
+impl App {
+    /// The principal of the holder of `token`; `UNAUTHENTICATED` with a
+    /// token the server does not know, and with its own reason for a
+    /// revoked or expired token or a disabled or deleted account. A use of
+    /// the token is recorded, coarsely (`App::note_use`).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let hash = hash_token(token);
+        let token = self
+            .store
+            .token(&hash)
+            .await?
+            .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
+        let account = self.usable_account(&token).await?;
+        self.note_use(&token).await;
+        Ok(Principal::with_token(&account, hash))
+    }
+
+    /// `Ok` while the caller's token and account still work: streams check
+    /// before each delivery and heartbeat, and whenever a token or an
+    /// account changed ([`App::access_changed`]).
+    pub(super) async fn still_authenticated(&self, principal: &Principal) -> Result<()> {
+        match principal.token_hash() {
+            Some(hash) => {
+                let token = self
+                    .store
+                    .token(hash)
+                    .await?
+                    .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
+                self.usable_account(&token).await.map(drop)
+            }
+            None => {
+                let account = self
+                    .store
+                    .account(principal.account_id)
+                    .await?
+                    .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
+                usable(account).map(drop)
+            }
+        }
+    }
+
+    /// The account of `token`, if the token works now.
+    async fn usable_account(&self, token: &Token) -> Result<Account> {
+        match token.state(self.now_micros()) {
+            TokenState::Active => {}
+            TokenState::Expired => return Err(Error::TokenExpired),
+            TokenState::Revoked => {
+                return Err(match token.revoked.map(|r| r.reason) {
+                    Some(RevokeReason::AccountDeleted) => Error::AccountDeleted,
+                    _ => Error::TokenRevoked,
+                });
+            }
+        }
+        let account = self
+            .store
+            .account(token.account_id)
+            .await?
+            .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
+        usable(account)
+    }
+
+    /// Finishes a call of `method` (its full gRPC name) after its handler
+    /// ran, before the answer leaves: an error here replaces the answer.
+    ///
+    /// - Every client whose data the call read must still be linked to the
+    ///   calling therapist now, after the read: if one revoked meanwhile,
+    ///   what was read may hold changes made after the revocation, and none
+    ///   of it may leave (`ACCESS_REVOKED`).
+    /// - Each such client gets an access event in the audit trail, durably;
+    ///   if it cannot be written, the caller gets an error, not the data.
+    pub async fn finish_call(&self, principal: &Principal, method: &str) -> Result<()> {
+        let accessed = principal.accessed();
+        if accessed.is_empty() {
+            return Ok(());
+        }
+        for client_id in &accessed {
+            if !self
+                .store
+                .link_active(principal.account_id, *client_id)
+                .await?
+            {
+                return Err(Error::AccessRevoked);
+            }
+        }
+        let time_us = self.now_micros();
+        let events: Vec<AccessEvent> = accessed
+            .into_iter()
+            .map(|client_id| AccessEvent {
+                therapist_id: principal.account_id,
+                client_id,
+                method: method.to_owned(),
+                time_us,
+            })
+            .collect();
+        self.append_access_events(principal, events).await
+    }
+
+    /// Appends access events to the audit trail, durably.
+    pub(super) async fn append_access_events(
+        &self,
+        principal: &Principal,
+        events: Vec<AccessEvent>,
+    ) -> Result<()> {
+        self.store
+            .write(principal.account_id, move |tx| {
+                tx.append_access_events(&events)
+            })
+            .await
+    }
+}
+
+/// The account, unless it is disabled or deleted.
+fn usable(account: Account) -> Result<Account> {
+    match account.state {
+        AccountState::Active => Ok(account),
+        AccountState::Disabled => Err(Error::AccountDisabled),
+        AccountState::Deleted => Err(Error::AccountDeleted),
+    }
+}
