@@ -122,7 +122,6 @@ impl Krate {
 /// the graph the rules are checked on.
 type Allowed = (&'static str, &'static str, &'static str);
 
-
 /// Imports of the library that break a rule today, each to be fixed by
 /// the work named.
 const ALLOWED_IN_LIBRARY: &[Allowed] = &[];

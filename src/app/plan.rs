@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use super::{Action, App, PageRequest, Principal, action_for, check_version, records};
-use crate::domain::{ActionStep, Goal, Kind, Order, Patch};
 use crate::domain::IntoEntity;
+use crate::domain::{ActionStep, Goal, Kind, Order, Patch};
 use crate::error::{Error, Result};
 use crate::store::Page;
 

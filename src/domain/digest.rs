@@ -159,15 +159,7 @@ impl DigestBuilder {
             // Nothing of check-ins (progress is computed from the
             // aggregates), of skills or of assignments themselves; records
             // outside the period, and tombstones, tell nothing.
-            Entity::CheckIn(_)
-            | Entity::Assignment(_)
-            | Entity::AssessmentResult(_)
-            | Entity::AttainmentRating(_)
-            | Entity::Comment(_)
-            | Entity::Skill(_)
-            | Entity::SkillPractice(_)
-            | Entity::ThoughtRecord(_)
-            | Entity::Tombstone(_) => {}
+            _ => {}
         }
     }
 

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Parent, Record};
 use crate::encoding::Stored;
 
 
@@ -73,7 +73,7 @@ pub struct ActionStep {
     pub status: ActionStepStatus,
 }
 
-record!(ActionStep, parent: |step| Parent::Record(Kind::Goal, step.goal_id));
+record!(ActionStep, authors: Authors::CarePlan, parent: |step| Parent::Record(Kind::Goal, step.goal_id));
 
 editable! {
     ActionStep / ActionStepField {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{Authors, NEVER_ALTERED, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 use crate::domain::instruments::{self, RankedBand};
 
@@ -48,9 +48,13 @@ impl AssessmentResult {
 
 record!(
     AssessmentResult,
+    authors: Authors::Client,
     parent: |_result| Parent::Client,
     fn order(&self) -> Order {
         Order::DayTime(self.local_date, self.meta.create_time_us)
+    }
+    fn alteration(&self, _by: Uuid) -> Result<(), &'static str> {
+        Err(NEVER_ALTERED)
     }
 );
 

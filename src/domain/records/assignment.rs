@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Parent, Record};
+use super::record::{Authors, NEVER_ALTERED, Editable, Kind, Meta, Parent, Record};
 use crate::encoding::Stored;
 use crate::domain::assignments::AssignmentSchedule;
 
@@ -19,7 +19,11 @@ pub struct Assignment {
     pub schedule: AssignmentSchedule,
 }
 
-record!(Assignment, parent: |_assignment| Parent::Client);
+record!(Assignment, authors: Authors::CarePlan, parent: |_assignment| Parent::Client,
+    fn alteration(&self, _by: Uuid) -> Result<(), &'static str> {
+        Err(NEVER_ALTERED)
+    }
+);
 
 editable! {
     Assignment / AssignmentField {}

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{Authors, NEVER_ALTERED, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 use crate::domain::attainment::AttainmentLevel;
 
@@ -23,9 +23,13 @@ pub struct AttainmentRating {
 
 record!(
     AttainmentRating,
+    authors: Authors::CareTeam,
     parent: |rating| Parent::Record(Kind::Goal, rating.goal_id),
     fn order(&self) -> Order {
         Order::DayTime(self.local_date, self.meta.create_time_us)
+    }
+    fn alteration(&self, _by: Uuid) -> Result<(), &'static str> {
+        Err(NEVER_ALTERED)
     }
 );
 

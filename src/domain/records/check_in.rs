@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 
 
@@ -41,6 +41,7 @@ pub struct CheckIn {
 
 record!(
     CheckIn,
+    authors: Authors::Client,
     parent: |check_in| Parent::Record(Kind::ActionStep, check_in.action_step_id),
     fn order(&self) -> Order {
         Order::Day(self.local_date)

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 
 
@@ -66,9 +66,17 @@ pub struct Comment {
 
 record!(
     Comment,
+    authors: Authors::CareTeam,
     parent: |comment| Parent::Record(comment.target.kind(), comment.target.id()),
     fn order(&self) -> Order {
         Order::Time(self.meta.create_time_us)
+    }
+    fn alteration(&self, by: Uuid) -> Result<(), &'static str> {
+        if self.meta.created_by == by {
+            Ok(())
+        } else {
+            Err("only its author can change or delete a comment")
+        }
     }
     fn visible_to(&self, viewer: Uuid) -> bool {
         !self.author_only || self.meta.created_by == viewer

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 
 
@@ -57,6 +57,7 @@ pub struct EfficacyRating {
 
 record!(
     EfficacyRating,
+    authors: Authors::Client,
     parent: |rating| Parent::Record(rating.target.kind(), rating.target.id()),
     fn order(&self) -> Order {
         Order::Time(self.rate_time_us)

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::record::{Editable, Kind, Meta, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Parent, Record};
 use crate::encoding::Stored;
 use crate::domain::attainment::AttainmentScale;
 
@@ -36,7 +36,7 @@ pub struct Goal {
     pub attainment_scale: Option<AttainmentScale>,
 }
 
-record!(Goal, parent: |_goal| Parent::Client);
+record!(Goal, authors: Authors::CarePlan, parent: |_goal| Parent::Client);
 
 editable! {
     Goal / GoalField {

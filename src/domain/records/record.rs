@@ -91,6 +91,27 @@ pub enum Parent {
     Record(Kind, Uuid),
 }
 
+/// Why assignments (cancelled by therapists), assessment results and
+/// attainment ratings are never changed or deleted on their own.
+pub const NEVER_ALTERED: &str =
+    "assignments, assessment results and attainment ratings cannot be deleted or changed";
+
+/// Who creates and changes the records of a kind (anyone who may act for
+/// the client may delete them, as far as [`Record::alteration`] allows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authors {
+    /// The client and linked therapists together: the care plan (goals,
+    /// action steps, coping skills) and therapists' assignments (which no
+    /// device pushes, so only the client pushing the plan stays true).
+    CarePlan,
+    /// The client alone: their own acts (check-ins, ratings, answers,
+    /// practices, thought records).
+    Client,
+    /// Both sides of the care team, as feedback between sessions
+    /// (comments, goal attainment ratings).
+    CareTeam,
+}
+
 /// How a record is ordered among its siblings of the same kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Order {
@@ -112,6 +133,8 @@ pub enum Order {
 pub trait Record: Stored + Clone + PartialEq + std::fmt::Debug + Send + Sync + 'static {
     /// Its kind.
     const KIND: Kind;
+    /// Who writes records of the kind.
+    const AUTHORS: Authors;
     /// Common fields.
     fn meta(&self) -> &Meta;
     /// Common fields, for the store to stamp versions and times.
@@ -132,6 +155,11 @@ pub trait Record: Stored + Clone + PartialEq + std::fmt::Debug + Send + Sync + '
     fn visible_to(&self, _viewer: Uuid) -> bool {
         true
     }
+    /// Why `by`, who may act for the client, may still not change or
+    /// delete this record (beyond acting for its client).
+    fn alteration(&self, _by: Uuid) -> Result<(), &'static str> {
+        Ok(())
+    }
     /// Two records of the kind that differ in every field but meta.
     #[cfg(test)]
     fn samples() -> (Self, Self);
@@ -139,9 +167,10 @@ pub trait Record: Stored + Clone + PartialEq + std::fmt::Debug + Send + Sync + '
 
 /// Implements [`Record`] for a kind: its meta accessors.
 macro_rules! record {
-    ($kind:ident, parent: |$record:ident| $parent:expr $(, $($rest:tt)*)?) => {
+    ($kind:ident, authors: $authors:expr, parent: |$record:ident| $parent:expr $(, $($rest:tt)*)?) => {
         impl Record for $kind {
             const KIND: Kind = Kind::$kind;
+            const AUTHORS: Authors = $authors;
             fn meta(&self) -> &Meta {
                 &self.meta
             }

@@ -1,7 +1,7 @@
 //! skill
 
 
-use super::record::{Editable, Kind, Meta, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Parent, Record};
 use crate::encoding::Stored;
 
 /// What kind of coping skill it is.
@@ -39,7 +39,7 @@ pub struct Skill {
     pub instructions: String,
 }
 
-record!(Skill, parent: |_skill| Parent::Client);
+record!(Skill, authors: Authors::CarePlan, parent: |_skill| Parent::Client);
 
 editable! {
     Skill / SkillField {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::record::{Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 
 
@@ -32,6 +32,7 @@ pub struct SkillPractice {
 
 record!(
     SkillPractice,
+    authors: Authors::Client,
     parent: |practice| Parent::Record(Kind::Skill, practice.skill_id),
     fn order(&self) -> Order {
         Order::Day(self.local_date)

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
-use super::record::{Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{Authors, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 
 /// One of Burns' ten cognitive distortions, in Burns' order (which breaks
@@ -92,6 +92,7 @@ pub struct ThoughtRecord {
 
 record!(
     ThoughtRecord,
+    authors: Authors::Client,
     parent: |_record| Parent::Client,
     fn order(&self) -> Order {
         Order::Day(self.local_date)
