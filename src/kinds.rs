@@ -32,6 +32,7 @@ macro_rules! record_kinds {
             Skill(skill) = 9, "skill", push [UpsertSkill];
             SkillPractice(skill_practice) = 10, "skill practice", push [UpsertSkillPractice];
             ThoughtRecord(thought_record) = 11, "thought record", push [UpsertThoughtRecord];
+            JournalEntry(journal_entry) = 12, "journal entry", push [UpsertJournalEntry];
         }
     };
 }

@@ -14,7 +14,11 @@ use crate::store::Page;
 impl App {
     /// Creates a record for the client it names, if the caller may write
     /// the kind for that client.
-    pub async fn create_record<R: IntoEntity>(&self, principal: &Principal, record: R) -> Result<R> {
+    pub async fn create_record<R: IntoEntity>(
+        &self,
+        principal: &Principal,
+        record: R,
+    ) -> Result<R> {
         self.require(principal, action_for(R::KIND), record.meta().client_id)
             .await?;
         self.create(principal, record, None).await

@@ -12,6 +12,7 @@ pub mod convert;
 mod fit;
 pub mod goal;
 pub mod insight;
+pub mod journal;
 pub mod progress;
 mod request;
 pub mod skill;
@@ -25,6 +26,7 @@ pub use care::CareApi;
 pub use comment::CommentApi;
 pub use goal::GoalApi;
 pub use insight::InsightApi;
+pub use journal::JournalApi;
 pub use progress::ProgressApi;
 pub use skill::SkillApi;
 pub use sync::SyncApi;
@@ -56,7 +58,7 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
         assessment_service_server::AssessmentServiceServer,
         backup_service_server::BackupServiceServer, care_service_server::CareServiceServer,
         comment_service_server::CommentServiceServer, goal_service_server::GoalServiceServer,
-        insight_service_server::InsightServiceServer,
+        insight_service_server::InsightServiceServer, journal_service_server::JournalServiceServer,
         progress_service_server::ProgressServiceServer, skill_service_server::SkillServiceServer,
         sync_service_server::SyncServiceServer,
     };
@@ -66,13 +68,24 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
         .add_service(limited!(AccountServiceServer::new(AccountApi::new(app()))))
         .add_service(limited!(AdminServiceServer::new(AdminApi::new(app()))))
         .add_service(limited!(BackupServiceServer::new(BackupApi::new(app()))))
-        .add_service(limited!(CareServiceServer::new(CareApi::new(app(), heartbeat))))
+        .add_service(limited!(CareServiceServer::new(CareApi::new(
+            app(),
+            heartbeat
+        ))))
         .add_service(limited!(GoalServiceServer::new(GoalApi::new(app()))))
-        .add_service(limited!(ProgressServiceServer::new(ProgressApi::new(app()))))
-        .add_service(limited!(SyncServiceServer::new(SyncApi::new(app(), heartbeat))))
-        .add_service(limited!(AssessmentServiceServer::new(AssessmentApi::new(app()))))
+        .add_service(limited!(ProgressServiceServer::new(
+            ProgressApi::new(app())
+        )))
+        .add_service(limited!(SyncServiceServer::new(SyncApi::new(
+            app(),
+            heartbeat
+        ))))
+        .add_service(limited!(AssessmentServiceServer::new(AssessmentApi::new(
+            app()
+        ))))
         .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
         .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
-        .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))));
+        .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
+        .add_service(limited!(JournalServiceServer::new(JournalApi::new(app()))));
     routes
 }
