@@ -5,40 +5,32 @@
 use std::path::PathBuf;
 
 const PROTO_ROOT: &str = "proto";
-const PROTO_FILES: &[&str] = &[
-    "stepwise/v1/account.proto",
-    "stepwise/v1/account_service.proto",
-    "stepwise/v1/goal.proto",
-    "stepwise/v1/action_step.proto",
-    "stepwise/v1/goal_service.proto",
-    "stepwise/v1/check_in.proto",
-    "stepwise/v1/efficacy_rating.proto",
-    "stepwise/v1/progress_service.proto",
-    "stepwise/v1/sync_service.proto",
-    "stepwise/v1/care.proto",
-    "stepwise/v1/care_service.proto",
-    "stepwise/v1/backup_service.proto",
-    "stepwise/v1/admin.proto",
-    "stepwise/v1/admin_service.proto",
-    "stepwise/v1/assessment.proto",
-    "stepwise/v1/assessment_service.proto",
-    "stepwise/v1/attainment.proto",
-    "stepwise/v1/comment.proto",
-    "stepwise/v1/comment_service.proto",
-    "stepwise/v1/skill.proto",
-    "stepwise/v1/skill_service.proto",
-    "stepwise/v1/thought_record.proto",
-    "stepwise/v1/insight_service.proto",
-    "stepwise/v1/session.proto",
-    "stepwise/v1/token.proto",
-];
+/// Where the API's files are, under [`PROTO_ROOT`]: every `.proto` there is
+/// compiled, so a new file needs no line here.
+const PROTO_PACKAGE_DIR: &str = "stepwise/v1";
+
+/// The `.proto` files of the API, relative to [`PROTO_ROOT`], in name order.
+fn proto_files() -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(PathBuf::from(PROTO_ROOT).join(PROTO_PACKAGE_DIR))? {
+        let name = entry?
+            .file_name()
+            .into_string()
+            .map_err(|name| format!("{name:?}"))?;
+        if name.ends_with(".proto") {
+            files.push(format!("{PROTO_PACKAGE_DIR}/{name}"));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
     let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
     // Reflection must be able to describe imported well-known types too.
     compiler.include_imports(true).include_source_info(true);
-    compiler.open_files(PROTO_FILES)?;
+    compiler.open_files(proto_files()?)?;
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(

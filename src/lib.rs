@@ -7,6 +7,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+#[macro_use]
+mod kinds;
+
 pub mod app;
 pub mod client;
 pub mod config;

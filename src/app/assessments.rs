@@ -13,12 +13,12 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Action, App, PageRequest, Principal, check_version, records};
+use crate::domain::IntoEntity;
 use crate::domain::assessment::{self, Assessed, ResultDraft};
 use crate::domain::assignments::AssignmentSchedule;
 use crate::domain::instruments::{self, AnyInstrument, CustomInstrument, Instrument};
 use crate::domain::{
-    AssessmentResult, Assignment, ClientTrack, Entity, Kind, Meta, Order, Record, Role,
-    TrackedResult,
+    AssessmentResult, Assignment, ClientTrack, Entity, Kind, Meta, Order, Role, TrackedResult,
 };
 use crate::error::{Error, FieldViolation, Result};
 use crate::store::{Page, Tx, page_of};

@@ -14,7 +14,9 @@ use super::principal::{Action, Principal};
 use super::records;
 use super::streams::StreamQuota;
 use super::token_uses::TokenUses;
-use crate::domain::{CareLink, Clock, Entity, Kind, RetentionPolicy};
+use crate::domain::{
+    Authors, CareLink, Clock, Entity, IntoEntity, Kind, KindVisitor, RetentionPolicy,
+};
 use crate::error::{Error, Result};
 use crate::store::{Page, Store};
 
@@ -271,21 +273,20 @@ where
 }
 
 /// The action a caller needs to create or change a record of `kind`
-/// (deleting is always [`Action::Own`]): therapists write the care plan,
-/// coping skills and assignments with the client and give feedback; the
-/// rest is the client's own.
+/// (deleting is always [`Action::Own`]), as its kind's authors say.
 pub(super) fn action_for(kind: Kind) -> Action {
-    match kind {
-        // Assignments are made by therapists, never pushed (no mutation
-        // carries one); Plan keeps the rule that only the client pushes.
-        Kind::Goal | Kind::ActionStep | Kind::Skill | Kind::Assignment => Action::Plan,
-        Kind::CheckIn
-        | Kind::EfficacyRating
-        | Kind::AssessmentResult
-        | Kind::SkillPractice
-        | Kind::ThoughtRecord => Action::Own,
-        Kind::AttainmentRating | Kind::Comment => Action::Feedback,
+    struct ActionFor;
+    impl KindVisitor for ActionFor {
+        type Output = Action;
+        fn visit<R: IntoEntity>(self) -> Action {
+            match R::AUTHORS {
+                Authors::CarePlan => Action::Plan,
+                Authors::Client => Action::Own,
+                Authors::CareTeam => Action::Feedback,
+            }
+        }
     }
+    kind.visit(ActionFor)
 }
 
 /// `ABORTED` when the caller's version is set and not the current one.

@@ -6,7 +6,8 @@
 use uuid::Uuid;
 
 use super::{Action, App, PageRequest, Principal, check_version, records};
-use crate::domain::{Comment, CommentTarget, Entity, Kind, Patch, Record};
+use crate::domain::IntoEntity;
+use crate::domain::{Comment, CommentTarget, Entity, Kind, Patch};
 use crate::error::{Error, Result};
 use crate::store::{Page, Tx};
 

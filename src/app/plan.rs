@@ -4,7 +4,8 @@
 use uuid::Uuid;
 
 use super::{Action, App, PageRequest, Principal, action_for, check_version, records};
-use crate::domain::{ActionStep, Editable, Goal, Kind, Order, Patch, Record};
+use crate::domain::IntoEntity;
+use crate::domain::{ActionStep, Goal, Kind, Order, Patch};
 use crate::error::{Error, Result};
 use crate::store::Page;
 
@@ -87,7 +88,7 @@ impl App {
     }
 
     /// A live record of type `R` the caller may read.
-    pub(super) async fn get<R: Record>(&self, principal: &Principal, id: Uuid) -> Result<R> {
+    pub(super) async fn get<R: IntoEntity>(&self, principal: &Principal, id: Uuid) -> Result<R> {
         // `visible` let through only records visible to the caller, so
         // `as_seen_by` blanks or hides, never makes a tombstone.
         let entity = self.visible(principal, Action::Read, id, R::KIND).await?;
@@ -98,7 +99,7 @@ impl App {
 
     /// A page of the records of type `R` under `parent` within `within`, as
     /// the caller may see them; the caller's access was checked.
-    pub(super) async fn list<R: Record>(
+    pub(super) async fn list<R: IntoEntity>(
         &self,
         principal: &Principal,
         parent: Uuid,
@@ -110,7 +111,7 @@ impl App {
     }
 
     /// As [`App::list`], of the records for which `wanted` holds.
-    pub(super) async fn list_where<R: Record>(
+    pub(super) async fn list_where<R: IntoEntity>(
         &self,
         principal: &Principal,
         parent: Uuid,
@@ -137,7 +138,7 @@ impl App {
 
     /// Every record of type `R` under `parent` within `within`, as the
     /// caller may see them; the caller's access was checked.
-    pub(super) async fn every<R: Record>(
+    pub(super) async fn every<R: IntoEntity>(
         &self,
         principal: &Principal,
         parent: Uuid,
@@ -173,7 +174,7 @@ impl App {
     /// Stores a new record whose parent (if any) the caller may act on; if
     /// the parent is gone by the time the write runs, `INVALID_ARGUMENT` on
     /// `parent_field`.
-    pub(super) async fn create<R: Record>(
+    pub(super) async fn create<R: IntoEntity>(
         &self,
         principal: &Principal,
         record: R,
@@ -200,7 +201,7 @@ impl App {
     /// Applies `patch` to a live record of type `R` the caller may change
     /// (see [`action_for`]), if `version` is 0 or current; `prefix` is the
     /// request path of the record, for a change the kind refuses.
-    pub(super) async fn patch<R: Editable>(
+    pub(super) async fn patch<R: IntoEntity>(
         &self,
         principal: &Principal,
         (id, version): (Uuid, i64),

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Action, App, PageRequest, Principal, check_version, records};
+use crate::domain::IntoEntity;
 use crate::domain::{CheckIn, Editable, EfficacyRating, Entity, Kind, Order, RatingTarget, Record};
 use crate::error::{Error, Result};
 use crate::store::Page;

@@ -169,15 +169,8 @@ fn track(tx: &mut Tx<'_>, before: Option<&Entity>, after: Option<&Entity>) -> Re
             };
             tx.put_tracked_attainment(client, rating.meta.id, tracked.as_ref())
         }
-        // Nothing summarises comments; skills, practices and thought
-        // records are read whole where they are summarised.
-        (
-            Entity::Comment(_)
-            | Entity::Skill(_)
-            | Entity::SkillPractice(_)
-            | Entity::ThoughtRecord(_)
-            | Entity::Tombstone(_),
-            _,
-        ) => Ok(()),
+        // A kind that no aggregate summarises (comments, skills, thought
+        // records…): nothing to keep up to date.
+        _ => Ok(()),
     }
 }

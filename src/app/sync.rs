@@ -18,12 +18,12 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::assessments::score;
-use super::comments::{check_author, target_field};
+use super::comments::target_field;
 use super::delivery::{Delivery, Looks};
 use super::{Action, App, Principal, action_for, records};
 use crate::domain::{
-    Cursor, Editable, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent, Record,
-    Rejection, Replay, Role,
+    Cursor, Entity, IntoEntity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent,
+    RecordVisitor, Rejection, Replay, Role,
 };
 use crate::error::{Error, Result, Violations};
 use crate::store::Tx;
@@ -361,22 +361,17 @@ fn apply_mutation(
 /// assignments (cancelled by therapists), assessment results and
 /// attainment ratings are never deleted on their own.
 fn may_alter(principal: &Principal, record: &Entity) -> Result<()> {
-    match record {
-        Entity::Comment(comment) => check_author(comment, principal.account_id),
-        Entity::Assignment(_) | Entity::AssessmentResult(_) | Entity::AttainmentRating(_) => {
-            Err(Error::PermissionDenied(
-                "assignments, assessment results and attainment ratings cannot be deleted or changed",
-            ))
+    struct Alteration(Uuid);
+    impl RecordVisitor for Alteration {
+        type Output = std::result::Result<(), &'static str>;
+        fn visit<R: IntoEntity>(self, record: &R) -> Self::Output {
+            record.alteration(self.0)
         }
-        Entity::Goal(_)
-        | Entity::ActionStep(_)
-        | Entity::CheckIn(_)
-        | Entity::EfficacyRating(_)
-        | Entity::Skill(_)
-        | Entity::SkillPractice(_)
-        | Entity::ThoughtRecord(_)
-        | Entity::Tombstone(_) => Ok(()),
     }
+    record
+        .visit_record(Alteration(principal.account_id))
+        .unwrap_or(Ok(()))
+        .map_err(Error::PermissionDenied)
 }
 
 /// Applies one mutation. Outcomes other than APPLIED are results, not
@@ -440,7 +435,7 @@ fn apply(
 /// as an offline edit sends the whole record); immutable fields must not
 /// differ.
 fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
-    fn replace<R: Editable>(current: R, incoming: &R, prefix: &str) -> Result<Entity> {
+    fn replace<R: IntoEntity>(current: R, incoming: &R, prefix: &str) -> Result<Entity> {
         if R::FIELDS.is_empty() {
             return Err(Error::invalid(
                 prefix,
@@ -462,19 +457,30 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
         check.finish()?;
         Ok(replaced.into_entity())
     }
-    match (current, incoming) {
-        (Entity::Goal(c), Entity::Goal(i)) => replace(c, i, "goal"),
-        (Entity::ActionStep(c), Entity::ActionStep(i)) => replace(c, i, "action_step"),
-        (Entity::CheckIn(c), Entity::CheckIn(i)) => replace(c, i, "check_in"),
-        (Entity::EfficacyRating(c), Entity::EfficacyRating(i)) => replace(c, i, "rating"),
-        (Entity::Assignment(c), Entity::Assignment(i)) => replace(c, i, "assignment"),
-        (Entity::AssessmentResult(c), Entity::AssessmentResult(i)) => replace(c, i, "result"),
-        (Entity::AttainmentRating(c), Entity::AttainmentRating(i)) => replace(c, i, "rating"),
-        (Entity::Comment(c), Entity::Comment(i)) => replace(c, i, "comment"),
-        (Entity::Skill(c), Entity::Skill(i)) => replace(c, i, "skill"),
-        (Entity::SkillPractice(c), Entity::SkillPractice(i)) => replace(c, i, "skill_practice"),
-        (Entity::ThoughtRecord(c), Entity::ThoughtRecord(i)) => replace(c, i, "thought_record"),
-        (current, _) => Err(Error::NotFound(current.kind().noun())),
+    struct Replace<'a>(&'a Entity);
+    impl RecordVisitor for Replace<'_> {
+        type Output = Result<Entity>;
+        fn visit<R: IntoEntity>(self, current: &R) -> Result<Entity> {
+            match R::in_entity(self.0) {
+                Some(incoming) => replace(current.clone(), incoming, &record_path(R::KIND)),
+                None => Err(Error::NotFound(R::KIND.noun())),
+            }
+        }
+    }
+    let kind = current.kind();
+    current
+        .visit_record(Replace(incoming))
+        .unwrap_or(Err(Error::NotFound(kind.noun())))
+}
+
+/// The request field that carries a record of `kind`, which its
+/// violations are named under (the noun in snake case, but for the
+/// ratings and results, which the API calls `rating` and `result`).
+fn record_path(kind: Kind) -> String {
+    match kind {
+        Kind::EfficacyRating | Kind::AttainmentRating => "rating".into(),
+        Kind::AssessmentResult => "result".into(),
+        _ => kind.noun().replace([' ', '-'], "_"),
     }
 }
 
@@ -529,11 +535,7 @@ fn parent_field(entity: &Entity) -> String {
         Entity::AttainmentRating(_) => "rating.goal_id".into(),
         Entity::Comment(comment) => target_field(&comment.target).into(),
         Entity::SkillPractice(_) => "skill_practice.skill_id".into(),
-        Entity::Goal(_)
-        | Entity::Assignment(_)
-        | Entity::AssessmentResult(_)
-        | Entity::Skill(_)
-        | Entity::ThoughtRecord(_)
-        | Entity::Tombstone(_) => "parent".into(),
+        // Top-level records hang under their client.
+        _ => "parent".into(),
     }
 }

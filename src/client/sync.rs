@@ -431,105 +431,57 @@ pub fn change_id(change: &pb::Change) -> &str {
     change.entity.as_ref().map_or("", entity_id)
 }
 
-/// Version of a change.
-pub fn change_version(change: &pb::Change) -> i64 {
-    match &change.entity {
-        Some(Entity::Goal(r)) => r.version,
-        Some(Entity::ActionStep(r)) => r.version,
-        Some(Entity::CheckIn(r)) => r.version,
-        Some(Entity::EfficacyRating(r)) => r.version,
-        Some(Entity::Assignment(r)) => r.version,
-        Some(Entity::AssessmentResult(r)) => r.version,
-        Some(Entity::AttainmentRating(r)) => r.version,
-        Some(Entity::Comment(r)) => r.version,
-        Some(Entity::Skill(r)) => r.version,
-        Some(Entity::SkillPractice(r)) => r.version,
-        Some(Entity::ThoughtRecord(r)) => r.version,
-        Some(Entity::Tombstone(r)) => r.version,
-        None => 0,
-    }
+/// Per kind: the id and version of a record, and the op that pushes it.
+macro_rules! client_kinds {
+    ($($kind:ident($module:ident) = $byte:literal, $noun:literal, push [$($op:ident)?];)*) => {
+        /// Version of a change.
+        pub fn change_version(change: &pb::Change) -> i64 {
+            match &change.entity {
+                $(Some(Entity::$kind(r)) => r.version,)*
+                Some(Entity::Tombstone(r)) => r.version,
+                None => 0,
+            }
+        }
+
+        /// Id of a record.
+        pub fn entity_id(entity: &Entity) -> &str {
+            match entity {
+                $(Entity::$kind(r) => &r.id,)*
+                Entity::Tombstone(r) => &r.id,
+            }
+        }
+
+        fn set_entity_id(entity: &mut Entity, id: String) {
+            match entity {
+                $(Entity::$kind(r) => r.id = id,)*
+                Entity::Tombstone(r) => r.id = id,
+            }
+        }
+
+        /// The op that pushes a record; `None` for a kind no device writes.
+        fn upsert_op(entity: Entity) -> Option<Op> {
+            match entity {
+                $($(Entity::$kind(r) => Some(Op::$op(r)),)?)*
+                _ => None,
+            }
+        }
+
+        /// The record an op pushes; `None` for a delete.
+        fn op_entity(op: &Op) -> Option<Entity> {
+            match op {
+                $($(Op::$op(r) => Some(Entity::$kind(r.clone())),)?)*
+                Op::Delete(_) => None,
+            }
+        }
+
+        /// Id of the record a mutation is about.
+        fn mutation_target(mutation: &pb::Mutation) -> Option<&str> {
+            Some(match mutation.op.as_ref()? {
+                $($(Op::$op(r) => &r.id,)?)*
+                Op::Delete(r) => &r.id,
+            })
+        }
+    };
 }
 
-/// Id of a record.
-pub fn entity_id(entity: &Entity) -> &str {
-    match entity {
-        Entity::Goal(r) => &r.id,
-        Entity::ActionStep(r) => &r.id,
-        Entity::CheckIn(r) => &r.id,
-        Entity::EfficacyRating(r) => &r.id,
-        Entity::Assignment(r) => &r.id,
-        Entity::AssessmentResult(r) => &r.id,
-        Entity::AttainmentRating(r) => &r.id,
-        Entity::Comment(r) => &r.id,
-        Entity::Skill(r) => &r.id,
-        Entity::SkillPractice(r) => &r.id,
-        Entity::ThoughtRecord(r) => &r.id,
-        Entity::Tombstone(r) => &r.id,
-    }
-}
-
-fn set_entity_id(entity: &mut Entity, id: String) {
-    match entity {
-        Entity::Goal(r) => r.id = id,
-        Entity::ActionStep(r) => r.id = id,
-        Entity::CheckIn(r) => r.id = id,
-        Entity::EfficacyRating(r) => r.id = id,
-        Entity::Assignment(r) => r.id = id,
-        Entity::AssessmentResult(r) => r.id = id,
-        Entity::AttainmentRating(r) => r.id = id,
-        Entity::Comment(r) => r.id = id,
-        Entity::Skill(r) => r.id = id,
-        Entity::SkillPractice(r) => r.id = id,
-        Entity::ThoughtRecord(r) => r.id = id,
-        Entity::Tombstone(r) => r.id = id,
-    }
-}
-
-fn upsert_op(entity: Entity) -> Option<Op> {
-    Some(match entity {
-        Entity::Goal(r) => Op::UpsertGoal(r),
-        Entity::ActionStep(r) => Op::UpsertActionStep(r),
-        Entity::CheckIn(r) => Op::UpsertCheckIn(r),
-        Entity::EfficacyRating(r) => Op::UpsertEfficacyRating(r),
-        Entity::AssessmentResult(r) => Op::SubmitAssessmentResult(r),
-        Entity::AttainmentRating(r) => Op::UpsertAttainmentRating(r),
-        Entity::Comment(r) => Op::UpsertComment(r),
-        Entity::Skill(r) => Op::UpsertSkill(r),
-        Entity::SkillPractice(r) => Op::UpsertSkillPractice(r),
-        Entity::ThoughtRecord(r) => Op::UpsertThoughtRecord(r),
-        // Therapists assign; no device pushes an assignment.
-        Entity::Assignment(_) | Entity::Tombstone(_) => return None,
-    })
-}
-
-fn op_entity(op: &Op) -> Option<Entity> {
-    Some(match op {
-        Op::UpsertGoal(r) => Entity::Goal(r.clone()),
-        Op::UpsertActionStep(r) => Entity::ActionStep(r.clone()),
-        Op::UpsertCheckIn(r) => Entity::CheckIn(r.clone()),
-        Op::UpsertEfficacyRating(r) => Entity::EfficacyRating(r.clone()),
-        Op::SubmitAssessmentResult(r) => Entity::AssessmentResult(r.clone()),
-        Op::UpsertAttainmentRating(r) => Entity::AttainmentRating(r.clone()),
-        Op::UpsertComment(r) => Entity::Comment(r.clone()),
-        Op::UpsertSkill(r) => Entity::Skill(r.clone()),
-        Op::UpsertSkillPractice(r) => Entity::SkillPractice(r.clone()),
-        Op::UpsertThoughtRecord(r) => Entity::ThoughtRecord(r.clone()),
-        Op::Delete(_) => return None,
-    })
-}
-
-fn mutation_target(mutation: &pb::Mutation) -> Option<&str> {
-    Some(match mutation.op.as_ref()? {
-        Op::UpsertGoal(r) => &r.id,
-        Op::UpsertActionStep(r) => &r.id,
-        Op::UpsertCheckIn(r) => &r.id,
-        Op::UpsertEfficacyRating(r) => &r.id,
-        Op::SubmitAssessmentResult(r) => &r.id,
-        Op::UpsertAttainmentRating(r) => &r.id,
-        Op::UpsertComment(r) => &r.id,
-        Op::UpsertSkill(r) => &r.id,
-        Op::UpsertSkillPractice(r) => &r.id,
-        Op::UpsertThoughtRecord(r) => &r.id,
-        Op::Delete(r) => &r.id,
-    })
-}
+record_kinds!(client_kinds);

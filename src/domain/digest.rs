@@ -27,7 +27,7 @@ use super::skills::Practice;
 use super::thoughts::{self, Distortion};
 use super::{
     ActionStep, ActionStepStatus, AssessmentResult, AttainmentRating, Comment, EfficacyRating,
-    Entity, Goal, GoalStatus, RatingTarget, SkillPractice, ThoughtRecord,
+    Entity, Goal, GoalStatus, JournalEntry, RatingTarget, SkillPractice, ThoughtRecord,
 };
 
 /// Most entries per list.
@@ -92,6 +92,8 @@ pub struct Digest {
     pub thought_records: Vec<ThoughtRecord>,
     /// The distortions of those records, most frequent first.
     pub distortions: Vec<(Distortion, u32)>,
+    /// Shared journal entries written or changed.
+    pub journal_entries: Vec<JournalEntry>,
     /// Whether any list was cut at [`MAX_ENTRIES`].
     pub truncated: bool,
 }
@@ -156,18 +158,12 @@ impl DigestBuilder {
             Entity::Comment(comment) if changed => d.comments.push(comment),
             Entity::SkillPractice(practice) if created => d.skill_practices.push(practice),
             Entity::ThoughtRecord(record) if changed => d.thought_records.push(record),
+            // Whatever the caller may see, a private entry is the client's.
+            Entity::JournalEntry(entry) if changed && entry.shared => d.journal_entries.push(entry),
             // Nothing of check-ins (progress is computed from the
             // aggregates), of skills or of assignments themselves; records
             // outside the period, and tombstones, tell nothing.
-            Entity::CheckIn(_)
-            | Entity::Assignment(_)
-            | Entity::AssessmentResult(_)
-            | Entity::AttainmentRating(_)
-            | Entity::Comment(_)
-            | Entity::Skill(_)
-            | Entity::SkillPractice(_)
-            | Entity::ThoughtRecord(_)
-            | Entity::Tombstone(_) => {}
+            _ => {}
         }
     }
 
@@ -217,6 +213,7 @@ impl DigestBuilder {
             arrange(&mut d.comments, |c| c.meta.update_time_us),
             arrange(&mut d.skill_practices, |p| p.meta.create_time_us),
             arrange(&mut d.thought_records, |r| r.meta.update_time_us),
+            arrange(&mut d.journal_entries, |e| e.meta.update_time_us),
         ]
         .contains(&true);
         digest.truncated = truncated;

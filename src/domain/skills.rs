@@ -27,9 +27,9 @@
 
 use chrono::{Days, NaiveDate};
 
+pub use super::SkillCategory;
 use super::SkillPractice;
 use super::fields;
-use crate::encoding::Stored;
 
 /// Fewest practices each half of the trend needs.
 pub const MIN_TREND_PRACTICES: usize = 3;
@@ -37,26 +37,6 @@ pub const MIN_TREND_PRACTICES: usize = 3;
 pub const TREND_THRESHOLD: f64 = 5.0;
 /// Longest duration of a practice, in minutes (a day).
 pub const MAX_DURATION_MINUTES: u32 = 1440;
-
-/// What kind of coping skill it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Stored)]
-pub enum SkillCategory {
-    /// Paced or diaphragmatic breathing.
-    Breathing = 1,
-    /// Mindfulness and meditation.
-    Mindfulness = 2,
-    /// Grounding in the present through the senses (e.g. 5-4-3-2-1).
-    Grounding = 3,
-    /// Progressive muscle relaxation, imagery.
-    Relaxation = 4,
-    /// Assertive or interpersonal communication.
-    Communication = 5,
-    /// Structured problem solving.
-    ProblemSolving = 6,
-    /// Anything else.
-    #[default]
-    Other = 7,
-}
 
 /// Checks a SUDS rating: 0 to 100, as every rating scale of the API.
 pub fn suds(value: i32) -> Result<u8, String> {

@@ -31,66 +31,13 @@
 
 use chrono::NaiveDate;
 
+pub use super::{Distortion, Emotion};
 use super::{ThoughtRecord, fields};
-use crate::encoding::Stored;
 
 /// Most emotions per record.
 pub const MAX_EMOTIONS: usize = 10;
 /// Longest emotion name, in characters.
 pub const MAX_EMOTION_NAME_CHARS: usize = 50;
-
-/// One of Burns' ten cognitive distortions, in Burns' order (which breaks
-/// ties in the statistics).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Stored)]
-pub enum Distortion {
-    /// Seeing things in black and white.
-    AllOrNothingThinking = 1,
-    /// One negative event seen as a never-ending pattern.
-    Overgeneralisation = 2,
-    /// Dwelling on a single negative detail.
-    MentalFilter = 3,
-    /// Positive experiences "don't count".
-    DisqualifyingThePositive = 4,
-    /// Mind reading and fortune telling without evidence.
-    JumpingToConclusions = 5,
-    /// Blowing things up or shrinking them inappropriately.
-    MagnificationOrMinimisation = 6,
-    /// "I feel it, so it must be true."
-    EmotionalReasoning = 7,
-    /// "Should", "must", "ought to" aimed at oneself or others.
-    ShouldStatements = 8,
-    /// "I'm a loser" instead of "I made a mistake".
-    Labelling = 9,
-    /// Blaming oneself for what one was not responsible for.
-    Personalisation = 10,
-}
-
-impl Distortion {
-    /// All ten, in Burns' order.
-    pub const ALL: [Self; 10] = [
-        Self::AllOrNothingThinking,
-        Self::Overgeneralisation,
-        Self::MentalFilter,
-        Self::DisqualifyingThePositive,
-        Self::JumpingToConclusions,
-        Self::MagnificationOrMinimisation,
-        Self::EmotionalReasoning,
-        Self::ShouldStatements,
-        Self::Labelling,
-        Self::Personalisation,
-    ];
-}
-
-/// An emotion felt in the situation, rated 0 to 100.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Stored)]
-pub struct Emotion {
-    /// The client's word for it, e.g. "anxious".
-    pub name: String,
-    /// Intensity before the balanced thought.
-    pub before: u8,
-    /// Intensity after it, once re-rated.
-    pub after: Option<u8>,
-}
 
 /// Checks an emotion's name: 1 to [`MAX_EMOTION_NAME_CHARS`] characters,
 /// trimmed.

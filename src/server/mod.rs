@@ -33,21 +33,6 @@ use crate::domain::SystemClock;
 use crate::limits;
 use crate::metrics::ScrapeGauge;
 use crate::pb;
-use crate::pb::account_service_server::AccountServiceServer;
-use crate::pb::admin_service_server::AdminServiceServer;
-use crate::pb::assessment_service_server::AssessmentServiceServer;
-use crate::pb::backup_service_server::BackupServiceServer;
-use crate::pb::care_service_server::CareServiceServer;
-use crate::pb::comment_service_server::CommentServiceServer;
-use crate::pb::goal_service_server::GoalServiceServer;
-use crate::pb::insight_service_server::InsightServiceServer;
-use crate::pb::progress_service_server::ProgressServiceServer;
-use crate::pb::skill_service_server::SkillServiceServer;
-use crate::pb::sync_service_server::SyncServiceServer;
-use crate::service::{
-    AccountApi, AdminApi, AssessmentApi, BackupApi, CareApi, CommentApi, GoalApi, InsightApi,
-    ProgressApi, SkillApi, SyncApi,
-};
 use crate::store::Store;
 use crate::store::kv::engine::Engine;
 use crate::store::kv::postgres::PgKv;
@@ -268,15 +253,11 @@ impl Server {
         // handshake deadline.
         let builder = Transport::builder();
         let heartbeat = self.heartbeat;
-        let app = || self.app.clone();
-        // Every Stepwise service with the same explicit message size limit.
-        macro_rules! limited {
-            ($service:expr) => {
-                $service
-                    .max_decoding_message_size(limits::MAX_MESSAGE_BYTES)
-                    .max_encoding_message_size(limits::MAX_MESSAGE_BYTES)
-            };
-        }
+        let mut routes = crate::service::routes(&self.app, heartbeat);
+        routes
+            .add_service(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?);
         let serve = builder
             .accept_http1(true)
             .max_concurrent_streams(limits::MAX_CONCURRENT_STREAMS)
@@ -291,30 +272,7 @@ impl Server {
             // Inside the trace layer, so a panic is counted and logged as
             // the INTERNAL it is answered with.
             .layer(CatchPanicLayer::custom(status::answer_panic))
-            .add_service(health_service)
-            .add_service(reflection().build_v1()?)
-            .add_service(reflection().build_v1alpha()?)
-            .add_service(limited!(AccountServiceServer::new(AccountApi::new(app()))))
-            .add_service(limited!(AdminServiceServer::new(AdminApi::new(app()))))
-            .add_service(limited!(BackupServiceServer::new(BackupApi::new(app()))))
-            .add_service(limited!(CareServiceServer::new(CareApi::new(
-                app(),
-                heartbeat
-            ))))
-            .add_service(limited!(GoalServiceServer::new(GoalApi::new(app()))))
-            .add_service(limited!(ProgressServiceServer::new(
-                ProgressApi::new(app())
-            )))
-            .add_service(limited!(SyncServiceServer::new(SyncApi::new(
-                app(),
-                heartbeat
-            ))))
-            .add_service(limited!(AssessmentServiceServer::new(AssessmentApi::new(
-                app()
-            ))))
-            .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
-            .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
-            .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
+            .add_routes(routes.routes())
             .serve_with_incoming_shutdown(self.incoming.start(), signal);
         // A peer that never lets its connection close must not keep the
         // process alive: past the grace period the remaining connections

@@ -12,6 +12,7 @@ pub mod convert;
 mod fit;
 pub mod goal;
 pub mod insight;
+pub mod journal;
 pub mod progress;
 mod request;
 pub mod skill;
@@ -25,10 +26,66 @@ pub use care::CareApi;
 pub use comment::CommentApi;
 pub use goal::GoalApi;
 pub use insight::InsightApi;
+pub use journal::JournalApi;
 pub use progress::ProgressApi;
 pub use skill::SkillApi;
 pub use sync::SyncApi;
 
+use std::time::Duration;
+
+use tonic::service::RoutesBuilder;
+
+use crate::app::App;
+use crate::{limits, pb};
+
 pub use request::principal;
 // What every handler does with its request, where the handlers look for it.
 use request::delete;
+
+/// Every Stepwise service over `app`, each with the same explicit message
+/// size limit; subscriptions beat every `heartbeat`. A new service is one
+/// line here.
+pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
+    macro_rules! limited {
+        ($service:expr) => {
+            $service
+                .max_decoding_message_size(limits::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(limits::MAX_MESSAGE_BYTES)
+        };
+    }
+    use pb::{
+        account_service_server::AccountServiceServer, admin_service_server::AdminServiceServer,
+        assessment_service_server::AssessmentServiceServer,
+        backup_service_server::BackupServiceServer, care_service_server::CareServiceServer,
+        comment_service_server::CommentServiceServer, goal_service_server::GoalServiceServer,
+        insight_service_server::InsightServiceServer, journal_service_server::JournalServiceServer,
+        progress_service_server::ProgressServiceServer, skill_service_server::SkillServiceServer,
+        sync_service_server::SyncServiceServer,
+    };
+    let app = || app.clone();
+    let mut routes = RoutesBuilder::default();
+    routes
+        .add_service(limited!(AccountServiceServer::new(AccountApi::new(app()))))
+        .add_service(limited!(AdminServiceServer::new(AdminApi::new(app()))))
+        .add_service(limited!(BackupServiceServer::new(BackupApi::new(app()))))
+        .add_service(limited!(CareServiceServer::new(CareApi::new(
+            app(),
+            heartbeat
+        ))))
+        .add_service(limited!(GoalServiceServer::new(GoalApi::new(app()))))
+        .add_service(limited!(ProgressServiceServer::new(
+            ProgressApi::new(app())
+        )))
+        .add_service(limited!(SyncServiceServer::new(SyncApi::new(
+            app(),
+            heartbeat
+        ))))
+        .add_service(limited!(AssessmentServiceServer::new(AssessmentApi::new(
+            app()
+        ))))
+        .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
+        .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
+        .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
+        .add_service(limited!(JournalServiceServer::new(JournalApi::new(app()))));
+    routes
+}

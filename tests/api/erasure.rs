@@ -70,6 +70,17 @@ async fn client_with_markers(app: &TestApp) -> (String, pb::Goal, pb::CheckIn) {
     )
     .await
     .expect("create goal");
+    crate::journal::create(
+        app,
+        &client,
+        pb::JournalEntry {
+            local_date: "2026-03-02".into(),
+            text: format!("{NOTE_MARKER} in the journal"),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("journal entry");
     let step = create_step(app, &client, &goal.id, "Walk").await;
     let check_in = log(
         app,

@@ -32,6 +32,7 @@ mod grpc_web;
 mod helpers;
 mod insights;
 mod invites;
+mod journal;
 mod message_size;
 mod metrics;
 mod nodes;

@@ -260,6 +260,12 @@ pub fn result_draft(result: Option<pb::AssessmentResult>) -> Result<ResultDraft>
     }
 }
 
+impl From<AssessmentResult> for pb::AssessmentResult {
+    fn from(result: AssessmentResult) -> Self {
+        assessment_result(result)
+    }
+}
+
 /// API form of a result as a change feed carries it: what follows from
 /// its own answers (total, band, the self-harm flag), without the change
 /// against the first result, which depends on the client's other results.

@@ -125,6 +125,7 @@ impl From<SessionDigest> for pb::SessionDigest {
             mean_distress_drop,
             thought_records,
             distortions,
+            journal_entries,
             truncated,
         } = digest;
         pb::SessionDigest {
@@ -151,6 +152,7 @@ impl From<SessionDigest> for pb::SessionDigest {
             mean_distress_drop,
             thought_records: api(thought_records),
             distortions: distortion_counts(distortions),
+            journal_entries: api(journal_entries),
             truncated,
         }
     }

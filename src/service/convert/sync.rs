@@ -3,9 +3,9 @@
 use uuid::Uuid;
 
 use super::{
-    all, assessment_result, enum_conversions, enum_value, id, new_action_step, new_attainment,
-    new_check_in, new_comment, new_goal, new_rating, new_skill, new_skill_practice,
-    new_thought_record, result_draft, timestamp,
+    all, enum_conversions, enum_value, id, new_action_step, new_attainment, new_check_in,
+    new_comment, new_goal, new_rating, new_skill, new_skill_practice, new_thought_record,
+    result_draft, timestamp,
 };
 use crate::app::SyncEvent;
 use crate::domain::{
@@ -14,22 +14,87 @@ use crate::domain::{
 use crate::error::{Error, FieldViolation, Result, Violations};
 use crate::pb;
 
-enum_conversions!(
-    Kind,
-    pb::EntityType {
-        Goal,
-        ActionStep,
-        CheckIn,
-        EfficacyRating,
-        Assignment,
-        AssessmentResult,
-        AttainmentRating,
-        Comment,
-        Skill,
-        SkillPractice,
-        ThoughtRecord,
+/// The API's names of the kinds, and a kind's record in a change.
+macro_rules! api_kinds {
+    ($($kind:ident($module:ident) = $byte:literal, $noun:literal, push [$($op:ident)?];)*) => {
+        enum_conversions!(Kind, pb::EntityType { $($kind,)* });
+
+        /// API form of any record or tombstone.
+        fn api_entity(entity: Entity) -> pb::change::Entity {
+            use pb::change::Entity as Api;
+            match entity {
+                $(Entity::$kind(r) => Api::$kind(r.into()),)*
+                Entity::Tombstone(t) => Api::Tombstone(tombstone(t)),
+            }
+        }
+
+        /// The edit a pushed op carries.
+        fn upsert_op(op: pb::mutation::Op, caller: Uuid, now_us: i64) -> Result<MutationOp> {
+            use pb::mutation::Op;
+            match op {
+                $($(Op::$op(api) => Pushed::mutation(api, caller, now_us),)?)*
+                Op::Delete(target) => {
+                    let kind = enum_value::<pb::EntityType, Kind>(target.entity_type)
+                        .map_err(|e| Error::invalid("delete.entity_type", e));
+                    let (kind, id) = all((kind, id(&target.id, "delete.id")))?;
+                    Ok(MutationOp::Delete(kind, id))
+                }
+            }
+        }
+    };
+}
+
+record_kinds!(api_kinds);
+
+/// An API message a device pushes a record with.
+pub trait Pushed {
+    /// The edit it carries, from `caller` at `now_us`.
+    fn mutation(self, caller: Uuid, now_us: i64) -> Result<MutationOp>;
+}
+
+/// Implements [`Pushed`] for messages whose record is parsed by
+/// `$parse(caller, now_us, Some(api))`.
+macro_rules! pushed {
+    ($($api:ident => |$message:ident, $caller:ident, $now:ident| $parse:expr;)*) => {$(
+        impl Pushed for pb::$api {
+            #[allow(unused_variables)]
+            fn mutation(self, $caller: Uuid, $now: i64) -> Result<MutationOp> {
+                let $message = Some(self);
+                Ok(MutationOp::upsert($parse))
+            }
+        }
+    )*};
+}
+
+pushed! {
+    Goal => |g, caller, now| new_goal(caller, g)?;
+    ActionStep => |s, caller, now| new_action_step(s)?;
+    CheckIn => |c, caller, now| new_check_in(c)?.0;
+    EfficacyRating => |r, caller, now| new_rating(r, now)?;
+    Skill => |s, caller, now| new_skill(caller, s)?;
+    SkillPractice => |p, caller, now| new_skill_practice(p)?;
+    ThoughtRecord => |t, caller, now| new_thought_record(caller, t)?;
+    Comment => |c, caller, now| new_comment(c)?;
+}
+
+impl Pushed for pb::AssessmentResult {
+    fn mutation(self, _caller: Uuid, _now_us: i64) -> Result<MutationOp> {
+        Ok(MutationOp::Submit(result_draft(Some(self))?))
     }
-);
+}
+
+impl Pushed for pb::AttainmentRating {
+    fn mutation(self, _caller: Uuid, _now_us: i64) -> Result<MutationOp> {
+        // An app offline knows its day; the server would guess it.
+        let dated = match self.local_date.as_str() {
+            "" => Err(Error::invalid("rating.local_date", "is required in a push")),
+            _ => Ok(()),
+        };
+        let ((rating, _), ()) = all((new_attainment(Some(self)), dated))?;
+        Ok(MutationOp::upsert(rating))
+    }
+}
+
 enum_conversions!(
     Outcome,
     pb::Outcome {
@@ -42,34 +107,26 @@ enum_conversions!(
 
 /// API form of any record or tombstone.
 pub fn change(entity: Entity) -> pb::Change {
-    use pb::change::Entity as Api;
-    let entity = match entity {
-        Entity::Goal(r) => Api::Goal(r.into()),
-        Entity::ActionStep(r) => Api::ActionStep(r.into()),
-        Entity::CheckIn(r) => Api::CheckIn(r.into()),
-        Entity::EfficacyRating(r) => Api::EfficacyRating(r.into()),
-        Entity::Assignment(r) => Api::Assignment(r.into()),
-        Entity::AssessmentResult(r) => Api::AssessmentResult(assessment_result(r)),
-        Entity::AttainmentRating(r) => Api::AttainmentRating(r.into()),
-        Entity::Comment(r) => Api::Comment(r.into()),
-        Entity::Skill(r) => Api::Skill(r.into()),
-        Entity::SkillPractice(r) => Api::SkillPractice(r.into()),
-        Entity::ThoughtRecord(r) => Api::ThoughtRecord(r.into()),
-        // Whether therapists see it was decided before it got here.
-        Entity::Tombstone(Tombstone {
-            kind,
-            meta,
-            hidden_from_therapists: _,
-        }) => Api::Tombstone(pb::Tombstone {
-            entity_type: pb::EntityType::from(kind) as i32,
-            id: meta.id.to_string(),
-            version: meta.version,
-            client_id: meta.client_id.to_string(),
-            delete_time: timestamp(meta.update_time_us),
-        }),
-    };
     pb::Change {
-        entity: Some(entity),
+        entity: Some(api_entity(entity)),
+    }
+}
+
+/// API form of a tombstone; whether therapists see it was decided before
+/// it got here.
+fn tombstone(
+    Tombstone {
+        kind,
+        meta,
+        hidden_from_therapists: _,
+    }: Tombstone,
+) -> pb::Tombstone {
+    pb::Tombstone {
+        entity_type: pb::EntityType::from(kind) as i32,
+        id: meta.id.to_string(),
+        version: meta.version,
+        client_id: meta.client_id.to_string(),
+        delete_time: timestamp(meta.update_time_us),
     }
 }
 
@@ -183,41 +240,13 @@ fn payload_digest(mutation: &pb::Mutation) -> [u8; 32] {
 }
 
 fn mutation_op(caller: Uuid, op: Option<pb::mutation::Op>, now_us: i64) -> Result<MutationOp> {
-    use pb::mutation::Op;
-    Ok(match op {
-        Some(Op::UpsertGoal(g)) => MutationOp::upsert(new_goal(caller, Some(g))?),
-        Some(Op::UpsertActionStep(s)) => MutationOp::upsert(new_action_step(Some(s))?),
-        Some(Op::UpsertCheckIn(c)) => MutationOp::upsert(new_check_in(Some(c))?.0),
-        Some(Op::UpsertEfficacyRating(r)) => MutationOp::upsert(new_rating(Some(r), now_us)?),
-        Some(Op::UpsertSkill(s)) => MutationOp::upsert(new_skill(caller, Some(s))?),
-        Some(Op::UpsertSkillPractice(p)) => MutationOp::upsert(new_skill_practice(Some(p))?),
-        Some(Op::UpsertThoughtRecord(t)) => {
-            MutationOp::upsert(new_thought_record(caller, Some(t))?)
-        }
-        Some(Op::SubmitAssessmentResult(r)) => MutationOp::Submit(result_draft(Some(r))?),
-        Some(Op::UpsertAttainmentRating(r)) => {
-            // An app offline knows its day; the server would guess it.
-            let dated = match r.local_date.as_str() {
-                "" => Err(Error::invalid("rating.local_date", "is required in a push")),
-                _ => Ok(()),
-            };
-            let ((rating, _), ()) = all((new_attainment(Some(r)), dated))?;
-            MutationOp::upsert(rating)
-        }
-        Some(Op::UpsertComment(c)) => MutationOp::upsert(new_comment(Some(c))?),
-        Some(Op::Delete(target)) => {
-            let kind = enum_value::<pb::EntityType, Kind>(target.entity_type)
-                .map_err(|e| Error::invalid("delete.entity_type", e));
-            let (kind, id) = all((kind, id(&target.id, "delete.id")))?;
-            MutationOp::Delete(kind, id)
-        }
-        None => {
-            return Err(Error::invalid(
-                "op",
-                "set one of the upsert fields or delete",
-            ));
-        }
-    })
+    match op {
+        Some(op) => upsert_op(op, caller, now_us),
+        None => Err(Error::invalid(
+            "op",
+            "set one of the upsert fields or delete",
+        )),
+    }
 }
 
 impl From<MutationResult> for pb::MutationResult {

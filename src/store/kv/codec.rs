@@ -21,8 +21,9 @@
 
 use uuid::Uuid;
 
+use crate::domain::IntoEntity;
 use crate::domain::{
-    Entity, Kind, KindVisitor, Meta, Outcome, Record, RecordVisitor, Rejection, Replay, StepTrack,
+    Entity, Kind, KindVisitor, Meta, Outcome, RecordVisitor, Rejection, Replay, StepTrack,
     Tombstone, TrackedDay,
 };
 use crate::encoding::{self, Bits, Reader, Stored, Writer, malformed};
@@ -57,11 +58,7 @@ const SECTION_PLAIN: u8 = 0;
 const SECTION_SEALED: u8 = 2;
 
 fn kind_from_byte(byte: u8) -> Result<Kind> {
-    Kind::ALL
-        .iter()
-        .copied()
-        .find(|kind| kind_byte(*kind) == byte)
-        .ok_or_else(|| malformed("record kind"))
+    Kind::from_byte(byte).ok_or_else(|| malformed("record kind"))
 }
 
 /// The start of every record and tombstone: the kind byte with its flags,
@@ -209,7 +206,7 @@ struct EncodeFields<'a> {
 impl RecordVisitor for EncodeFields<'_> {
     type Output = ();
 
-    fn visit<R: Record>(self, record: &R) {
+    fn visit<R: IntoEntity>(self, record: &R) {
         encoding::put_standalone_head(record, self.head);
         record.put_text(self.text);
     }
@@ -254,7 +251,7 @@ struct DecodeFields<'a> {
 impl KindVisitor for DecodeFields<'_> {
     type Output = Result<Entity>;
 
-    fn visit<R: Record>(self) -> Result<Entity> {
+    fn visit<R: IntoEntity>(self) -> Result<Entity> {
         let DecodeFields {
             bytes,
             mut head,

@@ -380,21 +380,9 @@ pub fn session_entry(therapist: Uuid, client: Uuid, session_time_us: i64, id: Uu
     key
 }
 
-/// The byte of a kind in keys. Fixed forever: stored keys use them.
+/// The byte of a kind in keys (fixed forever in `crate::kinds`).
 pub fn kind_byte(kind: Kind) -> u8 {
-    match kind {
-        Kind::Goal => 1,
-        Kind::ActionStep => 2,
-        Kind::CheckIn => 3,
-        Kind::EfficacyRating => 4,
-        Kind::Assignment => 5,
-        Kind::AssessmentResult => 6,
-        Kind::AttainmentRating => 7,
-        Kind::Comment => 8,
-        Kind::Skill => 9,
-        Kind::SkillPractice => 10,
-        Kind::ThoughtRecord => 11,
-    }
+    kind.byte()
 }
 
 /// The bytes of an order, sorting in order.

@@ -115,6 +115,7 @@ pub fn kind_and_id(change: &pb::Change) -> (&'static str, &str) {
         Entity::Skill(r) => ("skill", &r.id),
         Entity::SkillPractice(r) => ("skill practice", &r.id),
         Entity::ThoughtRecord(r) => ("thought record", &r.id),
+        Entity::JournalEntry(r) => ("journal entry", &r.id),
         Entity::Tombstone(r) => ("tombstone", &r.id),
     }
 }
