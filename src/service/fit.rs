@@ -19,6 +19,7 @@ use crate::app::PageRequest;
 use crate::error::{Error, Result};
 use crate::limits::MAX_MESSAGE_BYTES;
 use crate::pb;
+use crate::store::Page;
 
 /// Room left in a cut answer for what a read with fewer items may hold
 /// more of than the answer it was measured on (a longer token).
@@ -35,22 +36,48 @@ pub(super) trait Paged: Message {
 
 macro_rules! paged {
     ($($answer:ident.$field:ident: $item:ident),* $(,)?) => {$(
-        impl Paged for pb::$answer {
-            type Item = pb::$item;
-            fn items(&self) -> &[pb::$item] {
+        impl $crate::service::fit::Paged for $crate::pb::$answer {
+            type Item = $crate::pb::$item;
+            fn items(&self) -> &[$crate::pb::$item] {
                 &self.$field
             }
         }
     )*};
 }
 
+/// A list answer: a page of items and its `next_page_token`, nothing else.
+pub(super) trait ListAnswer: Paged {
+    /// The answer that holds `page`.
+    fn of_page<T: Into<Self::Item>>(page: Page<T>) -> Self;
+}
+
+/// [`Paged`] and [`ListAnswer`] for answers `Answer.field: Item`.
+macro_rules! listed {
+    ($($answer:ident.$field:ident: $item:ident),* $(,)?) => {$(
+        $crate::service::fit::paged!($answer.$field: $item);
+        impl $crate::service::fit::ListAnswer for $crate::pb::$answer {
+            fn of_page<T: Into<$crate::pb::$item>>(page: $crate::store::Page<T>) -> Self {
+                Self {
+                    $field: page.items.into_iter().map(Into::into).collect(),
+                    next_page_token: page.next_page_token,
+                }
+            }
+        }
+    )*};
+}
+pub(super) use {listed, paged};
+
 paged!(
+    ListDueAssessmentsResponse.due_assessments: DueAssessment,
+    PullResponse.changes: Change,
+);
+
+listed!(
     ListTokensResponse.tokens: Token,
     ListAccountsResponse.accounts: Account,
     ListAdminEventsResponse.admin_events: AdminEvent,
     ListInstrumentsResponse.instruments: Instrument,
     ListAssignmentsResponse.assignments: Assignment,
-    ListDueAssessmentsResponse.due_assessments: DueAssessment,
     ListAssessmentResultsResponse.assessment_results: AssessmentResult,
     ListCareLinksResponse.care_links: CareLink,
     ListAccessEventsResponse.access_events: AccessEvent,
@@ -66,7 +93,6 @@ paged!(
     ListAttainmentsResponse.attainment_ratings: AttainmentRating,
     ListSkillsResponse.skills: Skill,
     ListSkillPracticesResponse.skill_practices: SkillPractice,
-    PullResponse.changes: Change,
 );
 
 /// The answer of `read(size)`, the page of at most `size` items that a
