@@ -4,8 +4,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit;
 use super::principal;
+use super::request::list;
 use crate::app::App;
 use crate::domain::Kind;
 use crate::pb;
@@ -46,17 +46,10 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
-            let page = self
-                .app
-                .list_check_ins(principal, step_id, dates, page)
-                .await?;
-            Ok(pb::ListCheckInsResponse {
-                check_ins: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+        list(page, |page| {
+            self.app.list_check_ins(principal, step_id, dates, page)
+        })
+        .await
     }
 
     async fn delete_check_in(
@@ -87,14 +80,7 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
-            let page = self.app.list_ratings(principal, target, page).await?;
-            Ok(pb::ListEfficacyRatingsResponse {
-                efficacy_ratings: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+        list(page, |page| self.app.list_ratings(principal, target, page)).await
     }
 
     async fn delete_efficacy_rating(
@@ -142,13 +128,9 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
-            let page = self.app.list_attainments(principal, goal_id, page).await?;
-            Ok(pb::ListAttainmentsResponse {
-                attainment_ratings: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+        list(page, |page| {
+            self.app.list_attainments(principal, goal_id, page)
+        })
+        .await
     }
 }

@@ -60,12 +60,27 @@ macro_rules! delete_request {
     )*};
 }
 
-/// A request for a page of one client's records of a kind (the caller's
-/// by default), between two dates for a kind kept in date order.
-pub(super) trait ListRecordsRequest {
-    fn client_id(&self) -> &str;
+/// A request for a page of a list.
+pub(super) trait PagedRequest {
     /// `page_size` and `page_token`.
     fn page(&self) -> (i32, &str);
+}
+
+/// [`PagedRequest`] for requests with `page_size` and `page_token` fields.
+macro_rules! paged_request {
+    ($($request:ty),* $(,)?) => {$(
+        impl $crate::service::request::PagedRequest for $request {
+            fn page(&self) -> (i32, &str) {
+                (self.page_size, &self.page_token)
+            }
+        }
+    )*};
+}
+
+/// A request for a page of one client's records of a kind (the caller's
+/// by default), between two dates for a kind kept in date order.
+pub(super) trait ListRecordsRequest: PagedRequest {
+    fn client_id(&self) -> &str;
     /// `start_date` and `end_date`; none for a kind kept in id order.
     fn dates(&self) -> (&str, &str) {
         ("", "")
@@ -76,12 +91,10 @@ pub(super) trait ListRecordsRequest {
 /// `page_token` fields, and the two date fields named after them, if any.
 macro_rules! list_records_request {
     ($request:ty $(, $start:ident..$end:ident)?) => {
+        $crate::service::request::paged_request!($request);
         impl $crate::service::request::ListRecordsRequest for $request {
             fn client_id(&self) -> &str {
                 &self.client_id
-            }
-            fn page(&self) -> (i32, &str) {
-                (self.page_size, &self.page_token)
             }
             $(fn dates(&self) -> (&str, &str) {
                 (&self.$start, &self.$end)
@@ -89,7 +102,7 @@ macro_rules! list_records_request {
         }
     };
 }
-pub(super) use {delete_request, id_request, list_records_request};
+pub(super) use {delete_request, id_request, list_records_request, paged_request};
 
 delete_request!(
     pb::DeleteGoalRequest,
@@ -115,6 +128,16 @@ id_request!(
     pb::DeleteCommentRequest,
 );
 
+paged_request!(
+    pb::ListTokensRequest,
+    pb::ListAccountsRequest,
+    pb::ListAdminEventsRequest,
+    pb::ListInstrumentsRequest,
+    pb::ListCareLinksRequest,
+    pb::ListAccessEventsRequest,
+    pb::ListInvitesRequest,
+);
+
 list_records_request!(pb::ListGoalsRequest);
 list_records_request!(pb::ListSkillsRequest);
 list_records_request!(pb::ListThoughtRecordsRequest, start_date..end_date);
@@ -126,6 +149,15 @@ pub(super) fn caller_and_id<R: IdRequest>(
     let principal = principal(request)?;
     let id = convert::id(request.get_ref().id(), "id")?;
     Ok((principal, id))
+}
+
+/// The caller and the page a request asks for.
+pub(super) fn caller_and_page<R: PagedRequest>(
+    request: &Request<R>,
+) -> Result<(Principal, PageRequest<'_>), Status> {
+    let principal = principal(request)?;
+    let (size, token) = request.get_ref().page();
+    Ok((principal, convert::page(size, token)?))
 }
 
 /// The page `read` reads at `page`, with as many of its items as fit in a
