@@ -7,11 +7,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit::ListAnswer;
 use super::principal;
 use super::request::{caller_and_id, caller_and_page, list};
 use crate::app::App;
 use crate::pb;
-use crate::store::Page;
 
 type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportDataResponse, Status>> + Send>>;
 
@@ -102,10 +102,10 @@ impl pb::account_service_server::AccountService for AccountApi {
             let page = self.app.list_tokens(principal, page).await?;
             let now = self.app.now_micros();
             let token = |token| convert::token(token, now, principal.token_hash());
-            Ok(Page {
-                items: page.items.into_iter().map(token).collect(),
-                next_page_token: page.next_page_token,
-            })
+            Ok(ListAnswer::new(
+                page.items.into_iter().map(token).collect(),
+                page.next_page_token,
+            ))
         })
         .await
     }
@@ -130,7 +130,11 @@ impl pb::account_service_server::AccountService for AccountApi {
     ) -> Result<Response<pb::ListAccountsResponse>, Status> {
         let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        list(page, |page| self.app.list_accounts(principal, page)).await
+        list(page, |page| async move {
+            let page = self.app.list_accounts(principal, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn disable_account(

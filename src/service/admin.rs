@@ -2,6 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
+use super::fit::ListAnswer;
 use super::request::{caller_and_page, list};
 use crate::app::App;
 use crate::pb;
@@ -26,6 +27,10 @@ impl pb::admin_service_server::AdminService for AdminApi {
     ) -> Result<Response<pb::ListAdminEventsResponse>, Status> {
         let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        list(page, |page| self.app.list_admin_events(principal, page)).await
+        list(page, |page| async move {
+            let page = self.app.list_admin_events(principal, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 }

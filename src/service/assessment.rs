@@ -3,11 +3,11 @@
 
 use tonic::{Request, Response, Status};
 
+use super::fit::ListAnswer;
 use super::request::{caller_and_id, caller_and_page, list};
 use super::{convert, fit, principal};
 use crate::app::App;
 use crate::pb;
-use crate::store::Page;
 
 /// Implements `AssessmentService` over the use cases.
 pub struct AssessmentApi {
@@ -31,10 +31,10 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         let principal = &principal;
         list(page, |page| async move {
             let page = self.app.list_instruments(principal, page).await?;
-            Ok(Page {
-                items: page.items.into_iter().map(convert::instrument).collect(),
-                next_page_token: page.next_page_token,
-            })
+            Ok(ListAnswer::new(
+                page.items.into_iter().map(convert::instrument).collect(),
+                page.next_page_token,
+            ))
         })
         .await
     }
@@ -80,9 +80,12 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| {
-            self.app
+        list(page, |page| async move {
+            let page = self
+                .app
                 .list_assignments(principal, client_id, request.show_cancelled, page)
+                .await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
         })
         .await
     }
@@ -146,9 +149,12 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| {
-            self.app
+        list(page, |page| async move {
+            let page = self
+                .app
                 .list_assessment_results(principal, client_id, instrument, dates, page)
+                .await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
         })
         .await
     }

@@ -8,13 +8,13 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
+use super::fit::ListAnswer;
 use super::request::{caller_and_id, caller_and_page, list};
 use super::{convert, fit, principal};
 use crate::app::App;
 use crate::domain::CareLink;
 use crate::error::Error;
 use crate::pb;
-use crate::store::Page;
 
 /// Implements `CareService` over the use cases.
 pub struct CareApi {
@@ -74,10 +74,7 @@ impl pb::care_service_server::CareService for CareApi {
             for link in page.items {
                 care_links.push(self.link(link).await?);
             }
-            Ok(Page {
-                items: care_links,
-                next_page_token: page.next_page_token,
-            })
+            Ok(ListAnswer::new(care_links, page.next_page_token))
         })
         .await
     }
@@ -97,7 +94,11 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::ListAccessEventsResponse>, Status> {
         let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        list(page, |page| self.app.list_access_events(principal, page)).await
+        list(page, |page| async move {
+            let page = self.app.list_access_events(principal, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn list_client_summaries(
@@ -111,8 +112,9 @@ impl pb::care_service_server::CareService for CareApi {
             convert::optional_date(&request.as_of_date, "as_of_date"),
         ))?;
         let principal = &principal;
-        list(page, |page| {
-            self.app.client_summaries(principal, page, as_of)
+        list(page, |page| async move {
+            let page = self.app.client_summaries(principal, page, as_of).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
         })
         .await
     }
@@ -152,8 +154,9 @@ impl pb::care_service_server::CareService for CareApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| {
-            self.app.list_sessions(principal, client_id, page)
+        list(page, |page| async move {
+            let page = self.app.list_sessions(principal, client_id, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
         })
         .await
     }
@@ -164,7 +167,11 @@ impl pb::care_service_server::CareService for CareApi {
     ) -> Result<Response<pb::ListInvitesResponse>, Status> {
         let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        list(page, |page| self.app.list_invites(principal, page)).await
+        list(page, |page| async move {
+            let page = self.app.list_invites(principal, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn get_session_digest(

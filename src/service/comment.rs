@@ -2,6 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
+use super::fit::ListAnswer;
 use super::request::{caller_and_id, list};
 use super::{convert, principal};
 use crate::app::App;
@@ -42,7 +43,11 @@ impl pb::comment_service_server::CommentService for CommentApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| self.app.list_comments(principal, target, page)).await
+        list(page, |page| async move {
+            let page = self.app.list_comments(principal, target, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn update_comment(

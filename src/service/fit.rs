@@ -19,7 +19,6 @@ use crate::app::PageRequest;
 use crate::error::{Error, Result};
 use crate::limits::MAX_MESSAGE_BYTES;
 use crate::pb;
-use crate::store::Page;
 
 /// Room left in a cut answer for what a read with fewer items may hold
 /// more of than the answer it was measured on (a longer token).
@@ -47,8 +46,8 @@ macro_rules! paged {
 
 /// A list answer: a page of items and its `next_page_token`, nothing else.
 pub(super) trait ListAnswer: Paged {
-    /// The answer that holds `page`.
-    fn of_page<T: Into<Self::Item>>(page: Page<T>) -> Self;
+    /// The answer that holds a page's `items`.
+    fn new<T: Into<Self::Item>>(items: Vec<T>, next_page_token: String) -> Self;
 }
 
 /// [`Paged`] and [`ListAnswer`] for answers `Answer.field: Item`.
@@ -56,10 +55,10 @@ macro_rules! listed {
     ($($answer:ident.$field:ident: $item:ident),* $(,)?) => {$(
         $crate::service::fit::paged!($answer.$field: $item);
         impl $crate::service::fit::ListAnswer for $crate::pb::$answer {
-            fn of_page<T: Into<$crate::pb::$item>>(page: $crate::store::Page<T>) -> Self {
+            fn new<T: Into<$crate::pb::$item>>(items: Vec<T>, next_page_token: String) -> Self {
                 Self {
-                    $field: page.items.into_iter().map(Into::into).collect(),
-                    next_page_token: page.next_page_token,
+                    $field: items.into_iter().map(Into::into).collect(),
+                    next_page_token,
                 }
             }
         }

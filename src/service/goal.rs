@@ -93,7 +93,10 @@ impl pb::goal_service_server::GoalService for GoalApi {
             .app
             .list_action_steps(&principal, goal_id, page)
             .await?;
-        Ok(Response::new(pb::ListActionStepsResponse::of_page(page)))
+        Ok(Response::new(ListAnswer::new(
+            page.items,
+            page.next_page_token,
+        )))
     }
 
     async fn update_action_step(

@@ -4,6 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit::ListAnswer;
 use super::principal;
 use super::request::list;
 use crate::app::App;
@@ -46,8 +47,12 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| {
-            self.app.list_check_ins(principal, step_id, dates, page)
+        list(page, |page| async move {
+            let page = self
+                .app
+                .list_check_ins(principal, step_id, dates, page)
+                .await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
         })
         .await
     }
@@ -80,7 +85,11 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| self.app.list_ratings(principal, target, page)).await
+        list(page, |page| async move {
+            let page = self.app.list_ratings(principal, target, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn delete_efficacy_rating(
@@ -128,8 +137,9 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| {
-            self.app.list_attainments(principal, goal_id, page)
+        list(page, |page| async move {
+            let page = self.app.list_attainments(principal, goal_id, page).await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
         })
         .await
     }

@@ -11,12 +11,11 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::convert;
-use super::fit::{self, ListAnswer};
+use super::fit::{self, ListAnswer, Paged};
 use crate::app::{App, PageRequest, Principal};
 use crate::domain::{IntoEntity, Kind, Order, Patch};
 use crate::error::{Credentials, Error};
 use crate::pb;
-use crate::store::Page;
 
 /// The principal that the server's auth layer attached to a request.
 pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
@@ -160,23 +159,18 @@ pub(super) fn caller_and_page<R: PagedRequest>(
     Ok((principal, convert::page(size, token)?))
 }
 
-/// The page `read` reads at `page`, with as many of its items as fit in a
-/// message (see [`fit::page`]).
-pub(super) async fn list<'a, A, T, F, Fut>(
+/// The answer `read` makes of the page at `page`, with as many of its
+/// items as fit in a message (see [`fit::page`]).
+pub(super) async fn list<'a, A, F, Fut>(
     page: PageRequest<'a>,
-    mut read: F,
+    read: F,
 ) -> Result<Response<A>, Status>
 where
-    A: ListAnswer,
-    T: Into<A::Item>,
+    A: Paged,
     F: FnMut(PageRequest<'a>) -> Fut,
-    Fut: Future<Output = crate::error::Result<Page<T>>>,
+    Fut: Future<Output = crate::error::Result<A>>,
 {
-    let answer = fit::page(page, |page| {
-        let read = read(page);
-        async move { Ok(A::of_page(read.await?)) }
-    });
-    Ok(Response::new(answer.await?))
+    Ok(Response::new(fit::page(page, read).await?))
 }
 
 /// Every `Create*` RPC of a kind with no rules of its own: `parse` makes
@@ -230,8 +224,11 @@ where
     ))?;
     let within = (start.map(Order::Day), end.map(Order::Day));
     let principal = &principal;
-    list(page, |page| {
-        app.list_records::<R>(principal, client_id, within, page)
+    list(page, |page| async move {
+        let page = app
+            .list_records::<R>(principal, client_id, within, page)
+            .await?;
+        Ok(ListAnswer::new(page.items, page.next_page_token))
     })
     .await
 }

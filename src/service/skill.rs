@@ -4,6 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::fit::ListAnswer;
 use super::principal;
 use super::request::{create, get, list, list_records, update};
 use crate::app::App;
@@ -84,9 +85,12 @@ impl pb::skill_service_server::SkillService for SkillApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        list(page, |page| {
-            self.app
+        list(page, |page| async move {
+            let page = self
+                .app
                 .list_skill_practices(principal, skill_id, dates, page)
+                .await?;
+            Ok(ListAnswer::new(page.items, page.next_page_token))
         })
         .await
     }
