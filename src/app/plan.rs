@@ -33,17 +33,6 @@ impl App {
         self.list(principal, client_id, (None, None), page).await
     }
 
-    /// Changes a goal.
-    pub async fn update_goal(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-        version: i64,
-        patch: Patch<Goal>,
-    ) -> Result<Goal> {
-        self.patch(principal, (id, version), patch, "goal").await
-    }
-
     /// Creates an action step under a goal the caller may plan for.
     pub async fn create_action_step(
         &self,
@@ -58,11 +47,6 @@ impl App {
         self.create(principal, step, Some(field)).await
     }
 
-    /// An action step.
-    pub async fn get_action_step(&self, principal: &Principal, id: Uuid) -> Result<ActionStep> {
-        self.get(principal, id).await
-    }
-
     /// A page of a goal's action steps, by id.
     pub async fn list_action_steps(
         &self,
@@ -73,18 +57,6 @@ impl App {
         self.visible(principal, Action::Read, goal_id, Kind::Goal)
             .await?;
         self.list(principal, goal_id, (None, None), page).await
-    }
-
-    /// Changes an action step.
-    pub async fn update_action_step(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-        version: i64,
-        patch: Patch<ActionStep>,
-    ) -> Result<ActionStep> {
-        self.patch(principal, (id, version), patch, "action_step")
-            .await
     }
 
     /// A live record of type `R` the caller may read.

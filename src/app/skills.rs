@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Action, App, PageRequest, Principal};
 use crate::domain::skills::{self, Practice, SkillStats};
-use crate::domain::{Kind, Order, Patch, Skill, SkillPractice};
+use crate::domain::{Kind, Order, Skill, SkillPractice};
 use crate::error::Result;
 use crate::store::Page;
 
@@ -35,41 +35,6 @@ pub struct SkillStatsReport {
 }
 
 impl App {
-    /// Creates a skill for `skill.meta.client_id`, by the client or a linked
-    /// therapist.
-    pub async fn create_skill(&self, principal: &Principal, skill: Skill) -> Result<Skill> {
-        self.require(principal, Action::Plan, skill.meta.client_id)
-            .await?;
-        self.create(principal, skill, None).await
-    }
-
-    /// A skill.
-    pub async fn get_skill(&self, principal: &Principal, id: Uuid) -> Result<Skill> {
-        self.get(principal, id).await
-    }
-
-    /// A page of a client's skills, by id.
-    pub async fn list_skills(
-        &self,
-        principal: &Principal,
-        client_id: Uuid,
-        page: PageRequest<'_>,
-    ) -> Result<Page<Skill>> {
-        self.require(principal, Action::Read, client_id).await?;
-        self.list(principal, client_id, (None, None), page).await
-    }
-
-    /// Changes a skill.
-    pub async fn update_skill(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-        version: i64,
-        patch: Patch<Skill>,
-    ) -> Result<Skill> {
-        self.patch(principal, (id, version), patch, "skill").await
-    }
-
     /// Logs a practice of one of the calling client's skills.
     pub async fn log_skill_practice(
         &self,

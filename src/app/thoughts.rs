@@ -5,11 +5,10 @@
 use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
-use super::{Action, App, PageRequest, Principal};
+use super::{Action, App, Principal};
 use crate::domain::thoughts::{self, InsightStats};
-use crate::domain::{Order, Patch, ThoughtRecord};
+use crate::domain::{Order, ThoughtRecord};
 use crate::error::{Error, Result};
-use crate::store::Page;
 
 /// Days of the default window of insight statistics.
 const DEFAULT_WINDOW_DAYS: u64 = 28;
@@ -26,52 +25,6 @@ pub struct InsightReport {
 }
 
 impl App {
-    /// Creates a thought record of the calling client.
-    pub async fn create_thought_record(
-        &self,
-        principal: &Principal,
-        record: ThoughtRecord,
-    ) -> Result<ThoughtRecord> {
-        self.require(principal, Action::Own, record.meta.client_id)
-            .await?;
-        self.create(principal, record, None).await
-    }
-
-    /// A thought record; a private one is `NOT_FOUND` for therapists.
-    pub async fn get_thought_record(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-    ) -> Result<ThoughtRecord> {
-        self.get(principal, id).await
-    }
-
-    /// A page of a client's thought records between two dates (inclusive),
-    /// by date, as the caller may see them.
-    pub async fn list_thought_records(
-        &self,
-        principal: &Principal,
-        client_id: Uuid,
-        (start, end): (Option<NaiveDate>, Option<NaiveDate>),
-        page: PageRequest<'_>,
-    ) -> Result<Page<ThoughtRecord>> {
-        self.require(principal, Action::Read, client_id).await?;
-        let within = (start.map(Order::Day), end.map(Order::Day));
-        self.list(principal, client_id, within, page).await
-    }
-
-    /// Changes a thought record of the calling client.
-    pub async fn update_thought_record(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-        version: i64,
-        patch: Patch<ThoughtRecord>,
-    ) -> Result<ThoughtRecord> {
-        self.patch(principal, (id, version), patch, "thought_record")
-            .await
-    }
-
     /// What a client's thought records from `start` to `end` show, as the
     /// caller may see them. Without `end`, the window ends today in the
     /// client's time zone; without `start`, it is 28 days long.

@@ -7,8 +7,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit;
+use super::fit::ListAnswer;
 use super::principal;
+use super::request::{caller_and_id, caller_and_page, list};
 use crate::app::App;
 use crate::pb;
 
@@ -95,31 +96,25 @@ impl pb::account_service_server::AccountService for AccountApi {
         &self,
         request: Request<pb::ListTokensRequest>,
     ) -> Result<Response<pb::ListTokensResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.get_ref();
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_tokens(principal, page).await?;
             let now = self.app.now_micros();
-            Ok(pb::ListTokensResponse {
-                tokens: page
-                    .items
-                    .into_iter()
-                    .map(|token| convert::token(token, now, principal.token_hash()))
-                    .collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            let token = |token| convert::token(token, now, principal.token_hash());
+            Ok(ListAnswer::new(
+                page.items.into_iter().map(token).collect(),
+                page.next_page_token,
+            ))
+        })
+        .await
     }
 
     async fn revoke_token(
         &self,
         request: Request<pb::RevokeTokenRequest>,
     ) -> Result<Response<pb::Token>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
+        let (principal, id) = caller_and_id(&request)?;
         let token = self.app.revoke_token(&principal, id).await?;
         let now = self.app.now_micros();
         Ok(Response::new(convert::token(
@@ -133,26 +128,20 @@ impl pb::account_service_server::AccountService for AccountApi {
         &self,
         request: Request<pb::ListAccountsRequest>,
     ) -> Result<Response<pb::ListAccountsResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.get_ref();
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_accounts(principal, page).await?;
-            Ok(pb::ListAccountsResponse {
-                accounts: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn disable_account(
         &self,
         request: Request<pb::DisableAccountRequest>,
     ) -> Result<Response<pb::Account>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
+        let (principal, id) = caller_and_id(&request)?;
         let account = self.app.set_account_enabled(&principal, id, false).await?;
         Ok(Response::new(account.into()))
     }
@@ -161,8 +150,7 @@ impl pb::account_service_server::AccountService for AccountApi {
         &self,
         request: Request<pb::EnableAccountRequest>,
     ) -> Result<Response<pb::Account>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
+        let (principal, id) = caller_and_id(&request)?;
         let account = self.app.set_account_enabled(&principal, id, true).await?;
         Ok(Response::new(account.into()))
     }

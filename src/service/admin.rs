@@ -2,9 +2,8 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert;
-use super::fit;
-use super::principal;
+use super::fit::ListAnswer;
+use super::request::{caller_and_page, list};
 use crate::app::App;
 use crate::pb;
 
@@ -26,17 +25,12 @@ impl pb::admin_service_server::AdminService for AdminApi {
         &self,
         request: Request<pb::ListAdminEventsRequest>,
     ) -> Result<Response<pb::ListAdminEventsResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.get_ref();
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_admin_events(principal, page).await?;
-            Ok(pb::ListAdminEventsResponse {
-                admin_events: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 }

@@ -3,6 +3,8 @@
 
 use tonic::{Request, Response, Status};
 
+use super::fit::ListAnswer;
+use super::request::{caller_and_id, caller_and_page, list};
 use super::{convert, fit, principal};
 use crate::app::App;
 use crate::pb;
@@ -25,26 +27,23 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         &self,
         request: Request<pb::ListInstrumentsRequest>,
     ) -> Result<Response<pb::ListInstrumentsResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.into_inner();
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_instruments(principal, page).await?;
-            Ok(pb::ListInstrumentsResponse {
-                instruments: page.items.into_iter().map(convert::instrument).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(
+                page.items.into_iter().map(convert::instrument).collect(),
+                page.next_page_token,
+            ))
+        })
+        .await
     }
 
     async fn get_instrument(
         &self,
         request: Request<pb::GetInstrumentRequest>,
     ) -> Result<Response<pb::Instrument>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
+        let (principal, id) = caller_and_id(&request)?;
         let version = request.get_ref().version;
         let instrument = self.app.get_instrument(&principal, id, version).await?;
         Ok(Response::new(convert::instrument(instrument)))
@@ -81,25 +80,21 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self
                 .app
                 .list_assignments(principal, client_id, request.show_cancelled, page)
                 .await?;
-            Ok(pb::ListAssignmentsResponse {
-                assignments: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn cancel_assignment(
         &self,
         request: Request<pb::CancelAssignmentRequest>,
     ) -> Result<Response<pb::Assignment>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
+        let (principal, id) = caller_and_id(&request)?;
         let version = request.get_ref().version;
         let assignment = self.app.cancel_assignment(&principal, id, version).await?;
         Ok(Response::new(assignment.into()))
@@ -154,16 +149,13 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self
                 .app
                 .list_assessment_results(principal, client_id, instrument, dates, page)
                 .await?;
-            Ok(pb::ListAssessmentResultsResponse {
-                assessment_results: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 }

@@ -8,6 +8,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
+use super::fit::ListAnswer;
+use super::request::{caller_and_id, caller_and_page, list};
 use super::{convert, fit, principal};
 use crate::app::App;
 use crate::domain::CareLink;
@@ -64,30 +66,24 @@ impl pb::care_service_server::CareService for CareApi {
         &self,
         request: Request<pb::ListCareLinksRequest>,
     ) -> Result<Response<pb::ListCareLinksResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.get_ref();
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_care_links(principal, page).await?;
             let mut care_links = Vec::with_capacity(page.items.len());
             for link in page.items {
                 care_links.push(self.link(link).await?);
             }
-            Ok(pb::ListCareLinksResponse {
-                care_links,
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(care_links, page.next_page_token))
+        })
+        .await
     }
 
     async fn revoke_care_link(
         &self,
         request: Request<pb::RevokeCareLinkRequest>,
     ) -> Result<Response<pb::CareLink>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
+        let (principal, id) = caller_and_id(&request)?;
         let link = self.app.revoke_care_link(&principal, id).await?;
         Ok(Response::new(self.link(link).await?))
     }
@@ -96,18 +92,13 @@ impl pb::care_service_server::CareService for CareApi {
         &self,
         request: Request<pb::ListAccessEventsRequest>,
     ) -> Result<Response<pb::ListAccessEventsResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.get_ref();
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_access_events(principal, page).await?;
-            Ok(pb::ListAccessEventsResponse {
-                access_events: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn list_client_summaries(
@@ -121,14 +112,11 @@ impl pb::care_service_server::CareService for CareApi {
             convert::optional_date(&request.as_of_date, "as_of_date"),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.client_summaries(principal, page, as_of).await?;
-            Ok(pb::ListClientSummariesResponse {
-                client_summaries: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     type WatchClientsStream =
@@ -166,32 +154,24 @@ impl pb::care_service_server::CareService for CareApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_sessions(principal, client_id, page).await?;
-            Ok(pb::ListSessionsResponse {
-                sessions: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn list_invites(
         &self,
         request: Request<pb::ListInvitesRequest>,
     ) -> Result<Response<pb::ListInvitesResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.get_ref();
-        let page = convert::page(request.page_size, &request.page_token)?;
+        let (principal, page) = caller_and_page(&request)?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_invites(principal, page).await?;
-            Ok(pb::ListInvitesResponse {
-                invites: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn get_session_digest(

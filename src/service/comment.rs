@@ -2,7 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, fit, principal};
+use super::fit::ListAnswer;
+use super::request::{caller_and_id, list};
+use super::{convert, principal};
 use crate::app::App;
 use crate::pb;
 
@@ -41,14 +43,11 @@ impl pb::comment_service_server::CommentService for CommentApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_comments(principal, target, page).await?;
-            Ok(pb::ListCommentsResponse {
-                comments: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn update_comment(
@@ -68,8 +67,7 @@ impl pb::comment_service_server::CommentService for CommentApi {
         &self,
         request: Request<pb::DeleteCommentRequest>,
     ) -> Result<Response<()>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
+        let (principal, id) = caller_and_id(&request)?;
         let version = request.get_ref().version;
         self.app.delete_comment(&principal, id, version).await?;
         Ok(Response::new(()))

@@ -35,22 +35,48 @@ pub(super) trait Paged: Message {
 
 macro_rules! paged {
     ($($answer:ident.$field:ident: $item:ident),* $(,)?) => {$(
-        impl Paged for pb::$answer {
-            type Item = pb::$item;
-            fn items(&self) -> &[pb::$item] {
+        impl $crate::service::fit::Paged for $crate::pb::$answer {
+            type Item = $crate::pb::$item;
+            fn items(&self) -> &[$crate::pb::$item] {
                 &self.$field
             }
         }
     )*};
 }
 
+/// A list answer: a page of items and its `next_page_token`, nothing else.
+pub(super) trait ListAnswer: Paged {
+    /// The answer that holds a page's `items`.
+    fn new<T: Into<Self::Item>>(items: Vec<T>, next_page_token: String) -> Self;
+}
+
+/// [`Paged`] and [`ListAnswer`] for answers `Answer.field: Item`.
+macro_rules! listed {
+    ($($answer:ident.$field:ident: $item:ident),* $(,)?) => {$(
+        $crate::service::fit::paged!($answer.$field: $item);
+        impl $crate::service::fit::ListAnswer for $crate::pb::$answer {
+            fn new<T: Into<$crate::pb::$item>>(items: Vec<T>, next_page_token: String) -> Self {
+                Self {
+                    $field: items.into_iter().map(Into::into).collect(),
+                    next_page_token,
+                }
+            }
+        }
+    )*};
+}
+pub(super) use {listed, paged};
+
 paged!(
+    ListDueAssessmentsResponse.due_assessments: DueAssessment,
+    PullResponse.changes: Change,
+);
+
+listed!(
     ListTokensResponse.tokens: Token,
     ListAccountsResponse.accounts: Account,
     ListAdminEventsResponse.admin_events: AdminEvent,
     ListInstrumentsResponse.instruments: Instrument,
     ListAssignmentsResponse.assignments: Assignment,
-    ListDueAssessmentsResponse.due_assessments: DueAssessment,
     ListAssessmentResultsResponse.assessment_results: AssessmentResult,
     ListCareLinksResponse.care_links: CareLink,
     ListAccessEventsResponse.access_events: AccessEvent,
@@ -66,7 +92,6 @@ paged!(
     ListAttainmentsResponse.attainment_ratings: AttainmentRating,
     ListSkillsResponse.skills: Skill,
     ListSkillPracticesResponse.skill_practices: SkillPractice,
-    PullResponse.changes: Change,
 );
 
 /// The answer of `read(size)`, the page of at most `size` items that a

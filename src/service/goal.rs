@@ -3,10 +3,11 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit;
+use super::fit::ListAnswer;
 use super::principal;
+use super::request::{create, get, list_records, update};
 use crate::app::App;
-use crate::domain::Kind;
+use crate::domain::{ActionStep, Goal, Kind};
 use crate::pb;
 
 /// Implements `GoalService` over the use cases.
@@ -27,51 +28,31 @@ impl pb::goal_service_server::GoalService for GoalApi {
         &self,
         request: Request<pb::CreateGoalRequest>,
     ) -> Result<Response<pb::Goal>, Status> {
-        let principal = principal(&request)?;
-        let goal = convert::new_goal(principal.account_id, request.into_inner().goal)?;
-        let goal = self.app.create_goal(&principal, goal).await?;
-        Ok(Response::new(goal.into()))
+        create(&self.app, request, |caller, r| {
+            convert::new_goal(caller, r.goal)
+        })
+        .await
     }
 
     async fn get_goal(
         &self,
         request: Request<pb::GetGoalRequest>,
     ) -> Result<Response<pb::Goal>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
-        let goal = self.app.get_goal(&principal, id).await?;
-        Ok(Response::new(goal.into()))
+        get::<Goal, _>(&self.app, request).await
     }
 
     async fn list_goals(
         &self,
         request: Request<pb::ListGoalsRequest>,
     ) -> Result<Response<pb::ListGoalsResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.into_inner();
-        let (client_id, page) = convert::all((
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
-            convert::page(request.page_size, &request.page_token),
-        ))?;
-        let principal = &principal;
-        let answer = fit::page(page, |page| async move {
-            let page = self.app.list_goals(principal, client_id, page).await?;
-            Ok(pb::ListGoalsResponse {
-                goals: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+        list_records::<Goal, _>(&self.app, request).await
     }
 
     async fn update_goal(
         &self,
         request: Request<pb::UpdateGoalRequest>,
     ) -> Result<Response<pb::Goal>, Status> {
-        let principal = principal(&request)?;
-        let (id, version, patch) = convert::goal_update(request.into_inner())?;
-        let goal = self.app.update_goal(&principal, id, version, patch).await?;
-        Ok(Response::new(goal.into()))
+        update(&self.app, request, convert::goal_update, "goal").await
     }
 
     async fn delete_goal(
@@ -95,10 +76,7 @@ impl pb::goal_service_server::GoalService for GoalApi {
         &self,
         request: Request<pb::GetActionStepRequest>,
     ) -> Result<Response<pb::ActionStep>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
-        let step = self.app.get_action_step(&principal, id).await?;
-        Ok(Response::new(step.into()))
+        get::<ActionStep, _>(&self.app, request).await
     }
 
     async fn list_action_steps(
@@ -115,23 +93,23 @@ impl pb::goal_service_server::GoalService for GoalApi {
             .app
             .list_action_steps(&principal, goal_id, page)
             .await?;
-        Ok(Response::new(pb::ListActionStepsResponse {
-            action_steps: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        Ok(Response::new(ListAnswer::new(
+            page.items,
+            page.next_page_token,
+        )))
     }
 
     async fn update_action_step(
         &self,
         request: Request<pb::UpdateActionStepRequest>,
     ) -> Result<Response<pb::ActionStep>, Status> {
-        let principal = principal(&request)?;
-        let (id, version, patch) = convert::action_step_update(request.into_inner())?;
-        let step = self
-            .app
-            .update_action_step(&principal, id, version, patch)
-            .await?;
-        Ok(Response::new(step.into()))
+        update(
+            &self.app,
+            request,
+            convert::action_step_update,
+            "action_step",
+        )
+        .await
     }
 
     async fn delete_action_step(

@@ -3,10 +3,10 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit;
 use super::principal;
+use super::request::{create, get, list_records, update};
 use crate::app::App;
-use crate::domain::Kind;
+use crate::domain::{Kind, ThoughtRecord};
 use crate::pb;
 
 /// Implements `InsightService` over the use cases.
@@ -27,59 +27,37 @@ impl pb::insight_service_server::InsightService for InsightApi {
         &self,
         request: Request<pb::CreateThoughtRecordRequest>,
     ) -> Result<Response<pb::ThoughtRecord>, Status> {
-        let principal = principal(&request)?;
-        let record =
-            convert::new_thought_record(principal.account_id, request.into_inner().thought_record)?;
-        let record = self.app.create_thought_record(&principal, record).await?;
-        Ok(Response::new(record.into()))
+        create(&self.app, request, |caller, r| {
+            convert::new_thought_record(caller, r.thought_record)
+        })
+        .await
     }
 
     async fn get_thought_record(
         &self,
         request: Request<pb::GetThoughtRecordRequest>,
     ) -> Result<Response<pb::ThoughtRecord>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
-        let record = self.app.get_thought_record(&principal, id).await?;
-        Ok(Response::new(record.into()))
+        get::<ThoughtRecord, _>(&self.app, request).await
     }
 
     async fn list_thought_records(
         &self,
         request: Request<pb::ListThoughtRecordsRequest>,
     ) -> Result<Response<pb::ListThoughtRecordsResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.into_inner();
-        let (client_id, dates, page) = convert::all((
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
-            convert::date_range(&request.start_date, &request.end_date),
-            convert::page(request.page_size, &request.page_token),
-        ))?;
-        let principal = &principal;
-        let answer = fit::page(page, |page| async move {
-            let page = self
-                .app
-                .list_thought_records(principal, client_id, dates, page)
-                .await?;
-            Ok(pb::ListThoughtRecordsResponse {
-                thought_records: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+        list_records::<ThoughtRecord, _>(&self.app, request).await
     }
 
     async fn update_thought_record(
         &self,
         request: Request<pb::UpdateThoughtRecordRequest>,
     ) -> Result<Response<pb::ThoughtRecord>, Status> {
-        let principal = principal(&request)?;
-        let (id, version, patch) = convert::thought_record_update(request.into_inner())?;
-        let record = self
-            .app
-            .update_thought_record(&principal, id, version, patch)
-            .await?;
-        Ok(Response::new(record.into()))
+        update(
+            &self.app,
+            request,
+            convert::thought_record_update,
+            "thought_record",
+        )
+        .await
     }
 
     async fn delete_thought_record(

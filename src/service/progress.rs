@@ -4,8 +4,9 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit;
+use super::fit::ListAnswer;
 use super::principal;
+use super::request::list;
 use crate::app::App;
 use crate::domain::Kind;
 use crate::pb;
@@ -46,17 +47,14 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self
                 .app
                 .list_check_ins(principal, step_id, dates, page)
                 .await?;
-            Ok(pb::ListCheckInsResponse {
-                check_ins: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn delete_check_in(
@@ -87,14 +85,11 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_ratings(principal, target, page).await?;
-            Ok(pb::ListEfficacyRatingsResponse {
-                efficacy_ratings: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn delete_efficacy_rating(
@@ -142,13 +137,10 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self.app.list_attainments(principal, goal_id, page).await?;
-            Ok(pb::ListAttainmentsResponse {
-                attainment_ratings: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 }

@@ -4,10 +4,11 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit;
+use super::fit::ListAnswer;
 use super::principal;
+use super::request::{create, get, list, list_records, update};
 use crate::app::App;
-use crate::domain::Kind;
+use crate::domain::{Kind, Skill};
 use crate::pb;
 
 /// Implements `SkillService` over the use cases.
@@ -28,54 +29,31 @@ impl pb::skill_service_server::SkillService for SkillApi {
         &self,
         request: Request<pb::CreateSkillRequest>,
     ) -> Result<Response<pb::Skill>, Status> {
-        let principal = principal(&request)?;
-        let skill = convert::new_skill(principal.account_id, request.into_inner().skill)?;
-        let skill = self.app.create_skill(&principal, skill).await?;
-        Ok(Response::new(skill.into()))
+        create(&self.app, request, |caller, r| {
+            convert::new_skill(caller, r.skill)
+        })
+        .await
     }
 
     async fn get_skill(
         &self,
         request: Request<pb::GetSkillRequest>,
     ) -> Result<Response<pb::Skill>, Status> {
-        let principal = principal(&request)?;
-        let id = convert::id(&request.get_ref().id, "id")?;
-        let skill = self.app.get_skill(&principal, id).await?;
-        Ok(Response::new(skill.into()))
+        get::<Skill, _>(&self.app, request).await
     }
 
     async fn list_skills(
         &self,
         request: Request<pb::ListSkillsRequest>,
     ) -> Result<Response<pb::ListSkillsResponse>, Status> {
-        let principal = principal(&request)?;
-        let request = request.into_inner();
-        let (client_id, page) = convert::all((
-            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
-            convert::page(request.page_size, &request.page_token),
-        ))?;
-        let principal = &principal;
-        let answer = fit::page(page, |page| async move {
-            let page = self.app.list_skills(principal, client_id, page).await?;
-            Ok(pb::ListSkillsResponse {
-                skills: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+        list_records::<Skill, _>(&self.app, request).await
     }
 
     async fn update_skill(
         &self,
         request: Request<pb::UpdateSkillRequest>,
     ) -> Result<Response<pb::Skill>, Status> {
-        let principal = principal(&request)?;
-        let (id, version, patch) = convert::skill_update(request.into_inner())?;
-        let skill = self
-            .app
-            .update_skill(&principal, id, version, patch)
-            .await?;
-        Ok(Response::new(skill.into()))
+        update(&self.app, request, convert::skill_update, "skill").await
     }
 
     async fn delete_skill(
@@ -107,17 +85,14 @@ impl pb::skill_service_server::SkillService for SkillApi {
             convert::page(request.page_size, &request.page_token),
         ))?;
         let principal = &principal;
-        let answer = fit::page(page, |page| async move {
+        list(page, |page| async move {
             let page = self
                 .app
                 .list_skill_practices(principal, skill_id, dates, page)
                 .await?;
-            Ok(pb::ListSkillPracticesResponse {
-                skill_practices: page.items.into_iter().map(Into::into).collect(),
-                next_page_token: page.next_page_token,
-            })
-        });
-        Ok(Response::new(answer.await?))
+            Ok(ListAnswer::new(page.items, page.next_page_token))
+        })
+        .await
     }
 
     async fn delete_skill_practice(
