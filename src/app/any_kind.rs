@@ -7,7 +7,7 @@
 use uuid::Uuid;
 
 use super::{Action, App, PageRequest, Principal, action_for};
-use crate::domain::{IntoEntity, Order, Patch};
+use crate::domain::{IntoEntity, Kind, Order, Patch};
 use crate::error::Result;
 use crate::store::Page;
 
@@ -40,6 +40,21 @@ impl App {
     ) -> Result<Page<R>> {
         self.require(principal, Action::Read, client_id).await?;
         self.list(principal, client_id, within, page).await
+    }
+
+    /// A page of the records of kind `R` under the live record `parent`
+    /// (a check-in's step, a comment's target) within `within`, in order,
+    /// as the caller may see them; `NOT_FOUND` on the parent otherwise.
+    pub async fn list_children<R: IntoEntity>(
+        &self,
+        principal: &Principal,
+        (parent_kind, parent): (Kind, Uuid),
+        within: (Option<Order>, Option<Order>),
+        page: PageRequest<'_>,
+    ) -> Result<Page<R>> {
+        self.visible(principal, Action::Read, parent, parent_kind)
+            .await?;
+        self.list(principal, parent, within, page).await
     }
 
     /// Changes a record the caller may write, if `version` is 0 or current;

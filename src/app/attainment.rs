@@ -3,12 +3,10 @@
 //! part of progress ([`super::progress`]).
 
 use chrono::NaiveDate;
-use uuid::Uuid;
 
-use super::{Action, App, PageRequest, Principal};
+use super::{Action, App, Principal};
 use crate::domain::{AttainmentRating, Entity, Kind};
 use crate::error::{Error, Result};
-use crate::store::Page;
 
 impl App {
     /// Records the level a goal reached on `local_date` (default: the
@@ -39,18 +37,5 @@ impl App {
         rating.meta.client_id = goal.meta.client_id;
         rating.local_date = self.day_or_today(goal.meta.client_id, local_date).await?;
         self.create(principal, rating, Some(field)).await
-    }
-
-    /// A page of a goal's attainment ratings, by local date, then recording
-    /// order.
-    pub async fn list_attainments(
-        &self,
-        principal: &Principal,
-        goal_id: Uuid,
-        page: PageRequest<'_>,
-    ) -> Result<Page<AttainmentRating>> {
-        self.visible(principal, Action::Read, goal_id, Kind::Goal)
-            .await?;
-        self.list(principal, goal_id, (None, None), page).await
     }
 }

@@ -5,11 +5,11 @@
 
 use uuid::Uuid;
 
-use super::{Action, App, PageRequest, Principal, check_version, records};
+use super::{Action, App, Principal, check_version, records};
 use crate::domain::IntoEntity;
 use crate::domain::{Comment, CommentTarget, Entity, Kind, Patch};
 use crate::error::{Error, Result};
-use crate::store::{Page, Tx};
+use crate::store::Tx;
 
 impl App {
     /// Writes a comment on a record the caller may see.
@@ -25,19 +25,6 @@ impl App {
             .await?;
         comment.meta.client_id = target.meta().client_id;
         self.create(principal, comment, Some(field)).await
-    }
-
-    /// A page of the comments on a record that the caller may see, oldest
-    /// first.
-    pub async fn list_comments(
-        &self,
-        principal: &Principal,
-        target: CommentTarget,
-        page: PageRequest<'_>,
-    ) -> Result<Page<Comment>> {
-        self.visible(principal, Action::Read, target.id(), target.kind())
-            .await?;
-        self.list(principal, target.id(), (None, None), page).await
     }
 
     /// Changes the text of a comment the caller wrote, if `version` is 0 or

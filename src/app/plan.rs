@@ -47,18 +47,6 @@ impl App {
         self.create(principal, step, Some(field)).await
     }
 
-    /// A page of a goal's action steps, by id.
-    pub async fn list_action_steps(
-        &self,
-        principal: &Principal,
-        goal_id: Uuid,
-        page: PageRequest<'_>,
-    ) -> Result<Page<ActionStep>> {
-        self.visible(principal, Action::Read, goal_id, Kind::Goal)
-            .await?;
-        self.list(principal, goal_id, (None, None), page).await
-    }
-
     /// A live record of type `R` the caller may read.
     pub(super) async fn get<R: IntoEntity>(&self, principal: &Principal, id: Uuid) -> Result<R> {
         // `visible` let through only records visible to the caller, so

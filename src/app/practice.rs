@@ -1,14 +1,10 @@
 //! Check-ins and self-efficacy ratings: what the client practised and how
 //! confident they feel.
 
-use chrono::NaiveDate;
-use uuid::Uuid;
-
-use super::{Action, App, PageRequest, Principal, check_version, records};
+use super::{Action, App, Principal, check_version, records};
 use crate::domain::IntoEntity;
-use crate::domain::{CheckIn, Editable, EfficacyRating, Entity, Kind, Order, RatingTarget, Record};
+use crate::domain::{CheckIn, Editable, EfficacyRating, Entity, Kind, RatingTarget, Record};
 use crate::error::{Error, Result};
-use crate::store::Page;
 
 impl App {
     /// Logs a check-in; a second one for the same step and local date
@@ -57,21 +53,6 @@ impl App {
         CheckIn::from_entity(logged).ok_or_else(|| Error::internal("logged record changed kind"))
     }
 
-    /// A page of an action step's check-ins between two dates (inclusive),
-    /// by date.
-    pub async fn list_check_ins(
-        &self,
-        principal: &Principal,
-        step_id: Uuid,
-        (start, end): (Option<NaiveDate>, Option<NaiveDate>),
-        page: PageRequest<'_>,
-    ) -> Result<Page<CheckIn>> {
-        self.visible(principal, Action::Read, step_id, Kind::ActionStep)
-            .await?;
-        let within = (start.map(Order::Day), end.map(Order::Day));
-        self.list(principal, step_id, within, page).await
-    }
-
     /// Records a self-efficacy rating of a goal or action step.
     pub async fn record_rating(
         &self,
@@ -90,18 +71,6 @@ impl App {
             .await?;
         rating.meta.client_id = target.meta().client_id;
         self.create(principal, rating, Some(field)).await
-    }
-
-    /// A page of the ratings of a goal or action step, oldest first.
-    pub async fn list_ratings(
-        &self,
-        principal: &Principal,
-        target: RatingTarget,
-        page: PageRequest<'_>,
-    ) -> Result<Page<EfficacyRating>> {
-        self.visible(principal, Action::Read, target.id(), target.kind())
-            .await?;
-        self.list(principal, target.id(), (None, None), page).await
     }
 }
 

@@ -4,11 +4,10 @@
 use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
-use super::{Action, App, PageRequest, Principal};
+use super::{Action, App, Principal};
 use crate::domain::skills::{self, Practice, SkillStats};
 use crate::domain::{Kind, Order, Skill, SkillPractice};
 use crate::error::Result;
-use crate::store::Page;
 
 /// Days of practices the statistics read, back from the as-of day.
 const STATS_DAYS: u64 = 28;
@@ -53,21 +52,6 @@ impl App {
             .await?;
         practice.meta.client_id = skill.meta().client_id;
         self.create(principal, practice, Some(field)).await
-    }
-
-    /// A page of a skill's practices between two dates (inclusive), by
-    /// date.
-    pub async fn list_skill_practices(
-        &self,
-        principal: &Principal,
-        skill_id: Uuid,
-        (start, end): (Option<NaiveDate>, Option<NaiveDate>),
-        page: PageRequest<'_>,
-    ) -> Result<Page<SkillPractice>> {
-        self.visible(principal, Action::Read, skill_id, Kind::Skill)
-            .await?;
-        let within = (start.map(Order::Day), end.map(Order::Day));
-        self.list(principal, skill_id, within, page).await
     }
 
     /// Practice statistics as of `as_of` (default: today in the client's

@@ -2,10 +2,10 @@
 
 use tonic::{Request, Response, Status};
 
-use super::fit::ListAnswer;
-use super::request::{caller_and_id, list};
+use super::request::{caller_and_id, list_children};
 use super::{convert, principal};
 use crate::app::App;
+use crate::domain::Comment;
 use crate::pb;
 
 /// Implements `CommentService` over the use cases.
@@ -42,12 +42,8 @@ impl pb::comment_service_server::CommentService for CommentApi {
             convert::comments_target(request.target),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let principal = &principal;
-        list(page, |page| async move {
-            let page = self.app.list_comments(principal, target, page).await?;
-            Ok(ListAnswer::new(page.items, page.next_page_token))
-        })
-        .await
+        let parent = (target.kind(), target.id());
+        list_children::<Comment, _>(&self.app, &principal, parent, (None, None), page).await
     }
 
     async fn update_comment(

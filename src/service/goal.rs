@@ -3,9 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit::ListAnswer;
 use super::principal;
-use super::request::{create, get, list_records, update};
+use super::request::{create, get, list_children, list_records, update};
 use crate::app::App;
 use crate::domain::{ActionStep, Goal, Kind};
 use crate::pb;
@@ -89,14 +88,8 @@ impl pb::goal_service_server::GoalService for GoalApi {
             convert::id(&request.goal_id, "goal_id"),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let page = self
-            .app
-            .list_action_steps(&principal, goal_id, page)
-            .await?;
-        Ok(Response::new(ListAnswer::new(
-            page.items,
-            page.next_page_token,
-        )))
+        let parent = (Kind::Goal, goal_id);
+        list_children::<ActionStep, _>(&self.app, &principal, parent, (None, None), page).await
     }
 
     async fn update_action_step(

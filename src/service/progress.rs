@@ -4,11 +4,10 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit::ListAnswer;
 use super::principal;
-use super::request::list;
+use super::request::list_children;
 use crate::app::App;
-use crate::domain::Kind;
+use crate::domain::{AttainmentRating, CheckIn, EfficacyRating, Kind, Order};
 use crate::pb;
 
 /// Implements `ProgressService` over the use cases.
@@ -46,14 +45,14 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::date_range(&request.start_date, &request.end_date),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let principal = &principal;
-        list(page, |page| async move {
-            let page = self
-                .app
-                .list_check_ins(principal, step_id, dates, page)
-                .await?;
-            Ok(ListAnswer::new(page.items, page.next_page_token))
-        })
+        let within = (dates.0.map(Order::Day), dates.1.map(Order::Day));
+        list_children::<CheckIn, _>(
+            &self.app,
+            &principal,
+            (Kind::ActionStep, step_id),
+            within,
+            page,
+        )
         .await
     }
 
@@ -84,12 +83,8 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::rating_target(request.target),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let principal = &principal;
-        list(page, |page| async move {
-            let page = self.app.list_ratings(principal, target, page).await?;
-            Ok(ListAnswer::new(page.items, page.next_page_token))
-        })
-        .await
+        let parent = (target.kind(), target.id());
+        list_children::<EfficacyRating, _>(&self.app, &principal, parent, (None, None), page).await
     }
 
     async fn delete_efficacy_rating(
@@ -136,11 +131,8 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
             convert::id(&request.goal_id, "goal_id"),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let principal = &principal;
-        list(page, |page| async move {
-            let page = self.app.list_attainments(principal, goal_id, page).await?;
-            Ok(ListAnswer::new(page.items, page.next_page_token))
-        })
-        .await
+        let parent = (Kind::Goal, goal_id);
+        list_children::<AttainmentRating, _>(&self.app, &principal, parent, (None, None), page)
+            .await
     }
 }

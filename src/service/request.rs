@@ -173,6 +173,28 @@ where
     Ok(Response::new(fit::page(page, read).await?))
 }
 
+/// A list of the records of kind `R` under `parent` within `within`: the
+/// check-ins of a step, the comments on a record, the ratings of a goal.
+pub(super) async fn list_children<R, A>(
+    app: &App,
+    principal: &Principal,
+    parent: (Kind, Uuid),
+    within: (Option<Order>, Option<Order>),
+    page: PageRequest<'_>,
+) -> Result<Response<A>, Status>
+where
+    R: IntoEntity + Into<A::Item>,
+    A: ListAnswer,
+{
+    list(page, |page| async move {
+        let page = app
+            .list_children::<R>(principal, parent, within, page)
+            .await?;
+        Ok(ListAnswer::new(page.items, page.next_page_token))
+    })
+    .await
+}
+
 /// Every `Create*` RPC of a kind with no rules of its own: `parse` makes
 /// the record of the request for the caller (whose id it takes as the
 /// default client).

@@ -4,11 +4,10 @@
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use super::fit::ListAnswer;
 use super::principal;
-use super::request::{create, get, list, list_records, update};
+use super::request::{create, get, list_children, list_records, update};
 use crate::app::App;
-use crate::domain::{Kind, Skill};
+use crate::domain::{Kind, Order, Skill, SkillPractice};
 use crate::pb;
 
 /// Implements `SkillService` over the use cases.
@@ -84,14 +83,14 @@ impl pb::skill_service_server::SkillService for SkillApi {
             convert::date_range(&request.start_date, &request.end_date),
             convert::page(request.page_size, &request.page_token),
         ))?;
-        let principal = &principal;
-        list(page, |page| async move {
-            let page = self
-                .app
-                .list_skill_practices(principal, skill_id, dates, page)
-                .await?;
-            Ok(ListAnswer::new(page.items, page.next_page_token))
-        })
+        let within = (dates.0.map(Order::Day), dates.1.map(Order::Day));
+        list_children::<SkillPractice, _>(
+            &self.app,
+            &principal,
+            (Kind::Skill, skill_id),
+            within,
+            page,
+        )
         .await
     }
 
