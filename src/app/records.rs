@@ -127,17 +127,19 @@ fn track(tx: &mut Tx<'_>, before: Option<&Entity>, after: Option<&Entity>) -> Re
         (Entity::ActionStep(step), Some(Entity::ActionStep(now))) => {
             let known = tx.tracked_step(client, step.meta.id)?;
             let tracked = TrackedStep::of(now, known, zone(tx, client)?);
-            tx.put_tracked_step(client, now.meta.id, Some(&tracked))
+            tx.put_tracked(client, now.meta.id, Some(&tracked))
         }
         (Entity::ActionStep(step), _) => {
-            tx.put_tracked_step(client, step.meta.id, None)?;
+            tx.put_tracked::<TrackedStep>(client, step.meta.id, None)?;
             tx.drop_step_track(step.meta.id)
         }
         (Entity::EfficacyRating(_), Some(Entity::EfficacyRating(now))) => {
             let tracked = TrackedRating::of(now, zone(tx, client)?);
-            tx.put_tracked_rating(client, now.meta.id, Some(&tracked))
+            tx.put_tracked(client, now.meta.id, Some(&tracked))
         }
-        (Entity::EfficacyRating(rating), _) => tx.put_tracked_rating(client, rating.meta.id, None),
+        (Entity::EfficacyRating(rating), _) => {
+            tx.put_tracked::<TrackedRating>(client, rating.meta.id, None)
+        }
         (Entity::Goal(goal), now) => {
             let scale = match now {
                 Some(Entity::Goal(now)) => now.attainment_scale.as_ref(),
@@ -146,28 +148,28 @@ fn track(tx: &mut Tx<'_>, before: Option<&Entity>, after: Option<&Entity>) -> Re
             let tracked = scale.map(|scale| TrackedScale {
                 weight: scale.weight(),
             });
-            tx.put_tracked_scale(client, goal.meta.id, tracked.as_ref())
+            tx.put_tracked(client, goal.meta.id, tracked.as_ref())
         }
         (Entity::Assignment(assignment), now) => {
             let tracked = match now {
                 Some(Entity::Assignment(now)) => Some(TrackedAssignment::of(now)),
                 _ => None,
             };
-            tx.put_tracked_assignment(client, assignment.meta.id, tracked.as_ref())
+            tx.put_tracked(client, assignment.meta.id, tracked.as_ref())
         }
         (Entity::AssessmentResult(result), now) => {
             let tracked = match now {
                 Some(Entity::AssessmentResult(now)) => Some(TrackedResult::of(now)),
                 _ => None,
             };
-            tx.put_tracked_result(client, result.meta.id, tracked.as_ref())
+            tx.put_tracked(client, result.meta.id, tracked.as_ref())
         }
         (Entity::AttainmentRating(rating), now) => {
             let tracked = match now {
                 Some(Entity::AttainmentRating(now)) => Some(TrackedAttainment::of(now)),
                 _ => None,
             };
-            tx.put_tracked_attainment(client, rating.meta.id, tracked.as_ref())
+            tx.put_tracked(client, rating.meta.id, tracked.as_ref())
         }
         // A kind that no aggregate summarises (comments, skills, thought
         // records…): nothing to keep up to date.

@@ -462,25 +462,15 @@ impl Tx<'_> {
         self.value(&keys::tracked_step(client, step))
     }
 
-    /// Replaces (or with `None`, drops) a step in its client's aggregate.
-    pub fn put_tracked_step(
+    /// Replaces (or with `None`, drops) a record's entry in its client's
+    /// aggregate (see [`TrackedEntry`]).
+    pub fn put_tracked<T: TrackedEntry>(
         &mut self,
         client: Uuid,
-        step: Uuid,
-        track: Option<&TrackedStep>,
+        id: Uuid,
+        track: Option<&T>,
     ) -> Result<()> {
-        self.put_or_remove(keys::tracked_step(client, step), track);
-        Ok(())
-    }
-
-    /// Replaces (or with `None`, drops) a rating in its client's aggregate.
-    pub fn put_tracked_rating(
-        &mut self,
-        client: Uuid,
-        rating: Uuid,
-        track: Option<&TrackedRating>,
-    ) -> Result<()> {
-        self.put_or_remove(keys::tracked_rating(client, rating), track);
+        self.put_or_remove(T::key(client, id), track);
         Ok(())
     }
 
@@ -497,55 +487,6 @@ impl Tx<'_> {
             }
         }
         Ok(assignments)
-    }
-
-    /// Replaces (or with `None`, drops) an assignment in its client's
-    /// aggregate.
-    pub fn put_tracked_assignment(
-        &mut self,
-        client: Uuid,
-        assignment: Uuid,
-        track: Option<&TrackedAssignment>,
-    ) -> Result<()> {
-        let key = keys::tracked(client, Tracked::Assignment, assignment);
-        self.put_or_remove(key, track);
-        Ok(())
-    }
-
-    /// Replaces (or with `None`, drops) an assessment result in its
-    /// client's aggregate.
-    pub fn put_tracked_result(
-        &mut self,
-        client: Uuid,
-        result: Uuid,
-        track: Option<&TrackedResult>,
-    ) -> Result<()> {
-        self.put_or_remove(keys::tracked(client, Tracked::Result, result), track);
-        Ok(())
-    }
-
-    /// Replaces (or with `None`, drops) a goal's attainment scale in its
-    /// client's aggregate.
-    pub fn put_tracked_scale(
-        &mut self,
-        client: Uuid,
-        goal: Uuid,
-        track: Option<&TrackedScale>,
-    ) -> Result<()> {
-        self.put_or_remove(keys::tracked(client, Tracked::Scale, goal), track);
-        Ok(())
-    }
-
-    /// Replaces (or with `None`, drops) an attainment rating in its
-    /// client's aggregate.
-    pub fn put_tracked_attainment(
-        &mut self,
-        client: Uuid,
-        rating: Uuid,
-        track: Option<&TrackedAttainment>,
-    ) -> Result<()> {
-        self.put_or_remove(keys::tracked(client, Tracked::Attainment, rating), track);
-        Ok(())
     }
 
     /// A custom instrument by id.
@@ -768,3 +709,41 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+/// What a client's aggregates keep of one record (a step's adherence, a
+/// rating, an assignment, a result, a goal's scale, an attainment rating),
+/// and where.
+pub trait TrackedEntry: Value {
+    /// The key of the entry of record `id` of `client`.
+    fn key(client: Uuid, id: Uuid) -> Vec<u8>;
+}
+
+impl TrackedEntry for TrackedStep {
+    fn key(client: Uuid, id: Uuid) -> Vec<u8> {
+        keys::tracked_step(client, id)
+    }
+}
+
+impl TrackedEntry for TrackedRating {
+    fn key(client: Uuid, id: Uuid) -> Vec<u8> {
+        keys::tracked_rating(client, id)
+    }
+}
+
+/// [`TrackedEntry`] for the entries kept under a [`Tracked`] section.
+macro_rules! tracked_in_section {
+    ($($entry:ident: $section:ident),*) => {$(
+        impl TrackedEntry for $entry {
+            fn key(client: Uuid, id: Uuid) -> Vec<u8> {
+                keys::tracked(client, Tracked::$section, id)
+            }
+        }
+    )*};
+}
+
+tracked_in_section!(
+    TrackedAssignment: Assignment,
+    TrackedResult: Result,
+    TrackedScale: Scale,
+    TrackedAttainment: Attainment
+);
