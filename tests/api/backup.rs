@@ -47,7 +47,7 @@ pub fn restore_store(
 
 /// Every entry of a stopped store: key → value.
 fn contents(dir: &std::path::Path) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let db = sled::open(dir).expect("open stopped store");
+    let db = stepwise::store::kv::sled::open_db(dir, 1 << 20).expect("open stopped store");
     db.iter()
         .map(|e| e.expect("entry"))
         .map(|(k, v)| (k.to_vec(), v.to_vec()))

@@ -348,7 +348,8 @@ async fn after_an_erasure_a_later_backup_restores_nothing_of_the_client() {
     let restored = tempfile::tempdir().expect("temp dir");
     restore_store(&backup, restored.path(), app.data_dir()).expect("restore");
     let entries = {
-        let db = sled::open(restored.path()).expect("open the restored store");
+        let db = stepwise::store::kv::sled::open_db(restored.path(), 1 << 20)
+            .expect("open the restored store");
         let entries: Vec<(Vec<u8>, Vec<u8>)> = db
             .iter()
             .map(|entry| entry.expect("entry"))

@@ -56,34 +56,40 @@ impl Checkpoint {
     }
 }
 
+/// Opens (or creates) the sled database in `dir` with a page cache of
+/// `cache_bytes`, as the store and tools that read a stopped store do.
+///
+/// sled holds an exclusive lock on its files. A database just closed in
+/// this process may hold it a moment longer (sled's I/O threads let go of
+/// the file after the last flush), so a locked database is tried again for
+/// up to [`LOCK_WAIT`]; after that, another server uses it.
+pub fn open_db(dir: &Path, cache_bytes: u64) -> Result<sled::Db> {
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(cache_bytes)
+        .flush_every_ms(None);
+    let started = std::time::Instant::now();
+    loop {
+        match config.open() {
+            Err(error) if is_locked(&error) && started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(LOCK_RETRY);
+            }
+            Err(error) if is_locked(&error) => {
+                return Err(Error::internal(format!(
+                    "the data dir {} is in use by another Stepwise server ({error})",
+                    dir.display()
+                )));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 impl SledKv {
     /// Opens (or creates) the database in `dir` with a page cache of
-    /// `cache_bytes`.
-    ///
-    /// sled holds an exclusive lock on its files. A database just closed in
-    /// this process may hold it a moment longer (sled's I/O threads let go
-    /// of the file after the last flush), so a locked database is tried
-    /// again for up to [`LOCK_WAIT`]; after that, another server uses it.
+    /// `cache_bytes` (see [`open_db`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
-        let config = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(None);
-        let started = std::time::Instant::now();
-        let db = loop {
-            match config.open() {
-                Err(error) if is_locked(&error) && started.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(LOCK_RETRY);
-                }
-                Err(error) if is_locked(&error) => {
-                    return Err(Error::internal(format!(
-                        "the data dir {} is in use by another Stepwise server ({error})",
-                        dir.display()
-                    )));
-                }
-                other => break other?,
-            }
-        };
+        let db = open_db(dir, cache_bytes)?;
         // The first layout kept its records in trees of their own.
         if db
             .tree_names()
