@@ -435,10 +435,13 @@ fn apply(
 /// as an offline edit sends the whole record); immutable fields must not
 /// differ.
 fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
-    fn replace<R: IntoEntity>(current: R, incoming: &R, prefix: &str) -> Result<Entity> {
+    // The current record is borrowed from the entity: one copy, the
+    // replaced record. The request path is spelled only for a violation.
+    fn replace<R: IntoEntity>(current: &R, incoming: &R) -> Result<Entity> {
+        let path = |field: &str| format!("{}.{field}", record_path(R::KIND));
         if R::FIELDS.is_empty() {
             return Err(Error::invalid(
-                prefix,
+                record_path(R::KIND),
                 format!(
                     "a {} cannot be changed; delete it and record a new one",
                     R::KIND.noun()
@@ -447,12 +450,12 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
         }
         let mut check = Violations::new();
         for field in current.changed_immutable(incoming) {
-            check.add(format!("{prefix}.{field}"), "cannot be changed");
+            check.add(path(field), "cannot be changed");
         }
         let mut replaced = current.clone();
         replaced.replace_editable(incoming);
         if let Some((field, why)) = current.refused_change(&replaced) {
-            check.add(format!("{prefix}.{field}"), why);
+            check.add(path(field), why);
         }
         check.finish()?;
         Ok(replaced.into_entity())
@@ -462,7 +465,7 @@ fn replace_editable(current: Entity, incoming: &Entity) -> Result<Entity> {
         type Output = Result<Entity>;
         fn visit<R: IntoEntity>(self, current: &R) -> Result<Entity> {
             match R::in_entity(self.0) {
-                Some(incoming) => replace(current.clone(), incoming, &record_path(R::KIND)),
+                Some(incoming) => replace(current, incoming),
                 None => Err(Error::NotFound(R::KIND.noun())),
             }
         }

@@ -123,7 +123,7 @@ where
     T::ResponseBody: Body<Data = Bytes> + Send + 'static,
     <T::ResponseBody as Body>::Error: Into<StdError> + Send,
 {
-    /// A client over an authenticating `transport` (see [`authenticated`]).
+    /// A client over an authenticating `transport` (see [`super::authenticated`]).
     /// With a `state_file`, state saved there by an earlier run is loaded,
     /// and every step is saved to it.
     pub fn new(

@@ -16,9 +16,9 @@
 //! - thought records *created or changed* in the period, and the
 //!   distortions they name (as the insight statistics count them).
 //!
-//! Each section is one arm of [`Digest::add`]; a new kind of record (an
+//! Each section is one arm of [`DigestBuilder::add`]; a new kind of record (an
 //! assessment result, a comment) is one more section: a field, an arm, and
-//! its place in [`Digest::finish`]. Every list keeps its [`MAX_ENTRIES`]
+//! its place in [`DigestBuilder::finish`]. Every list keeps its [`MAX_ENTRIES`]
 //! most recent entries, oldest first.
 
 use std::collections::BTreeMap;

@@ -422,7 +422,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// [`Store::sync_floor`], as this transaction sees it.
+    /// [`crate::store::Store::sync_floor`], as this transaction sees it.
     pub fn sync_floor(&mut self, client: Uuid) -> Result<i64> {
         match self.get(&keys::sync_floor(client))? {
             Some(bytes) => decode_seq(&bytes),

@@ -32,7 +32,7 @@ pub struct PageRequest<'a> {
     pub token: &'a str,
 }
 
-/// Changes of one client after a cursor (see [`Store::changes`]).
+/// Changes of one client after a cursor (see [`crate::store::Store::changes`]).
 #[derive(Debug)]
 pub struct ChangePage {
     /// Records and tombstones, in sequence order, each at its current
@@ -64,7 +64,7 @@ pub struct SnapshotInfo {
     pub sha256: [u8; 32],
 }
 
-/// One batch of a retention pass (see [`Tx::purge`]).
+/// One batch of a retention pass (see [`crate::store::Tx::purge`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Purged {
     /// Entries removed.

@@ -7,7 +7,7 @@ use crate::encoding::Stored;
 use crate::domain::assignments::AssignmentSchedule;
 
 /// A therapist's request that the client answer an instrument on a
-/// schedule of local days (see [`super::assignments`]).
+/// schedule of local days (see [`crate::domain::assignments`]).
 #[derive(Debug, Clone, PartialEq, Stored)]
 pub struct Assignment {
     /// Common fields; `created_by` is the therapist who assigned it.

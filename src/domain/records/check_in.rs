@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::record::{Authors, Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{note_for_therapist, Authors, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 
 
@@ -47,9 +47,7 @@ record!(
         Order::Day(self.local_date)
     }
     fn for_therapist(mut self) -> Option<Self> {
-        if self.private_note {
-            self.note.clear();
-        }
+        note_for_therapist(&mut self.note, self.private_note);
         Some(self)
     }
 );

@@ -2,15 +2,13 @@
 //! record says about itself: where it hangs, how it is ordered among its
 //! siblings, what a therapist may see of it, and which fields may change.
 //!
-//! A kind of record is one column of facts: its type here, its row in
-//! [`records!`] (the [`Entity`] and [`Kind`] enums), its editable fields in
-//! [`editable!`], its storage encoding declared on its type
-//! (`#[derive(Stored)]`, [`crate::encoding`]: a field added to a kind is
-//! stored with no other change), and its API conversions in
-//! `crate::service::convert`. Each of those places matches
-//! exhaustively, so a kind or field forgotten somewhere does not compile;
-//! `tests::every_field_is_editable_or_immutable` catches a struct field
-//! missing from the editable list.
+//! A kind of record is a unit: one line in `crate::kinds`, which declares
+//! its module here (its type with its storage encoding, `#[derive(Stored)]`;
+//! its rules in `record!`; its editable fields in `editable!`; its test
+//! samples) and generates [`Kind`], [`Entity`] and their dispatch; and its
+//! API conversion in `crate::service::convert`. The tests
+//! `every_field_is_editable_or_immutable` and the store's round trip run
+//! over every kind in the list. See `docs/adding-a-record-kind.md`.
 
 use uuid::Uuid;
 

@@ -13,7 +13,7 @@ macro_rules! kinds {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Kind {
             $(
-                #[doc = concat!("[`", stringify!($kind), "`]")]
+                #[doc = concat!("[`", stringify!($kind), "`](crate::domain::", stringify!($kind), ")")]
                 $kind,
             )*
         }
@@ -163,6 +163,14 @@ pub trait Record: Stored + Clone + PartialEq + std::fmt::Debug + Send + Sync + '
     /// Two records of the kind that differ in every field but meta.
     #[cfg(test)]
     fn samples() -> (Self, Self);
+}
+
+/// A record with a note that its client may keep private (a check-in, a
+/// skill practice): a therapist receives the record with the note blank.
+pub fn note_for_therapist(note: &mut String, private_note: bool) {
+    if private_note {
+        note.clear();
+    }
 }
 
 /// Implements [`Record`] for a kind: its meta accessors.

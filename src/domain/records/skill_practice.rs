@@ -3,12 +3,12 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::record::{Authors, Editable, Kind, Meta, Order, Parent, Record};
+use super::record::{note_for_therapist, Authors, Editable, Kind, Meta, Order, Parent, Record};
 use crate::encoding::Stored;
 
 
 /// One time the client practised a skill, with their distress before and
-/// after on the 0 to 100 SUDS scale (see [`super::skills`]).
+/// after on the 0 to 100 SUDS scale (see [`crate::domain::skills`]).
 #[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct SkillPractice {
     /// Common fields.
@@ -38,9 +38,7 @@ record!(
         Order::Day(self.local_date)
     }
     fn for_therapist(mut self) -> Option<Self> {
-        if self.private_note {
-            self.note.clear();
-        }
+        note_for_therapist(&mut self.note, self.private_note);
         Some(self)
     }
 );

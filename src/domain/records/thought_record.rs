@@ -60,7 +60,7 @@ pub struct Emotion {
     pub after: Option<u8>,
 }
 
-/// A thought record of cognitive restructuring (see [`super::thoughts`]).
+/// A thought record of cognitive restructuring (see [`crate::domain::thoughts`]).
 #[derive(Debug, Clone, PartialEq, Default, Stored)]
 pub struct ThoughtRecord {
     /// Common fields.

@@ -3,8 +3,8 @@
 use uuid::Uuid;
 
 use super::{
-    EditableFields, Pushed, UpdatedRecord, editable_fields, new_id, new_meta, required, timestamp,
-    update,
+    EditableFields, Pushed, editable_fields, new_id, new_meta, required, timestamp, update,
+    updated_record,
 };
 use crate::domain::{
     JournalEntry, JournalEntryField, MutationOp, Patch, fields, journal_mood, journal_text,
@@ -60,14 +60,7 @@ pub fn journal_entry_update(
     update(request.journal_entry, &request.update_mask, JOURNAL_ENTRY)
 }
 
-impl UpdatedRecord for pb::JournalEntry {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
+updated_record!(pb::JournalEntry);
 
 impl Pushed for pb::JournalEntry {
     fn mutation(self, caller: Uuid, _now_us: i64) -> Result<MutationOp> {

@@ -274,9 +274,10 @@ pub trait UpdatedRecord {
     fn version(&self) -> i64;
 }
 
+/// [`UpdatedRecord`] for API messages with `id` and `version` fields.
 macro_rules! updated_record {
     ($($api:ty),*) => {$(
-        impl UpdatedRecord for $api {
+        impl $crate::service::convert::UpdatedRecord for $api {
             fn id(&self) -> &str {
                 &self.id
             }
@@ -286,6 +287,8 @@ macro_rules! updated_record {
         }
     )*};
 }
+
+pub(crate) use updated_record;
 
 updated_record!(
     pb::Goal,

@@ -2,7 +2,7 @@
 //! encoding each type declares (`#[derive(Stored)]`, [`crate::encoding`]).
 //!
 //! A record or tombstone (its id is its key, so the value leaves it out):
-//! - one byte: its kind's byte ([`kind_byte`]), and flags: a tombstone;
+//! - one byte: its kind's byte ([`Kind::byte`], fixed forever in `crate::kinds`), and flags: a tombstone;
 //!   `created_by` is the client, `updated_by` the creator (then left out,
 //!   as they mostly are);
 //! - the fields every record has ([`Meta`]): client, the actors not left
@@ -29,7 +29,6 @@ use crate::domain::{
 use crate::encoding::{self, Bits, Reader, Stored, Writer, malformed};
 use crate::error::Result;
 
-use super::keys::kind_byte;
 use super::seal::SealedText;
 
 /// Opens sealed text sections: the store, which holds the keys.
@@ -38,7 +37,7 @@ pub trait OpenText {
     fn open_text(&self, text: &SealedText<'_>) -> Result<Vec<u8>>;
 }
 
-/// The byte that starts a record: its kind's byte ([`kind_byte`], below
+/// The byte that starts a record: its kind's byte ([`Kind::byte`], fixed forever in `crate::kinds`, below
 /// 32) and the flags below.
 const KIND_MASK: u8 = 0x1F;
 /// `created_by` is the client: left out.
@@ -66,7 +65,7 @@ fn kind_from_byte(byte: u8) -> Result<Kind> {
 /// actors left out when they are the client and the creator, as they
 /// mostly are; the update time as a difference).
 fn put_envelope(head: &mut Writer, kind: Kind, meta: &Meta, tombstone: bool) {
-    let mut byte = kind_byte(kind);
+    let mut byte = kind.byte();
     debug_assert_eq!(byte & !KIND_MASK, 0, "kind bytes stay below 32");
     if meta.created_by == meta.client_id {
         byte |= CREATED_BY_CLIENT;
@@ -877,7 +876,7 @@ mod tests {
     #[test]
     fn every_kind_byte_fits_beside_the_record_flags() {
         for kind in Kind::ALL {
-            let byte = kind_byte(*kind);
+            let byte = kind.byte();
             assert!(byte != 0 && byte & !KIND_MASK == 0, "{kind:?}: {byte}");
             assert_eq!(kind_from_byte(byte).expect("known"), *kind);
         }

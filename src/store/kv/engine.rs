@@ -1,4 +1,4 @@
-//! The ordered key-value engines a [`super::Store`] runs on.
+//! The ordered key-value engines a [`crate::store::Store`] runs on.
 
 use std::ops::Bound;
 
@@ -68,7 +68,7 @@ pub trait Engine: KvRead + Send + Sync + 'static {
         None
     }
 
-    /// Why a [`super::Store`] snapshot cannot copy this engine, if it
+    /// Why a [`crate::store::Store`] snapshot cannot copy this engine, if it
     /// cannot (the operator's tool is then named).
     fn snapshot_refusal(&self) -> Option<&'static str> {
         None

@@ -31,7 +31,7 @@
 //! | `0` | `epoch` | the store's random epoch |
 //! | `0` | `format` | the store's on-disk format ([`super::format`]), a big-endian u32 |
 //! | `0` | `keycheck` | a value sealed by the master key ([`super::seal`]) |
-//! | `0` | `access` | random, replaced by every write that changes a token, an account or a care link: other servers' streams notice it ([`super::poller`]) |
+//! | `0` | `access` | random, replaced by every write that changes a token, an account or a care link: other servers' streams notice it ([`crate::store::poller`]) |
 //! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
 //! | `k` | account, token id | SHA-256(token): an account's tokens |
 //! | `i` | therapist, create time, invite code | empty: a therapist's unused invites |
@@ -199,7 +199,7 @@ pub fn sequence(client: Uuid) -> Vec<u8> {
 
 /// The prefix of the children of `parent` of `kind`.
 pub fn children_of(parent: Uuid, kind: Kind) -> Vec<u8> {
-    key(CHILD, &[parent.as_bytes(), &[kind_byte(kind)]])
+    key(CHILD, &[parent.as_bytes(), &[kind.byte()]])
 }
 
 /// The prefix of the children of `parent` of `kind` at `order`.
@@ -378,11 +378,6 @@ pub fn session_entry(therapist: Uuid, client: Uuid, session_time_us: i64, id: Uu
     key.extend_from_slice(&ordered_i64(!session_time_us));
     key.extend_from_slice(id.as_bytes());
     key
-}
-
-/// The byte of a kind in keys (fixed forever in `crate::kinds`).
-pub fn kind_byte(kind: Kind) -> u8 {
-    kind.byte()
 }
 
 /// The bytes of an order, sorting in order.
