@@ -132,8 +132,7 @@ impl std::str::FromStr for DatabaseUrl {
     type Err = String;
 
     fn from_str(url: &str) -> Result<Self, String> {
-        url.parse::<tokio_postgres::Config>()
-            .map_err(|e| format!("not a PostgreSQL URL like postgres://user@host/db: {e}"))?;
+        crate::store::kv::postgres::check_url(url).map_err(|e| e.to_string())?;
         Ok(Self(url.to_owned()))
     }
 }

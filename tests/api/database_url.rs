@@ -20,7 +20,7 @@ const EXIT_BOUND: Duration = Duration::from_secs(60);
 
 /// What `stepwise serve` on `url` printed on stderr; it must exit, with a
 /// failure, without ever serving.
-fn start_fails(url: &str) -> String {
+pub fn start_fails(url: &str) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     let child = Command::new(STEPWISE)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])

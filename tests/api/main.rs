@@ -15,6 +15,7 @@ mod comments;
 mod concurrency;
 mod connections;
 mod crash;
+mod database_tls;
 mod database_url;
 mod demo;
 mod devices;

@@ -55,9 +55,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::Config;
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Config, NoTls};
+
+use self::tls::DatabaseTls;
+pub use self::tls::TlsSettingsError;
+
+mod tls;
 
 use super::engine::{Batch, Engine, KvRead, Visit};
 use crate::error::{Error, Result, with_causes};
@@ -155,8 +160,11 @@ impl From<PgError> for Error {
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The URL is not a PostgreSQL URL.
-    #[error("the database URL is not valid: {0}")]
+    #[error("not a PostgreSQL URL like postgres://user@host/db: {0}")]
     Url(tokio_postgres::Error),
+    /// The URL's TLS settings (`sslmode`, `sslrootcert`) cannot be used.
+    #[error("{0}")]
+    Tls(#[from] TlsSettingsError),
     /// No connection could be made.
     #[error("cannot connect to PostgreSQL at {target}: {reason}")]
     Unreachable {
@@ -254,6 +262,10 @@ pub enum Reason {
     Rejected(String),
     /// The database does not exist (SQLSTATE 3D000).
     NoDatabase(String),
+    /// The server's certificate was refused (`sslmode=verify-full`).
+    Certificate(String),
+    /// The URL requires TLS and the server does not offer it.
+    NoTls,
     /// Anything else, as the driver or the server said it.
     Other(String),
 }
@@ -283,6 +295,9 @@ impl Reason {
                 _ => Reason::Other(format!("PostgreSQL says: {message}")),
             };
         }
+        if let Some(refused) = rustls_error(&error) {
+            return Reason::Certificate(refused.to_string());
+        }
         let io_kind = std::error::Error::source(&error)
             .and_then(|cause| cause.downcast_ref::<io::Error>())
             .map(io::Error::kind);
@@ -303,6 +318,9 @@ impl Reason {
             None => {}
         }
         let said = with_causes(&error);
+        if said.contains("server does not support TLS") {
+            return Reason::NoTls;
+        }
         // tokio-postgres tells of a password the server asked for and the
         // URL lacks only in words.
         if !has_password && said.contains("password missing") {
@@ -352,9 +370,40 @@ impl std::fmt::Display for Reason {
                 "{said}; create it (createdb --owner USER DATABASE) or name an existing one \
                  in --database-url"
             ),
+            Reason::Certificate(said) => write!(
+                f,
+                "the database server's certificate was refused ({said}); check that \
+                 sslrootcert in --database-url names the CA that signed it and that the host in \
+                 the URL is a name the certificate carries"
+            ),
+            Reason::NoTls => f.write_str(
+                "the server does not offer TLS and the sslmode in --database-url requires it; \
+                 turn ssl on in postgresql.conf (ssl_cert_file, ssl_key_file)",
+            ),
             Reason::Other(said) => write!(f, "{said}; check --database-url"),
         }
     }
+}
+
+/// The TLS failure somewhere in `error`'s causes, if it is one.
+fn rustls_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a tokio_rustls::rustls::Error> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(refused) = error.downcast_ref::<tokio_rustls::rustls::Error>() {
+            return Some(refused);
+        }
+        if let Some(inner) = error
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>())
+        {
+            return Some(inner);
+        }
+        cause = error.source();
+    }
+    None
 }
 
 /// Where a query runs: a pooled connection in autocommit, or the
@@ -374,12 +423,25 @@ impl Conn {
     }
 }
 
+/// `Ok` when `url` is one [`PgKv::connect`] can use, said without
+/// connecting (its CA file, with `sslrootcert`, is read): the server
+/// checks `--database-url` as it reads its flags.
+pub fn check_url(url: &str) -> Result<(), OpenError> {
+    let (url, _) = DatabaseTls::split(url)?;
+    url.parse::<Config>().map_err(OpenError::Url)?;
+    Ok(())
+}
+
 impl PgKv {
     /// Connects to the database at `url` (`postgres://user:password@host:
     /// port/database`) and applies the migrations it lacks; other servers'
     /// writes are looked for every `poll_interval`.
     pub fn connect(url: &str, poll_interval: Duration) -> Result<Self, OpenError> {
+        let (url, tls) = DatabaseTls::split(url)?;
         let mut config: Config = url.parse().map_err(OpenError::Url)?;
+        if let Some(warning) = tls.apply(&mut config) {
+            tracing::warn!(database = %describe(&config), "{warning}");
+        }
         let timeout = *config
             .get_connect_timeout()
             .unwrap_or(&DEFAULT_CONNECT_TIMEOUT);
@@ -399,7 +461,7 @@ impl PgKv {
         let has_password = config.get_password().is_some();
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls.connector,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

@@ -26,6 +26,41 @@ impl Cluster {
     /// not installed; under CI (`CI=true`, where `.ci/run` installs them
     /// first) that fails the test instead, so that it never skips there.
     pub fn with_passwords() -> Option<Cluster> {
+        Self::start("scram-sha-256", "", |_| {})
+    }
+
+    /// A cluster that takes TCP connections over TLS only (`hostssl`; a
+    /// plain connection is refused), showing the certificate `cert_pem`
+    /// (with its key `key_pem`), and trusting every user. `None` as
+    /// [`Cluster::with_passwords`].
+    pub fn with_tls_only(cert_pem: &str, key_pem: &str) -> Option<Cluster> {
+        Self::start("trust", "-c ssl=on", |data| {
+            let owner = cluster_uid();
+            for (name, contents) in [("server.crt", cert_pem), ("server.key", key_pem)] {
+                let path = data.join(name);
+                std::fs::write(&path, contents).expect("write the server's TLS files");
+                // PostgreSQL refuses a key others can read.
+                std::fs::set_permissions(
+                    &path,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
+                )
+                .expect("chmod the server's TLS files");
+                if let Some(uid) = owner {
+                    std::os::unix::fs::chown(&path, Some(uid), None).expect("chown a TLS file");
+                }
+            }
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .expect("write pg_hba.conf");
+        })
+    }
+
+    /// Makes and starts a cluster whose TCP connections authenticate with
+    /// `auth_host`, its socket trusting everyone; `configure` edits the
+    /// data dir before the start, `options` are PostgreSQL's own.
+    fn start(auth_host: &str, options: &str, configure: impl FnOnce(&Path)) -> Option<Cluster> {
         let Some(bin) = newest_bin() else {
             let why = "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin";
             assert!(
@@ -36,10 +71,7 @@ impl Cluster {
             return None;
         };
         let dir = tempfile::tempdir().expect("temp dir");
-        if rustix::process::geteuid().is_root() {
-            ensure_cluster_user();
-            let uid = run_output(Command::new("id").args(["-u", CLUSTER_USER]));
-            let uid = uid.trim().parse().expect("a numeric uid");
+        if let Some(uid) = cluster_uid() {
             std::os::unix::fs::chown(dir.path(), Some(uid), None).expect("chown the cluster dir");
         }
         let data = dir.path().join("data");
@@ -47,10 +79,12 @@ impl Cluster {
             .arg("-D")
             .arg(&data)
             .args(["-U", "postgres", "-E", "UTF8", "--locale=C"])
-            .args(["--auth-local=trust", "--auth-host=scram-sha-256"]));
+            .arg("--auth-local=trust")
+            .arg(format!("--auth-host={auth_host}")));
+        configure(&data);
         let port = free_port();
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {options}",
             dir.path().display()
         );
         run(as_cluster_user(&bin.join("pg_ctl"))
@@ -116,6 +150,17 @@ fn newest_bin() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop().map(|(_, bin)| bin)
+}
+
+/// The uid of the cluster's user when the tests run as root (who must give
+/// it the cluster's files), added when missing.
+fn cluster_uid() -> Option<u32> {
+    if !rustix::process::geteuid().is_root() {
+        return None;
+    }
+    ensure_cluster_user();
+    let uid = run_output(Command::new("id").args(["-u", CLUSTER_USER]));
+    Some(uid.trim().parse().expect("a numeric uid"))
 }
 
 /// Adds the cluster's user when it is missing (as `.ci/run` does).
