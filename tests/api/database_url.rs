@@ -167,3 +167,15 @@ async fn a_password_rule_in_pg_hba_conf_is_reported_as_failed_authentication() {
     server.kill().expect("stop the server");
     server.wait().expect("server stopped");
 }
+
+#[test]
+fn a_url_that_cannot_be_used_is_refused_without_showing_its_password() {
+    for url in [
+        format!("postgres://stepwise:{PASSWORD}@db.internal/stepwise?sslmode=verify-ca"),
+        format!("postgres://stepwise:{PASSWORD}@db.internal/stepwise?no_such_option=1"),
+    ] {
+        let said = start_fails(&url);
+        assert!(!said.contains(PASSWORD), "the password was printed: {said}");
+        assert!(said.contains("--database-url"), "{said}");
+    }
+}

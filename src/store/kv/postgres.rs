@@ -160,10 +160,13 @@ impl From<PgError> for Error {
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The URL is not a PostgreSQL URL.
-    #[error("not a PostgreSQL URL like postgres://user@host/db: {0}")]
+    #[error(
+        "--database-url is not a PostgreSQL URL like postgres://user@host/db: {}",
+        with_causes(.0)
+    )]
     Url(tokio_postgres::Error),
     /// The URL's TLS settings (`sslmode`, `sslrootcert`) cannot be used.
-    #[error("{0}")]
+    #[error("the TLS settings in --database-url cannot be used: {0}")]
     Tls(#[from] TlsSettingsError),
     /// No connection could be made.
     #[error("cannot connect to PostgreSQL at {target}: {reason}")]
@@ -421,15 +424,6 @@ impl Conn {
             Conn::Held(client) => Ok(client),
         }
     }
-}
-
-/// `Ok` when `url` is one [`PgKv::connect`] can use, said without
-/// connecting (its CA file, with `sslrootcert`, is read): the server
-/// checks `--database-url` as it reads its flags.
-pub fn check_url(url: &str) -> Result<(), OpenError> {
-    let (url, _) = DatabaseTls::split(url)?;
-    url.parse::<Config>().map_err(OpenError::Url)?;
-    Ok(())
 }
 
 impl PgKv {
