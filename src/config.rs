@@ -18,6 +18,8 @@ use crate::telemetry::LogFormat;
 pub const DEFAULT_CACHE_MB: u64 = 128;
 /// Default interval of heartbeats on idle streams, in milliseconds.
 pub const DEFAULT_HEARTBEAT_MS: u64 = 5000;
+/// Connections to PostgreSQL per server unless `--database-pool-size` says.
+pub const DEFAULT_DATABASE_POOL_SIZE: u32 = 8;
 /// Default interval at which a server on PostgreSQL looks for other
 /// servers' changes, in milliseconds.
 pub const DEFAULT_POLL_MS: u64 = 200;
@@ -100,6 +102,10 @@ pub struct ServeConfig {
     /// streams).
     #[arg(long, env = "STEPWISE_POLL_MS", default_value_t = DEFAULT_POLL_MS, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub poll_ms: u64,
+    /// With `--database-url`: most connections this server keeps open to
+    /// the database (calls beyond them wait for one to be free).
+    #[arg(long, env = "STEPWISE_DATABASE_POOL_SIZE", default_value_t = DEFAULT_DATABASE_POOL_SIZE, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: u32,
     /// How long a new connection may take to finish its TLS handshake (with
     /// `--tls-cert`) and start speaking HTTP (the HTTP/2 preface and first
     /// frame, or an HTTP/1.1 request's head), in milliseconds; it is closed
@@ -183,6 +189,7 @@ impl ServeConfig {
             master_key_file: None,
             database_url: None,
             poll_ms: DEFAULT_POLL_MS,
+            database_pool_size: DEFAULT_DATABASE_POOL_SIZE,
             handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
             max_connections: None,
             clock: None,

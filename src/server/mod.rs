@@ -145,7 +145,8 @@ impl Server {
         let store: Store = match &config.database_url {
             Some(url) => {
                 let every = Duration::from_millis(config.poll_ms);
-                let engine = PgKv::connect(url.expose(), every)?;
+                let engine =
+                    PgKv::connect(url.expose(), every, config.database_pool_size as usize)?;
                 open_store(engine, config, clock.clone()).map_err(store_error)?
             }
             None => {

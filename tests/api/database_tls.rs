@@ -8,7 +8,10 @@ use std::process::Command;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
-use crate::binary::{STEPWISE, ServerProcess, spawn_server_logged};
+use stepwise::pb;
+use stepwise::pb::account_service_client::AccountServiceClient;
+
+use crate::binary::{STEPWISE, ServerProcess, authed, spawn_server, spawn_server_logged};
 use crate::database_url::start_fails;
 use crate::helpers::cluster::Cluster;
 
@@ -171,4 +174,60 @@ fn require_against_a_server_without_tls_says_so() {
 fn verify_full_without_a_ca_file_says_what_to_add() {
     let said = start_fails("postgres://postgres@localhost:1/postgres?sslmode=verify-full");
     assert!(said.contains("add sslrootcert=FILE"), "{said}");
+}
+
+#[tokio::test]
+async fn a_node_keeps_at_most_its_pool_size_of_connections_all_encrypted() {
+    let ca = TestCa::new("Stepwise test CA");
+    let Some(cluster) = cluster_signed_by(&ca) else {
+        return;
+    };
+    let files = tempfile::tempdir().expect("temp dir");
+    let root = ca.write_to(files.path());
+    let data = files.path().join("data");
+    let (child, addr) = spawn_server(
+        Command::new(STEPWISE)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--database-pool-size", "2", "--database-url"])
+            .arg(format!(
+                "postgres://postgres@localhost:{}/postgres?sslmode=verify-full&sslrootcert={root}",
+                cluster.port
+            )),
+    );
+    let _server = ServerProcess(child);
+    let admin = std::fs::read_to_string(data.join("admin.token")).expect("admin token");
+    let admin = admin.trim().to_owned();
+
+    // More calls at once than the pool has connections: they take turns.
+    let calls = (0..16).map(|_| {
+        let admin = admin.clone();
+        async move {
+            AccountServiceClient::new(authed(addr, &admin).await)
+                .get_current_account(pb::GetCurrentAccountRequest {})
+                .await
+                .expect("the administrator's account")
+        }
+    });
+    futures_util::future::join_all(calls).await;
+
+    let (connections, encrypted): (i64, i64) = {
+        let row = cluster
+            .superuser()
+            .await
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_activity a \
+                 JOIN pg_stat_ssl s USING (pid) WHERE a.client_addr IS NOT NULL",
+                &[],
+            )
+            .await
+            .expect("count the node's connections");
+        (row.get(0), row.get(1))
+    };
+    assert!(
+        (1..=2).contains(&connections),
+        "{connections} connections for a pool of 2"
+    );
+    assert_eq!(encrypted, connections, "a connection without TLS");
 }

@@ -81,8 +81,6 @@ const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /// Most runs of one group of writes that conflicts with other servers'.
 pub const MAX_ATTEMPTS: u32 = 10;
-/// Connections per server.
-const POOL_SIZE: usize = 8;
 /// How long a call waits for a pooled connection to be free.
 const POOL_WAIT: Duration = Duration::from_secs(10);
 /// How long making a connection may take (resolving the host, TCP,
@@ -429,8 +427,13 @@ impl Conn {
 impl PgKv {
     /// Connects to the database at `url` (`postgres://user:password@host:
     /// port/database`) and applies the migrations it lacks; other servers'
-    /// writes are looked for every `poll_interval`.
-    pub fn connect(url: &str, poll_interval: Duration) -> Result<Self, OpenError> {
+    /// writes are looked for every `poll_interval`; at most `pool_size`
+    /// connections are open at once.
+    pub fn connect(
+        url: &str,
+        poll_interval: Duration,
+        pool_size: usize,
+    ) -> Result<Self, OpenError> {
         let (url, tls) = DatabaseTls::split(url)?;
         let mut config: Config = url.parse().map_err(OpenError::Url)?;
         if let Some(warning) = tls.apply(&mut config) {
@@ -461,7 +464,7 @@ impl PgKv {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(pool_size)
             .wait_timeout(Some(POOL_WAIT))
             .create_timeout(Some(timeout))
             .runtime(Runtime::Tokio1)
@@ -940,7 +943,7 @@ mod tests {
     fn database() -> PgKv {
         let url = std::env::var("STEPWISE_TEST_DATABASE_URL")
             .expect("this test runs only on PostgreSQL: set STEPWISE_TEST_DATABASE_URL");
-        PgKv::connect(&url, Duration::from_secs(1)).expect("connects")
+        PgKv::connect(&url, Duration::from_secs(1), 8).expect("connects")
     }
 
     fn counter(value: &[u8]) -> u64 {
