@@ -25,6 +25,9 @@ pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
 // `app::sync`), and HTTP/2 flow control: hyper buffers at most 400 KiB of
 // unsent data per stream (its default; tonic does not expose the setting).
 
+/// How often the health service checks that the store can be read (its
+/// database reached), to report NOT_SERVING while it cannot.
+pub const STORE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// A connection from which nothing arrived for this long is pinged (HTTP/2
 /// PING), so a peer that vanished without closing (a phone that lost its
 /// network, a NAT that forgot the mapping) is noticed.

@@ -236,12 +236,14 @@ impl Server {
             )
         };
         let store = self.app.store().clone();
+        let store_watch = tokio::spawn(watch_store(store.clone(), health.clone())).abort_handle();
         let app = self.app.clone();
         let lifecycle = self.app.clone();
         let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight calls");
+            store_watch.abort();
             set_health(&health, ServingStatus::NotServing).await;
             app.begin_shutdown();
             let _ = draining.send(());
@@ -429,6 +431,38 @@ fn cors(origins: &[http::HeaderValue]) -> CorsLayer {
             HeaderName::from_static("grpc-status-details-bin"),
         ])
         .max_age(Duration::from_secs(24 * 3600))
+}
+
+/// Reports NOT_SERVING while the store cannot be read (its database went
+/// away: a restart, a failover) and SERVING once it can again, so that a
+/// load balancer sends calls to nodes that can answer them and an operator
+/// (or a test) can wait for a node to be back.
+async fn watch_store(store: Arc<Store>, health: HealthReporter) {
+    let mut reachable = true;
+    let mut every = tokio::time::interval(limits::STORE_CHECK_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let checked = store.clone();
+        let now = tokio::task::spawn_blocking(move || checked.check_reachable()).await;
+        let reachable_now = matches!(now, Ok(Ok(())));
+        if reachable_now == reachable {
+            continue;
+        }
+        reachable = reachable_now;
+        if reachable {
+            tracing::info!("the store answers again: serving");
+            set_health(&health, ServingStatus::Serving).await;
+        } else {
+            let error = match now {
+                Ok(Err(error)) => error.to_string(),
+                Err(panicked) => panicked.to_string(),
+                Ok(Ok(())) => unreachable!("reachable"),
+            };
+            tracing::warn!(%error, "the store cannot be read: not serving until it can");
+            set_health(&health, ServingStatus::NotServing).await;
+        }
+    }
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

@@ -240,6 +240,12 @@ impl Store {
             })
     }
 
+    /// `Ok` while the engine answers a read; a database that went away
+    /// fails it.
+    pub fn check_reachable(&self) -> Result<()> {
+        self.engine.get(&keys::format()).map(drop)
+    }
+
     fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
         Ok(self.sized_value(key)?.map(|(value, _)| value))
     }

@@ -25,6 +25,7 @@ mod durability;
 mod erasure;
 mod expensive;
 mod export;
+mod failover;
 mod files;
 mod formats;
 mod fuzz;

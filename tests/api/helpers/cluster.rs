@@ -19,6 +19,17 @@ pub struct Cluster {
     pub port: u16,
 }
 
+/// The settings of a cluster of these tests, as lines of
+/// `postgresql.auto.conf` (so that a restart keeps them): its port, its
+/// socket in its dir, TCP on loopback only, and `more`.
+fn server_settings(port: u16, dir: &Path, more: &str) -> String {
+    format!(
+        "\nport = {port}\nunix_socket_directories = '{}'\nlisten_addresses = '127.0.0.1'\n\
+         fsync = off\n{more}\n",
+        dir.display()
+    )
+}
+
 impl Cluster {
     /// A cluster whose TCP connections must authenticate with a password
     /// (`scram-sha-256`) while its Unix socket trusts the superuser
@@ -29,12 +40,18 @@ impl Cluster {
         Self::start("scram-sha-256", "", |_| {})
     }
 
+    /// A cluster that trusts every user, on TCP too. `None` as
+    /// [`Cluster::with_passwords`].
+    pub fn with_trust() -> Option<Cluster> {
+        Self::start("trust", "", |_| {})
+    }
+
     /// A cluster that takes TCP connections over TLS only (`hostssl`; a
     /// plain connection is refused), showing the certificate `cert_pem`
     /// (with its key `key_pem`), and trusting every user. `None` as
     /// [`Cluster::with_passwords`].
     pub fn with_tls_only(cert_pem: &str, key_pem: &str) -> Option<Cluster> {
-        Self::start("trust", "-c ssl=on", |data| {
+        Self::start("trust", "ssl = on", |data| {
             let owner = cluster_uid();
             for (name, contents) in [("server.crt", cert_pem), ("server.key", key_pem)] {
                 let path = data.join(name);
@@ -83,17 +100,93 @@ impl Cluster {
             .arg(format!("--auth-host={auth_host}")));
         configure(&data);
         let port = free_port();
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {options}",
-            dir.path().display()
-        );
-        run(as_cluster_user(&bin.join("pg_ctl"))
+        std::fs::write(
+            data.join("postgresql.auto.conf"),
+            server_settings(port, dir.path(), options),
+        )
+        .expect("write the cluster's settings");
+        let cluster = Cluster { bin, dir, port };
+        cluster.pg_ctl(&["start"]);
+        Some(cluster)
+    }
+
+    /// A primary whose commits wait for a synchronous standby
+    /// (`synchronous_standby_names = '*'`, streaming replication), and that
+    /// standby, both running; TCP connections trusted. `None` as
+    /// [`Cluster::with_passwords`].
+    pub fn primary_and_standby() -> Option<(Cluster, Cluster)> {
+        let primary = Self::start("trust", "synchronous_standby_names = '*'", |_| {})?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        if let Some(uid) = cluster_uid() {
+            std::os::unix::fs::chown(dir.path(), Some(uid), None).expect("chown the standby dir");
+        }
+        let data = dir.path().join("data");
+        // -R: standby.signal and the primary's address, in postgresql.auto.conf.
+        run(as_cluster_user(&primary.bin.join("pg_basebackup"))
+            .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
+            .args(["-U", "postgres", "-X", "stream", "-R", "-D"])
+            .arg(&data));
+        let port = free_port();
+        // The standby's own settings after the copied ones: once promoted it
+        // has no standby of its own to wait for.
+        let mut settings = std::fs::read_to_string(data.join("postgresql.auto.conf"))
+            .expect("read the standby's settings");
+        settings.push_str(&server_settings(
+            port,
+            dir.path(),
+            "synchronous_standby_names = ''",
+        ));
+        std::fs::write(data.join("postgresql.auto.conf"), settings)
+            .expect("write the standby's settings");
+        let standby = Cluster {
+            bin: primary.bin.clone(),
+            dir,
+            port,
+        };
+        standby.pg_ctl(&["start"]);
+        Some((primary, standby))
+    }
+
+    /// Kills the postmaster with SIGKILL, as a crash of its machine would
+    /// end it (the other processes follow it).
+    pub fn kill_9(&self) {
+        let pid_file = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid"))
+            .expect("the postmaster's pid file");
+        let pid = pid_file.lines().next().expect("a pid").trim();
+        run(Command::new("kill").args(["-9", pid]));
+        // Its children notice their parent's death within moments; the
+        // port is free once they have.
+        let _ = as_cluster_user(&self.bin.join("pg_ctl"))
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+
+    /// Stops the cluster at once (`-m immediate`: no checkpoint, as a crash).
+    pub fn stop_immediately(&self) {
+        self.pg_ctl(&["-m", "immediate", "stop"]);
+    }
+
+    /// Starts the cluster again after a stop.
+    pub fn start_again(&self) {
+        self.pg_ctl(&["start"]);
+    }
+
+    /// Promotes the standby to a primary, waiting until it takes writes.
+    pub fn promote(&self) {
+        self.pg_ctl(&["promote"]);
+    }
+
+    /// `pg_ctl` on this cluster's data, waiting for it (`-w`, 60 s at most).
+    fn pg_ctl(&self, args: &[&str]) {
+        run(as_cluster_user(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
             .arg("-l")
-            .arg(dir.path().join("server.log"))
-            .args(["-w", "-t", "60", "-o", &options, "start"]));
-        Some(Cluster { bin, dir, port })
+            .arg(self.dir.path().join("server.log"))
+            .args(["-w", "-t", "60"])
+            .args(args));
     }
 
     /// The superuser over the cluster's Unix socket (trusted), for setting
