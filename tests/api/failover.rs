@@ -84,7 +84,6 @@ impl Writer {
                 let created = goals
                     .create_goal(pb::CreateGoalRequest {
                         goal: Some(goal(&format!("goal {n}"))),
-                        ..Default::default()
                     })
                     .await;
                 match created {
