@@ -111,6 +111,13 @@ pub struct ServeConfig {
     /// (raised to its hard limit at start), at most the limit less 64.
     #[arg(long, env = "STEPWISE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
+    /// File of the crisis resources (helplines) that apps show, by region
+    /// and language: JSON Lines, checked at start (docs/operations.md,
+    /// "Crisis resources"). Without it, the example list compiled in
+    /// (docs/crisis-resources.jsonl), which nobody verified for your
+    /// deployment.
+    #[arg(long, env = "STEPWISE_CRISIS_RESOURCES")]
+    pub crisis_resources: Option<PathBuf>,
     /// The wall clock; the system's unless a test injects its own.
     #[arg(skip)]
     pub clock: Option<Arc<dyn Clock>>,
@@ -186,6 +193,7 @@ impl ServeConfig {
             poll_ms: DEFAULT_POLL_MS,
             handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
             max_connections: None,
+            crisis_resources: None,
             clock: None,
         }
     }

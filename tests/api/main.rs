@@ -15,6 +15,7 @@ mod comments;
 mod concurrency;
 mod connections;
 mod crash;
+mod crisis;
 mod database_url;
 mod demo;
 mod devices;
