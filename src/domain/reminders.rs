@@ -341,17 +341,25 @@ pub fn upcoming(
             }
         }
         if enough_since.is_none() && firings.len() >= most {
-            enough_since = Some(day);
+            in_order(&mut firings);
+            if firings.len() >= most {
+                enough_since = Some(day);
+            }
         }
         day = match day.succ_opt() {
             Some(next) => next,
             None => break,
         };
     }
-    firings.sort_by_key(|f| (f.at, f.step_id, f.reminder));
-    firings.dedup_by_key(|f| (f.at, f.step_id));
+    in_order(&mut firings);
     firings.truncate(most);
     firings
+}
+
+/// Sorts firings earliest first and keeps one of a step's at one instant.
+fn in_order(firings: &mut Vec<Firing>) {
+    firings.sort_by_key(|f| (f.at, f.step_id, f.reminder));
+    firings.dedup_by_key(|f| (f.at, f.step_id));
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ mod paging;
 mod persistence;
 mod progress;
 mod reflection;
+mod reminders;
 mod retention;
 mod skills;
 mod smoke;
