@@ -310,6 +310,15 @@ mod tests {
     }
 
     #[test]
+    fn the_crisis_resources_file_is_a_path_read_at_start() {
+        let config = parse(&["--crisis-resources", "/etc/stepwise/crisis.jsonl"]).expect("a path");
+        assert_eq!(
+            config.crisis_resources,
+            Some(PathBuf::from("/etc/stepwise/crisis.jsonl"))
+        );
+    }
+
+    #[test]
     fn bad_addresses_are_rejected() {
         assert!(parse(&["--listen", "nowhere"]).is_err());
     }
