@@ -2,12 +2,11 @@
 //! [`crate::domain::reminders`] for the rules), for the client and its
 //! linked therapists.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::{Action, App, Principal};
-use crate::domain::reminders::{self, Firing, StepReminders};
+use crate::domain::reminders::{self, Firing, Span, StepReminders};
 use crate::domain::{ActionStep, ActionStepStatus, IntoEntity, Kind};
 use crate::error::Result;
 
@@ -19,7 +18,7 @@ impl App {
         &self,
         principal: &Principal,
         client: Uuid,
-        window: (DateTime<Utc>, DateTime<Utc>),
+        window: Span,
         most: usize,
     ) -> Result<(Tz, Vec<Firing>)> {
         self.require(principal, Action::Read, client).await?;

@@ -11,8 +11,8 @@
 //! time) occurrence.
 
 use chrono::{
-    DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike,
-    Utc, Weekday,
+    DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc,
+    Weekday,
 };
 use chrono_tz::Tz;
 use uuid::Uuid;
@@ -237,21 +237,19 @@ pub fn instant_of(local: NaiveDateTime, zone: Tz) -> DateTime<Utc> {
             return instant.with_timezone(&Utc);
         }
         candidate += TimeDelta::minutes(1);
-        // Skipped minutes keep their seconds at zero.
-        candidate = candidate.with_second(0).unwrap_or(candidate);
     }
     Utc.from_utc_datetime(&local)
 }
+
+/// From an instant (inclusive) to another (exclusive).
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
 
 /// Firings a listing returns when asked for 0.
 pub const DEFAULT_FIRINGS: usize = 100;
 
 /// The span a listing from `from` looks at: up to `until` (after `from`,
 /// at most [`MAX_SPAN_DAYS`] later), by default the longest.
-pub fn span(
-    from: DateTime<Utc>,
-    until: Option<DateTime<Utc>>,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+pub fn span(from: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<Span, String> {
     let longest = from + Days::new(MAX_SPAN_DAYS);
     match until {
         None => Ok((from, longest)),
@@ -305,7 +303,7 @@ pub struct Firing {
 pub fn upcoming(
     steps: &[StepReminders],
     zone: Tz,
-    (from, until): (DateTime<Utc>, DateTime<Utc>),
+    (from, until): Span,
     most: usize,
 ) -> Vec<Firing> {
     let local_day = |at: DateTime<Utc>| at.with_timezone(&zone).date_naive();

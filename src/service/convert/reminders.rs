@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 
 use super::{micros, timestamp};
-use crate::domain::reminders::{self, Firing};
+use crate::domain::reminders::{self, Firing, Span};
 use crate::error::{Result, Violations};
 use crate::pb;
 
@@ -24,7 +24,7 @@ fn instant(value: Option<&Timestamp>) -> Result<Option<DateTime<Utc>>, String> {
 pub fn upcoming_reminders(
     request: &pb::ListUpcomingRemindersRequest,
     now: DateTime<Utc>,
-) -> Result<((DateTime<Utc>, DateTime<Utc>), usize)> {
+) -> Result<(Span, usize)> {
     let mut check = Violations::new();
     let start = check.ok("start_time", instant(request.start_time.as_ref()));
     let end = check.ok("end_time", instant(request.end_time.as_ref()));
