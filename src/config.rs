@@ -117,6 +117,13 @@ pub struct ServeConfig {
     /// (raised to its hard limit at start), at most the limit less 64.
     #[arg(long, env = "STEPWISE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
+    /// File of the crisis resources (helplines) that apps show, by region
+    /// and language: JSON Lines, checked at start (docs/operations.md,
+    /// "Crisis resources"). Without it, the example list compiled in
+    /// (docs/crisis-resources.jsonl), which nobody verified for your
+    /// deployment.
+    #[arg(long, env = "STEPWISE_CRISIS_RESOURCES")]
+    pub crisis_resources: Option<PathBuf>,
     /// The wall clock; the system's unless a test injects its own.
     #[arg(skip)]
     pub clock: Option<Arc<dyn Clock>>,
@@ -192,6 +199,7 @@ impl ServeConfig {
             database_pool_size: DEFAULT_DATABASE_POOL_SIZE,
             handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
             max_connections: None,
+            crisis_resources: None,
             clock: None,
         }
     }
@@ -305,6 +313,15 @@ mod tests {
         assert_eq!(config.max_connections, Some(300));
         assert!(parse(&["--handshake-timeout-ms", "0"]).is_err());
         assert!(parse(&["--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_crisis_resources_file_is_a_path_read_at_start() {
+        let config = parse(&["--crisis-resources", "/etc/stepwise/crisis.jsonl"]).expect("a path");
+        assert_eq!(
+            config.crisis_resources,
+            Some(PathBuf::from("/etc/stepwise/crisis.jsonl"))
+        );
     }
 
     #[test]

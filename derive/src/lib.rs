@@ -8,6 +8,14 @@
 //!   head) and a text part (each field's text). `#[stored(sealed)]` puts a
 //!   field's whole encoding in the text part; `#[stored(skip)]` leaves a
 //!   field out (it decodes as its `Default`).
+//! - `#[stored(added)]` marks a field a record gained after values were
+//!   stored: kept whole in the text part after every other field, left
+//!   out while it and every added field after it hold their `Default`, and
+//!   read as its `Default` from a value that ends before it. Values stored
+//!   before the field existed keep their bytes and meaning, so adding one
+//!   needs no new store format. Added fields come last, and only in types
+//!   whose text part ends the value (a record, a value stored alone), never
+//!   in an element of a list.
 //! - An enum gives every variant an explicit discriminant, its byte on
 //!   disk (`Active = 1`; an enum with fields needs `#[repr(u8)]`), so
 //!   reordering variants never changes the format. A variant's fields
@@ -55,6 +63,8 @@ enum Place {
     Sealed,
     /// Not stored (`#[stored(skip)]`).
     Skip,
+    /// Whole in the text part, last, optional there (`#[stored(added)]`).
+    Added,
 }
 
 fn place(field: &syn::Field) -> syn::Result<Place> {
@@ -67,8 +77,11 @@ fn place(field: &syn::Field) -> syn::Result<Place> {
             } else if meta.path.is_ident("sealed") {
                 place = Place::Sealed;
                 Ok(())
+            } else if meta.path.is_ident("added") {
+                place = Place::Added;
+                Ok(())
             } else {
-                Err(meta.error("expected `skip` or `sealed`"))
+                Err(meta.error("expected `skip`, `sealed` or `added`"))
             }
         })?;
     }
@@ -86,7 +99,15 @@ fn expand_struct(input: &DeriveInput, fields: &Fields) -> syn::Result<Tokens> {
     let name = &input.ident;
     let mut all = Vec::new();
     for field in &named.named {
-        all.push((field.ident.clone(), &field.ty, place(field)?));
+        let place = place(field)?;
+        let after_added = all.iter().any(|f: &(_, _, Place)| f.2 == Place::Added);
+        if after_added && !matches!(place, Place::Added | Place::Skip) {
+            return Err(syn::Error::new(
+                field.span(),
+                "#[derive(Stored)]: fields marked `added` come after every other stored field",
+            ));
+        }
+        all.push((field.ident.clone(), &field.ty, place));
     }
     let split: Vec<_> = all.iter().filter(|f| f.2 == Place::Split).collect();
     let split_names: Vec<_> = split.iter().map(|f| &f.0).collect();
@@ -108,13 +129,40 @@ fn expand_struct(input: &DeriveInput, fields: &Fields) -> syn::Result<Tokens> {
             },
             Place::Sealed => quote! { let #value = #e::get_whole::<#ty>(text)?; },
             Place::Skip => quote! { let #value = ::core::default::Default::default(); },
+            Place::Added => quote! {
+                let #value = if text.at_end() {
+                    ::core::default::Default::default()
+                } else {
+                    #e::get_whole::<#ty>(text)?
+                };
+            },
         }
     });
+    let added: Vec<_> = all.iter().filter(|f| f.2 == Place::Added).collect();
+    let added_names: Vec<_> = added.iter().map(|f| &f.0).collect();
+    let added_types: Vec<_> = added.iter().map(|f| f.1).collect();
+    let added_indices = (0..added.len()).map(Literal::usize_unsuffixed);
     let puts_text = all.iter().map(|(field, _, place)| match place {
         Place::Split => quote! { #e::Stored::put_text(&self.#field, text); },
         Place::Sealed => quote! { #e::put_whole(&self.#field, text); },
-        Place::Skip => quote! {},
+        Place::Skip | Place::Added => quote! {},
     });
+    // The added fields up to the last one that is not its default.
+    let puts_added = quote! {
+        let kept = [ #( self.#added_names != <#added_types as ::core::default::Default>::default() ),* ]
+            .iter()
+            .rposition(|differs| *differs);
+        #(
+            if kept.is_some_and(|last| #added_indices <= last) {
+                #e::put_whole(&self.#added_names, text);
+            }
+        )*
+    };
+    let puts_added = if added.is_empty() {
+        quote! {}
+    } else {
+        puts_added
+    };
     let field_names = all.iter().map(|f| &f.0);
     let values = all.iter().map(|f| value(&f.0));
     Ok(quote! {
@@ -131,6 +179,7 @@ fn expand_struct(input: &DeriveInput, fields: &Fields) -> syn::Result<Tokens> {
 
             fn put_text(&self, text: &mut #e::Writer) {
                 #( #puts_text )*
+                #puts_added
             }
 
             fn get_head(

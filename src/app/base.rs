@@ -14,6 +14,7 @@ use super::principal::{Action, Principal};
 use super::records;
 use super::streams::StreamQuota;
 use super::token_uses::TokenUses;
+use crate::domain::crisis::CrisisDirectory;
 use crate::domain::{
     Authors, CareLink, Clock, Entity, IntoEntity, Kind, KindVisitor, RetentionPolicy,
 };
@@ -46,6 +47,8 @@ pub struct App {
     pub(super) token_uses: Arc<TokenUses>,
     /// Counts changes to tokens, accounts and links that may end streams.
     pub(super) access: Arc<watch::Sender<u64>>,
+    /// Where to get help in a crisis.
+    pub(super) crisis: Arc<CrisisDirectory>,
 }
 
 impl App {
@@ -64,7 +67,17 @@ impl App {
             retention_passes: Arc::new(watch::channel(0).0),
             token_uses: Arc::default(),
             access: store.access_changes(),
+            crisis: Arc::new(CrisisDirectory::built_in()),
             store,
+        }
+    }
+
+    /// The same use cases, answering with the crisis resources of
+    /// `directory` (default: [`CrisisDirectory::built_in`]).
+    pub fn with_crisis_resources(self, directory: CrisisDirectory) -> Self {
+        Self {
+            crisis: Arc::new(directory),
+            ..self
         }
     }
 

@@ -468,6 +468,7 @@ impl Client {
                         answers: answers(totals[day / QUESTIONNAIRE_EVERY_DAYS], items),
                         ..Default::default()
                     }),
+                    ..Default::default()
                 })
                 .await?;
         }

@@ -288,6 +288,8 @@ where
             cursor: self.state.cursor.clone(),
             device_id: self.state.device_id.clone(),
             mutations: batch.iter().map(|(_, m)| m.clone()).collect(),
+            // The default crisis resources; the app shows its own locale's.
+            ..pb::PushRequest::default()
         };
         let results = self.api.push(request).await?.into_inner().results;
         let mut done = HashSet::new();

@@ -92,6 +92,13 @@ pub struct MutationResult {
 }
 
 impl MutationResult {
+    /// Whether the mutation submitted a result that reports thoughts of
+    /// self-harm and was applied: its answer shows where to get help.
+    pub fn reports_self_harm(&self) -> bool {
+        self.outcome == Outcome::Applied
+            && matches!(&self.current, Some(Entity::AssessmentResult(result)) if result.signals_self_harm())
+    }
+
     /// A rejection for `error`.
     pub fn rejected(mutation_id: &str, error: &Error) -> Self {
         Self {

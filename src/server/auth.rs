@@ -3,7 +3,7 @@
 //! [`Principal`](crate::app::Principal) in the request's extensions, and
 //! after the handler ran, lets the use cases finish the call (durability,
 //! access checks, the audit trail) before the answer leaves. Health and
-//! reflection need no token.
+//! reflection need no token, nor do the calls in [`WITHOUT_TOKEN`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,10 +16,18 @@ use super::status::explain_bad_input;
 use crate::app::App;
 use crate::error::{Credentials, Error};
 
+/// The calls of Stepwise's own API that need no token: signing up with an
+/// invite, and where to get help in a crisis (an app shows it before
+/// anyone signs in).
+const WITHOUT_TOKEN: &[&str] = &[
+    "/stepwise.v1.AccountService/SignUpWithInvite",
+    "/stepwise.v1.CrisisService/GetCrisisResources",
+];
+
 /// Whether calls to `path` need a token: everything of Stepwise's own API
-/// but signing up with an invite.
+/// but [`WITHOUT_TOKEN`].
 fn needs_token(path: &str) -> bool {
-    path.starts_with("/stepwise.") && path != "/stepwise.v1.AccountService/SignUpWithInvite"
+    path.starts_with("/stepwise.") && !WITHOUT_TOKEN.contains(&path)
 }
 
 /// The bearer token of a request, or what is wrong with its

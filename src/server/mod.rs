@@ -30,6 +30,7 @@ use crate::app::{App, Retention};
 use crate::config::ServeConfig;
 use crate::data_dir;
 use crate::domain::SystemClock;
+use crate::domain::crisis::CrisisDirectory;
 use crate::limits;
 use crate::metrics::ScrapeGauge;
 use crate::pb;
@@ -71,6 +72,14 @@ pub enum ServerError {
     /// Reflection could not be built from the descriptor set.
     #[error("cannot build server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// The crisis resources file could not be read or is not valid.
+    #[error("cannot use the crisis resources in {}: {message}", .path.display())]
+    CrisisResources {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line when one is at fault.
+        message: String,
+    },
     /// The transport failed.
     #[error("server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -119,6 +128,7 @@ const SERVICE_NAMES: &[&str] = &[
     "stepwise.v1.SyncService",
     "stepwise.v1.AssessmentService",
     "stepwise.v1.CommentService",
+    "stepwise.v1.CrisisService",
     "stepwise.v1.SkillService",
     "stepwise.v1.InsightService",
 ];
@@ -131,6 +141,8 @@ impl Server {
     /// listen address.
     pub async fn build(config: &ServeConfig) -> Result<Self, ServerError> {
         let max_connections = incoming::max_connections(config.max_connections);
+        // Before anything is opened: a bad file is a mistake to fix first.
+        let crisis = crisis_resources(config.crisis_resources.as_deref())?;
         let dir = config.data_dir.clone();
         let store_error = |source| ServerError::Store {
             dir: dir.clone(),
@@ -162,7 +174,8 @@ impl Server {
         let scratch = data_dir::clear_scratch(&dir).map_err(io_error)?;
         let store = Arc::new(store.with_scratch_dir(scratch));
         let app = App::new(store, Duration::from_secs(config.invite_ttl_secs), clock)
-            .with_retention(config.retention());
+            .with_retention(config.retention())
+            .with_crisis_resources(crisis);
         bootstrap_admin(&app, &dir).await.map_err(store_error)?;
         let listener =
             TcpListener::bind(config.listen)
@@ -327,6 +340,26 @@ fn open_store(
     }
     .load(Store::is_sealed(&engine)?)?;
     Store::open(engine, clock, master)
+}
+
+/// The crisis resources of the operator's file, checked; without one, the
+/// example list compiled in.
+fn crisis_resources(path: Option<&Path>) -> Result<CrisisDirectory, ServerError> {
+    let Some(path) = path else {
+        tracing::warn!(
+            "no --crisis-resources file: apps get the example list compiled in \
+             (docs/crisis-resources.jsonl), which nobody verified for this deployment"
+        );
+        return Ok(CrisisDirectory::built_in());
+    };
+    let refused = |message: String| ServerError::CrisisResources {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| refused(e.to_string()))?;
+    let directory = CrisisDirectory::parse(&text).map_err(|e| refused(e.to_string()))?;
+    tracing::info!(path = %path.display(), resources = directory.len(), "crisis resources");
+    Ok(directory)
 }
 
 /// On a store without accounts, makes an administrator and writes its

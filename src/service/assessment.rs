@@ -131,9 +131,16 @@ impl pb::assessment_service_server::AssessmentService for AssessmentApi {
         request: Request<pb::SubmitAssessmentRequest>,
     ) -> Result<Response<pb::AssessmentResult>, Status> {
         let principal = principal(&request)?;
-        let draft = convert::result_draft(request.into_inner().result)?;
+        let request = request.into_inner();
+        let (draft, locale) = convert::all((
+            convert::result_draft(request.result),
+            convert::locale(&request.region, &request.language),
+        ))?;
         let result = self.app.submit_assessment(&principal, draft).await?;
-        Ok(Response::new(result.into()))
+        let crisis = self.app.crisis_resources_after(&result.result, &locale);
+        let mut answer = pb::AssessmentResult::from(result);
+        answer.crisis_resources = crisis.map(convert::crisis_resources).unwrap_or_default();
+        Ok(Response::new(answer))
     }
 
     async fn list_assessment_results(

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod care;
 pub mod comment;
 pub mod convert;
+pub mod crisis;
 mod fit;
 pub mod goal;
 pub mod insight;
@@ -24,6 +25,7 @@ pub use assessment::AssessmentApi;
 pub use backup::BackupApi;
 pub use care::CareApi;
 pub use comment::CommentApi;
+pub use crisis::CrisisApi;
 pub use goal::GoalApi;
 pub use insight::InsightApi;
 pub use journal::JournalApi;
@@ -57,8 +59,9 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
         account_service_server::AccountServiceServer, admin_service_server::AdminServiceServer,
         assessment_service_server::AssessmentServiceServer,
         backup_service_server::BackupServiceServer, care_service_server::CareServiceServer,
-        comment_service_server::CommentServiceServer, goal_service_server::GoalServiceServer,
-        insight_service_server::InsightServiceServer, journal_service_server::JournalServiceServer,
+        comment_service_server::CommentServiceServer, crisis_service_server::CrisisServiceServer,
+        goal_service_server::GoalServiceServer, insight_service_server::InsightServiceServer,
+        journal_service_server::JournalServiceServer,
         progress_service_server::ProgressServiceServer, skill_service_server::SkillServiceServer,
         sync_service_server::SyncServiceServer,
     };
@@ -84,6 +87,7 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
             app()
         ))))
         .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
+        .add_service(limited!(CrisisServiceServer::new(CrisisApi::new(app()))))
         .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
         .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
         .add_service(limited!(JournalServiceServer::new(JournalApi::new(app()))));

@@ -135,4 +135,26 @@ impl pb::progress_service_server::ProgressService for ProgressApi {
         list_children::<AttainmentRating, _>(&self.app, &principal, parent, (None, None), page)
             .await
     }
+
+    async fn list_upcoming_reminders(
+        &self,
+        request: Request<pb::ListUpcomingRemindersRequest>,
+    ) -> Result<Response<pb::ListUpcomingRemindersResponse>, Status> {
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let now =
+            chrono::DateTime::from_timestamp_micros(self.app.now_micros()).unwrap_or_default();
+        let (client, (span, count)) = convert::all((
+            convert::client_or_caller(&request.client_id, "client_id", principal.account_id),
+            convert::upcoming_reminders(&request, now),
+        ))?;
+        let (zone, firings) = self
+            .app
+            .upcoming_reminders(&principal, client, span, count)
+            .await?;
+        Ok(Response::new(pb::ListUpcomingRemindersResponse {
+            upcoming_reminders: firings.into_iter().map(Into::into).collect(),
+            time_zone: zone.name().to_owned(),
+        }))
+    }
 }

@@ -67,7 +67,8 @@ impl pb::sync_service_server::SyncService for SyncApi {
     ) -> Result<Response<pb::PushResponse>, Status> {
         let principal = principal(&request)?;
         let request = request.into_inner();
-        let (cursor, mutations) = convert::all((
+        let (locale, cursor, mutations) = convert::all((
+            convert::locale(&request.region, &request.language),
             convert::cursor(&request.cursor),
             convert::push(
                 principal.account_id,
@@ -77,7 +78,11 @@ impl pb::sync_service_server::SyncService for SyncApi {
             ),
         ))?;
         let results = self.app.push(&principal, cursor, mutations).await?;
-        let mut results: Vec<pb::MutationResult> = results.into_iter().map(Into::into).collect();
+        let crisis = self.app.crisis_resources(&locale);
+        let mut results: Vec<pb::MutationResult> = results
+            .into_iter()
+            .map(|result| convert::push_result(result, &crisis))
+            .collect();
         fit::results_within_limit(&mut results);
         Ok(Response::new(pb::PushResponse { results }))
     }

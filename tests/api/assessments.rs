@@ -38,6 +38,7 @@ pub(crate) async fn submit(
         .await
         .submit_assessment(pb::SubmitAssessmentRequest {
             result: Some(result),
+            ..Default::default()
         })
         .await
         .map(tonic::Response::into_inner)

@@ -45,6 +45,7 @@ fn push_of_new_goals(label: &str, size: usize) -> pb::PushRequest {
                 })),
             })
             .collect(),
+        ..Default::default()
     }
 }
 

@@ -175,6 +175,7 @@ pub fn push(device: &str, mutations: Vec<pb::Mutation>) -> pb::PushRequest {
         cursor: String::new(),
         device_id: device.into(),
         mutations,
+        ..Default::default()
     }
 }
 

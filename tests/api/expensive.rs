@@ -72,6 +72,7 @@ async fn step_spanning_the_range(app: &TestApp, token: &str, goal_id: &str, sche
                 cursor: String::new(),
                 device_id: "phone".into(),
                 mutations: batch.to_vec(),
+                ..Default::default()
             })
             .await
             .expect("push")

@@ -145,6 +145,7 @@ fn methods(goal_id: &str, step_id: &str) -> Vec<(&'static str, Vec<u8>)> {
                         ..Default::default()
                     })),
                 }],
+                ..Default::default()
             }
             .encode_to_vec(),
         ),

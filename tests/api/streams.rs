@@ -155,6 +155,7 @@ fn push_of_long_goals(batch: usize, size: usize) -> pb::PushRequest {
                 })),
             })
             .collect(),
+        ..Default::default()
     }
 }
 

@@ -941,6 +941,7 @@ async fn a_pushed_check_in_dated_outside_2000_to_2099_is_rejected() {
             cursor: String::new(),
             device_id: "phone".into(),
             mutations: vec![mutation],
+            ..Default::default()
         })
         .await
         .expect("push")
@@ -1490,6 +1491,7 @@ async fn sync_service_names_every_bad_field_of_a_request_and_of_a_mutation() {
             device_id: String::new(),
             cursor: "not a cursor!".into(),
             mutations: vec![],
+            ..Default::default()
         })
         .await
         .expect_err("push");

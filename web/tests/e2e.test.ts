@@ -329,6 +329,10 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     const crisis = page.locator(".caseload .notice-crisis");
     assert.match(await crisis.innerText(), /Ben Okafor reported thoughts of self-harm/);
     assert.match(await crisis.innerText(), /Stepwise is not a crisis service/);
+    // The deployment's list (the one compiled in), for the browser's en-GB.
+    const helpline = crisis.locator(".crisis-resources li").first();
+    await helpline.waitFor();
+    assert.match(await helpline.innerText(), /^Samaritans: call 116 123/);
 
     const cleo = await cells(world.cleo.name);
     assert.ok(cleo["Needs attention"]?.includes("Inactive"), "Cleo's last walk was four days ago");

@@ -224,6 +224,7 @@ async fn seed_dashboard(
                     cursor: String::new(),
                     device_id: "bench".into(),
                     mutations,
+                    ..Default::default()
                 })
                 .await?;
             Ok::<(), Status>(())
@@ -280,5 +281,6 @@ pub fn goal_batch(prefix: &str, size: usize) -> pb::PushRequest {
                 mutation(&format!("{prefix}-{n}"), pb::mutation::Op::UpsertGoal(goal))
             })
             .collect(),
+        ..Default::default()
     }
 }

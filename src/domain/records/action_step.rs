@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use super::record::{Authors, Editable, Kind, Meta, Parent, Record};
+use crate::domain::reminders::{QuietHours, Reminder};
 use crate::encoding::Stored;
 
 
@@ -71,6 +72,14 @@ pub struct ActionStep {
     pub schedule: Schedule,
     /// Whether it is practised.
     pub status: ActionStepStatus,
+    /// When to remind the client (at most
+    /// [`crate::domain::reminders::MAX_REMINDERS`]). Added after steps were
+    /// stored, as were the quiet hours: a step stored before has none.
+    #[stored(added)]
+    pub reminders: Vec<Reminder>,
+    /// Local hours in which no reminder fires.
+    #[stored(added)]
+    pub quiet_hours: Option<QuietHours>,
 }
 
 record!(ActionStep, authors: Authors::CarePlan, parent: |step| Parent::Record(Kind::Goal, step.goal_id));
@@ -80,6 +89,8 @@ editable! {
         Title: "title" => title,
         Schedule: "schedule" => schedule,
         Status: "status" => status,
+        Reminders: "reminders" => reminders,
+        QuietHours: "quiet_hours" => quiet_hours,
     }
     immutable { goal_id: "goal_id", }
 }
@@ -88,6 +99,7 @@ editable! {
 mod tests {
     use super::*;
     use crate::domain::records::record::tests::Samples;
+    use crate::domain::reminders::{Repeat, TimeOfDay};
 
     impl Samples for ActionStep {
         fn samples() -> (Self, Self) {
@@ -100,6 +112,8 @@ mod tests {
                     period_days: 1,
                 },
                 status: ActionStepStatus::Active,
+                reminders: Vec::new(),
+                quiet_hours: None,
             };
             let b = ActionStep {
                 meta: Meta::default(),
@@ -110,6 +124,17 @@ mod tests {
                     period_days: 7,
                 },
                 status: ActionStepStatus::Paused,
+                reminders: vec![Reminder {
+                    time: TimeOfDay::at(7, 30).expect("time"),
+                    repeat: Repeat::every(3).expect("repeat"),
+                }],
+                quiet_hours: Some(
+                    QuietHours::new(
+                        TimeOfDay::at(22, 0).expect("time"),
+                        TimeOfDay::at(7, 0).expect("time"),
+                    )
+                    .expect("quiet hours"),
+                ),
             };
             (a, b)
         }

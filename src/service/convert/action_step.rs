@@ -1,11 +1,13 @@
 //! Action steps.
 
+use chrono::Weekday;
 use uuid::Uuid;
 
 use super::{
     EditableFields, editable_fields, enum_conversions, enum_or, enum_value, new_id, new_meta,
     required, timestamp, update,
 };
+use crate::domain::reminders::{QuietHours, Reminder, Repeat, TimeOfDay, Weekdays, reminder_count};
 use crate::domain::{ActionStep, ActionStepField, ActionStepStatus, Patch, Schedule, fields};
 use crate::error::{Result, Violations};
 use crate::pb;
@@ -22,6 +24,118 @@ enum_conversions!(
 fn schedule(value: Option<&pb::Schedule>) -> Result<Schedule, String> {
     let value = value.ok_or("is required")?;
     Schedule::new(value.times, value.period_days)
+}
+
+/// The day of the week `raw` names; unspecified and unknown values are
+/// refused.
+fn day_of_week(raw: i32) -> Result<Weekday, String> {
+    use pb::DayOfWeek as Api;
+    match Api::try_from(raw) {
+        Ok(Api::Monday) => Ok(Weekday::Mon),
+        Ok(Api::Tuesday) => Ok(Weekday::Tue),
+        Ok(Api::Wednesday) => Ok(Weekday::Wed),
+        Ok(Api::Thursday) => Ok(Weekday::Thu),
+        Ok(Api::Friday) => Ok(Weekday::Fri),
+        Ok(Api::Saturday) => Ok(Weekday::Sat),
+        Ok(Api::Sunday) => Ok(Weekday::Sun),
+        Ok(Api::Unspecified) => Err("must be a day of the week, not unspecified".into()),
+        Err(_) => Err(format!("unknown day of the week {raw}")),
+    }
+}
+
+fn api_day_of_week(day: Weekday) -> pb::DayOfWeek {
+    use pb::DayOfWeek as Api;
+    match day {
+        Weekday::Mon => Api::Monday,
+        Weekday::Tue => Api::Tuesday,
+        Weekday::Wed => Api::Wednesday,
+        Weekday::Thu => Api::Thursday,
+        Weekday::Fri => Api::Friday,
+        Weekday::Sat => Api::Saturday,
+        Weekday::Sun => Api::Sunday,
+    }
+}
+
+/// One reminder at `path`, every violation named.
+fn reminder(api: &pb::Reminder, path: &str, check: &mut Violations) -> Option<Reminder> {
+    let time = check.ok(format!("{path}.time"), TimeOfDay::parse(&api.time));
+    let repeat = match (api.days.is_empty(), api.every_days) {
+        (true, 0) => {
+            check.add(
+                format!("{path}.days"),
+                "name at least one day of the week, or set every_days",
+            );
+            None
+        }
+        (false, 0) => {
+            let mut days = Vec::new();
+            for (index, raw) in api.days.iter().enumerate() {
+                let day = check.ok(format!("{path}.days[{index}]"), day_of_week(*raw));
+                match day {
+                    Some(day) if days.contains(&day) => {
+                        check.add(format!("{path}.days[{index}]"), "named twice")
+                    }
+                    Some(day) => days.push(day),
+                    None => {}
+                }
+            }
+            Weekdays::of(days).ok().map(Repeat::On)
+        }
+        (true, every) => check.ok(format!("{path}.every_days"), Repeat::every(every)),
+        (false, _) => {
+            check.add(
+                format!("{path}.every_days"),
+                "set either days or every_days, not both",
+            );
+            None
+        }
+    };
+    Some(Reminder {
+        time: time?,
+        repeat: repeat?,
+    })
+}
+
+fn reminders(api: &[pb::Reminder], path: &str, check: &mut Violations) -> Vec<Reminder> {
+    check.ok(path, reminder_count(api.len()));
+    api.iter()
+        .enumerate()
+        .filter_map(|(index, one)| reminder(one, &format!("{path}[{index}]"), check))
+        .collect()
+}
+
+fn quiet_hours(
+    api: Option<&pb::QuietHours>,
+    path: &str,
+    check: &mut Violations,
+) -> Option<QuietHours> {
+    let api = api?;
+    let start = check.ok(format!("{path}.start"), TimeOfDay::parse(&api.start));
+    let end = check.ok(format!("{path}.end"), TimeOfDay::parse(&api.end));
+    check.ok(path, QuietHours::new(start?, end?))
+}
+
+impl From<Reminder> for pb::Reminder {
+    fn from(reminder: Reminder) -> Self {
+        let (days, every_days) = match reminder.repeat {
+            Repeat::On(days) => (days.days().map(|d| api_day_of_week(d) as i32).collect(), 0),
+            Repeat::Every(every) => (Vec::new(), u32::from(every)),
+        };
+        pb::Reminder {
+            time: reminder.time.to_string(),
+            days,
+            every_days,
+        }
+    }
+}
+
+impl From<QuietHours> for pb::QuietHours {
+    fn from(quiet: QuietHours) -> Self {
+        pb::QuietHours {
+            start: quiet.start.to_string(),
+            end: quiet.end.to_string(),
+        }
+    }
 }
 
 impl EditableFields<pb::ActionStep> for ActionStep {
@@ -47,6 +161,13 @@ impl EditableFields<pb::ActionStep> for ActionStep {
                     enum_value::<pb::ActionStepStatus, _>(api.status)
                 };
                 into.status = check.check(path("status"), parsed);
+            }
+            ActionStepField::Reminders => {
+                into.reminders = reminders(&api.reminders, &path("reminders"), check)
+            }
+            ActionStepField::QuietHours => {
+                into.quiet_hours =
+                    quiet_hours(api.quiet_hours.as_ref(), &path("quiet_hours"), check)
             }
         }
     }
@@ -83,6 +204,8 @@ impl From<ActionStep> for pb::ActionStep {
             title,
             schedule: Schedule { times, period_days },
             status,
+            reminders,
+            quiet_hours,
         } = step;
         pb::ActionStep {
             id: meta.id.to_string(),
@@ -96,6 +219,8 @@ impl From<ActionStep> for pb::ActionStep {
             version: meta.version,
             created_by: meta.created_by.to_string(),
             updated_by: meta.updated_by.to_string(),
+            reminders: reminders.into_iter().map(Into::into).collect(),
+            quiet_hours: quiet_hours.map(Into::into),
         }
     }
 }

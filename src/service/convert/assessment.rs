@@ -314,6 +314,8 @@ fn result_message(result: AssessmentResult, assessed: Assessed) -> pb::Assessmen
         create_time: timestamp(meta.create_time_us),
         update_time: timestamp(meta.update_time_us),
         version: meta.version,
+        // Only the answer to a submission carries them.
+        crisis_resources: Vec::new(),
     }
 }
 

@@ -8,6 +8,7 @@ use super::{
     result_draft, timestamp,
 };
 use crate::app::SyncEvent;
+use crate::domain::crisis::CrisisList;
 use crate::domain::{
     Cursor, Entity, Kind, Mutation, MutationOp, MutationResult, Outcome, Rejection, Tombstone,
 };
@@ -249,6 +250,17 @@ fn mutation_op(caller: Uuid, op: Option<pb::mutation::Op>, now_us: i64) -> Resul
     }
 }
 
+/// The answer to one mutation; one that reported thoughts of self-harm
+/// carries `crisis`.
+pub fn push_result(result: MutationResult, crisis: &CrisisList) -> pb::MutationResult {
+    let at_risk = result.reports_self_harm();
+    let mut answer = pb::MutationResult::from(result);
+    if at_risk {
+        answer.crisis_resources = super::crisis_resources(crisis.clone());
+    }
+    answer
+}
+
 impl From<MutationResult> for pb::MutationResult {
     fn from(result: MutationResult) -> Self {
         let MutationResult {
@@ -279,6 +291,7 @@ impl From<MutationResult> for pb::MutationResult {
                     description,
                 })
                 .collect(),
+            crisis_resources: Vec::new(),
         }
     }
 }

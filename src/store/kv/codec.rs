@@ -565,6 +565,52 @@ mod tests {
         }
     }
 
+    /// A step with every field set, reminders and quiet hours too.
+    fn reminded_step() -> ActionStep {
+        use crate::domain::reminders::{QuietHours, Reminder, Repeat, TimeOfDay, Weekdays};
+        let time = |h, m| TimeOfDay::at(h, m).expect("time");
+        ActionStep {
+            meta: meta(Uuid::from_u128(3)),
+            goal_id: Uuid::from_u128(5),
+            title: "Walk".into(),
+            reminders: vec![
+                Reminder {
+                    time: time(7, 30),
+                    repeat: Repeat::every(3).expect("repeat"),
+                },
+                Reminder {
+                    time: time(0, 0),
+                    repeat: Repeat::On(
+                        Weekdays::of([chrono::Weekday::Mon, chrono::Weekday::Sun]).expect("days"),
+                    ),
+                },
+            ],
+            quiet_hours: Some(QuietHours::new(time(22, 0), time(7, 0)).expect("quiet")),
+            ..ActionStep::default()
+        }
+    }
+
+    #[test]
+    fn a_step_stored_before_it_had_reminders_reads_with_none() {
+        let key = test_key();
+        let reminded = reminded_step();
+        let bare = ActionStep {
+            reminders: Vec::new(),
+            quiet_hours: None,
+            ..reminded.clone()
+        };
+        let with = encode_entity(&Entity::ActionStep(reminded)).plain();
+        let without = encode_entity(&Entity::ActionStep(bare.clone())).plain();
+        // A step without reminders is stored in the bytes a step had before
+        // reminders existed: the added fields come last, and only when set.
+        assert!(with.starts_with(&without) && with.len() > without.len());
+        let id = bare.meta.id;
+        assert_eq!(
+            decode_entity(id, &without, &key).expect("decodes"),
+            Entity::ActionStep(bare)
+        );
+    }
+
     #[test]
     fn a_replay_keeps_its_answer_sealed_and_its_version_readable_without_keys() {
         let key = test_key();
@@ -662,7 +708,7 @@ mod tests {
             target_date: None,
             ..Goal::default()
         }));
-        round_trip(Entity::ActionStep(ActionStep {
+        let step = ActionStep {
             meta: meta(Uuid::from_u128(2)),
             goal_id: Uuid::from_u128(5),
             title: "Walk 20 minutes".into(),
@@ -671,6 +717,17 @@ mod tests {
                 period_days: 7,
             },
             status: ActionStepStatus::Paused,
+            ..ActionStep::default()
+        };
+        round_trip(Entity::ActionStep(step.clone()));
+        let reminded = reminded_step();
+        round_trip(Entity::ActionStep(ActionStep {
+            quiet_hours: None,
+            ..reminded.clone()
+        }));
+        round_trip(Entity::ActionStep(ActionStep {
+            reminders: Vec::new(),
+            ..reminded
         }));
         for amount in [0.0, 2.5] {
             round_trip(Entity::CheckIn(CheckIn {

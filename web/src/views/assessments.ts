@@ -3,8 +3,10 @@
 // the first result, flags, and the note that Stepwise is not a crisis
 // service.
 
-import { type Child, el, srOnly } from "../dom";
+import { crisis } from "../api";
+import { type Child, el, replace, srOnly } from "../dom";
 import { signed } from "../format";
+import type { CrisisResource } from "../gen/stepwise/v1/crisis_pb";
 import {
   AssessmentFlag,
   type Instrument,
@@ -105,5 +107,39 @@ export function crisisNote(lead: Child): HTMLElement {
       "Stepwise is not a crisis service: it alerts nobody outside this dashboard, and no one may be watching it. " +
         "Contact the client directly and follow your service's risk procedure; in an emergency, call the local emergency number.",
     ),
+    crisisResources(),
   );
+}
+
+/** The deployment's crisis resources, fetched once per page. */
+let resources: Promise<CrisisResource[]> | undefined;
+
+/**
+ * The crisis resources the deployment lists for the browser's region and
+ * language (else its default list), as the client's app shows them: filled
+ * in when they arrive, left out if they cannot be fetched.
+ */
+function crisisResources(): HTMLElement {
+  const list = el("ul", { class: "crisis-resources", "aria-label": "Where to get help" });
+  const [language = "", ...subtags] = navigator.language.split("-");
+  const region = subtags.find((s) => /^[A-Za-z]{2}$/.test(s)) ?? "";
+  resources ??= crisis
+    .getCrisisResources({ region, language: language ? navigator.language : "" })
+    .then((answer) => answer.crisisResources);
+  resources.then(
+    (all) => replace(list, ...all.map(resourceItem)),
+    () => list.remove(),
+  );
+  return list;
+}
+
+/** One resource: its name, then each way to reach it, as text. */
+function resourceItem(resource: CrisisResource): HTMLElement {
+  const ways = [
+    resource.phone && `call ${resource.phone}`,
+    resource.sms && `text ${resource.sms}`,
+    resource.url,
+    resource.hours,
+  ].filter(Boolean);
+  return el("li", null, el("strong", null, resource.name), ways.length ? `: ${ways.join(" · ")}` : "");
 }

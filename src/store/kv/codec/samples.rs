@@ -139,6 +139,7 @@ pub(super) fn records() -> Vec<(&'static str, Entity)> {
                     period_days: 7,
                 },
                 status: ActionStepStatus::Paused,
+                ..ActionStep::default()
             }
             .into(),
         ),

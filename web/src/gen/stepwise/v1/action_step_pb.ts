@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/action_step.proto.
  */
 export const file_stepwise_v1_action_step: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zdGVwd2lzZS92MS9hY3Rpb25fc3RlcC5wcm90bxILc3RlcHdpc2UudjEivgIKCkFjdGlvblN0ZXASCgoCaWQYASABKAkSDwoHZ29hbF9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSJwoIc2NoZWR1bGUYBSABKAsyFS5zdGVwd2lzZS52MS5TY2hlZHVsZRItCgZzdGF0dXMYBiABKA4yHS5zdGVwd2lzZS52MS5BY3Rpb25TdGVwU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgJIAEoAxISCgpjcmVhdGVkX2J5GAogASgJEhIKCnVwZGF0ZWRfYnkYCyABKAkiLgoIU2NoZWR1bGUSDQoFdGltZXMYASABKA0SEwoLcGVyaW9kX2RheXMYAiABKA0qlQEKEEFjdGlvblN0ZXBTdGF0dXMSIgoeQUNUSU9OX1NURVBfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZQUNUSU9OX1NURVBfU1RBVFVTX0FDVElWRRABEh0KGUFDVElPTl9TVEVQX1NUQVRVU19QQVVTRUQQAhIfChtBQ1RJT05fU1RFUF9TVEFUVVNfQVJDSElWRUQQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1zdGVwd2lzZS92MS9hY3Rpb25fc3RlcC5wcm90bxILc3RlcHdpc2UudjEilgMKCkFjdGlvblN0ZXASCgoCaWQYASABKAkSDwoHZ29hbF9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSJwoIc2NoZWR1bGUYBSABKAsyFS5zdGVwd2lzZS52MS5TY2hlZHVsZRItCgZzdGF0dXMYBiABKA4yHS5zdGVwd2lzZS52MS5BY3Rpb25TdGVwU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgJIAEoAxISCgpjcmVhdGVkX2J5GAogASgJEhIKCnVwZGF0ZWRfYnkYCyABKAkSKAoJcmVtaW5kZXJzGAwgAygLMhUuc3RlcHdpc2UudjEuUmVtaW5kZXISLAoLcXVpZXRfaG91cnMYDSABKAsyFy5zdGVwd2lzZS52MS5RdWlldEhvdXJzIlIKCFJlbWluZGVyEgwKBHRpbWUYASABKAkSJAoEZGF5cxgCIAMoDjIWLnN0ZXB3aXNlLnYxLkRheU9mV2VlaxISCgpldmVyeV9kYXlzGAMgASgNIigKClF1aWV0SG91cnMSDQoFc3RhcnQYASABKAkSCwoDZW5kGAIgASgJIi4KCFNjaGVkdWxlEg0KBXRpbWVzGAEgASgNEhMKC3BlcmlvZF9kYXlzGAIgASgNKtgBCglEYXlPZldlZWsSGwoXREFZX09GX1dFRUtfVU5TUEVDSUZJRUQQABIWChJEQVlfT0ZfV0VFS19NT05EQVkQARIXChNEQVlfT0ZfV0VFS19UVUVTREFZEAISGQoVREFZX09GX1dFRUtfV0VETkVTREFZEAMSGAoUREFZX09GX1dFRUtfVEhVUlNEQVkQBBIWChJEQVlfT0ZfV0VFS19GUklEQVkQBRIYChREQVlfT0ZfV0VFS19TQVRVUkRBWRAGEhYKEkRBWV9PRl9XRUVLX1NVTkRBWRAHKpUBChBBY3Rpb25TdGVwU3RhdHVzEiIKHkFDVElPTl9TVEVQX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUFDVElPTl9TVEVQX1NUQVRVU19BQ1RJVkUQARIdChlBQ1RJT05fU1RFUF9TVEFUVVNfUEFVU0VEEAISHwobQUNUSU9OX1NURVBfU1RBVFVTX0FSQ0hJVkVEEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A small, concrete habit that moves a goal forward, practised on a schedule
@@ -102,6 +102,23 @@ export type ActionStep = Message<"stepwise.v1.ActionStep"> & {
    * @generated from field: string updated_by = 11;
    */
   updatedBy: string;
+
+  /**
+   * When to remind the client to practise; at most 5. Every device of the
+   * client schedules the same local notifications from these (see
+   * ProgressService.ListUpcomingReminders for the instants they fire at).
+   *
+   * @generated from field: repeated stepwise.v1.Reminder reminders = 12;
+   */
+  reminders: Reminder[];
+
+  /**
+   * Local hours in which no reminder fires: a reminder that falls inside
+   * them fires at their end. Unset means none.
+   *
+   * @generated from field: stepwise.v1.QuietHours quiet_hours = 13;
+   */
+  quietHours?: QuietHours | undefined;
 };
 
 /**
@@ -110,6 +127,79 @@ export type ActionStep = Message<"stepwise.v1.ActionStep"> & {
  */
 export const ActionStepSchema: GenMessage<ActionStep> = /*@__PURE__*/
   messageDesc(file_stepwise_v1_action_step, 0);
+
+/**
+ * A reminder: a local time of day, on some days of the week or every few
+ * days. Set exactly one of `days` and `every_days`.
+ *
+ * @generated from message stepwise.v1.Reminder
+ */
+export type Reminder = Message<"stepwise.v1.Reminder"> & {
+  /**
+   * Local time of day, "HH:MM" on a 24-hour clock from "00:00" to "23:59"
+   * ("24:00" is refused: midnight is "00:00"). On a day the clocks skip
+   * this time (spring forward), the reminder fires at the first valid
+   * minute after it; on a day they repeat it (fall back), once, at its
+   * first occurrence.
+   *
+   * @generated from field: string time = 1;
+   */
+  time: string;
+
+  /**
+   * Days of the week it fires on, each at most once; no
+   * DAY_OF_WEEK_UNSPECIFIED or unknown value.
+   *
+   * @generated from field: repeated stepwise.v1.DayOfWeek days = 2;
+   */
+  days: DayOfWeek[];
+
+  /**
+   * Fires every this many days, from 2 to 365, counted from the step's
+   * start day (the client's local day on which the step was created);
+   * 0 when `days` are set.
+   *
+   * @generated from field: uint32 every_days = 3;
+   */
+  everyDays: number;
+};
+
+/**
+ * Describes the message stepwise.v1.Reminder.
+ * Use `create(ReminderSchema)` to create a new message.
+ */
+export const ReminderSchema: GenMessage<Reminder> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_action_step, 1);
+
+/**
+ * Local hours without reminders, from `start` up to `end`; they may span
+ * midnight ("22:00" to "07:00"). Both "HH:MM" from "00:00" to "23:59",
+ * and different.
+ *
+ * @generated from message stepwise.v1.QuietHours
+ */
+export type QuietHours = Message<"stepwise.v1.QuietHours"> & {
+  /**
+   * First quiet minute.
+   *
+   * @generated from field: string start = 1;
+   */
+  start: string;
+
+  /**
+   * First minute after the quiet hours; a held reminder fires then.
+   *
+   * @generated from field: string end = 2;
+   */
+  end: string;
+};
+
+/**
+ * Describes the message stepwise.v1.QuietHours.
+ * Use `create(QuietHoursSchema)` to create a new message.
+ */
+export const QuietHoursSchema: GenMessage<QuietHours> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_action_step, 2);
 
 /**
  * How often an action step is meant to be done: `times` times in every
@@ -141,7 +231,76 @@ export type Schedule = Message<"stepwise.v1.Schedule"> & {
  * Use `create(ScheduleSchema)` to create a new message.
  */
 export const ScheduleSchema: GenMessage<Schedule> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_action_step, 1);
+  messageDesc(file_stepwise_v1_action_step, 3);
+
+/**
+ * A day of the week.
+ *
+ * @generated from enum stepwise.v1.DayOfWeek
+ */
+export enum DayOfWeek {
+  /**
+   * Not a day; refused.
+   *
+   * @generated from enum value: DAY_OF_WEEK_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Monday.
+   *
+   * @generated from enum value: DAY_OF_WEEK_MONDAY = 1;
+   */
+  MONDAY = 1,
+
+  /**
+   * Tuesday.
+   *
+   * @generated from enum value: DAY_OF_WEEK_TUESDAY = 2;
+   */
+  TUESDAY = 2,
+
+  /**
+   * Wednesday.
+   *
+   * @generated from enum value: DAY_OF_WEEK_WEDNESDAY = 3;
+   */
+  WEDNESDAY = 3,
+
+  /**
+   * Thursday.
+   *
+   * @generated from enum value: DAY_OF_WEEK_THURSDAY = 4;
+   */
+  THURSDAY = 4,
+
+  /**
+   * Friday.
+   *
+   * @generated from enum value: DAY_OF_WEEK_FRIDAY = 5;
+   */
+  FRIDAY = 5,
+
+  /**
+   * Saturday.
+   *
+   * @generated from enum value: DAY_OF_WEEK_SATURDAY = 6;
+   */
+  SATURDAY = 6,
+
+  /**
+   * Sunday.
+   *
+   * @generated from enum value: DAY_OF_WEEK_SUNDAY = 7;
+   */
+  SUNDAY = 7,
+}
+
+/**
+ * Describes the enum stepwise.v1.DayOfWeek.
+ */
+export const DayOfWeekSchema: GenEnum<DayOfWeek> = /*@__PURE__*/
+  enumDesc(file_stepwise_v1_action_step, 0);
 
 /**
  * Whether an action step is being practised.
@@ -182,5 +341,5 @@ export enum ActionStepStatus {
  * Describes the enum stepwise.v1.ActionStepStatus.
  */
 export const ActionStepStatusSchema: GenEnum<ActionStepStatus> = /*@__PURE__*/
-  enumDesc(file_stepwise_v1_action_step, 0);
+  enumDesc(file_stepwise_v1_action_step, 1);
 

@@ -4,8 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { EmptySchema } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_empty } from "@bufbuild/protobuf/wkt";
+import type { EmptySchema, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_empty, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ActionStepStatus } from "./action_step_pb";
 import { file_stepwise_v1_action_step } from "./action_step_pb";
 import type { AttainmentRating, AttainmentRatingSchema, AttainmentStats } from "./attainment_pb";
@@ -20,7 +20,122 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/progress_service.proto.
  */
 export const file_stepwise_v1_progress_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJzdGVwd2lzZS92MS9wcm9ncmVzc19zZXJ2aWNlLnByb3RvEgtzdGVwd2lzZS52MSI7ChFMb2dDaGVja0luUmVxdWVzdBImCghjaGVja19pbhgBIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4iegoTTGlzdENoZWNrSW5zUmVxdWVzdBIWCg5hY3Rpb25fc3RlcF9pZBgBIAEoCRISCgpzdGFydF9kYXRlGAIgASgJEhAKCGVuZF9kYXRlGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlgKFExpc3RDaGVja0luc1Jlc3BvbnNlEicKCWNoZWNrX2lucxgBIAMoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjMKFERlbGV0ZUNoZWNrSW5SZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMiSgobUmVjb3JkRWZmaWNhY3lSYXRpbmdSZXF1ZXN0EisKBnJhdGluZxgBIAEoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nInoKGkxpc3RFZmZpY2FjeVJhdGluZ3NSZXF1ZXN0EhEKB2dvYWxfaWQYASABKAlIABIYCg5hY3Rpb25fc3RlcF9pZBgCIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJQggKBnRhcmdldCJtChtMaXN0RWZmaWNhY3lSYXRpbmdzUmVzcG9uc2USNQoQZWZmaWNhY3lfcmF0aW5ncxgBIAMoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI6ChtEZWxldGVFZmZpY2FjeVJhdGluZ1JlcXVlc3QSCgoCaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAyJ0ChJHZXRQcm9ncmVzc1JlcXVlc3QSGAoOYWN0aW9uX3N0ZXBfaWQYASABKAlIABIRCgdnb2FsX2lkGAIgASgJSAASEwoJY2xpZW50X2lkGAMgASgJSAASEgoKYXNfb2ZfZGF0ZRgEIAEoCUIICgZ0YXJnZXQi0wEKCFByb2dyZXNzEhIKCmFzX29mX2RhdGUYASABKAkSKQoFc3RhdHMYAiABKAsyGi5zdGVwd2lzZS52MS5Qcm9ncmVzc1N0YXRzEiwKCGVmZmljYWN5GAMgASgLMhouc3RlcHdpc2UudjEuRWZmaWNhY3lTdGF0cxIoCgVzdGVwcxgEIAMoCzIZLnN0ZXB3aXNlLnYxLlN0ZXBQcm9ncmVzcxIwCgphdHRhaW5tZW50GAUgASgLMhwuc3RlcHdpc2UudjEuQXR0YWlubWVudFN0YXRzIr8BCgxTdGVwUHJvZ3Jlc3MSFgoOYWN0aW9uX3N0ZXBfaWQYASABKAkSDwoHZ29hbF9pZBgCIAEoCRItCgZzdGF0dXMYAyABKA4yHS5zdGVwd2lzZS52MS5BY3Rpb25TdGVwU3RhdHVzEikKBXN0YXRzGAQgASgLMhouc3RlcHdpc2UudjEuUHJvZ3Jlc3NTdGF0cxIsCghlZmZpY2FjeRgFIAEoCzIaLnN0ZXB3aXNlLnYxLkVmZmljYWN5U3RhdHMirgEKDVByb2dyZXNzU3RhdHMSFgoOY3VycmVudF9zdHJlYWsYASABKAUSEwoLYmVzdF9zdHJlYWsYAiABKAUSGQoMYWRoZXJlbmNlXzdkGAMgASgBSACIAQESGgoNYWRoZXJlbmNlXzI4ZBgEIAEoAUgBiAEBEhYKDmhhYml0X3N0cmVuZ3RoGAUgASgBQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGQihAEKDUVmZmljYWN5U3RhdHMSEgoFZmlyc3QYASABKAVIAIgBARITCgZsYXRlc3QYAiABKAVIAYgBARIXCgpjaGFuZ2VfMjhkGAMgASgFSAKIAQESDQoFY291bnQYBCABKAVCCAoGX2ZpcnN0QgkKB19sYXRlc3RCDQoLX2NoYW5nZV8yOGQiSAoXUmVjb3JkQXR0YWlubWVudFJlcXVlc3QSLQoGcmF0aW5nGAEgASgLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZyJQChZMaXN0QXR0YWlubWVudHNSZXF1ZXN0Eg8KB2dvYWxfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkibQoXTGlzdEF0dGFpbm1lbnRzUmVzcG9uc2USOQoSYXR0YWlubWVudF9yYXRpbmdzGAEgAygLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkylwYKD1Byb2dyZXNzU2VydmljZRJCCgpMb2dDaGVja0luEh4uc3RlcHdpc2UudjEuTG9nQ2hlY2tJblJlcXVlc3QaFC5zdGVwd2lzZS52MS5DaGVja0luElMKDExpc3RDaGVja0lucxIgLnN0ZXB3aXNlLnYxLkxpc3RDaGVja0luc1JlcXVlc3QaIS5zdGVwd2lzZS52MS5MaXN0Q2hlY2tJbnNSZXNwb25zZRJKCg1EZWxldGVDaGVja0luEiEuc3RlcHdpc2UudjEuRGVsZXRlQ2hlY2tJblJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSXQoUUmVjb3JkRWZmaWNhY3lSYXRpbmcSKC5zdGVwd2lzZS52MS5SZWNvcmRFZmZpY2FjeVJhdGluZ1JlcXVlc3QaGy5zdGVwd2lzZS52MS5FZmZpY2FjeVJhdGluZxJoChNMaXN0RWZmaWNhY3lSYXRpbmdzEicuc3RlcHdpc2UudjEuTGlzdEVmZmljYWN5UmF0aW5nc1JlcXVlc3QaKC5zdGVwd2lzZS52MS5MaXN0RWZmaWNhY3lSYXRpbmdzUmVzcG9uc2USWAoURGVsZXRlRWZmaWNhY3lSYXRpbmcSKC5zdGVwd2lzZS52MS5EZWxldGVFZmZpY2FjeVJhdGluZ1JlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSRQoLR2V0UHJvZ3Jlc3MSHy5zdGVwd2lzZS52MS5HZXRQcm9ncmVzc1JlcXVlc3QaFS5zdGVwd2lzZS52MS5Qcm9ncmVzcxJXChBSZWNvcmRBdHRhaW5tZW50EiQuc3RlcHdpc2UudjEuUmVjb3JkQXR0YWlubWVudFJlcXVlc3QaHS5zdGVwd2lzZS52MS5BdHRhaW5tZW50UmF0aW5nElwKD0xpc3RBdHRhaW5tZW50cxIjLnN0ZXB3aXNlLnYxLkxpc3RBdHRhaW5tZW50c1JlcXVlc3QaJC5zdGVwd2lzZS52MS5MaXN0QXR0YWlubWVudHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_empty, file_stepwise_v1_action_step, file_stepwise_v1_attainment, file_stepwise_v1_check_in, file_stepwise_v1_efficacy_rating]);
+  fileDesc("CiJzdGVwd2lzZS92MS9wcm9ncmVzc19zZXJ2aWNlLnByb3RvEgtzdGVwd2lzZS52MSKkAQocTGlzdFVwY29taW5nUmVtaW5kZXJzUmVxdWVzdBIRCgljbGllbnRfaWQYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC21heF9yZXN1bHRzGAQgASgFIm0KHUxpc3RVcGNvbWluZ1JlbWluZGVyc1Jlc3BvbnNlEjkKEnVwY29taW5nX3JlbWluZGVycxgBIAMoCzIdLnN0ZXB3aXNlLnYxLlVwY29taW5nUmVtaW5kZXISEQoJdGltZV96b25lGAIgASgJIoUBChBVcGNvbWluZ1JlbWluZGVyEhYKDmFjdGlvbl9zdGVwX2lkGAEgASgJEhYKDnJlbWluZGVyX2luZGV4GAIgASgFEi0KCWZpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbG9jYWxfdGltZRgEIAEoCSI7ChFMb2dDaGVja0luUmVxdWVzdBImCghjaGVja19pbhgBIAEoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4iegoTTGlzdENoZWNrSW5zUmVxdWVzdBIWCg5hY3Rpb25fc3RlcF9pZBgBIAEoCRISCgpzdGFydF9kYXRlGAIgASgJEhAKCGVuZF9kYXRlGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlgKFExpc3RDaGVja0luc1Jlc3BvbnNlEicKCWNoZWNrX2lucxgBIAMoCzIULnN0ZXB3aXNlLnYxLkNoZWNrSW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjMKFERlbGV0ZUNoZWNrSW5SZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMiSgobUmVjb3JkRWZmaWNhY3lSYXRpbmdSZXF1ZXN0EisKBnJhdGluZxgBIAEoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nInoKGkxpc3RFZmZpY2FjeVJhdGluZ3NSZXF1ZXN0EhEKB2dvYWxfaWQYASABKAlIABIYCg5hY3Rpb25fc3RlcF9pZBgCIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJQggKBnRhcmdldCJtChtMaXN0RWZmaWNhY3lSYXRpbmdzUmVzcG9uc2USNQoQZWZmaWNhY3lfcmF0aW5ncxgBIAMoCzIbLnN0ZXB3aXNlLnYxLkVmZmljYWN5UmF0aW5nEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI6ChtEZWxldGVFZmZpY2FjeVJhdGluZ1JlcXVlc3QSCgoCaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAyJ0ChJHZXRQcm9ncmVzc1JlcXVlc3QSGAoOYWN0aW9uX3N0ZXBfaWQYASABKAlIABIRCgdnb2FsX2lkGAIgASgJSAASEwoJY2xpZW50X2lkGAMgASgJSAASEgoKYXNfb2ZfZGF0ZRgEIAEoCUIICgZ0YXJnZXQi0wEKCFByb2dyZXNzEhIKCmFzX29mX2RhdGUYASABKAkSKQoFc3RhdHMYAiABKAsyGi5zdGVwd2lzZS52MS5Qcm9ncmVzc1N0YXRzEiwKCGVmZmljYWN5GAMgASgLMhouc3RlcHdpc2UudjEuRWZmaWNhY3lTdGF0cxIoCgVzdGVwcxgEIAMoCzIZLnN0ZXB3aXNlLnYxLlN0ZXBQcm9ncmVzcxIwCgphdHRhaW5tZW50GAUgASgLMhwuc3RlcHdpc2UudjEuQXR0YWlubWVudFN0YXRzIr8BCgxTdGVwUHJvZ3Jlc3MSFgoOYWN0aW9uX3N0ZXBfaWQYASABKAkSDwoHZ29hbF9pZBgCIAEoCRItCgZzdGF0dXMYAyABKA4yHS5zdGVwd2lzZS52MS5BY3Rpb25TdGVwU3RhdHVzEikKBXN0YXRzGAQgASgLMhouc3RlcHdpc2UudjEuUHJvZ3Jlc3NTdGF0cxIsCghlZmZpY2FjeRgFIAEoCzIaLnN0ZXB3aXNlLnYxLkVmZmljYWN5U3RhdHMirgEKDVByb2dyZXNzU3RhdHMSFgoOY3VycmVudF9zdHJlYWsYASABKAUSEwoLYmVzdF9zdHJlYWsYAiABKAUSGQoMYWRoZXJlbmNlXzdkGAMgASgBSACIAQESGgoNYWRoZXJlbmNlXzI4ZBgEIAEoAUgBiAEBEhYKDmhhYml0X3N0cmVuZ3RoGAUgASgBQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGQihAEKDUVmZmljYWN5U3RhdHMSEgoFZmlyc3QYASABKAVIAIgBARITCgZsYXRlc3QYAiABKAVIAYgBARIXCgpjaGFuZ2VfMjhkGAMgASgFSAKIAQESDQoFY291bnQYBCABKAVCCAoGX2ZpcnN0QgkKB19sYXRlc3RCDQoLX2NoYW5nZV8yOGQiSAoXUmVjb3JkQXR0YWlubWVudFJlcXVlc3QSLQoGcmF0aW5nGAEgASgLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZyJQChZMaXN0QXR0YWlubWVudHNSZXF1ZXN0Eg8KB2dvYWxfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkibQoXTGlzdEF0dGFpbm1lbnRzUmVzcG9uc2USOQoSYXR0YWlubWVudF9yYXRpbmdzGAEgAygLMh0uc3RlcHdpc2UudjEuQXR0YWlubWVudFJhdGluZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkyhwcKD1Byb2dyZXNzU2VydmljZRJCCgpMb2dDaGVja0luEh4uc3RlcHdpc2UudjEuTG9nQ2hlY2tJblJlcXVlc3QaFC5zdGVwd2lzZS52MS5DaGVja0luElMKDExpc3RDaGVja0lucxIgLnN0ZXB3aXNlLnYxLkxpc3RDaGVja0luc1JlcXVlc3QaIS5zdGVwd2lzZS52MS5MaXN0Q2hlY2tJbnNSZXNwb25zZRJKCg1EZWxldGVDaGVja0luEiEuc3RlcHdpc2UudjEuRGVsZXRlQ2hlY2tJblJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSXQoUUmVjb3JkRWZmaWNhY3lSYXRpbmcSKC5zdGVwd2lzZS52MS5SZWNvcmRFZmZpY2FjeVJhdGluZ1JlcXVlc3QaGy5zdGVwd2lzZS52MS5FZmZpY2FjeVJhdGluZxJoChNMaXN0RWZmaWNhY3lSYXRpbmdzEicuc3RlcHdpc2UudjEuTGlzdEVmZmljYWN5UmF0aW5nc1JlcXVlc3QaKC5zdGVwd2lzZS52MS5MaXN0RWZmaWNhY3lSYXRpbmdzUmVzcG9uc2USWAoURGVsZXRlRWZmaWNhY3lSYXRpbmcSKC5zdGVwd2lzZS52MS5EZWxldGVFZmZpY2FjeVJhdGluZ1JlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSRQoLR2V0UHJvZ3Jlc3MSHy5zdGVwd2lzZS52MS5HZXRQcm9ncmVzc1JlcXVlc3QaFS5zdGVwd2lzZS52MS5Qcm9ncmVzcxJXChBSZWNvcmRBdHRhaW5tZW50EiQuc3RlcHdpc2UudjEuUmVjb3JkQXR0YWlubWVudFJlcXVlc3QaHS5zdGVwd2lzZS52MS5BdHRhaW5tZW50UmF0aW5nElwKD0xpc3RBdHRhaW5tZW50cxIjLnN0ZXB3aXNlLnYxLkxpc3RBdHRhaW5tZW50c1JlcXVlc3QaJC5zdGVwd2lzZS52MS5MaXN0QXR0YWlubWVudHNSZXNwb25zZRJuChVMaXN0VXBjb21pbmdSZW1pbmRlcnMSKS5zdGVwd2lzZS52MS5MaXN0VXBjb21pbmdSZW1pbmRlcnNSZXF1ZXN0Giouc3RlcHdpc2UudjEuTGlzdFVwY29taW5nUmVtaW5kZXJzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_stepwise_v1_action_step, file_stepwise_v1_attainment, file_stepwise_v1_check_in, file_stepwise_v1_efficacy_rating]);
+
+/**
+ * Request for ProgressService.ListUpcomingReminders.
+ *
+ * @generated from message stepwise.v1.ListUpcomingRemindersRequest
+ */
+export type ListUpcomingRemindersRequest = Message<"stepwise.v1.ListUpcomingRemindersRequest"> & {
+  /**
+   * Account id of the client; empty means the caller (a client).
+   *
+   * @generated from field: string client_id = 1;
+   */
+  clientId: string;
+
+  /**
+   * First instant to include; unset means now.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * First instant not to include, after `start_time` and at most 366 days
+   * after it; unset means 366 days after `start_time`.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 3;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Most reminders to return: 0 means 100, larger values are capped at
+   * 500, negative values are INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 max_results = 4;
+   */
+  maxResults: number;
+};
+
+/**
+ * Describes the message stepwise.v1.ListUpcomingRemindersRequest.
+ * Use `create(ListUpcomingRemindersRequestSchema)` to create a new message.
+ */
+export const ListUpcomingRemindersRequestSchema: GenMessage<ListUpcomingRemindersRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_progress_service, 0);
+
+/**
+ * Response for ProgressService.ListUpcomingReminders.
+ *
+ * @generated from message stepwise.v1.ListUpcomingRemindersResponse
+ */
+export type ListUpcomingRemindersResponse = Message<"stepwise.v1.ListUpcomingRemindersResponse"> & {
+  /**
+   * The reminders, earliest first (then by action step id and reminder).
+   *
+   * @generated from field: repeated stepwise.v1.UpcomingReminder upcoming_reminders = 1;
+   */
+  upcomingReminders: UpcomingReminder[];
+
+  /**
+   * The client's time zone (IANA name), in which `local_time` is given.
+   *
+   * @generated from field: string time_zone = 2;
+   */
+  timeZone: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ListUpcomingRemindersResponse.
+ * Use `create(ListUpcomingRemindersResponseSchema)` to create a new message.
+ */
+export const ListUpcomingRemindersResponseSchema: GenMessage<ListUpcomingRemindersResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_progress_service, 1);
+
+/**
+ * One firing of a reminder.
+ *
+ * @generated from message stepwise.v1.UpcomingReminder
+ */
+export type UpcomingReminder = Message<"stepwise.v1.UpcomingReminder"> & {
+  /**
+   * Id of the action step.
+   *
+   * @generated from field: string action_step_id = 1;
+   */
+  actionStepId: string;
+
+  /**
+   * Index of the reminder in the step's `reminders`, from 0.
+   *
+   * @generated from field: int32 reminder_index = 2;
+   */
+  reminderIndex: number;
+
+  /**
+   * When it fires.
+   *
+   * @generated from field: google.protobuf.Timestamp fire_time = 3;
+   */
+  fireTime?: Timestamp | undefined;
+
+  /**
+   * When it fires in the client's time zone, "YYYY-MM-DDTHH:MM" (after
+   * quiet hours and clock changes moved it).
+   *
+   * @generated from field: string local_time = 4;
+   */
+  localTime: string;
+};
+
+/**
+ * Describes the message stepwise.v1.UpcomingReminder.
+ * Use `create(UpcomingReminderSchema)` to create a new message.
+ */
+export const UpcomingReminderSchema: GenMessage<UpcomingReminder> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_progress_service, 2);
 
 /**
  * Request for ProgressService.LogCheckIn.
@@ -41,7 +156,7 @@ export type LogCheckInRequest = Message<"stepwise.v1.LogCheckInRequest"> & {
  * Use `create(LogCheckInRequestSchema)` to create a new message.
  */
 export const LogCheckInRequestSchema: GenMessage<LogCheckInRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 0);
+  messageDesc(file_stepwise_v1_progress_service, 3);
 
 /**
  * Request for ProgressService.ListCheckIns.
@@ -94,7 +209,7 @@ export type ListCheckInsRequest = Message<"stepwise.v1.ListCheckInsRequest"> & {
  * Use `create(ListCheckInsRequestSchema)` to create a new message.
  */
 export const ListCheckInsRequestSchema: GenMessage<ListCheckInsRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 1);
+  messageDesc(file_stepwise_v1_progress_service, 4);
 
 /**
  * Response for ProgressService.ListCheckIns.
@@ -122,7 +237,7 @@ export type ListCheckInsResponse = Message<"stepwise.v1.ListCheckInsResponse"> &
  * Use `create(ListCheckInsResponseSchema)` to create a new message.
  */
 export const ListCheckInsResponseSchema: GenMessage<ListCheckInsResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 2);
+  messageDesc(file_stepwise_v1_progress_service, 5);
 
 /**
  * Request for ProgressService.DeleteCheckIn.
@@ -150,7 +265,7 @@ export type DeleteCheckInRequest = Message<"stepwise.v1.DeleteCheckInRequest"> &
  * Use `create(DeleteCheckInRequestSchema)` to create a new message.
  */
 export const DeleteCheckInRequestSchema: GenMessage<DeleteCheckInRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 3);
+  messageDesc(file_stepwise_v1_progress_service, 6);
 
 /**
  * Request for ProgressService.RecordEfficacyRating.
@@ -171,7 +286,7 @@ export type RecordEfficacyRatingRequest = Message<"stepwise.v1.RecordEfficacyRat
  * Use `create(RecordEfficacyRatingRequestSchema)` to create a new message.
  */
 export const RecordEfficacyRatingRequestSchema: GenMessage<RecordEfficacyRatingRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 4);
+  messageDesc(file_stepwise_v1_progress_service, 7);
 
 /**
  * Request for ProgressService.ListEfficacyRatings.
@@ -224,7 +339,7 @@ export type ListEfficacyRatingsRequest = Message<"stepwise.v1.ListEfficacyRating
  * Use `create(ListEfficacyRatingsRequestSchema)` to create a new message.
  */
 export const ListEfficacyRatingsRequestSchema: GenMessage<ListEfficacyRatingsRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 5);
+  messageDesc(file_stepwise_v1_progress_service, 8);
 
 /**
  * Response for ProgressService.ListEfficacyRatings.
@@ -252,7 +367,7 @@ export type ListEfficacyRatingsResponse = Message<"stepwise.v1.ListEfficacyRatin
  * Use `create(ListEfficacyRatingsResponseSchema)` to create a new message.
  */
 export const ListEfficacyRatingsResponseSchema: GenMessage<ListEfficacyRatingsResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 6);
+  messageDesc(file_stepwise_v1_progress_service, 9);
 
 /**
  * Request for ProgressService.DeleteEfficacyRating.
@@ -280,7 +395,7 @@ export type DeleteEfficacyRatingRequest = Message<"stepwise.v1.DeleteEfficacyRat
  * Use `create(DeleteEfficacyRatingRequestSchema)` to create a new message.
  */
 export const DeleteEfficacyRatingRequestSchema: GenMessage<DeleteEfficacyRatingRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 7);
+  messageDesc(file_stepwise_v1_progress_service, 10);
 
 /**
  * Request for ProgressService.GetProgress.
@@ -333,7 +448,7 @@ export type GetProgressRequest = Message<"stepwise.v1.GetProgressRequest"> & {
  * Use `create(GetProgressRequestSchema)` to create a new message.
  */
 export const GetProgressRequestSchema: GenMessage<GetProgressRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 8);
+  messageDesc(file_stepwise_v1_progress_service, 11);
 
 /**
  * Progress insights as of a local day.
@@ -398,7 +513,7 @@ export type Progress = Message<"stepwise.v1.Progress"> & {
  * Use `create(ProgressSchema)` to create a new message.
  */
 export const ProgressSchema: GenMessage<Progress> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 9);
+  messageDesc(file_stepwise_v1_progress_service, 12);
 
 /**
  * The statistics of one action step.
@@ -447,7 +562,7 @@ export type StepProgress = Message<"stepwise.v1.StepProgress"> & {
  * Use `create(StepProgressSchema)` to create a new message.
  */
 export const StepProgressSchema: GenMessage<StepProgress> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 10);
+  messageDesc(file_stepwise_v1_progress_service, 13);
 
 /**
  * Streaks, adherence and habit strength.
@@ -503,7 +618,7 @@ export type ProgressStats = Message<"stepwise.v1.ProgressStats"> & {
  * Use `create(ProgressStatsSchema)` to create a new message.
  */
 export const ProgressStatsSchema: GenMessage<ProgressStats> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 11);
+  messageDesc(file_stepwise_v1_progress_service, 14);
 
 /**
  * How self-efficacy ratings developed up to the as-of day.
@@ -547,7 +662,7 @@ export type EfficacyStats = Message<"stepwise.v1.EfficacyStats"> & {
  * Use `create(EfficacyStatsSchema)` to create a new message.
  */
 export const EfficacyStatsSchema: GenMessage<EfficacyStats> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 12);
+  messageDesc(file_stepwise_v1_progress_service, 15);
 
 /**
  * Request for ProgressService.RecordAttainment.
@@ -569,7 +684,7 @@ export type RecordAttainmentRequest = Message<"stepwise.v1.RecordAttainmentReque
  * Use `create(RecordAttainmentRequestSchema)` to create a new message.
  */
 export const RecordAttainmentRequestSchema: GenMessage<RecordAttainmentRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 13);
+  messageDesc(file_stepwise_v1_progress_service, 16);
 
 /**
  * Request for ProgressService.ListAttainments.
@@ -606,7 +721,7 @@ export type ListAttainmentsRequest = Message<"stepwise.v1.ListAttainmentsRequest
  * Use `create(ListAttainmentsRequestSchema)` to create a new message.
  */
 export const ListAttainmentsRequestSchema: GenMessage<ListAttainmentsRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 14);
+  messageDesc(file_stepwise_v1_progress_service, 17);
 
 /**
  * Response for ProgressService.ListAttainments.
@@ -634,7 +749,7 @@ export type ListAttainmentsResponse = Message<"stepwise.v1.ListAttainmentsRespon
  * Use `create(ListAttainmentsResponseSchema)` to create a new message.
  */
 export const ListAttainmentsResponseSchema: GenMessage<ListAttainmentsResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_progress_service, 15);
+  messageDesc(file_stepwise_v1_progress_service, 18);
 
 /**
  * Records what a client practised (check-ins) and how confident they feel
@@ -746,6 +861,19 @@ export const ProgressService: GenService<{
     methodKind: "unary";
     input: typeof ListAttainmentsRequestSchema;
     output: typeof ListAttainmentsResponseSchema;
+  },
+  /**
+   * Lists when the reminders of a client's active action steps fire, from
+   * `start_time` on, earliest first, computed in the client's time zone as
+   * it is at the call (a change of time zone moves them; see Reminder for
+   * days the clocks change). For the client and its linked therapists.
+   *
+   * @generated from rpc stepwise.v1.ProgressService.ListUpcomingReminders
+   */
+  listUpcomingReminders: {
+    methodKind: "unary";
+    input: typeof ListUpcomingRemindersRequestSchema;
+    output: typeof ListUpcomingRemindersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_progress_service, 0);
