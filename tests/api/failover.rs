@@ -157,7 +157,7 @@ async fn survives(url: String, outage: impl FnOnce(), recovery: impl FnOnce()) {
                 ..goal("pushed in the gap")
             },
         )],
-        cursor: String::new(),
+        ..Default::default()
     };
     let in_gap = sync.push(push.clone()).await;
     if let Err(status) = &in_gap {
