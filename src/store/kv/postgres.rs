@@ -130,6 +130,19 @@ impl PgError {
     }
 }
 
+/// Whether the server said it is going away or cannot serve writes now:
+/// it is shutting down or crashed (class 57: a restart, a kill of the
+/// primary), the connection broke (class 08), it is out of connections or
+/// memory (class 53), or it is a standby (25006: read-only, mid-failover).
+/// Calls are then answered UNAVAILABLE, to be retried, never INTERNAL.
+fn is_going_away(code: &SqlState) -> bool {
+    let code = code.code();
+    ["08", "57", "53"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || *code == *SqlState::READ_ONLY_SQL_TRANSACTION.code()
+}
+
 fn is_conflict(code: &SqlState) -> bool {
     *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
 }
@@ -143,7 +156,9 @@ impl From<tokio_postgres::Error> for PgError {
 impl From<PgError> for Error {
     fn from(e: PgError) -> Self {
         let lost = match e {
-            PgError::Db(e) if !e.is_closed() => return Error::internal(e),
+            PgError::Db(e) if !e.is_closed() && !e.code().is_some_and(is_going_away) => {
+                return Error::internal(e);
+            }
             PgError::Db(e) => e.to_string(),
             PgError::Pool(e) => e.to_string(),
         };
