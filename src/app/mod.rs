@@ -31,6 +31,7 @@ mod principal;
 mod progress;
 mod records;
 mod retention;
+mod safety_plan;
 mod sessions;
 mod skills;
 mod streams;

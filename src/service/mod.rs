@@ -15,6 +15,7 @@ pub mod insight;
 pub mod journal;
 pub mod progress;
 mod request;
+pub mod safety_plan;
 pub mod skill;
 pub mod sync;
 
@@ -28,6 +29,7 @@ pub use goal::GoalApi;
 pub use insight::InsightApi;
 pub use journal::JournalApi;
 pub use progress::ProgressApi;
+pub use safety_plan::SafetyPlanApi;
 pub use skill::SkillApi;
 pub use sync::SyncApi;
 
@@ -59,8 +61,9 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
         backup_service_server::BackupServiceServer, care_service_server::CareServiceServer,
         comment_service_server::CommentServiceServer, goal_service_server::GoalServiceServer,
         insight_service_server::InsightServiceServer, journal_service_server::JournalServiceServer,
-        progress_service_server::ProgressServiceServer, skill_service_server::SkillServiceServer,
-        sync_service_server::SyncServiceServer,
+        progress_service_server::ProgressServiceServer,
+        safety_plan_service_server::SafetyPlanServiceServer,
+        skill_service_server::SkillServiceServer, sync_service_server::SyncServiceServer,
     };
     let app = || app.clone();
     let mut routes = RoutesBuilder::default();
@@ -86,6 +89,9 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
         .add_service(limited!(CommentServiceServer::new(CommentApi::new(app()))))
         .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
         .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
-        .add_service(limited!(JournalServiceServer::new(JournalApi::new(app()))));
+        .add_service(limited!(JournalServiceServer::new(JournalApi::new(app()))))
+        .add_service(limited!(SafetyPlanServiceServer::new(SafetyPlanApi::new(
+            app()
+        ))));
     routes
 }

@@ -125,6 +125,9 @@ pub enum Order {
     /// id; a day holds any number of records. A bound of [`Order::Day`]
     /// takes in the whole day.
     DayTime(NaiveDate, i64),
+    /// By revision, the newest first, then id: a record kept with its
+    /// history (a safety plan), whose first sibling is the current one.
+    Revision(u32),
 }
 
 /// What every kind of client-owned record says about itself; its storage
