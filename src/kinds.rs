@@ -34,6 +34,7 @@ macro_rules! record_kinds {
             ThoughtRecord(thought_record) = 11, "thought record", push [UpsertThoughtRecord];
             JournalEntry(journal_entry) = 12, "journal entry", push [UpsertJournalEntry];
             SafetyPlan(safety_plan) = 13, "safety plan", push [UpsertSafetyPlan];
+            RiskAlert(risk_alert) = 14, "risk alert", push [];
         }
     };
 }

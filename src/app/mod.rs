@@ -31,6 +31,7 @@ mod principal;
 mod progress;
 mod records;
 mod retention;
+mod risk;
 mod safety_plan;
 mod sessions;
 mod skills;
@@ -57,6 +58,7 @@ pub use progress::{
     ProgressTarget, StepProgress, SummarySeverity,
 };
 pub use retention::{FIRST_PASS_DELAY, PASS_INTERVAL, Retention};
+pub use risk::RiskState;
 pub use sessions::SessionDigest;
 pub use skills::{SkillStatsReport, SkillStatsTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};

@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 use crate::domain::{
-    AccountState, Comment, CommentTarget, Entity, Kind, TrackedAssignment, TrackedAttainment,
-    TrackedRating, TrackedResult, TrackedScale, TrackedStep, track_year,
+    AccountState, Comment, CommentTarget, Entity, Kind, Meta, RiskAlert, TrackedAssignment,
+    TrackedAttainment, TrackedRating, TrackedResult, TrackedScale, TrackedStep, track_year,
 };
 use crate::error::{Error, Result};
 use crate::store::Tx;
@@ -46,6 +46,18 @@ pub(super) fn create(tx: &mut Tx<'_>, mut entity: Entity) -> Result<Entity> {
     }
     let created = tx.create(entity)?;
     track(tx, None, Some(&created))?;
+    if let Entity::AssessmentResult(result) = &created
+        && result.signals_self_harm()
+    {
+        // In the same write: a risk is never stored without its alert.
+        let alert = RiskAlert {
+            meta: Meta::new(Uuid::now_v7(), result.meta.client_id),
+            result_id: result.meta.id,
+            result_date: result.local_date,
+            acknowledgement: None,
+        };
+        tx.create(Entity::RiskAlert(alert))?;
+    }
     Ok(created)
 }
 

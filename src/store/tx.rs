@@ -393,6 +393,15 @@ impl Tx<'_> {
             .collect()
     }
 
+    /// The ids of the live records of `kind` directly under `parent`, in
+    /// their order.
+    pub fn children_of(&mut self, parent: Uuid, kind: Kind) -> Result<Vec<Uuid>> {
+        self.keys_with(&keys::children_of(parent, kind))?
+            .iter()
+            .map(|key| keys::child_id(key).ok_or_else(|| Error::internal("bad index key")))
+            .collect()
+    }
+
     /// The live record of `kind` under `parent` at `order` (the first if
     /// several share it).
     pub fn child_at(&mut self, parent: Uuid, kind: Kind, order: Order) -> Result<Option<Uuid>> {

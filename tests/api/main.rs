@@ -41,6 +41,7 @@ mod persistence;
 mod progress;
 mod reflection;
 mod retention;
+mod risk;
 mod safety_plan;
 mod skills;
 mod smoke;

@@ -408,7 +408,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await page.getByRole("heading", { level: 1, name: world.ben.name }).waitFor();
     const top = page.locator(".client-risk .notice-crisis");
     await top.waitFor();
-    assert.match(await top.innerText(), /^Ben Okafor reported thoughts of self-harm on their latest PHQ-9\./);
+    assert.match(await top.innerText(), /^Ben Okafor reported thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet\./);
     assert.match(await top.innerText(), /Stepwise is not a crisis service/);
     const result = page.locator("table.results[data-instrument='PHQ-9'] tbody tr").first();
     await result.waitFor();

@@ -153,6 +153,11 @@ pub trait Record: Stored + Clone + PartialEq + std::fmt::Debug + Send + Sync + '
     fn for_therapist(self) -> Option<Self> {
         Some(self)
     }
+    /// The record as its own client sees it: whole, but for what the care
+    /// team keeps for itself (a risk alert's acknowledgement note).
+    fn for_client(self) -> Self {
+        self
+    }
     /// Whether the account `viewer`, who may see the client's records, may
     /// see this one.
     fn visible_to(&self, _viewer: Uuid) -> bool {

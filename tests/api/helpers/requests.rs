@@ -117,6 +117,7 @@ pub fn kind_and_id(change: &pb::Change) -> (&'static str, &str) {
         Entity::ThoughtRecord(r) => ("thought record", &r.id),
         Entity::JournalEntry(r) => ("journal entry", &r.id),
         Entity::SafetyPlan(r) => ("safety plan", &r.id),
+        Entity::RiskAlert(r) => ("risk alert", &r.id),
         Entity::Tombstone(r) => ("tombstone", &r.id),
     }
 }

@@ -85,9 +85,15 @@ export function clientView(
     const known = name();
     replace(title, known ?? (records ? "Client" : "Loading…"));
     if (known && node.isConnected) document.title = `${known} · Stepwise`;
-    // The caseload's flags are the server's judgement of the latest PHQ-9.
+    // The caseload's flags are the server's judgement: a risk alert open
+    // until a therapist acknowledges it.
     const atRisk = !gone && caseload.client(clientId)?.flags.includes(Flag.SELF_HARM_RISK);
-    replace(risk, atRisk ? crisisNote(`${known ?? "This client"} reported thoughts of self-harm on their latest PHQ-9.`) : null);
+    replace(
+      risk,
+      atRisk
+        ? crisisNote(`${known ?? "This client"} reported thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet.`)
+        : null,
+    );
   };
 
   function render(): void {
