@@ -697,6 +697,42 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await inviteRow.waitFor({ state: "detached", timeout: SETTLE_MS });
   });
 
+  await t.test("a late, backdated self-harm answer shows on the dashboard until a therapist acknowledges it", async () => {
+    await page.getByRole("link", { name: "Caseload", exact: true }).click();
+    await row(world.cleo.name).waitFor();
+    assert.ok(!(await cells(world.cleo.name))["Needs attention"]?.includes("Self-harm risk"), "Cleo's PHQ-9s were calm");
+    // Cleo enters, late, a PHQ-9 for three weeks ago with item 9 answered
+    // "several days": her latest result by date is still today's calm one.
+    await api(server.url, world.cleo.token).assessments.submitAssessment({
+      result: { instrumentId: PHQ9, localDate: utcDate(-21), answers: [0, 0, 0, 0, 0, 0, 0, 0, 1] },
+    });
+    await row(world.cleo.name).locator("li", { hasText: "Self-harm risk" }).waitFor({ timeout: SETTLE_MS });
+    assert.equal(await urgency(world.cleo.name), "Urgency: Critical");
+    assert.ok((await cells(world.cleo.name))["Needs attention"]?.includes("No safety plan"));
+
+    await page.getByRole("link", { name: world.cleo.name }).click();
+    await page.getByRole("heading", { level: 1, name: world.cleo.name }).waitFor();
+    const top = page.locator(".client-risk .notice-crisis");
+    await top.waitFor();
+    assert.match(
+      await top.innerText(),
+      /^Cleo Tanaka reported thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet\./,
+    );
+    await page.getByRole("link", { name: "Read the client's safety plan" }).click();
+    await page.getByText("Cleo Tanaka has no safety plan yet.").waitFor();
+    await assertAccessible("client with an open risk alert");
+
+    const form = page.locator("form", { has: page.getByRole("heading", { name: "Acknowledge the alert" }) });
+    await form.getByLabel("What you did").selectOption({ label: "Contacted the client" });
+    await form.getByLabel(/^Note/).fill("Called Cleo: safe tonight, seen tomorrow.");
+    await form.getByRole("button", { name: "Acknowledge" }).click();
+    await page.getByText(/^Acknowledged for every therapist of Cleo Tanaka/).waitFor();
+    await top.waitFor({ state: "detached", timeout: SETTLE_MS });
+    await page.getByRole("link", { name: "Back to the caseload" }).click();
+    await row(world.cleo.name).waitFor();
+    assert.ok(!(await cells(world.cleo.name))["Needs attention"]?.includes("Self-harm risk"), "acknowledged: the flag is gone");
+  });
+
   await t.test("nothing broke the page: no errors, no CSP violations, no dialogs", () => {
     assert.deepEqual(trouble, []);
   });

@@ -26,6 +26,7 @@ const SEVERITY: Record<SummarySeverity, { label: string; tone: string } | undefi
 /** Badges in the order of the caseload's sort: the most serious first. */
 const FLAG_ORDER = [
   Flag.SELF_HARM_RISK,
+  Flag.NO_SAFETY_PLAN,
   Flag.RELIABLE_DETERIORATION,
   Flag.EFFICACY_DROP,
   Flag.INACTIVE,
