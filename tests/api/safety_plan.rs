@@ -484,6 +484,26 @@ async fn two_devices_creating_a_plan_offline_conflict_instead_of_making_two_plan
         .into_inner()
         .results;
     assert_eq!(outcome(&bad[0]), pb::Outcome::Rejected);
+    let no_revision = phone
+        .push(push(
+            "phone",
+            vec![upsert(
+                "phone-4",
+                pb::SafetyPlan {
+                    revision: 0,
+                    ..first_plan("x")
+                },
+            )],
+        ))
+        .await
+        .expect("push")
+        .into_inner()
+        .results;
+    assert_eq!(outcome(&no_revision[0]), pb::Outcome::Rejected);
+    assert_eq!(
+        no_revision[0].field_violations[0].field,
+        "safety_plan.revision"
+    );
     let mut fields: Vec<&str> = bad[0]
         .field_violations
         .iter()

@@ -90,11 +90,14 @@ fn section<A, D>(
         .collect()
 }
 
-/// The revision in a message, as a domain revision.
-fn revision(value: i64, check: &mut Violations) -> u32 {
+/// The revision in a message, as a domain revision: at least `least`.
+fn revision(value: i64, least: u32, check: &mut Violations) -> u32 {
     check.check(
         format!("{SAFETY_PLAN}.revision"),
-        u32::try_from(value).map_err(|_| format!("must be between 0 and {}", u32::MAX)),
+        u32::try_from(value)
+            .ok()
+            .filter(|revision| *revision >= least)
+            .ok_or_else(|| format!("must be between {least} and {}", u32::MAX)),
     )
 }
 
@@ -110,7 +113,8 @@ pub fn safety_plan_update(
         format!("{SAFETY_PLAN}.client_id"),
         super::id_or_caller(&api.client_id, caller),
     );
-    let base = revision(api.revision, &mut check);
+    // The revision the edit started from: 0 when there is no plan yet.
+    let base = revision(api.revision, 0, &mut check);
     let chosen = masked(
         &request.update_mask,
         <SafetyPlan as crate::domain::Editable>::FIELDS,
@@ -127,7 +131,8 @@ impl Pushed for pb::SafetyPlan {
         let id = new_id(&self.id, "safety_plan.id", &mut check);
         let mut plan = SafetyPlan {
             meta: new_meta(id, caller),
-            revision: revision(self.revision, &mut check),
+            // The new version's own revision: 1 for a first plan.
+            revision: revision(self.revision, 1, &mut check),
             ..SafetyPlan::default()
         };
         editable_fields(&self, SAFETY_PLAN, &mut check, &mut plan);
