@@ -719,8 +719,26 @@ test("a therapist follows their clients in the dashboard", async (t) => {
       /^Cleo Tanaka reported thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet\./,
     );
     await page.getByRole("link", { name: "Read the client's safety plan" }).click();
-    await page.getByText("Cleo Tanaka has no safety plan yet.").waitFor();
+    await page.getByText("Cleo Tanaka has no safety plan yet. Write one with them below.").waitFor();
     await assertAccessible("client with an open risk alert");
+
+    // The therapist writes the plan with Cleo, in the session.
+    const planSection = page.locator("section.section-safety-plan");
+    await planSection.getByText("Edit the safety plan").click();
+    await planSection.getByLabel(/^1\. Warning signs/).fill("Lying awake past 2 am\nSkipping meals");
+    await planSection.getByLabel(/^4\. People to ask for help/).fill("My sister Mia, 555-0101");
+    await planSection.getByLabel(/^Reasons for living/).fill("My cat, Miso");
+    await planSection.getByRole("button", { name: "Save a new version" }).click();
+    await planSection.getByText("Saved as version 1 of Cleo Tanaka's safety plan.").waitFor({ timeout: SETTLE_MS });
+    await planSection.getByText("My sister Mia, 555-0101").waitFor({ timeout: SETTLE_MS });
+    await planSection.locator(".meta", { hasText: "Version 1" }).waitFor();
+    const saved = await api(server.url, world.cleo.token).safetyPlans.getSafetyPlan({});
+    assert.deepEqual(saved.warningSigns, ["Lying awake past 2 am", "Skipping meals"]);
+    assert.deepEqual(
+      saved.peopleToAsk.map((p) => [p.name, p.phone]),
+      [["My sister Mia", "555-0101"]],
+    );
+    await assertAccessible("client with a safety plan");
 
     const form = page.locator("form", { has: page.getByRole("heading", { name: "Acknowledge the alert" }) });
     await form.getByLabel("What you did").selectOption({ label: "Contacted the client" });
@@ -730,7 +748,9 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await top.waitFor({ state: "detached", timeout: SETTLE_MS });
     await page.getByRole("link", { name: "Back to the caseload" }).click();
     await row(world.cleo.name).waitFor();
-    assert.ok(!(await cells(world.cleo.name))["Needs attention"]?.includes("Self-harm risk"), "acknowledged: the flag is gone");
+    const after = (await cells(world.cleo.name))["Needs attention"];
+    assert.ok(!after?.includes("Self-harm risk"), "acknowledged: the flag is gone");
+    assert.ok(!after?.includes("No safety plan"), "and she has a plan");
   });
 
   await t.test("nothing broke the page: no errors, no CSP violations, no dialogs", () => {
