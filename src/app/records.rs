@@ -2,8 +2,9 @@
 //! creates, changes or deletes a record goes through here, so the
 //! aggregates (`StepTrack`, `ClientTrack`) change in the same transaction
 //! as the records they summarise, a delete takes everything under the
-//! record with it, and a comment on a check-in is visible to its author
-//! only exactly while the check-in's note is private.
+//! record with it, a comment on a check-in is visible to its author only
+//! exactly while the check-in's note is private, and a PHQ-9 answer about
+//! self-harm never goes without its risk alert.
 
 use chrono_tz::Tz;
 use uuid::Uuid;

@@ -5,6 +5,7 @@
 //! the client's copy of the acknowledgement has no note.
 
 use stepwise::pb;
+use tokio_stream::StreamExt;
 use tonic::{Code, Response, Status};
 
 use crate::assessments::{PHQ9, answers, submitted};
@@ -178,6 +179,29 @@ async fn a_late_backdated_self_harm_answer_stays_on_every_dashboard_until_a_ther
         pb::RiskAction::ReviewedSafetyPlan as i32
     );
     assert!(!format!("{own:?}").contains(NOTE));
+    let mut export = app
+        .accounts(&team.client)
+        .await
+        .export_data(pb::ExportDataRequest {
+            account_id: team.client_id.clone(),
+        })
+        .await
+        .expect("export")
+        .into_inner();
+    let mut exported = Vec::new();
+    while let Some(item) = export.next().await {
+        exported.push(item.expect("item"));
+    }
+    assert!(
+        exported.iter().any(|item| matches!(
+            &item.item,
+            Some(pb::export_data_response::Item::Record(pb::Change {
+                entity: Some(pb::change::Entity::RiskAlert(_))
+            }))
+        )),
+        "the export holds the alert"
+    );
+    assert!(!format!("{exported:?}").contains(NOTE), "but not the note");
     // The acknowledgement is in the client's audit trail
     let acknowledged_by: Vec<String> = access_events(&app, &team.client)
         .await
