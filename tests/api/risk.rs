@@ -303,6 +303,12 @@ async fn only_a_linked_therapist_acknowledges_and_an_alert_outlives_a_revoked_li
 async fn a_self_harm_answer_pushed_from_a_device_opens_an_alert_too() {
     let app = TestApp::spawn().await;
     let team = team(&app).await;
+    let mut watch = care(&app, &team.therapist)
+        .await
+        .watch_clients(pb::WatchClientsRequest {})
+        .await
+        .expect("watch")
+        .into_inner();
     let mut phone = sync_api(&app, &team.client).await;
     let results = phone
         .push(push(
@@ -322,7 +328,18 @@ async fn a_self_harm_answer_pushed_from_a_device_opens_an_alert_too() {
         .into_inner()
         .results;
     assert_eq!(outcome(&results[0]), pb::Outcome::Applied);
+    // The watching dashboard receives the alert as it opens.
+    let delivered = loop {
+        let event = watch.next().await.expect("event").expect("ok");
+        if let Some(pb::watch_clients_response::Event::Change(pb::Change {
+            entity: Some(pb::change::Entity::RiskAlert(alert)),
+        })) = event.event
+        {
+            break alert;
+        }
+    };
     let alerts = pulled_alerts(&app, &team.therapist, &team.client_id).await;
+    assert_eq!(alerts, vec![delivered]);
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].acknowledgement.is_none());
     assert_eq!(
