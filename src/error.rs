@@ -154,6 +154,9 @@ pub enum Error {
         "this goal has no attainment scale; describe its five levels (attainment_scale) before rating it"
     )]
     NoAttainmentScale,
+    /// A risk acknowledgement for a client with no open risk alert.
+    #[error("this client has no open risk alert to acknowledge")]
+    NoOpenRiskAlert,
     /// Answers were given to another version of the instrument than the
     /// current one.
     #[error(
@@ -323,6 +326,7 @@ error_codes! {
     ShuttingDown => Unavailable,
     Internal => Internal,
     NoAttainmentScale => FailedPrecondition,
+    NoOpenRiskAlert => FailedPrecondition,
     InstrumentChanged => FailedPrecondition,
     StoreUnavailable => Unavailable,
     Unsupported => Unimplemented,

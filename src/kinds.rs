@@ -33,6 +33,8 @@ macro_rules! record_kinds {
             SkillPractice(skill_practice) = 10, "skill practice", push [UpsertSkillPractice];
             ThoughtRecord(thought_record) = 11, "thought record", push [UpsertThoughtRecord];
             JournalEntry(journal_entry) = 12, "journal entry", push [UpsertJournalEntry];
+            SafetyPlan(safety_plan) = 13, "safety plan", push [UpsertSafetyPlan];
+            RiskAlert(risk_alert) = 14, "risk alert", push [];
         }
     };
 }

@@ -83,7 +83,8 @@ impl App {
                 if entity.is_deleted() || !sent.insert(entity.meta().id) {
                     continue;
                 }
-                if !send(items, ExportItem::Record(Box::new(entity))).await {
+                // The client's copy, as their devices hold it.
+                if !send(items, ExportItem::Record(Box::new(entity.for_client()))).await {
                     return Ok(());
                 }
             }

@@ -33,6 +33,8 @@ mod progress;
 mod records;
 mod reminders;
 mod retention;
+mod risk;
+mod safety_plan;
 mod sessions;
 mod skills;
 mod streams;
@@ -58,6 +60,7 @@ pub use progress::{
     ProgressTarget, StepProgress, SummarySeverity,
 };
 pub use retention::{FIRST_PASS_DELAY, PASS_INTERVAL, Retention};
+pub use risk::RiskState;
 pub use sessions::SessionDigest;
 pub use skills::{SkillStatsReport, SkillStatsTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};

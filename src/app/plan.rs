@@ -115,16 +115,16 @@ impl App {
     }
 
     /// A record as `principal` may see it in a change feed: therapists see
-    /// private text blanked, or not at all; a record hidden from the caller
-    /// (a comment on a private note, for anyone but its author) is a
-    /// tombstone.
+    /// private text blanked, or not at all; the client, all but the care
+    /// team's own notes; a record hidden from the caller (a comment on a
+    /// private note, for anyone but its author) is a tombstone.
     pub(super) fn as_seen_by(
         &self,
         principal: &Principal,
         entity: crate::domain::Entity,
     ) -> Option<crate::domain::Entity> {
         let entity = if principal.is_client(entity.meta().client_id) {
-            Some(entity)
+            Some(entity.for_client())
         } else {
             entity.for_therapist()
         };

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::{Action, App, PageRequest, Principal};
+use super::{Action, App, PageRequest, Principal, RiskState};
 use crate::domain::assessment::{self, Assessed, ResultFlag, Standing};
 use crate::domain::attainment;
 use crate::domain::instruments::{self, Instrument, RankedBand};
@@ -137,13 +137,16 @@ pub enum Flag {
     LowAdherence,
     /// Efficacy down 20 points or more over 28 days.
     EfficacyDrop,
-    /// The latest PHQ-9 answered item 9 (thoughts of self-harm) above 0.
+    /// A risk alert is open: a PHQ-9 answered item 9 (thoughts of
+    /// self-harm) above 0, and no therapist has acknowledged it yet.
     SelfHarmRisk,
     /// The latest result of a questionnaire is reliably worse than the
     /// first.
     ReliableDeterioration,
     /// An assignment is overdue.
     AssessmentOverdue,
+    /// A risk alert is open and the client has no safety plan.
+    NoSafetyPlan,
 }
 
 /// How urgently a client needs attention, least urgent first.
@@ -165,15 +168,21 @@ impl Flag {
     /// How urgent the flag is.
     pub fn severity(self) -> SummarySeverity {
         match self {
-            Flag::SelfHarmRisk => SummarySeverity::Critical,
+            Flag::SelfHarmRisk | Flag::NoSafetyPlan => SummarySeverity::Critical,
             Flag::ReliableDeterioration => SummarySeverity::High,
             Flag::EfficacyDrop => SummarySeverity::Medium,
             Flag::Inactive | Flag::LowAdherence | Flag::AssessmentOverdue => SummarySeverity::Low,
         }
     }
 
-    /// The flags of a client's report and questionnaires, most severe first.
-    pub fn of_client(report: &ProgressReport, instruments: &[InstrumentSummary]) -> Vec<Flag> {
+    /// The flags of a client's risk, report and questionnaires, most
+    /// severe first. An open risk alert raises its flag whatever the
+    /// report's day: only an acknowledgement closes it.
+    pub fn of_client(
+        risk: RiskState,
+        report: &ProgressReport,
+        instruments: &[InstrumentSummary],
+    ) -> Vec<Flag> {
         let raised = |flag: ResultFlag| {
             instruments
                 .iter()
@@ -181,8 +190,11 @@ impl Flag {
                 .any(|latest| latest.assessed.flags.contains(&flag))
         };
         let mut flags = Vec::new();
-        if raised(ResultFlag::SelfHarmRisk) {
+        if risk.open_alert {
             flags.push(Flag::SelfHarmRisk);
+            if !risk.safety_plan {
+                flags.push(Flag::NoSafetyPlan);
+            }
         }
         if raised(ResultFlag::ReliableDeterioration) {
             flags.push(Flag::ReliableDeterioration);
@@ -290,32 +302,35 @@ impl App {
             let day = as_of.unwrap_or_else(|| local_day(now, inputs.zone));
             let homework = self.homework(principal, client, day).await?;
             let custom = self.custom_instruments_of(&inputs.plan).await?;
-            clients.push((client, name, inputs, day, homework, custom));
+            let risk = self.risk_state(principal, client).await?;
+            clients.push((client, name, inputs, day, (homework, risk), custom));
         }
         let items = self
             .off_the_workers(move || {
                 Ok(clients
                     .into_iter()
-                    .map(|(client_id, display_name, inputs, day, homework, custom)| {
-                        let progress = report(&inputs, Some(day), now);
-                        let instruments =
-                            instrument_summaries(&inputs.plan, progress.as_of, &custom);
-                        let flags = Flag::of_client(&progress, &instruments);
-                        ClientSummary {
-                            client_id,
-                            display_name,
-                            severity: flags
-                                .iter()
-                                .map(|flag| flag.severity())
-                                .max()
-                                .unwrap_or(SummarySeverity::None),
-                            flags,
-                            instruments,
-                            progress,
-                            skill_practices_7d: homework.0,
-                            thought_records_7d: homework.1,
-                        }
-                    })
+                    .map(
+                        |(client_id, display_name, inputs, day, (homework, risk), custom)| {
+                            let progress = report(&inputs, Some(day), now);
+                            let instruments =
+                                instrument_summaries(&inputs.plan, progress.as_of, &custom);
+                            let flags = Flag::of_client(risk, &progress, &instruments);
+                            ClientSummary {
+                                client_id,
+                                display_name,
+                                severity: flags
+                                    .iter()
+                                    .map(|flag| flag.severity())
+                                    .max()
+                                    .unwrap_or(SummarySeverity::None),
+                                flags,
+                                instruments,
+                                progress,
+                                skill_practices_7d: homework.0,
+                                thought_records_7d: homework.1,
+                            }
+                        },
+                    )
                     .collect())
             })
             .await?;

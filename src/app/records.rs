@@ -2,15 +2,16 @@
 //! creates, changes or deletes a record goes through here, so the
 //! aggregates (`StepTrack`, `ClientTrack`) change in the same transaction
 //! as the records they summarise, a delete takes everything under the
-//! record with it, and a comment on a check-in is visible to its author
-//! only exactly while the check-in's note is private.
+//! record with it, a comment on a check-in is visible to its author only
+//! exactly while the check-in's note is private, and a PHQ-9 answer about
+//! self-harm never goes without its risk alert.
 
 use chrono_tz::Tz;
 use uuid::Uuid;
 
 use crate::domain::{
-    AccountState, Comment, CommentTarget, Entity, Kind, TrackedAssignment, TrackedAttainment,
-    TrackedRating, TrackedResult, TrackedScale, TrackedStep, track_year,
+    AccountState, Comment, CommentTarget, Entity, Kind, Meta, RiskAlert, TrackedAssignment,
+    TrackedAttainment, TrackedRating, TrackedResult, TrackedScale, TrackedStep, track_year,
 };
 use crate::error::{Error, Result};
 use crate::store::Tx;
@@ -46,6 +47,18 @@ pub(super) fn create(tx: &mut Tx<'_>, mut entity: Entity) -> Result<Entity> {
     }
     let created = tx.create(entity)?;
     track(tx, None, Some(&created))?;
+    if let Entity::AssessmentResult(result) = &created
+        && result.signals_self_harm()
+    {
+        // In the same write: a risk is never stored without its alert.
+        let alert = RiskAlert {
+            meta: Meta::new(Uuid::now_v7(), result.meta.client_id),
+            result_id: result.meta.id,
+            result_date: result.local_date,
+            acknowledgement: None,
+        };
+        tx.create(Entity::RiskAlert(alert))?;
+    }
     Ok(created)
 }
 

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::assessments::score;
 use super::comments::target_field;
 use super::delivery::{Delivery, Looks};
+use super::safety_plan::superseded_by;
 use super::{Action, App, Principal, action_for, records};
 use crate::domain::{
     Cursor, Entity, IntoEntity, Kind, Mutation, MutationOp, MutationResult, Outcome, Parent,
@@ -508,6 +509,11 @@ fn create(tx: &mut Tx<'_>, principal: &Principal, mut entity: Entity) -> Result<
         }
         Some(Parent::Client) if principal.is_client(entity.meta().client_id) => {}
         _ => return Err(Error::NotFound("client")),
+    }
+    if let Entity::SafetyPlan(plan) = &entity
+        && let Some(current) = superseded_by(tx, plan)?
+    {
+        return Ok((Outcome::Conflict, current));
     }
     if let Entity::CheckIn(check_in) = &entity {
         let slot = tx.child_at(

@@ -205,4 +205,19 @@ impl pb::care_service_server::CareService for CareApi {
         self.app.cancel_invite(&principal, code).await?;
         Ok(Response::new(()))
     }
+
+    async fn acknowledge_risk(
+        &self,
+        request: Request<pb::AcknowledgeRiskRequest>,
+    ) -> Result<Response<pb::AcknowledgeRiskResponse>, Status> {
+        let principal = principal(&request)?;
+        let (client_id, acknowledgement) = convert::risk_acknowledgement(request.get_ref())?;
+        let closed = self
+            .app
+            .acknowledge_risk(&principal, client_id, acknowledgement)
+            .await?;
+        Ok(Response::new(pb::AcknowledgeRiskResponse {
+            risk_alerts: closed.into_iter().map(Into::into).collect(),
+        }))
+    }
 }

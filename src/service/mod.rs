@@ -16,6 +16,7 @@ pub mod insight;
 pub mod journal;
 pub mod progress;
 mod request;
+pub mod safety_plan;
 pub mod skill;
 pub mod sync;
 
@@ -30,6 +31,7 @@ pub use goal::GoalApi;
 pub use insight::InsightApi;
 pub use journal::JournalApi;
 pub use progress::ProgressApi;
+pub use safety_plan::SafetyPlanApi;
 pub use skill::SkillApi;
 pub use sync::SyncApi;
 
@@ -62,8 +64,9 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
         comment_service_server::CommentServiceServer, crisis_service_server::CrisisServiceServer,
         goal_service_server::GoalServiceServer, insight_service_server::InsightServiceServer,
         journal_service_server::JournalServiceServer,
-        progress_service_server::ProgressServiceServer, skill_service_server::SkillServiceServer,
-        sync_service_server::SyncServiceServer,
+        progress_service_server::ProgressServiceServer,
+        safety_plan_service_server::SafetyPlanServiceServer,
+        skill_service_server::SkillServiceServer, sync_service_server::SyncServiceServer,
     };
     let app = || app.clone();
     let mut routes = RoutesBuilder::default();
@@ -90,6 +93,9 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
         .add_service(limited!(CrisisServiceServer::new(CrisisApi::new(app()))))
         .add_service(limited!(SkillServiceServer::new(SkillApi::new(app()))))
         .add_service(limited!(InsightServiceServer::new(InsightApi::new(app()))))
-        .add_service(limited!(JournalServiceServer::new(JournalApi::new(app()))));
+        .add_service(limited!(JournalServiceServer::new(JournalApi::new(app()))))
+        .add_service(limited!(SafetyPlanServiceServer::new(SafetyPlanApi::new(
+            app()
+        ))));
     routes
 }

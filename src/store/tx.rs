@@ -386,8 +386,18 @@ impl Tx<'_> {
 
     /// The ids of the live records directly under `parent`, of any kind.
     pub fn children(&mut self, parent: Uuid) -> Result<Vec<Uuid>> {
-        let prefix = keys::key(keys::CHILD, &[parent.as_bytes()]);
-        self.keys_with(&prefix)?
+        self.child_ids(&keys::key(keys::CHILD, &[parent.as_bytes()]))
+    }
+
+    /// The ids of the live records of `kind` directly under `parent`, in
+    /// their order.
+    pub fn children_of(&mut self, parent: Uuid, kind: Kind) -> Result<Vec<Uuid>> {
+        self.child_ids(&keys::children_of(parent, kind))
+    }
+
+    /// The ids of the parent index entries under `prefix`.
+    fn child_ids(&mut self, prefix: &[u8]) -> Result<Vec<Uuid>> {
+        self.keys_with(prefix)?
             .iter()
             .map(|key| keys::child_id(key).ok_or_else(|| Error::internal("bad index key")))
             .collect()

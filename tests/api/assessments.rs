@@ -518,7 +518,8 @@ async fn a_self_harm_answer_reaches_the_watching_therapist_and_tops_the_dashboar
     );
     assert_eq!(phq9.flags, [pb::AssessmentFlag::SelfHarmRisk as i32]);
 
-    // A later PHQ-9 answering item 9 with 0 clears the flag.
+    // A later PHQ-9 answering item 9 with 0 does not close the risk: only
+    // a therapist's acknowledgement does (see risk.rs).
     submitted(
         &app,
         &client,
@@ -527,12 +528,30 @@ async fn a_self_harm_answer_reaches_the_watching_therapist_and_tops_the_dashboar
         &[1, 1, 1, 1, 1, 1, 1, 1, 0],
     )
     .await;
-    let cleared = summary(&app, &therapist, "2026-03-16").await;
-    assert!(!cleared.flags.contains(&(pb::Flag::SelfHarmRisk as i32)));
-    assert_ne!(cleared.severity, pb::SummarySeverity::Critical as i32);
-    // As of the earlier day, the flag is still there.
-    let then = summary(&app, &therapist, "2026-03-02").await;
-    assert_eq!(then.severity, pb::SummarySeverity::Critical as i32);
+    let later = summary(&app, &therapist, "2026-03-16").await;
+    assert_eq!(later.flags[0], pb::Flag::SelfHarmRisk as i32);
+    assert_eq!(later.severity, pb::SummarySeverity::Critical as i32);
+    assert_eq!(
+        later.instruments[0].flags,
+        Vec::<i32>::new(),
+        "the latest result itself is calm"
+    );
+    care(&app, &therapist)
+        .await
+        .acknowledge_risk(pb::AcknowledgeRiskRequest {
+            client_id: client_id.clone(),
+            action: pb::RiskAction::ContactedClient.into(),
+            note: "Called Ada; she is safe and has an appointment on Monday.".into(),
+        })
+        .await
+        .expect("acknowledge");
+    let acknowledged = summary(&app, &therapist, "2026-03-16").await;
+    assert!(
+        !acknowledged
+            .flags
+            .contains(&(pb::Flag::SelfHarmRisk as i32))
+    );
+    assert_ne!(acknowledged.severity, pb::SummarySeverity::Critical as i32);
 }
 
 #[tokio::test]

@@ -81,6 +81,21 @@ async fn client_with_markers(app: &TestApp) -> (String, pb::Goal, pb::CheckIn) {
     )
     .await
     .expect("journal entry");
+    // A phone number is text the client wrote too: sealed like the rest.
+    crate::safety_plan::save(
+        app,
+        &client,
+        pb::SafetyPlan {
+            people_to_ask: vec![pb::SafetyPlanContact {
+                name: format!("{NOTE_MARKER} in the safety plan"),
+                phone: "555-0199".into(),
+            }],
+            ..crate::safety_plan::first_plan(&format!("{WHY_MARKER} as a warning sign"))
+        },
+        &[],
+    )
+    .await
+    .expect("safety plan");
     let step = create_step(app, &client, &goal.id, "Walk").await;
     let check_in = log(
         app,

@@ -45,6 +45,8 @@ mod progress;
 mod reflection;
 mod reminders;
 mod retention;
+mod risk;
+mod safety_plan;
 mod skills;
 mod smoke;
 mod stream_access;

@@ -946,10 +946,12 @@ const DELETABLE: [(&str, pb::EntityType); 8] = [
     ("skill", pb::EntityType::Skill),
     ("goal", pb::EntityType::Goal),
 ];
-const NOT_DELETABLE: [(&str, pb::EntityType); 3] = [
+const NOT_DELETABLE: [(&str, pb::EntityType); 5] = [
     ("assignment", pb::EntityType::Assignment),
     ("assessment result", pb::EntityType::AssessmentResult),
     ("attainment rating", pb::EntityType::AttainmentRating),
+    ("safety plan", pb::EntityType::SafetyPlan),
+    ("risk alert", pb::EntityType::RiskAlert),
 ];
 
 /// The comment on `Mutation.delete`, as one line.
@@ -1020,6 +1022,23 @@ async fn a_push_deletes_exactly_the_kinds_its_contract_names_and_refuses_the_oth
     )
     .await
     .expect("attainment rating");
+    let plan = crate::safety_plan::save(
+        &app,
+        client,
+        crate::safety_plan::first_plan("Feeling trapped"),
+        &[],
+    )
+    .await
+    .expect("safety plan");
+    // The self-harm answer above opened a risk alert.
+    let (changes, _) = pull_everything(&mut sync_api(&app, client).await).await;
+    let alert = changes
+        .into_iter()
+        .find_map(|change| match change.entity {
+            Some(pb::change::Entity::RiskAlert(alert)) => Some(alert),
+            _ => None,
+        })
+        .expect("a risk alert");
     let versions = [
         (check_in.id, check_in.version),
         (rating.id, rating.version),
@@ -1034,6 +1053,8 @@ async fn a_push_deletes_exactly_the_kinds_its_contract_names_and_refuses_the_oth
         (assignment.id, assignment.version),
         (result.id, result.version),
         (attainment.id, attainment.version),
+        (plan.id, plan.version),
+        (alert.id, alert.version),
     ];
 
     // The refusals first: deleting the goal takes its attainment rating.
@@ -1070,7 +1091,12 @@ async fn a_push_deletes_exactly_the_kinds_its_contract_names_and_refuses_the_oth
     let live: Vec<&str> = changes.iter().map(|change| kind_and_id(change).0).collect();
     assert_eq!(
         live,
-        ["assignment", "assessment result"],
+        [
+            "assignment",
+            "assessment result",
+            "risk alert",
+            "safety plan"
+        ],
         "what is left after deleting the goal (and its attainment rating with it)"
     );
 }

@@ -10,6 +10,7 @@ import { CrisisService } from "./gen/stepwise/v1/crisis_service_pb";
 import { GoalService } from "./gen/stepwise/v1/goal_service_pb";
 import { InsightService } from "./gen/stepwise/v1/insight_service_pb";
 import { ProgressService } from "./gen/stepwise/v1/progress_service_pb";
+import { SafetyPlanService } from "./gen/stepwise/v1/safety_plan_service_pb";
 import { SkillService } from "./gen/stepwise/v1/skill_service_pb";
 import { token } from "./session";
 import { stepwiseTransport } from "./transport";
@@ -24,6 +25,7 @@ export const crisis = createClient(CrisisService, transport);
 export const goals = createClient(GoalService, transport);
 export const insights = createClient(InsightService, transport);
 export const progress = createClient(ProgressService, transport);
+export const safetyPlans = createClient(SafetyPlanService, transport);
 export const skills = createClient(SkillService, transport);
 
 /** The largest page the server hands out. */

@@ -412,7 +412,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await page.getByRole("heading", { level: 1, name: world.ben.name }).waitFor();
     const top = page.locator(".client-risk .notice-crisis");
     await top.waitFor();
-    assert.match(await top.innerText(), /^Ben Okafor reported thoughts of self-harm on their latest PHQ-9\./);
+    assert.match(await top.innerText(), /^Ben Okafor reported thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet\./);
     assert.match(await top.innerText(), /Stepwise is not a crisis service/);
     const result = page.locator("table.results[data-instrument='PHQ-9'] tbody tr").first();
     await result.waitFor();
@@ -699,6 +699,62 @@ test("a therapist follows their clients in the dashboard", async (t) => {
       .getByText("This invite was already used: the client is linked to you, so it cannot be cancelled.")
       .waitFor();
     await inviteRow.waitFor({ state: "detached", timeout: SETTLE_MS });
+  });
+
+  await t.test("a late, backdated self-harm answer shows on the dashboard until a therapist acknowledges it", async () => {
+    await page.getByRole("link", { name: "Caseload", exact: true }).click();
+    await row(world.cleo.name).waitFor();
+    assert.ok(!(await cells(world.cleo.name))["Needs attention"]?.includes("Self-harm risk"), "Cleo's PHQ-9s were calm");
+    // Cleo enters, late, a PHQ-9 for three weeks ago with item 9 answered
+    // "several days": her latest result by date is still today's calm one.
+    await api(server.url, world.cleo.token).assessments.submitAssessment({
+      result: { instrumentId: PHQ9, localDate: utcDate(-21), answers: [0, 0, 0, 0, 0, 0, 0, 0, 1] },
+    });
+    await row(world.cleo.name).locator("li", { hasText: "Self-harm risk" }).waitFor({ timeout: SETTLE_MS });
+    assert.equal(await urgency(world.cleo.name), "Urgency: Critical");
+    assert.ok((await cells(world.cleo.name))["Needs attention"]?.includes("No safety plan"));
+
+    await page.getByRole("link", { name: world.cleo.name }).click();
+    await page.getByRole("heading", { level: 1, name: world.cleo.name }).waitFor();
+    const top = page.locator(".client-risk .notice-crisis");
+    await top.waitFor();
+    assert.match(
+      await top.innerText(),
+      /^Cleo Tanaka reported thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet\./,
+    );
+    await page.getByRole("link", { name: "Read the client's safety plan" }).click();
+    await page.getByText("Cleo Tanaka has no safety plan yet. Write one with them below.").waitFor();
+    await assertAccessible("client with an open risk alert");
+
+    // The therapist writes the plan with Cleo, in the session.
+    const planSection = page.locator("section.section-safety-plan");
+    await planSection.getByText("Edit the safety plan").click();
+    await planSection.getByLabel(/^1\. Warning signs/).fill("Lying awake past 2 am\nSkipping meals");
+    await planSection.getByLabel(/^4\. People to ask for help/).fill("My sister Mia, 555-0101");
+    await planSection.getByLabel(/^Reasons for living/).fill("My cat, Miso");
+    await planSection.getByRole("button", { name: "Save a new version" }).click();
+    await planSection.getByText("Saved as version 1 of Cleo Tanaka's safety plan.").waitFor({ timeout: SETTLE_MS });
+    await planSection.getByText("My sister Mia, 555-0101").waitFor({ timeout: SETTLE_MS });
+    await planSection.locator(".meta", { hasText: "Version 1" }).waitFor();
+    const saved = await api(server.url, world.cleo.token).safetyPlans.getSafetyPlan({});
+    assert.deepEqual(saved.warningSigns, ["Lying awake past 2 am", "Skipping meals"]);
+    assert.deepEqual(
+      saved.peopleToAsk.map((p) => [p.name, p.phone]),
+      [["My sister Mia", "555-0101"]],
+    );
+    await assertAccessible("client with a safety plan");
+
+    const form = page.locator("form", { has: page.getByRole("heading", { name: "Acknowledge the alert" }) });
+    await form.getByLabel("What you did").selectOption({ label: "Contacted the client" });
+    await form.getByLabel(/^Note/).fill("Called Cleo: safe tonight, seen tomorrow.");
+    await form.getByRole("button", { name: "Acknowledge" }).click();
+    await page.getByText(/^Acknowledged for every therapist of Cleo Tanaka/).waitFor();
+    await top.waitFor({ state: "detached", timeout: SETTLE_MS });
+    await page.getByRole("link", { name: "Back to the caseload" }).click();
+    await row(world.cleo.name).waitFor();
+    const after = (await cells(world.cleo.name))["Needs attention"];
+    assert.ok(!after?.includes("Self-harm risk"), "acknowledged: the flag is gone");
+    assert.ok(!after?.includes("No safety plan"), "and she has a plan");
   });
 
   await t.test("nothing broke the page: no errors, no CSP violations, no dialogs", () => {

@@ -19,6 +19,7 @@ import { GoalService } from "../src/gen/stepwise/v1/goal_service_pb";
 import { CommentService } from "../src/gen/stepwise/v1/comment_service_pb";
 import { InsightService } from "../src/gen/stepwise/v1/insight_service_pb";
 import { ProgressService } from "../src/gen/stepwise/v1/progress_service_pb";
+import { SafetyPlanService } from "../src/gen/stepwise/v1/safety_plan_service_pb";
 import { SkillCategory } from "../src/gen/stepwise/v1/skill_pb";
 import { SkillService } from "../src/gen/stepwise/v1/skill_service_pb";
 import { CognitiveDistortion } from "../src/gen/stepwise/v1/thought_record_pb";
@@ -33,6 +34,7 @@ export interface Api {
   goals: Client<typeof GoalService>;
   insights: Client<typeof InsightService>;
   progress: Client<typeof ProgressService>;
+  safetyPlans: Client<typeof SafetyPlanService>;
   skills: Client<typeof SkillService>;
 }
 
@@ -47,6 +49,7 @@ export function api(url: string, token: string): Api {
     goals: createClient(GoalService, transport),
     insights: createClient(InsightService, transport),
     progress: createClient(ProgressService, transport),
+    safetyPlans: createClient(SafetyPlanService, transport),
     skills: createClient(SkillService, transport),
   };
 }

@@ -133,6 +133,14 @@ macro_rules! records {
                 }
             }
 
+            /// The entity as its own client sees it.
+            pub fn for_client(self) -> Entity {
+                match self {
+                    $(Entity::$kind(r) => Entity::$kind(r.for_client()),)*
+                    tombstone @ Entity::Tombstone(_) => tombstone,
+                }
+            }
+
             /// Whether the account `viewer`, who may see the client's
             /// records, may see this one (a tombstone: yes).
             pub fn visible_to(&self, viewer: Uuid) -> bool {

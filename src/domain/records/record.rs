@@ -125,6 +125,9 @@ pub enum Order {
     /// id; a day holds any number of records. A bound of [`Order::Day`]
     /// takes in the whole day.
     DayTime(NaiveDate, i64),
+    /// By revision, the newest first, then id: a record kept with its
+    /// history (a safety plan), whose first sibling is the current one.
+    Revision(u32),
 }
 
 /// What every kind of client-owned record says about itself; its storage
@@ -149,6 +152,11 @@ pub trait Record: Stored + Clone + PartialEq + std::fmt::Debug + Send + Sync + '
     /// entirely.
     fn for_therapist(self) -> Option<Self> {
         Some(self)
+    }
+    /// The record as its own client sees it: whole, but for what the care
+    /// team keeps for itself (a risk alert's acknowledgement note).
+    fn for_client(self) -> Self {
+        self
     }
     /// Whether the account `viewer`, who may see the client's records, may
     /// see this one.

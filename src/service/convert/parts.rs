@@ -253,7 +253,7 @@ pub fn masked<F: Copy>(
 
 /// The update of an `Update*Request`: `fields` (those its mask names),
 /// each parsed from `api`.
-fn patch<A, R: EditableFields<A>>(
+pub(super) fn patch<A, R: EditableFields<A>>(
     api: &A,
     fields: Vec<R::Field>,
     prefix: &str,

@@ -18,6 +18,7 @@ enum_conversions!(
         SelfHarmRisk,
         ReliableDeterioration,
         AssessmentOverdue,
+        NoSafetyPlan,
     }
 );
 enum_conversions!(

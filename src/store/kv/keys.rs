@@ -387,6 +387,8 @@ pub fn order_bytes(order: Order) -> Vec<u8> {
         Order::Day(day) => day_bytes(day).to_vec(),
         Order::Time(us) => ordered_i64(us).to_vec(),
         Order::DayTime(day, us) => [&day_bytes(day)[..], &ordered_i64(us)].concat(),
+        // Inverted, so the newest revision sorts first.
+        Order::Revision(revision) => (!revision).to_be_bytes().to_vec(),
     }
 }
 

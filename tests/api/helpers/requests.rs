@@ -116,6 +116,8 @@ pub fn kind_and_id(change: &pb::Change) -> (&'static str, &str) {
         Entity::SkillPractice(r) => ("skill practice", &r.id),
         Entity::ThoughtRecord(r) => ("thought record", &r.id),
         Entity::JournalEntry(r) => ("journal entry", &r.id),
+        Entity::SafetyPlan(r) => ("safety plan", &r.id),
+        Entity::RiskAlert(r) => ("risk alert", &r.id),
         Entity::Tombstone(r) => ("tombstone", &r.id),
     }
 }

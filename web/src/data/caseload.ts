@@ -19,7 +19,8 @@ export const WEEKS = 8;
 /** How much each flag weighs among clients of the same severity. */
 const FLAG_WEIGHT: Record<Flag, number> = {
   [Flag.UNSPECIFIED]: 0,
-  [Flag.SELF_HARM_RISK]: 32,
+  [Flag.SELF_HARM_RISK]: 64,
+  [Flag.NO_SAFETY_PLAN]: 32,
   [Flag.RELIABLE_DETERIORATION]: 16,
   [Flag.EFFICACY_DROP]: 8,
   [Flag.INACTIVE]: 4,

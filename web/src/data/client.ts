@@ -3,8 +3,8 @@
 // of the calendar's weeks, the self-efficacy and attainment ratings of the
 // goals, questionnaires (instruments, assignments, what is due, results),
 // coping skills with their recent practices, thought records (the server
-// leaves out private ones), and the digest since the therapist's last
-// session with the client.
+// leaves out private ones), the client's current safety plan, and the
+// digest since the therapist's last session with the client.
 
 import {
   allPages,
@@ -14,8 +14,10 @@ import {
   insights as insightApi,
   PAGE_SIZE,
   progress as progressApi,
+  safetyPlans,
   skills as skillApi,
 } from "../api";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ActionStep } from "../gen/stepwise/v1/action_step_pb";
 import type {
   AssessmentResult,
@@ -28,6 +30,7 @@ import type { CheckIn } from "../gen/stepwise/v1/check_in_pb";
 import type { EfficacyRating } from "../gen/stepwise/v1/efficacy_rating_pb";
 import type { Goal } from "../gen/stepwise/v1/goal_pb";
 import type { Progress, StepProgress } from "../gen/stepwise/v1/progress_service_pb";
+import type { SafetyPlan } from "../gen/stepwise/v1/safety_plan_pb";
 import type { SessionDigest } from "../gen/stepwise/v1/session_pb";
 import type { Skill, SkillPractice, SkillStats } from "../gen/stepwise/v1/skill_pb";
 import type { InsightStats, ThoughtRecord } from "../gen/stepwise/v1/thought_record_pb";
@@ -82,12 +85,24 @@ export interface ClientRecords {
   insights: InsightStats;
   /** What changed since the therapist's last session with the client. */
   digest: SessionDigest;
+  /** The client's current safety plan; undefined before the first is written. */
+  safetyPlan: SafetyPlan | undefined;
+}
+
+/** The client's current safety plan, or undefined when they have none yet. */
+async function currentSafetyPlan(clientId: string, signal: AbortSignal): Promise<SafetyPlan | undefined> {
+  try {
+    return await safetyPlans.getSafetyPlan({ clientId }, { signal });
+  } catch (error) {
+    if (ConnectError.from(error).code === Code.NotFound) return undefined;
+    throw error;
+  }
 }
 
 /** Loads a client's records; fails as the first failing call does. */
 export async function loadClient(clientId: string, signal: AbortSignal): Promise<ClientRecords> {
   const options = { signal };
-  const [progress, goals, instruments, results, assignments, due, skills, skillStats, digest] =
+  const [progress, goals, instruments, results, assignments, due, skills, skillStats, digest, safetyPlan] =
     await Promise.all([
       progressApi.getProgress({ target: { case: "clientId", value: clientId } }, options),
       allPages(async (pageToken) => {
@@ -119,6 +134,7 @@ export async function loadClient(clientId: string, signal: AbortSignal): Promise
       }),
       skillApi.getSkillStats({ target: { case: "clientId", value: clientId } }, options),
       care.getSessionDigest({ clientId }, options),
+      currentSafetyPlan(clientId, signal),
     ]);
   const asOf = progress.asOfDate;
   const from = addDays(asOf, -weekdayIndex(asOf) - 7 * (CALENDAR_WEEKS - 1));
@@ -210,5 +226,6 @@ export async function loadClient(clientId: string, signal: AbortSignal): Promise
     thoughts,
     insights,
     digest,
+    safetyPlan,
   };
 }

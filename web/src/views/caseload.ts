@@ -26,6 +26,7 @@ const SEVERITY: Record<SummarySeverity, { label: string; tone: string } | undefi
 /** Badges in the order of the caseload's sort: the most serious first. */
 const FLAG_ORDER = [
   Flag.SELF_HARM_RISK,
+  Flag.NO_SAFETY_PLAN,
   Flag.RELIABLE_DETERIORATION,
   Flag.EFFICACY_DROP,
   Flag.INACTIVE,
@@ -227,10 +228,10 @@ function questionnaires(client: ClientSummary): HTMLElement | string {
   );
 }
 
-/** Above the table: who reported thoughts of self-harm, and what Stepwise does not do. */
+/** Above the table: whose report of thoughts of self-harm waits for an acknowledgement, and what Stepwise does not do. */
 function selfHarmNote(clients: readonly ClientSummary[]): HTMLElement | null {
   const atRisk = clients.filter((c) => c.flags.includes(Flag.SELF_HARM_RISK)).map((c) => c.displayName);
   if (atRisk.length === 0) return null;
   const who = atRisk.length === 1 ? `${atRisk[0]} reported` : `${atRisk.length} clients (${atRisk.join(", ")}) reported`;
-  return crisisNote(`${who} thoughts of self-harm on their latest PHQ-9.`);
+  return crisisNote(`${who} thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet.`);
 }

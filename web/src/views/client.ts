@@ -25,6 +25,8 @@ import { efficacySection } from "./client/efficacy";
 import { goalsSection } from "./client/goals";
 import { progressSection } from "./client/progress";
 import { questionnairesSection } from "./client/questionnaires";
+import { acknowledgeForm, safetyPlanLink } from "./client/risk";
+import { safetyPlanSection } from "./client/safety_plan";
 import type { Kept, Section } from "./client/section";
 import { skillsSection } from "./client/skills";
 import { thoughtsSection } from "./client/thoughts";
@@ -34,6 +36,7 @@ const SECTIONS: readonly Section[] = [
   digestSection,
   progressSection,
   questionnairesSection,
+  safetyPlanSection,
   assignmentsSection,
   goalsSection,
   attainmentSection,
@@ -56,6 +59,7 @@ export function clientView(
   const asOf = el("p", { class: "updated" });
   const notice = el("div", { class: "client-notice" });
   const risk = el("div", { class: "client-risk" });
+  const riskStatus = el("div", { role: "status" });
   const body = el("div", { class: "sections" }, el("p", { class: "loading" }, "Loading…"));
   const node = el(
     "section",
@@ -64,6 +68,7 @@ export function clientView(
     el("div", { class: "view-head" }, title, asOf),
     notice,
     risk,
+    riskStatus,
     body,
   );
   let records: ClientRecords | undefined;
@@ -81,13 +86,31 @@ export function clientView(
   // from the caseload.
   let knownName: string | undefined;
   const name = () => (knownName = caseload.client(clientId)?.displayName ?? knownName);
+  // Made once, so what a therapist types survives the page's renderings.
+  const acknowledge = acknowledgeForm(
+    clientId,
+    () => name() ?? "this client",
+    riskStatus,
+    () => caseload.refresh(),
+    onProblem,
+  );
   const showName = () => {
     const known = name();
     replace(title, known ?? (records ? "Client" : "Loading…"));
     if (known && node.isConnected) document.title = `${known} · Stepwise`;
-    // The caseload's flags are the server's judgement of the latest PHQ-9.
+    // The caseload's flags are the server's judgement: a risk alert open
+    // until a therapist acknowledges it.
     const atRisk = !gone && caseload.client(clientId)?.flags.includes(Flag.SELF_HARM_RISK);
-    replace(risk, atRisk ? crisisNote(`${known ?? "This client"} reported thoughts of self-harm on their latest PHQ-9.`) : null);
+    replace(
+      risk,
+      atRisk
+        ? [
+            crisisNote(`${known ?? "This client"} reported thoughts of self-harm on a PHQ-9 that no therapist has acknowledged yet.`),
+            safetyPlanLink(),
+            acknowledge,
+          ]
+        : null,
+    );
   };
 
   function render(): void {

@@ -34,7 +34,13 @@ const FLAGS: Record<Flag, { label: string; explain: string; tone: string } | und
   [Flag.UNSPECIFIED]: undefined,
   [Flag.SELF_HARM_RISK]: {
     label: "Self-harm risk",
-    explain: "the latest PHQ-9 answered item 9 (thoughts of self-harm) above 0; follow up now",
+    explain:
+      "a PHQ-9 answered item 9 (thoughts of self-harm) above 0 and no therapist has acknowledged it yet; follow up now, then acknowledge it",
+    tone: "critical",
+  },
+  [Flag.NO_SAFETY_PLAN]: {
+    label: "No safety plan",
+    explain: "at risk of self-harm and without a safety plan; write one with the client",
     tone: "critical",
   },
   [Flag.RELIABLE_DETERIORATION]: {

@@ -863,9 +863,11 @@ export enum AssessmentFlag {
   /**
    * Any answer above 0 on PHQ-9 item 9 ("Thoughts that you would be better
    * off dead or of hurting yourself in some way"). The most severe flag
-   * there is; a ClientSummary with such a result carries FLAG_SELF_HARM_RISK
-   * and sorts first. CareService.WatchClients delivers the result as soon
-   * as it is stored, as it does every change. Stepwise is not a crisis
+   * there is. Submitting such a result opens a RiskAlert, whatever day the
+   * result is for: until a linked therapist acknowledges it, the client's
+   * ClientSummary carries FLAG_SELF_HARM_RISK and sorts first.
+   * CareService.WatchClients delivers the result and the alert as soon as
+   * they are stored, as it does every change. Stepwise is not a crisis
    * service: it alerts nobody outside the app, and no therapist may be
    * watching. An app that offers the PHQ-9 must show crisis resources to
    * the client as soon as item 9 is answered above 0.

@@ -10,6 +10,8 @@ import type { InstrumentSummary } from "./assessment_pb";
 import { file_stepwise_v1_assessment } from "./assessment_pb";
 import type { AccessEvent, CareLink, CareLinkSchema, Invite, InviteSchema } from "./care_pb";
 import { file_stepwise_v1_care } from "./care_pb";
+import type { RiskAction, RiskAlert } from "./risk_alert_pb";
+import { file_stepwise_v1_risk_alert } from "./risk_alert_pb";
 import type { GetSessionDigestRequestSchema, ListSessionsRequestSchema, ListSessionsResponseSchema, RecordSessionRequestSchema, SessionDigestSchema, SessionSchema } from "./session_pb";
 import { file_stepwise_v1_session } from "./session_pb";
 import type { Change, Heartbeat } from "./sync_service_pb";
@@ -20,7 +22,64 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/care_service.proto.
  */
 export const file_stepwise_v1_care_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIhUKE0NyZWF0ZUludml0ZVJlcXVlc3QiIwoTQWNjZXB0SW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJIj0KFExpc3RDYXJlTGlua3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlsKFUxpc3RDYXJlTGlua3NSZXNwb25zZRIpCgpjYXJlX2xpbmtzGAEgAygLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKFVJldm9rZUNhcmVMaW5rUmVxdWVzdBIKCgJpZBgBIAEoCSJAChdMaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChhMaXN0QWNjZXNzRXZlbnRzUmVzcG9uc2USLwoNYWNjZXNzX2V2ZW50cxgBIAMoCzIYLnN0ZXB3aXNlLnYxLkFjY2Vzc0V2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJXChpMaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgphc19vZl9kYXRlGAMgASgJImwKG0xpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRI0ChBjbGllbnRfc3VtbWFyaWVzGAEgAygLMhouc3RlcHdpc2UudjEuQ2xpZW50U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqQQKDUNsaWVudFN1bW1hcnkSEQoJY2xpZW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRI2ChJsYXN0X2NoZWNrX2luX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKDGFkaGVyZW5jZV83ZBgEIAEoAUgAiAEBEhoKDWFkaGVyZW5jZV8yOGQYBSABKAFIAYgBARIWCg5oYWJpdF9zdHJlbmd0aBgGIAEoARIcCg9lZmZpY2FjeV9sYXRlc3QYByABKAVIAogBARIgChNlZmZpY2FjeV9jaGFuZ2VfMjhkGAggASgFSAOIAQESIAoFZmxhZ3MYCSADKA4yES5zdGVwd2lzZS52MS5GbGFnEjMKC2luc3RydW1lbnRzGAogAygLMh4uc3RlcHdpc2UudjEuSW5zdHJ1bWVudFN1bW1hcnkSLgoIc2V2ZXJpdHkYCyABKA4yHC5zdGVwd2lzZS52MS5TdW1tYXJ5U2V2ZXJpdHkSGgoSc2tpbGxfcHJhY3RpY2VzXzdkGAwgASgFEhoKEnRob3VnaHRfcmVjb3Jkc183ZBgNIAEoBRIaChJsYXN0X2NoZWNrX2luX2RhdGUYDiABKAlCDwoNX2FkaGVyZW5jZV83ZEIQCg5fYWRoZXJlbmNlXzI4ZEISChBfZWZmaWNhY3lfbGF0ZXN0QhYKFF9lZmZpY2FjeV9jaGFuZ2VfMjhkIhUKE1dhdGNoQ2xpZW50c1JlcXVlc3QisgEKFFdhdGNoQ2xpZW50c1Jlc3BvbnNlEhEKCWNsaWVudF9pZBgBIAEoCRIlCgZjaGFuZ2UYAiABKAsyEy5zdGVwd2lzZS52MS5DaGFuZ2VIABIqCgljYXJlX2xpbmsYAyABKAsyFS5zdGVwd2lzZS52MS5DYXJlTGlua0gAEisKCWhlYXJ0YmVhdBgEIAEoCzIWLnN0ZXB3aXNlLnYxLkhlYXJ0YmVhdEgAQgcKBWV2ZW50IjsKEkxpc3RJbnZpdGVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJUChNMaXN0SW52aXRlc1Jlc3BvbnNlEiQKB2ludml0ZXMYASADKAsyEy5zdGVwd2lzZS52MS5JbnZpdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKE0NhbmNlbEludml0ZVJlcXVlc3QSDAoEY29kZRgBIAEoCSq2AQoERmxhZxIUChBGTEFHX1VOU1BFQ0lGSUVEEAASEQoNRkxBR19JTkFDVElWRRABEhYKEkZMQUdfTE9XX0FESEVSRU5DRRACEhYKEkZMQUdfRUZGSUNBQ1lfRFJPUBADEhcKE0ZMQUdfU0VMRl9IQVJNX1JJU0sQBBIfChtGTEFHX1JFTElBQkxFX0RFVEVSSU9SQVRJT04QBRIbChdGTEFHX0FTU0VTU01FTlRfT1ZFUkRVRRAGKr8BCg9TdW1tYXJ5U2V2ZXJpdHkSIAocU1VNTUFSWV9TRVZFUklUWV9VTlNQRUNJRklFRBAAEhkKFVNVTU1BUllfU0VWRVJJVFlfTk9ORRABEhgKFFNVTU1BUllfU0VWRVJJVFlfTE9XEAISGwoXU1VNTUFSWV9TRVZFUklUWV9NRURJVU0QAxIZChVTVU1NQVJZX1NFVkVSSVRZX0hJR0gQBBIdChlTVU1NQVJZX1NFVkVSSVRZX0NSSVRJQ0FMEAUy9QcKC0NhcmVTZXJ2aWNlEkUKDENyZWF0ZUludml0ZRIgLnN0ZXB3aXNlLnYxLkNyZWF0ZUludml0ZVJlcXVlc3QaEy5zdGVwd2lzZS52MS5JbnZpdGUSRwoMQWNjZXB0SW52aXRlEiAuc3RlcHdpc2UudjEuQWNjZXB0SW52aXRlUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rElYKDUxpc3RDYXJlTGlua3MSIS5zdGVwd2lzZS52MS5MaXN0Q2FyZUxpbmtzUmVxdWVzdBoiLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXNwb25zZRJLCg5SZXZva2VDYXJlTGluaxIiLnN0ZXB3aXNlLnYxLlJldm9rZUNhcmVMaW5rUmVxdWVzdBoVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rEl8KEExpc3RBY2Nlc3NFdmVudHMSJC5zdGVwd2lzZS52MS5MaXN0QWNjZXNzRXZlbnRzUmVxdWVzdBolLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXNwb25zZRJoChNMaXN0Q2xpZW50U3VtbWFyaWVzEicuc3RlcHdpc2UudjEuTGlzdENsaWVudFN1bW1hcmllc1JlcXVlc3QaKC5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVzcG9uc2USVQoMV2F0Y2hDbGllbnRzEiAuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVxdWVzdBohLnN0ZXB3aXNlLnYxLldhdGNoQ2xpZW50c1Jlc3BvbnNlMAESSAoNUmVjb3JkU2Vzc2lvbhIhLnN0ZXB3aXNlLnYxLlJlY29yZFNlc3Npb25SZXF1ZXN0GhQuc3RlcHdpc2UudjEuU2Vzc2lvbhJTCgxMaXN0U2Vzc2lvbnMSIC5zdGVwd2lzZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiEuc3RlcHdpc2UudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USVAoQR2V0U2Vzc2lvbkRpZ2VzdBIkLnN0ZXB3aXNlLnYxLkdldFNlc3Npb25EaWdlc3RSZXF1ZXN0Ghouc3RlcHdpc2UudjEuU2Vzc2lvbkRpZ2VzdBJQCgtMaXN0SW52aXRlcxIfLnN0ZXB3aXNlLnYxLkxpc3RJbnZpdGVzUmVxdWVzdBogLnN0ZXB3aXNlLnYxLkxpc3RJbnZpdGVzUmVzcG9uc2USSAoMQ2FuY2VsSW52aXRlEiAuc3RlcHdpc2UudjEuQ2FuY2VsSW52aXRlUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eWIGcHJvdG8z", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_stepwise_v1_assessment, file_stepwise_v1_care, file_stepwise_v1_session, file_stepwise_v1_sync_service]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9jYXJlX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxImIKFkFja25vd2xlZGdlUmlza1JlcXVlc3QSEQoJY2xpZW50X2lkGAEgASgJEicKBmFjdGlvbhgCIAEoDjIXLnN0ZXB3aXNlLnYxLlJpc2tBY3Rpb24SDAoEbm90ZRgDIAEoCSJGChdBY2tub3dsZWRnZVJpc2tSZXNwb25zZRIrCgtyaXNrX2FsZXJ0cxgBIAMoCzIWLnN0ZXB3aXNlLnYxLlJpc2tBbGVydCIVChNDcmVhdGVJbnZpdGVSZXF1ZXN0IiMKE0FjY2VwdEludml0ZVJlcXVlc3QSDAoEY29kZRgBIAEoCSI9ChRMaXN0Q2FyZUxpbmtzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJbChVMaXN0Q2FyZUxpbmtzUmVzcG9uc2USKQoKY2FyZV9saW5rcxgBIAMoCzIVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjChVSZXZva2VDYXJlTGlua1JlcXVlc3QSCgoCaWQYASABKAkiQAoXTGlzdEFjY2Vzc0V2ZW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiZAoYTGlzdEFjY2Vzc0V2ZW50c1Jlc3BvbnNlEi8KDWFjY2Vzc19ldmVudHMYASADKAsyGC5zdGVwd2lzZS52MS5BY2Nlc3NFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVwoaTGlzdENsaWVudFN1bW1hcmllc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEgoKYXNfb2ZfZGF0ZRgDIAEoCSJsChtMaXN0Q2xpZW50U3VtbWFyaWVzUmVzcG9uc2USNAoQY2xpZW50X3N1bW1hcmllcxgBIAMoCzIaLnN0ZXB3aXNlLnYxLkNsaWVudFN1bW1hcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqkECg1DbGllbnRTdW1tYXJ5EhEKCWNsaWVudF9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSNgoSbGFzdF9jaGVja19pbl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZCgxhZGhlcmVuY2VfN2QYBCABKAFIAIgBARIaCg1hZGhlcmVuY2VfMjhkGAUgASgBSAGIAQESFgoOaGFiaXRfc3RyZW5ndGgYBiABKAESHAoPZWZmaWNhY3lfbGF0ZXN0GAcgASgFSAKIAQESIAoTZWZmaWNhY3lfY2hhbmdlXzI4ZBgIIAEoBUgDiAEBEiAKBWZsYWdzGAkgAygOMhEuc3RlcHdpc2UudjEuRmxhZxIzCgtpbnN0cnVtZW50cxgKIAMoCzIeLnN0ZXB3aXNlLnYxLkluc3RydW1lbnRTdW1tYXJ5Ei4KCHNldmVyaXR5GAsgASgOMhwuc3RlcHdpc2UudjEuU3VtbWFyeVNldmVyaXR5EhoKEnNraWxsX3ByYWN0aWNlc183ZBgMIAEoBRIaChJ0aG91Z2h0X3JlY29yZHNfN2QYDSABKAUSGgoSbGFzdF9jaGVja19pbl9kYXRlGA4gASgJQg8KDV9hZGhlcmVuY2VfN2RCEAoOX2FkaGVyZW5jZV8yOGRCEgoQX2VmZmljYWN5X2xhdGVzdEIWChRfZWZmaWNhY3lfY2hhbmdlXzI4ZCIVChNXYXRjaENsaWVudHNSZXF1ZXN0IrIBChRXYXRjaENsaWVudHNSZXNwb25zZRIRCgljbGllbnRfaWQYASABKAkSJQoGY2hhbmdlGAIgASgLMhMuc3RlcHdpc2UudjEuQ2hhbmdlSAASKgoJY2FyZV9saW5rGAMgASgLMhUuc3RlcHdpc2UudjEuQ2FyZUxpbmtIABIrCgloZWFydGJlYXQYBCABKAsyFi5zdGVwd2lzZS52MS5IZWFydGJlYXRIAEIHCgVldmVudCI7ChJMaXN0SW52aXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVAoTTGlzdEludml0ZXNSZXNwb25zZRIkCgdpbnZpdGVzGAEgAygLMhMuc3RlcHdpc2UudjEuSW52aXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjChNDYW5jZWxJbnZpdGVSZXF1ZXN0EgwKBGNvZGUYASABKAkqzwEKBEZsYWcSFAoQRkxBR19VTlNQRUNJRklFRBAAEhEKDUZMQUdfSU5BQ1RJVkUQARIWChJGTEFHX0xPV19BREhFUkVOQ0UQAhIWChJGTEFHX0VGRklDQUNZX0RST1AQAxIXChNGTEFHX1NFTEZfSEFSTV9SSVNLEAQSHwobRkxBR19SRUxJQUJMRV9ERVRFUklPUkFUSU9OEAUSGwoXRkxBR19BU1NFU1NNRU5UX09WRVJEVUUQBhIXChNGTEFHX05PX1NBRkVUWV9QTEFOEAcqvwEKD1N1bW1hcnlTZXZlcml0eRIgChxTVU1NQVJZX1NFVkVSSVRZX1VOU1BFQ0lGSUVEEAASGQoVU1VNTUFSWV9TRVZFUklUWV9OT05FEAESGAoUU1VNTUFSWV9TRVZFUklUWV9MT1cQAhIbChdTVU1NQVJZX1NFVkVSSVRZX01FRElVTRADEhkKFVNVTU1BUllfU0VWRVJJVFlfSElHSBAEEh0KGVNVTU1BUllfU0VWRVJJVFlfQ1JJVElDQUwQBTLTCAoLQ2FyZVNlcnZpY2USRQoMQ3JlYXRlSW52aXRlEiAuc3RlcHdpc2UudjEuQ3JlYXRlSW52aXRlUmVxdWVzdBoTLnN0ZXB3aXNlLnYxLkludml0ZRJHCgxBY2NlcHRJbnZpdGUSIC5zdGVwd2lzZS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSVgoNTGlzdENhcmVMaW5rcxIhLnN0ZXB3aXNlLnYxLkxpc3RDYXJlTGlua3NSZXF1ZXN0GiIuc3RlcHdpc2UudjEuTGlzdENhcmVMaW5rc1Jlc3BvbnNlEksKDlJldm9rZUNhcmVMaW5rEiIuc3RlcHdpc2UudjEuUmV2b2tlQ2FyZUxpbmtSZXF1ZXN0GhUuc3RlcHdpc2UudjEuQ2FyZUxpbmsSXwoQTGlzdEFjY2Vzc0V2ZW50cxIkLnN0ZXB3aXNlLnYxLkxpc3RBY2Nlc3NFdmVudHNSZXF1ZXN0GiUuc3RlcHdpc2UudjEuTGlzdEFjY2Vzc0V2ZW50c1Jlc3BvbnNlEmgKE0xpc3RDbGllbnRTdW1tYXJpZXMSJy5zdGVwd2lzZS52MS5MaXN0Q2xpZW50U3VtbWFyaWVzUmVxdWVzdBooLnN0ZXB3aXNlLnYxLkxpc3RDbGllbnRTdW1tYXJpZXNSZXNwb25zZRJVCgxXYXRjaENsaWVudHMSIC5zdGVwd2lzZS52MS5XYXRjaENsaWVudHNSZXF1ZXN0GiEuc3RlcHdpc2UudjEuV2F0Y2hDbGllbnRzUmVzcG9uc2UwARJICg1SZWNvcmRTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmVjb3JkU2Vzc2lvblJlcXVlc3QaFC5zdGVwd2lzZS52MS5TZXNzaW9uElMKDExpc3RTZXNzaW9ucxIgLnN0ZXB3aXNlLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaIS5zdGVwd2lzZS52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJUChBHZXRTZXNzaW9uRGlnZXN0EiQuc3RlcHdpc2UudjEuR2V0U2Vzc2lvbkRpZ2VzdFJlcXVlc3QaGi5zdGVwd2lzZS52MS5TZXNzaW9uRGlnZXN0ElAKC0xpc3RJbnZpdGVzEh8uc3RlcHdpc2UudjEuTGlzdEludml0ZXNSZXF1ZXN0GiAuc3RlcHdpc2UudjEuTGlzdEludml0ZXNSZXNwb25zZRJICgxDYW5jZWxJbnZpdGUSIC5zdGVwd2lzZS52MS5DYW5jZWxJbnZpdGVSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5ElwKD0Fja25vd2xlZGdlUmlzaxIjLnN0ZXB3aXNlLnYxLkFja25vd2xlZGdlUmlza1JlcXVlc3QaJC5zdGVwd2lzZS52MS5BY2tub3dsZWRnZVJpc2tSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_empty, file_google_protobuf_timestamp, file_stepwise_v1_assessment, file_stepwise_v1_care, file_stepwise_v1_risk_alert, file_stepwise_v1_session, file_stepwise_v1_sync_service]);
+
+/**
+ * Request for CareService.AcknowledgeRisk.
+ *
+ * @generated from message stepwise.v1.AcknowledgeRiskRequest
+ */
+export type AcknowledgeRiskRequest = Message<"stepwise.v1.AcknowledgeRiskRequest"> & {
+  /**
+   * Account id of the client.
+   *
+   * @generated from field: string client_id = 1;
+   */
+  clientId: string;
+
+  /**
+   * What the therapist did about the risk; required.
+   *
+   * @generated from field: stepwise.v1.RiskAction action = 2;
+   */
+  action: RiskAction;
+
+  /**
+   * The therapist's note, up to 2000 characters (trimmed; may be empty).
+   * Therapists only: the client's copy of the alert never carries it.
+   *
+   * @generated from field: string note = 3;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message stepwise.v1.AcknowledgeRiskRequest.
+ * Use `create(AcknowledgeRiskRequestSchema)` to create a new message.
+ */
+export const AcknowledgeRiskRequestSchema: GenMessage<AcknowledgeRiskRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 0);
+
+/**
+ * Response for CareService.AcknowledgeRisk.
+ *
+ * @generated from message stepwise.v1.AcknowledgeRiskResponse
+ */
+export type AcknowledgeRiskResponse = Message<"stepwise.v1.AcknowledgeRiskResponse"> & {
+  /**
+   * The alerts this acknowledgement closed, oldest first.
+   *
+   * @generated from field: repeated stepwise.v1.RiskAlert risk_alerts = 1;
+   */
+  riskAlerts: RiskAlert[];
+};
+
+/**
+ * Describes the message stepwise.v1.AcknowledgeRiskResponse.
+ * Use `create(AcknowledgeRiskResponseSchema)` to create a new message.
+ */
+export const AcknowledgeRiskResponseSchema: GenMessage<AcknowledgeRiskResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_care_service, 1);
 
 /**
  * Request for CareService.CreateInvite.
@@ -35,7 +94,7 @@ export type CreateInviteRequest = Message<"stepwise.v1.CreateInviteRequest"> & {
  * Use `create(CreateInviteRequestSchema)` to create a new message.
  */
 export const CreateInviteRequestSchema: GenMessage<CreateInviteRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 0);
+  messageDesc(file_stepwise_v1_care_service, 2);
 
 /**
  * Request for CareService.AcceptInvite.
@@ -56,7 +115,7 @@ export type AcceptInviteRequest = Message<"stepwise.v1.AcceptInviteRequest"> & {
  * Use `create(AcceptInviteRequestSchema)` to create a new message.
  */
 export const AcceptInviteRequestSchema: GenMessage<AcceptInviteRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 1);
+  messageDesc(file_stepwise_v1_care_service, 3);
 
 /**
  * Request for CareService.ListCareLinks.
@@ -86,7 +145,7 @@ export type ListCareLinksRequest = Message<"stepwise.v1.ListCareLinksRequest"> &
  * Use `create(ListCareLinksRequestSchema)` to create a new message.
  */
 export const ListCareLinksRequestSchema: GenMessage<ListCareLinksRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 2);
+  messageDesc(file_stepwise_v1_care_service, 4);
 
 /**
  * Response for CareService.ListCareLinks.
@@ -114,7 +173,7 @@ export type ListCareLinksResponse = Message<"stepwise.v1.ListCareLinksResponse">
  * Use `create(ListCareLinksResponseSchema)` to create a new message.
  */
 export const ListCareLinksResponseSchema: GenMessage<ListCareLinksResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 3);
+  messageDesc(file_stepwise_v1_care_service, 5);
 
 /**
  * Request for CareService.RevokeCareLink.
@@ -135,7 +194,7 @@ export type RevokeCareLinkRequest = Message<"stepwise.v1.RevokeCareLinkRequest">
  * Use `create(RevokeCareLinkRequestSchema)` to create a new message.
  */
 export const RevokeCareLinkRequestSchema: GenMessage<RevokeCareLinkRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 4);
+  messageDesc(file_stepwise_v1_care_service, 6);
 
 /**
  * Request for CareService.ListAccessEvents.
@@ -165,7 +224,7 @@ export type ListAccessEventsRequest = Message<"stepwise.v1.ListAccessEventsReque
  * Use `create(ListAccessEventsRequestSchema)` to create a new message.
  */
 export const ListAccessEventsRequestSchema: GenMessage<ListAccessEventsRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 5);
+  messageDesc(file_stepwise_v1_care_service, 7);
 
 /**
  * Response for CareService.ListAccessEvents.
@@ -193,7 +252,7 @@ export type ListAccessEventsResponse = Message<"stepwise.v1.ListAccessEventsResp
  * Use `create(ListAccessEventsResponseSchema)` to create a new message.
  */
 export const ListAccessEventsResponseSchema: GenMessage<ListAccessEventsResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 6);
+  messageDesc(file_stepwise_v1_care_service, 8);
 
 /**
  * Request for CareService.ListClientSummaries.
@@ -232,7 +291,7 @@ export type ListClientSummariesRequest = Message<"stepwise.v1.ListClientSummarie
  * Use `create(ListClientSummariesRequestSchema)` to create a new message.
  */
 export const ListClientSummariesRequestSchema: GenMessage<ListClientSummariesRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 7);
+  messageDesc(file_stepwise_v1_care_service, 9);
 
 /**
  * Response for CareService.ListClientSummaries.
@@ -260,7 +319,7 @@ export type ListClientSummariesResponse = Message<"stepwise.v1.ListClientSummari
  * Use `create(ListClientSummariesResponseSchema)` to create a new message.
  */
 export const ListClientSummariesResponseSchema: GenMessage<ListClientSummariesResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 8);
+  messageDesc(file_stepwise_v1_care_service, 10);
 
 /**
  * How one client is doing, at a glance.
@@ -384,7 +443,7 @@ export type ClientSummary = Message<"stepwise.v1.ClientSummary"> & {
  * Use `create(ClientSummarySchema)` to create a new message.
  */
 export const ClientSummarySchema: GenMessage<ClientSummary> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 9);
+  messageDesc(file_stepwise_v1_care_service, 11);
 
 /**
  * Request for CareService.WatchClients.
@@ -399,7 +458,7 @@ export type WatchClientsRequest = Message<"stepwise.v1.WatchClientsRequest"> & {
  * Use `create(WatchClientsRequestSchema)` to create a new message.
  */
 export const WatchClientsRequestSchema: GenMessage<WatchClientsRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 10);
+  messageDesc(file_stepwise_v1_care_service, 12);
 
 /**
  * One event of CareService.WatchClients.
@@ -454,7 +513,7 @@ export type WatchClientsResponse = Message<"stepwise.v1.WatchClientsResponse"> &
  * Use `create(WatchClientsResponseSchema)` to create a new message.
  */
 export const WatchClientsResponseSchema: GenMessage<WatchClientsResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 11);
+  messageDesc(file_stepwise_v1_care_service, 13);
 
 /**
  * Request for CareService.ListInvites.
@@ -484,7 +543,7 @@ export type ListInvitesRequest = Message<"stepwise.v1.ListInvitesRequest"> & {
  * Use `create(ListInvitesRequestSchema)` to create a new message.
  */
 export const ListInvitesRequestSchema: GenMessage<ListInvitesRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 12);
+  messageDesc(file_stepwise_v1_care_service, 14);
 
 /**
  * Response for CareService.ListInvites.
@@ -512,7 +571,7 @@ export type ListInvitesResponse = Message<"stepwise.v1.ListInvitesResponse"> & {
  * Use `create(ListInvitesResponseSchema)` to create a new message.
  */
 export const ListInvitesResponseSchema: GenMessage<ListInvitesResponse> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 13);
+  messageDesc(file_stepwise_v1_care_service, 15);
 
 /**
  * Request for CareService.CancelInvite.
@@ -533,7 +592,7 @@ export type CancelInviteRequest = Message<"stepwise.v1.CancelInviteRequest"> & {
  * Use `create(CancelInviteRequestSchema)` to create a new message.
  */
 export const CancelInviteRequestSchema: GenMessage<CancelInviteRequest> = /*@__PURE__*/
-  messageDesc(file_stepwise_v1_care_service, 14);
+  messageDesc(file_stepwise_v1_care_service, 16);
 
 /**
  * A reason for a therapist to look at a client.
@@ -570,11 +629,14 @@ export enum Flag {
   EFFICACY_DROP = 3,
 
   /**
-   * The latest PHQ-9 result up to the summary's day answered item 9
-   * ("Thoughts that you would be better off dead or of hurting yourself in
-   * some way") above 0; it stays until a later PHQ-9 answers it with 0. The
-   * most severe flag (SUMMARY_SEVERITY_CRITICAL). Stepwise is not a crisis
-   * service: see AssessmentFlag.ASSESSMENT_FLAG_SELF_HARM_RISK.
+   * The client has an open risk alert: a PHQ-9 answered item 9 ("Thoughts
+   * that you would be better off dead or of hurting yourself in some way")
+   * above 0, whatever day the result is for and whatever the summary's day.
+   * It stays until a linked therapist acknowledges the alert
+   * (AcknowledgeRisk); a later answer of 0 does not close it, and a later
+   * answer above 0 opens another. The most severe flag
+   * (SUMMARY_SEVERITY_CRITICAL). Stepwise is not a crisis service: see
+   * AssessmentFlag.ASSESSMENT_FLAG_SELF_HARM_RISK.
    *
    * @generated from enum value: FLAG_SELF_HARM_RISK = 4;
    */
@@ -596,6 +658,14 @@ export enum Flag {
    * @generated from enum value: FLAG_ASSESSMENT_OVERDUE = 6;
    */
   ASSESSMENT_OVERDUE = 6,
+
+  /**
+   * The client has an open risk alert (FLAG_SELF_HARM_RISK) and no safety
+   * plan (SafetyPlanService) yet. SUMMARY_SEVERITY_CRITICAL.
+   *
+   * @generated from enum value: FLAG_NO_SAFETY_PLAN = 7;
+   */
+  NO_SAFETY_PLAN = 7,
 }
 
 /**
@@ -648,7 +718,8 @@ export enum SummarySeverity {
   HIGH = 4,
 
   /**
-   * FLAG_SELF_HARM_RISK: the client reported thoughts of self-harm.
+   * FLAG_SELF_HARM_RISK (and FLAG_NO_SAFETY_PLAN): the client reported
+   * thoughts of self-harm and no therapist has acknowledged it yet.
    *
    * @generated from enum value: SUMMARY_SEVERITY_CRITICAL = 5;
    */
@@ -836,6 +907,23 @@ export const CareService: GenService<{
     methodKind: "unary";
     input: typeof CancelInviteRequestSchema;
     output: typeof EmptySchema;
+  },
+  /**
+   * Acknowledges every open risk alert of an actively linked client (see
+   * RiskAlert): who (the caller), when, what they did and a note. One
+   * acknowledgement closes the alerts for every therapist of the client:
+   * FLAG_SELF_HARM_RISK leaves their summaries, and the closed alerts reach
+   * their dashboards and the client's devices (without the note) as
+   * changes. Recorded as an access event. FAILED_PRECONDITION
+   * (NO_OPEN_RISK_ALERT) when the client has no open alert; a client, or a
+   * therapist not actively linked to the client, is PERMISSION_DENIED.
+   *
+   * @generated from rpc stepwise.v1.CareService.AcknowledgeRisk
+   */
+  acknowledgeRisk: {
+    methodKind: "unary";
+    input: typeof AcknowledgeRiskRequestSchema;
+    output: typeof AcknowledgeRiskResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_care_service, 0);
