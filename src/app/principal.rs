@@ -18,6 +18,9 @@ pub struct Principal {
     /// SHA-256 of the token the call came with, so that streams can check
     /// that it still works.
     token_hash: Option<[u8; 32]>,
+    /// The device session of the call's access token, if it came with one
+    /// (not with a personal access token).
+    session_id: Option<Uuid>,
     /// Clients whose data this call accessed as their therapist, for the
     /// audit trail (shared by the clones of one call's principal).
     accessed: Arc<Mutex<BTreeSet<Uuid>>>,
@@ -47,6 +50,7 @@ impl Principal {
             account_id: account.id,
             role: account.role,
             token_hash: None,
+            session_id: None,
             accessed: Arc::default(),
         }
     }
@@ -58,6 +62,21 @@ impl Principal {
             token_hash: Some(token_hash),
             ..Self::of(account)
         }
+    }
+
+    /// The principal of an account that called with an access token of
+    /// the device session `session_id`.
+    pub fn with_session(account: &Account, token_hash: [u8; 32], session_id: Uuid) -> Self {
+        Self {
+            session_id: Some(session_id),
+            ..Self::with_token(account, token_hash)
+        }
+    }
+
+    /// The device session the call came from, if it came with an access
+    /// token.
+    pub fn session_id(&self) -> Option<Uuid> {
+        self.session_id
     }
 
     /// SHA-256 of the token the call came with.

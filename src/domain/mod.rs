@@ -10,9 +10,12 @@ pub mod assignments;
 pub mod attainment;
 pub mod care;
 pub mod clock;
+pub mod credentials;
+pub mod device_session;
 pub mod digest;
 pub mod fields;
 pub mod instruments;
+pub mod password;
 pub mod progress;
 pub mod records;
 pub mod retention;
@@ -26,6 +29,10 @@ pub use accounts::*;
 pub use admin::*;
 pub use care::*;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use credentials::{Credential, SetupCode, normalize_email};
+pub use device_session::{
+    AccessToken, DeviceSession, EndReason, Refreshed, SecurityEvent, SecurityEventKind,
+};
 pub use records::*;
 pub use retention::{Expiring, PurgeReport, RetentionPolicy};
 pub use sync::*;

@@ -16,10 +16,18 @@ use super::status::explain_bad_input;
 use crate::app::App;
 use crate::error::{Credentials, Error};
 
+/// The calls made to get a token, which therefore need none.
+const TOKENLESS: &[&str] = &[
+    "/stepwise.v1.AccountService/SignUpWithInvite",
+    "/stepwise.v1.AuthService/SignIn",
+    "/stepwise.v1.AuthService/RefreshSession",
+    "/stepwise.v1.AuthService/CompleteAccountSetup",
+];
+
 /// Whether calls to `path` need a token: everything of Stepwise's own API
-/// but signing up with an invite.
+/// but the calls that get one.
 fn needs_token(path: &str) -> bool {
-    path.starts_with("/stepwise.") && path != "/stepwise.v1.AccountService/SignUpWithInvite"
+    path.starts_with("/stepwise.") && !TOKENLESS.contains(&path)
 }
 
 /// The bearer token of a request, or what is wrong with its

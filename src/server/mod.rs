@@ -161,7 +161,8 @@ impl Server {
         let scratch = data_dir::clear_scratch(&dir).map_err(io_error)?;
         let store = Arc::new(store.with_scratch_dir(scratch));
         let app = App::new(store, Duration::from_secs(config.invite_ttl_secs), clock)
-            .with_retention(config.retention());
+            .with_retention(config.retention())
+            .with_sessions(config.sessions());
         bootstrap_admin(&app, &dir).await.map_err(store_error)?;
         let listener =
             TcpListener::bind(config.listen)

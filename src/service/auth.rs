@@ -1,0 +1,125 @@
+//! `stepwise.v1.AuthService`.
+
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use super::fit::ListAnswer;
+use super::principal;
+use super::request::{caller_and_id, caller_and_page, list};
+use crate::app::App;
+use crate::pb;
+
+/// Implements `AuthService` over the use cases.
+pub struct AuthApi {
+    app: App,
+}
+
+impl AuthApi {
+    /// The service over `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::auth_service_server::AuthService for AuthApi {
+    async fn sign_in(
+        &self,
+        request: Request<pb::SignInRequest>,
+    ) -> Result<Response<pb::SignInResponse>, Status> {
+        let peer = convert::peer(&request);
+        let login = convert::sign_in(request.into_inner())?;
+        let signed_in = self.app.sign_in(login, peer).await?;
+        let (account, tokens) = convert::session_tokens(signed_in);
+        Ok(Response::new(pb::SignInResponse {
+            account: Some(account),
+            tokens: Some(tokens),
+        }))
+    }
+
+    async fn refresh_session(
+        &self,
+        request: Request<pb::RefreshSessionRequest>,
+    ) -> Result<Response<pb::RefreshSessionResponse>, Status> {
+        let (session_id, refresh_token) = convert::refresh(request.into_inner())?;
+        let signed_in = self.app.refresh_session(session_id, refresh_token).await?;
+        let (_, tokens) = convert::session_tokens(signed_in);
+        Ok(Response::new(pb::RefreshSessionResponse {
+            tokens: Some(tokens),
+        }))
+    }
+
+    async fn sign_out(
+        &self,
+        request: Request<pb::SignOutRequest>,
+    ) -> Result<Response<pb::SignOutResponse>, Status> {
+        let principal = principal(&request)?;
+        let session = self.app.sign_out(&principal).await?;
+        Ok(Response::new(pb::SignOutResponse {
+            session: Some(convert::device_session(session, principal.session_id())),
+        }))
+    }
+
+    async fn complete_account_setup(
+        &self,
+        request: Request<pb::CompleteAccountSetupRequest>,
+    ) -> Result<Response<pb::CompleteAccountSetupResponse>, Status> {
+        let peer = convert::peer(&request);
+        let (code, login) = convert::account_setup(request.into_inner())?;
+        let signed_in = self.app.complete_account_setup(&code, login, peer).await?;
+        let (account, tokens) = convert::session_tokens(signed_in);
+        Ok(Response::new(pb::CompleteAccountSetupResponse {
+            account: Some(account),
+            tokens: Some(tokens),
+        }))
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::AuthServiceListSessionsRequest>,
+    ) -> Result<Response<pb::AuthServiceListSessionsResponse>, Status> {
+        let (principal, page) = caller_and_page(&request)?;
+        let principal = &principal;
+        list(page, |page| async move {
+            let page = self.app.list_device_sessions(principal, page).await?;
+            let current = principal.session_id();
+            let session = |session| convert::device_session(session, current);
+            Ok(ListAnswer::new(
+                page.items.into_iter().map(session).collect(),
+                page.next_page_token,
+            ))
+        })
+        .await
+    }
+
+    async fn revoke_session(
+        &self,
+        request: Request<pb::RevokeSessionRequest>,
+    ) -> Result<Response<pb::DeviceSession>, Status> {
+        let (principal, id) = caller_and_id(&request)?;
+        let session = self.app.revoke_device_session(&principal, id).await?;
+        Ok(Response::new(convert::device_session(
+            session,
+            principal.session_id(),
+        )))
+    }
+
+    async fn list_security_events(
+        &self,
+        request: Request<pb::ListSecurityEventsRequest>,
+    ) -> Result<Response<pb::ListSecurityEventsResponse>, Status> {
+        let (principal, page) = caller_and_page(&request)?;
+        let principal = &principal;
+        list(page, |page| async move {
+            let page = self.app.list_security_events(principal, page).await?;
+            Ok(ListAnswer::new(
+                page.items
+                    .into_iter()
+                    .map(convert::security_event)
+                    .collect(),
+                page.next_page_token,
+            ))
+        })
+        .await
+    }
+}
