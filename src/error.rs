@@ -126,6 +126,24 @@ pub enum Error {
     /// The setup code expired.
     #[error("this setup code has expired; ask your administrator for a new one")]
     SetupCodeExpired,
+    /// The account has a second factor, and the sign-in gave no code.
+    #[error(
+        "this account has a second factor: send the authenticator's current code, or a recovery \
+         code, as second_factor_code"
+    )]
+    SecondFactorNeeded,
+    /// The second factor's code is wrong or was used already.
+    #[error(
+        "this code is not the authenticator's current code, or was used already; wait for the \
+         next code, or use a recovery code"
+    )]
+    SecondFactorWrong,
+    /// The account has a second factor already.
+    #[error("this account has a second factor already; remove it first to add another")]
+    SecondFactorExists,
+    /// No authenticator is being added.
+    #[error("no authenticator is being added: begin with BeginTotpEnrollment")]
+    NoTotpEnrollment,
     /// Another account signs in with this email.
     #[error("another account signs in with this email; choose another")]
     EmailInUse,
@@ -359,6 +377,10 @@ error_codes! {
     SetupCodeNotFound => NotFound,
     SetupCodeExpired => FailedPrecondition,
     EmailInUse => AlreadyExists,
+    SecondFactorNeeded => Unauthenticated,
+    SecondFactorWrong => Unauthenticated,
+    SecondFactorExists => FailedPrecondition,
+    NoTotpEnrollment => FailedPrecondition,
     AccountDisabled => Unauthenticated,
     AccountDeleted => Unauthenticated,
     OwnAccount => FailedPrecondition,

@@ -32,6 +32,7 @@ mod principal;
 mod progress;
 mod records;
 mod retention;
+mod second_factor;
 mod sessions;
 mod sign_in;
 pub mod sign_in_guard;

@@ -68,6 +68,53 @@ pub(super) struct OpeningSecrets {
     refresh_token: String,
 }
 
+/// What a sign-in's second factor came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecondFactor {
+    /// The account has none, or the code was right.
+    Passed,
+    /// The account has one and no code came.
+    Missing,
+    /// The code was wrong or used.
+    Wrong,
+}
+
+/// Checks `code` against the account's second factor, if it has one: the
+/// authenticator's code or a recovery code, each used up by a sign-in. A
+/// wrong code is a failed sign-in in the account's security events.
+fn check_second_factor(
+    tx: &mut Tx<'_>,
+    account_id: Uuid,
+    code: Option<&str>,
+    source_address: &str,
+) -> Result<SecondFactor> {
+    let Some(mut factor) = tx.totp_factor(account_id)?.filter(|f| f.confirmed) else {
+        return Ok(SecondFactor::Passed);
+    };
+    let Some(code) = code else {
+        return Ok(SecondFactor::Missing);
+    };
+    let now = tx.now_micros();
+    let event = |kind| SecurityEvent {
+        account_id,
+        kind,
+        time_us: now,
+        session_id: None,
+        source_address: source_address.to_owned(),
+    };
+    if factor.accept_code(code, now) {
+        tx.put_totp_factor(&factor)?;
+        Ok(SecondFactor::Passed)
+    } else if factor.use_recovery_code(code) {
+        tx.put_totp_factor(&factor)?;
+        tx.append_security_event(&event(SecurityEventKind::RecoveryCodeUsed))?;
+        Ok(SecondFactor::Passed)
+    } else {
+        tx.append_security_event(&event(SecurityEventKind::SignInFailed))?;
+        Ok(SecondFactor::Wrong)
+    }
+}
+
 fn address(peer: Option<IpAddr>) -> String {
     peer.map(|ip| ip.to_string()).unwrap_or_default()
 }
@@ -129,8 +176,14 @@ impl App {
         self.hashing.hash(password).await
     }
 
-    /// Signs a device in with an email and a password.
-    pub async fn sign_in(&self, login: Login, peer: Option<IpAddr>) -> Result<SignedIn> {
+    /// Signs a device in with an email and a password, and for an account
+    /// with a second factor, `second_factor_code`.
+    pub async fn sign_in(
+        &self,
+        login: Login,
+        second_factor_code: Option<String>,
+        peer: Option<IpAddr>,
+    ) -> Result<SignedIn> {
         let Login {
             email,
             password,
@@ -152,7 +205,6 @@ impl App {
         }
         let account_id = account_id.ok_or(Error::SignInFailed)?;
         let account = self.usable_account_by_id(account_id).await?;
-        self.sign_in_guard.succeeded(&email, peer);
         let (opening, secrets) = self.open_session(
             account_id,
             device_label,
@@ -160,9 +212,31 @@ impl App {
             &[SecurityEventKind::SignedIn],
         );
         let stored = opening.clone();
-        self.store
-            .write(account_id, move |tx| stored.store(tx))
+        let source_address = address(peer);
+        let second_factor = self
+            .store
+            .write(account_id, move |tx| {
+                let checked = check_second_factor(
+                    tx,
+                    account_id,
+                    second_factor_code.as_deref(),
+                    &source_address,
+                )?;
+                if checked == SecondFactor::Passed {
+                    stored.store(tx)?;
+                }
+                Ok(checked)
+            })
             .await?;
+        match second_factor {
+            SecondFactor::Passed => {}
+            SecondFactor::Missing => return Err(Error::SecondFactorNeeded),
+            SecondFactor::Wrong => {
+                self.sign_in_guard.failed(&email, peer, self.now_micros());
+                return Err(Error::SecondFactorWrong);
+            }
+        }
+        self.sign_in_guard.succeeded(&email, peer);
         tracing::info!(account_id = %account_id, session_id = %opening.session.id, "signed in");
         Ok(Self::signed_in(account, opening, secrets))
     }

@@ -208,6 +208,12 @@ pub enum SecurityEventKind {
     SignedOut = 5,
     /// The email and password were set.
     PasswordSet = 6,
+    /// A second factor (an authenticator) was added.
+    SecondFactorAdded = 7,
+    /// The second factor was removed.
+    SecondFactorRemoved = 8,
+    /// A recovery code of the second factor was used to sign in.
+    RecoveryCodeUsed = 9,
 }
 
 /// Something that happened to the security of an account, for its holder.

@@ -19,6 +19,7 @@ pub mod password;
 pub mod progress;
 pub mod records;
 pub mod retention;
+pub mod second_factor;
 pub mod skills;
 pub mod sync;
 pub mod thoughts;
@@ -35,6 +36,7 @@ pub use device_session::{
 };
 pub use records::*;
 pub use retention::{Expiring, PurgeReport, RetentionPolicy};
+pub use second_factor::TotpFactor;
 pub use sync::*;
 pub use token::{
     LAST_USE_RESOLUTION_US, Revocation, RevokeReason, Token, TokenState, hash_token, new_token,

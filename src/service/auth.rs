@@ -28,8 +28,8 @@ impl pb::auth_service_server::AuthService for AuthApi {
         request: Request<pb::SignInRequest>,
     ) -> Result<Response<pb::SignInResponse>, Status> {
         let peer = convert::peer(&request);
-        let login = convert::sign_in(request.into_inner())?;
-        let signed_in = self.app.sign_in(login, peer).await?;
+        let (login, second_factor_code) = convert::sign_in(request.into_inner())?;
+        let signed_in = self.app.sign_in(login, second_factor_code, peer).await?;
         let (account, tokens) = convert::session_tokens(signed_in);
         Ok(Response::new(pb::SignInResponse {
             account: Some(account),
@@ -121,5 +121,39 @@ impl pb::auth_service_server::AuthService for AuthApi {
             ))
         })
         .await
+    }
+
+    async fn begin_totp_enrollment(
+        &self,
+        request: Request<pb::BeginTotpEnrollmentRequest>,
+    ) -> Result<Response<pb::BeginTotpEnrollmentResponse>, Status> {
+        let principal = principal(&request)?;
+        let provisioning_uri = self.app.begin_totp_enrollment(&principal).await?;
+        Ok(Response::new(pb::BeginTotpEnrollmentResponse {
+            provisioning_uri,
+        }))
+    }
+
+    async fn confirm_totp_enrollment(
+        &self,
+        request: Request<pb::ConfirmTotpEnrollmentRequest>,
+    ) -> Result<Response<pb::ConfirmTotpEnrollmentResponse>, Status> {
+        let principal = principal(&request)?;
+        let code = convert::totp_code(request.into_inner())?;
+        let recovery_codes = self.app.confirm_totp_enrollment(&principal, code).await?;
+        Ok(Response::new(pb::ConfirmTotpEnrollmentResponse {
+            recovery_codes,
+        }))
+    }
+
+    async fn remove_totp(
+        &self,
+        request: Request<pb::RemoveTotpRequest>,
+    ) -> Result<Response<pb::RemoveTotpResponse>, Status> {
+        let principal = principal(&request)?;
+        let peer = convert::peer(&request);
+        let password = convert::password_again(request.into_inner())?;
+        self.app.remove_totp(&principal, password, peer).await?;
+        Ok(Response::new(pb::RemoveTotpResponse {}))
     }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::kv::codec::Value;
 use super::kv::keys;
 use super::tx::Tx;
-use crate::domain::{AccessToken, Credential, DeviceSession, SecurityEvent, SetupCode};
+use crate::domain::{AccessToken, Credential, DeviceSession, SecurityEvent, SetupCode, TotpFactor};
 use crate::error::{Error, Result};
 
 /// The id at the start of an index entry's key, after its prefix and an
@@ -141,6 +141,33 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// An account's TOTP authenticator, its secret opened.
+    pub fn totp_factor(&mut self, account: Uuid) -> Result<Option<TotpFactor>> {
+        let Some(mut factor) = self.value::<TotpFactor>(&keys::totp_factor(account))? else {
+            return Ok(None);
+        };
+        factor.secret = self
+            .master_key()
+            .open_totp_secret(account, &factor.secret)?;
+        Ok(Some(factor))
+    }
+
+    /// Stores an account's TOTP authenticator, its secret sealed.
+    pub fn put_totp_factor(&mut self, factor: &TotpFactor) -> Result<()> {
+        let account = factor.account_id;
+        let sealed = TotpFactor {
+            secret: self.master_key().seal_totp_secret(account, &factor.secret),
+            ..factor.clone()
+        };
+        self.put(keys::totp_factor(account), sealed.encode());
+        Ok(())
+    }
+
+    /// Removes an account's TOTP authenticator.
+    pub fn remove_totp_factor(&mut self, account: Uuid) {
+        self.remove(keys::totp_factor(account));
+    }
+
     /// Appends to an account's security events.
     pub fn append_security_event(&mut self, event: &SecurityEvent) -> Result<()> {
         self.put(
@@ -160,6 +187,7 @@ impl Tx<'_> {
             self.remove(keys::email(&credential.email));
             self.remove(keys::credential(account));
         }
+        self.remove_totp_factor(account);
         let sessions = keys::key(keys::DEVICE_SESSION_BY_ACCOUNT, &[account.as_bytes()]);
         for entry in self.keys_with(&sessions)? {
             let session = id_after(&entry, 16)?;

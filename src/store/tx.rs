@@ -317,6 +317,11 @@ impl Tx<'_> {
         self.now_us
     }
 
+    /// The master key, for values the store keeps sealed by it.
+    pub(super) fn master_key(&self) -> &MasterKey {
+        self.master
+    }
+
     /// Starts a nested transaction: what is written until
     /// [`Tx::end_nested`] can be undone on its own.
     pub fn begin_nested(&mut self) {

@@ -89,6 +89,7 @@ fn sign_in_request(email: &str, password: &str, device: &str) -> pb::SignInReque
         email: email.into(),
         password: password.into(),
         device_label: device.into(),
+        second_factor_code: String::new(),
     }
 }
 
@@ -686,4 +687,138 @@ async fn security_events_come_in_pages_and_go_with_the_account() {
         .await
         .expect_err("deleted");
     assert_eq!(status.code(), Code::Unauthenticated);
+}
+
+/// The code an authenticator app that read `uri` shows at `now_us`.
+fn authenticator_code(uri: &str, now_us: i64) -> String {
+    let totp = totp_rs::Totp::from_url(uri).expect("an otpauth URI");
+    totp.generate(u64::try_from(now_us / 1_000_000).expect("time"))
+        .to_string()
+}
+
+fn sign_in_with_code(email: &str, device: &str, code: &str) -> pb::SignInRequest {
+    pb::SignInRequest {
+        second_factor_code: code.into(),
+        ..sign_in_request(email, PASSWORD, device)
+    }
+}
+
+#[tokio::test]
+async fn an_authenticator_is_added_with_a_first_code_and_each_code_signs_in_once() {
+    let (app, clock) = app_with_clock().await;
+    let office = therapist_with_email(&app, "ruth@example.org").await;
+    let mut ruth = auth(&app, &office.access_token).await;
+    let uri = ruth
+        .begin_totp_enrollment(pb::BeginTotpEnrollmentRequest {})
+        .await
+        .expect("begin")
+        .into_inner()
+        .provisioning_uri;
+    assert!(uri.starts_with("otpauth://totp/Stepwise:ruth%40example.org?secret="));
+
+    let wrong = ruth
+        .confirm_totp_enrollment(pb::ConfirmTotpEnrollmentRequest {
+            code: "000000".into(),
+        })
+        .await
+        .expect_err("wrong code");
+    assert_invalid(&wrong, &["code"]);
+    let first_code = authenticator_code(&uri, clock.now_micros());
+    let recovery_codes = ruth
+        .confirm_totp_enrollment(pb::ConfirmTotpEnrollmentRequest {
+            code: first_code.clone(),
+        })
+        .await
+        .expect("confirm")
+        .into_inner()
+        .recovery_codes;
+    assert_eq!(recovery_codes.len(), 10);
+    let again = ruth
+        .begin_totp_enrollment(pb::BeginTotpEnrollmentRequest {})
+        .await
+        .expect_err("one factor at a time");
+    assert_status(&again, Code::FailedPrecondition, "SECOND_FACTOR_EXISTS");
+
+    let mut anyone = auth(&app, "").await;
+    let needed = anyone
+        .sign_in(sign_in_request("ruth@example.org", PASSWORD, "Laptop"))
+        .await
+        .expect_err("no code");
+    assert_status(&needed, Code::Unauthenticated, "SECOND_FACTOR_NEEDED");
+    let reused = anyone
+        .sign_in(sign_in_with_code("ruth@example.org", "Laptop", &first_code))
+        .await
+        .expect_err("the confirming code was used");
+    assert_status(&reused, Code::Unauthenticated, "SECOND_FACTOR_WRONG");
+
+    clock.advance(Duration::from_secs(30));
+    let next_code = authenticator_code(&uri, clock.now_micros());
+    anyone
+        .sign_in(sign_in_with_code("ruth@example.org", "Laptop", &next_code))
+        .await
+        .expect("the next code signs in");
+    let reused = anyone
+        .sign_in(sign_in_with_code("ruth@example.org", "Tablet", &next_code))
+        .await
+        .expect_err("a code works once");
+    assert_status(&reused, Code::Unauthenticated, "SECOND_FACTOR_WRONG");
+
+    // The phone is lost: a recovery code works, once.
+    let lost = &recovery_codes[0];
+    anyone
+        .sign_in(sign_in_with_code("ruth@example.org", "New phone", lost))
+        .await
+        .expect("a recovery code signs in");
+    let reused = anyone
+        .sign_in(sign_in_with_code("ruth@example.org", "Tablet", lost))
+        .await
+        .expect_err("used up");
+    assert_status(&reused, Code::Unauthenticated, "SECOND_FACTOR_WRONG");
+    let events = security_events(&app, &office.access_token).await;
+    assert!(events.contains(&pb::SecurityEventType::SecondFactorAdded));
+    assert!(events.contains(&pb::SecurityEventType::RecoveryCodeUsed));
+}
+
+#[tokio::test]
+async fn removing_the_second_factor_asks_for_the_password_again() {
+    let (app, clock) = app_with_clock().await;
+    let office = therapist_with_email(&app, "ruth@example.org").await;
+    let mut ruth = auth(&app, &office.access_token).await;
+    let uri = ruth
+        .begin_totp_enrollment(pb::BeginTotpEnrollmentRequest {})
+        .await
+        .expect("begin")
+        .into_inner()
+        .provisioning_uri;
+    ruth.confirm_totp_enrollment(pb::ConfirmTotpEnrollmentRequest {
+        code: authenticator_code(&uri, clock.now_micros()),
+    })
+    .await
+    .expect("confirm");
+
+    let wrong = ruth
+        .remove_totp(pb::RemoveTotpRequest {
+            password: "not my password".into(),
+        })
+        .await
+        .expect_err("wrong password");
+    assert_invalid(&wrong, &["password"]);
+    let needed = sign_in(&app, "ruth@example.org", PASSWORD, "Laptop")
+        .await
+        .expect_err("the factor stays");
+    assert_status(&needed, Code::Unauthenticated, "SECOND_FACTOR_NEEDED");
+
+    ruth.remove_totp(pb::RemoveTotpRequest {
+        password: PASSWORD.into(),
+    })
+    .await
+    .expect("removed");
+    sign_in(&app, "ruth@example.org", PASSWORD, "Laptop")
+        .await
+        .expect("the password alone signs in again");
+    assert!(
+        security_events(&app, &office.access_token)
+            .await
+            .contains(&pb::SecurityEventType::SecondFactorRemoved)
+    );
 }

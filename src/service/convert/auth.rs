@@ -11,7 +11,7 @@ use crate::domain::password::{check_given_password, check_new_password};
 use crate::domain::{
     DeviceSession, EndReason, SecurityEvent, SecurityEventKind, fields, normalize_email,
 };
-use crate::error::{Result, Violations};
+use crate::error::{Error, Result, Violations};
 use crate::pb;
 
 enum_conversions!(
@@ -23,6 +23,9 @@ enum_conversions!(
         SessionRevoked,
         SignedOut,
         PasswordSet,
+        SecondFactorAdded,
+        SecondFactorRemoved,
+        RecoveryCodeUsed,
     }
 );
 
@@ -59,8 +62,8 @@ pub fn login(
     }
 }
 
-/// The login of a `SignInRequest`.
-pub fn sign_in(request: pb::SignInRequest) -> Result<Login> {
+/// The login and second factor code of a `SignInRequest`.
+pub fn sign_in(request: pb::SignInRequest) -> Result<(Login, Option<String>)> {
     let mut check = Violations::new();
     let login = login(
         &mut check,
@@ -69,8 +72,37 @@ pub fn sign_in(request: pb::SignInRequest) -> Result<Login> {
         &request.device_label,
         PasswordUse::Given,
     );
+    let code = request.second_factor_code.trim();
+    if code.chars().count() > MAX_CODE_CHARS {
+        check.add(
+            "second_factor_code",
+            format!("must be at most {MAX_CODE_CHARS} characters"),
+        );
+    }
     check.finish()?;
-    Ok(login)
+    let code = (!code.is_empty()).then(|| code.to_owned());
+    Ok((login, code))
+}
+
+/// Most characters of an authenticator's or a recovery code as typed.
+const MAX_CODE_CHARS: usize = 64;
+
+/// The code of a `ConfirmTotpEnrollmentRequest`.
+pub fn totp_code(request: pb::ConfirmTotpEnrollmentRequest) -> Result<String> {
+    let code = request.code.trim();
+    if code.is_empty() || code.chars().count() > MAX_CODE_CHARS {
+        return Err(Error::invalid(
+            "code",
+            "must be the authenticator's six-digit code",
+        ));
+    }
+    Ok(code.to_owned())
+}
+
+/// The password of a `RemoveTotpRequest`, bounded in length.
+pub fn password_again(request: pb::RemoveTotpRequest) -> Result<String> {
+    check_given_password(&request.password).map_err(|e| Error::invalid("password", e))?;
+    Ok(request.password)
 }
 
 /// The setup code and login of a `CompleteAccountSetupRequest`.

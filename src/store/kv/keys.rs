@@ -45,6 +45,7 @@
 //! | `M` | SHA-256(access token) | the access token ([`crate::domain::AccessToken`]) |
 //! | `m` | device session, SHA-256(access token) | empty: a session's access tokens |
 //! | `Z` | account, !time, 8 random bytes | a security event, newest first |
+//! | `O` | account | its TOTP authenticator, the secret sealed with the master key ([`crate::domain::TotpFactor`]) |
 //!
 //! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`, `v`, `k`,
 //! `i`, `B`, `w`, `q`, `m`) are written in the same atomic batch as what they point at, so they
@@ -139,6 +140,8 @@ pub const ACCESS_TOKEN: u8 = b'M';
 pub const ACCESS_TOKEN_BY_SESSION: u8 = b'm';
 /// Security events by account.
 pub const SECURITY_EVENT: u8 = b'Z';
+/// TOTP authenticators by account.
+pub const TOTP_FACTOR: u8 = b'O';
 
 /// The key of the store's epoch.
 pub fn epoch() -> Vec<u8> {
@@ -221,6 +224,11 @@ pub fn access_token(hash: &[u8; 32]) -> Vec<u8> {
 /// The index entry of an access token under its session.
 pub fn access_token_of(session: Uuid, hash: &[u8; 32]) -> Vec<u8> {
     key(ACCESS_TOKEN_BY_SESSION, &[session.as_bytes(), hash])
+}
+
+/// The key of an account's TOTP authenticator.
+pub fn totp_factor(account: Uuid) -> Vec<u8> {
+    key(TOTP_FACTOR, &[account.as_bytes()])
 }
 
 /// The prefix of an account's security events.

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/auth_service.proto.
  */
 export const file_stepwise_v1_auth_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIkYKDVNpZ25JblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMZGV2aWNlX2xhYmVsGAMgASgJImMKDlNpZ25JblJlc3BvbnNlEiUKB2FjY291bnQYASABKAsyFC5zdGVwd2lzZS52MS5BY2NvdW50EioKBnRva2VucxgCIAEoCzIaLnN0ZXB3aXNlLnYxLlNlc3Npb25Ub2tlbnMiQgoVUmVmcmVzaFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCSJEChZSZWZyZXNoU2Vzc2lvblJlc3BvbnNlEioKBnRva2VucxgBIAEoCzIaLnN0ZXB3aXNlLnYxLlNlc3Npb25Ub2tlbnMiEAoOU2lnbk91dFJlcXVlc3QiPgoPU2lnbk91dFJlc3BvbnNlEisKB3Nlc3Npb24YASABKAsyGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uImgKG0NvbXBsZXRlQWNjb3VudFNldHVwUmVxdWVzdBISCgpzZXR1cF9jb2RlGAEgASgJEg0KBWVtYWlsGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJEhQKDGRldmljZV9sYWJlbBgEIAEoCSJxChxDb21wbGV0ZUFjY291bnRTZXR1cFJlc3BvbnNlEiUKB2FjY291bnQYASABKAsyFC5zdGVwd2lzZS52MS5BY2NvdW50EioKBnRva2VucxgCIAEoCzIaLnN0ZXB3aXNlLnYxLlNlc3Npb25Ub2tlbnMiRwoeQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImgKH0F1dGhTZXJ2aWNlTGlzdFNlc3Npb25zUmVzcG9uc2USLAoIc2Vzc2lvbnMYASADKAsyGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChRSZXZva2VTZXNzaW9uUmVxdWVzdBIKCgJpZBgBIAEoCSJCChlMaXN0U2VjdXJpdHlFdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGkxpc3RTZWN1cml0eUV2ZW50c1Jlc3BvbnNlEioKBmV2ZW50cxgBIAMoCzIaLnN0ZXB3aXNlLnYxLlNlY3VyaXR5RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMoAFCgtBdXRoU2VydmljZRJBCgZTaWduSW4SGi5zdGVwd2lzZS52MS5TaWduSW5SZXF1ZXN0Ghsuc3RlcHdpc2UudjEuU2lnbkluUmVzcG9uc2USWQoOUmVmcmVzaFNlc3Npb24SIi5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaIy5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlEkQKB1NpZ25PdXQSGy5zdGVwd2lzZS52MS5TaWduT3V0UmVxdWVzdBocLnN0ZXB3aXNlLnYxLlNpZ25PdXRSZXNwb25zZRJrChRDb21wbGV0ZUFjY291bnRTZXR1cBIoLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVxdWVzdBopLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVzcG9uc2USaQoMTGlzdFNlc3Npb25zEisuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXF1ZXN0Giwuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXNwb25zZRJOCg1SZXZva2VTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uEmUKEkxpc3RTZWN1cml0eUV2ZW50cxImLnN0ZXB3aXNlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QaJy5zdGVwd2lzZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_stepwise_v1_account, file_stepwise_v1_device_session]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxImIKDVNpZ25JblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMZGV2aWNlX2xhYmVsGAMgASgJEhoKEnNlY29uZF9mYWN0b3JfY29kZRgEIAEoCSJjCg5TaWduSW5SZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkIKFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkiRAoWUmVmcmVzaFNlc3Npb25SZXNwb25zZRIqCgZ0b2tlbnMYASABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIhAKDlNpZ25PdXRSZXF1ZXN0Ij4KD1NpZ25PdXRSZXNwb25zZRIrCgdzZXNzaW9uGAEgASgLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbiJoChtDb21wbGV0ZUFjY291bnRTZXR1cFJlcXVlc3QSEgoKc2V0dXBfY29kZRgBIAEoCRINCgVlbWFpbBgCIAEoCRIQCghwYXNzd29yZBgDIAEoCRIUCgxkZXZpY2VfbGFiZWwYBCABKAkicQocQ29tcGxldGVBY2NvdW50U2V0dXBSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkcKHkF1dGhTZXJ2aWNlTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJoCh9BdXRoU2VydmljZUxpc3RTZXNzaW9uc1Jlc3BvbnNlEiwKCHNlc3Npb25zGAEgAygLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkiQgoZTGlzdFNlY3VyaXR5RXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChpMaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5zdGVwd2lzZS52MS5TZWN1cml0eUV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIcChpCZWdpblRvdHBFbnJvbGxtZW50UmVxdWVzdCI3ChtCZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USGAoQcHJvdmlzaW9uaW5nX3VyaRgBIAEoCSIsChxDb25maXJtVG90cEVucm9sbG1lbnRSZXF1ZXN0EgwKBGNvZGUYASABKAkiNwodQ29uZmlybVRvdHBFbnJvbGxtZW50UmVzcG9uc2USFgoOcmVjb3ZlcnlfY29kZXMYASADKAkiJQoRUmVtb3ZlVG90cFJlcXVlc3QSEAoIcGFzc3dvcmQYASABKAkiFAoSUmVtb3ZlVG90cFJlc3BvbnNlMqkHCgtBdXRoU2VydmljZRJBCgZTaWduSW4SGi5zdGVwd2lzZS52MS5TaWduSW5SZXF1ZXN0Ghsuc3RlcHdpc2UudjEuU2lnbkluUmVzcG9uc2USWQoOUmVmcmVzaFNlc3Npb24SIi5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaIy5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlEkQKB1NpZ25PdXQSGy5zdGVwd2lzZS52MS5TaWduT3V0UmVxdWVzdBocLnN0ZXB3aXNlLnYxLlNpZ25PdXRSZXNwb25zZRJrChRDb21wbGV0ZUFjY291bnRTZXR1cBIoLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVxdWVzdBopLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVzcG9uc2USaQoMTGlzdFNlc3Npb25zEisuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXF1ZXN0Giwuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXNwb25zZRJOCg1SZXZva2VTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uEmUKEkxpc3RTZWN1cml0eUV2ZW50cxImLnN0ZXB3aXNlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QaJy5zdGVwd2lzZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRJoChNCZWdpblRvdHBFbnJvbGxtZW50Eicuc3RlcHdpc2UudjEuQmVnaW5Ub3RwRW5yb2xsbWVudFJlcXVlc3QaKC5zdGVwd2lzZS52MS5CZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USbgoVQ29uZmlybVRvdHBFbnJvbGxtZW50Eikuc3RlcHdpc2UudjEuQ29uZmlybVRvdHBFbnJvbGxtZW50UmVxdWVzdBoqLnN0ZXB3aXNlLnYxLkNvbmZpcm1Ub3RwRW5yb2xsbWVudFJlc3BvbnNlEk0KClJlbW92ZVRvdHASHi5zdGVwd2lzZS52MS5SZW1vdmVUb3RwUmVxdWVzdBofLnN0ZXB3aXNlLnYxLlJlbW92ZVRvdHBSZXNwb25zZWIGcHJvdG8z", [file_stepwise_v1_account, file_stepwise_v1_device_session]);
 
 /**
  * Request for AuthService.SignIn.
@@ -43,6 +43,16 @@ export type SignInRequest = Message<"stepwise.v1.SignInRequest"> & {
    * @generated from field: string device_label = 3;
    */
   deviceLabel: string;
+
+  /**
+   * For an account with a second factor: the authenticator's current code
+   * (each code works once), or one of its recovery codes (each works
+   * once). Missing: UNAUTHENTICATED (SECOND_FACTOR_NEEDED); wrong or used:
+   * UNAUTHENTICATED (SECOND_FACTOR_WRONG), counted as a failed sign-in.
+   *
+   * @generated from field: string second_factor_code = 4;
+   */
+  secondFactorCode: string;
 };
 
 /**
@@ -374,6 +384,123 @@ export const ListSecurityEventsResponseSchema: GenMessage<ListSecurityEventsResp
   messageDesc(file_stepwise_v1_auth_service, 12);
 
 /**
+ * Request for AuthService.BeginTotpEnrollment.
+ *
+ * @generated from message stepwise.v1.BeginTotpEnrollmentRequest
+ */
+export type BeginTotpEnrollmentRequest = Message<"stepwise.v1.BeginTotpEnrollmentRequest"> & {
+};
+
+/**
+ * Describes the message stepwise.v1.BeginTotpEnrollmentRequest.
+ * Use `create(BeginTotpEnrollmentRequestSchema)` to create a new message.
+ */
+export const BeginTotpEnrollmentRequestSchema: GenMessage<BeginTotpEnrollmentRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 13);
+
+/**
+ * Response for AuthService.BeginTotpEnrollment.
+ *
+ * @generated from message stepwise.v1.BeginTotpEnrollmentResponse
+ */
+export type BeginTotpEnrollmentResponse = Message<"stepwise.v1.BeginTotpEnrollmentResponse"> & {
+  /**
+   * The `otpauth://totp/...` URI with the shared secret, for the
+   * authenticator app. It cannot be retrieved again.
+   *
+   * @generated from field: string provisioning_uri = 1;
+   */
+  provisioningUri: string;
+};
+
+/**
+ * Describes the message stepwise.v1.BeginTotpEnrollmentResponse.
+ * Use `create(BeginTotpEnrollmentResponseSchema)` to create a new message.
+ */
+export const BeginTotpEnrollmentResponseSchema: GenMessage<BeginTotpEnrollmentResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 14);
+
+/**
+ * Request for AuthService.ConfirmTotpEnrollment.
+ *
+ * @generated from message stepwise.v1.ConfirmTotpEnrollmentRequest
+ */
+export type ConfirmTotpEnrollmentRequest = Message<"stepwise.v1.ConfirmTotpEnrollmentRequest"> & {
+  /**
+   * The authenticator app's current six-digit code.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ConfirmTotpEnrollmentRequest.
+ * Use `create(ConfirmTotpEnrollmentRequestSchema)` to create a new message.
+ */
+export const ConfirmTotpEnrollmentRequestSchema: GenMessage<ConfirmTotpEnrollmentRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 15);
+
+/**
+ * Response for AuthService.ConfirmTotpEnrollment.
+ *
+ * @generated from message stepwise.v1.ConfirmTotpEnrollmentResponse
+ */
+export type ConfirmTotpEnrollmentResponse = Message<"stepwise.v1.ConfirmTotpEnrollmentResponse"> & {
+  /**
+   * Ten recovery codes, each good for one sign-in without the
+   * authenticator. Keep them apart from the phone; they cannot be
+   * retrieved again.
+   *
+   * @generated from field: repeated string recovery_codes = 1;
+   */
+  recoveryCodes: string[];
+};
+
+/**
+ * Describes the message stepwise.v1.ConfirmTotpEnrollmentResponse.
+ * Use `create(ConfirmTotpEnrollmentResponseSchema)` to create a new message.
+ */
+export const ConfirmTotpEnrollmentResponseSchema: GenMessage<ConfirmTotpEnrollmentResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 16);
+
+/**
+ * Request for AuthService.RemoveTotp.
+ *
+ * @generated from message stepwise.v1.RemoveTotpRequest
+ */
+export type RemoveTotpRequest = Message<"stepwise.v1.RemoveTotpRequest"> & {
+  /**
+   * The account's password.
+   *
+   * @generated from field: string password = 1;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message stepwise.v1.RemoveTotpRequest.
+ * Use `create(RemoveTotpRequestSchema)` to create a new message.
+ */
+export const RemoveTotpRequestSchema: GenMessage<RemoveTotpRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 17);
+
+/**
+ * Response for AuthService.RemoveTotp.
+ *
+ * @generated from message stepwise.v1.RemoveTotpResponse
+ */
+export type RemoveTotpResponse = Message<"stepwise.v1.RemoveTotpResponse"> & {
+};
+
+/**
+ * Describes the message stepwise.v1.RemoveTotpResponse.
+ * Use `create(RemoveTotpResponseSchema)` to create a new message.
+ */
+export const RemoveTotpResponseSchema: GenMessage<RemoveTotpResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 18);
+
+/**
  * Signs people in: with an email and a password, per device. A device
  * signs in (SignIn) and gets a short-lived access token, sent as
  * `authorization: Bearer <access_token>` on every call, and a refresh token
@@ -484,6 +611,45 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof ListSecurityEventsRequestSchema;
     output: typeof ListSecurityEventsResponseSchema;
+  },
+  /**
+   * Starts adding an authenticator app (TOTP, RFC 6238) as the caller's
+   * second factor: returns its provisioning URI, shown only this once, for
+   * the app to read (as a QR code). It counts once ConfirmTotpEnrollment
+   * confirms it. An account that has a second factor: FAILED_PRECONDITION
+   * (SECOND_FACTOR_EXISTS); remove it first. Starting again replaces an
+   * enrolment not confirmed yet.
+   *
+   * @generated from rpc stepwise.v1.AuthService.BeginTotpEnrollment
+   */
+  beginTotpEnrollment: {
+    methodKind: "unary";
+    input: typeof BeginTotpEnrollmentRequestSchema;
+    output: typeof BeginTotpEnrollmentResponseSchema;
+  },
+  /**
+   * Confirms the enrolment with the app's current code and returns ten
+   * one-time recovery codes, shown only this once. A wrong code is
+   * INVALID_ARGUMENT naming `code`, and nothing changes; without an
+   * enrolment under way, FAILED_PRECONDITION (NO_TOTP_ENROLLMENT).
+   *
+   * @generated from rpc stepwise.v1.AuthService.ConfirmTotpEnrollment
+   */
+  confirmTotpEnrollment: {
+    methodKind: "unary";
+    input: typeof ConfirmTotpEnrollmentRequestSchema;
+    output: typeof ConfirmTotpEnrollmentResponseSchema;
+  },
+  /**
+   * Removes the caller's second factor, given the account's password again
+   * (a wrong one: INVALID_ARGUMENT naming `password`).
+   *
+   * @generated from rpc stepwise.v1.AuthService.RemoveTotp
+   */
+  removeTotp: {
+    methodKind: "unary";
+    input: typeof RemoveTotpRequestSchema;
+    output: typeof RemoveTotpResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_auth_service, 0);
