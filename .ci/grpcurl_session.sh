@@ -306,6 +306,15 @@ THERAPIST_CODE="$(nonempty "$WORK/create_therapist.json" setup_code)"
 call therapist_setup "" stepwise.v1.AuthService/CompleteAccountSetup \
   "{\"setup_code\": \"$THERAPIST_CODE\", \"email\": \"therapist@example.org\", \"password\": \"$PASSWORD\", \"device_label\": \"grpcurl\"}"
 THERAPIST_TOKEN="$(nonempty "$WORK/therapist_setup.json" tokens.access_token)"
+# Therapists read no client data without a second factor: add an
+# authenticator, with .ci/totp.py playing the app.
+call totp_begin "$THERAPIST_TOKEN" stepwise.v1.AuthService/BeginTotpEnrollment '{}'
+TOTP_URI="$(nonempty "$WORK/totp_begin.json" provisioning_uri)"
+TOTP_CODE="$("$PYTHON" "$CI_DIR/totp.py" "$TOTP_URI")"
+call totp_confirm "$THERAPIST_TOKEN" stepwise.v1.AuthService/ConfirmTotpEnrollment \
+  "{\"code\": \"$TOTP_CODE\"}"
+nonempty "$WORK/totp_confirm.json" recovery_codes.9 >/dev/null
+ok "AuthService/BeginTotpEnrollment and ConfirmTotpEnrollment: ten recovery codes"
 call invite "$THERAPIST_TOKEN" stepwise.v1.CareService/CreateInvite '{}'
 CODE="$(nonempty "$WORK/invite.json" code)"
 call accept "$CLIENT_TOKEN" stepwise.v1.CareService/AcceptInvite "{\"code\": \"$CODE\"}"

@@ -8,6 +8,7 @@ GENERATED_DIR holds the code generated from proto/ by
 Prints one line per check and exits non-zero on the first failure.
 """
 
+import os
 import sys
 import uuid
 
@@ -17,11 +18,14 @@ if len(sys.argv) != 4:
 
 ADDR, ADMIN_TOKEN, GENERATED_DIR = sys.argv[1:4]
 sys.path.insert(0, GENERATED_DIR)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import grpc  # noqa: E402
 from google.protobuf import field_mask_pb2  # noqa: E402
 from google.rpc import error_details_pb2  # noqa: E402
 from grpc_status import rpc_status  # noqa: E402
+
+import totp  # noqa: E402
 
 from stepwise.v1 import (  # noqa: E402
     account_pb2,
@@ -120,6 +124,22 @@ def set_up(channel, created, what):
         "",
     )
     check(done.tokens.access_token, f"{what}: empty access token")
+    if done.account.role != account_pb2.ROLE_CLIENT:
+        # Therapists read no client data without a second factor; totp.py
+        # plays the authenticator app.
+        began = call(
+            f"BeginTotpEnrollment ({what})",
+            auth_service.BeginTotpEnrollment,
+            auth_service_pb2.BeginTotpEnrollmentRequest(),
+            done.tokens.access_token,
+        )
+        confirmed = call(
+            f"ConfirmTotpEnrollment ({what})",
+            auth_service.ConfirmTotpEnrollment,
+            auth_service_pb2.ConfirmTotpEnrollmentRequest(code=totp.code(began.provisioning_uri)),
+            done.tokens.access_token,
+        )
+        check(len(confirmed.recovery_codes) == 10, f"{what}: {len(confirmed.recovery_codes)} recovery codes")
     return done.tokens.access_token
 
 

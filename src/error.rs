@@ -141,6 +141,10 @@ pub enum Error {
     /// The account has a second factor already.
     #[error("this account has a second factor already; remove it first to add another")]
     SecondFactorExists,
+    /// A therapist or administrator without a second factor asked for a
+    /// client's data.
+    #[error("add a second factor (AuthService.BeginTotpEnrollment) before reading clients' data")]
+    SecondFactorRequired,
     /// No authenticator is being added.
     #[error("no authenticator is being added: begin with BeginTotpEnrollment")]
     NoTotpEnrollment,
@@ -381,6 +385,7 @@ error_codes! {
     SecondFactorWrong => Unauthenticated,
     SecondFactorExists => FailedPrecondition,
     NoTotpEnrollment => FailedPrecondition,
+    SecondFactorRequired => FailedPrecondition,
     AccountDisabled => Unauthenticated,
     AccountDeleted => Unauthenticated,
     OwnAccount => FailedPrecondition,

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{App, Principal};
 use crate::domain::{
-    AccessEvent, Account, AccountState, RevokeReason, Token, TokenState, hash_token,
+    AccessEvent, Account, AccountState, RevokeReason, Role, Token, TokenState, hash_token,
 };
 use crate::error::{Credentials, Error, Result};
 
@@ -23,7 +23,8 @@ impl App {
         if let Some(token) = self.store.token(&hash).await? {
             let account = self.usable_account(&token).await?;
             self.note_use(&token).await;
-            return Ok(Principal::with_token(&account, hash));
+            let principal = Principal::with_token(&account, hash);
+            return self.with_second_factor(principal).await;
         }
         let access = self
             .store
@@ -36,7 +37,20 @@ impl App {
         let account = self
             .session_account(access.session_id, access.account_id)
             .await?;
-        Ok(Principal::with_session(&account, hash, access.session_id))
+        let principal = Principal::with_session(&account, hash, access.session_id);
+        self.with_second_factor(principal).await
+    }
+
+    /// The principal, knowing whether its account has a second factor
+    /// (asked only for the roles that need one to read clients' data).
+    async fn with_second_factor(&self, principal: Principal) -> Result<Principal> {
+        let has = match principal.role {
+            Role::Client => false,
+            Role::Therapist | Role::Admin => {
+                self.store.has_second_factor(principal.account_id).await?
+            }
+        };
+        Ok(principal.with_second_factor(has))
     }
 
     /// The account `account_id` of the device session `session_id`, while

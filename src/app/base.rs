@@ -169,7 +169,7 @@ impl App {
         }
         let may = self.may_still_read(principal, client_id).await?;
         if may && !principal.is_client(client_id) {
-            principal.note_access(client_id);
+            principal.note_access(client_id)?;
         }
         Ok(may)
     }

@@ -21,6 +21,9 @@ pub struct Principal {
     /// The device session of the call's access token, if it came with one
     /// (not with a personal access token).
     session_id: Option<Uuid>,
+    /// Whether the account has a second factor: therapists read no client
+    /// data without one.
+    second_factor: bool,
     /// Clients whose data this call accessed as their therapist, for the
     /// audit trail (shared by the clones of one call's principal).
     accessed: Arc<Mutex<BTreeSet<Uuid>>>,
@@ -51,6 +54,7 @@ impl Principal {
             role: account.role,
             token_hash: None,
             session_id: None,
+            second_factor: false,
             accessed: Arc::default(),
         }
     }
@@ -73,6 +77,25 @@ impl Principal {
         }
     }
 
+    /// The same principal, whose account has a second factor (`true`) or
+    /// not.
+    pub fn with_second_factor(self, second_factor: bool) -> Self {
+        Self {
+            second_factor,
+            ..self
+        }
+    }
+
+    /// `FAILED_PRECONDITION` (`SECOND_FACTOR_REQUIRED`) for a therapist or
+    /// an administrator whose account has no second factor.
+    pub fn require_second_factor(&self) -> Result<()> {
+        if self.role == Role::Client || self.second_factor {
+            Ok(())
+        } else {
+            Err(Error::SecondFactorRequired)
+        }
+    }
+
     /// The device session the call came from, if it came with an access
     /// token.
     pub fn session_id(&self) -> Option<Uuid> {
@@ -89,11 +112,15 @@ impl Principal {
         self.role == Role::Client && self.account_id == client_id
     }
 
-    /// Records that this call accessed `client_id`'s data as its therapist.
-    pub fn note_access(&self, client_id: Uuid) {
+    /// Records that this call accessed `client_id`'s data as its therapist;
+    /// `SECOND_FACTOR_REQUIRED` for a caller without a second factor, who
+    /// may not.
+    pub fn note_access(&self, client_id: Uuid) -> Result<()> {
+        self.require_second_factor()?;
         if let Ok(mut accessed) = self.accessed.lock() {
             accessed.insert(client_id);
         }
+        Ok(())
     }
 
     /// The clients this call accessed as their therapist.

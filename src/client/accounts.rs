@@ -1,7 +1,9 @@
 //! Making a ready-to-use account in one step, for tools, demos and tests:
 //! an administrator creates it, its setup code sets its email and password
-//! (signing one device in), and that device makes a personal access token
-//! for scripts, which is what the caller gets.
+//! (signing one device in), a therapist's or an administrator's device adds
+//! an authenticator as the second factor those roles need to read clients'
+//! data (this code plays the authenticator app), and the device makes a
+//! personal access token for scripts, which is what the caller gets.
 
 use tonic::Status;
 use tonic::transport::Channel;
@@ -51,6 +53,11 @@ pub async fn create_account_with_token(
     let tokens = set_up.tokens.unwrap_or_default();
     // The server's now, which a test's clock may have moved.
     let server_now = tokens.session.and_then(|session| session.create_time);
+    let account = set_up.account.unwrap_or_default();
+    if account.role != pb::Role::Client as i32 {
+        let now = server_now.map_or(0, |now| u64::try_from(now.seconds).unwrap_or(0));
+        add_authenticator(channel, &tokens.access_token, now).await?;
+    }
     let expire_time =
         login
             .token_lifetime
@@ -66,5 +73,30 @@ pub async fn create_account_with_token(
         })
         .await?
         .into_inner();
-    Ok((set_up.account.unwrap_or_default(), token.secret))
+    Ok((account, token.secret))
+}
+
+/// Adds an authenticator to the account of `access_token`, computing its
+/// first code at `now_seconds` of the server's clock; returns the recovery
+/// codes.
+pub async fn add_authenticator(
+    channel: &Channel,
+    access_token: &str,
+    now_seconds: u64,
+) -> Result<Vec<String>, Status> {
+    let mut auth = AuthServiceClient::new(authenticated(channel.clone(), access_token));
+    let uri = auth
+        .begin_totp_enrollment(pb::BeginTotpEnrollmentRequest {})
+        .await?
+        .into_inner()
+        .provisioning_uri;
+    let totp = totp_rs::Totp::from_url(&uri)
+        .map_err(|e| Status::internal(format!("the server's provisioning URI: {e}")))?;
+    let confirmed = auth
+        .confirm_totp_enrollment(pb::ConfirmTotpEnrollmentRequest {
+            code: totp.generate(now_seconds).to_string(),
+        })
+        .await?
+        .into_inner();
+    Ok(confirmed.recovery_codes)
 }

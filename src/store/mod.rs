@@ -77,8 +77,8 @@ use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
     AccessEvent, AccessToken, Account, AdminEvent, CareLink, ClientTrack, Clock, Credential,
     DeviceSession, Entity, Invite, Kind, Order, SecurityEvent, Session, SetupCode, StepTrack,
-    Token, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult, TrackedScale,
-    TrackedStep,
+    Token, TotpFactor, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
+    TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -776,6 +776,13 @@ impl Store {
     /// An account's email and password hash.
     pub async fn credential(&self, account: Uuid) -> Result<Option<Credential>> {
         self.value(&keys::credential(account))
+    }
+
+    /// Whether the account has a confirmed second factor.
+    pub async fn has_second_factor(&self, account: Uuid) -> Result<bool> {
+        Ok(self
+            .value::<TotpFactor>(&keys::totp_factor(account))?
+            .is_some_and(|factor| factor.confirmed))
     }
 
     /// The setup code hashing to `hash`.

@@ -822,3 +822,52 @@ async fn removing_the_second_factor_asks_for_the_password_again() {
             .contains(&pb::SecurityEventType::SecondFactorRemoved)
     );
 }
+
+#[tokio::test]
+async fn a_therapist_reads_no_client_data_before_adding_a_second_factor() {
+    let (app, clock) = app_with_clock().await;
+    let ruth = therapist_with_email(&app, "ruth@example.org").await;
+    let code = crate::care::invite(&app, &ruth.access_token).await.code;
+    let ada = crate::care::sign_up(&app, &code, "Ada")
+        .await
+        .expect("sign up");
+    let ada_id = ada.account.expect("account").id;
+    create_goal(&app, &ada.token, "Sleep better").await;
+    // A personal access token made before the factor is held to it too.
+    let pat = long_lived_token(&app, &ruth).await;
+
+    for token in [&ruth.access_token, &pat] {
+        let status = app
+            .goals(token)
+            .await
+            .list_goals(pb::ListGoalsRequest {
+                client_id: ada_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("no second factor");
+        assert_status(&status, Code::FailedPrecondition, "SECOND_FACTOR_REQUIRED");
+        let status = crate::care::care(&app, token)
+            .await
+            .list_client_summaries(pb::ListClientSummariesRequest::default())
+            .await
+            .expect_err("no second factor");
+        assert_status(&status, Code::FailedPrecondition, "SECOND_FACTOR_REQUIRED");
+    }
+    assert!(
+        crate::care::access_events(&app, &ada.token)
+            .await
+            .is_empty(),
+        "nothing was read"
+    );
+
+    // The first sign-in without a factor can still add one; then the data
+    // is there, for the same session and the token alike.
+    let now = u64::try_from(clock.now_micros() / 1_000_000).expect("time");
+    stepwise::client::accounts::add_authenticator(&app.channel().await, &ruth.access_token, now)
+        .await
+        .expect("add an authenticator");
+    for token in [&ruth.access_token, &pat] {
+        assert_eq!(list_goals_of(&app, token, &ada_id).await.len(), 1);
+    }
+}

@@ -7,6 +7,7 @@
 // (thoughts of self-harm) above 0; Cleo's PHQ-9 got reliably worse, and she
 // logged a walk of four days ago only today.
 
+import { createHmac } from "node:crypto";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient } from "@connectrpc/connect";
 import { Role } from "../src/gen/stepwise/v1/account_pb";
@@ -70,8 +71,24 @@ async function personalToken(url: string, accessToken: string): Promise<string> 
   return made.secret;
 }
 
+/** The code an authenticator app that read `uri` shows now (TOTP, RFC
+ * 6238: HMAC-SHA-1, 30-second steps, six digits). */
+export function authenticatorCode(uri: string): string {
+  const secret = new URL(uri).searchParams.get("secret") ?? "";
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const step = Buffer.alloc(8);
+  step.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
+  const mac = createHmac("sha1", key).update(step).digest();
+  const offset = (mac.at(-1) ?? 0) & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
 /** Creates an account as `admin`, sets it up with a new email and
- * `PASSWORD`, and returns it with a personal access token. */
+ * `PASSWORD` (and an authenticator, which a therapist needs to read clients'
+ * data), and returns it with a personal access token. */
 export async function createAccount(
   url: string,
   admin: Api,
@@ -84,7 +101,13 @@ export async function createAccount(
     password: PASSWORD,
     deviceLabel: "Test",
   });
-  return { id: made.account!.id, token: await personalToken(url, setUp.tokens!.accessToken) };
+  const accessToken = setUp.tokens!.accessToken;
+  if (account.role !== Role.CLIENT) {
+    const device = api(url, accessToken).auth;
+    const { provisioningUri } = await device.beginTotpEnrollment({});
+    await device.confirmTotpEnrollment({ code: authenticatorCode(provisioningUri) });
+  }
+  return { id: made.account!.id, token: await personalToken(url, accessToken) };
 }
 
 /** Signs a new client up with the invite `code`; returns the client's id and

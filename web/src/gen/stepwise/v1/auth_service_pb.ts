@@ -614,7 +614,9 @@ export const AuthService: GenService<{
   },
   /**
    * Starts adding an authenticator app (TOTP, RFC 6238) as the caller's
-   * second factor: returns its provisioning URI, shown only this once, for
+   * second factor, which therapists and administrators need before any call
+   * reads a client's data (until then such calls are FAILED_PRECONDITION
+   * with reason SECOND_FACTOR_REQUIRED, whatever the token): returns its provisioning URI, shown only this once, for
    * the app to read (as a QR code). It counts once ConfirmTotpEnrollment
    * confirms it. An account that has a second factor: FAILED_PRECONDITION
    * (SECOND_FACTOR_EXISTS); remove it first. Starting again replaces an
