@@ -34,6 +34,7 @@ mod records;
 mod retention;
 mod second_factor;
 mod sessions;
+mod settings;
 mod sign_in;
 pub mod sign_in_guard;
 mod skills;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::{App, Principal};
 use crate::domain::{SecurityEvent, SecurityEventKind, TotpFactor};
-use crate::error::{Credentials, Error, Result};
+use crate::error::{Error, Result};
 
 impl App {
     /// Begins adding an authenticator: stores it unconfirmed (replacing
@@ -79,20 +79,8 @@ impl App {
         peer: Option<IpAddr>,
     ) -> Result<()> {
         let account_id = principal.account_id;
-        let credential = self
-            .store
-            .credential(account_id)
-            .await?
-            .ok_or(Error::Unauthenticated(Credentials::Unknown))?;
-        let email = credential.email.clone();
-        if let Some(retry_after_us) = self.sign_in_guard.wait_us(&email, peer, self.now_micros()) {
-            return Err(Error::SignInThrottled { retry_after_us });
-        }
-        let phc = Some(credential.password_hash);
-        if !self.hashing.verify(password, phc).await? {
-            self.sign_in_guard.failed(&email, peer, self.now_micros());
-            return Err(Error::invalid("password", "is not this account's password"));
-        }
+        self.check_password_again(principal, password, "password", peer)
+            .await?;
         let session_id = principal.session_id();
         self.store
             .write(account_id, move |tx| {

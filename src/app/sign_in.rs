@@ -406,7 +406,9 @@ impl App {
         let account_id = principal.account_id;
         let kind = match reason {
             EndReason::SignedOut => SecurityEventKind::SignedOut,
-            EndReason::Revoked | EndReason::RefreshReused => SecurityEventKind::SessionRevoked,
+            EndReason::Revoked | EndReason::RefreshReused | EndReason::PasswordChanged => {
+                SecurityEventKind::SessionRevoked
+            }
         };
         let session = self
             .store

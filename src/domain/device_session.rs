@@ -72,6 +72,8 @@ pub enum EndReason {
     Revoked = 2,
     /// A replaced refresh token of it was presented again.
     RefreshReused = 3,
+    /// The account's password was changed on another device.
+    PasswordChanged = 4,
 }
 
 /// What presenting a refresh token of a session did.
@@ -214,6 +216,10 @@ pub enum SecurityEventKind {
     SecondFactorRemoved = 8,
     /// A recovery code of the second factor was used to sign in.
     RecoveryCodeUsed = 9,
+    /// The password was changed; the other sessions ended.
+    PasswordChanged = 10,
+    /// The sign-in email was changed.
+    EmailChanged = 11,
 }
 
 /// Something that happened to the security of an account, for its holder.

@@ -156,4 +156,33 @@ impl pb::auth_service_server::AuthService for AuthApi {
         self.app.remove_totp(&principal, password, peer).await?;
         Ok(Response::new(pb::RemoveTotpResponse {}))
     }
+
+    async fn change_password(
+        &self,
+        request: Request<pb::ChangePasswordRequest>,
+    ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
+        let principal = principal(&request)?;
+        let peer = convert::peer(&request);
+        let (current, new) = convert::password_change(request.into_inner())?;
+        let ended = self
+            .app
+            .change_password(&principal, current, new, peer)
+            .await?;
+        Ok(Response::new(pb::ChangePasswordResponse {
+            ended_session_count: i32::try_from(ended).unwrap_or(i32::MAX),
+        }))
+    }
+
+    async fn change_email(
+        &self,
+        request: Request<pb::ChangeEmailRequest>,
+    ) -> Result<Response<pb::ChangeEmailResponse>, Status> {
+        let principal = principal(&request)?;
+        let peer = convert::peer(&request);
+        let (password, email) = convert::email_change(request.into_inner())?;
+        self.app
+            .change_email(&principal, password, email, peer)
+            .await?;
+        Ok(Response::new(pb::ChangeEmailResponse {}))
+    }
 }

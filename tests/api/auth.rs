@@ -871,3 +871,83 @@ async fn a_therapist_reads_no_client_data_before_adding_a_second_factor() {
         assert_eq!(list_goals_of(&app, token, &ada_id).await.len(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_new_password_signs_out_every_other_device_and_a_new_email_signs_in() {
+    let app = TestApp::spawn().await;
+    let office = therapist_with_email(&app, "ruth@example.org").await;
+    let laptop = sign_in(&app, "ruth@example.org", PASSWORD, "Laptop")
+        .await
+        .expect("sign in");
+    let mut ruth = auth(&app, &laptop.access_token).await;
+
+    let status = ruth
+        .change_password(pb::ChangePasswordRequest {
+            current_password: "not my password".into(),
+            new_password: "password".into(),
+        })
+        .await
+        .expect_err("bad request");
+    assert_invalid(&status, &["new_password"]);
+    let status = ruth
+        .change_password(pb::ChangePasswordRequest {
+            current_password: "not my password".into(),
+            new_password: "a brand new passphrase".into(),
+        })
+        .await
+        .expect_err("wrong password");
+    assert_invalid(&status, &["current_password"]);
+
+    let changed = ruth
+        .change_password(pb::ChangePasswordRequest {
+            current_password: PASSWORD.into(),
+            new_password: "a brand new passphrase".into(),
+        })
+        .await
+        .expect("changed")
+        .into_inner();
+    assert_eq!(changed.ended_session_count, 1);
+    let status = current_account(&app, &office.access_token)
+        .await
+        .expect_err("the other device is signed out");
+    assert_status(&status, Code::Unauthenticated, "SESSION_ENDED");
+    current_account(&app, &laptop.access_token)
+        .await
+        .expect("this device goes on");
+    let status = sign_in(&app, "ruth@example.org", PASSWORD, "Tablet")
+        .await
+        .expect_err("the old password");
+    assert_status(&status, Code::Unauthenticated, "SIGN_IN_FAILED");
+
+    // Another account's email is taken; a new one works at once.
+    therapist_with_email(&app, "kim@example.org").await;
+    let status = ruth
+        .change_email(pb::ChangeEmailRequest {
+            password: "a brand new passphrase".into(),
+            new_email: "KIM@example.org".into(),
+        })
+        .await
+        .expect_err("in use");
+    assert_status(&status, Code::AlreadyExists, "EMAIL_IN_USE");
+    ruth.change_email(pb::ChangeEmailRequest {
+        password: "a brand new passphrase".into(),
+        new_email: "dr.ruth@example.org".into(),
+    })
+    .await
+    .expect("changed");
+    sign_in(
+        &app,
+        "dr.ruth@example.org",
+        "a brand new passphrase",
+        "Tablet",
+    )
+    .await
+    .expect("the new email signs in");
+    let status = sign_in(&app, "ruth@example.org", "a brand new passphrase", "Tablet")
+        .await
+        .expect_err("the old email is free");
+    assert_status(&status, Code::Unauthenticated, "SIGN_IN_FAILED");
+    let events = security_events(&app, &laptop.access_token).await;
+    assert!(events.contains(&pb::SecurityEventType::PasswordChanged));
+    assert!(events.contains(&pb::SecurityEventType::EmailChanged));
+}

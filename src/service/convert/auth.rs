@@ -26,6 +26,8 @@ enum_conversions!(
         SecondFactorAdded,
         SecondFactorRemoved,
         RecoveryCodeUsed,
+        PasswordChanged,
+        EmailChanged,
     }
 );
 
@@ -99,6 +101,27 @@ pub fn totp_code(request: pb::ConfirmTotpEnrollmentRequest) -> Result<String> {
     Ok(code.to_owned())
 }
 
+/// The current and new passwords of a `ChangePasswordRequest`.
+pub fn password_change(request: pb::ChangePasswordRequest) -> Result<(String, String)> {
+    let mut check = Violations::new();
+    check.check(
+        "current_password",
+        check_given_password(&request.current_password),
+    );
+    check.check("new_password", check_new_password(&request.new_password));
+    check.finish()?;
+    Ok((request.current_password, request.new_password))
+}
+
+/// The password and new email of a `ChangeEmailRequest`.
+pub fn email_change(request: pb::ChangeEmailRequest) -> Result<(String, String)> {
+    let mut check = Violations::new();
+    check.check("password", check_given_password(&request.password));
+    let email = check.check("new_email", normalize_email(&request.new_email));
+    check.finish()?;
+    Ok((request.password, email))
+}
+
 /// The password of a `RemoveTotpRequest`, bounded in length.
 pub fn password_again(request: pb::RemoveTotpRequest) -> Result<String> {
     check_given_password(&request.password).map_err(|e| Error::invalid("password", e))?;
@@ -150,6 +173,7 @@ pub fn device_session(session: DeviceSession, current: Option<Uuid>) -> pb::Devi
         Some(EndReason::SignedOut) => pb::DeviceSessionState::SignedOut,
         Some(EndReason::Revoked) => pb::DeviceSessionState::Revoked,
         Some(EndReason::RefreshReused) => pb::DeviceSessionState::RefreshReused,
+        Some(EndReason::PasswordChanged) => pb::DeviceSessionState::PasswordChanged,
     };
     pb::DeviceSession {
         id: id.to_string(),

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/auth_service.proto.
  */
 export const file_stepwise_v1_auth_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxImIKDVNpZ25JblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMZGV2aWNlX2xhYmVsGAMgASgJEhoKEnNlY29uZF9mYWN0b3JfY29kZRgEIAEoCSJjCg5TaWduSW5SZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkIKFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkiRAoWUmVmcmVzaFNlc3Npb25SZXNwb25zZRIqCgZ0b2tlbnMYASABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIhAKDlNpZ25PdXRSZXF1ZXN0Ij4KD1NpZ25PdXRSZXNwb25zZRIrCgdzZXNzaW9uGAEgASgLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbiJoChtDb21wbGV0ZUFjY291bnRTZXR1cFJlcXVlc3QSEgoKc2V0dXBfY29kZRgBIAEoCRINCgVlbWFpbBgCIAEoCRIQCghwYXNzd29yZBgDIAEoCRIUCgxkZXZpY2VfbGFiZWwYBCABKAkicQocQ29tcGxldGVBY2NvdW50U2V0dXBSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkcKHkF1dGhTZXJ2aWNlTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJoCh9BdXRoU2VydmljZUxpc3RTZXNzaW9uc1Jlc3BvbnNlEiwKCHNlc3Npb25zGAEgAygLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkiQgoZTGlzdFNlY3VyaXR5RXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChpMaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5zdGVwd2lzZS52MS5TZWN1cml0eUV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIcChpCZWdpblRvdHBFbnJvbGxtZW50UmVxdWVzdCI3ChtCZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USGAoQcHJvdmlzaW9uaW5nX3VyaRgBIAEoCSIsChxDb25maXJtVG90cEVucm9sbG1lbnRSZXF1ZXN0EgwKBGNvZGUYASABKAkiNwodQ29uZmlybVRvdHBFbnJvbGxtZW50UmVzcG9uc2USFgoOcmVjb3ZlcnlfY29kZXMYASADKAkiJQoRUmVtb3ZlVG90cFJlcXVlc3QSEAoIcGFzc3dvcmQYASABKAkiFAoSUmVtb3ZlVG90cFJlc3BvbnNlMqkHCgtBdXRoU2VydmljZRJBCgZTaWduSW4SGi5zdGVwd2lzZS52MS5TaWduSW5SZXF1ZXN0Ghsuc3RlcHdpc2UudjEuU2lnbkluUmVzcG9uc2USWQoOUmVmcmVzaFNlc3Npb24SIi5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaIy5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlEkQKB1NpZ25PdXQSGy5zdGVwd2lzZS52MS5TaWduT3V0UmVxdWVzdBocLnN0ZXB3aXNlLnYxLlNpZ25PdXRSZXNwb25zZRJrChRDb21wbGV0ZUFjY291bnRTZXR1cBIoLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVxdWVzdBopLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVzcG9uc2USaQoMTGlzdFNlc3Npb25zEisuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXF1ZXN0Giwuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXNwb25zZRJOCg1SZXZva2VTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uEmUKEkxpc3RTZWN1cml0eUV2ZW50cxImLnN0ZXB3aXNlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QaJy5zdGVwd2lzZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRJoChNCZWdpblRvdHBFbnJvbGxtZW50Eicuc3RlcHdpc2UudjEuQmVnaW5Ub3RwRW5yb2xsbWVudFJlcXVlc3QaKC5zdGVwd2lzZS52MS5CZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USbgoVQ29uZmlybVRvdHBFbnJvbGxtZW50Eikuc3RlcHdpc2UudjEuQ29uZmlybVRvdHBFbnJvbGxtZW50UmVxdWVzdBoqLnN0ZXB3aXNlLnYxLkNvbmZpcm1Ub3RwRW5yb2xsbWVudFJlc3BvbnNlEk0KClJlbW92ZVRvdHASHi5zdGVwd2lzZS52MS5SZW1vdmVUb3RwUmVxdWVzdBofLnN0ZXB3aXNlLnYxLlJlbW92ZVRvdHBSZXNwb25zZWIGcHJvdG8z", [file_stepwise_v1_account, file_stepwise_v1_device_session]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxImIKDVNpZ25JblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMZGV2aWNlX2xhYmVsGAMgASgJEhoKEnNlY29uZF9mYWN0b3JfY29kZRgEIAEoCSJjCg5TaWduSW5SZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkIKFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkiRAoWUmVmcmVzaFNlc3Npb25SZXNwb25zZRIqCgZ0b2tlbnMYASABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIhAKDlNpZ25PdXRSZXF1ZXN0Ij4KD1NpZ25PdXRSZXNwb25zZRIrCgdzZXNzaW9uGAEgASgLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbiJoChtDb21wbGV0ZUFjY291bnRTZXR1cFJlcXVlc3QSEgoKc2V0dXBfY29kZRgBIAEoCRINCgVlbWFpbBgCIAEoCRIQCghwYXNzd29yZBgDIAEoCRIUCgxkZXZpY2VfbGFiZWwYBCABKAkicQocQ29tcGxldGVBY2NvdW50U2V0dXBSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkcKHkF1dGhTZXJ2aWNlTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJoCh9BdXRoU2VydmljZUxpc3RTZXNzaW9uc1Jlc3BvbnNlEiwKCHNlc3Npb25zGAEgAygLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkiQgoZTGlzdFNlY3VyaXR5RXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChpMaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5zdGVwd2lzZS52MS5TZWN1cml0eUV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIcChpCZWdpblRvdHBFbnJvbGxtZW50UmVxdWVzdCI3ChtCZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USGAoQcHJvdmlzaW9uaW5nX3VyaRgBIAEoCSIsChxDb25maXJtVG90cEVucm9sbG1lbnRSZXF1ZXN0EgwKBGNvZGUYASABKAkiNwodQ29uZmlybVRvdHBFbnJvbGxtZW50UmVzcG9uc2USFgoOcmVjb3ZlcnlfY29kZXMYASADKAkiJQoRUmVtb3ZlVG90cFJlcXVlc3QSEAoIcGFzc3dvcmQYASABKAkiFAoSUmVtb3ZlVG90cFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI1ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEhsKE2VuZGVkX3Nlc3Npb25fY291bnQYASABKAUiOQoSQ2hhbmdlRW1haWxSZXF1ZXN0EhAKCHBhc3N3b3JkGAEgASgJEhEKCW5ld19lbWFpbBgCIAEoCSIVChNDaGFuZ2VFbWFpbFJlc3BvbnNlMtYICgtBdXRoU2VydmljZRJBCgZTaWduSW4SGi5zdGVwd2lzZS52MS5TaWduSW5SZXF1ZXN0Ghsuc3RlcHdpc2UudjEuU2lnbkluUmVzcG9uc2USWQoOUmVmcmVzaFNlc3Npb24SIi5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaIy5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlEkQKB1NpZ25PdXQSGy5zdGVwd2lzZS52MS5TaWduT3V0UmVxdWVzdBocLnN0ZXB3aXNlLnYxLlNpZ25PdXRSZXNwb25zZRJrChRDb21wbGV0ZUFjY291bnRTZXR1cBIoLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVxdWVzdBopLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVzcG9uc2USaQoMTGlzdFNlc3Npb25zEisuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXF1ZXN0Giwuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXNwb25zZRJOCg1SZXZva2VTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uEmUKEkxpc3RTZWN1cml0eUV2ZW50cxImLnN0ZXB3aXNlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QaJy5zdGVwd2lzZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRJoChNCZWdpblRvdHBFbnJvbGxtZW50Eicuc3RlcHdpc2UudjEuQmVnaW5Ub3RwRW5yb2xsbWVudFJlcXVlc3QaKC5zdGVwd2lzZS52MS5CZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USbgoVQ29uZmlybVRvdHBFbnJvbGxtZW50Eikuc3RlcHdpc2UudjEuQ29uZmlybVRvdHBFbnJvbGxtZW50UmVxdWVzdBoqLnN0ZXB3aXNlLnYxLkNvbmZpcm1Ub3RwRW5yb2xsbWVudFJlc3BvbnNlEk0KClJlbW92ZVRvdHASHi5zdGVwd2lzZS52MS5SZW1vdmVUb3RwUmVxdWVzdBofLnN0ZXB3aXNlLnYxLlJlbW92ZVRvdHBSZXNwb25zZRJZCg5DaGFuZ2VQYXNzd29yZBIiLnN0ZXB3aXNlLnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBojLnN0ZXB3aXNlLnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2USUAoLQ2hhbmdlRW1haWwSHy5zdGVwd2lzZS52MS5DaGFuZ2VFbWFpbFJlcXVlc3QaIC5zdGVwd2lzZS52MS5DaGFuZ2VFbWFpbFJlc3BvbnNlYgZwcm90bzM", [file_stepwise_v1_account, file_stepwise_v1_device_session]);
 
 /**
  * Request for AuthService.SignIn.
@@ -501,6 +501,98 @@ export const RemoveTotpResponseSchema: GenMessage<RemoveTotpResponse> = /*@__PUR
   messageDesc(file_stepwise_v1_auth_service, 18);
 
 /**
+ * Request for AuthService.ChangePassword.
+ *
+ * @generated from message stepwise.v1.ChangePasswordRequest
+ */
+export type ChangePasswordRequest = Message<"stepwise.v1.ChangePasswordRequest"> & {
+  /**
+   * The account's password now.
+   *
+   * @generated from field: string current_password = 1;
+   */
+  currentPassword: string;
+
+  /**
+   * The new password: 12 to 128 characters, not a commonly used one.
+   *
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ChangePasswordRequest.
+ * Use `create(ChangePasswordRequestSchema)` to create a new message.
+ */
+export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 19);
+
+/**
+ * Response for AuthService.ChangePassword.
+ *
+ * @generated from message stepwise.v1.ChangePasswordResponse
+ */
+export type ChangePasswordResponse = Message<"stepwise.v1.ChangePasswordResponse"> & {
+  /**
+   * How many other device sessions ended.
+   *
+   * @generated from field: int32 ended_session_count = 1;
+   */
+  endedSessionCount: number;
+};
+
+/**
+ * Describes the message stepwise.v1.ChangePasswordResponse.
+ * Use `create(ChangePasswordResponseSchema)` to create a new message.
+ */
+export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 20);
+
+/**
+ * Request for AuthService.ChangeEmail.
+ *
+ * @generated from message stepwise.v1.ChangeEmailRequest
+ */
+export type ChangeEmailRequest = Message<"stepwise.v1.ChangeEmailRequest"> & {
+  /**
+   * The account's password.
+   *
+   * @generated from field: string password = 1;
+   */
+  password: string;
+
+  /**
+   * The new email to sign in with.
+   *
+   * @generated from field: string new_email = 2;
+   */
+  newEmail: string;
+};
+
+/**
+ * Describes the message stepwise.v1.ChangeEmailRequest.
+ * Use `create(ChangeEmailRequestSchema)` to create a new message.
+ */
+export const ChangeEmailRequestSchema: GenMessage<ChangeEmailRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 21);
+
+/**
+ * Response for AuthService.ChangeEmail.
+ *
+ * @generated from message stepwise.v1.ChangeEmailResponse
+ */
+export type ChangeEmailResponse = Message<"stepwise.v1.ChangeEmailResponse"> & {
+};
+
+/**
+ * Describes the message stepwise.v1.ChangeEmailResponse.
+ * Use `create(ChangeEmailResponseSchema)` to create a new message.
+ */
+export const ChangeEmailResponseSchema: GenMessage<ChangeEmailResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 22);
+
+/**
  * Signs people in: with an email and a password, per device. A device
  * signs in (SignIn) and gets a short-lived access token, sent as
  * `authorization: Bearer <access_token>` on every call, and a refresh token
@@ -652,6 +744,32 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof RemoveTotpRequestSchema;
     output: typeof RemoveTotpResponseSchema;
+  },
+  /**
+   * Changes the caller's password, given the current one (a wrong one:
+   * INVALID_ARGUMENT naming `current_password`, throttled as a failed
+   * sign-in); the new one follows the rules for a new password (a bad one:
+   * INVALID_ARGUMENT naming `new_password`). Every other device session of
+   * the account ends; the calling one goes on.
+   *
+   * @generated from rpc stepwise.v1.AuthService.ChangePassword
+   */
+  changePassword: {
+    methodKind: "unary";
+    input: typeof ChangePasswordRequestSchema;
+    output: typeof ChangePasswordResponseSchema;
+  },
+  /**
+   * Changes the email the caller signs in with, given the password (a wrong
+   * one: INVALID_ARGUMENT naming `password`); an email another account
+   * uses is ALREADY_EXISTS (EMAIL_IN_USE).
+   *
+   * @generated from rpc stepwise.v1.AuthService.ChangeEmail
+   */
+  changeEmail: {
+    methodKind: "unary";
+    input: typeof ChangeEmailRequestSchema;
+    output: typeof ChangeEmailResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_auth_service, 0);
