@@ -141,6 +141,15 @@ pub enum Error {
     /// The account has a second factor already.
     #[error("this account has a second factor already; remove it first to add another")]
     SecondFactorExists,
+    /// No recovery code is this one.
+    #[error("no account has this recovery code; check it, or ask for a new one")]
+    RecoveryCodeNotFound,
+    /// The recovery code expired.
+    #[error("this recovery code has expired; ask your therapist or administrator for a new one")]
+    RecoveryCodeExpired,
+    /// The account has no email and password to recover.
+    #[error("this account has no sign-in email; it cannot be recovered with a code")]
+    NoSignInEmail,
     /// A therapist or administrator without a second factor asked for a
     /// client's data.
     #[error("add a second factor (AuthService.BeginTotpEnrollment) before reading clients' data")]
@@ -386,6 +395,9 @@ error_codes! {
     SecondFactorExists => FailedPrecondition,
     NoTotpEnrollment => FailedPrecondition,
     SecondFactorRequired => FailedPrecondition,
+    RecoveryCodeNotFound => NotFound,
+    RecoveryCodeExpired => FailedPrecondition,
+    NoSignInEmail => FailedPrecondition,
     AccountDisabled => Unauthenticated,
     AccountDeleted => Unauthenticated,
     OwnAccount => FailedPrecondition,

@@ -31,6 +31,7 @@ mod practice;
 mod principal;
 mod progress;
 mod records;
+mod recovery;
 mod retention;
 mod second_factor;
 mod sessions;
@@ -60,6 +61,7 @@ pub use progress::{
     AttainmentStats, ClientSummary, Flag, InstrumentSummary, LatestResult, ProgressReport,
     ProgressTarget, StepProgress, SummarySeverity,
 };
+pub use recovery::NewRecoveryCode;
 pub use retention::{FIRST_PASS_DELAY, PASS_INTERVAL, Retention};
 pub use sessions::SessionDigest;
 pub use sign_in::{Login, SignedIn};

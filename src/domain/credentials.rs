@@ -39,6 +39,23 @@ pub struct SetupCode {
     pub expire_time_us: i64,
 }
 
+/// How long a client's recovery code works: 24 hours, in microseconds.
+pub const RECOVERY_CODE_TTL_US: i64 = 24 * 3600 * 1_000_000;
+
+/// A one-time code that lets a client who lost every device set a new
+/// password; the store keeps only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Stored)]
+pub struct AccountRecoveryCode {
+    /// SHA-256 of the code.
+    pub hash: [u8; 32],
+    /// The client it recovers.
+    pub client_id: Uuid,
+    /// The therapist or administrator who made it.
+    pub created_by: Uuid,
+    /// When it stops working.
+    pub expire_time_us: i64,
+}
+
 /// An email as it is compared and kept: trimmed and lowercased. `Err` says
 /// why it is not an address (one `@` between a local part and a domain with
 /// a dot, no spaces, at most [`MAX_EMAIL_CHARS`]). Deliverability is not

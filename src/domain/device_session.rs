@@ -220,6 +220,10 @@ pub enum SecurityEventKind {
     PasswordChanged = 10,
     /// The sign-in email was changed.
     EmailChanged = 11,
+    /// A recovery code was made for the account.
+    RecoveryCodeCreated = 12,
+    /// The account was recovered with a recovery code.
+    AccountRecovered = 13,
 }
 
 /// Something that happened to the security of an account, for its holder.

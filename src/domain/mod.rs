@@ -30,7 +30,7 @@ pub use accounts::*;
 pub use admin::*;
 pub use care::*;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use credentials::{Credential, SetupCode, normalize_email};
+pub use credentials::{AccountRecoveryCode, Credential, SetupCode, normalize_email};
 pub use device_session::{
     AccessToken, DeviceSession, EndReason, Refreshed, SecurityEvent, SecurityEventKind,
 };

@@ -22,6 +22,7 @@ const TOKENLESS: &[&str] = &[
     "/stepwise.v1.AuthService/SignIn",
     "/stepwise.v1.AuthService/RefreshSession",
     "/stepwise.v1.AuthService/CompleteAccountSetup",
+    "/stepwise.v1.AuthService/RecoverAccount",
 ];
 
 /// Whether calls to `path` need a token: everything of Stepwise's own API

@@ -185,4 +185,34 @@ impl pb::auth_service_server::AuthService for AuthApi {
             .await?;
         Ok(Response::new(pb::ChangeEmailResponse {}))
     }
+
+    async fn create_recovery_code(
+        &self,
+        request: Request<pb::CreateRecoveryCodeRequest>,
+    ) -> Result<Response<pb::CreateRecoveryCodeResponse>, Status> {
+        let principal = principal(&request)?;
+        let client_id = convert::id(&request.get_ref().client_id, "client_id")?;
+        let made = self.app.create_recovery_code(&principal, client_id).await?;
+        Ok(Response::new(pb::CreateRecoveryCodeResponse {
+            recovery_code: made.code,
+            expire_time: convert::timestamp(made.expire_time_us),
+        }))
+    }
+
+    async fn recover_account(
+        &self,
+        request: Request<pb::RecoverAccountRequest>,
+    ) -> Result<Response<pb::RecoverAccountResponse>, Status> {
+        let peer = convert::peer(&request);
+        let (code, password, label) = convert::recovery(request.into_inner())?;
+        let signed_in = self
+            .app
+            .recover_account(&code, password, label, peer)
+            .await?;
+        let (account, tokens) = convert::session_tokens(signed_in);
+        Ok(Response::new(pb::RecoverAccountResponse {
+            account: Some(account),
+            tokens: Some(tokens),
+        }))
+    }
 }

@@ -75,10 +75,10 @@ use self::watchers::{Watchers, notify};
 use crate::data_dir::ScratchFile;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
-    AccessEvent, AccessToken, Account, AdminEvent, CareLink, ClientTrack, Clock, Credential,
-    DeviceSession, Entity, Invite, Kind, Order, SecurityEvent, Session, SetupCode, StepTrack,
-    Token, TotpFactor, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
-    TrackedScale, TrackedStep,
+    AccessEvent, AccessToken, Account, AccountRecoveryCode, AdminEvent, CareLink, ClientTrack,
+    Clock, Credential, DeviceSession, Entity, Invite, Kind, Order, SecurityEvent, Session,
+    SetupCode, StepTrack, Token, TotpFactor, TrackedAssignment, TrackedAttainment, TrackedRating,
+    TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -783,6 +783,11 @@ impl Store {
         Ok(self
             .value::<TotpFactor>(&keys::totp_factor(account))?
             .is_some_and(|factor| factor.confirmed))
+    }
+
+    /// The account recovery code hashing to `hash`.
+    pub async fn recovery_code(&self, hash: &[u8; 32]) -> Result<Option<AccountRecoveryCode>> {
+        self.value(&keys::recovery_code(hash))
     }
 
     /// The setup code hashing to `hash`.

@@ -8,7 +8,10 @@ use uuid::Uuid;
 use super::kv::codec::Value;
 use super::kv::keys;
 use super::tx::Tx;
-use crate::domain::{AccessToken, Credential, DeviceSession, SecurityEvent, SetupCode, TotpFactor};
+use crate::domain::{
+    AccessToken, AccountRecoveryCode, Credential, DeviceSession, SecurityEvent, SetupCode,
+    TotpFactor,
+};
 use crate::error::{Error, Result};
 
 /// The id at the start of an index entry's key, after its prefix and an
@@ -71,6 +74,22 @@ impl Tx<'_> {
     /// Removes a setup code: it works no more.
     pub fn remove_setup_code(&mut self, hash: &[u8; 32]) {
         self.remove(keys::setup_code(hash));
+    }
+
+    /// The account recovery code hashing to `hash`.
+    pub fn recovery_code(&mut self, hash: &[u8; 32]) -> Result<Option<AccountRecoveryCode>> {
+        self.value(&keys::recovery_code(hash))
+    }
+
+    /// Stores a new account recovery code.
+    pub fn put_recovery_code(&mut self, code: &AccountRecoveryCode) -> Result<()> {
+        self.put(keys::recovery_code(&code.hash), code.encode());
+        Ok(())
+    }
+
+    /// Removes an account recovery code: it works no more.
+    pub fn remove_recovery_code(&mut self, hash: &[u8; 32]) {
+        self.remove(keys::recovery_code(hash));
     }
 
     /// A device session by id.

@@ -951,3 +951,106 @@ async fn a_new_password_signs_out_every_other_device_and_a_new_email_signs_in() 
     assert!(events.contains(&pb::SecurityEventType::PasswordChanged));
     assert!(events.contains(&pb::SecurityEventType::EmailChanged));
 }
+
+async fn recover(
+    app: &TestApp,
+    code: &str,
+    password: &str,
+) -> Result<pb::RecoverAccountResponse, tonic::Status> {
+    auth(app, "")
+        .await
+        .recover_account(pb::RecoverAccountRequest {
+            recovery_code: code.into(),
+            new_password: password.into(),
+            device_label: "New phone".into(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn a_client_who_lost_every_device_recovers_with_a_code_from_their_therapist() {
+    let (app, clock) = app_with_clock().await;
+    let team = crate::care::team(&app).await;
+    let code = crate::care::invite(&app, &team.therapist).await.code;
+    let ada = crate::care::sign_up(&app, &code, "Ada")
+        .await
+        .expect("sign up");
+    let ada_id = ada.account.clone().expect("account").id;
+    let (_, stranger) = app.create_account(pb::Role::Therapist, "Dr. Who").await;
+    let request = |token: &str| {
+        let (app, token, client_id) = (&app, token.to_owned(), ada_id.clone());
+        async move {
+            auth(app, &token)
+                .await
+                .create_recovery_code(pb::CreateRecoveryCodeRequest { client_id })
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    for outsider in [&stranger, &ada.token] {
+        assert_not_found(&request(outsider).await.expect_err("not theirs"));
+    }
+    let made = request(&team.therapist)
+        .await
+        .expect("the linked therapist");
+    assert_eq!(
+        micros(&made.expire_time) - clock.now_micros(),
+        24 * 3600 * 1_000_000
+    );
+
+    let weak = recover(&app, &made.recovery_code, "short")
+        .await
+        .expect_err("weak");
+    assert_invalid(&weak, &["new_password"]);
+    let wrong = recover(&app, "sw_not_a_code", "a fresh start for ada")
+        .await
+        .expect_err("wrong");
+    assert_status(&wrong, Code::NotFound, "RECOVERY_CODE_NOT_FOUND");
+    let recovered = recover(&app, &made.recovery_code, "a fresh start for ada")
+        .await
+        .expect("recovered");
+    let tokens = recovered.tokens.expect("tokens");
+    current_account(&app, &tokens.access_token)
+        .await
+        .expect("the new device works");
+    let status = current_account(&app, &ada.tokens.access_token)
+        .await
+        .expect_err("the lost phone is signed out");
+    assert_status(&status, Code::Unauthenticated, "SESSION_ENDED");
+    let again = recover(&app, &made.recovery_code, "another fresh start")
+        .await
+        .expect_err("single use");
+    assert_status(&again, Code::NotFound, "RECOVERY_CODE_NOT_FOUND");
+
+    // Nothing of it is quiet.
+    let events = security_events(&app, &tokens.access_token).await;
+    for kind in [
+        pb::SecurityEventType::RecoveryCodeCreated,
+        pb::SecurityEventType::AccountRecovered,
+    ] {
+        assert!(events.contains(&kind), "{kind:?} in {events:?}");
+    }
+    let trail = crate::care::access_events(&app, &tokens.access_token).await;
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.method == "stepwise.v1.AuthService/CreateRecoveryCode")
+    );
+    let actions: Vec<pb::AdminAction> = crate::admin::admin_events(&app, &app.admin_token)
+        .await
+        .expect("admin events")
+        .iter()
+        .map(pb::AdminEvent::action)
+        .collect();
+    assert!(actions.contains(&pb::AdminAction::RecoveryCodeCreated));
+    assert!(actions.contains(&pb::AdminAction::AccountRecovered));
+
+    // An administrator's code expires after 24 hours.
+    let made = request(&app.admin_token).await.expect("an administrator");
+    clock.advance(Duration::from_secs(24 * 3600));
+    let expired = recover(&app, &made.recovery_code, "a fresh start for ada")
+        .await
+        .expect_err("expired");
+    assert_status(&expired, Code::FailedPrecondition, "RECOVERY_CODE_EXPIRED");
+}

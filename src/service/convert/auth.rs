@@ -28,6 +28,8 @@ enum_conversions!(
         RecoveryCodeUsed,
         PasswordChanged,
         EmailChanged,
+        RecoveryCodeCreated,
+        AccountRecovered,
     }
 );
 
@@ -120,6 +122,18 @@ pub fn email_change(request: pb::ChangeEmailRequest) -> Result<(String, String)>
     let email = check.check("new_email", normalize_email(&request.new_email));
     check.finish()?;
     Ok((request.password, email))
+}
+
+/// The code, new password and device label of a `RecoverAccountRequest`.
+pub fn recovery(request: pb::RecoverAccountRequest) -> Result<(String, String, String)> {
+    let mut check = Violations::new();
+    if request.recovery_code.trim().is_empty() {
+        check.add("recovery_code", "is required");
+    }
+    check.check("new_password", check_new_password(&request.new_password));
+    let label = check.check("device_label", fields::token_label(&request.device_label));
+    check.finish()?;
+    Ok((request.recovery_code, request.new_password, label))
 }
 
 /// The password of a `RemoveTotpRequest`, bounded in length.

@@ -45,6 +45,7 @@
 //! | `M` | SHA-256(access token) | the access token ([`crate::domain::AccessToken`]) |
 //! | `m` | device session, SHA-256(access token) | empty: a session's access tokens |
 //! | `Z` | account, !time, 8 random bytes | a security event, newest first |
+//! | `J` | SHA-256(recovery code) | a client's account recovery code ([`crate::domain::AccountRecoveryCode`]) |
 //! | `O` | account | its TOTP authenticator, the secret sealed with the master key ([`crate::domain::TotpFactor`]) |
 //!
 //! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`, `v`, `k`,
@@ -140,6 +141,8 @@ pub const ACCESS_TOKEN: u8 = b'M';
 pub const ACCESS_TOKEN_BY_SESSION: u8 = b'm';
 /// Security events by account.
 pub const SECURITY_EVENT: u8 = b'Z';
+/// Clients' account recovery codes by hash.
+pub const RECOVERY_CODE: u8 = b'J';
 /// TOTP authenticators by account.
 pub const TOTP_FACTOR: u8 = b'O';
 
@@ -224,6 +227,11 @@ pub fn access_token(hash: &[u8; 32]) -> Vec<u8> {
 /// The index entry of an access token under its session.
 pub fn access_token_of(session: Uuid, hash: &[u8; 32]) -> Vec<u8> {
     key(ACCESS_TOKEN_BY_SESSION, &[session.as_bytes(), hash])
+}
+
+/// The key of an account recovery code.
+pub fn recovery_code(hash: &[u8; 32]) -> Vec<u8> {
+    key(RECOVERY_CODE, &[hash])
 }
 
 /// The key of an account's TOTP authenticator.

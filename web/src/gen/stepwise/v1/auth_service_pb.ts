@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Account } from "./account_pb";
 import { file_stepwise_v1_account } from "./account_pb";
 import type { DeviceSession, DeviceSessionSchema, SecurityEvent, SessionTokens } from "./device_session_pb";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/auth_service.proto.
  */
 export const file_stepwise_v1_auth_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwd2lzZS92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxImIKDVNpZ25JblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMZGV2aWNlX2xhYmVsGAMgASgJEhoKEnNlY29uZF9mYWN0b3JfY29kZRgEIAEoCSJjCg5TaWduSW5SZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkIKFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkiRAoWUmVmcmVzaFNlc3Npb25SZXNwb25zZRIqCgZ0b2tlbnMYASABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIhAKDlNpZ25PdXRSZXF1ZXN0Ij4KD1NpZ25PdXRSZXNwb25zZRIrCgdzZXNzaW9uGAEgASgLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbiJoChtDb21wbGV0ZUFjY291bnRTZXR1cFJlcXVlc3QSEgoKc2V0dXBfY29kZRgBIAEoCRINCgVlbWFpbBgCIAEoCRIQCghwYXNzd29yZBgDIAEoCRIUCgxkZXZpY2VfbGFiZWwYBCABKAkicQocQ29tcGxldGVBY2NvdW50U2V0dXBSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkcKHkF1dGhTZXJ2aWNlTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJoCh9BdXRoU2VydmljZUxpc3RTZXNzaW9uc1Jlc3BvbnNlEiwKCHNlc3Npb25zGAEgAygLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkiQgoZTGlzdFNlY3VyaXR5RXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChpMaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5zdGVwd2lzZS52MS5TZWN1cml0eUV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIcChpCZWdpblRvdHBFbnJvbGxtZW50UmVxdWVzdCI3ChtCZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USGAoQcHJvdmlzaW9uaW5nX3VyaRgBIAEoCSIsChxDb25maXJtVG90cEVucm9sbG1lbnRSZXF1ZXN0EgwKBGNvZGUYASABKAkiNwodQ29uZmlybVRvdHBFbnJvbGxtZW50UmVzcG9uc2USFgoOcmVjb3ZlcnlfY29kZXMYASADKAkiJQoRUmVtb3ZlVG90cFJlcXVlc3QSEAoIcGFzc3dvcmQYASABKAkiFAoSUmVtb3ZlVG90cFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI1ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEhsKE2VuZGVkX3Nlc3Npb25fY291bnQYASABKAUiOQoSQ2hhbmdlRW1haWxSZXF1ZXN0EhAKCHBhc3N3b3JkGAEgASgJEhEKCW5ld19lbWFpbBgCIAEoCSIVChNDaGFuZ2VFbWFpbFJlc3BvbnNlMtYICgtBdXRoU2VydmljZRJBCgZTaWduSW4SGi5zdGVwd2lzZS52MS5TaWduSW5SZXF1ZXN0Ghsuc3RlcHdpc2UudjEuU2lnbkluUmVzcG9uc2USWQoOUmVmcmVzaFNlc3Npb24SIi5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaIy5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlEkQKB1NpZ25PdXQSGy5zdGVwd2lzZS52MS5TaWduT3V0UmVxdWVzdBocLnN0ZXB3aXNlLnYxLlNpZ25PdXRSZXNwb25zZRJrChRDb21wbGV0ZUFjY291bnRTZXR1cBIoLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVxdWVzdBopLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVzcG9uc2USaQoMTGlzdFNlc3Npb25zEisuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXF1ZXN0Giwuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXNwb25zZRJOCg1SZXZva2VTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uEmUKEkxpc3RTZWN1cml0eUV2ZW50cxImLnN0ZXB3aXNlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QaJy5zdGVwd2lzZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRJoChNCZWdpblRvdHBFbnJvbGxtZW50Eicuc3RlcHdpc2UudjEuQmVnaW5Ub3RwRW5yb2xsbWVudFJlcXVlc3QaKC5zdGVwd2lzZS52MS5CZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USbgoVQ29uZmlybVRvdHBFbnJvbGxtZW50Eikuc3RlcHdpc2UudjEuQ29uZmlybVRvdHBFbnJvbGxtZW50UmVxdWVzdBoqLnN0ZXB3aXNlLnYxLkNvbmZpcm1Ub3RwRW5yb2xsbWVudFJlc3BvbnNlEk0KClJlbW92ZVRvdHASHi5zdGVwd2lzZS52MS5SZW1vdmVUb3RwUmVxdWVzdBofLnN0ZXB3aXNlLnYxLlJlbW92ZVRvdHBSZXNwb25zZRJZCg5DaGFuZ2VQYXNzd29yZBIiLnN0ZXB3aXNlLnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBojLnN0ZXB3aXNlLnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2USUAoLQ2hhbmdlRW1haWwSHy5zdGVwd2lzZS52MS5DaGFuZ2VFbWFpbFJlcXVlc3QaIC5zdGVwd2lzZS52MS5DaGFuZ2VFbWFpbFJlc3BvbnNlYgZwcm90bzM", [file_stepwise_v1_account, file_stepwise_v1_device_session]);
+  fileDesc("Ch5zdGVwd2lzZS92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxImIKDVNpZ25JblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMZGV2aWNlX2xhYmVsGAMgASgJEhoKEnNlY29uZF9mYWN0b3JfY29kZRgEIAEoCSJjCg5TaWduSW5SZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkIKFVJlZnJlc2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkiRAoWUmVmcmVzaFNlc3Npb25SZXNwb25zZRIqCgZ0b2tlbnMYASABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIhAKDlNpZ25PdXRSZXF1ZXN0Ij4KD1NpZ25PdXRSZXNwb25zZRIrCgdzZXNzaW9uGAEgASgLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbiJoChtDb21wbGV0ZUFjY291bnRTZXR1cFJlcXVlc3QSEgoKc2V0dXBfY29kZRgBIAEoCRINCgVlbWFpbBgCIAEoCRIQCghwYXNzd29yZBgDIAEoCRIUCgxkZXZpY2VfbGFiZWwYBCABKAkicQocQ29tcGxldGVBY2NvdW50U2V0dXBSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zIkcKHkF1dGhTZXJ2aWNlTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJoCh9BdXRoU2VydmljZUxpc3RTZXNzaW9uc1Jlc3BvbnNlEiwKCHNlc3Npb25zGAEgAygLMhouc3RlcHdpc2UudjEuRGV2aWNlU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIgoUUmV2b2tlU2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkiQgoZTGlzdFNlY3VyaXR5RXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChpMaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5zdGVwd2lzZS52MS5TZWN1cml0eUV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIcChpCZWdpblRvdHBFbnJvbGxtZW50UmVxdWVzdCI3ChtCZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USGAoQcHJvdmlzaW9uaW5nX3VyaRgBIAEoCSIsChxDb25maXJtVG90cEVucm9sbG1lbnRSZXF1ZXN0EgwKBGNvZGUYASABKAkiNwodQ29uZmlybVRvdHBFbnJvbGxtZW50UmVzcG9uc2USFgoOcmVjb3ZlcnlfY29kZXMYASADKAkiJQoRUmVtb3ZlVG90cFJlcXVlc3QSEAoIcGFzc3dvcmQYASABKAkiFAoSUmVtb3ZlVG90cFJlc3BvbnNlIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI1ChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEhsKE2VuZGVkX3Nlc3Npb25fY291bnQYASABKAUiOQoSQ2hhbmdlRW1haWxSZXF1ZXN0EhAKCHBhc3N3b3JkGAEgASgJEhEKCW5ld19lbWFpbBgCIAEoCSIVChNDaGFuZ2VFbWFpbFJlc3BvbnNlIi4KGUNyZWF0ZVJlY292ZXJ5Q29kZVJlcXVlc3QSEQoJY2xpZW50X2lkGAEgASgJImQKGkNyZWF0ZVJlY292ZXJ5Q29kZVJlc3BvbnNlEhUKDXJlY292ZXJ5X2NvZGUYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIloKFVJlY292ZXJBY2NvdW50UmVxdWVzdBIVCg1yZWNvdmVyeV9jb2RlGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCRIUCgxkZXZpY2VfbGFiZWwYAyABKAkiawoWUmVjb3ZlckFjY291bnRSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAiABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zMpgKCgtBdXRoU2VydmljZRJBCgZTaWduSW4SGi5zdGVwd2lzZS52MS5TaWduSW5SZXF1ZXN0Ghsuc3RlcHdpc2UudjEuU2lnbkluUmVzcG9uc2USWQoOUmVmcmVzaFNlc3Npb24SIi5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlcXVlc3QaIy5zdGVwd2lzZS52MS5SZWZyZXNoU2Vzc2lvblJlc3BvbnNlEkQKB1NpZ25PdXQSGy5zdGVwd2lzZS52MS5TaWduT3V0UmVxdWVzdBocLnN0ZXB3aXNlLnYxLlNpZ25PdXRSZXNwb25zZRJrChRDb21wbGV0ZUFjY291bnRTZXR1cBIoLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVxdWVzdBopLnN0ZXB3aXNlLnYxLkNvbXBsZXRlQWNjb3VudFNldHVwUmVzcG9uc2USaQoMTGlzdFNlc3Npb25zEisuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXF1ZXN0Giwuc3RlcHdpc2UudjEuQXV0aFNlcnZpY2VMaXN0U2Vzc2lvbnNSZXNwb25zZRJOCg1SZXZva2VTZXNzaW9uEiEuc3RlcHdpc2UudjEuUmV2b2tlU2Vzc2lvblJlcXVlc3QaGi5zdGVwd2lzZS52MS5EZXZpY2VTZXNzaW9uEmUKEkxpc3RTZWN1cml0eUV2ZW50cxImLnN0ZXB3aXNlLnYxLkxpc3RTZWN1cml0eUV2ZW50c1JlcXVlc3QaJy5zdGVwd2lzZS52MS5MaXN0U2VjdXJpdHlFdmVudHNSZXNwb25zZRJoChNCZWdpblRvdHBFbnJvbGxtZW50Eicuc3RlcHdpc2UudjEuQmVnaW5Ub3RwRW5yb2xsbWVudFJlcXVlc3QaKC5zdGVwd2lzZS52MS5CZWdpblRvdHBFbnJvbGxtZW50UmVzcG9uc2USbgoVQ29uZmlybVRvdHBFbnJvbGxtZW50Eikuc3RlcHdpc2UudjEuQ29uZmlybVRvdHBFbnJvbGxtZW50UmVxdWVzdBoqLnN0ZXB3aXNlLnYxLkNvbmZpcm1Ub3RwRW5yb2xsbWVudFJlc3BvbnNlEk0KClJlbW92ZVRvdHASHi5zdGVwd2lzZS52MS5SZW1vdmVUb3RwUmVxdWVzdBofLnN0ZXB3aXNlLnYxLlJlbW92ZVRvdHBSZXNwb25zZRJZCg5DaGFuZ2VQYXNzd29yZBIiLnN0ZXB3aXNlLnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBojLnN0ZXB3aXNlLnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2USUAoLQ2hhbmdlRW1haWwSHy5zdGVwd2lzZS52MS5DaGFuZ2VFbWFpbFJlcXVlc3QaIC5zdGVwd2lzZS52MS5DaGFuZ2VFbWFpbFJlc3BvbnNlEmUKEkNyZWF0ZVJlY292ZXJ5Q29kZRImLnN0ZXB3aXNlLnYxLkNyZWF0ZVJlY292ZXJ5Q29kZVJlcXVlc3QaJy5zdGVwd2lzZS52MS5DcmVhdGVSZWNvdmVyeUNvZGVSZXNwb25zZRJZCg5SZWNvdmVyQWNjb3VudBIiLnN0ZXB3aXNlLnYxLlJlY292ZXJBY2NvdW50UmVxdWVzdBojLnN0ZXB3aXNlLnYxLlJlY292ZXJBY2NvdW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_stepwise_v1_account, file_stepwise_v1_device_session]);
 
 /**
  * Request for AuthService.SignIn.
@@ -593,6 +595,118 @@ export const ChangeEmailResponseSchema: GenMessage<ChangeEmailResponse> = /*@__P
   messageDesc(file_stepwise_v1_auth_service, 22);
 
 /**
+ * Request for AuthService.CreateRecoveryCode.
+ *
+ * @generated from message stepwise.v1.CreateRecoveryCodeRequest
+ */
+export type CreateRecoveryCodeRequest = Message<"stepwise.v1.CreateRecoveryCodeRequest"> & {
+  /**
+   * Id of the client's account.
+   *
+   * @generated from field: string client_id = 1;
+   */
+  clientId: string;
+};
+
+/**
+ * Describes the message stepwise.v1.CreateRecoveryCodeRequest.
+ * Use `create(CreateRecoveryCodeRequestSchema)` to create a new message.
+ */
+export const CreateRecoveryCodeRequestSchema: GenMessage<CreateRecoveryCodeRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 23);
+
+/**
+ * Response for AuthService.CreateRecoveryCode.
+ *
+ * @generated from message stepwise.v1.CreateRecoveryCodeResponse
+ */
+export type CreateRecoveryCodeResponse = Message<"stepwise.v1.CreateRecoveryCodeResponse"> & {
+  /**
+   * The one-time code for the client. It cannot be retrieved again.
+   *
+   * @generated from field: string recovery_code = 1;
+   */
+  recoveryCode: string;
+
+  /**
+   * When it stops working: 24 hours after it was made.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 2;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message stepwise.v1.CreateRecoveryCodeResponse.
+ * Use `create(CreateRecoveryCodeResponseSchema)` to create a new message.
+ */
+export const CreateRecoveryCodeResponseSchema: GenMessage<CreateRecoveryCodeResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 24);
+
+/**
+ * Request for AuthService.RecoverAccount.
+ *
+ * @generated from message stepwise.v1.RecoverAccountRequest
+ */
+export type RecoverAccountRequest = Message<"stepwise.v1.RecoverAccountRequest"> & {
+  /**
+   * The code from the therapist or administrator.
+   *
+   * @generated from field: string recovery_code = 1;
+   */
+  recoveryCode: string;
+
+  /**
+   * The new password: 12 to 128 characters, not a commonly used one.
+   *
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+
+  /**
+   * What the client calls this device; 1 to 100 characters.
+   *
+   * @generated from field: string device_label = 3;
+   */
+  deviceLabel: string;
+};
+
+/**
+ * Describes the message stepwise.v1.RecoverAccountRequest.
+ * Use `create(RecoverAccountRequestSchema)` to create a new message.
+ */
+export const RecoverAccountRequestSchema: GenMessage<RecoverAccountRequest> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 25);
+
+/**
+ * Response for AuthService.RecoverAccount.
+ *
+ * @generated from message stepwise.v1.RecoverAccountResponse
+ */
+export type RecoverAccountResponse = Message<"stepwise.v1.RecoverAccountResponse"> & {
+  /**
+   * The recovered account.
+   *
+   * @generated from field: stepwise.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+
+  /**
+   * This device's new session's tokens.
+   *
+   * @generated from field: stepwise.v1.SessionTokens tokens = 2;
+   */
+  tokens?: SessionTokens | undefined;
+};
+
+/**
+ * Describes the message stepwise.v1.RecoverAccountResponse.
+ * Use `create(RecoverAccountResponseSchema)` to create a new message.
+ */
+export const RecoverAccountResponseSchema: GenMessage<RecoverAccountResponse> = /*@__PURE__*/
+  messageDesc(file_stepwise_v1_auth_service, 26);
+
+/**
  * Signs people in: with an email and a password, per device. A device
  * signs in (SignIn) and gets a short-lived access token, sent as
  * `authorization: Bearer <access_token>` on every call, and a refresh token
@@ -770,6 +884,35 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof ChangeEmailRequestSchema;
     output: typeof ChangeEmailResponseSchema;
+  },
+  /**
+   * Makes a one-time recovery code for a client who lost every device,
+   * to hand over in person or by phone: valid 24 hours, single use, kept as
+   * a hash, shown only this once. The client's linked therapist (with a
+   * second factor) or an administrator may; anyone else gets NOT_FOUND.
+   * Recorded in the client's security events and access trail and in
+   * AdminService.ListAdminEvents.
+   *
+   * @generated from rpc stepwise.v1.AuthService.CreateRecoveryCode
+   */
+  createRecoveryCode: {
+    methodKind: "unary";
+    input: typeof CreateRecoveryCodeRequestSchema;
+    output: typeof CreateRecoveryCodeResponseSchema;
+  },
+  /**
+   * With a recovery code, sets a new password on a new device: the code is
+   * used up, every other device session of the account ends, its second
+   * factor is removed (it was on the lost phone), and this device signs
+   * in. Needs no token. A wrong code is NOT_FOUND (RECOVERY_CODE_NOT_FOUND),
+   * an expired one FAILED_PRECONDITION (RECOVERY_CODE_EXPIRED).
+   *
+   * @generated from rpc stepwise.v1.AuthService.RecoverAccount
+   */
+  recoverAccount: {
+    methodKind: "unary";
+    input: typeof RecoverAccountRequestSchema;
+    output: typeof RecoverAccountResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stepwise_v1_auth_service, 0);
