@@ -195,7 +195,7 @@ ok "grpc.health.v1.Health/Check: SERVING"
 call create_account "$ADMIN_TOKEN" stepwise.v1.AccountService/CreateAccount \
   '{"account": {"role": "ROLE_CLIENT", "display_name": "grpcurl client", "time_zone": "Europe/Berlin"}}'
 CLIENT_ID="$(nonempty "$WORK/create_account.json" account.id)"
-CLIENT_TOKEN="$(nonempty "$WORK/create_account.json" token)"
+SETUP_CODE="$(nonempty "$WORK/create_account.json" setup_code)"
 expect "$WORK/create_account.json" account.role ROLE_CLIENT
 expect "$WORK/create_account.json" account.display_name "grpcurl client"
 expect "$WORK/create_account.json" account.time_zone "Europe/Berlin"
@@ -207,9 +207,43 @@ expect "$WORK/admin_events.json" admin_events.-1.action ADMIN_ACTION_ACCOUNT_CRE
 expect "$WORK/admin_events.json" admin_events.-1.target_id "$CLIENT_ID"
 ok "AdminService/ListAdminEvents (admin): the account's creation is audited"
 
+# The account's holder chooses an email and a password with the setup code,
+# then signs in (the email in any case) on a device of their own.
+PASSWORD="grpcurl passphrase for tests"
+call setup "" stepwise.v1.AuthService/CompleteAccountSetup \
+  "{\"setup_code\": \"$SETUP_CODE\", \"email\": \"client@example.org\", \"password\": \"$PASSWORD\", \"device_label\": \"grpcurl setup\"}"
+nonempty "$WORK/setup.json" tokens.access_token >/dev/null
+ok "AuthService/CompleteAccountSetup: email and password set"
+refused weak_password 67 'password' "a common password refused as INVALID_ARGUMENT" \
+  -d '{"email": "x@example.org", "password": "passwordpassword", "device_label": "x", "setup_code": "x"}' \
+  "$ADDR" stepwise.v1.AuthService/CompleteAccountSetup
+ok "AuthService/CompleteAccountSetup: a common password is INVALID_ARGUMENT"
+call sign_in "" stepwise.v1.AuthService/SignIn \
+  "{\"email\": \"Client@Example.org\", \"password\": \"$PASSWORD\", \"device_label\": \"grpcurl\"}"
+CLIENT_TOKEN="$(nonempty "$WORK/sign_in.json" tokens.access_token)"
+SESSION_ID="$(nonempty "$WORK/sign_in.json" tokens.session.id)"
+REFRESH_TOKEN="$(nonempty "$WORK/sign_in.json" tokens.refresh_token)"
+expect "$WORK/sign_in.json" account.id "$CLIENT_ID"
+ok "AuthService/SignIn: session $SESSION_ID"
+refused wrong_password 80 'SIGN_IN_FAILED\|email or the password' "a wrong password refused as UNAUTHENTICATED" \
+  -d '{"email": "client@example.org", "password": "not the password", "device_label": "x"}' \
+  "$ADDR" stepwise.v1.AuthService/SignIn
+ok "AuthService/SignIn: a wrong password is UNAUTHENTICATED"
+call refresh "" stepwise.v1.AuthService/RefreshSession \
+  "{\"session_id\": \"$SESSION_ID\", \"refresh_token\": \"$REFRESH_TOKEN\"}"
+CLIENT_TOKEN="$(nonempty "$WORK/refresh.json" tokens.access_token)"
+ok "AuthService/RefreshSession: new tokens"
+call sessions "$CLIENT_TOKEN" stepwise.v1.AuthService/ListSessions '{}'
+expect "$WORK/sessions.json" sessions.1.id "$SESSION_ID"
+expect "$WORK/sessions.json" sessions.1.current true
+ok "AuthService/ListSessions: two devices"
+call security_events "$CLIENT_TOKEN" stepwise.v1.AuthService/ListSecurityEvents '{}'
+expect "$WORK/security_events.json" events.0.type SECURITY_EVENT_TYPE_SIGN_IN_FAILED
+ok "AuthService/ListSecurityEvents: the failed sign-in is listed"
+
 call current_account "$CLIENT_TOKEN" stepwise.v1.AccountService/GetCurrentAccount '{}'
 expect "$WORK/current_account.json" id "$CLIENT_ID"
-ok "AccountService/GetCurrentAccount with the client's token"
+ok "AccountService/GetCurrentAccount with the client's access token"
 
 # ---------------------------------------------------------------------------
 # Goal, action step, check-in.
@@ -268,7 +302,19 @@ ok "ProgressService/ListCheckIns: 1 check-in"
 PHQ9=00000000-0000-0000-0000-000000000009
 call create_therapist "$ADMIN_TOKEN" stepwise.v1.AccountService/CreateAccount \
   '{"account": {"role": "ROLE_THERAPIST", "display_name": "grpcurl therapist"}}'
-THERAPIST_TOKEN="$(nonempty "$WORK/create_therapist.json" token)"
+THERAPIST_CODE="$(nonempty "$WORK/create_therapist.json" setup_code)"
+call therapist_setup "" stepwise.v1.AuthService/CompleteAccountSetup \
+  "{\"setup_code\": \"$THERAPIST_CODE\", \"email\": \"therapist@example.org\", \"password\": \"$PASSWORD\", \"device_label\": \"grpcurl\"}"
+THERAPIST_TOKEN="$(nonempty "$WORK/therapist_setup.json" tokens.access_token)"
+# Therapists read no client data without a second factor: add an
+# authenticator, with .ci/totp.py playing the app.
+call totp_begin "$THERAPIST_TOKEN" stepwise.v1.AuthService/BeginTotpEnrollment '{}'
+TOTP_URI="$(nonempty "$WORK/totp_begin.json" provisioning_uri)"
+TOTP_CODE="$("$PYTHON" "$CI_DIR/totp.py" "$TOTP_URI")"
+call totp_confirm "$THERAPIST_TOKEN" stepwise.v1.AuthService/ConfirmTotpEnrollment \
+  "{\"code\": \"$TOTP_CODE\"}"
+nonempty "$WORK/totp_confirm.json" recovery_codes.9 >/dev/null
+ok "AuthService/BeginTotpEnrollment and ConfirmTotpEnrollment: ten recovery codes"
 call invite "$THERAPIST_TOKEN" stepwise.v1.CareService/CreateInvite '{}'
 CODE="$(nonempty "$WORK/invite.json" code)"
 call accept "$CLIENT_TOKEN" stepwise.v1.CareService/AcceptInvite "{\"code\": \"$CODE\"}"
@@ -379,9 +425,9 @@ expect "$WORK/create_token.json" token.state TOKEN_STATE_ACTIVE
 call device_account "$DEVICE_TOKEN" stepwise.v1.AccountService/GetCurrentAccount '{}'
 expect "$WORK/device_account.json" id "$CLIENT_ID"
 call list_tokens "$DEVICE_TOKEN" stepwise.v1.AccountService/ListTokens '{}'
-expect "$WORK/list_tokens.json" tokens.1.label "grpcurl device"
-expect "$WORK/list_tokens.json" tokens.1.current true
-ok "AccountService/CreateToken and ListTokens: a second device's token"
+expect "$WORK/list_tokens.json" tokens.0.label "grpcurl device"
+expect "$WORK/list_tokens.json" tokens.0.current true
+ok "AccountService/CreateToken and ListTokens: a personal access token"
 
 call revoke_token "$CLIENT_TOKEN" stepwise.v1.AccountService/RevokeToken "{\"id\": \"$DEVICE_TOKEN_ID\"}"
 expect "$WORK/revoke_token.json" state TOKEN_STATE_REVOKED

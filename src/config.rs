@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::app::SessionSettings;
 use crate::domain::retention::{
     DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_INVITE_RETENTION_DAYS, DEFAULT_SYNC_RETENTION_DAYS,
 };
@@ -25,6 +26,12 @@ pub const DEFAULT_DATABASE_POOL_SIZE: u32 = 8;
 pub const DEFAULT_POLL_MS: u64 = 200;
 /// Default lifetime of an invite code, in seconds: 7 days.
 pub const DEFAULT_INVITE_TTL_SECS: u64 = 7 * 24 * 3600;
+/// Default lifetime of a device session's access token, in seconds: 15
+/// minutes.
+pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: u64 = 15 * 60;
+/// Default time a replaced refresh token still gets the same successor, in
+/// seconds: 10 minutes.
+pub const DEFAULT_REFRESH_GRACE_SECS: u64 = 10 * 60;
 /// Default time a new connection has to finish its handshakes, in
 /// milliseconds: enough for TLS over a poor mobile network.
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
@@ -55,6 +62,17 @@ pub struct ServeConfig {
     /// How long an invite code works, in seconds (default 7 days).
     #[arg(long, env = "STEPWISE_INVITE_TTL_SECS", default_value_t = DEFAULT_INVITE_TTL_SECS)]
     pub invite_ttl_secs: u64,
+    /// How long a signed-in device's access token works, in seconds
+    /// (default 15 minutes); the device then gets a new one with its
+    /// refresh token (AuthService.RefreshSession).
+    #[arg(long = "access-token-ttl", env = "STEPWISE_ACCESS_TOKEN_TTL_SECS", default_value_t = DEFAULT_ACCESS_TOKEN_TTL_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub access_token_ttl_secs: u64,
+    /// How long after a refresh the replaced refresh token, presented
+    /// again, still gets the same successor instead of ending the device's
+    /// session, in seconds (default 10 minutes): phones lose answers when
+    /// an app is backgrounded or the network hands over.
+    #[arg(long = "refresh-grace", env = "STEPWISE_REFRESH_GRACE_SECS", default_value_t = DEFAULT_REFRESH_GRACE_SECS, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub refresh_grace_secs: u64,
     /// The sync window, in days: how long push results and tombstones of
     /// deleted records are kept. A device whose cursor is older than what
     /// was removed must sync again from scratch (RESYNC_REQUIRED).
@@ -186,6 +204,8 @@ impl ServeConfig {
             cache_mb: DEFAULT_CACHE_MB,
             heartbeat_ms: DEFAULT_HEARTBEAT_MS,
             invite_ttl_secs: DEFAULT_INVITE_TTL_SECS,
+            access_token_ttl_secs: DEFAULT_ACCESS_TOKEN_TTL_SECS,
+            refresh_grace_secs: DEFAULT_REFRESH_GRACE_SECS,
             sync_retention_days: DEFAULT_SYNC_RETENTION_DAYS,
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             invite_retention_days: DEFAULT_INVITE_RETENTION_DAYS,
@@ -206,6 +226,14 @@ impl ServeConfig {
 }
 
 impl ServeConfig {
+    /// How long device sessions' tokens work.
+    pub fn sessions(&self) -> SessionSettings {
+        SessionSettings {
+            access_token_ttl: std::time::Duration::from_secs(self.access_token_ttl_secs),
+            refresh_grace: std::time::Duration::from_secs(self.refresh_grace_secs),
+        }
+    }
+
     /// How long what expires is kept.
     pub fn retention(&self) -> RetentionPolicy {
         RetentionPolicy::from_days(

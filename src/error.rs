@@ -83,6 +83,83 @@ pub enum Error {
     /// The token's expiry time has passed.
     #[error("this token has expired; sign in again to get a new one")]
     TokenExpired,
+    /// An access token's expiry time has passed; its session may still
+    /// work.
+    #[error("this access token has expired; get a new one with AuthService.RefreshSession")]
+    AccessTokenExpired,
+    /// The device session of the call's access token, or of a refresh
+    /// token, has ended.
+    #[error("this device's session has ended; sign in again")]
+    SessionEnded,
+    /// A wrong email or password: which one is not said.
+    #[error("the email or the password is wrong")]
+    SignInFailed,
+    /// Too many failed sign-ins lately from the caller's address, or for
+    /// the email from it.
+    #[error(
+        "too many failed sign-ins; try again in {} seconds",
+        (retry_after_us + 999_999) / 1_000_000
+    )]
+    SignInThrottled {
+        /// How long to wait, in microseconds.
+        retry_after_us: i64,
+    },
+    /// A refresh token that had been replaced was presented again.
+    #[error(
+        "this refresh token was replaced already, so it may have been copied: the device's \
+         session has ended for safety; sign in again"
+    )]
+    RefreshTokenReused,
+    /// A refresh token of another device session than the one named.
+    #[error("this refresh token belongs to another device session than session_id")]
+    RefreshTokenOfAnotherSession,
+    /// A call that only a device session can make came with a personal
+    /// access token.
+    #[error(
+        "this call came with a personal access token, not a signed-in device's: revoke it with \
+         AccountService.RevokeToken"
+    )]
+    NotADeviceSession,
+    /// No setup code is this one.
+    #[error("no account has this setup code; check it, or ask your administrator for a new one")]
+    SetupCodeNotFound,
+    /// The setup code expired.
+    #[error("this setup code has expired; ask your administrator for a new one")]
+    SetupCodeExpired,
+    /// The account has a second factor, and the sign-in gave no code.
+    #[error(
+        "this account has a second factor: send the authenticator's current code, or a recovery \
+         code, as second_factor_code"
+    )]
+    SecondFactorNeeded,
+    /// The second factor's code is wrong or was used already.
+    #[error(
+        "this code is not the authenticator's current code, or was used already; wait for the \
+         next code, or use a recovery code"
+    )]
+    SecondFactorWrong,
+    /// The account has a second factor already.
+    #[error("this account has a second factor already; remove it first to add another")]
+    SecondFactorExists,
+    /// No recovery code is this one.
+    #[error("no account has this recovery code; check it, or ask for a new one")]
+    RecoveryCodeNotFound,
+    /// The recovery code expired.
+    #[error("this recovery code has expired; ask your therapist or administrator for a new one")]
+    RecoveryCodeExpired,
+    /// The account has no email and password to recover.
+    #[error("this account has no sign-in email; it cannot be recovered with a code")]
+    NoSignInEmail,
+    /// A therapist or administrator without a second factor asked for a
+    /// client's data.
+    #[error("add a second factor (AuthService.BeginTotpEnrollment) before reading clients' data")]
+    SecondFactorRequired,
+    /// No authenticator is being added.
+    #[error("no authenticator is being added: begin with BeginTotpEnrollment")]
+    NoTotpEnrollment,
+    /// Another account signs in with this email.
+    #[error("another account signs in with this email; choose another")]
+    EmailInUse,
     /// An administrator disabled the account.
     #[error("this account is disabled; ask your administrator")]
     AccountDisabled,
@@ -306,6 +383,24 @@ error_codes! {
     Unauthenticated => Unauthenticated,
     TokenRevoked => Unauthenticated,
     TokenExpired => Unauthenticated,
+    AccessTokenExpired => Unauthenticated,
+    SessionEnded => Unauthenticated,
+    SignInFailed => Unauthenticated,
+    SignInThrottled => ResourceExhausted,
+    RefreshTokenReused => Unauthenticated,
+    RefreshTokenOfAnotherSession => Unauthenticated,
+    NotADeviceSession => FailedPrecondition,
+    SetupCodeNotFound => NotFound,
+    SetupCodeExpired => FailedPrecondition,
+    EmailInUse => AlreadyExists,
+    SecondFactorNeeded => Unauthenticated,
+    SecondFactorWrong => Unauthenticated,
+    SecondFactorExists => FailedPrecondition,
+    NoTotpEnrollment => FailedPrecondition,
+    SecondFactorRequired => FailedPrecondition,
+    RecoveryCodeNotFound => NotFound,
+    RecoveryCodeExpired => FailedPrecondition,
+    NoSignInEmail => FailedPrecondition,
     AccountDisabled => Unauthenticated,
     AccountDeleted => Unauthenticated,
     OwnAccount => FailedPrecondition,

@@ -5,12 +5,12 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::{App, PageRequest, Principal};
-use crate::domain::{Account, AccountState, AdminAction, AdminEvent, Role, Token};
+use crate::domain::credentials::SETUP_CODE_TTL_US;
+use crate::domain::{
+    Account, AccountState, AdminAction, AdminEvent, Role, SetupCode, Token, new_token,
+};
 use crate::error::{Credentials, Error, Result};
 use crate::store::Page;
-
-/// Label of the token an account is made with.
-const FIRST_TOKEN_LABEL: &str = "first token";
 
 /// Label of the first administrator's token: the name of the file the
 /// server keeps it in (`crate::data_dir::ADMIN_TOKEN_FILE`), so the list of
@@ -31,6 +31,24 @@ impl FirstAdmin {
     pub fn token(&self) -> &str {
         &self.secret
     }
+}
+
+/// A new account's one-time setup code, shown once.
+#[derive(Debug, Clone)]
+pub struct NewSetupCode {
+    /// The code.
+    pub code: String,
+    /// When it stops working.
+    pub expire_time_us: i64,
+}
+
+/// What a new account is first opened with.
+#[derive(Debug, Clone)]
+enum Opener {
+    /// The first administrator's token.
+    Token(Token),
+    /// A setup code for the account's holder.
+    SetupCode(SetupCode),
 }
 
 /// A validated change of the caller's profile: the fields to set.
@@ -54,20 +72,33 @@ pub struct NewAccount {
 }
 
 impl App {
-    /// Creates an account and returns it with its token (admin only).
+    /// Creates an account and returns it with its setup code, with which
+    /// its holder sets an email and a password (admin only).
     pub async fn create_account(
         &self,
         principal: &Principal,
         new: NewAccount,
-    ) -> Result<(Account, String)> {
+    ) -> Result<(Account, NewSetupCode)> {
         principal.require_admin()?;
         let account = self.new_account(new);
-        let (token, secret) = self.first_token(&account);
+        let (code, hash) = new_token();
+        let expire_time_us = account.create_time_us + SETUP_CODE_TTL_US;
+        let opener = Opener::SetupCode(SetupCode {
+            hash,
+            account_id: account.id,
+            expire_time_us,
+        });
         match self
-            .insert_account(&account, token, Some(principal.account_id))
+            .insert_account(&account, opener, Some(principal.account_id))
             .await?
         {
-            true => Ok((account, secret)),
+            true => Ok((
+                account,
+                NewSetupCode {
+                    code,
+                    expire_time_us,
+                },
+            )),
             false => Err(Error::internal(
                 "an account an administrator created was not stored",
             )),
@@ -115,7 +146,9 @@ impl App {
     /// it (and the token they kept opens nothing).
     pub async fn store_first_admin(&self, first: FirstAdmin) -> Result<bool> {
         let FirstAdmin { account, token, .. } = first;
-        let made = self.insert_account(&account, token, None).await?;
+        let made = self
+            .insert_account(&account, Opener::Token(token), None)
+            .await?;
         if made {
             tracing::info!(account_id = %account.id, "created the first administrator account");
         } else {
@@ -124,14 +157,14 @@ impl App {
         Ok(made)
     }
 
-    /// Stores a new account with its first token, and returns whether it
-    /// did. With `created_by`, the administrator's event for the audit
+    /// Stores a new account with its first token or setup code, and
+    /// returns whether it did. With `created_by`, the administrator's event for the audit
     /// trail is stored with it. Without, the account is the store's first,
     /// and is stored only if the store still has none when the write runs.
     async fn insert_account(
         &self,
         account: &Account,
-        token: Token,
+        opener: Opener,
         created_by: Option<Uuid>,
     ) -> Result<bool> {
         let audit = created_by.map(|actor_id| {
@@ -149,23 +182,16 @@ impl App {
                     return Err(Error::AlreadyExists("account"));
                 }
                 tx.put_account(&stored)?;
-                tx.put_token(&token)?;
+                match &opener {
+                    Opener::Token(token) => tx.put_token(token)?,
+                    Opener::SetupCode(code) => tx.put_setup_code(code)?,
+                }
                 if let Some(event) = &audit {
                     tx.append_admin_event(event)?;
                 }
                 Ok(true)
             })
             .await
-    }
-
-    /// The first token of a new account, for sign-up.
-    pub(super) fn first_token(&self, account: &Account) -> (Token, String) {
-        Token::new(
-            account.id,
-            FIRST_TOKEN_LABEL.into(),
-            account.create_time_us,
-            None,
-        )
     }
 
     /// Changes the caller's display name or time zone, if `version` is 0 or

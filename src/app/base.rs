@@ -9,9 +9,11 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use super::hashing::PasswordHashing;
 use super::invite_guard::InviteGuard;
 use super::principal::{Action, Principal};
 use super::records;
+use super::sign_in_guard::SignInGuard;
 use super::streams::StreamQuota;
 use super::token_uses::TokenUses;
 use crate::domain::crisis::CrisisDirectory;
@@ -49,6 +51,38 @@ pub struct App {
     pub(super) access: Arc<watch::Sender<u64>>,
     /// Where to get help in a crisis.
     pub(super) crisis: Arc<CrisisDirectory>,
+    /// Hashes and checks passwords on a bounded pool.
+    pub(super) hashing: Arc<PasswordHashing>,
+    /// Counts failed sign-ins.
+    pub(super) sign_in_guard: Arc<SignInGuard>,
+    /// How long an access token works, in microseconds.
+    pub(super) access_token_ttl_us: i64,
+    /// How long a replaced refresh token still gets its successor, in
+    /// microseconds.
+    pub(super) refresh_grace_us: i64,
+}
+
+/// How long a device session's tokens work.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    /// How long an access token works.
+    pub access_token_ttl: std::time::Duration,
+    /// How long after its replacement a refresh token still gets the same
+    /// successor.
+    pub refresh_grace: std::time::Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: std::time::Duration::from_secs(15 * 60),
+            refresh_grace: std::time::Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+fn micros(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 impl App {
@@ -68,6 +102,10 @@ impl App {
             token_uses: Arc::default(),
             access: store.access_changes(),
             crisis: Arc::new(CrisisDirectory::built_in()),
+            hashing: Arc::default(),
+            sign_in_guard: Arc::default(),
+            access_token_ttl_us: micros(SessionSettings::default().access_token_ttl),
+            refresh_grace_us: micros(SessionSettings::default().refresh_grace),
             store,
         }
     }
@@ -77,6 +115,16 @@ impl App {
     pub fn with_crisis_resources(self, directory: CrisisDirectory) -> Self {
         Self {
             crisis: Arc::new(directory),
+            ..self
+        }
+    }
+
+    /// The same use cases, with device sessions' tokens working as
+    /// `settings` say (default: [`SessionSettings::default`]).
+    pub fn with_sessions(self, settings: SessionSettings) -> Self {
+        Self {
+            access_token_ttl_us: micros(settings.access_token_ttl),
+            refresh_grace_us: micros(settings.refresh_grace),
             ..self
         }
     }
@@ -134,7 +182,7 @@ impl App {
         }
         let may = self.may_still_read(principal, client_id).await?;
         if may && !principal.is_client(client_id) {
-            principal.note_access(client_id);
+            principal.note_access(client_id)?;
         }
         Ok(may)
     }

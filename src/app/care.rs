@@ -6,10 +6,11 @@ use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::base::LinkChange;
-use super::{App, NewAccount, PageRequest, Principal};
+use super::sign_in::Opening;
+use super::{App, Login, NewAccount, PageRequest, Principal, SignedIn};
 use crate::domain::{
-    AccessEvent, Account, CareLink, CareLinkState, Invite, Role, Token, display_code,
-    new_invite_code, normalize_code,
+    AccessEvent, Account, CareLink, CareLinkState, Credential, Invite, Role, SecurityEventKind,
+    display_code, new_invite_code, normalize_code,
 };
 use crate::error::{Error, Result};
 use crate::store::{Page, Side, Tx};
@@ -19,8 +20,17 @@ use crate::store::{Page, Side, Tx};
 enum Redeemer {
     /// An existing client account.
     Client(Uuid),
-    /// A new client account with its first token.
-    NewAccount(Account, Token),
+    /// A new client account.
+    NewAccount(Box<SigningUp>),
+}
+
+/// A new client account with its email and password, and the device
+/// session it signs up on.
+#[derive(Clone)]
+struct SigningUp {
+    account: Account,
+    credential: Credential,
+    opening: Opening,
 }
 
 impl App {
@@ -109,22 +119,43 @@ impl App {
             .await
     }
 
-    /// Creates a client account linked to the invite's therapist; returns
-    /// the account and its token.
+    /// Creates a client account linked to the invite's therapist, with the
+    /// email and password of `login`, and signs its device in.
     pub async fn sign_up_with_invite(
         &self,
         code: &str,
         new: NewAccount,
+        login: Login,
         peer: Option<IpAddr>,
-    ) -> Result<(Account, String)> {
+    ) -> Result<SignedIn> {
+        // Refused before the password is hashed: a guesser of codes costs
+        // no hashing.
+        if !self.code_guard.allows(peer, self.now_micros()) {
+            return Err(Error::TooManyAttempts);
+        }
         let account = self.new_account(NewAccount {
             role: Role::Client,
             ..new
         });
-        let (token, secret) = self.first_token(&account);
-        self.redeem(code, peer, Redeemer::NewAccount(account.clone(), token))
-            .await?;
-        Ok((account, secret))
+        let credential = Credential {
+            account_id: account.id,
+            email: login.email,
+            password_hash: self.hash_password(login.password).await?,
+            update_time_us: account.create_time_us,
+        };
+        let (opening, secrets) = self.open_session(
+            account.id,
+            login.device_label,
+            peer,
+            &[SecurityEventKind::PasswordSet, SecurityEventKind::SignedIn],
+        );
+        let redeemer = Redeemer::NewAccount(Box::new(SigningUp {
+            account: account.clone(),
+            credential,
+            opening: opening.clone(),
+        }));
+        self.redeem(code, peer, redeemer).await?;
+        Ok(Self::signed_in(account, opening, secrets))
     }
 
     async fn redeem(
@@ -145,7 +176,7 @@ impl App {
         };
         let actor = match &redeemer {
             Redeemer::Client(id) => *id,
-            Redeemer::NewAccount(account, _) => account.id,
+            Redeemer::NewAccount(new) => new.account.id,
         };
         let outcome = match normalize_code(code) {
             None => Err(Error::InviteNotFound),
@@ -274,10 +305,11 @@ fn redeem(tx: &mut Tx<'_>, code: &str, redeemer: &Redeemer, link_id: Uuid) -> Re
     }
     let client_id = match redeemer {
         Redeemer::Client(id) => *id,
-        Redeemer::NewAccount(account, token) => {
-            tx.put_account(account)?;
-            tx.put_token(token)?;
-            account.id
+        Redeemer::NewAccount(new) => {
+            tx.put_account(&new.account)?;
+            tx.put_credential(&new.credential)?;
+            new.opening.store(tx)?;
+            new.account.id
         }
     };
     if tx

@@ -40,6 +40,7 @@ impl App {
         heartbeat: Duration,
     ) -> Result<mpsc::Receiver<Result<WatchEvent>>> {
         principal.require_therapist("only therapists watch clients")?;
+        principal.require_second_factor()?;
         // Subscribed before the links are read, so no link change is missed.
         let link_events = self.link_events.subscribe();
         let therapist = principal.account_id;

@@ -75,6 +75,7 @@ impl App {
                 }
                 let now = tx.now_micros();
                 let erased = tx.erase_client(client)?;
+                tx.erase_sign_in(client)?;
                 let mut revoked = Vec::new();
                 for mut link in tx.links_of(client, Side::Client)? {
                     if link.is_active() {

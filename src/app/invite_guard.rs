@@ -35,17 +35,17 @@ pub const WINDOW_US: i64 = 15 * 60 * 1_000_000;
 /// ever lifts a limit, never blocks anyone.
 pub const MAX_SOURCES: usize = 10_000;
 
-/// Where wrong codes come from: an IPv4 address, or the /64 prefix of an
+/// Where wrong codes (and failed sign-ins) come from: an IPv4 address, or the /64 prefix of an
 /// IPv6 address (one host gets a whole /64, so each of its addresses is not
 /// a source of its own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Source {
+pub(super) enum Source {
     V4(u32),
     V6Prefix(u64),
 }
 
 impl Source {
-    fn of(ip: IpAddr) -> Self {
+    pub(super) fn of(ip: IpAddr) -> Self {
         match ip {
             IpAddr::V4(v4) => Source::V4(v4.into()),
             // An IPv4 client of a dual-stack listener arrives as

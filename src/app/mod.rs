@@ -24,6 +24,7 @@ mod dashboard;
 mod delivery;
 mod erasure;
 mod export;
+mod hashing;
 pub mod invite_guard;
 mod page;
 mod plan;
@@ -31,11 +32,16 @@ mod practice;
 mod principal;
 mod progress;
 mod records;
+mod recovery;
 mod reminders;
 mod retention;
 mod risk;
 mod safety_plan;
+mod second_factor;
 mod sessions;
+mod settings;
+mod sign_in;
+pub mod sign_in_guard;
 mod skills;
 mod streams;
 mod sync;
@@ -48,9 +54,9 @@ mod tokens;
 // The helpers the use cases share, where they look for them.
 use base::{BATCH, action_for, all, check_version};
 
-pub use accounts::{AccountChange, FirstAdmin, NewAccount};
+pub use accounts::{AccountChange, FirstAdmin, NewAccount, NewSetupCode};
 pub use assessments::{AssessedResult, DueAssessment, NewAssignment};
-pub use base::App;
+pub use base::{App, SessionSettings};
 pub use dashboard::WatchEvent;
 pub use export::ExportItem;
 pub use page::{PageRequest, check_page_token};
@@ -59,9 +65,11 @@ pub use progress::{
     AttainmentStats, ClientSummary, Flag, InstrumentSummary, LatestResult, ProgressReport,
     ProgressTarget, StepProgress, SummarySeverity,
 };
+pub use recovery::NewRecoveryCode;
 pub use retention::{FIRST_PASS_DELAY, PASS_INTERVAL, Retention};
 pub use risk::RiskState;
 pub use sessions::SessionDigest;
+pub use sign_in::{Login, SignedIn};
 pub use skills::{SkillStatsReport, SkillStatsTarget};
 pub use sync::{DEFAULT_PULL_SIZE, MAX_PULL_SIZE, MAX_PUSH_MUTATIONS, PullPage, SyncEvent};
 pub use thoughts::InsightReport;

@@ -18,6 +18,12 @@ pub struct Principal {
     /// SHA-256 of the token the call came with, so that streams can check
     /// that it still works.
     token_hash: Option<[u8; 32]>,
+    /// The device session of the call's access token, if it came with one
+    /// (not with a personal access token).
+    session_id: Option<Uuid>,
+    /// Whether the account has a second factor: therapists read no client
+    /// data without one.
+    second_factor: bool,
     /// Clients whose data this call accessed as their therapist, for the
     /// audit trail (shared by the clones of one call's principal).
     accessed: Arc<Mutex<BTreeSet<Uuid>>>,
@@ -47,6 +53,8 @@ impl Principal {
             account_id: account.id,
             role: account.role,
             token_hash: None,
+            session_id: None,
+            second_factor: false,
             accessed: Arc::default(),
         }
     }
@@ -60,6 +68,40 @@ impl Principal {
         }
     }
 
+    /// The principal of an account that called with an access token of
+    /// the device session `session_id`.
+    pub fn with_session(account: &Account, token_hash: [u8; 32], session_id: Uuid) -> Self {
+        Self {
+            session_id: Some(session_id),
+            ..Self::with_token(account, token_hash)
+        }
+    }
+
+    /// The same principal, whose account has a second factor (`true`) or
+    /// not.
+    pub fn with_second_factor(self, second_factor: bool) -> Self {
+        Self {
+            second_factor,
+            ..self
+        }
+    }
+
+    /// `FAILED_PRECONDITION` (`SECOND_FACTOR_REQUIRED`) for a therapist or
+    /// an administrator whose account has no second factor.
+    pub fn require_second_factor(&self) -> Result<()> {
+        if self.role == Role::Client || self.second_factor {
+            Ok(())
+        } else {
+            Err(Error::SecondFactorRequired)
+        }
+    }
+
+    /// The device session the call came from, if it came with an access
+    /// token.
+    pub fn session_id(&self) -> Option<Uuid> {
+        self.session_id
+    }
+
     /// SHA-256 of the token the call came with.
     pub fn token_hash(&self) -> Option<&[u8; 32]> {
         self.token_hash.as_ref()
@@ -70,11 +112,15 @@ impl Principal {
         self.role == Role::Client && self.account_id == client_id
     }
 
-    /// Records that this call accessed `client_id`'s data as its therapist.
-    pub fn note_access(&self, client_id: Uuid) {
+    /// Records that this call accessed `client_id`'s data as its therapist;
+    /// `SECOND_FACTOR_REQUIRED` for a caller without a second factor, who
+    /// may not.
+    pub fn note_access(&self, client_id: Uuid) -> Result<()> {
+        self.require_second_factor()?;
         if let Ok(mut accessed) = self.accessed.lock() {
             accessed.insert(client_id);
         }
+        Ok(())
     }
 
     /// The clients this call accessed as their therapist.

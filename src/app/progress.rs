@@ -288,7 +288,7 @@ impl App {
         let now = self.now_micros();
         for link in links.items.into_iter().filter(|l| l.is_active()) {
             let client = link.client_id;
-            principal.note_access(client);
+            principal.note_access(client)?;
             // One read for the name and the time zone.
             let account = self
                 .store

@@ -232,7 +232,7 @@ impl App {
     async fn sync_access(&self, principal: &Principal, client_id: Uuid) -> Result<()> {
         self.read_access(principal, client_id).await?;
         if !principal.is_client(client_id) {
-            principal.note_access(client_id);
+            principal.note_access(client_id)?;
         }
         Ok(())
     }

@@ -4,25 +4,24 @@
 use uuid::Uuid;
 
 use super::{App, PageRequest, Principal};
+use crate::domain::token::DEFAULT_TOKEN_TTL_US;
 use crate::domain::{Revocation, RevokeReason, Token};
 use crate::error::{Error, Result};
 use crate::store::Page;
 
 impl App {
-    /// Makes a token for the caller's own account; returns it with its
-    /// secret, which is shown only this once.
+    /// Makes a token for the caller's own account, working until
+    /// `expire_time_us` or else for [`DEFAULT_TOKEN_TTL_US`]; returns it
+    /// with its secret, which is shown only this once.
     pub async fn create_token(
         &self,
         principal: &Principal,
         label: String,
         expire_time_us: Option<i64>,
     ) -> Result<(Token, String)> {
-        let (token, secret) = Token::new(
-            principal.account_id,
-            label,
-            self.now_micros(),
-            expire_time_us,
-        );
+        let now = self.now_micros();
+        let expiry = expire_time_us.unwrap_or(now + DEFAULT_TOKEN_TTL_US);
+        let (token, secret) = Token::new(principal.account_id, label, now, Some(expiry));
         let stored = token.clone();
         self.store
             .write(principal.account_id, move |tx| tx.put_token(&stored))

@@ -15,13 +15,13 @@ use std::time::Duration;
 use chrono::DateTime;
 use chrono_tz::Tz;
 use clap::Args;
+use stepwise::client::accounts::{AccountLogin, create_account_with_token};
 use stepwise::client::{self, BearerToken};
 use stepwise::config::ServeConfig;
 use stepwise::data_dir::ADMIN_TOKEN_FILE;
 use stepwise::domain::{Clock, ManualClock, SystemClock};
 use stepwise::pb;
 use stepwise::pb::{
-    account_service_client::AccountServiceClient,
     assessment_service_client::AssessmentServiceClient, care_service_client::CareServiceClient,
     comment_service_client::CommentServiceClient, goal_service_client::GoalServiceClient,
     progress_service_client::ProgressServiceClient, skill_service_client::SkillServiceClient,
@@ -289,26 +289,31 @@ fn now(clock: &ManualClock) -> prost_types::Timestamp {
     }
 }
 
-/// Makes an account; returns its id and token.
+/// The password of every demo account (the demo's data is made up; keep
+/// the demo's server to yourself all the same).
+const DEMO_PASSWORD: &str = "stepwise demo passphrase";
+
+/// Makes an account; returns its id and a personal access token.
 async fn create_account(
     admin: &Caller,
     role: pb::Role,
     name: &str,
 ) -> Result<(String, String), CommandError> {
-    let made = admin
-        .to(AccountServiceClient::new)
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                role: role as i32,
-                display_name: name.into(),
-                time_zone: TIME_ZONE.name().into(),
-                ..Default::default()
-            }),
-        })
-        .await?
-        .into_inner();
-    let id = made.account.map(|a| a.id).unwrap_or_default();
-    Ok((id, made.token))
+    let account = pb::Account {
+        role: role as i32,
+        display_name: name.into(),
+        time_zone: TIME_ZONE.name().into(),
+        ..Default::default()
+    };
+    let login = AccountLogin {
+        email: format!("{}@demo.invalid", uuid::Uuid::now_v7().simple()),
+        password: DEMO_PASSWORD.into(),
+        token_label: "Demo".into(),
+        token_lifetime: None,
+    };
+    let (account, token) =
+        create_account_with_token(&admin.channel, &admin.token, account, login).await?;
+    Ok((account.id, token))
 }
 
 /// A demo client as made: their account, goal, steps and skill.

@@ -1,8 +1,10 @@
 //! The public client of Stepwise, for tools and tests: authenticated
 //! channels, the reference sync client that mobile apps model themselves
 //! on ([`SyncClient`]), and downloading backups ([`backup`]) and a
-//! client's export ([`export`]).
+//! client's export ([`export`]), and making a ready-to-use account
+//! ([`accounts`]).
 
+pub mod accounts;
 mod auth;
 pub mod backup;
 pub mod export;

@@ -18,6 +18,11 @@ pub enum AdminAction {
     AccountEnabled = 4,
     /// Deleted (erased) a client's account.
     AccountDeleted = 5,
+    /// Made a recovery code for a client (a therapist or an
+    /// administrator).
+    RecoveryCodeCreated = 6,
+    /// A client used the recovery code the actor made.
+    AccountRecovered = 7,
 }
 
 /// One thing an administrator did.

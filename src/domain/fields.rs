@@ -103,7 +103,7 @@ pub fn token_expiry(micros: i64, now_us: i64) -> Result<i64, String> {
     }
     if micros - now_us > MAX_TOKEN_LIFETIME_US {
         return Err(
-            "must be at most 10 years ahead; leave it unset for a token that never expires".into(),
+            "must be at most 10 years ahead; leave it unset for the default of 90 days".into(),
         );
     }
     Ok(micros)

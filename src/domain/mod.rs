@@ -10,14 +10,18 @@ pub mod assignments;
 pub mod attainment;
 pub mod care;
 pub mod clock;
+pub mod credentials;
 pub mod crisis;
+pub mod device_session;
 pub mod digest;
 pub mod fields;
 pub mod instruments;
+pub mod password;
 pub mod progress;
 pub mod records;
 pub mod reminders;
 pub mod retention;
+pub mod second_factor;
 pub mod skills;
 pub mod sync;
 pub mod thoughts;
@@ -28,8 +32,13 @@ pub use accounts::*;
 pub use admin::*;
 pub use care::*;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use credentials::{AccountRecoveryCode, Credential, SetupCode, normalize_email};
+pub use device_session::{
+    AccessToken, DeviceSession, EndReason, Refreshed, SecurityEvent, SecurityEventKind,
+};
 pub use records::*;
 pub use retention::{Expiring, PurgeReport, RetentionPolicy};
+pub use second_factor::TotpFactor;
 pub use sync::*;
 pub use token::{
     LAST_USE_RESOLUTION_US, Revocation, RevokeReason, Token, TokenState, hash_token, new_token,

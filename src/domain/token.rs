@@ -26,6 +26,10 @@ pub fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// How long a personal access token works unless its maker says: 90 days,
+/// in microseconds.
+pub const DEFAULT_TOKEN_TTL_US: i64 = 90 * 24 * 3600 * 1_000_000;
+
 /// How coarsely a token's last use is kept: a use within this long of the
 /// recorded one is not written, so calls do not each cost a write.
 pub const LAST_USE_RESOLUTION_US: i64 = 60 * 1_000_000;

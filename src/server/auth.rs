@@ -16,11 +16,15 @@ use super::status::explain_bad_input;
 use crate::app::App;
 use crate::error::{Credentials, Error};
 
-/// The calls of Stepwise's own API that need no token: signing up with an
-/// invite, and where to get help in a crisis (an app shows it before
+/// The calls of Stepwise's own API that need no token: the calls made to
+/// get one, and where to get help in a crisis (an app shows it before
 /// anyone signs in).
 const WITHOUT_TOKEN: &[&str] = &[
     "/stepwise.v1.AccountService/SignUpWithInvite",
+    "/stepwise.v1.AuthService/SignIn",
+    "/stepwise.v1.AuthService/RefreshSession",
+    "/stepwise.v1.AuthService/CompleteAccountSetup",
+    "/stepwise.v1.AuthService/RecoverAccount",
     "/stepwise.v1.CrisisService/GetCrisisResources",
 ];
 

@@ -175,7 +175,8 @@ impl Server {
         let store = Arc::new(store.with_scratch_dir(scratch));
         let app = App::new(store, Duration::from_secs(config.invite_ttl_secs), clock)
             .with_retention(config.retention())
-            .with_crisis_resources(crisis);
+            .with_crisis_resources(crisis)
+            .with_sessions(config.sessions());
         bootstrap_admin(&app, &dir).await.map_err(store_error)?;
         let listener =
             TcpListener::bind(config.listen)

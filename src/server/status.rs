@@ -39,6 +39,11 @@ impl From<Error> for Status {
         }
         let mut details = ErrorDetails::new();
         details.set_error_info(error.reason(), ERROR_DOMAIN, []);
+        if let Error::SignInThrottled { retry_after_us } = &error {
+            let wait =
+                std::time::Duration::from_micros(u64::try_from(*retry_after_us).unwrap_or(0));
+            details.set_retry_info(Some(wait));
+        }
         if let Error::InvalidFields(violations) = &error {
             for v in violations {
                 details.add_bad_request_violation(v.field.clone(), v.description.clone());

@@ -35,11 +35,12 @@ impl pb::account_service_server::AccountService for AccountApi {
     ) -> Result<Response<pb::CreateAccountResponse>, Status> {
         let principal = principal(&request)?;
         let new = convert::new_account(request.into_inner().account)?;
-        let (account, token) = self.app.create_account(&principal, new).await?;
+        let (account, setup) = self.app.create_account(&principal, new).await?;
         tracing::info!(account_id = %account.id, role = ?account.role, "account created");
         Ok(Response::new(pb::CreateAccountResponse {
             account: Some(account.into()),
-            token,
+            setup_code: setup.code,
+            setup_code_expire_time: convert::timestamp(setup.expire_time_us),
         }))
     }
 
@@ -56,12 +57,16 @@ impl pb::account_service_server::AccountService for AccountApi {
         &self,
         request: Request<pb::SignUpWithInviteRequest>,
     ) -> Result<Response<pb::SignUpWithInviteResponse>, Status> {
-        let peer = request.remote_addr().map(|addr| addr.ip());
-        let (code, new) = convert::sign_up(request.into_inner())?;
-        let (account, token) = self.app.sign_up_with_invite(&code, new, peer).await?;
+        let peer = convert::peer(&request);
+        let (code, new, login) = convert::sign_up(request.into_inner())?;
+        let signed_in = self
+            .app
+            .sign_up_with_invite(&code, new, login, peer)
+            .await?;
+        let (account, tokens) = convert::session_tokens(signed_in);
         Ok(Response::new(pb::SignUpWithInviteResponse {
-            account: Some(account.into()),
-            token,
+            account: Some(account),
+            tokens: Some(tokens),
         }))
     }
 

@@ -73,6 +73,8 @@ paged!(
 
 listed!(
     ListTokensResponse.tokens: Token,
+    AuthServiceListSessionsResponse.sessions: DeviceSession,
+    ListSecurityEventsResponse.events: SecurityEvent,
     ListAccountsResponse.accounts: Account,
     ListAdminEventsResponse.admin_events: AdminEvent,
     ListInstrumentsResponse.instruments: Instrument,

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod assessment;
+pub mod auth;
 pub mod backup;
 pub mod care;
 pub mod comment;
@@ -23,6 +24,7 @@ pub mod sync;
 pub use account::AccountApi;
 pub use admin::AdminApi;
 pub use assessment::AssessmentApi;
+pub use auth::AuthApi;
 pub use backup::BackupApi;
 pub use care::CareApi;
 pub use comment::CommentApi;
@@ -59,7 +61,7 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
     }
     use pb::{
         account_service_server::AccountServiceServer, admin_service_server::AdminServiceServer,
-        assessment_service_server::AssessmentServiceServer,
+        assessment_service_server::AssessmentServiceServer, auth_service_server::AuthServiceServer,
         backup_service_server::BackupServiceServer, care_service_server::CareServiceServer,
         comment_service_server::CommentServiceServer, crisis_service_server::CrisisServiceServer,
         goal_service_server::GoalServiceServer, insight_service_server::InsightServiceServer,
@@ -73,6 +75,7 @@ pub fn routes(app: &App, heartbeat: Duration) -> RoutesBuilder {
     routes
         .add_service(limited!(AccountServiceServer::new(AccountApi::new(app()))))
         .add_service(limited!(AdminServiceServer::new(AdminApi::new(app()))))
+        .add_service(limited!(AuthServiceServer::new(AuthApi::new(app()))))
         .add_service(limited!(BackupServiceServer::new(BackupApi::new(app()))))
         .add_service(limited!(CareServiceServer::new(CareApi::new(
             app(),

@@ -119,6 +119,7 @@ id_request!(
     pb::GetSkillRequest,
     pb::GetThoughtRecordRequest,
     pb::RevokeTokenRequest,
+    pb::RevokeSessionRequest,
     pb::DisableAccountRequest,
     pb::EnableAccountRequest,
     pb::RevokeCareLinkRequest,
@@ -129,6 +130,8 @@ id_request!(
 
 paged_request!(
     pb::ListTokensRequest,
+    pb::AuthServiceListSessionsRequest,
+    pb::ListSecurityEventsRequest,
     pb::ListAccountsRequest,
     pb::ListAdminEventsRequest,
     pb::ListInstrumentsRequest,

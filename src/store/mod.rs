@@ -46,6 +46,7 @@ mod page_token;
 mod pipeline;
 mod poller;
 mod retention;
+mod signin;
 mod tx;
 mod types;
 mod watchers;
@@ -74,9 +75,10 @@ use self::watchers::{Watchers, notify};
 use crate::data_dir::ScratchFile;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, ClientTrack, Clock, Entity, Invite, Kind, Order,
-    Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
-    TrackedScale, TrackedStep,
+    AccessEvent, AccessToken, Account, AccountRecoveryCode, AdminEvent, CareLink, ClientTrack,
+    Clock, Credential, DeviceSession, Entity, Invite, Kind, Order, SecurityEvent, Session,
+    SetupCode, StepTrack, Token, TotpFactor, TrackedAssignment, TrackedAttainment, TrackedRating,
+    TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -764,5 +766,73 @@ impl Store {
     /// Makes everything durable and stops taking writes; at shutdown.
     pub async fn close(&self) -> Result<()> {
         self.engine.flush()
+    }
+}
+
+/// What signing in keeps, read (written in [`signin`]).
+impl Store {
+    /// The id of the account that signs in with `email` (normalized).
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<Uuid>> {
+        self.engine
+            .get(&keys::email(email))?
+            .map(|bytes| signin::id_value(&bytes))
+            .transpose()
+    }
+
+    /// An account's email and password hash.
+    pub async fn credential(&self, account: Uuid) -> Result<Option<Credential>> {
+        self.value(&keys::credential(account))
+    }
+
+    /// Whether the account has a confirmed second factor.
+    pub async fn has_second_factor(&self, account: Uuid) -> Result<bool> {
+        Ok(self
+            .value::<TotpFactor>(&keys::totp_factor(account))?
+            .is_some_and(|factor| factor.confirmed))
+    }
+
+    /// The account recovery code hashing to `hash`.
+    pub async fn recovery_code(&self, hash: &[u8; 32]) -> Result<Option<AccountRecoveryCode>> {
+        self.value(&keys::recovery_code(hash))
+    }
+
+    /// The setup code hashing to `hash`.
+    pub async fn setup_code(&self, hash: &[u8; 32]) -> Result<Option<SetupCode>> {
+        self.value(&keys::setup_code(hash))
+    }
+
+    /// The access token hashing to `hash`.
+    pub async fn access_token(&self, hash: &[u8; 32]) -> Result<Option<AccessToken>> {
+        self.value(&keys::access_token(hash))
+    }
+
+    /// A device session by id.
+    pub async fn device_session(&self, id: Uuid) -> Result<Option<DeviceSession>> {
+        self.value(&keys::device_session(id))
+    }
+
+    /// An account's device sessions, oldest first.
+    pub async fn device_sessions(
+        &self,
+        account: Uuid,
+        page: PageRequest<'_>,
+    ) -> Result<Page<DeviceSession>> {
+        let prefix = keys::key(keys::DEVICE_SESSION_BY_ACCOUNT, &[account.as_bytes()]);
+        let range = KeyRange::new(&prefix, (Vec::new(), None));
+        self.page(&range, page, |key, _| {
+            self.sized_value(&keys::device_session(signin::id_after(key, 16)?))
+        })
+    }
+
+    /// An account's security events, newest first.
+    pub async fn security_events(
+        &self,
+        account: Uuid,
+        page: PageRequest<'_>,
+    ) -> Result<Page<SecurityEvent>> {
+        let range = KeyRange::new(&keys::security_events_of(account), (Vec::new(), None));
+        self.page(&range, page, |_, value| {
+            Ok(Some((SecurityEvent::decode(value)?, value.len())))
+        })
     }
 }

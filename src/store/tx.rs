@@ -131,7 +131,7 @@ impl<'a> Tx<'a> {
 
     /// Replaces the access mark, so that other servers' streams check
     /// again whether their callers may go on (see `super::poller`).
-    fn access_changed(&mut self) {
+    pub(super) fn access_changed(&mut self) {
         self.put(keys::access_mark(), rand::random::<[u8; 8]>().to_vec());
     }
 
@@ -152,7 +152,7 @@ impl<'a> Tx<'a> {
     }
 
     /// The keys starting with `prefix`, as this transaction sees them.
-    fn keys_with(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
+    pub(super) fn keys_with(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
         let end = keys::prefix_end(prefix);
         let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
         Ok(self
@@ -201,7 +201,7 @@ impl<'a> Tx<'a> {
         Ok(found.into_iter().take(limit).collect())
     }
 
-    fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
+    pub(super) fn value<T: Value>(&self, key: &[u8]) -> Result<Option<T>> {
         self.get(key)?.map(|bytes| T::decode(&bytes)).transpose()
     }
 
@@ -315,6 +315,11 @@ impl Tx<'_> {
     /// The time of the transaction, microseconds since the Unix epoch.
     pub fn now_micros(&self) -> i64 {
         self.now_us
+    }
+
+    /// The master key, for values the store keeps sealed by it.
+    pub(super) fn master_key(&self) -> &MasterKey {
+        self.master
     }
 
     /// Starts a nested transaction: what is written until

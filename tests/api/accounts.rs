@@ -5,18 +5,20 @@ use stepwise::pb::Role;
 
 use crate::helpers::*;
 
-/// Asks the admin to create `account`.
-async fn create_account(
-    app: &TestApp,
-    account: pb::Account,
-) -> Result<pb::CreateAccountResponse, tonic::Status> {
-    app.accounts(&app.admin_token)
-        .await
-        .create_account(pb::CreateAccountRequest {
-            account: Some(account),
-        })
-        .await
-        .map(tonic::Response::into_inner)
+/// An account the admin created and its holder set up, with a token.
+#[derive(Debug)]
+struct Created {
+    account: Option<pb::Account>,
+    token: String,
+}
+
+/// Asks the admin to create `account`, and sets it up.
+async fn create_account(app: &TestApp, account: pb::Account) -> Result<Created, tonic::Status> {
+    let (account, token) = app.create_account_by(&app.admin_token, account).await?;
+    Ok(Created {
+        account: Some(account),
+        token,
+    })
 }
 
 fn account(role: Role, display_name: &str) -> pb::Account {
@@ -28,7 +30,7 @@ fn account(role: Role, display_name: &str) -> pb::Account {
 }
 
 #[tokio::test]
-async fn an_admin_creates_a_client_whose_token_works_right_away() {
+async fn an_admin_creates_a_client_who_sets_up_the_account_and_is_signed_in() {
     let app = TestApp::spawn().await;
 
     let created = create_account(&app, account(Role::Client, "Ada"))
@@ -96,19 +98,12 @@ async fn a_second_admin_can_create_accounts_too() {
         .await
         .expect("create admin");
 
-    let created = app
-        .accounts(&second.token)
+    let (_, token) = app
+        .create_account_by(&second.token, account(Role::Client, "Ada"))
         .await
-        .create_account(pb::CreateAccountRequest {
-            account: Some(account(Role::Client, "Ada")),
-        })
-        .await
-        .expect("the second admin creates a client")
-        .into_inner();
+        .expect("the second admin creates a client");
 
-    let current = current_account(&app, &created.token)
-        .await
-        .expect("token works");
+    let current = current_account(&app, &token).await.expect("token works");
     assert_eq!(current.role, Role::Client as i32);
 }
 

@@ -87,17 +87,9 @@ async fn a_backup_restores_everything_with_a_new_epoch() {
             .expect("invite")
             .into_inner()
             .code;
-    let client = app
-        .accounts("")
-        .await
-        .sign_up_with_invite(pb::SignUpWithInviteRequest {
-            code,
-            display_name: "Ada".into(),
-            time_zone: String::new(),
-        })
+    let client = crate::care::sign_up(&app, &code, "Ada")
         .await
         .expect("sign up")
-        .into_inner()
         .token;
     let (goal, step) = goal_with_step(&app, &client).await;
     log_check_in(

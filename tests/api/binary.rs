@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use stepwise::pb;
-use stepwise::pb::account_service_client::AccountServiceClient;
 use tonic::transport::Channel;
 
 use crate::helpers::Authed;
@@ -106,17 +105,24 @@ pub async fn authed(addr: SocketAddr, token: &str) -> Authed {
 
 /// A new client account's token, created by the administrator.
 pub async fn new_client(addr: SocketAddr, admin_token: &str) -> String {
-    let request = pb::CreateAccountRequest {
-        account: Some(pb::Account {
-            role: pb::Role::Client as i32,
-            display_name: "Ada".into(),
-            ..Default::default()
-        }),
+    let ada = pb::Account {
+        role: pb::Role::Client as i32,
+        display_name: "Ada".into(),
+        ..Default::default()
     };
-    AccountServiceClient::new(authed(addr, admin_token).await)
-        .create_account(request)
-        .await
-        .expect("create account")
-        .into_inner()
-        .token
+    let login = stepwise::client::accounts::AccountLogin {
+        email: crate::helpers::new_email(),
+        password: crate::helpers::PASSWORD.into(),
+        token_label: "first token".into(),
+        token_lifetime: None,
+    };
+    stepwise::client::accounts::create_account_with_token(
+        &channel(addr).await,
+        admin_token,
+        ada,
+        login,
+    )
+    .await
+    .expect("create account")
+    .1
 }

@@ -23,20 +23,40 @@ pub(crate) async fn invite(app: &TestApp, therapist: &str) -> pb::Invite {
         .into_inner()
 }
 
+/// A client who signed up with an invite: their account, their device's
+/// tokens, and a personal access token that outlives any clock a test moves.
+#[derive(Debug)]
+pub(crate) struct SignedUp {
+    pub(crate) account: Option<pb::Account>,
+    pub(crate) tokens: pb::SessionTokens,
+    pub(crate) token: String,
+}
+
 pub(crate) async fn sign_up(
     app: &TestApp,
     code: &str,
     name: &str,
-) -> Result<pb::SignUpWithInviteResponse, tonic::Status> {
-    app.accounts("")
+) -> Result<SignedUp, tonic::Status> {
+    let response = app
+        .accounts("")
         .await
         .sign_up_with_invite(pb::SignUpWithInviteRequest {
             code: code.into(),
             display_name: name.into(),
             time_zone: "Europe/Berlin".into(),
+            email: new_email(),
+            password: PASSWORD.into(),
+            device_label: "Phone".into(),
         })
-        .await
-        .map(tonic::Response::into_inner)
+        .await?
+        .into_inner();
+    let tokens = response.tokens.expect("session tokens");
+    let token = long_lived_token(app, &tokens).await;
+    Ok(SignedUp {
+        account: response.account,
+        tokens,
+        token,
+    })
 }
 
 pub(crate) async fn accept(
@@ -175,6 +195,9 @@ async fn typos(app: &TestApp, count: u32) {
                 code: "ABCDE-FGHJK".into(),
                 display_name: format!("Typo {n}"),
                 time_zone: String::new(),
+                email: new_email(),
+                password: PASSWORD.into(),
+                device_label: "Phone".into(),
             })
             .await
             .expect_err("wrong code");

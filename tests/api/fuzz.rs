@@ -33,6 +33,7 @@ fn methods(goal_id: &str, step_id: &str) -> Vec<(&'static str, Vec<u8>)> {
                 code: "ABCDE-FGHJK".into(),
                 display_name: "X".into(),
                 time_zone: String::new(),
+                ..Default::default()
             }
             .encode_to_vec(),
         ),

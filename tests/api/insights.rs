@@ -8,20 +8,16 @@ use crate::helpers::*;
 
 /// A client in Berlin (CET/CEST: clocks went forward on 2025-03-30).
 async fn client_in_berlin(app: &TestApp) -> String {
-    app.accounts(&app.admin_token)
-        .await
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                role: pb::Role::Client as i32,
-                display_name: "Ada".into(),
-                time_zone: "Europe/Berlin".into(),
-                ..Default::default()
-            }),
-        })
+    let ada = pb::Account {
+        role: pb::Role::Client as i32,
+        display_name: "Ada".into(),
+        time_zone: "Europe/Berlin".into(),
+        ..Default::default()
+    };
+    app.create_account_by(&app.admin_token, ada)
         .await
         .expect("account")
-        .into_inner()
-        .token
+        .1
 }
 
 async fn progress_of(

@@ -7,6 +7,7 @@ mod action_steps;
 mod admin;
 mod assessments;
 mod attainment;
+mod auth;
 mod backup;
 mod binary;
 mod care;

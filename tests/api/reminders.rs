@@ -64,21 +64,16 @@ fn every(time: &str, every_days: u32) -> pb::Reminder {
 async fn client_in(zone: &str, now: &str) -> (TestApp, String) {
     let clock = Arc::new(ManualClock::starting_at(utc_us(now)));
     let app = TestApp::spawn_with(|config| config.clock = Some(clock)).await;
-    let token = app
-        .accounts(&app.admin_token)
+    let client = pb::Account {
+        role: pb::Role::Client as i32,
+        display_name: "Ada".into(),
+        time_zone: zone.into(),
+        ..Default::default()
+    };
+    let (_, token) = app
+        .create_account_by(&app.admin_token, client)
         .await
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                role: pb::Role::Client as i32,
-                display_name: "Ada".into(),
-                time_zone: zone.into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .expect("create client")
-        .into_inner()
-        .token;
+        .expect("create client");
     (app, token)
 }
 

@@ -123,9 +123,15 @@ async fn each_device_gets_its_own_token_and_the_list_never_shows_a_secret() {
     assert_eq!(labels, ["first token", "Ada's iPhone", "Ada's laptop"]);
     for token in &listed.tokens {
         assert_eq!(token.state(), pb::TokenState::Active);
-        assert!(token.expire_time.is_none() && token.revoke_time.is_none());
+        assert!(token.revoke_time.is_none());
         assert_eq!(token.current, token.id == phone_id, "{}", token.label);
     }
+    let phone_token = &listed.tokens[1];
+    assert_eq!(
+        micros(&phone_token.expire_time) - micros(&phone_token.create_time),
+        90 * 24 * 3600 * 1_000_000,
+        "a token made without an expiry works for 90 days"
+    );
     assert!(micros(&listed.tokens[1].create_time) >= before);
     let bytes = listed.encode_to_vec();
     for secret in [&first, &phone, &laptop] {

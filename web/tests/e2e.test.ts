@@ -28,6 +28,7 @@ import {
   PRIVATE_THOUGHT,
   SHARED_THOUGHT,
   seed,
+  signUpWithInvite,
   utcDate,
   type World,
   XSS_TITLE,
@@ -693,7 +694,7 @@ test("a therapist follows their clients in the dashboard", async (t) => {
     await page.reload();
     const inviteRow = page.locator("table.invites-table tbody tr").filter({ hasText: invite.code });
     await inviteRow.waitFor();
-    await api(server.url, "").accounts.signUpWithInvite({ code: invite.code, displayName: "Dana Moss", timeZone: "UTC" });
+    await signUpWithInvite(server.url, invite.code, "Dana Moss");
     await inviteRow.getByRole("button", { name: `Cancel invite ${invite.code}` }).click();
     await page
       .getByText("This invite was already used: the client is linked to you, so it cannot be cancelled.")

@@ -18,7 +18,7 @@ import { Role } from "../src/gen/stepwise/v1/account_pb";
 import { AttainmentLevel } from "../src/gen/stepwise/v1/attainment_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
 import { SkillCategory } from "../src/gen/stepwise/v1/skill_pb";
-import { api, GAD7, PHQ9, utcDate } from "./seed";
+import { api, createAccount, GAD7, PHQ9, signUpWithInvite, utcDate } from "./seed";
 import { startServer } from "./server";
 
 const BINARY = process.env.STEPWISE_BIN ?? path.resolve("../target/debug/stepwise");
@@ -214,18 +214,16 @@ async function main(): Promise<void> {
       env: { LD_PRELOAD: LIBFAKETIME, FAKETIME: `-${DAYS}d` },
     });
     const admin = api(past.url, past.adminToken);
-    const made = await admin.accounts.createAccount({
-      account: { role: Role.THERAPIST, displayName: "Dr. Maya Rivera", timeZone: "UTC" },
+    const made = await createAccount(past.url, admin, {
+      role: Role.THERAPIST,
+      displayName: "Dr. Maya Rivera",
+      timeZone: "UTC",
     });
     const therapist = api(past.url, made.token);
     const people = [];
     for (const plan of CLIENTS) {
       const invite = await therapist.care.createInvite({});
-      const signedUp = await api(past.url, "").accounts.signUpWithInvite({
-        code: invite.code,
-        displayName: plan.name,
-        timeZone: "UTC",
-      });
+      const signedUp = await signUpWithInvite(past.url, invite.code, plan.name);
       const client = api(past.url, signedUp.token);
       const goals = [];
       for (const goalPlan of plan.goals) {
@@ -260,13 +258,13 @@ async function main(): Promise<void> {
       }
       for (const questionnaire of plan.questionnaires ?? []) {
         await therapist.assessments.assignAssessment({
-          assignment: { clientId: signedUp.account!.id, instrumentId: questionnaire.instrumentId, everyDays: 14 },
+          assignment: { clientId: signedUp.id, instrumentId: questionnaire.instrumentId, everyDays: 14 },
         });
       }
       const skill = plan.skill
         ? await client.skills.createSkill({ skill: { title: plan.skill.title, category: plan.skill.category } })
         : undefined;
-      people.push({ plan, id: signedUp.account!.id, token: signedUp.token, goals, skillId: skill?.id });
+      people.push({ plan, id: signedUp.id, token: signedUp.token, goals, skillId: skill?.id });
     }
     await past.stop();
 

@@ -7,11 +7,13 @@
 // (thoughts of self-harm) above 0; Cleo's PHQ-9 got reliably worse, and she
 // logged a walk of four days ago only today.
 
+import { createHmac } from "node:crypto";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient } from "@connectrpc/connect";
 import { Role } from "../src/gen/stepwise/v1/account_pb";
 import { AccountService } from "../src/gen/stepwise/v1/account_service_pb";
 import { AssessmentService } from "../src/gen/stepwise/v1/assessment_service_pb";
+import { AuthService } from "../src/gen/stepwise/v1/auth_service_pb";
 import { AttainmentLevel } from "../src/gen/stepwise/v1/attainment_pb";
 import { CareService } from "../src/gen/stepwise/v1/care_service_pb";
 import { CheckInState } from "../src/gen/stepwise/v1/check_in_pb";
@@ -29,6 +31,7 @@ import { stepwiseTransport } from "../src/transport";
 export interface Api {
   accounts: Client<typeof AccountService>;
   assessments: Client<typeof AssessmentService>;
+  auth: Client<typeof AuthService>;
   care: Client<typeof CareService>;
   comments: Client<typeof CommentService>;
   goals: Client<typeof GoalService>;
@@ -44,6 +47,7 @@ export function api(url: string, token: string): Api {
   return {
     accounts: createClient(AccountService, transport),
     assessments: createClient(AssessmentService, transport),
+    auth: createClient(AuthService, transport),
     care: createClient(CareService, transport),
     comments: createClient(CommentService, transport),
     goals: createClient(GoalService, transport),
@@ -52,6 +56,79 @@ export function api(url: string, token: string): Api {
     safetyPlans: createClient(SafetyPlanService, transport),
     skills: createClient(SkillService, transport),
   };
+}
+
+/** The password of every account the tests make. */
+export const PASSWORD = "correct horse battery staple";
+
+/** A new email address, unique in the run. */
+export function newEmail(): string {
+  return `${crypto.randomUUID()}@example.org`;
+}
+
+/** A personal access token (the server's default 90 days) made with a device
+ * session's access token: what the tests call as, whatever the access
+ * token's lifetime. */
+async function personalToken(url: string, accessToken: string): Promise<string> {
+  const made = await api(url, accessToken).accounts.createToken({ label: "Test" });
+  return made.secret;
+}
+
+/** The code an authenticator app that read `uri` shows now (TOTP, RFC
+ * 6238: HMAC-SHA-1, 30-second steps, six digits). */
+export function authenticatorCode(uri: string): string {
+  const secret = new URL(uri).searchParams.get("secret") ?? "";
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const step = Buffer.alloc(8);
+  step.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
+  const mac = createHmac("sha1", key).update(step).digest();
+  const offset = (mac.at(-1) ?? 0) & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+/** Creates an account as `admin`, sets it up with a new email and
+ * `PASSWORD` (and an authenticator, which a therapist needs to read clients'
+ * data), and returns it with a personal access token. */
+export async function createAccount(
+  url: string,
+  admin: Api,
+  account: { role: Role; displayName: string; timeZone: string },
+): Promise<{ id: string; token: string }> {
+  const made = await admin.accounts.createAccount({ account });
+  const setUp = await api(url, "").auth.completeAccountSetup({
+    setupCode: made.setupCode,
+    email: newEmail(),
+    password: PASSWORD,
+    deviceLabel: "Test",
+  });
+  const accessToken = setUp.tokens!.accessToken;
+  if (account.role !== Role.CLIENT) {
+    const device = api(url, accessToken).auth;
+    const { provisioningUri } = await device.beginTotpEnrollment({});
+    await device.confirmTotpEnrollment({ code: authenticatorCode(provisioningUri) });
+  }
+  return { id: made.account!.id, token: await personalToken(url, accessToken) };
+}
+
+/** Signs a new client up with the invite `code`; returns the client's id and
+ * a personal access token. */
+export async function signUpWithInvite(
+  url: string,
+  code: string,
+  displayName: string,
+): Promise<{ id: string; token: string }> {
+  const signedUp = await api(url, "").accounts.signUpWithInvite({
+    code,
+    displayName,
+    timeZone: "UTC",
+    email: newEmail(),
+    password: PASSWORD,
+    deviceLabel: "Test",
+  });
+  return { id: signedUp.account!.id, token: await personalToken(url, signedUp.tokens!.accessToken) };
 }
 
 /** A goal whose title is markup: it must show as text, and run nothing. */
@@ -88,19 +165,17 @@ export function utcDate(days = 0): string {
 /** Creates the test's people and records on the server at `url`. */
 export async function seed(url: string, adminToken: string): Promise<World> {
   const admin = api(url, adminToken);
-  const made = await admin.accounts.createAccount({
-    account: { role: Role.THERAPIST, displayName: "Dr. Maya Rivera", timeZone: "UTC" },
+  const made = await createAccount(url, admin, {
+    role: Role.THERAPIST,
+    displayName: "Dr. Maya Rivera",
+    timeZone: "UTC",
   });
   const therapist = api(url, made.token);
 
   async function signUp(name: string) {
     const invite = await therapist.care.createInvite({});
-    const signedUp = await api(url, "").accounts.signUpWithInvite({
-      code: invite.code,
-      displayName: name,
-      timeZone: "UTC",
-    });
-    return { id: signedUp.account!.id, token: signedUp.token, name, api: api(url, signedUp.token) };
+    const signedUp = await signUpWithInvite(url, invite.code, name);
+    return { id: signedUp.id, token: signedUp.token, name, api: api(url, signedUp.token) };
   }
 
   const today = utcDate();

@@ -4,6 +4,7 @@
 use std::sync::atomic::AtomicU64;
 
 use futures_util::StreamExt;
+use stepwise::client::accounts::{AccountLogin, create_account_with_token};
 use stepwise::client::{BearerToken, authenticated};
 use stepwise::pb;
 use stepwise::pb::account_service_client::AccountServiceClient;
@@ -64,7 +65,10 @@ impl Fixture {
         workloads: &[Workload],
     ) -> Result<Self, Status> {
         let channel = channels[0].clone();
-        let admin = AccountServiceClient::new(authenticated(channel.clone(), admin_token));
+        let admin = Admin {
+            channel: channel.clone(),
+            token: admin_token.to_owned(),
+        };
         let (hot, goal_id) = practising(&channel, admin.clone(), "Benchmark client").await?;
         let bulk_token = new_account(admin.clone(), "Benchmark bulk", pb::Role::Client).await?;
         if workloads.contains(&Workload::PullInitial) {
@@ -120,7 +124,7 @@ impl Fixture {
 /// A new client with a goal and a daily step; their token, step and goal.
 async fn practising(
     channel: &Channel,
-    admin: AccountServiceClient<Authed>,
+    admin: Admin,
     name: &str,
 ) -> Result<(Practising, String), Status> {
     let token = new_account(admin, name, pb::Role::Client).await?;
@@ -164,10 +168,7 @@ fn daily_step(goal_id: &str) -> pb::ActionStep {
 /// A therapist with [`DASHBOARD_CLIENTS`] linked clients, each with a daily
 /// step and [`DASHBOARD_DAYS`] days of check-ins; returns the therapist's
 /// token.
-async fn seed_dashboard(
-    channel: &Channel,
-    admin: AccountServiceClient<Authed>,
-) -> Result<String, Status> {
+async fn seed_dashboard(channel: &Channel, admin: Admin) -> Result<String, Status> {
     let therapist = new_account(admin, "Benchmark therapist", pb::Role::Therapist).await?;
     let today = chrono::Utc::now().date_naive();
     let clients = futures_util::stream::iter(0..DASHBOARD_CLIENTS).map(|n| {
@@ -183,10 +184,15 @@ async fn seed_dashboard(
                     code,
                     display_name: format!("Client {n}"),
                     time_zone: String::new(),
+                    email: format!("client-{}@bench.invalid", uuid::Uuid::now_v7().simple()),
+                    password: BENCH_PASSWORD.into(),
+                    device_label: "Benchmark".into(),
                 })
                 .await?
                 .into_inner()
-                .token;
+                .tokens
+                .map(|tokens| tokens.access_token)
+                .unwrap_or_default();
             let goal_id = uuid::Uuid::now_v7().to_string();
             let step_id = uuid::Uuid::now_v7().to_string();
             let goal = pb::Goal {
@@ -247,22 +253,34 @@ fn mutation(id: &str, op: pb::mutation::Op) -> pb::Mutation {
     }
 }
 
-/// A new account's token.
-pub async fn new_account(
-    mut admin: AccountServiceClient<Authed>,
-    name: &str,
-    role: pb::Role,
-) -> Result<String, Status> {
-    let response = admin
-        .create_account(pb::CreateAccountRequest {
-            account: Some(pb::Account {
-                role: role as i32,
-                display_name: name.into(),
-                ..Default::default()
-            }),
-        })
-        .await?;
-    Ok(response.into_inner().token)
+/// The password of every account the benchmark makes.
+const BENCH_PASSWORD: &str = "benchmark passphrase, not for people";
+
+/// The administrator who makes the benchmark's accounts.
+#[derive(Clone)]
+pub struct Admin {
+    /// A channel to the server.
+    pub channel: Channel,
+    /// The administrator's token.
+    pub token: String,
+}
+
+/// A new account's personal access token.
+pub async fn new_account(admin: Admin, name: &str, role: pb::Role) -> Result<String, Status> {
+    let account = pb::Account {
+        role: role as i32,
+        display_name: name.into(),
+        ..Default::default()
+    };
+    let login = AccountLogin {
+        email: format!("{}@bench.invalid", uuid::Uuid::now_v7().simple()),
+        password: BENCH_PASSWORD.into(),
+        token_label: "Benchmark".into(),
+        token_lifetime: None,
+    };
+    let (_, token) =
+        create_account_with_token(&admin.channel, &admin.token, account, login).await?;
+    Ok(token)
 }
 
 /// A push of `size` new goals, mutation ids starting with `prefix`.

@@ -1,7 +1,7 @@
 //! Accounts and their tokens.
 
 use super::{all, enum_conversions, enum_value, masked, micros, required, timestamp};
-use crate::app::{AccountChange, NewAccount};
+use crate::app::{AccountChange, Login, NewAccount};
 use crate::domain::{Account, AccountState, Role, Token, TokenState, fields};
 use crate::error::{Result, Violations};
 use crate::pb;
@@ -50,20 +50,27 @@ pub fn new_account(account: Option<pb::Account>) -> Result<NewAccount> {
 }
 
 /// The code and new account of a `SignUpWithInviteRequest`.
-pub fn sign_up(request: pb::SignUpWithInviteRequest) -> Result<(String, NewAccount)> {
+pub fn sign_up(request: pb::SignUpWithInviteRequest) -> Result<(String, NewAccount, Login)> {
     let mut check = Violations::new();
     let display_name = check.check("display_name", fields::display_name(&request.display_name));
     let time_zone = check.check("time_zone", fields::time_zone(&request.time_zone));
     if request.code.trim().is_empty() {
         check.add("code", "is required");
     }
+    let login = super::login(
+        &mut check,
+        &request.email,
+        request.password,
+        &request.device_label,
+        super::PasswordUse::New,
+    );
     check.finish()?;
     let new = NewAccount {
         role: Role::Client,
         display_name,
         time_zone,
     };
-    Ok((request.code, new))
+    Ok((request.code, new, login))
 }
 
 /// A field of the profile that `UpdateCurrentAccount` changes.

@@ -14,6 +14,8 @@ enum_conversions!(
         AccountDisabled,
         AccountEnabled,
         AccountDeleted,
+        RecoveryCodeCreated,
+        AccountRecovered,
     }
 );
 

@@ -35,9 +35,21 @@
 //! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
 //! | `k` | account, token id | SHA-256(token): an account's tokens |
 //! | `i` | therapist, create time, invite code | empty: a therapist's unused invites |
+//! | `B` | email, normalized | the id of the account that signs in with it |
+//! | `G` | account | its email and password hash ([`crate::domain::Credential`]) |
+//! | `U` | SHA-256(setup code) | the setup code ([`crate::domain::SetupCode`]) |
+//! | `W` | device session id | the session ([`crate::domain::DeviceSession`]) |
+//! | `w` | account, device session id | empty: an account's device sessions |
+//! | `Q` | SHA-256(refresh token) | id of its device session: every refresh token it was ever given, so a replaced one is recognised |
+//! | `q` | device session, SHA-256(refresh token) | empty: a session's refresh tokens |
+//! | `M` | SHA-256(access token) | the access token ([`crate::domain::AccessToken`]) |
+//! | `m` | device session, SHA-256(access token) | empty: a session's access tokens |
+//! | `Z` | account, !time, 8 random bytes | a security event, newest first |
+//! | `J` | SHA-256(recovery code) | a client's account recovery code ([`crate::domain::AccountRecoveryCode`]) |
+//! | `O` | account | its TOTP authenticator, the secret sealed with the master key ([`crate::domain::TotpFactor`]) |
 //!
 //! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`, `v`, `k`,
-//! `i`) are written in the same atomic batch as what they point at, so they
+//! `i`, `B`, `w`, `q`, `m`) are written in the same atomic batch as what they point at, so they
 //! are exact. Retention removes a tombstone's `C` and `e` entries but keeps
 //! its `E` entry, so its id stays taken.
 
@@ -109,6 +121,30 @@ pub const CLIENT_KEY: u8 = b'Y';
 pub const TOKEN_BY_ACCOUNT: u8 = b'k';
 /// Unused invites by therapist.
 pub const INVITE_BY_THERAPIST: u8 = b'i';
+/// Accounts by sign-in email.
+pub const EMAIL: u8 = b'B';
+/// Emails and password hashes by account.
+pub const CREDENTIAL: u8 = b'G';
+/// Setup codes by hash.
+pub const SETUP_CODE: u8 = b'U';
+/// Device sessions.
+pub const DEVICE_SESSION: u8 = b'W';
+/// Device sessions by account.
+pub const DEVICE_SESSION_BY_ACCOUNT: u8 = b'w';
+/// Device sessions by refresh token hash.
+pub const REFRESH_TOKEN: u8 = b'Q';
+/// Refresh token hashes by device session.
+pub const REFRESH_TOKEN_BY_SESSION: u8 = b'q';
+/// Access tokens by hash.
+pub const ACCESS_TOKEN: u8 = b'M';
+/// Access token hashes by device session.
+pub const ACCESS_TOKEN_BY_SESSION: u8 = b'm';
+/// Security events by account.
+pub const SECURITY_EVENT: u8 = b'Z';
+/// Clients' account recovery codes by hash.
+pub const RECOVERY_CODE: u8 = b'J';
+/// TOTP authenticators by account.
+pub const TOTP_FACTOR: u8 = b'O';
 
 /// The key of the store's epoch.
 pub fn epoch() -> Vec<u8> {
@@ -143,6 +179,79 @@ pub fn token(hash: &[u8; 32]) -> Vec<u8> {
 /// The index entry of a token under its account.
 pub fn token_of(account: Uuid, token: Uuid) -> Vec<u8> {
     key(TOKEN_BY_ACCOUNT, &[account.as_bytes(), token.as_bytes()])
+}
+
+/// The key of the account that signs in with a normalized email.
+pub fn email(email: &str) -> Vec<u8> {
+    key(EMAIL, &[email.as_bytes()])
+}
+
+/// The key of an account's email and password hash.
+pub fn credential(account: Uuid) -> Vec<u8> {
+    key(CREDENTIAL, &[account.as_bytes()])
+}
+
+/// The key of a setup code.
+pub fn setup_code(hash: &[u8; 32]) -> Vec<u8> {
+    key(SETUP_CODE, &[hash])
+}
+
+/// The key of a device session.
+pub fn device_session(id: Uuid) -> Vec<u8> {
+    key(DEVICE_SESSION, &[id.as_bytes()])
+}
+
+/// The index entry of a device session under its account.
+pub fn device_session_of(account: Uuid, session: Uuid) -> Vec<u8> {
+    key(
+        DEVICE_SESSION_BY_ACCOUNT,
+        &[account.as_bytes(), session.as_bytes()],
+    )
+}
+
+/// The key of a refresh token.
+pub fn refresh_token(hash: &[u8; 32]) -> Vec<u8> {
+    key(REFRESH_TOKEN, &[hash])
+}
+
+/// The index entry of a refresh token under its session.
+pub fn refresh_token_of(session: Uuid, hash: &[u8; 32]) -> Vec<u8> {
+    key(REFRESH_TOKEN_BY_SESSION, &[session.as_bytes(), hash])
+}
+
+/// The key of an access token.
+pub fn access_token(hash: &[u8; 32]) -> Vec<u8> {
+    key(ACCESS_TOKEN, &[hash])
+}
+
+/// The index entry of an access token under its session.
+pub fn access_token_of(session: Uuid, hash: &[u8; 32]) -> Vec<u8> {
+    key(ACCESS_TOKEN_BY_SESSION, &[session.as_bytes(), hash])
+}
+
+/// The key of an account recovery code.
+pub fn recovery_code(hash: &[u8; 32]) -> Vec<u8> {
+    key(RECOVERY_CODE, &[hash])
+}
+
+/// The key of an account's TOTP authenticator.
+pub fn totp_factor(account: Uuid) -> Vec<u8> {
+    key(TOTP_FACTOR, &[account.as_bytes()])
+}
+
+/// The prefix of an account's security events.
+pub fn security_events_of(account: Uuid) -> Vec<u8> {
+    key(SECURITY_EVENT, &[account.as_bytes()])
+}
+
+/// The key of a new security event at `time_us`: the time inverted, so the
+/// newest sorts first, then random bytes, so events at one time differ.
+pub fn security_event(account: Uuid, time_us: i64) -> Vec<u8> {
+    let unique: [u8; 8] = rand::random();
+    key(
+        SECURITY_EVENT,
+        &[account.as_bytes(), &ordered_i64(!time_us), &unique],
+    )
 }
 
 /// The key of an invite.

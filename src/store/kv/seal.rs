@@ -152,6 +152,25 @@ impl MasterKey {
     }
 }
 
+impl MasterKey {
+    /// An account's TOTP secret, sealed for the store.
+    pub(crate) fn seal_totp_secret(&self, account: Uuid, secret: &[u8]) -> Vec<u8> {
+        seal(&self.cipher(), &totp_context(account), secret)
+    }
+
+    /// An account's TOTP secret from its sealed form.
+    pub(crate) fn open_totp_secret(&self, account: Uuid, sealed: &[u8]) -> Result<Vec<u8>> {
+        open(&self.cipher(), &totp_context(account), sealed)
+    }
+}
+
+/// Associated data of a sealed TOTP secret, before the account's id.
+const TOTP_CONTEXT: &[u8] = b"stepwise totp secret";
+
+fn totp_context(account: Uuid) -> Vec<u8> {
+    [TOTP_CONTEXT, account.as_bytes()].concat()
+}
+
 fn wrap_context(client: Uuid) -> Vec<u8> {
     [WRAP_CONTEXT, client.as_bytes()].concat()
 }

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use stepwise::app::Retention;
+use stepwise::client::accounts::{AccountLogin, create_account_with_token};
 use stepwise::client::{BearerToken, authenticated};
 use stepwise::config::ServeConfig;
 use stepwise::data_dir::ADMIN_TOKEN_FILE;
@@ -22,6 +23,42 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+
+/// The password of the accounts tests make.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A new email address, unique in the test run.
+pub fn new_email() -> String {
+    format!("{}@example.org", uuid::Uuid::now_v7().simple())
+}
+
+/// How long the personal access tokens that tests make work, from the
+/// server's now: nearly the longest allowed, since tests move clocks far.
+pub const TEST_TOKEN_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(3650 * 24 * 3600);
+
+/// A personal access token made with a device session's `tokens`, working
+/// for [`TEST_TOKEN_LIFETIME`] from the session's start.
+pub async fn long_lived_token(app: &TestApp, tokens: &pb::SessionTokens) -> String {
+    let now = tokens
+        .session
+        .as_ref()
+        .and_then(|session| session.create_time)
+        .expect("session start");
+    app.accounts(&tokens.access_token)
+        .await
+        .create_token(pb::CreateTokenRequest {
+            label: "first token".into(),
+            expire_time: Some(prost_types::Timestamp {
+                seconds: now.seconds + TEST_TOKEN_LIFETIME.as_secs() as i64,
+                nanos: 0,
+            }),
+        })
+        .await
+        .expect("a device makes a token")
+        .into_inner()
+        .secret
+}
 
 /// A channel that authenticates as one account.
 pub type Authed = InterceptedService<Channel, BearerToken>;
@@ -187,23 +224,35 @@ impl TestApp {
         InsightServiceClient::new(self.authed(token).await)
     }
 
-    /// Creates an account with `role` through the admin; returns it and its
-    /// token.
+    /// Creates an account with `role` through the admin, sets it up with a
+    /// new email and [`PASSWORD`], and returns it with a personal access
+    /// token that works for nearly ten years of the server's clock (tests
+    /// move it far).
     pub async fn create_account(&self, role: pb::Role, name: &str) -> (pb::Account, String) {
-        let response = self
-            .accounts(&self.admin_token)
-            .await
-            .create_account(pb::CreateAccountRequest {
-                account: Some(pb::Account {
-                    role: role as i32,
-                    display_name: name.into(),
-                    ..Default::default()
-                }),
-            })
+        let account = pb::Account {
+            role: role as i32,
+            display_name: name.into(),
+            ..Default::default()
+        };
+        self.create_account_by(&self.admin_token, account)
             .await
             .expect("admin creates account")
-            .into_inner();
-        (response.account.expect("account"), response.token)
+    }
+
+    /// Creates `account` as the administrator holding `admin_token` and
+    /// sets it up as [`TestApp::create_account`] does.
+    pub async fn create_account_by(
+        &self,
+        admin_token: &str,
+        account: pb::Account,
+    ) -> Result<(pb::Account, String), tonic::Status> {
+        let login = AccountLogin {
+            email: new_email(),
+            password: PASSWORD.into(),
+            token_label: "first token".into(),
+            token_lifetime: Some(TEST_TOKEN_LIFETIME),
+        };
+        create_account_with_token(&self.channel().await, admin_token, account, login).await
     }
 
     /// A new client account's token.

@@ -10,6 +10,8 @@ import type { Account, AccountSchema } from "./account_pb";
 import { file_stepwise_v1_account } from "./account_pb";
 import type { AccessEvent, CareLink } from "./care_pb";
 import { file_stepwise_v1_care } from "./care_pb";
+import type { SessionTokens } from "./device_session_pb";
+import { file_stepwise_v1_device_session } from "./device_session_pb";
 import type { Change } from "./sync_service_pb";
 import { file_stepwise_v1_sync_service } from "./sync_service_pb";
 import type { Token, TokenSchema } from "./token_pb";
@@ -20,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/account_service.proto.
  */
 export const file_stepwise_v1_account_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFzdGVwd2lzZS92MS9hY2NvdW50X3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIj0KFENyZWF0ZUFjY291bnRSZXF1ZXN0EiUKB2FjY291bnQYASABKAsyFC5zdGVwd2lzZS52MS5BY2NvdW50Ik0KFUNyZWF0ZUFjY291bnRSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBINCgV0b2tlbhgCIAEoCSIaChhHZXRDdXJyZW50QWNjb3VudFJlcXVlc3QiUAoXU2lnblVwV2l0aEludml0ZVJlcXVlc3QSDAoEY29kZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEQoJdGltZV96b25lGAMgASgJIlAKGFNpZ25VcFdpdGhJbnZpdGVSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBINCgV0b2tlbhgCIAEoCSJ1ChtVcGRhdGVDdXJyZW50QWNjb3VudFJlcXVlc3QSJQoHYWNjb3VudBgBIAEoCzIULnN0ZXB3aXNlLnYxLkFjY291bnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIlQKEkNyZWF0ZVRva2VuUmVxdWVzdBINCgVsYWJlbBgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSAoTQ3JlYXRlVG9rZW5SZXNwb25zZRIhCgV0b2tlbhgBIAEoCzISLnN0ZXB3aXNlLnYxLlRva2VuEg4KBnNlY3JldBgCIAEoCSI6ChFMaXN0VG9rZW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJRChJMaXN0VG9rZW5zUmVzcG9uc2USIgoGdG9rZW5zGAEgAygLMhIuc3RlcHdpc2UudjEuVG9rZW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiAKElJldm9rZVRva2VuUmVxdWVzdBIKCgJpZBgBIAEoCSI8ChNMaXN0QWNjb3VudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RBY2NvdW50c1Jlc3BvbnNlEiYKCGFjY291bnRzGAEgAygLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoVRGlzYWJsZUFjY291bnRSZXF1ZXN0EgoKAmlkGAEgASgJIiIKFEVuYWJsZUFjY291bnRSZXF1ZXN0EgoKAmlkGAEgASgJIicKEUV4cG9ydERhdGFSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAki+QEKEkV4cG9ydERhdGFSZXNwb25zZRInCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudEgAEiUKBnJlY29yZBgCIAEoCzITLnN0ZXB3aXNlLnYxLkNoYW5nZUgAEioKCWNhcmVfbGluaxgDIAEoCzIVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rSAASMAoMYWNjZXNzX2V2ZW50GAQgASgLMhguc3RlcHdpc2UudjEuQWNjZXNzRXZlbnRIABItCgd0cmFpbGVyGAUgASgLMhouc3RlcHdpc2UudjEuRXhwb3J0VHJhaWxlckgAQgYKBGl0ZW0iMwoNRXhwb3J0VHJhaWxlchISCgppdGVtX2NvdW50GAEgASgDEg4KBnNoYTI1NhgCIAEoCSI+ChREZWxldGVBY2NvdW50UmVxdWVzdBIKCgJpZBgBIAEoCRIaChJjb25maXJtX2FjY291bnRfaWQYAiABKAky3gcKDkFjY291bnRTZXJ2aWNlElYKDUNyZWF0ZUFjY291bnQSIS5zdGVwd2lzZS52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBoiLnN0ZXB3aXNlLnYxLkNyZWF0ZUFjY291bnRSZXNwb25zZRJQChFHZXRDdXJyZW50QWNjb3VudBIlLnN0ZXB3aXNlLnYxLkdldEN1cnJlbnRBY2NvdW50UmVxdWVzdBoULnN0ZXB3aXNlLnYxLkFjY291bnQSXwoQU2lnblVwV2l0aEludml0ZRIkLnN0ZXB3aXNlLnYxLlNpZ25VcFdpdGhJbnZpdGVSZXF1ZXN0GiUuc3RlcHdpc2UudjEuU2lnblVwV2l0aEludml0ZVJlc3BvbnNlElYKFFVwZGF0ZUN1cnJlbnRBY2NvdW50Eiguc3RlcHdpc2UudjEuVXBkYXRlQ3VycmVudEFjY291bnRSZXF1ZXN0GhQuc3RlcHdpc2UudjEuQWNjb3VudBJQCgtDcmVhdGVUb2tlbhIfLnN0ZXB3aXNlLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBogLnN0ZXB3aXNlLnYxLkNyZWF0ZVRva2VuUmVzcG9uc2USTQoKTGlzdFRva2VucxIeLnN0ZXB3aXNlLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh8uc3RlcHdpc2UudjEuTGlzdFRva2Vuc1Jlc3BvbnNlEkIKC1Jldm9rZVRva2VuEh8uc3RlcHdpc2UudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GhIuc3RlcHdpc2UudjEuVG9rZW4SUwoMTGlzdEFjY291bnRzEiAuc3RlcHdpc2UudjEuTGlzdEFjY291bnRzUmVxdWVzdBohLnN0ZXB3aXNlLnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlEkoKDkRpc2FibGVBY2NvdW50EiIuc3RlcHdpc2UudjEuRGlzYWJsZUFjY291bnRSZXF1ZXN0GhQuc3RlcHdpc2UudjEuQWNjb3VudBJICg1FbmFibGVBY2NvdW50EiEuc3RlcHdpc2UudjEuRW5hYmxlQWNjb3VudFJlcXVlc3QaFC5zdGVwd2lzZS52MS5BY2NvdW50Ek8KCkV4cG9ydERhdGESHi5zdGVwd2lzZS52MS5FeHBvcnREYXRhUmVxdWVzdBofLnN0ZXB3aXNlLnYxLkV4cG9ydERhdGFSZXNwb25zZTABEkgKDURlbGV0ZUFjY291bnQSIS5zdGVwd2lzZS52MS5EZWxldGVBY2NvdW50UmVxdWVzdBoULnN0ZXB3aXNlLnYxLkFjY291bnRiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_stepwise_v1_account, file_stepwise_v1_care, file_stepwise_v1_sync_service, file_stepwise_v1_token]);
+  fileDesc("CiFzdGVwd2lzZS92MS9hY2NvdW50X3NlcnZpY2UucHJvdG8SC3N0ZXB3aXNlLnYxIj0KFENyZWF0ZUFjY291bnRSZXF1ZXN0EiUKB2FjY291bnQYASABKAsyFC5zdGVwd2lzZS52MS5BY2NvdW50IpsBChVDcmVhdGVBY2NvdW50UmVzcG9uc2USJQoHYWNjb3VudBgBIAEoCzIULnN0ZXB3aXNlLnYxLkFjY291bnQSEgoKc2V0dXBfY29kZRgDIAEoCRI6ChZzZXR1cF9jb2RlX2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEoECAIQA1IFdG9rZW4iGgoYR2V0Q3VycmVudEFjY291bnRSZXF1ZXN0IocBChdTaWduVXBXaXRoSW52aXRlUmVxdWVzdBIMCgRjb2RlGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIRCgl0aW1lX3pvbmUYAyABKAkSDQoFZW1haWwYBCABKAkSEAoIcGFzc3dvcmQYBSABKAkSFAoMZGV2aWNlX2xhYmVsGAYgASgJInoKGFNpZ25VcFdpdGhJbnZpdGVSZXNwb25zZRIlCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIqCgZ0b2tlbnMYAyABKAsyGi5zdGVwd2lzZS52MS5TZXNzaW9uVG9rZW5zSgQIAhADUgV0b2tlbiJ1ChtVcGRhdGVDdXJyZW50QWNjb3VudFJlcXVlc3QSJQoHYWNjb3VudBgBIAEoCzIULnN0ZXB3aXNlLnYxLkFjY291bnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIlQKEkNyZWF0ZVRva2VuUmVxdWVzdBINCgVsYWJlbBgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSAoTQ3JlYXRlVG9rZW5SZXNwb25zZRIhCgV0b2tlbhgBIAEoCzISLnN0ZXB3aXNlLnYxLlRva2VuEg4KBnNlY3JldBgCIAEoCSI6ChFMaXN0VG9rZW5zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJRChJMaXN0VG9rZW5zUmVzcG9uc2USIgoGdG9rZW5zGAEgAygLMhIuc3RlcHdpc2UudjEuVG9rZW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiAKElJldm9rZVRva2VuUmVxdWVzdBIKCgJpZBgBIAEoCSI8ChNMaXN0QWNjb3VudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlcKFExpc3RBY2NvdW50c1Jlc3BvbnNlEiYKCGFjY291bnRzGAEgAygLMhQuc3RlcHdpc2UudjEuQWNjb3VudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoVRGlzYWJsZUFjY291bnRSZXF1ZXN0EgoKAmlkGAEgASgJIiIKFEVuYWJsZUFjY291bnRSZXF1ZXN0EgoKAmlkGAEgASgJIicKEUV4cG9ydERhdGFSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAki+QEKEkV4cG9ydERhdGFSZXNwb25zZRInCgdhY2NvdW50GAEgASgLMhQuc3RlcHdpc2UudjEuQWNjb3VudEgAEiUKBnJlY29yZBgCIAEoCzITLnN0ZXB3aXNlLnYxLkNoYW5nZUgAEioKCWNhcmVfbGluaxgDIAEoCzIVLnN0ZXB3aXNlLnYxLkNhcmVMaW5rSAASMAoMYWNjZXNzX2V2ZW50GAQgASgLMhguc3RlcHdpc2UudjEuQWNjZXNzRXZlbnRIABItCgd0cmFpbGVyGAUgASgLMhouc3RlcHdpc2UudjEuRXhwb3J0VHJhaWxlckgAQgYKBGl0ZW0iMwoNRXhwb3J0VHJhaWxlchISCgppdGVtX2NvdW50GAEgASgDEg4KBnNoYTI1NhgCIAEoCSI+ChREZWxldGVBY2NvdW50UmVxdWVzdBIKCgJpZBgBIAEoCRIaChJjb25maXJtX2FjY291bnRfaWQYAiABKAky3gcKDkFjY291bnRTZXJ2aWNlElYKDUNyZWF0ZUFjY291bnQSIS5zdGVwd2lzZS52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBoiLnN0ZXB3aXNlLnYxLkNyZWF0ZUFjY291bnRSZXNwb25zZRJQChFHZXRDdXJyZW50QWNjb3VudBIlLnN0ZXB3aXNlLnYxLkdldEN1cnJlbnRBY2NvdW50UmVxdWVzdBoULnN0ZXB3aXNlLnYxLkFjY291bnQSXwoQU2lnblVwV2l0aEludml0ZRIkLnN0ZXB3aXNlLnYxLlNpZ25VcFdpdGhJbnZpdGVSZXF1ZXN0GiUuc3RlcHdpc2UudjEuU2lnblVwV2l0aEludml0ZVJlc3BvbnNlElYKFFVwZGF0ZUN1cnJlbnRBY2NvdW50Eiguc3RlcHdpc2UudjEuVXBkYXRlQ3VycmVudEFjY291bnRSZXF1ZXN0GhQuc3RlcHdpc2UudjEuQWNjb3VudBJQCgtDcmVhdGVUb2tlbhIfLnN0ZXB3aXNlLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBogLnN0ZXB3aXNlLnYxLkNyZWF0ZVRva2VuUmVzcG9uc2USTQoKTGlzdFRva2VucxIeLnN0ZXB3aXNlLnYxLkxpc3RUb2tlbnNSZXF1ZXN0Gh8uc3RlcHdpc2UudjEuTGlzdFRva2Vuc1Jlc3BvbnNlEkIKC1Jldm9rZVRva2VuEh8uc3RlcHdpc2UudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GhIuc3RlcHdpc2UudjEuVG9rZW4SUwoMTGlzdEFjY291bnRzEiAuc3RlcHdpc2UudjEuTGlzdEFjY291bnRzUmVxdWVzdBohLnN0ZXB3aXNlLnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlEkoKDkRpc2FibGVBY2NvdW50EiIuc3RlcHdpc2UudjEuRGlzYWJsZUFjY291bnRSZXF1ZXN0GhQuc3RlcHdpc2UudjEuQWNjb3VudBJICg1FbmFibGVBY2NvdW50EiEuc3RlcHdpc2UudjEuRW5hYmxlQWNjb3VudFJlcXVlc3QaFC5zdGVwd2lzZS52MS5BY2NvdW50Ek8KCkV4cG9ydERhdGESHi5zdGVwd2lzZS52MS5FeHBvcnREYXRhUmVxdWVzdBofLnN0ZXB3aXNlLnYxLkV4cG9ydERhdGFSZXNwb25zZTABEkgKDURlbGV0ZUFjY291bnQSIS5zdGVwd2lzZS52MS5EZWxldGVBY2NvdW50UmVxdWVzdBoULnN0ZXB3aXNlLnYxLkFjY291bnRiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_stepwise_v1_account, file_stepwise_v1_care, file_stepwise_v1_device_session, file_stepwise_v1_sync_service, file_stepwise_v1_token]);
 
 /**
  * Request for AccountService.CreateAccount.
@@ -58,11 +60,20 @@ export type CreateAccountResponse = Message<"stepwise.v1.CreateAccountResponse">
   account?: Account | undefined;
 
   /**
-   * Bearer token for the new account. It cannot be retrieved again.
+   * The one-time code with which the account's holder sets their email and
+   * password (AuthService.CompleteAccountSetup). It cannot be retrieved
+   * again.
    *
-   * @generated from field: string token = 2;
+   * @generated from field: string setup_code = 3;
    */
-  token: string;
+  setupCode: string;
+
+  /**
+   * When setup_code stops working: 72 hours after the account was made.
+   *
+   * @generated from field: google.protobuf.Timestamp setup_code_expire_time = 4;
+   */
+  setupCodeExpireTime?: Timestamp | undefined;
 };
 
 /**
@@ -113,6 +124,29 @@ export type SignUpWithInviteRequest = Message<"stepwise.v1.SignUpWithInviteReque
    * @generated from field: string time_zone = 3;
    */
   timeZone: string;
+
+  /**
+   * The email to sign in with; unique, compared case-insensitively.
+   *
+   * @generated from field: string email = 4;
+   */
+  email: string;
+
+  /**
+   * The password to sign in with: 12 to 128 characters, not a commonly
+   * used one. Any characters; no rules about kinds of characters.
+   *
+   * @generated from field: string password = 5;
+   */
+  password: string;
+
+  /**
+   * What the client calls this device, such as "Ada's iPhone"; 1 to 100
+   * characters.
+   *
+   * @generated from field: string device_label = 6;
+   */
+  deviceLabel: string;
 };
 
 /**
@@ -136,11 +170,11 @@ export type SignUpWithInviteResponse = Message<"stepwise.v1.SignUpWithInviteResp
   account?: Account | undefined;
 
   /**
-   * Bearer token for the new account. It cannot be retrieved again.
+   * This device's session's tokens.
    *
-   * @generated from field: string token = 2;
+   * @generated from field: stepwise.v1.SessionTokens tokens = 3;
    */
-  token: string;
+  tokens?: SessionTokens | undefined;
 };
 
 /**
@@ -198,7 +232,7 @@ export type CreateTokenRequest = Message<"stepwise.v1.CreateTokenRequest"> & {
 
   /**
    * When the token stops working: after now and at most 10 years ahead;
-   * unset means never.
+   * unset means in 90 days.
    *
    * @generated from field: google.protobuf.Timestamp expire_time = 2;
    */
@@ -581,8 +615,10 @@ export const DeleteAccountRequestSchema: GenMessage<DeleteAccountRequest> = /*@_
  */
 export const AccountService: GenService<{
   /**
-   * Creates an account and returns its bearer token, which is shown only this
-   * once (the server stores only a hash). Admin only.
+   * Creates an account and returns its setup code, which is shown only this
+   * once (the server stores only a hash): with it, the account's holder
+   * chooses their email and password (AuthService.CompleteAccountSetup)
+   * within 72 hours. Admin only.
    *
    * @generated from rpc stepwise.v1.AccountService.CreateAccount
    */
@@ -603,9 +639,11 @@ export const AccountService: GenService<{
   },
   /**
    * Creates a client account linked to the therapist who made the invite,
-   * and returns its token (shown only this once). Needs no token. Errors,
-   * and the limit of 50 wrong codes per address in 15 minutes, as for
-   * CareService.AcceptInvite (the two count together).
+   * with the email and password to sign in with, and signs this device in
+   * (as AuthService.SignIn). Needs no token. Errors, and the limit of 50
+   * wrong codes per address in 15 minutes, as for CareService.AcceptInvite
+   * (the two count together); an email in use is ALREADY_EXISTS, a weak
+   * password INVALID_ARGUMENT naming `password`, and nothing is made.
    *
    * @generated from rpc stepwise.v1.AccountService.SignUpWithInvite
    */
@@ -631,8 +669,9 @@ export const AccountService: GenService<{
     output: typeof AccountSchema;
   },
   /**
-   * Makes a new bearer token for the caller's own account, one per device,
-   * and returns its secret, which is shown only this once.
+   * Makes a new personal access token for the caller's own account, for
+   * tools and scripts (grpcurl, `stepwise export`), and returns its secret,
+   * which is shown only this once. People sign in with AuthService.SignIn.
    *
    * @generated from rpc stepwise.v1.AccountService.CreateToken
    */

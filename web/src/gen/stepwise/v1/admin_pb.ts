@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stepwise/v1/admin.proto.
  */
 export const file_stepwise_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChdzdGVwd2lzZS92MS9hZG1pbi5wcm90bxILc3RlcHdpc2UudjEiqQEKCkFkbWluRXZlbnQSEAoIYWN0b3JfaWQYASABKAkSKAoGYWN0aW9uGAIgASgOMhguc3RlcHdpc2UudjEuQWRtaW5BY3Rpb24SEQoJdGFyZ2V0X2lkGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKtUBCgtBZG1pbkFjdGlvbhIcChhBRE1JTl9BQ1RJT05fVU5TUEVDSUZJRUQQABIfChtBRE1JTl9BQ1RJT05fQkFDS1VQX0NSRUFURUQQARIgChxBRE1JTl9BQ1RJT05fQUNDT1VOVF9DUkVBVEVEEAISIQodQURNSU5fQUNUSU9OX0FDQ09VTlRfRElTQUJMRUQQAxIgChxBRE1JTl9BQ1RJT05fQUNDT1VOVF9FTkFCTEVEEAQSIAocQURNSU5fQUNUSU9OX0FDQ09VTlRfREVMRVRFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChdzdGVwd2lzZS92MS9hZG1pbi5wcm90bxILc3RlcHdpc2UudjEiqQEKCkFkbWluRXZlbnQSEAoIYWN0b3JfaWQYASABKAkSKAoGYWN0aW9uGAIgASgOMhguc3RlcHdpc2UudjEuQWRtaW5BY3Rpb24SEQoJdGFyZ2V0X2lkGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKqECCgtBZG1pbkFjdGlvbhIcChhBRE1JTl9BQ1RJT05fVU5TUEVDSUZJRUQQABIfChtBRE1JTl9BQ1RJT05fQkFDS1VQX0NSRUFURUQQARIgChxBRE1JTl9BQ1RJT05fQUNDT1VOVF9DUkVBVEVEEAISIQodQURNSU5fQUNUSU9OX0FDQ09VTlRfRElTQUJMRUQQAxIgChxBRE1JTl9BQ1RJT05fQUNDT1VOVF9FTkFCTEVEEAQSIAocQURNSU5fQUNUSU9OX0FDQ09VTlRfREVMRVRFRBAFEiYKIkFETUlOX0FDVElPTl9SRUNPVkVSWV9DT0RFX0NSRUFURUQQBhIiCh5BRE1JTl9BQ1RJT05fQUNDT1VOVF9SRUNPVkVSRUQQB2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Something an administrator did that touches clients' data or accounts.
@@ -125,6 +125,23 @@ export enum AdminAction {
    * @generated from enum value: ADMIN_ACTION_ACCOUNT_DELETED = 5;
    */
   ACCOUNT_DELETED = 5,
+
+  /**
+   * Made a one-time recovery code for a client who lost every device
+   * (AuthService.CreateRecoveryCode); the actor is the therapist or the
+   * administrator who made it.
+   *
+   * @generated from enum value: ADMIN_ACTION_RECOVERY_CODE_CREATED = 6;
+   */
+  RECOVERY_CODE_CREATED = 6,
+
+  /**
+   * A client recovered their account with a recovery code
+   * (AuthService.RecoverAccount); the actor made the code.
+   *
+   * @generated from enum value: ADMIN_ACTION_ACCOUNT_RECOVERED = 7;
+   */
+  ACCOUNT_RECOVERED = 7,
 }
 
 /**
