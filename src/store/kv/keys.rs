@@ -35,6 +35,7 @@
 //! | `Y` | client | the client's key, wrapped by the master key ([`super::seal`]) |
 //! | `k` | account, token id | SHA-256(token): an account's tokens |
 //! | `i` | therapist, create time, invite code | empty: a therapist's unused invites |
+//! | `W` | risk alert id | the alert's delivery to the webhook, until it is delivered ([`crate::domain::AlertDelivery`]) |
 //!
 //! Secondary entries (`C`, `P`, `r`, `e`, `l`, `c`, `t`, `x`, `n`, `v`, `k`,
 //! `i`) are written in the same atomic batch as what they point at, so they
@@ -109,6 +110,8 @@ pub const CLIENT_KEY: u8 = b'Y';
 pub const TOKEN_BY_ACCOUNT: u8 = b'k';
 /// Unused invites by therapist.
 pub const INVITE_BY_THERAPIST: u8 = b'i';
+/// Risk alerts waiting for their delivery to the webhook: the outbox.
+pub const ALERT_DELIVERY: u8 = b'W';
 
 /// The key of the store's epoch.
 pub fn epoch() -> Vec<u8> {
@@ -128,6 +131,11 @@ pub fn key_check() -> Vec<u8> {
 /// The key of the access mark.
 pub fn access_mark() -> Vec<u8> {
     key(META, &[b"access"])
+}
+
+/// The key of a risk alert's delivery.
+pub fn alert_delivery(alert: Uuid) -> Vec<u8> {
+    key(ALERT_DELIVERY, &[alert.as_bytes()])
 }
 
 /// The key of a client's key.
