@@ -605,6 +605,13 @@ impl Tx<'_> {
                 self.remove(key);
             }
         }
+        // Deliveries still queued for the webhook name the client.
+        for key in self.keys_with(&[keys::ALERT_DELIVERY])? {
+            let queued: Option<AlertDelivery> = self.value(&key)?;
+            if queued.is_some_and(|delivery| delivery.client_id == client) {
+                self.remove(key);
+            }
+        }
         self.remove(keys::sequence(client));
         self.remove(keys::sync_floor(client));
         // Last: every copy of the client's text is sealed with this key.
