@@ -202,8 +202,9 @@ impl std::fmt::Debug for DatabaseUrl {
 
 /// The URL of the alert webhook: http or https, with a host. Only its
 /// origin is ever logged (a path may hold a receiver's token).
+// Boxed: `ServeConfig` stays about the size of the other commands' args.
 #[derive(Clone, PartialEq, Eq)]
-pub struct WebhookUrl(http::Uri);
+pub struct WebhookUrl(Box<http::Uri>);
 
 impl WebhookUrl {
     /// The URL.
@@ -231,7 +232,7 @@ impl std::str::FromStr for WebhookUrl {
         if !web || uri.host().is_none_or(str::is_empty) {
             return Err(refused());
         }
-        Ok(Self(uri))
+        Ok(Self(Box::new(uri)))
     }
 }
 
