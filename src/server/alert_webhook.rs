@@ -29,7 +29,6 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use uuid::Uuid;
 
-use super::ServerError;
 use crate::app::App;
 use crate::config::{ServeConfig, WebhookUrl};
 use crate::domain::{AlertDelivery, Backoff};
@@ -45,6 +44,16 @@ pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// send counts as failed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why the webhook's settings cannot be used: stops the server at start.
+#[derive(Debug, thiserror::Error)]
+#[error("{flag}: {message}")]
+pub struct WebhookSettingsError {
+    /// The flag at fault.
+    pub flag: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// The sender's settings, checked at start.
 #[derive(Clone)]
 pub struct AlertWebhook {
@@ -59,11 +68,11 @@ pub struct AlertWebhook {
 impl AlertWebhook {
     /// The webhook of `config`, if one is set, with its secret read from
     /// its file (a missing or empty file is refused, naming the flag).
-    pub fn from_config(config: &ServeConfig) -> Result<Option<Self>, ServerError> {
+    pub fn from_config(config: &ServeConfig) -> Result<Option<Self>, WebhookSettingsError> {
         let Some(url) = config.alert_webhook.clone() else {
             return Ok(None);
         };
-        let refused = |message: String| ServerError::AlertWebhook {
+        let refused = |message: String| WebhookSettingsError {
             flag: "--alert-webhook-secret-file",
             message,
         };
@@ -73,14 +82,10 @@ impl AlertWebhook {
             .ok_or_else(|| refused("is required with --alert-webhook".into()))?;
         let secret = read_secret(path).map_err(refused)?;
         let tls = match url.uri().scheme_str() {
-            Some("https") => {
-                Some(
-                    tls_connector().map_err(|message| ServerError::AlertWebhook {
-                        flag: "--alert-webhook",
-                        message,
-                    })?,
-                )
-            }
+            Some("https") => Some(tls_connector().map_err(|message| WebhookSettingsError {
+                flag: "--alert-webhook",
+                message,
+            })?),
             _ => None,
         };
         Ok(Some(Self {

@@ -83,13 +83,8 @@ pub enum ServerError {
         message: String,
     },
     /// The alert webhook's settings cannot be used.
-    #[error("{flag}: {message}")]
-    AlertWebhook {
-        /// The flag at fault.
-        flag: &'static str,
-        /// What is wrong.
-        message: String,
-    },
+    #[error("{0}")]
+    AlertWebhook(#[from] alert_webhook::WebhookSettingsError),
     /// The transport failed.
     #[error("server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
