@@ -187,8 +187,14 @@ impl AlertWebhook {
         let key = delivery.alert_id.to_string();
         let signature = sign(&self.secret, &timestamp, &key, &body);
         let uri = self.url.uri();
-        let host = uri.authority().map_or("", |a| a.as_str()).to_owned();
-        let request = http::Request::post(uri.clone())
+        // Origin-form, as a server expects from a client that is no proxy;
+        // the Host header without any credentials the URL holds.
+        let target = uri.path_and_query().map_or("/", |p| p.as_str());
+        let host = match uri.port() {
+            Some(port) => format!("{}:{port}", uri.host().unwrap_or_default()),
+            None => uri.host().unwrap_or_default().to_owned(),
+        };
+        let request = http::Request::post(target)
             .header(http::header::HOST, host)
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::USER_AGENT, "stepwise-alert-webhook")
