@@ -273,6 +273,30 @@ async fn a_receiver_down_for_a_while_gets_the_alert_once_it_is_back_across_a_ser
 }
 
 #[tokio::test]
+async fn an_alert_opened_while_nothing_listens_is_delivered_after_a_restart_to_a_fixed_url() {
+    // An address where nothing listens: each attempt is refused.
+    let unreachable = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address")
+    };
+    let (_secret_dir, secret) = secret_file();
+    let app = TestApp::spawn_with(webhook(
+        &format!("http://{unreachable}/hooks/alerts"),
+        &secret,
+    ))
+    .await;
+    let team = team(&app).await;
+    let at_risk = submitted(&app, &team.client, PHQ9, "2026-03-09", &AT_RISK).await;
+
+    // The operator fixes the URL and restarts: the queued alert goes out.
+    let mut receiver = Receiver::start(false).await;
+    let _app = app.restart_with(webhook(&receiver.url, &secret)).await;
+    let delivered = receiver.next().await;
+    assert_signed(&delivered);
+    assert_eq!(delivered.json()["result_id"], at_risk.id.as_str());
+}
+
+#[tokio::test]
 #[ignore = "runs only on PostgreSQL (STEPWISE_TEST_DATABASE_URL)"]
 async fn one_of_several_servers_sends_each_alert() {
     postgres_only("two servers share one outbox");
