@@ -32,6 +32,20 @@ pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: u64 = 15 * 60;
 /// Default time a replaced refresh token still gets the same successor, in
 /// seconds: 10 minutes.
 pub const DEFAULT_REFRESH_GRACE_SECS: u64 = 10 * 60;
+/// Default wait after a webhook delivery's first failure, in milliseconds;
+/// it doubles with each further failure.
+pub const DEFAULT_ALERT_WEBHOOK_BACKOFF_BASE_MS: u64 = 1000;
+/// Default longest wait between a webhook delivery's attempts, in
+/// milliseconds: 10 minutes.
+pub const DEFAULT_ALERT_WEBHOOK_BACKOFF_CAP_MS: u64 = 600_000;
+/// Default interval at which a server looks for risk alerts to deliver, in
+/// milliseconds (new ones through any server; those due again sooner are
+/// tried when due).
+pub const DEFAULT_ALERT_WEBHOOK_POLL_MS: u64 = 1000;
+/// Default time a webhook delivery is claimed for: longer than a send may
+/// take, after which another server takes over.
+pub const DEFAULT_ALERT_WEBHOOK_LEASE_MS: u64 = 60_000;
+
 /// Default time a new connection has to finish its handshakes, in
 /// milliseconds: enough for TLS over a poor mobile network.
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
@@ -142,6 +156,36 @@ pub struct ServeConfig {
     /// deployment.
     #[arg(long, env = "STEPWISE_CRISIS_RESOURCES")]
     pub crisis_resources: Option<PathBuf>,
+    /// URL (http or https) to POST each new risk alert to, signed with the
+    /// secret of `--alert-webhook-secret-file`: ids, flag and time, never
+    /// anything a client wrote; retried until the receiver answers 2xx
+    /// (docs/operations.md, "Alert webhook").
+    #[arg(
+        long,
+        env = "STEPWISE_ALERT_WEBHOOK",
+        requires = "alert_webhook_secret_file"
+    )]
+    pub alert_webhook: Option<WebhookUrl>,
+    /// File holding the secret that signs the webhook's requests
+    /// (HMAC-SHA256); leading and trailing whitespace is ignored.
+    #[arg(
+        long,
+        env = "STEPWISE_ALERT_WEBHOOK_SECRET_FILE",
+        requires = "alert_webhook"
+    )]
+    pub alert_webhook_secret_file: Option<PathBuf>,
+    /// Wait after a webhook delivery's first failure, in milliseconds.
+    #[arg(long, env = "STEPWISE_ALERT_WEBHOOK_BACKOFF_BASE_MS", hide = true, default_value_t = DEFAULT_ALERT_WEBHOOK_BACKOFF_BASE_MS, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub alert_webhook_backoff_base_ms: u64,
+    /// Longest wait between a webhook delivery's attempts, in milliseconds.
+    #[arg(long, env = "STEPWISE_ALERT_WEBHOOK_BACKOFF_CAP_MS", hide = true, default_value_t = DEFAULT_ALERT_WEBHOOK_BACKOFF_CAP_MS, value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    pub alert_webhook_backoff_cap_ms: u64,
+    /// How often to look for risk alerts to deliver, in milliseconds.
+    #[arg(long, env = "STEPWISE_ALERT_WEBHOOK_POLL_MS", hide = true, default_value_t = DEFAULT_ALERT_WEBHOOK_POLL_MS, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub alert_webhook_poll_ms: u64,
+    /// How long a server's claim on a delivery lasts, in milliseconds.
+    #[arg(long, env = "STEPWISE_ALERT_WEBHOOK_LEASE_MS", hide = true, default_value_t = DEFAULT_ALERT_WEBHOOK_LEASE_MS, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub alert_webhook_lease_ms: u64,
     /// The wall clock; the system's unless a test injects its own.
     #[arg(skip)]
     pub clock: Option<Arc<dyn Clock>>,
@@ -171,6 +215,48 @@ impl std::str::FromStr for DatabaseUrl {
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DatabaseUrl(..)")
+    }
+}
+
+/// The URL of the alert webhook: http or https, with a host. Only its
+/// origin is ever logged (a path may hold a receiver's token).
+// Boxed: `ServeConfig` stays about the size of the other commands' args.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(Box<http::Uri>);
+
+impl WebhookUrl {
+    /// The URL.
+    pub fn uri(&self) -> &http::Uri {
+        &self.0
+    }
+
+    /// Scheme, host and port: what logs may show.
+    pub fn origin(&self) -> String {
+        let scheme = self.0.scheme_str().unwrap_or("http");
+        let authority = self.0.authority().map_or("", |a| a.as_str());
+        // Credentials in the authority stay out of the logs too.
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        format!("{scheme}://{host}")
+    }
+}
+
+impl std::str::FromStr for WebhookUrl {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let refused = || format!("not an http:// or https:// URL with a host: {value:?}");
+        let uri: http::Uri = value.parse().map_err(|_| refused())?;
+        let web = matches!(uri.scheme_str(), Some("http" | "https"));
+        if !web || uri.host().is_none_or(str::is_empty) {
+            return Err(refused());
+        }
+        Ok(Self(Box::new(uri)))
+    }
+}
+
+impl std::fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WebhookUrl({}/..)", self.origin())
     }
 }
 
@@ -220,6 +306,12 @@ impl ServeConfig {
             handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
             max_connections: None,
             crisis_resources: None,
+            alert_webhook: None,
+            alert_webhook_secret_file: None,
+            alert_webhook_backoff_base_ms: DEFAULT_ALERT_WEBHOOK_BACKOFF_BASE_MS,
+            alert_webhook_backoff_cap_ms: DEFAULT_ALERT_WEBHOOK_BACKOFF_CAP_MS,
+            alert_webhook_poll_ms: DEFAULT_ALERT_WEBHOOK_POLL_MS,
+            alert_webhook_lease_ms: DEFAULT_ALERT_WEBHOOK_LEASE_MS,
             clock: None,
         }
     }
@@ -353,6 +445,34 @@ mod tests {
             config.crisis_resources,
             Some(PathBuf::from("/etc/stepwise/crisis.jsonl"))
         );
+    }
+
+    #[test]
+    fn the_alert_webhook_is_an_http_url_with_its_secret_file() {
+        let config = parse(&[
+            "--alert-webhook",
+            "https://alerts.example.org/hooks/stepwise?token=x",
+            "--alert-webhook-secret-file",
+            "/etc/stepwise/webhook.secret",
+        ])
+        .expect("valid webhook");
+        let url = config.alert_webhook.expect("set");
+        assert_eq!(url.origin(), "https://alerts.example.org");
+        assert!(!format!("{url:?}").contains("token"));
+        for bad in [
+            "ftp://alerts.example.org/x",
+            "alerts.example.org",
+            "http://",
+            "/hooks",
+        ] {
+            let refused = parse(&["--alert-webhook", bad, "--alert-webhook-secret-file", "/s"])
+                .expect_err(bad)
+                .to_string();
+            assert!(refused.contains("--alert-webhook"), "{refused}");
+        }
+        // Neither flag goes without the other.
+        assert!(parse(&["--alert-webhook", "https://a.example.org/"]).is_err());
+        assert!(parse(&["--alert-webhook-secret-file", "/s"]).is_err());
     }
 
     #[test]

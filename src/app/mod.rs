@@ -12,6 +12,7 @@
 
 mod accounts;
 mod admin;
+mod alert_outbox;
 mod any_kind;
 mod assessments;
 mod attainment;

@@ -4,14 +4,16 @@
 //! as the records they summarise, a delete takes everything under the
 //! record with it, a comment on a check-in is visible to its author only
 //! exactly while the check-in's note is private, and a PHQ-9 answer about
-//! self-harm never goes without its risk alert.
+//! self-harm never goes without its risk alert (nor, with a webhook, without
+//! the alert's delivery in the outbox).
 
 use chrono_tz::Tz;
 use uuid::Uuid;
 
 use crate::domain::{
-    AccountState, Comment, CommentTarget, Entity, Kind, Meta, RiskAlert, TrackedAssignment,
-    TrackedAttainment, TrackedRating, TrackedResult, TrackedScale, TrackedStep, track_year,
+    AccountState, AlertDelivery, Comment, CommentTarget, Entity, Kind, Meta, RiskAlert,
+    TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult, TrackedScale, TrackedStep,
+    track_year,
 };
 use crate::error::{Error, Result};
 use crate::store::Tx;
@@ -50,14 +52,21 @@ pub(super) fn create(tx: &mut Tx<'_>, mut entity: Entity) -> Result<Entity> {
     if let Entity::AssessmentResult(result) = &created
         && result.signals_self_harm()
     {
-        // In the same write: a risk is never stored without its alert.
+        // In the same write: a risk is never stored without its alert, nor
+        // the alert without its delivery.
         let alert = RiskAlert {
             meta: Meta::new(Uuid::now_v7(), result.meta.client_id),
             result_id: result.meta.id,
             result_date: result.local_date,
             acknowledgement: None,
         };
-        tx.create(Entity::RiskAlert(alert))?;
+        let opened = tx.create(Entity::RiskAlert(alert))?;
+        let delivery = AlertDelivery::new(
+            (opened.meta().id, result.meta.client_id),
+            (result.meta.id, result.local_date),
+            opened.meta().create_time_us,
+        );
+        tx.queue_alert_delivery(&delivery);
     }
     Ok(created)
 }

@@ -391,3 +391,108 @@ async fn the_first_retention_pass_runs_minutes_after_the_start_not_an_hour() {
     app.begin_shutdown();
     app.streams_ended().await;
 }
+
+/// A PHQ-9 answered 1 on every item: item 9 opens a risk alert.
+fn self_harm_answer() -> crate::domain::assessment::ResultDraft {
+    crate::domain::assessment::ResultDraft {
+        id: Uuid::now_v7(),
+        instrument_id: crate::domain::instruments::PHQ9_ID,
+        instrument_version: 0,
+        local_date: "2027-01-01".parse().expect("date"),
+        answers: vec![1; 9],
+        violations: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_claimed_alert_delivery_waits_for_its_lease_then_another_server_takes_it_over() {
+    use crate::domain::Backoff;
+    use std::time::Duration;
+    let clock = Arc::new(ManualClock::starting_at(1_800_000_000_000_000));
+    let store = Store::open_with_outbox(
+        MemoryKv::default(),
+        clock.clone(),
+        MasterKey::generate(),
+        true,
+    )
+    .expect("store opens");
+    let app = App::new(Arc::new(store), Duration::from_secs(3600), clock.clone());
+    let ada = account(&app, Role::Client).await;
+    app.submit_assessment(&ada, self_harm_answer())
+        .await
+        .expect("submitted");
+    let (dying, survivor) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let lease = Duration::from_secs(60);
+
+    // The first server claims it, then dies mid-send: nobody else sends it
+    // while its lease runs.
+    let claimed = app
+        .claim_alert_deliveries(dying, lease)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].client_id, ada.account_id);
+    let none = app
+        .claim_alert_deliveries(survivor, lease)
+        .await
+        .expect("claim");
+    assert!(none.is_empty());
+    clock.advance(lease);
+    let taken = app
+        .claim_alert_deliveries(survivor, lease)
+        .await
+        .expect("claim");
+    assert_eq!(taken.len(), 1);
+    // The dead server's late outcome changes nothing of the new claim.
+    let backoff = Backoff {
+        base: Duration::from_secs(1),
+        cap: Duration::from_secs(8),
+    };
+    app.alert_delivery_failed(taken[0].alert_id, dying, backoff)
+        .await
+        .expect("ignored");
+    let queued = app.store.alert_deliveries(10).await.expect("outbox");
+    assert_eq!(queued[0].lease.map(|l| l.node_id), Some(survivor));
+    // A failure is due again after the backoff; a delivery leaves the outbox.
+    app.alert_delivery_failed(taken[0].alert_id, survivor, backoff)
+        .await
+        .expect("failed");
+    assert!(
+        app.claim_alert_deliveries(survivor, lease)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    clock.advance(backoff.base);
+    let again = app
+        .claim_alert_deliveries(survivor, lease)
+        .await
+        .expect("claim");
+    assert_eq!(again[0].attempts, 1);
+    app.alert_delivered(again[0].alert_id)
+        .await
+        .expect("delivered");
+    assert!(
+        app.store
+            .alert_deliveries(10)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn without_a_webhook_no_alert_is_queued() {
+    let app = app();
+    let ada = account(&app, Role::Client).await;
+    app.submit_assessment(&ada, self_harm_answer())
+        .await
+        .expect("submitted");
+    assert!(
+        app.store
+            .alert_deliveries(10)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
+}

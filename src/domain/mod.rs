@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod alert_delivery;
 pub mod assessment;
 pub mod assignments;
 pub mod attainment;
@@ -30,6 +31,7 @@ pub mod tracks;
 
 pub use accounts::*;
 pub use admin::*;
+pub use alert_delivery::{AlertDelivery, Backoff, Lease};
 pub use care::*;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccountRecoveryCode, Credential, SetupCode, normalize_email};

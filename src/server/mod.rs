@@ -1,6 +1,7 @@
 //! Builds and runs the gRPC server: Stepwise's services behind the auth
 //! layer, health, reflection (v1 and v1alpha), and graceful shutdown.
 
+pub mod alert_webhook;
 mod auth;
 mod handshake;
 mod incoming;
@@ -39,6 +40,7 @@ use crate::store::kv::engine::Engine;
 use crate::store::kv::postgres::PgKv;
 use crate::store::kv::seal::{MASTER_KEY_FILE, MasterKeySource};
 use crate::store::kv::sled::SledKv;
+use alert_webhook::AlertWebhook;
 use auth::AuthLayer;
 use incoming::Incoming;
 use prometheus_client::registry::Unit;
@@ -80,6 +82,9 @@ pub enum ServerError {
         /// What is wrong, with the line when one is at fault.
         message: String,
     },
+    /// The alert webhook's settings cannot be used.
+    #[error("{0}")]
+    AlertWebhook(#[from] alert_webhook::WebhookSettingsError),
     /// The transport failed.
     #[error("server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -96,6 +101,7 @@ pub struct Server {
     heartbeat: Duration,
     cors: CorsLayer,
     metrics: Option<(SocketAddr, BackgroundTask)>,
+    alert_webhook: Option<AlertWebhook>,
 }
 
 /// Where a browser on this machine finds the dashboard, which the API's
@@ -143,6 +149,7 @@ impl Server {
         let max_connections = incoming::max_connections(config.max_connections);
         // Before anything is opened: a bad file is a mistake to fix first.
         let crisis = crisis_resources(config.crisis_resources.as_deref())?;
+        let alert_webhook = AlertWebhook::from_config(config)?;
         let dir = config.data_dir.clone();
         let store_error = |source| ServerError::Store {
             dir: dir.clone(),
@@ -204,6 +211,7 @@ impl Server {
         };
         Ok(Self {
             metrics,
+            alert_webhook,
             incoming: Incoming {
                 tcp: tcp_incoming(listener),
                 tls: tls(config)?,
@@ -239,6 +247,10 @@ impl Server {
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let metrics = self.metrics.map(|(_, serving)| tokio::spawn(serving));
         self.app.spawn_retention();
+        let (stop_webhook, webhook_stop) = tokio::sync::watch::channel(false);
+        let webhook = self
+            .alert_webhook
+            .map(|webhook| tokio::spawn(webhook.run(self.app.clone(), webhook_stop)));
         let (health, health_service) = tonic_health::server::health_reporter();
         set_health(&health, ServingStatus::Serving).await;
         // Both reflection versions describe everything, each other included,
@@ -260,6 +272,7 @@ impl Server {
             store_watch.abort();
             set_health(&health, ServingStatus::NotServing).await;
             app.begin_shutdown();
+            stop_webhook.send_replace(true);
             let _ = draining.send(());
         };
         let dashboard = dashboard_url(self.local_addr, self.incoming.tls.is_some());
@@ -311,6 +324,12 @@ impl Server {
         if let Some(metrics) = metrics {
             metrics.abort();
         }
+        // It releases a claim in flight before the store closes.
+        if let Some(webhook) = webhook
+            && tokio::time::timeout(SHUTDOWN_GRACE, webhook).await.is_err()
+        {
+            tracing::warn!("the alert webhook's sender still running after the grace period");
+        }
         // Stream tasks end on their own once shutdown began; waiting for
         // them means the store is closed when this returns, so a new server
         // can open the same data dir at once.
@@ -340,7 +359,7 @@ fn open_store(
         None => MasterKeySource::DataDir(config.data_dir.join(MASTER_KEY_FILE)),
     }
     .load(Store::is_sealed(&engine)?)?;
-    Store::open(engine, clock, master)
+    Store::open_with_outbox(engine, clock, master, config.alert_webhook.is_some())
 }
 
 /// The crisis resources of the operator's file, checked; without one, the

@@ -75,10 +75,10 @@ use self::watchers::{Watchers, notify};
 use crate::data_dir::ScratchFile;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
-    AccessEvent, AccessToken, Account, AccountRecoveryCode, AdminEvent, CareLink, ClientTrack,
-    Clock, Credential, DeviceSession, Entity, Invite, Kind, Order, SecurityEvent, Session,
-    SetupCode, StepTrack, Token, TotpFactor, TrackedAssignment, TrackedAttainment, TrackedRating,
-    TrackedResult, TrackedScale, TrackedStep,
+    AccessEvent, AccessToken, Account, AccountRecoveryCode, AdminEvent, AlertDelivery, CareLink,
+    ClientTrack, Clock, Credential, DeviceSession, Entity, Invite, Kind, Order, SecurityEvent,
+    Session, SetupCode, StepTrack, Token, TotpFactor, TrackedAssignment, TrackedAttainment,
+    TrackedRating, TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -111,6 +111,18 @@ impl Store {
     /// of another on-disk format ([`format`]), or sealed by another master
     /// key, is refused.
     pub fn open(engine: impl Engine, clock: Arc<dyn Clock>, master: MasterKey) -> Result<Self> {
+        Self::open_with_outbox(engine, clock, master, false)
+    }
+
+    /// [`Store::open`], queuing each new risk alert's delivery to the
+    /// webhook in the write that opens it when `alert_outbox` says
+    /// ([`Tx::queue_alert_delivery`]).
+    pub fn open_with_outbox(
+        engine: impl Engine,
+        clock: Arc<dyn Clock>,
+        master: MasterKey,
+        alert_outbox: bool,
+    ) -> Result<Self> {
         let engine: Arc<dyn Engine> = Arc::new(engine);
         // Claimed in a group: servers starting together on one database
         // agree on one format mark, key check and epoch.
@@ -153,7 +165,7 @@ impl Store {
         };
         let pipeline = Pipeline::start(
             engine.clone(),
-            (clock, master.clone()),
+            (clock, master.clone(), alert_outbox),
             notify,
             |engine: &dyn Engine, client| read_head(engine, client),
         )?;
@@ -601,6 +613,20 @@ impl Store {
             Ok(())
         })?;
         Ok(track)
+    }
+
+    /// Up to `limit` risk alerts waiting for their delivery to the webhook,
+    /// by alert id (which is time-ordered: the oldest first).
+    pub async fn alert_deliveries(&self, limit: usize) -> Result<Vec<AlertDelivery>> {
+        let range = KeyRange::new(&[keys::ALERT_DELIVERY], (Vec::new(), None));
+        let page = PageRequest {
+            size: limit,
+            token: "",
+        };
+        let page = self.page(&range, page, |_, value| {
+            Ok(Some((AlertDelivery::decode(value)?, value.len())))
+        })?;
+        Ok(page.items)
     }
 
     /// The account with `id`.

@@ -111,14 +111,17 @@ impl Pipeline {
     /// wrapped by `master`.
     pub(super) fn start(
         engine: Arc<dyn Engine>,
-        (clock, master): (Arc<dyn Clock>, Arc<MasterKey>),
+        (clock, master, alert_outbox): (Arc<dyn Clock>, Arc<MasterKey>, bool),
         notify: impl Fn(Touched) + Send + 'static,
         head: impl Fn(&dyn Engine, Uuid) -> Result<i64> + Send + 'static,
     ) -> Result<Self> {
         let (commands, incoming) = mpsc::channel::<Command>();
         let writer = std::thread::Builder::new()
             .name("stepwise-writer".into())
-            .spawn(move || write_groups(&*engine, (&*clock, &master), &incoming, &notify, &head))?;
+            .spawn(move || {
+                let settings = (&*clock, &*master, alert_outbox);
+                write_groups(&*engine, settings, &incoming, &notify, &head);
+            })?;
         Ok(Self {
             commands: Mutex::new(Some(commands)),
             writer: Mutex::new(Some(writer)),
@@ -178,7 +181,7 @@ impl Drop for Pipeline {
 /// The writer thread's loop.
 fn write_groups(
     engine: &dyn Engine,
-    (clock, master): (&dyn Clock, &MasterKey),
+    (clock, master, alert_outbox): (&dyn Clock, &MasterKey, bool),
     incoming: &mpsc::Receiver<Command>,
     notify: &dyn Fn(Touched),
     head: &dyn Fn(&dyn Engine, Uuid) -> Result<i64>,
@@ -232,7 +235,7 @@ fn write_groups(
                     &mut layer,
                     &mut touched,
                     (write.actor(), clock.now_micros()),
-                    master,
+                    (master, alert_outbox),
                 );
                 let ok = write.run(&mut tx);
                 tx.finish(ok);

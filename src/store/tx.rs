@@ -22,9 +22,9 @@ use super::kv::seal::{self, MasterKey, SealedText};
 use super::types::Side;
 use crate::domain::instruments::CustomInstrument;
 use crate::domain::{
-    AccessEvent, Account, AdminEvent, CareLink, Entity, Invite, Kind, Order, Parent, Replay,
-    Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating, TrackedResult,
-    TrackedScale, TrackedStep,
+    AccessEvent, Account, AdminEvent, AlertDelivery, CareLink, Entity, Invite, Kind, Order, Parent,
+    Replay, Session, StepTrack, Token, TrackedAssignment, TrackedAttainment, TrackedRating,
+    TrackedResult, TrackedScale, TrackedStep,
 };
 use crate::error::{Error, Result};
 
@@ -80,17 +80,20 @@ pub struct Tx<'a> {
     touched: &'a mut BTreeSet<Uuid>,
     /// Wraps the clients' keys that seal their text.
     master: &'a MasterKey,
+    /// Whether new risk alerts are queued for the webhook.
+    alert_outbox: bool,
 }
 
 impl<'a> Tx<'a> {
     /// A transaction of `actor` at `now_us` over `group`; clients' text is
-    /// sealed with keys wrapped by `master`.
+    /// sealed with keys wrapped by `master`; new risk alerts are queued for
+    /// the webhook when `alert_outbox` says.
     pub(super) fn new(
         engine: &'a dyn KvRead,
         group: &'a mut Layer,
         touched: &'a mut BTreeSet<Uuid>,
         (actor, now_us): (Uuid, i64),
-        master: &'a MasterKey,
+        (master, alert_outbox): (&'a MasterKey, bool),
     ) -> Self {
         Self {
             engine,
@@ -100,6 +103,7 @@ impl<'a> Tx<'a> {
             now_us,
             touched,
             master,
+            alert_outbox,
         }
     }
 
@@ -606,6 +610,13 @@ impl Tx<'_> {
                 self.remove(key);
             }
         }
+        // Deliveries still queued for the webhook name the client.
+        for key in self.keys_with(&[keys::ALERT_DELIVERY])? {
+            let queued: Option<AlertDelivery> = self.value(&key)?;
+            if queued.is_some_and(|delivery| delivery.client_id == client) {
+                self.remove(key);
+            }
+        }
         self.remove(keys::sequence(client));
         self.remove(keys::sync_floor(client));
         // Last: every copy of the client's text is sealed with this key.
@@ -722,6 +733,32 @@ impl Tx<'_> {
         );
         self.put(entry, Vec::new());
         Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// Queues a new risk alert's delivery to the webhook, in this write, so
+    /// that the alert is never stored without it; does nothing on a server
+    /// without a webhook (`serve --alert-webhook`).
+    pub fn queue_alert_delivery(&mut self, delivery: &AlertDelivery) {
+        if self.alert_outbox {
+            self.put(keys::alert_delivery(delivery.alert_id), delivery.encode());
+        }
+    }
+
+    /// A queued delivery, as this transaction sees it.
+    pub fn alert_delivery(&mut self, alert: Uuid) -> Result<Option<AlertDelivery>> {
+        self.value(&keys::alert_delivery(alert))
+    }
+
+    /// Replaces a queued delivery (claimed, or failed and due later).
+    pub fn put_alert_delivery(&mut self, delivery: &AlertDelivery) {
+        self.put(keys::alert_delivery(delivery.alert_id), delivery.encode());
+    }
+
+    /// Removes a delivery from the queue: it was delivered.
+    pub fn remove_alert_delivery(&mut self, alert: Uuid) {
+        self.remove(keys::alert_delivery(alert));
     }
 }
 

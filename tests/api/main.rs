@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod action_steps;
 mod admin;
+mod alert_webhook;
 mod assessments;
 mod attainment;
 mod auth;

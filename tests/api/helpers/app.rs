@@ -157,6 +157,13 @@ impl TestApp {
         Self::spawn_in(data_dir, |_| {}).await
     }
 
+    /// Stops the server gracefully and starts a new one on the same data
+    /// dir with adjusted settings (a restart that keeps its flags).
+    pub async fn restart_with(self, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        let data_dir = self.stop().await;
+        Self::spawn_in(data_dir, adjust).await
+    }
+
     /// Stops the server gracefully; returns its data dir.
     pub async fn stop(self) -> TempDir {
         let _ = self.shutdown.send(());
