@@ -122,22 +122,21 @@ fn dashboard_url(listening: SocketAddr, tls: bool) -> String {
 /// How long a shutdown waits for in-flight calls and open connections.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
-/// Names of the services reported by the health service.
-const SERVICE_NAMES: &[&str] = &[
-    "",
-    "stepwise.v1.AccountService",
-    "stepwise.v1.AdminService",
-    "stepwise.v1.BackupService",
-    "stepwise.v1.CareService",
-    "stepwise.v1.GoalService",
-    "stepwise.v1.ProgressService",
-    "stepwise.v1.SyncService",
-    "stepwise.v1.AssessmentService",
-    "stepwise.v1.CommentService",
-    "stepwise.v1.CrisisService",
-    "stepwise.v1.SkillService",
-    "stepwise.v1.InsightService",
-];
+/// The names the health service reports on: the whole server (`""`) and
+/// every service of Stepwise's own API, read from its descriptors so that a
+/// new service is never missing.
+fn health_names() -> Vec<String> {
+    use prost::Message;
+    let Ok(set) = prost_types::FileDescriptorSet::decode(pb::FILE_DESCRIPTOR_SET) else {
+        return vec![String::new()];
+    };
+    let services = set.file.iter().flat_map(|file| {
+        file.service
+            .iter()
+            .map(move |service| format!("{}.{}", file.package(), service.name()))
+    });
+    std::iter::once(String::new()).chain(services).collect()
+}
 
 impl Server {
     /// Raises the open-file limit to its hard limit, makes the data dir
@@ -519,8 +518,8 @@ async fn watch_store(store: Arc<Store>, health: HealthReporter) {
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {
-    for name in SERVICE_NAMES {
-        health.set_service_status(*name, status).await;
+    for name in health_names() {
+        health.set_service_status(name, status).await;
     }
 }
 
