@@ -32,7 +32,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the gRPC API and the dashboard, on one port) until
     /// SIGTERM or Ctrl-C.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Measure throughput and latency against a health-check baseline.
     Bench(bench::BenchArgs),
     /// Save a consistent backup of a running server to a file.
