@@ -11,6 +11,7 @@ import { el } from "../../dom";
 import { dateTime } from "../../format";
 import type { SafetyPlan, SafetyPlanAgency, SafetyPlanContact } from "../../gen/stepwise/v1/safety_plan_pb";
 import { act, done } from "../common";
+import { agencies, contacts, lines } from "../../plan_lines";
 import type { Kept, Section, SectionContext } from "./section";
 
 /** Id of the section's heading, which the risk banner links to. */
@@ -74,30 +75,6 @@ export const safetyPlanSection: Section = {
     ];
   },
 };
-
-/** The non-empty lines of a text box, trimmed. */
-function lines(text: string): string[] {
-  return text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
-}
-
-/** "Name, phone" lines as contacts (the phone is optional). */
-function contacts(text: string): { name: string; phone: string }[] {
-  return lines(text).map((line) => {
-    const [name = "", phone = ""] = line.split(",").map((part) => part.trim());
-    return { name, phone };
-  });
-}
-
-/** "Name, phone, hours" lines as agencies (phone and hours optional). */
-function agencies(text: string): { name: string; phone: string; hours: string }[] {
-  return lines(text).map((line) => {
-    const [name = "", phone = "", ...hours] = line.split(",").map((part) => part.trim());
-    return { name, phone, hours: hours.join(", ") };
-  });
-}
 
 function planForm(context: SectionContext, plan: SafetyPlan | undefined, status: HTMLElement): Kept {
   const box = (id: string, label: string, value: string) => {
